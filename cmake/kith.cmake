@@ -1,0 +1,29 @@
+# Helpers shared by every module's CMakeLists.txt.
+
+# Warnings are errors in our own code only (third-party headers are included as SYSTEM).
+function(kith_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror -Wno-deprecated-declarations)
+endfunction()
+
+# kith_module(NAME SOURCES ... DEPS ...): a static library kith_<NAME> whose headers are included as
+# "<module>/<file>.hpp" from src/.
+function(kith_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(kith_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(kith_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(kith_${name} PUBLIC ${ARG_DEPS})
+  kith_warnings(kith_${name})
+endfunction()
+
+# kith_unit_test(NAME SOURCES ... DEPS ...): one gtest binary per module, registered with ctest.
+function(kith_unit_test name)
+  if(NOT KITH_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  kith_warnings(${name})
+  include(GoogleTest)
+  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+endfunction()

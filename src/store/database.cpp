@@ -1,0 +1,185 @@
+#include "store/database.hpp"
+
+#include <sqlite3.h>
+
+namespace kith::store {
+namespace {
+
+const char* const NAMES[] = {"", "open_failed", "query_failed", "too_new", "busy"};
+
+class Category final : public std::error_category {
+ public:
+  Category() {
+    base::register_category_names({this, "store", NAMES, static_cast<int>(std::size(NAMES))});
+  }
+  const char* name() const noexcept override { return "kith.store"; }
+  std::string message(int ev) const override {
+    return ev > 0 && ev < static_cast<int>(std::size(NAMES)) ? NAMES[ev] : "unknown";
+  }
+};
+
+struct StatementDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+
+}  // namespace
+
+const std::error_category& category() {
+  static const Category instance;
+  return instance;
+}
+
+Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& file,
+                                                 const std::vector<std::string>& migrations) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close(raw);
+    return fail(make_error_code(errc::open_failed), "cannot open " + file.string() + ": " + msg);
+  }
+  std::unique_ptr<Database> db(new Database(raw));
+  sqlite3_busy_timeout(raw, 5000);
+  // WAL: readers never block the writer, and a killed process leaves a consistent database.
+  if (auto r = db->exec("PRAGMA journal_mode=WAL"); !r) {
+    return fail(make_error_code(errc::open_failed), file.string() + " is not a kith database: " + r.error().message);
+  }
+  if (auto r = db->exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON"); !r) return tl::unexpected(r.error());
+  if (auto r = db->migrate(migrations); !r) return tl::unexpected(r.error());
+  return db;
+}
+
+Database::~Database() { sqlite3_close(m_db); }
+
+int Database::schema_version() {
+  auto rows = query("PRAGMA user_version");
+  return rows && !rows->empty() ? static_cast<int>(as_int((*rows)[0][0])) : 0;
+}
+
+Status Database::migrate(const std::vector<std::string>& migrations) {
+  int version = schema_version();
+  if (version > static_cast<int>(migrations.size())) {
+    return fail(make_error_code(errc::too_new),
+                "state database has schema version " + std::to_string(version) + " but this kith knows only " +
+                    std::to_string(migrations.size()) + "; upgrade kith");
+  }
+  for (int i = version; i < static_cast<int>(migrations.size()); ++i) {
+    auto r = transaction([&]() -> Status {
+      if (auto e = exec(migrations[static_cast<std::size_t>(i)]); !e) return e;
+      return exec("PRAGMA user_version=" + std::to_string(i + 1));
+    });
+    if (!r) return r;
+  }
+  return {};
+}
+
+Status Database::transaction(const std::function<Status()>& body) {
+  std::lock_guard lock(m_mutex);
+  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+  auto result = body();
+  if (!result) {
+    (void)exec("ROLLBACK");
+    return result;
+  }
+  if (auto r = exec("COMMIT"); !r) {
+    (void)exec("ROLLBACK");
+    return r;
+  }
+  return {};
+}
+
+Status Database::exec(const std::string& sql, const std::vector<Value>& params) {
+  std::lock_guard lock(m_mutex);
+  if (params.empty()) {
+    // sqlite3_exec runs several ';'-separated statements (migrations need that).
+    char* err = nullptr;
+    if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      auto code = sqlite3_errcode(m_db) == SQLITE_BUSY ? errc::busy : errc::query_failed;
+      return fail(make_error_code(code), "database: " + msg);
+    }
+    return {};
+  }
+  auto r = query_locked(sql, params);
+  if (!r) return tl::unexpected(r.error());
+  return {};
+}
+
+Result<std::vector<Row>> Database::query(const std::string& sql, const std::vector<Value>& params) {
+  std::lock_guard lock(m_mutex);
+  return query_locked(sql, params);
+}
+
+Result<std::vector<Row>> Database::query_locked(const std::string& sql, const std::vector<Value>& params) {
+  sqlite3_stmt* raw = nullptr;
+  auto error = [&](const char* what) {
+    auto code = sqlite3_errcode(m_db) == SQLITE_BUSY ? errc::busy : errc::query_failed;
+    return fail(make_error_code(code), std::string("database ") + what + ": " + sqlite3_errmsg(m_db));
+  };
+  if (sqlite3_prepare_v2(m_db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
+    return error("prepare");
+  }
+  std::unique_ptr<sqlite3_stmt, StatementDeleter> stmt(raw);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    int idx = static_cast<int>(i + 1);
+    int rc = std::visit(
+        [&](const auto& v) -> int {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(raw, idx);
+          else if constexpr (std::is_same_v<T, std::int64_t>) return sqlite3_bind_int64(raw, idx, v);
+          else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(raw, idx, v);
+          else if constexpr (std::is_same_v<T, std::string>)
+            return sqlite3_bind_text(raw, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+          else
+            return sqlite3_bind_blob(raw, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        },
+        params[i]);
+    if (rc != SQLITE_OK) return error("bind");
+  }
+  std::vector<Row> rows;
+  for (;;) {
+    int rc = sqlite3_step(raw);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return error("step");
+    Row row;
+    int n = sqlite3_column_count(raw);
+    for (int c = 0; c < n; ++c) {
+      switch (sqlite3_column_type(raw, c)) {
+        case SQLITE_INTEGER: row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(raw, c))); break;
+        case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(raw, c)); break;
+        case SQLITE_TEXT:
+          row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(raw, c)),
+                                       static_cast<std::size_t>(sqlite3_column_bytes(raw, c))));
+          break;
+        case SQLITE_BLOB: {
+          auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(raw, c));
+          row.emplace_back(std::vector<std::uint8_t>(p, p + sqlite3_column_bytes(raw, c)));
+          break;
+        }
+        default: row.emplace_back(nullptr);
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::int64_t as_int(const Value& v, std::int64_t fallback) {
+  if (auto* i = std::get_if<std::int64_t>(&v)) return *i;
+  return fallback;
+}
+
+std::string as_text(const Value& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  return {};
+}
+
+std::vector<std::uint8_t> as_blob(const Value& v) {
+  if (auto* b = std::get_if<std::vector<std::uint8_t>>(&v)) return *b;
+  if (auto* s = std::get_if<std::string>(&v)) return {s->begin(), s->end()};
+  return {};
+}
+
+}  // namespace kith::store

@@ -1,0 +1,29 @@
+#include "store/migrations.hpp"
+
+namespace kith::store {
+
+const std::vector<std::string>& state_migrations() {
+  static const std::vector<std::string> MIGRATIONS = {
+      // 1: transfers and a key/value table for session state.
+      R"sql(
+      CREATE TABLE transfers (
+        id           TEXT PRIMARY KEY,        -- info-hash hex: v1 if the torrent has one, else v2
+        name         TEXT NOT NULL,
+        kind         TEXT NOT NULL,           -- 'share' (seeding local data) or 'get' (downloading)
+        source       TEXT NOT NULL,           -- magnet link or .torrent path it was added from
+        destination  TEXT NOT NULL,           -- folder the finished data is released into
+        only_glob    TEXT NOT NULL DEFAULT '',-- selective download: only files matching this glob
+        sequential   INTEGER NOT NULL DEFAULT 0,
+        paused       INTEGER NOT NULL DEFAULT 0,
+        released     INTEGER NOT NULL DEFAULT 0, -- 1 once the data was moved out of staging
+        added_at     INTEGER NOT NULL,        -- unix seconds
+        completed_at INTEGER,                 -- unix seconds, when released
+        resume       BLOB                     -- libtorrent resume data (bencoded), saved periodically
+      );
+      CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+      )sql",
+  };
+  return MIGRATIONS;
+}
+
+}  // namespace kith::store

@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+#include "store/transfer_store.hpp"
+
+using namespace kith;
+
+namespace {
+
+std::filesystem::path temp_db(const char* name) {
+  auto p = std::filesystem::temp_directory_path() / (std::string(name) + std::to_string(::getpid()) + ".sqlite");
+  std::filesystem::remove(p);
+  return p;
+}
+
+}  // namespace
+
+TEST(Database, MigrationsRunOnceAndSetVersion) {
+  auto file = temp_db("kith_migr");
+  std::vector<std::string> migrations = {"CREATE TABLE a (x INTEGER)", "ALTER TABLE a ADD COLUMN y TEXT"};
+  {
+    auto db = store::Database::open(file, migrations);
+    ASSERT_TRUE(db) << db.error().message;
+    EXPECT_EQ((*db)->schema_version(), 2);
+    ASSERT_TRUE((*db)->exec("INSERT INTO a (x, y) VALUES (?1, ?2)", {std::int64_t{7}, std::string("seven")}));
+  }
+  auto db = store::Database::open(file, migrations);  // re-open: no migration runs twice
+  ASSERT_TRUE(db) << db.error().message;
+  auto rows = (*db)->query("SELECT x, y FROM a");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(store::as_int((*rows)[0][0]), 7);
+  EXPECT_EQ(store::as_text((*rows)[0][1]), "seven");
+  std::filesystem::remove(file);
+}
+
+TEST(Database, RefusesNewerSchema) {
+  auto file = temp_db("kith_newer");
+  ASSERT_TRUE(store::Database::open(file, {"CREATE TABLE a (x)", "CREATE TABLE b (x)"}));
+  auto db = store::Database::open(file, {"CREATE TABLE a (x)"});
+  ASSERT_FALSE(db);
+  EXPECT_EQ(db.error().code, store::make_error_code(store::errc::too_new));
+  std::filesystem::remove(file);
+}
+
+TEST(Database, FailedMigrationRollsBack) {
+  auto file = temp_db("kith_rollback");
+  auto db = store::Database::open(file, {"CREATE TABLE a (x); THIS IS NOT SQL"});
+  ASSERT_FALSE(db);
+  auto db2 = store::Database::open(file, {});
+  ASSERT_TRUE(db2);
+  EXPECT_EQ((*db2)->schema_version(), 0);
+  EXPECT_FALSE((*db2)->query("SELECT * FROM a"));  // table creation was rolled back
+  std::filesystem::remove(file);
+}
+
+TEST(Database, GarbageFileIsAClearError) {
+  auto file = temp_db("kith_garbage");
+  {
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    std::fputs("this is not a database, just some text that is long enough to have a header....", f);
+    std::fclose(f);
+  }
+  auto db = store::Database::open(file, store::state_migrations());
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().message.find(file.string()), std::string::npos);
+  std::filesystem::remove(file);
+}
+
+TEST(TransferStore, PutListResumeRemove) {
+  auto file = temp_db("kith_transfers");
+  auto db = store::Database::open(file, store::state_migrations());
+  ASSERT_TRUE(db) << db.error().message;
+  store::TransferStore transfers(**db);
+  store::TransferRecord t;
+  t.id = "abc";
+  t.name = "folder";
+  t.kind = "get";
+  t.source = "magnet:?xt=urn:btih:abc";
+  t.destination = "/tmp/x";
+  t.added_at = 100;
+  ASSERT_TRUE(transfers.put(t));
+  ASSERT_TRUE(transfers.save_resume("abc", {1, 2, 3}));
+  ASSERT_TRUE(transfers.set_paused("abc", true));
+  ASSERT_TRUE(transfers.mark_released("abc", 200));
+  auto got = transfers.get("abc");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->resume, (std::vector<std::uint8_t>{1, 2, 3}));
+  EXPECT_TRUE((*got)->paused);
+  EXPECT_TRUE((*got)->released);
+  EXPECT_EQ((*got)->completed_at, 200);
+  auto all = transfers.list();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1u);
+  ASSERT_TRUE(transfers.remove("abc"));
+  auto none = transfers.get("abc");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  ASSERT_TRUE(transfers.put_kv("session", {9}));
+  auto kv = transfers.get_kv("session");
+  ASSERT_TRUE(kv && *kv);
+  EXPECT_EQ(**kv, std::vector<std::uint8_t>{9});
+  std::filesystem::remove(file);
+}

@@ -1,0 +1,48 @@
+#pragma once
+// Persistent records of transfers (one row each) and of session state, in HOME/state.sqlite.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/database.hpp"
+
+namespace kith::store {
+
+struct TransferRecord {
+  std::string id;
+  std::string name;
+  std::string kind;  // "share" or "get"
+  std::string source;
+  std::string destination;
+  std::string only_glob;
+  bool sequential = false;
+  bool paused = false;
+  bool released = false;
+  std::int64_t added_at = 0;
+  std::int64_t completed_at = 0;  // 0 while not released
+  std::vector<std::uint8_t> resume;
+};
+
+class TransferStore {
+ public:
+  explicit TransferStore(Database& db) : m_db(db) {}
+
+  // Inserts or replaces the whole record (resume data included).
+  Status put(const TransferRecord& record);
+  Status save_resume(const std::string& id, const std::vector<std::uint8_t>& resume);
+  Status set_paused(const std::string& id, bool paused);
+  Status mark_released(const std::string& id, std::int64_t when);
+  Status remove(const std::string& id);
+  Result<std::optional<TransferRecord>> get(const std::string& id);
+  Result<std::vector<TransferRecord>> list();
+
+  // Opaque session state (libtorrent's DHT state and such).
+  Status put_kv(const std::string& key, const std::vector<std::uint8_t>& value);
+  Result<std::optional<std::vector<std::uint8_t>>> get_kv(const std::string& key);
+
+ private:
+  Database& m_db;
+};
+
+}  // namespace kith::store
