@@ -1,0 +1,37 @@
+#include "swarm/detail/settings.hpp"
+
+#include <libtorrent/alert.hpp>
+
+namespace kith::swarm::detail {
+
+lt::settings_pack make_settings(const SessionOptions& o) {
+  lt::settings_pack p;
+  p.set_str(lt::settings_pack::user_agent, "kith/" KITH_VERSION);
+  p.set_str(lt::settings_pack::peer_fingerprint, "-KI0100-");
+  p.set_str(lt::settings_pack::listen_interfaces, o.listen);
+  p.set_bool(lt::settings_pack::enable_dht, o.dht);
+  p.set_str(lt::settings_pack::dht_bootstrap_nodes, o.dht_bootstrap);
+  p.set_bool(lt::settings_pack::enable_lsd, o.lsd);
+  p.set_bool(lt::settings_pack::enable_upnp, o.upnp);
+  p.set_bool(lt::settings_pack::enable_natpmp, o.natpmp);
+  p.set_int(lt::settings_pack::download_rate_limit, o.download_limit);
+  p.set_int(lt::settings_pack::upload_rate_limit, o.upload_limit);
+  p.set_int(lt::settings_pack::alert_mask, lt::alert_category::error | lt::alert_category::status |
+                                               lt::alert_category::storage | lt::alert_category::dht);
+  // Peers on the same host or LAN (x.pe hints, LSD) are the common case for kith: allow several
+  // connections from one IP, and do not rate-limit local peers.
+  p.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, true);
+  // A peer whose data fails a hash check is banned for that torrent (parole mode identifies it).
+  p.set_bool(lt::settings_pack::use_parole_mode, true);
+  // Throughput: hash on both cores; larger send buffers keep a fast local peer fed.
+  p.set_int(lt::settings_pack::hashing_threads, 2);
+  p.set_int(lt::settings_pack::aio_threads, 4);
+  p.set_int(lt::settings_pack::send_buffer_watermark, 4 * 1024 * 1024);
+  p.set_int(lt::settings_pack::send_buffer_watermark_factor, 150);
+  p.set_int(lt::settings_pack::send_buffer_low_watermark, 1024 * 1024);
+  p.set_int(lt::settings_pack::max_queued_disk_bytes, 16 * 1024 * 1024);
+  p.set_bool(lt::settings_pack::close_redundant_connections, true);
+  return p;
+}
+
+}  // namespace kith::swarm::detail

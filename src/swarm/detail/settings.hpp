@@ -1,0 +1,11 @@
+#pragma once
+#include <libtorrent/settings_pack.hpp>
+
+#include "swarm/session_host.hpp"
+
+namespace kith::swarm::detail {
+
+// Translates kith's session options into libtorrent settings, with kith's tuning on top.
+lt::settings_pack make_settings(const SessionOptions& options);
+
+}  // namespace kith::swarm::detail

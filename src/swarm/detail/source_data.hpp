@@ -1,0 +1,18 @@
+#pragma once
+// The libtorrent side of swarm::Source; only swarm's own sources include this.
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/info_hash.hpp>
+
+#include "swarm/types.hpp"
+
+namespace kith::swarm::detail {
+
+struct SourceData {
+  lt::add_torrent_params params;
+};
+
+InfoHashes to_hashes(const lt::info_hash_t& ih);
+std::string hash_hex(const lt::sha1_hash& h);
+std::string hash_hex(const lt::sha256_hash& h);
+
+}  // namespace kith::swarm::detail

@@ -1,0 +1,55 @@
+#include "swarm/detail/status.hpp"
+
+#include <cerrno>
+
+#include "swarm/detail/source_data.hpp"
+
+namespace kith::swarm::detail {
+namespace {
+
+std::string state_name(const lt::torrent_status& st) {
+  if (st.errc) return "error";
+  if (st.flags & lt::torrent_flags::paused) return "paused";
+  switch (st.state) {
+    case lt::torrent_status::checking_files:
+    case lt::torrent_status::checking_resume_data: return "checking";
+    case lt::torrent_status::downloading_metadata: return "metadata";
+    case lt::torrent_status::downloading: return "downloading";
+    case lt::torrent_status::finished: return "finished";
+    case lt::torrent_status::seeding: return "seeding";
+    default: return "downloading";
+  }
+}
+
+}  // namespace
+
+TransferStatus to_status(const lt::torrent_status& st) {
+  TransferStatus t;
+  t.hashes = to_hashes(st.info_hashes);
+  t.id = t.hashes.id();
+  t.name = st.name;
+  t.state = state_name(st);
+  if (st.errc) {
+    t.error = st.errc.message();  // SessionHost replaces it with the alert's fuller message
+    t.disk_full = st.errc.value() == ENOSPC;
+  }
+  t.has_metadata = st.has_metadata;
+  t.total_wanted = st.total_wanted;
+  t.total_done = st.total_wanted_done;
+  t.total_size = st.total;
+  t.progress = st.total_wanted > 0 ? static_cast<double>(st.total_wanted_done) / static_cast<double>(st.total_wanted)
+                                   : (st.has_metadata ? 1.0 : 0.0);
+  t.download_rate = st.download_payload_rate;
+  t.upload_rate = st.upload_payload_rate;
+  t.downloaded = st.total_payload_download;
+  t.uploaded = st.total_payload_upload;
+  t.peers = st.num_peers;
+  t.seeds = st.num_seeds;
+  auto left = st.total_wanted - st.total_wanted_done;
+  t.eta = left <= 0 ? 0 : (st.download_payload_rate > 0 ? left / st.download_payload_rate : -1);
+  t.save_path = st.save_path;
+  t.sequential = static_cast<bool>(st.flags & lt::torrent_flags::sequential_download);
+  return t;
+}
+
+}  // namespace kith::swarm::detail

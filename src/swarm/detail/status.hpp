@@ -1,0 +1,10 @@
+#pragma once
+#include <libtorrent/torrent_status.hpp>
+
+#include "swarm/types.hpp"
+
+namespace kith::swarm::detail {
+
+TransferStatus to_status(const lt::torrent_status& st);
+
+}  // namespace kith::swarm::detail

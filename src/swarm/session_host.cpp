@@ -1,0 +1,379 @@
+#include "swarm/session_host.hpp"
+
+#include <fnmatch.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/create_torrent.hpp>
+#include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/session_params.hpp>
+#include <libtorrent/torrent_info.hpp>
+#include <libtorrent/write_resume_data.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/hex.hpp"
+#include "swarm/detail/settings.hpp"
+#include "swarm/detail/source_data.hpp"
+#include "swarm/detail/status.hpp"
+
+namespace kith::swarm {
+namespace {
+
+std::string id_of(const lt::torrent_handle& h) { return detail::to_hashes(h.info_hashes()).id(); }
+
+std::vector<std::uint8_t> to_bytes(const std::vector<char>& v) { return {v.begin(), v.end()}; }
+
+bool is_disk_full(const lt::error_code& ec) { return ec.value() == ENOSPC; }
+
+}  // namespace
+
+SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& options, EventHandler on_event)
+    : m_io(io), m_strand(boost::asio::make_strand(io)), m_on_event(std::move(on_event)),
+      m_alive(std::make_shared<bool>(true)) {
+  lt::session_params params;
+  if (!options.saved_state.empty()) {
+    lt::error_code ec;
+    lt::bdecode_node node;
+    auto state = std::string(options.saved_state.begin(), options.saved_state.end());
+    params = lt::read_session_params({state.data(), static_cast<long>(state.size())},
+                                     lt::session_handle::save_dht_state);
+  }
+  params.settings = detail::make_settings(options);
+  m_session = std::make_unique<lt::session>(std::move(params));
+  // The notify callback runs on a libtorrent thread and must not block: it only posts.
+  std::weak_ptr<bool> alive = m_alive;
+  m_session->set_alert_notify([this, alive] {
+    if (alive.lock()) boost::asio::post(m_strand, [this, alive] {
+      if (auto a = alive.lock(); a && *a) on_alerts();
+    });
+  });
+}
+
+SessionHost::~SessionHost() {
+  if (*m_alive) shutdown();
+  m_session->set_alert_notify([] {});
+  m_session.reset();  // blocks until libtorrent's threads stop
+}
+
+Result<InfoHashes> SessionHost::add(const Source& source, const AddOptions& options) {
+  lt::add_torrent_params params = source.data->params;
+  return add_params(std::move(params), options);
+}
+
+Result<InfoHashes> SessionHost::restore(const AddOptions& options) {
+  lt::error_code ec;
+  auto params = lt::read_resume_data(
+      {reinterpret_cast<const char*>(options.resume.data()), static_cast<long>(options.resume.size())}, ec);
+  if (ec) return fail(make_error_code(errc::bad_torrent), "stored resume data is unreadable: " + ec.message());
+  return add_params(std::move(params), options);
+}
+
+Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const AddOptions& options) {
+  if (!options.save_path.empty()) params.save_path = options.save_path;
+  params.flags &= ~lt::torrent_flags::auto_managed;  // kith decides what runs, not a queue
+  params.flags &= ~lt::torrent_flags::paused;
+  params.flags &= ~lt::torrent_flags::duplicate_is_error;
+  if (options.paused) params.flags |= lt::torrent_flags::paused;
+  if (options.sequential) params.flags |= lt::torrent_flags::sequential_download;
+  if (options.seed_mode) params.flags |= lt::torrent_flags::seed_mode;
+  auto hashes = params.ti ? detail::to_hashes(params.ti->info_hashes()) : detail::to_hashes(params.info_hashes);
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_handles.count(hashes.id())) {
+      return fail(make_error_code(errc::duplicate), "transfer " + hashes.id() + " is already in this node");
+    }
+  }
+  lt::error_code ec;
+  lt::torrent_handle h = m_session->add_torrent(std::move(params), ec);
+  if (ec) return fail(make_error_code(errc::session_error), "cannot add transfer: " + ec.message());
+  {
+    std::lock_guard lock(m_mutex);
+    m_handles[hashes.id()] = std::make_unique<lt::torrent_handle>(h);
+    if (!options.only_glob.empty()) m_globs[hashes.id()] = options.only_glob;
+  }
+  if (!options.only_glob.empty() && h.torrent_file()) apply_file_selection(h, options.only_glob);
+  return hashes;
+}
+
+void SessionHost::apply_file_selection(const lt::torrent_handle& h, const std::string& glob) {
+  auto ti = h.torrent_file();
+  if (!ti) return;
+  const auto& files = ti->files();
+  std::vector<lt::download_priority_t> prio(static_cast<std::size_t>(files.num_files()), lt::dont_download);
+  for (auto i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    std::string path = files.file_path(i);
+    std::string base = std::string(files.file_name(i));
+    // Match the whole path ("*/*.mp3") or just the name ("*.mp3"), as users of other clients expect.
+    if (fnmatch(glob.c_str(), path.c_str(), 0) == 0 || fnmatch(glob.c_str(), base.c_str(), 0) == 0) {
+      prio[static_cast<std::size_t>(static_cast<int>(i))] = lt::default_priority;
+    }
+  }
+  h.prioritize_files(prio);
+}
+
+Result<std::string> SessionHost::resolve(const std::string& prefix) const {
+  std::lock_guard lock(m_mutex);
+  if (prefix.empty()) return fail(make_error_code(errc::unknown_transfer), "empty transfer id");
+  std::string found;
+  for (const auto& [id, h] : m_handles) {
+    if (id.rfind(prefix, 0) == 0) {
+      if (!found.empty()) {
+        return fail(make_error_code(errc::ambiguous_id), "id '" + prefix + "' matches several transfers; give more digits");
+      }
+      found = id;
+    }
+  }
+  if (found.empty()) {
+    return fail(make_error_code(errc::unknown_transfer), "no transfer with id '" + prefix + "' (see `kith list`)");
+  }
+  return found;
+}
+
+Result<lt::torrent_handle> SessionHost::handle(const std::string& id) const {
+  auto full = resolve(id);
+  if (!full) return tl::unexpected(full.error());
+  std::lock_guard lock(m_mutex);
+  return *m_handles.at(*full);
+}
+
+Status SessionHost::remove(const std::string& id, bool delete_files) {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  auto full = id_of(*h);
+  m_session->remove_torrent(*h, delete_files ? lt::session_handle::delete_files : lt::remove_flags_t{});
+  std::lock_guard lock(m_mutex);
+  m_handles.erase(full);
+  m_globs.erase(full);
+  m_errors.erase(full);
+  return {};
+}
+
+Status SessionHost::pause(const std::string& id) {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  h->unset_flags(lt::torrent_flags::auto_managed);
+  h->pause(lt::torrent_handle::graceful_pause);
+  h->save_resume_data(lt::torrent_handle::save_info_dict);
+  return {};
+}
+
+Status SessionHost::resume(const std::string& id) {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  {
+    std::lock_guard lock(m_mutex);
+    m_errors.erase(id_of(*h));
+  }
+  h->clear_error();
+  h->resume();
+  return {};
+}
+
+Status SessionHost::move_storage(const std::string& id, const std::string& destination) {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  // fail_if_exist: never overwrite a user's file that happens to have the same name.
+  h->move_storage(destination, lt::move_flags_t::fail_if_exist);
+  return {};
+}
+
+Result<TransferStatus> SessionHost::status(const std::string& id) const {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  auto st = detail::to_status(h->status());
+  std::lock_guard lock(m_mutex);
+  if (auto it = m_errors.find(st.id); it != m_errors.end() && st.error.empty()) st.error = it->second;
+  return st;
+}
+
+std::vector<TransferStatus> SessionHost::list() const {
+  std::vector<lt::torrent_handle> handles;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [id, h] : m_handles) handles.push_back(*h);
+  }
+  std::vector<TransferStatus> out;
+  for (const auto& h : handles) out.push_back(detail::to_status(h.status()));
+  return out;
+}
+
+Result<std::vector<FileStatus>> SessionHost::files(const std::string& id) const {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  auto ti = h->torrent_file();
+  std::vector<FileStatus> out;
+  if (!ti) return out;  // metadata not received yet
+  auto progress = h->file_progress(lt::torrent_handle::piece_granularity);
+  auto prio = h->get_file_priorities();
+  const auto& fs = ti->files();
+  for (auto i : fs.file_range()) {
+    if (fs.pad_file_at(i)) continue;
+    auto idx = static_cast<std::size_t>(static_cast<int>(i));
+    out.push_back(FileStatus{fs.file_path(i), fs.file_size(i), idx < progress.size() ? progress[idx] : 0,
+                             idx >= prio.size() || prio[idx] != lt::dont_download});
+  }
+  return out;
+}
+
+Result<std::string> SessionHost::magnet(const std::string& id, const std::vector<std::string>& peer_hints) const {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  std::string link = lt::make_magnet_uri(*h);
+  for (const auto& hint : peer_hints) link += "&x.pe=" + hint;
+  return link;
+}
+
+Result<std::string> SessionHost::torrent_file(const std::string& id) const {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  auto ti = h->torrent_file_with_hashes();
+  if (!ti) return fail(make_error_code(errc::session_error), "metadata for " + id + " is not known yet");
+  lt::create_torrent ct(*ti);
+  std::string out;
+  lt::bencode(std::back_inserter(out), ct.generate());
+  return out;
+}
+
+void SessionHost::request_resume_data() {
+  std::lock_guard lock(m_mutex);
+  for (const auto& [id, h] : m_handles) {
+    h->save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::only_if_modified);
+  }
+}
+
+void SessionHost::shutdown() {
+  if (!*m_alive) return;
+  *m_alive = false;  // from here on, alerts are popped by this thread only
+  m_session->pause();
+  int outstanding = 0;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [id, h] : m_handles) {
+      if (!h->is_valid()) continue;
+      h->save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::flush_disk_cache);
+      ++outstanding;
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (outstanding > 0 && std::chrono::steady_clock::now() < deadline) {
+    if (!m_session->wait_for_alert(std::chrono::milliseconds(500))) continue;
+    std::vector<lt::alert*> alerts;
+    m_session->pop_alerts(&alerts);
+    for (auto* a : alerts) {
+      if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
+        --outstanding;
+        m_on_event({SwarmEvent::Kind::resume_data, id_of(rd->handle), {}, {}, false,
+                    to_bytes(lt::write_resume_data_buf(rd->params))});
+      } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+        --outstanding;
+      }
+    }
+  }
+  if (outstanding > 0) spdlog::warn("shutdown: {} transfers did not return resume data in time", outstanding);
+}
+
+void SessionHost::retry_disk_full() {
+  for (const auto& st : list()) {
+    if (st.state == "error" && st.disk_full) {
+      spdlog::info("{}: retrying after disk-full error", st.id);
+      (void)resume(st.id);
+    }
+  }
+}
+
+std::vector<std::uint8_t> SessionHost::session_state() const {
+  auto params = m_session->session_state(lt::session_handle::save_dht_state);
+  return to_bytes(lt::write_session_params_buf(params, lt::session_handle::save_dht_state));
+}
+
+SessionStats SessionHost::stats() const {
+  SessionStats s;
+  s.listen_port = listen_port();
+  s.dht_running = m_session->is_dht_running();
+  m_session->post_dht_stats();  // refreshes m_dht_nodes for the next call
+  s.dht_nodes = m_dht_nodes;
+  auto pid = m_session->get_settings().get_str(lt::settings_pack::peer_fingerprint);
+  s.peer_id = pid;
+  for (const auto& t : list()) {
+    s.download_rate += t.download_rate;
+    s.upload_rate += t.upload_rate;
+  }
+  return s;
+}
+
+std::uint16_t SessionHost::listen_port() const { return m_session->listen_port(); }
+
+void SessionHost::set_rate_limits(int download, int upload) {
+  lt::settings_pack p;
+  p.set_int(lt::settings_pack::download_rate_limit, download);
+  p.set_int(lt::settings_pack::upload_rate_limit, upload);
+  m_session->apply_settings(std::move(p));
+}
+
+void SessionHost::on_alerts() { handle_alerts(false); }
+
+void SessionHost::handle_alerts(bool /*from_shutdown*/) {
+  std::vector<lt::alert*> alerts;
+  m_session->pop_alerts(&alerts);
+  for (auto* a : alerts) {
+    using K = SwarmEvent::Kind;
+    if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
+      m_on_event({K::resume_data, id_of(rd->handle), {}, {}, false, to_bytes(lt::write_resume_data_buf(rd->params))});
+    } else if (auto* md = lt::alert_cast<lt::metadata_received_alert>(a)) {
+      auto id = id_of(md->handle);
+      std::string glob;
+      {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_globs.find(id); it != m_globs.end()) glob = it->second;
+      }
+      if (!glob.empty()) apply_file_selection(md->handle, glob);
+      md->handle.save_resume_data(lt::torrent_handle::save_info_dict);
+      m_on_event({K::metadata_received, id, {}, {}, false, {}});
+    } else if (auto* fin = lt::alert_cast<lt::torrent_finished_alert>(a)) {
+      fin->handle.save_resume_data(lt::torrent_handle::save_info_dict);
+      m_on_event({K::finished, id_of(fin->handle), {}, {}, false, {}});
+    } else if (auto* mv = lt::alert_cast<lt::storage_moved_alert>(a)) {
+      mv->handle.save_resume_data(lt::torrent_handle::save_info_dict);
+      m_on_event({K::storage_moved, id_of(mv->handle), mv->storage_path(), {}, false, {}});
+    } else if (auto* mf = lt::alert_cast<lt::storage_moved_failed_alert>(a)) {
+      m_on_event({K::storage_move_failed, id_of(mf->handle), mf->file_path(),
+                  std::string(mf->file_path()) + ": " + mf->error.message(), false, {}});
+    } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
+      auto id = id_of(fe->handle);
+      auto msg = std::string(fe->filename()) + ": " + fe->error.message();
+      bool full = is_disk_full(fe->error);
+      if (full) msg = "disk full while writing " + std::string(fe->filename()) + "; free space and it resumes";
+      {
+        std::lock_guard lock(m_mutex);
+        m_errors[id] = msg;
+      }
+      m_on_event({K::error, id, {}, msg, full, {}});
+    } else if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
+      auto id = id_of(te->handle);
+      auto msg = te->error.message() + (te->filename()[0] ? std::string(" (") + te->filename() + ")" : "");
+      {
+        std::lock_guard lock(m_mutex);
+        m_errors[id] = msg;
+      }
+      m_on_event({K::error, id, {}, msg, is_disk_full(te->error), {}});
+    } else if (auto* rm = lt::alert_cast<lt::torrent_removed_alert>(a)) {
+      m_on_event({K::removed, detail::to_hashes(rm->info_hashes).id(), {}, {}, false, {}});
+    } else if (auto* ds = lt::alert_cast<lt::dht_stats_alert>(a)) {
+      int nodes = 0;
+      for (const auto& b : ds->routing_table) nodes += b.num_nodes;
+      m_dht_nodes = nodes;
+    } else if (auto* le = lt::alert_cast<lt::listen_failed_alert>(a)) {
+      spdlog::error("cannot listen on {}:{}: {}", le->address.to_string(), le->port, le->error.message());
+    } else if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
+      spdlog::warn("{}: piece {} failed its hash check; it will be downloaded again", id_of(hf->handle),
+                   static_cast<int>(hf->piece_index));
+    }
+  }
+}
+
+}  // namespace kith::swarm

@@ -1,0 +1,105 @@
+#pragma once
+// The node's one libtorrent session: adding, controlling and observing transfers.
+//
+// Threading: libtorrent runs its own network and disk threads. Its alerts are popped on this host's
+// strand (set_alert_notify posts there) and turned into SwarmEvents for the owner's handler, which
+// therefore runs on that strand. Every public method may be called from any thread.
+#include <boost/asio/io_context.hpp>
+#include <atomic>
+#include <boost/asio/strand.hpp>
+#include <cstdint>
+#include <functional>
+#include <libtorrent/fwd.hpp>  // forward declarations only: callers never see libtorrent types
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "swarm/source.hpp"
+#include "swarm/types.hpp"
+
+
+namespace kith::swarm {
+
+struct SessionOptions {
+  std::string listen = "0.0.0.0:6881,[::]:6881";  // libtorrent listen_interfaces syntax
+  bool dht = true;
+  std::string dht_bootstrap;  // "host:port,host:port"; empty: none
+  bool lsd = true;
+  bool upnp = true;
+  bool natpmp = true;
+  int download_limit = 0;  // bytes/s, 0 = unlimited
+  int upload_limit = 0;
+  std::vector<std::uint8_t> saved_state;  // from session_state() of an earlier run (DHT nodes)
+};
+
+struct AddOptions {
+  std::string save_path;
+  std::vector<std::uint8_t> resume;  // libtorrent resume data from an earlier run, if any
+  std::string only_glob;             // download only files matching this glob (empty: all)
+  bool sequential = false;
+  bool paused = false;
+  bool seed_mode = false;  // the data is known complete (we just hashed it): skip the check
+};
+
+class SessionHost {
+ public:
+  using EventHandler = std::function<void(const SwarmEvent&)>;
+
+  SessionHost(boost::asio::io_context& io, const SessionOptions& options, EventHandler on_event);
+  ~SessionHost();
+  SessionHost(const SessionHost&) = delete;
+  SessionHost& operator=(const SessionHost&) = delete;
+
+  // Adds a parsed source, or (when options.resume is set) restores from resume data.
+  Result<InfoHashes> add(const Source& source, const AddOptions& options);
+  Result<InfoHashes> restore(const AddOptions& options);
+
+  // `id` may be any unique prefix of a transfer id (as git accepts short hashes).
+  Result<std::string> resolve(const std::string& id_or_prefix) const;
+  Status remove(const std::string& id, bool delete_files);
+  Status pause(const std::string& id);
+  Status resume(const std::string& id);
+  Status move_storage(const std::string& id, const std::string& destination);
+  Result<TransferStatus> status(const std::string& id) const;
+  std::vector<TransferStatus> list() const;
+  Result<std::vector<FileStatus>> files(const std::string& id) const;
+  // The magnet link with `x.pe` hints for each of `peer_hints` ("host:port").
+  Result<std::string> magnet(const std::string& id, const std::vector<std::string>& peer_hints) const;
+  // The bencoded .torrent, once metadata is known.
+  Result<std::string> torrent_file(const std::string& id) const;
+
+  // Asks every transfer with changes for resume data; results arrive as resume_data events.
+  void request_resume_data();
+  // Shutdown path: collects resume data for every transfer synchronously (events delivered on the
+  // calling thread), then stops alert delivery. Call once, before destruction.
+  void shutdown();
+  // Retries transfers stopped by a full disk (they fail again at once if it is still full).
+  void retry_disk_full();
+
+  std::vector<std::uint8_t> session_state() const;
+  SessionStats stats() const;
+  std::uint16_t listen_port() const;
+  void set_rate_limits(int download, int upload);
+
+ private:
+  void on_alerts();
+  void handle_alerts(bool from_shutdown);
+  Result<InfoHashes> add_params(lt::add_torrent_params params, const AddOptions& options);
+  Result<lt::torrent_handle> handle(const std::string& id) const;
+  void apply_file_selection(const lt::torrent_handle& h, const std::string& glob);
+
+  boost::asio::io_context& m_io;
+  boost::asio::strand<boost::asio::io_context::executor_type> m_strand;
+  EventHandler m_on_event;
+  std::unique_ptr<lt::session> m_session;
+  mutable std::mutex m_mutex;  // guards the maps below
+  std::map<std::string, std::unique_ptr<lt::torrent_handle>> m_handles;
+  std::map<std::string, std::string> m_globs;  // selective download, applied once metadata arrives
+  std::map<std::string, std::string> m_errors;
+  std::shared_ptr<bool> m_alive;  // cleared in shutdown(): late alert notifications do nothing
+  std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
+};
+
+}  // namespace kith::swarm

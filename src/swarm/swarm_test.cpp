@@ -1,0 +1,179 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "base/fs.hpp"
+#include "swarm/peer_hints.hpp"
+#include "swarm/session_host.hpp"
+#include "swarm/source.hpp"
+#include "swarm/torrent_maker.hpp"
+
+using namespace kith;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("kith_swarm_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void write(const fs::path& p, std::size_t size, char seed) {
+  fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary);
+  for (std::size_t i = 0; i < size; ++i) out.put(static_cast<char>(seed + static_cast<char>(i * 31 % 251)));
+}
+
+// Loopback only, nothing that talks to the outside world.
+swarm::SessionOptions test_options() {
+  swarm::SessionOptions o;
+  o.listen = "127.0.0.1:0";
+  o.dht = false;
+  o.lsd = false;
+  o.upnp = false;
+  o.natpmp = false;
+  return o;
+}
+
+const std::string HASH = "0123456789abcdef0123456789abcdef01234567";
+
+}  // namespace
+
+TEST(Magnet, ParsesHashNameAndPeerHints) {
+  auto s = swarm::parse_magnet("magnet:?xt=urn:btih:" + HASH + "&dn=hello&x.pe=127.0.0.1:6881");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->hashes.v1, HASH);
+  EXPECT_EQ(s->hashes.id(), HASH);
+  EXPECT_EQ(s->name, "hello");
+  EXPECT_FALSE(s->has_metadata);
+}
+
+TEST(Magnet, RejectsMalformedLinks) {
+  for (const char* bad : {"magnet:?", "magnet:?xt=urn:btih:zzzz", "magnet:?dn=x", "magnet:?xt=urn:btih:0123"}) {
+    auto s = swarm::parse_magnet(bad);
+    ASSERT_FALSE(s) << bad;
+    EXPECT_EQ(s.error().code, swarm::make_error_code(swarm::errc::bad_link));
+  }
+}
+
+TEST(Torrent, RejectsGarbageAndMissingFiles) {
+  auto s = swarm::parse_torrent("d4:infod4:name3:abcee");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, swarm::make_error_code(swarm::errc::bad_torrent));
+  auto f = swarm::parse_link_or_file("/nonexistent/file.torrent");
+  ASSERT_FALSE(f);
+  EXPECT_EQ(f.error().code, swarm::make_error_code(swarm::errc::bad_link));
+}
+
+TEST(Torrent, PathsThatEscapeAreSanitised) {
+  // A v1 multi-file torrent whose file path is ["..", "..", "evil"], and one with an absolute path.
+  std::string pieces(20, 'x');
+  std::string info = "d5:filesld6:lengthi5e4:pathl2:..2:..4:evileed6:lengthi5e4:pathl5:/etc/6:passwdeee"
+                     "4:name3:top12:piece lengthi16384e6:pieces20:" + pieces + "e";
+  auto s = swarm::parse_torrent("d4:info" + info + "e");
+  ASSERT_TRUE(s) << s.error().message;
+  auto dir = temp_dir("sanitise");
+  boost::asio::io_context io;
+  swarm::SessionHost host(io, test_options(), [](const swarm::SwarmEvent&) {});
+  auto added = host.add(*s, {.save_path = dir.string()});
+  ASSERT_TRUE(added) << added.error().message;
+  auto files = host.files(added->id());
+  ASSERT_TRUE(files);
+  ASSERT_EQ(files->size(), 2u);
+  for (const auto& f : *files) {
+    auto full = (dir / f.path).lexically_normal();
+    EXPECT_EQ(full.string().rfind(dir.string(), 0), 0u) << f.path << " escapes the save path";
+    EXPECT_EQ(f.path.find(".."), std::string::npos) << f.path;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(TorrentMaker, AllFormatsRoundTrip) {
+  auto dir = temp_dir("make");
+  write(dir / "share" / "a.bin", 100000, 1);
+  write(dir / "share" / "sub" / "b.txt", 1000, 2);
+  for (auto [format, v1, v2] : {std::tuple{swarm::TorrentFormat::v1, true, false},
+                                std::tuple{swarm::TorrentFormat::v2, false, true},
+                                std::tuple{swarm::TorrentFormat::hybrid, true, true}}) {
+    auto made = swarm::make_torrent(dir / "share", {.format = format, .trackers = {}, .comment = "c"});
+    ASSERT_TRUE(made) << made.error().message;
+    EXPECT_EQ(!made->source.hashes.v1.empty(), v1);
+    EXPECT_EQ(!made->source.hashes.v2.empty(), v2);
+    EXPECT_EQ(made->source.name, "share");
+    auto again = swarm::parse_torrent(made->bytes);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->hashes.id(), made->source.hashes.id());
+  }
+  EXPECT_FALSE(swarm::make_torrent(dir / "missing", {}));
+  fs::create_directories(dir / "empty");
+  EXPECT_FALSE(swarm::make_torrent(dir / "empty", {}));
+  fs::remove_all(dir);
+}
+
+TEST(PeerHints, SpecificAddressIsKeptAndWildcardExpands) {
+  EXPECT_EQ(swarm::peer_hints("127.0.0.1:0", 4321), std::vector<std::string>{"127.0.0.1:4321"});
+  EXPECT_EQ(swarm::peer_hints("[::1]:1", 5), std::vector<std::string>{"[::1]:5"});
+  auto any = swarm::peer_hints("0.0.0.0:6881", 6881);
+  EXPECT_FALSE(any.empty());
+  for (const auto& h : any) EXPECT_EQ(h.find("127."), std::string::npos) << "loopback only as a last resort";
+}
+
+// Two real libtorrent sessions on loopback: one seeds a folder, the other fetches it by magnet link with
+// an x.pe hint and nothing else (no DHT, no tracker, no LSD).
+TEST(SessionHost, TransfersAFolderByMagnetOverLoopback) {
+  auto dir = temp_dir("transfer");
+  write(dir / "seed" / "data" / "one.bin", 3 << 20, 3);
+  write(dir / "seed" / "data" / "two.txt", 12345, 4);
+  auto made = swarm::make_torrent(dir / "seed" / "data", {});
+  ASSERT_TRUE(made) << made.error().message;
+
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false;
+  swarm::SessionHost seeder(io, test_options(), [](const swarm::SwarmEvent&) {});
+  swarm::SessionHost leecher(io, test_options(), [&](const swarm::SwarmEvent& e) {
+    if (e.kind == swarm::SwarmEvent::Kind::finished) {
+      std::lock_guard lock(m);
+      finished = true;
+      cv.notify_all();
+    }
+  });
+  auto seeded = seeder.add(made->source, {.save_path = (dir / "seed").string(), .seed_mode = true});
+  ASSERT_TRUE(seeded) << seeded.error().message;
+  auto link = seeder.magnet(seeded->id(), swarm::peer_hints("127.0.0.1:0", seeder.listen_port()));
+  ASSERT_TRUE(link);
+  EXPECT_NE(link->find("x.pe=127.0.0.1:"), std::string::npos);
+  EXPECT_NE(link->find("urn:btmh:"), std::string::npos) << "hybrid links carry the v2 hash too";
+  auto src = swarm::parse_magnet(*link);
+  ASSERT_TRUE(src);
+  auto got = leecher.add(*src, {.save_path = (dir / "get").string()});
+  ASSERT_TRUE(got) << got.error().message;
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return finished; })) << "transfer did not finish";
+  }
+  auto st = leecher.status(got->id());
+  ASSERT_TRUE(st);
+  EXPECT_DOUBLE_EQ(st->progress, 1.0);
+  EXPECT_EQ(base::read_file(dir / "get" / "data" / "one.bin").value(),
+            base::read_file(dir / "seed" / "data" / "one.bin").value());
+  auto torrent = leecher.torrent_file(got->id());
+  ASSERT_TRUE(torrent);
+  EXPECT_EQ(swarm::parse_torrent(*torrent)->hashes.id(), seeded->id());
+  leecher.shutdown();
+  seeder.shutdown();
+  work.reset();
+  io.stop();
+  io_thread.join();
+  fs::remove_all(dir);
+}

@@ -1,0 +1,47 @@
+#include "swarm/torrent_maker.hpp"
+
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/create_torrent.hpp>
+
+namespace kith::swarm {
+
+TorrentFormat parse_format(const std::string& text, bool* ok) {
+  *ok = true;
+  if (text == "v1") return TorrentFormat::v1;
+  if (text == "v2") return TorrentFormat::v2;
+  if (text == "hybrid") return TorrentFormat::hybrid;
+  *ok = false;
+  return TorrentFormat::hybrid;
+}
+
+Result<MadeTorrent> make_torrent(const std::filesystem::path& input, const MakeOptions& options) {
+  std::error_code fs_ec;
+  auto path = std::filesystem::absolute(input, fs_ec).lexically_normal();
+  if (!path.has_filename()) path = path.parent_path();  // "dir/" -> "dir"
+  if (!std::filesystem::exists(path, fs_ec)) {
+    return fail(make_error_code(errc::create_failed), path.string() + " does not exist");
+  }
+  lt::file_storage fs;
+  lt::add_files(fs, path.string(), lt::create_flags_t{});
+  if (fs.num_files() == 0 || fs.total_size() == 0) {
+    return fail(make_error_code(errc::create_failed), path.string() + " has no data to share (empty)");
+  }
+  lt::create_flags_t flags{};
+  if (options.format == TorrentFormat::v1) flags |= lt::create_torrent::v1_only;
+  if (options.format == TorrentFormat::v2) flags |= lt::create_torrent::v2_only;
+  lt::create_torrent ct(fs, 0, flags);  // piece size 0: libtorrent picks one for the total size
+  int tier = 0;
+  for (const auto& url : options.trackers) ct.add_tracker(url, tier++);
+  if (!options.comment.empty()) ct.set_comment(options.comment.c_str());
+  ct.set_creator("kith " KITH_VERSION);
+  lt::error_code ec;
+  lt::set_piece_hashes(ct, path.parent_path().string(), ec);
+  if (ec) return fail(make_error_code(errc::create_failed), "cannot hash " + path.string() + ": " + ec.message());
+  std::string bytes;
+  lt::bencode(std::back_inserter(bytes), ct.generate());
+  auto source = parse_torrent(bytes);
+  if (!source) return tl::unexpected(source.error());
+  return MadeTorrent{std::move(bytes), std::move(*source)};
+}
+
+}  // namespace kith::swarm

@@ -1,0 +1,95 @@
+#pragma once
+// kith's own view of swarm objects: the rest of kith never sees libtorrent types.
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "base/error.hpp"
+
+namespace kith::swarm {
+
+enum class errc {
+  bad_link = 1,        // a magnet link could not be parsed
+  bad_torrent,         // a .torrent file could not be parsed
+  unknown_transfer,    // no transfer with that id (or id prefix)
+  ambiguous_id,        // an id prefix matches several transfers
+  duplicate,           // the transfer is already in the session
+  create_failed,       // making a torrent from local files failed
+  session_error,       // libtorrent refused an operation
+};
+const std::error_category& category();
+inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
+
+enum class TorrentFormat { v1, v2, hybrid };
+
+// Both info-hashes of a torrent, lower-case hex; either may be empty (v1-only or v2-only).
+struct InfoHashes {
+  std::string v1;  // 40 hex digits (SHA-1)
+  std::string v2;  // 64 hex digits (SHA-256)
+  // The transfer id: the v1 hash when there is one (every client shows that), else the v2 hash.
+  const std::string& id() const { return v1.empty() ? v2 : v1; }
+};
+
+struct TransferStatus {
+  std::string id;
+  InfoHashes hashes;
+  std::string name;
+  std::string state;  // checking | metadata | downloading | finished | seeding | paused | error
+  std::string error;  // non-empty in state "error"
+  bool disk_full = false;
+  bool has_metadata = false;
+  double progress = 0;               // 0..1 of the wanted bytes
+  std::int64_t total_wanted = 0;     // bytes selected for download
+  std::int64_t total_done = 0;       // verified bytes of those
+  std::int64_t total_size = 0;       // bytes in the whole torrent
+  std::int64_t download_rate = 0;    // payload bytes/s
+  std::int64_t upload_rate = 0;      // payload bytes/s
+  std::int64_t downloaded = 0;       // payload bytes downloaded since this session added it
+  std::int64_t uploaded = 0;         // payload bytes uploaded since this session added it
+  int peers = 0;
+  int seeds = 0;
+  std::int64_t eta = -1;             // seconds, -1 when unknown
+  std::string save_path;
+  bool sequential = false;
+};
+
+struct FileStatus {
+  std::string path;  // relative to the save path, '/'-separated
+  std::int64_t size = 0;
+  std::int64_t done = 0;
+  bool wanted = true;
+};
+
+struct SessionStats {
+  std::uint16_t listen_port = 0;
+  std::string peer_id;   // hex of this node's BitTorrent peer id prefix
+  int dht_nodes = 0;
+  bool dht_running = false;
+  std::int64_t download_rate = 0;
+  std::int64_t upload_rate = 0;
+};
+
+// Delivered from the session host to its owner on the session host's strand.
+struct SwarmEvent {
+  enum class Kind {
+    metadata_received,    // a magnet transfer now knows its files
+    finished,             // every wanted piece is downloaded and hash-verified
+    resume_data,          // fresh resume data (in `resume`) to persist
+    storage_moved,        // data moved to `path`
+    storage_move_failed,  // move to `path` failed: `message`
+    error,                // a transfer stopped with an error: `message`, `disk_full`
+    removed,              // the transfer left the session
+  };
+  Kind kind;
+  std::string id;
+  std::string path;
+  std::string message;
+  bool disk_full = false;
+  std::vector<std::uint8_t> resume;
+};
+
+}  // namespace kith::swarm
+
+template <>
+struct std::is_error_code_enum<kith::swarm::errc> : std::true_type {};
