@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "base/error.hpp"
 #include "base/fs.hpp"
@@ -49,4 +50,20 @@ TEST(Fs, ReadRefusesOversizedFile) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, base::make_error_code(base::errc::bad_input));
   std::filesystem::remove(file);
+}
+
+#include "base/base64.hpp"
+
+TEST(Base64, RoundTripsAllLengths) {
+  EXPECT_EQ(base::base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base::base64_encode("fo"), "Zm8=");
+  for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
+    EXPECT_EQ(base::base64_decode(base::base64_encode(s)), s);
+  }
+}
+
+TEST(Base64, RejectsBadInput) {
+  EXPECT_FALSE(base::base64_decode("Zm9"));
+  EXPECT_FALSE(base::base64_decode("Zm9*"));
+  EXPECT_FALSE(base::base64_decode("Z=9v"));
 }

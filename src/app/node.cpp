@@ -1,0 +1,489 @@
+#include "app/node.hpp"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <random>
+#include <cstdlib>
+#include <spdlog/spdlog.h>
+
+#include "app/errors.hpp"
+#include "app/transfer_json.hpp"
+#include "base/base64.hpp"
+#include "base/fs.hpp"
+#include "base/hex.hpp"
+#include "store/migrations.hpp"
+#include "swarm/peer_hints.hpp"
+#include "swarm/source.hpp"
+
+namespace kith::app {
+namespace {
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+swarm::SessionOptions session_options(const Settings& s) {
+  swarm::SessionOptions o;
+  o.listen = s.get_string("bt.listen");
+  o.dht = s.get_bool("dht.enabled");
+  o.dht_bootstrap = s.get_string("dht.bootstrap");
+  o.lsd = s.get_bool("lsd.enabled");
+  o.upnp = s.get_bool("nat.upnp");
+  o.natpmp = s.get_bool("nat.natpmp");
+  o.download_limit = static_cast<int>(s.get_int("limits.download"));
+  o.upload_limit = static_cast<int>(s.get_int("limits.upload"));
+  return o;
+}
+
+std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+
+}  // namespace
+
+Node::Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink)
+    : m_io(io), m_home(std::move(home)), m_settings(std::move(settings)), m_sink(std::move(sink)),
+      m_hook([](const CompletedDownload&) { return Verdict{}; }), m_timer(io) {}
+
+Node::~Node() {
+  if (!m_stopped) stop();
+}
+
+Result<std::unique_ptr<Node>> Node::open(boost::asio::io_context& io, const Home& home, Settings settings,
+                                         EventSink sink) {
+  std::unique_ptr<Node> node(new Node(io, home, std::move(settings), std::move(sink)));
+  if (auto r = node->start(); !r) return tl::unexpected(r.error());
+  return node;
+}
+
+Status Node::start() {
+  if (auto r = m_home.prepare(); !r) return r;
+  auto db = store::Database::open(m_home.state_db(), store::state_migrations());
+  if (!db) return tl::unexpected(db.error());
+  m_db = std::move(*db);
+  m_store = std::make_unique<store::TransferStore>(*m_db);
+
+  // A node id that stays the same across restarts of this home.
+  auto id = m_store->get_kv("node_id");
+  if (id && *id) {
+    m_node_id = std::string((*id)->begin(), (*id)->end());
+  } else {
+    std::random_device rd;
+    std::string raw(16, '\0');
+    for (auto& c : raw) c = static_cast<char>(rd());
+    m_node_id = base::to_hex(raw);
+    (void)m_store->put_kv("node_id", bytes_of(m_node_id));
+  }
+
+  auto options = session_options(m_settings);
+  if (auto state = m_store->get_kv("session_state"); state && *state) options.saved_state = **state;
+  m_swarm = std::make_unique<swarm::SessionHost>(m_io, options,
+                                                 [this](const swarm::SwarmEvent& e) { on_swarm_event(e); });
+
+  auto records = m_store->list();
+  if (!records) return tl::unexpected(records.error());
+  for (auto& rec : *records) {
+    swarm::AddOptions add{.resume = rec.resume, .only_glob = rec.only_glob, .sequential = rec.sequential,
+                          .paused = rec.paused};
+    Result<swarm::InfoHashes> added = tl::unexpected(Error{});
+    if (!rec.resume.empty()) {
+      added = m_swarm->restore(add);
+    } else {
+      // Killed before the first resume save: start over from the link (pieces already in staging are
+      // found again by libtorrent's check of the files).
+      auto src = swarm::parse_link_or_file(rec.source);
+      if (src) {
+        add.save_path = rec.kind == "get" ? (m_home.staging_dir() / rec.id).string() : rec.destination;
+        add.seed_mode = false;
+        added = m_swarm->add(*src, add);
+      } else {
+        added = tl::unexpected(src.error());
+      }
+    }
+    if (!added) {
+      spdlog::error("cannot restore transfer {} ({}): {}", rec.id, rec.name, added.error().message);
+      continue;
+    }
+    m_records[rec.id] = std::move(rec);
+  }
+  spdlog::info("node {} started: home {}, BitTorrent port {}, {} transfers", m_node_id, m_home.root().string(),
+               m_swarm->listen_port(), m_records.size());
+  m_timer.expires_after(std::chrono::seconds(1));
+  m_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick();
+  });
+  return {};
+}
+
+void Node::stop() {
+  if (m_stopped) return;
+  m_stopped = true;
+  // The timer is cancelled on the io thread; if the io_context is already stopped this is harmless.
+  boost::asio::post(m_io, [this] { m_timer.cancel(); });
+  m_workers.join();
+  m_swarm->shutdown();  // delivers the final resume data synchronously through on_swarm_event
+  (void)m_store->put_kv("session_state", m_swarm->session_state());
+  spdlog::info("node stopped, state saved");
+}
+
+void Node::set_completed_hook(CompletedHook hook) {
+  std::lock_guard lock(m_mutex);
+  m_hook = std::move(hook);
+}
+
+std::filesystem::path Node::destination_for(const std::string& to) const {
+  if (!to.empty()) return std::filesystem::absolute(to).lexically_normal();
+  if (const auto& dir = m_settings.get_string("download.dir"); !dir.empty()) return std::filesystem::absolute(dir);
+  if (const char* xdg = std::getenv("XDG_DOWNLOAD_DIR"); xdg && *xdg) return xdg;
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : ".") / "Downloads";
+}
+
+std::uint16_t Node::bt_port() const { return m_swarm->listen_port(); }
+
+std::vector<std::string> Node::peer_hints() const {
+  return swarm::peer_hints(m_settings.get_string("bt.listen"), m_swarm->listen_port());
+}
+
+Result<nlohmann::json> Node::share(const ShareRequest& request) {
+  std::error_code ec;
+  auto path = std::filesystem::absolute(request.path, ec).lexically_normal();
+  if (!path.has_filename()) path = path.parent_path();
+  if (ec || !std::filesystem::exists(path, ec)) {
+    return fail(make_error_code(errc::bad_path), request.path + " does not exist");
+  }
+  auto made = swarm::make_torrent(path, {.format = request.format, .trackers = request.trackers,
+                                         .comment = request.comment});
+  if (!made) return tl::unexpected(made.error());
+  const auto id = made->source.hashes.id();
+  store::TransferRecord rec{.id = id, .name = made->source.name, .kind = "share", .source = path.string(),
+                            .destination = path.parent_path().string(), .released = true,
+                            .added_at = now_seconds(), .completed_at = now_seconds()};
+  bool existing = false;
+  {
+    std::lock_guard lock(m_mutex);
+    existing = m_records.count(id) > 0;
+  }
+  if (!existing) {
+    auto added = m_swarm->add(made->source, {.save_path = rec.destination, .seed_mode = true});
+    if (!added) return tl::unexpected(added.error());
+    if (auto r = m_store->put(rec); !r) return tl::unexpected(r.error());
+    std::lock_guard lock(m_mutex);
+    m_records[id] = rec;
+  }
+  auto shown = show(id);
+  if (!shown) return shown;
+  (*shown)["torrent"] = base::base64_encode(made->bytes);
+  publish("transfer.added", {{"id", id}, {"name", rec.name}, {"kind", "share"}});
+  return shown;
+}
+
+Result<nlohmann::json> Node::get(const GetRequest& request) {
+  auto src = request.torrent_bytes.empty() ? swarm::parse_link_or_file(request.link)
+                                           : swarm::parse_torrent(request.torrent_bytes);
+  if (!src) return tl::unexpected(src.error());
+  const auto id = src->hashes.id();
+  // Asking again for something the node already has is not an error: show where it is.
+  bool existing;
+  {
+    std::lock_guard lock(m_mutex);
+    existing = m_records.count(id) > 0;
+  }
+  if (existing) return show(id);
+  auto destination = destination_for(request.to);
+  std::string source = request.link;
+  if (!request.torrent_bytes.empty() || source.rfind("magnet:", 0) != 0) {
+    // Keep the metadata itself, not a path that may be gone after a restart.
+    source = request.link.empty() ? std::string("(torrent from API)") : request.link;
+  }
+  store::TransferRecord rec{.id = id, .name = src->name.empty() ? id : src->name, .kind = "get",
+                            .source = source, .destination = destination.string(),
+                            .only_glob = request.only_glob, .sequential = request.sequential,
+                            .added_at = now_seconds()};
+  auto staging = m_home.staging_dir() / id;
+  if (auto r = base::ensure_dir(staging, 0700); !r) return tl::unexpected(r.error());
+  auto added = m_swarm->add(*src, {.save_path = staging.string(), .only_glob = request.only_glob,
+                                   .sequential = request.sequential});
+  if (!added) return tl::unexpected(added.error());
+  if (auto r = m_store->put(rec); !r) return tl::unexpected(r.error());
+  {
+    std::lock_guard lock(m_mutex);
+    m_records[id] = rec;
+  }
+  publish("transfer.added", {{"id", id}, {"name", rec.name}, {"kind", "get"}});
+  return show(id);
+}
+
+nlohmann::json Node::transfer_json(const swarm::TransferStatus& st, bool detailed) {
+  store::TransferRecord rec;
+  std::string release_error;
+  bool releasing = false;
+  {
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_records.find(st.id); it != m_records.end()) rec = it->second;
+    if (auto it = m_release_errors.find(st.id); it != m_release_errors.end()) release_error = it->second;
+    releasing = m_releasing.count(st.id) > 0;
+  }
+  auto j = to_json(st, rec, releasing, release_error);
+  if (detailed) {
+    if (auto files = m_swarm->files(st.id)) j["files"] = to_json(*files);
+    if (auto link = m_swarm->magnet(st.id, peer_hints())) j["magnet"] = *link;
+  }
+  return j;
+}
+
+nlohmann::json Node::list() {
+  auto out = nlohmann::json::array();
+  for (const auto& st : m_swarm->list()) out.push_back(transfer_json(st, false));
+  return out;
+}
+
+Result<nlohmann::json> Node::show(const std::string& id) {
+  auto st = m_swarm->status(id);
+  if (!st) return tl::unexpected(st.error());
+  return transfer_json(*st, true);
+}
+
+Result<std::string> Node::torrent_file(const std::string& id) {
+  auto full = m_swarm->resolve(id);
+  if (!full) return tl::unexpected(full.error());
+  return m_swarm->torrent_file(*full);
+}
+
+Status Node::pause(const std::string& id) {
+  auto full = m_swarm->resolve(id);
+  if (!full) return tl::unexpected(full.error());
+  if (auto r = m_swarm->pause(*full); !r) return r;
+  {
+    std::lock_guard lock(m_mutex);
+    m_records[*full].paused = true;
+  }
+  return m_store->set_paused(*full, true);
+}
+
+Status Node::resume(const std::string& id) {
+  auto full = m_swarm->resolve(id);
+  if (!full) return tl::unexpected(full.error());
+  if (auto r = m_swarm->resume(*full); !r) return r;
+  {
+    std::lock_guard lock(m_mutex);
+    m_records[*full].paused = false;
+    m_release_errors.erase(*full);  // a failed release is tried again by the next tick
+  }
+  return m_store->set_paused(*full, false);
+}
+
+Status Node::remove(const std::string& id, bool delete_data) {
+  auto full = m_swarm->resolve(id);
+  if (!full) return tl::unexpected(full.error());
+  store::TransferRecord rec;
+  {
+    std::lock_guard lock(m_mutex);
+    rec = m_records[*full];
+  }
+  // Data still in staging was never released to the user: it always goes with the transfer.
+  bool in_staging = rec.kind == "get" && !rec.released;
+  if (auto r = m_swarm->remove(*full, delete_data || in_staging); !r) return r;
+  if (auto r = m_store->remove(*full); !r) return r;
+  {
+    std::lock_guard lock(m_mutex);
+    m_records.erase(*full);
+    m_releasing.erase(*full);
+    m_release_errors.erase(*full);
+    m_last_state.erase(*full);
+  }
+  publish("transfer.removed", {{"id", *full}});
+  return {};
+}
+
+Status Node::set_rate_limits(std::int64_t download, std::int64_t upload) {
+  if (auto r = m_settings.set("limits.download", std::to_string(download)); !r) return r;
+  if (auto r = m_settings.set("limits.upload", std::to_string(upload)); !r) return r;
+  m_swarm->set_rate_limits(static_cast<int>(download), static_cast<int>(upload));
+  return {};
+}
+
+nlohmann::json Node::status() {
+  auto s = m_swarm->stats();
+  std::size_t count = 0;
+  {
+    std::lock_guard lock(m_mutex);
+    count = m_records.size();
+  }
+  return {{"node_id", m_node_id},
+          {"version", KITH_VERSION},
+          {"home", m_home.root().string()},
+          {"bt_port", s.listen_port},
+          {"peer_hints", peer_hints()},
+          {"dht", {{"enabled", m_settings.get_bool("dht.enabled")}, {"running", s.dht_running}, {"nodes", s.dht_nodes}}},
+          {"lsd", m_settings.get_bool("lsd.enabled")},
+          {"download_rate", s.download_rate},
+          {"upload_rate", s.upload_rate},
+          {"limits", {{"download", m_settings.get_int("limits.download")}, {"upload", m_settings.get_int("limits.upload")}}},
+          {"transfers", count}};
+}
+
+void Node::publish(const std::string& type, const nlohmann::json& data) {
+  if (m_sink) m_sink(type, data);
+}
+
+void Node::on_swarm_event(const swarm::SwarmEvent& e) {
+  using K = swarm::SwarmEvent::Kind;
+  switch (e.kind) {
+    case K::resume_data: {
+      bool known;
+      {
+        std::lock_guard lock(m_mutex);
+        known = m_records.count(e.id) > 0;
+        if (known) m_records[e.id].resume = e.resume;
+      }
+      if (known) {
+        if (auto r = m_store->save_resume(e.id, e.resume); !r) spdlog::error("saving resume data: {}", r.error().message);
+      }
+      break;
+    }
+    case K::metadata_received: {
+      auto st = m_swarm->status(e.id);
+      if (st) {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_records.find(e.id); it != m_records.end()) {
+          it->second.name = st->name;
+          (void)m_store->put(it->second);
+        }
+      }
+      publish("transfer.metadata", {{"id", e.id}, {"name", st ? st->name : ""}});
+      break;
+    }
+    case K::finished: maybe_release(e.id); break;
+    case K::storage_moved: {
+      std::string name;
+      bool was_releasing;
+      {
+        std::lock_guard lock(m_mutex);
+        was_releasing = m_releasing.erase(e.id) > 0;
+        if (was_releasing) {
+          auto& rec = m_records[e.id];
+          rec.released = true;
+          rec.completed_at = now_seconds();
+          name = rec.name;
+          (void)m_store->mark_released(e.id, rec.completed_at);
+        }
+      }
+      if (was_releasing) {
+        std::error_code ec;
+        std::filesystem::remove(m_home.staging_dir() / e.id, ec);  // now empty
+        auto path = (std::filesystem::path(e.path) / name).string();
+        spdlog::info("{}: released to {}", e.id, path);
+        publish("transfer.completed", {{"id", e.id}, {"name", name}, {"path", path}});
+      }
+      break;
+    }
+    case K::storage_move_failed: {
+      auto msg = "could not move the finished download into place: " + e.message +
+                 " (free the name or space there, then `kith resume " + e.id.substr(0, 8) + "`)";
+      {
+        std::lock_guard lock(m_mutex);
+        m_releasing.erase(e.id);
+        m_release_errors[e.id] = msg;
+      }
+      spdlog::error("{}: {}", e.id, msg);
+      publish("transfer.error", {{"id", e.id}, {"message", msg}});
+      break;
+    }
+    case K::error:
+      spdlog::error("{}: {}", e.id, e.message);
+      publish("transfer.error", {{"id", e.id}, {"message", e.message}, {"disk_full", e.disk_full}});
+      break;
+    case K::removed: break;
+  }
+}
+
+void Node::maybe_release(const std::string& id) {
+  CompletedDownload done;
+  CompletedHook hook;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_records.find(id);
+    if (it == m_records.end() || it->second.kind != "get" || it->second.released) return;
+    if (m_releasing.count(id) || m_release_errors.count(id)) return;
+    done = {id, it->second.name, it->second.source, m_home.staging_dir() / id / it->second.name, {}};
+    hook = m_hook;
+  }
+  auto st = m_swarm->status(id);
+  if (!st || (st->state != "finished" && st->state != "seeding") || st->total_done < st->total_wanted) return;
+  if (auto files = m_swarm->files(id)) {
+    for (const auto& f : *files) {
+      if (f.wanted) done.files.push_back(f.path);
+    }
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    m_releasing.insert(id);
+  }
+  boost::asio::post(m_workers, [this, done = std::move(done), hook = std::move(hook)] {
+    Verdict verdict;
+    try {
+      verdict = hook(done);
+    } catch (const std::exception& ex) {
+      verdict = {false, std::string("completed-download check failed: ") + ex.what()};
+    }
+    finish_release(done.id, verdict);
+  });
+}
+
+void Node::finish_release(const std::string& id, const Verdict& verdict) {
+  std::filesystem::path destination;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_records.find(id);
+    if (it == m_records.end()) return;  // removed meanwhile
+    if (!verdict.release) {
+      m_releasing.erase(id);
+      m_release_errors[id] = "held back: " + verdict.reason;
+    }
+    destination = it->second.destination;
+  }
+  if (!verdict.release) {
+    publish("transfer.held", {{"id", id}, {"reason", verdict.reason}});
+    return;
+  }
+  if (auto r = base::ensure_dir(destination); !r) {
+    std::lock_guard lock(m_mutex);
+    m_releasing.erase(id);
+    m_release_errors[id] = r.error().message;
+    return;
+  }
+  (void)m_swarm->move_storage(id, destination.string());  // completes with a storage_moved event
+}
+
+void Node::tick() {
+  ++m_ticks;
+  // Progress for everything that is moving; state changes always.
+  for (const auto& st : m_swarm->list()) {
+    bool changed;
+    {
+      std::lock_guard lock(m_mutex);
+      auto& last = m_last_state[st.id];
+      changed = last != st.state;
+      last = st.state;
+    }
+    if (changed) publish("transfer.state", {{"id", st.id}, {"state", st.state}});
+    if (st.state == "downloading" || st.state == "checking" || st.state == "metadata" || st.download_rate > 0 ||
+        st.upload_rate > 0) {
+      publish("transfer.progress", transfer_json(st, false));
+    }
+    if (st.state == "finished" || st.state == "seeding") maybe_release(st.id);
+  }
+  auto interval = std::max<std::int64_t>(1, m_settings.get_int("resume.interval"));
+  if (m_ticks % interval == 0) {
+    m_swarm->request_resume_data();
+    (void)m_store->put_kv("session_state", m_swarm->session_state());
+  }
+  if (m_ticks % 15 == 0) m_swarm->retry_disk_full();
+  if (m_stopped) return;
+  m_timer.expires_after(std::chrono::seconds(1));
+  m_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+}  // namespace kith::app

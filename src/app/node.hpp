@@ -1,0 +1,106 @@
+#pragma once
+// The composition root of a running node: settings, state database, the swarm session, and the
+// path every download takes from staging to its destination. Both the daemon and the CLI's transient
+// mode run exactly this.
+//
+// Threading: swarm events and the periodic tick run on the io_context's thread; public methods may be
+// called from any thread (state is guarded by m_mutex). Blocking work (hashing a share, the completed
+// hook) runs on m_workers.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "app/home.hpp"
+#include "app/release.hpp"
+#include "app/settings.hpp"
+#include "store/database.hpp"
+#include "store/transfer_store.hpp"
+#include "swarm/session_host.hpp"
+#include "swarm/torrent_maker.hpp"
+
+namespace kith::app {
+
+struct ShareRequest {
+  std::string path;
+  swarm::TorrentFormat format = swarm::TorrentFormat::hybrid;
+  std::vector<std::string> trackers;
+  std::string comment;
+};
+
+struct GetRequest {
+  std::string link;           // magnet link or a .torrent path readable by the node
+  std::string torrent_bytes;  // or the .torrent itself (from the API)
+  std::string to;             // destination folder; empty: the download.dir setting
+  std::string only_glob;
+  bool sequential = false;
+};
+
+class Node {
+ public:
+  // type, data: "transfer.progress", "transfer.completed", ... (see docs/api.md)
+  using EventSink = std::function<void(const std::string& type, const nlohmann::json& data)>;
+
+  static Result<std::unique_ptr<Node>> open(boost::asio::io_context& io, const Home& home, Settings settings,
+                                            EventSink sink);
+  ~Node();
+  // Saves resume data and session state; the node can then be destroyed. Call once.
+  void stop();
+
+  void set_completed_hook(CompletedHook hook);
+
+  // Blocking (hashes the data): returns the transfer with its magnet link.
+  Result<nlohmann::json> share(const ShareRequest& request);
+  // Adds a download; if that torrent is already in the node, returns the existing transfer.
+  Result<nlohmann::json> get(const GetRequest& request);
+  nlohmann::json list();
+  Result<nlohmann::json> show(const std::string& id);
+  Result<std::string> torrent_file(const std::string& id);
+  Status pause(const std::string& id);
+  Status resume(const std::string& id);
+  Status remove(const std::string& id, bool delete_data);
+  nlohmann::json status();
+  const Settings& settings() const { return m_settings; }
+  Status set_rate_limits(std::int64_t download, std::int64_t upload);
+  std::uint16_t bt_port() const;
+  std::vector<std::string> peer_hints() const;
+
+ private:
+  Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink);
+  Status start();
+  void on_swarm_event(const swarm::SwarmEvent& event);
+  void tick();
+  void maybe_release(const std::string& id);
+  void finish_release(const std::string& id, const Verdict& verdict);
+  std::filesystem::path destination_for(const std::string& to) const;
+  nlohmann::json transfer_json(const swarm::TransferStatus& st, bool detailed);
+  void publish(const std::string& type, const nlohmann::json& data);
+
+  boost::asio::io_context& m_io;
+  Home m_home;
+  Settings m_settings;
+  EventSink m_sink;
+  CompletedHook m_hook;
+  std::unique_ptr<store::Database> m_db;
+  std::unique_ptr<store::TransferStore> m_store;
+  std::unique_ptr<swarm::SessionHost> m_swarm;
+  boost::asio::thread_pool m_workers{2};
+  boost::asio::steady_timer m_timer;
+  std::string m_node_id;
+  int m_ticks = 0;
+  bool m_stopped = false;
+
+  mutable std::mutex m_mutex;  // guards the members below
+  std::map<std::string, store::TransferRecord> m_records;
+  std::set<std::string> m_releasing;
+  std::map<std::string, std::string> m_release_errors;  // id -> why it was not released
+  std::map<std::string, std::string> m_last_state;      // for transfer.state events
+};
+
+}  // namespace kith::app

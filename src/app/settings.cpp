@@ -1,0 +1,182 @@
+#include "app/settings.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "app/errors.hpp"
+#include "base/fs.hpp"
+
+namespace kith::app {
+
+const std::vector<SettingDef>& setting_defs() {
+  using S = std::string;
+  static const std::vector<SettingDef> DEFS = {
+      {"bt.listen", "string", S("0.0.0.0:6881,[::]:6881"),
+       "BitTorrent listen addresses (libtorrent listen_interfaces syntax; port 0 picks a free port)"},
+      {"api.listen", "string", S("127.0.0.1:7737"),
+       "Address and port of the local HTTP API and web UI (keep it on loopback; port 0 picks a free port)"},
+      {"dht.enabled", "bool", true, "Join the Mainline DHT to find peers without a tracker"},
+      {"dht.bootstrap", "string",
+       S("dht.libtorrent.org:25401,router.bittorrent.com:6881,dht.transmissionbt.com:6881"),
+       "DHT bootstrap nodes, comma-separated host:port (empty: only nodes remembered from earlier runs)"},
+      {"lsd.enabled", "bool", true, "Local Service Discovery: find peers on the LAN by multicast"},
+      {"nat.upnp", "bool", true, "Map the listen port on the router with UPnP"},
+      {"nat.natpmp", "bool", true, "Map the listen port on the router with NAT-PMP"},
+      {"limits.download", "int", std::int64_t{0}, "Download rate limit in bytes per second (0: unlimited)"},
+      {"limits.upload", "int", std::int64_t{0}, "Upload rate limit in bytes per second (0: unlimited)"},
+      {"download.dir", "string", S(""),
+       "Folder finished downloads are released into (empty: $XDG_DOWNLOAD_DIR, else ~/Downloads)"},
+      {"resume.interval", "int", std::int64_t{15},
+       "Seconds between saves of resume data (what survives a crash or kill -9)"},
+      {"log.level", "string", S("info"), "Log level: trace, debug, info, warn, error, off"},
+  };
+  return DEFS;
+}
+
+namespace {
+
+const SettingDef* find_def(const std::string& name) {
+  for (const auto& d : setting_defs()) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+Error bad(const std::string& msg) { return Error{make_error_code(errc::bad_setting), msg}; }
+
+Result<SettingValue> parse_text(const SettingDef& def, const std::string& text) {
+  if (def.type == "bool") {
+    std::string t = text;
+    std::transform(t.begin(), t.end(), t.begin(), ::tolower);
+    if (t == "true" || t == "1" || t == "yes" || t == "on") return SettingValue{true};
+    if (t == "false" || t == "0" || t == "no" || t == "off") return SettingValue{false};
+    return tl::unexpected(bad(def.name + " takes true or false, not '" + text + "'"));
+  }
+  if (def.type == "int") {
+    try {
+      std::size_t used = 0;
+      long long v = std::stoll(text, &used);
+      if (used != text.size() || v < 0) throw std::invalid_argument("x");
+      return SettingValue{static_cast<std::int64_t>(v)};
+    } catch (const std::exception&) {
+      return tl::unexpected(bad(def.name + " takes a whole number >= 0, not '" + text + "'"));
+    }
+  }
+  return SettingValue{text};
+}
+
+std::string unknown_message(const std::string& name) {
+  return "unknown setting '" + name + "' (see `kith settings` for the list)";
+}
+
+}  // namespace
+
+Settings::Settings() {
+  for (const auto& d : setting_defs()) m_values[d.name] = d.default_value;
+}
+
+Status Settings::set(const std::string& name, const std::string& text) {
+  const auto* def = find_def(name);
+  if (!def) return tl::unexpected(bad(unknown_message(name)));
+  auto v = parse_text(*def, text);
+  if (!v) return tl::unexpected(v.error());
+  m_values[name] = *v;
+  return {};
+}
+
+Status Settings::set_json(const std::string& name, const nlohmann::json& value) {
+  const auto* def = find_def(name);
+  if (!def) return tl::unexpected(bad(unknown_message(name)));
+  if (def->type == "bool" && value.is_boolean()) m_values[name] = value.get<bool>();
+  else if (def->type == "int" && value.is_number_unsigned()) m_values[name] = value.get<std::int64_t>();
+  else if (def->type == "string" && value.is_string()) m_values[name] = value.get<std::string>();
+  else return tl::unexpected(bad(name + " takes a value of type " + def->type));
+  return {};
+}
+
+Status Settings::apply_override(const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos) {
+    return tl::unexpected(bad("--set takes name=value, got '" + assignment + "'"));
+  }
+  return set(assignment.substr(0, eq), assignment.substr(eq + 1));
+}
+
+Status Settings::load_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return {};
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << file.string() << ":" << e.source().begin.line << ": " << e.description();
+    return fail(make_error_code(errc::bad_config), msg.str());
+  }
+  Status result;
+  // Walk every leaf so that unknown or misspelled names are reported, not ignored.
+  std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t,
+                                                                          const std::string& prefix) {
+    for (const auto& [key, node] : t) {
+      if (!result) return;
+      std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+      if (const auto* sub = node.as_table()) {
+        walk(*sub, name);
+        continue;
+      }
+      const auto* def = find_def(name);
+      if (!def) {
+        result = fail(make_error_code(errc::bad_config), file.string() + ": " + unknown_message(name));
+        return;
+      }
+      if (def->type == "bool" && node.is_boolean()) m_values[name] = *node.value<bool>();
+      else if (def->type == "int" && node.is_integer() && *node.value<std::int64_t>() >= 0)
+        m_values[name] = *node.value<std::int64_t>();
+      else if (def->type == "string" && node.is_string()) m_values[name] = *node.value<std::string>();
+      else
+        result = fail(make_error_code(errc::bad_config), file.string() + ": " + name + " must be a " + def->type);
+    }
+  };
+  walk(table, "");
+  return result;
+}
+
+Status Settings::save_file(const std::filesystem::path& file) const {
+  toml::table root;
+  for (const auto& d : setting_defs()) {
+    const auto& v = value(d.name);
+    if (v == d.default_value) continue;
+    auto dot = d.name.find('.');
+    auto section = d.name.substr(0, dot);
+    auto key = d.name.substr(dot + 1);
+    if (!root.contains(section)) root.insert(section, toml::table{});
+    auto* t = root[section].as_table();
+    std::visit([&](const auto& x) { t->insert_or_assign(key, x); }, v);
+  }
+  std::ostringstream out;
+  out << "# kith settings; see `kith settings` for every name, its default and meaning.\n" << root << "\n";
+  return base::atomic_write_file(file, out.str(), 0600);
+}
+
+const SettingValue& Settings::value(const std::string& name) const { return m_values.at(name); }
+
+bool Settings::get_bool(const std::string& name) const { return std::get<bool>(value(name)); }
+std::int64_t Settings::get_int(const std::string& name) const { return std::get<std::int64_t>(value(name)); }
+const std::string& Settings::get_string(const std::string& name) const {
+  return std::get<std::string>(value(name));
+}
+
+nlohmann::json Settings::to_json() const {
+  auto j = nlohmann::json::array();
+  for (const auto& d : setting_defs()) {
+    nlohmann::json item{{"name", d.name}, {"type", d.type}, {"description", d.description}};
+    std::visit([&](const auto& x) { item["default"] = x; }, d.default_value);
+    std::visit([&](const auto& x) { item["value"] = x; }, value(d.name));
+    j.push_back(std::move(item));
+  }
+  return j;
+}
+
+}  // namespace kith::app
