@@ -22,3 +22,21 @@ const std::error_category& category() {
 }
 
 }  // namespace kith::app
+
+#include "swarm/types.hpp"
+
+namespace kith::app {
+
+bool is_user_error(const Error& e) {
+  const auto& c = e.code;
+  return c == make_error_code(errc::bad_setting) || c == make_error_code(errc::bad_config) ||
+         c == make_error_code(errc::bad_path) || c == swarm::make_error_code(swarm::errc::bad_link) ||
+         c == swarm::make_error_code(swarm::errc::bad_torrent) ||
+         c == swarm::make_error_code(swarm::errc::unknown_transfer) ||
+         c == swarm::make_error_code(swarm::errc::ambiguous_id) ||
+         c == swarm::make_error_code(swarm::errc::create_failed) ||
+         c == base::make_error_code(base::errc::bad_input) || c == base::make_error_code(base::errc::not_found) ||
+         c == base::make_error_code(base::errc::invalid_argument);
+}
+
+}  // namespace kith::app

@@ -19,3 +19,12 @@ inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), ca
 
 template <>
 struct std::is_error_code_enum<kith::app::errc> : std::true_type {};
+
+namespace kith::app {
+
+// True when an error is the fault of what the user (or an API caller) asked for — a bad link, a
+// missing path, an unknown id — rather than of the node: the CLI exits 2 for these (1 otherwise) and
+// the API answers 4xx (5xx otherwise).
+bool is_user_error(const Error& e);
+
+}  // namespace kith::app

@@ -33,6 +33,7 @@ swarm::SessionOptions session_options(const Settings& s) {
   o.natpmp = s.get_bool("nat.natpmp");
   o.download_limit = static_cast<int>(s.get_int("limits.download"));
   o.upload_limit = static_cast<int>(s.get_int("limits.upload"));
+  o.limit_lan = s.get_bool("limits.lan");
   return o;
 }
 
@@ -86,7 +87,8 @@ Status Node::start() {
                           .paused = rec.paused};
     Result<swarm::InfoHashes> added = tl::unexpected(Error{});
     if (!rec.resume.empty()) {
-      added = m_swarm->restore(add);
+      auto hints = rec.source.rfind("magnet:", 0) == 0 ? swarm::parse_magnet(rec.source) : Result<swarm::Source>{};
+      added = m_swarm->restore(add, hints && hints->data ? &*hints : nullptr);
     } else {
       // Killed before the first resume save: start over from the link (pieces already in staging are
       // found again by libtorrent's check of the files).
@@ -202,7 +204,7 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
   auto staging = m_home.staging_dir() / id;
   if (auto r = base::ensure_dir(staging, 0700); !r) return tl::unexpected(r.error());
   auto added = m_swarm->add(*src, {.save_path = staging.string(), .only_glob = request.only_glob,
-                                   .sequential = request.sequential});
+                                   .sequential = request.sequential, .peers = request.peers});
   if (!added) return tl::unexpected(added.error());
   if (auto r = m_store->put(rec); !r) return tl::unexpected(r.error());
   {
@@ -283,6 +285,10 @@ Status Node::remove(const std::string& id, bool delete_data) {
   // Data still in staging was never released to the user: it always goes with the transfer.
   bool in_staging = rec.kind == "get" && !rec.released;
   if (auto r = m_swarm->remove(*full, delete_data || in_staging); !r) return r;
+  if (in_staging) {
+    std::error_code ec;  // libtorrent deletes the files; this takes the folder around them
+    std::filesystem::remove_all(m_home.staging_dir() / *full, ec);
+  }
   if (auto r = m_store->remove(*full); !r) return r;
   {
     std::lock_guard lock(m_mutex);

@@ -40,6 +40,7 @@ struct GetRequest {
   std::string to;             // destination folder; empty: the download.dir setting
   std::string only_glob;
   bool sequential = false;
+  std::vector<std::string> peers;  // "host:port" peers to dial, besides the link's own hints
 };
 
 class Node {

@@ -26,6 +26,7 @@ const std::vector<SettingDef>& setting_defs() {
       {"nat.natpmp", "bool", true, "Map the listen port on the router with NAT-PMP"},
       {"limits.download", "int", std::int64_t{0}, "Download rate limit in bytes per second (0: unlimited)"},
       {"limits.upload", "int", std::int64_t{0}, "Upload rate limit in bytes per second (0: unlimited)"},
+      {"limits.lan", "bool", false, "Apply the rate limits to peers on the LAN and this host too"},
       {"download.dir", "string", S(""),
        "Folder finished downloads are released into (empty: $XDG_DOWNLOAD_DIR, else ~/Downloads)"},
       {"resume.interval", "int", std::int64_t{15},

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bencode.hpp>
+#include <libtorrent/ip_filter.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/read_resume_data.hpp>
@@ -44,6 +45,15 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
   }
   params.settings = detail::make_settings(options);
   m_session = std::make_unique<lt::session>(std::move(params));
+  if (options.limit_lan) {
+    // By default libtorrent puts LAN and loopback peers in a peer class without rate limits; put
+    // every address in the global class instead, so the limits apply to everyone.
+    lt::ip_filter classes;
+    auto global = 1u << static_cast<std::uint32_t>(lt::session::global_peer_class_id);
+    classes.add_rule(lt::make_address("0.0.0.0"), lt::make_address("255.255.255.255"), global);
+    classes.add_rule(lt::make_address("::"), lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global);
+    m_session->set_peer_class_filter(classes);
+  }
   // The notify callback runs on a libtorrent thread and must not block: it only posts.
   std::weak_ptr<bool> alive = m_alive;
   m_session->set_alert_notify([this, alive] {
@@ -64,11 +74,15 @@ Result<InfoHashes> SessionHost::add(const Source& source, const AddOptions& opti
   return add_params(std::move(params), options);
 }
 
-Result<InfoHashes> SessionHost::restore(const AddOptions& options) {
+Result<InfoHashes> SessionHost::restore(const AddOptions& options, const Source* hints) {
   lt::error_code ec;
   auto params = lt::read_resume_data(
       {reinterpret_cast<const char*>(options.resume.data()), static_cast<long>(options.resume.size())}, ec);
   if (ec) return fail(make_error_code(errc::bad_torrent), "stored resume data is unreadable: " + ec.message());
+  if (hints && hints->data) {
+    const auto& extra = hints->data->params.peers;
+    params.peers.insert(params.peers.end(), extra.begin(), extra.end());
+  }
   return add_params(std::move(params), options);
 }
 
@@ -80,6 +94,11 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
   if (options.paused) params.flags |= lt::torrent_flags::paused;
   if (options.sequential) params.flags |= lt::torrent_flags::sequential_download;
   if (options.seed_mode) params.flags |= lt::torrent_flags::seed_mode;
+  for (const auto& peer : options.peers) {
+    auto endpoint = detail::parse_endpoint(peer);
+    if (!endpoint) return tl::unexpected(endpoint.error());
+    params.peers.push_back(*endpoint);
+  }
   auto hashes = params.ti ? detail::to_hashes(params.ti->info_hashes()) : detail::to_hashes(params.info_hashes);
   {
     std::lock_guard lock(m_mutex);

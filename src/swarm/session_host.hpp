@@ -31,6 +31,7 @@ struct SessionOptions {
   bool natpmp = true;
   int download_limit = 0;  // bytes/s, 0 = unlimited
   int upload_limit = 0;
+  bool limit_lan = false;  // apply the rate limits to LAN and loopback peers too (default: exempt)
   std::vector<std::uint8_t> saved_state;  // from session_state() of an earlier run (DHT nodes)
 };
 
@@ -41,6 +42,7 @@ struct AddOptions {
   bool sequential = false;
   bool paused = false;
   bool seed_mode = false;  // the data is known complete (we just hashed it): skip the check
+  std::vector<std::string> peers;  // "host:port" of peers to dial (like a magnet's x.pe hints)
 };
 
 class SessionHost {
@@ -52,9 +54,11 @@ class SessionHost {
   SessionHost(const SessionHost&) = delete;
   SessionHost& operator=(const SessionHost&) = delete;
 
-  // Adds a parsed source, or (when options.resume is set) restores from resume data.
+  // Adds a parsed source.
   Result<InfoHashes> add(const Source& source, const AddOptions& options);
-  Result<InfoHashes> restore(const AddOptions& options);
+  // Restores a transfer from options.resume. `hints` (the magnet it came from, if any) adds its x.pe
+  // peers again, so a restart can reconnect even when the resume data lists no peers.
+  Result<InfoHashes> restore(const AddOptions& options, const Source* hints = nullptr);
 
   // `id` may be any unique prefix of a transfer id (as git accepts short hashes).
   Result<std::string> resolve(const std::string& id_or_prefix) const;

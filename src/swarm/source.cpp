@@ -13,6 +13,25 @@ namespace detail {
 std::string hash_hex(const lt::sha1_hash& h) { return base::to_hex({h.data(), h.size()}); }
 std::string hash_hex(const lt::sha256_hash& h) { return base::to_hex({h.data(), h.size()}); }
 
+Result<lt::tcp::endpoint> parse_endpoint(const std::string& text) {
+  auto colon = text.rfind(':');
+  auto bad = fail(make_error_code(errc::bad_link), "'" + text + "' is not a peer address (IP:PORT or [IPv6]:PORT)");
+  if (colon == std::string::npos || colon == 0) return bad;
+  auto host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  lt::error_code ec;
+  auto address = lt::make_address(host, ec);
+  if (ec) return bad;
+  try {
+    std::size_t used = 0;
+    int port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || port <= 0 || port > 65535) return bad;
+    return lt::tcp::endpoint(address, static_cast<std::uint16_t>(port));
+  } catch (const std::exception&) {
+    return bad;
+  }
+}
+
 InfoHashes to_hashes(const lt::info_hash_t& ih) {
   InfoHashes out;
   if (ih.has_v1()) out.v1 = hash_hex(ih.v1);

@@ -1,0 +1,129 @@
+#include "api/routes.hpp"
+
+#include "app/errors.hpp"
+#include "base/base64.hpp"
+#include "swarm/types.hpp"
+
+namespace kith::api {
+namespace {
+
+int status_for(const Error& e) {
+  if (e.code == swarm::make_error_code(swarm::errc::unknown_transfer)) return 404;
+  if (e.code == swarm::make_error_code(swarm::errc::duplicate)) return 409;
+  return app::is_user_error(e) ? 400 : 500;
+}
+
+Response from(const Result<nlohmann::json>& r, int ok_status = 200) {
+  if (!r) return Response::error(status_for(r.error()), r.error());
+  return Response{ok_status, *r, {}};
+}
+
+Response from(const Status& r) {
+  if (!r) return Response::error(status_for(r.error()), r.error());
+  return Response{200, nlohmann::json{{"ok", true}}, {}};
+}
+
+// Reads an optional field of a JSON body, refusing a wrong type with a clear message.
+template <class T>
+Result<T> field(const nlohmann::json& body, const char* name, T fallback) {
+  if (!body.contains(name) || body[name].is_null()) return fallback;
+  try {
+    return body[name].get<T>();
+  } catch (const nlohmann::json::exception&) {
+    return fail(base::make_error_code(base::errc::bad_input), std::string("field '") + name + "' has the wrong type");
+  }
+}
+
+Response bad(const Error& e) { return Response::error(400, e); }
+
+}  // namespace
+
+void add_routes(Router& router, RouteContext ctx) {
+  app::Node& node = ctx.node;
+
+  router.add("GET", "/api/v1/status", [&node, port = ctx.api_port](const Request&) {
+    auto s = node.status();
+    s["api_port"] = port;
+    return Response{200, s, {}};
+  });
+
+  router.add("GET", "/api/v1/settings",
+             [&node](const Request&) { return Response{200, node.settings().to_json(), {}}; });
+
+  router.add("GET", "/api/v1/transfers", [&node](const Request&) { return Response{200, node.list(), {}}; });
+
+  router.add("POST", "/api/v1/transfers", [&node](const Request& req) {
+    auto body = req.json_body();
+    if (!body) return bad(body.error());
+    if (!body->is_object()) return Response::error(400, "api.bad_request", "body must be a JSON object");
+    app::GetRequest get;
+    auto link = field<std::string>(*body, "link", "");
+    auto torrent = field<std::string>(*body, "torrent", "");
+    auto to = field<std::string>(*body, "to", "");
+    auto only = field<std::string>(*body, "only", "");
+    auto sequential = field<bool>(*body, "sequential", false);
+    auto peers = field<std::vector<std::string>>(*body, "peers", {});
+    if (!peers) return bad(peers.error());
+    get.peers = *peers;
+    for (const auto* r : {&link, &torrent, &to, &only}) {
+      if (!*r) return bad(r->error());
+    }
+    if (!sequential) return bad(sequential.error());
+    if (link->empty() == torrent->empty()) {
+      return Response::error(400, "api.bad_request", "give exactly one of 'link' (magnet) or 'torrent' (base64)");
+    }
+    if (!torrent->empty()) {
+      auto bytes = base::base64_decode(*torrent);
+      if (!bytes) return Response::error(400, "api.bad_request", "'torrent' is not valid base64");
+      get.torrent_bytes = std::move(*bytes);
+    } else if (link->rfind("magnet:", 0) != 0) {
+      return Response::error(400, "swarm.bad_link", "'link' must be a magnet link; send .torrent files as 'torrent'");
+    }
+    get.link = *link;
+    get.to = *to;
+    get.only_glob = *only;
+    get.sequential = *sequential;
+    return from(node.get(get), 201);
+  });
+
+  router.add("POST", "/api/v1/shares", [&node](const Request& req) {
+    auto body = req.json_body();
+    if (!body) return bad(body.error());
+    if (!body->is_object()) return Response::error(400, "api.bad_request", "body must be a JSON object");
+    auto path = field<std::string>(*body, "path", "");
+    auto format = field<std::string>(*body, "format", "hybrid");
+    auto comment = field<std::string>(*body, "comment", "");
+    auto trackers = field<std::vector<std::string>>(*body, "trackers", {});
+    for (const auto* r : {&path, &format, &comment}) {
+      if (!*r) return bad(r->error());
+    }
+    if (!trackers) return bad(trackers.error());
+    if (path->empty()) return Response::error(400, "api.bad_request", "'path' is required");
+    bool ok = false;
+    app::ShareRequest share{*path, swarm::parse_format(*format, &ok), *trackers, *comment};
+    if (!ok) return Response::error(400, "api.bad_request", "'format' must be v1, v2 or hybrid");
+    return from(node.share(share), 201);
+  });
+
+  router.add("GET", "/api/v1/transfers/{id}", [&node](const Request& req) { return from(node.show(req.params.at("id"))); });
+
+  router.add("GET", "/api/v1/transfers/{id}/torrent", [&node](const Request& req) {
+    auto bytes = node.torrent_file(req.params.at("id"));
+    if (!bytes) return Response::error(bytes.error().code == swarm::make_error_code(swarm::errc::unknown_transfer) ? 404 : 409,
+                                       bytes.error());
+    return Response{200, {{"torrent", base::base64_encode(*bytes)}}, {}};
+  });
+
+  router.add("POST", "/api/v1/transfers/{id}/pause",
+             [&node](const Request& req) { return from(node.pause(req.params.at("id"))); });
+  router.add("POST", "/api/v1/transfers/{id}/resume",
+             [&node](const Request& req) { return from(node.resume(req.params.at("id"))); });
+
+  router.add("DELETE", "/api/v1/transfers/{id}", [&node](const Request& req) {
+    auto it = req.query.find("delete_data");
+    bool delete_data = it != req.query.end() && (it->second == "true" || it->second == "1");
+    return from(node.remove(req.params.at("id"), delete_data));
+  });
+}
+
+}  // namespace kith::api

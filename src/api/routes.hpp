@@ -1,0 +1,17 @@
+#pragma once
+// The /api/v1 routes of a node, bound onto a Router. Every route is documented in docs/api.md.
+#include <cstdint>
+
+#include "api/router.hpp"
+#include "app/node.hpp"
+
+namespace kith::api {
+
+struct RouteContext {
+  app::Node& node;
+  std::uint16_t api_port = 0;  // reported by /status
+};
+
+void add_routes(Router& router, RouteContext context);
+
+}  // namespace kith::api

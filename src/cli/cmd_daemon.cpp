@@ -1,0 +1,88 @@
+// `kith daemon`: a permanent node serving the local API until SIGINT/SIGTERM.
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+#include <spdlog/spdlog.h>
+
+#include "api/event_hub.hpp"
+#include "api/http_server.hpp"
+#include "api/routes.hpp"
+#include "app/errors.hpp"
+#include "app/node.hpp"
+#include "base/log.hpp"
+#include "cli/commands.hpp"
+
+namespace kith::cli {
+namespace {
+
+// "127.0.0.1:7737" or "[::1]:7737".
+Result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& text) {
+  auto colon = text.rfind(':');
+  auto bad = [&] {
+    return fail(app::make_error_code(app::errc::bad_setting), "api.listen must be HOST:PORT, not '" + text + "'");
+  };
+  if (colon == std::string::npos || colon == 0) return bad();
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    std::size_t used = 0;
+    int port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || port < 0 || port > 65535) return bad();
+    return std::pair{host, static_cast<std::uint16_t>(port)};
+  } catch (const std::exception&) {
+    return bad();
+  }
+}
+
+}  // namespace
+
+int run_daemon(Context& ctx) {
+  base::init_logging(ctx.settings.get_string("log.level"));
+  if (auto r = ctx.home.prepare(); !r) return report(ctx, r.error());
+  auto lock = app::HomeLock::acquire(ctx.home);
+  if (!lock) return report(ctx, lock.error());
+  auto token = ctx.home.api_token();
+  if (!token) return report(ctx, token.error());
+  auto listen = parse_host_port(ctx.settings.get_string("api.listen"));
+  if (!listen) return report(ctx, listen.error());
+
+  boost::asio::io_context io;
+  api::EventHub hub;
+  auto node = app::Node::open(io, ctx.home, ctx.settings,
+                              [&hub](const std::string& type, const nlohmann::json& data) { hub.publish(type, data); });
+  if (!node) return report(ctx, node.error());
+
+  api::Router router;
+  api::HttpServer server(io, {.address = listen->first, .port = listen->second, .token = *token}, router, hub);
+  auto port = server.start();
+  if (!port) {
+    (*node)->stop();
+    return report(ctx, port.error());
+  }
+  // Routes are added before io.run(), so no request can see a half-built router.
+  api::add_routes(router, {**node, *port});
+  if (auto r = app::write_daemon_info(ctx.home, {::getpid(), listen->first, *port, (*node)->bt_port()}); !r) {
+    (*node)->stop();
+    return report(ctx, r.error());
+  }
+  spdlog::info("kith daemon ready: API http://{}:{}/api/v1/, BitTorrent port {}, home {}", listen->first, *port,
+               (*node)->bt_port(), ctx.home.root().string());
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", signo);
+    std::error_code fs_ec;
+    std::filesystem::remove(ctx.home.daemon_file(), fs_ec);  // new CLI calls go transient from now on
+    server.stop();
+    (*node)->stop();  // saves resume data of every transfer
+    io.stop();
+  });
+  io.run();
+  return 0;
+}
+
+}  // namespace kith::cli

@@ -1,0 +1,92 @@
+// `kith list|show|pause|resume|remove|status|settings`: inspecting and steering a node.
+#include <cstdio>
+
+#include "cli/backend.hpp"
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+
+namespace kith::cli {
+namespace {
+
+
+}  // namespace
+
+int run_list(Context& ctx) {
+  auto backend = open_backend(ctx);
+  if (!backend) return report(ctx, backend.error());
+  auto list = (*backend)->list();
+  if (!list) return report(ctx, list.error());
+  if (ctx.json) std::printf("%s\n", list->dump().c_str());
+  else print_transfer_table(*list);
+  return 0;
+}
+
+int run_show(Context& ctx, const std::string& id) {
+  auto backend = open_backend(ctx);
+  if (!backend) return report(ctx, backend.error());
+  auto t = (*backend)->show(id);
+  if (!t) return report(ctx, t.error());
+  if (ctx.json) std::printf("%s\n", t->dump().c_str());
+  else print_transfer_details(*t);
+  return 0;
+}
+
+int run_control(Context& ctx, const std::string& action, const std::string& id, bool delete_data) {
+  auto backend = open_backend(ctx);
+  if (!backend) return report(ctx, backend.error());
+  // Resolve a short id to the full one first, so the output names what was acted on.
+  auto t = (*backend)->show(id);
+  if (!t) return report(ctx, t.error());
+  const std::string full = t->value("id", id);
+  Status r = action == "pause" ? (*backend)->pause(full)
+             : action == "resume" ? (*backend)->resume(full)
+                                  : (*backend)->remove(full, delete_data);
+  if (!r) return report(ctx, r.error());
+  if (ctx.json) std::printf("%s\n", nlohmann::json({{"id", full}, {"action", action}, {"ok", true}}).dump().c_str());
+  else std::printf("%s %s (%s)\n", action == "remove" ? "removed" : action == "pause" ? "paused" : "resumed",
+                   full.c_str(), t->value("name", "").c_str());
+  return 0;
+}
+
+int run_status(Context& ctx) {
+  auto backend = open_backend(ctx);
+  if (!backend) return report(ctx, backend.error());
+  auto s = (*backend)->status();
+  if (!s) return report(ctx, s.error());
+  (*s)["daemon"] = !(*backend)->transient();
+  if (ctx.json) {
+    std::printf("%s\n", s->dump().c_str());
+    return 0;
+  }
+  std::printf("node id      %s\n", s->value("node_id", "").c_str());
+  std::printf("version      %s\n", s->value("version", "").c_str());
+  std::printf("home         %s\n", s->value("home", "").c_str());
+  std::printf("daemon       %s\n", (*backend)->transient() ? "not running (this was a transient node)" : "running");
+  if (s->contains("api_port")) std::printf("api port     %d\n", s->value("api_port", 0));
+  std::printf("bt port      %d\n", s->value("bt_port", 0));
+  const auto& dht = (*s)["dht"];
+  std::printf("dht          %s, %d nodes\n",
+              dht.value("running", false) ? "running" : (dht.value("enabled", false) ? "starting" : "off"),
+              dht.value("nodes", 0));
+  std::printf("lsd          %s\n", s->value("lsd", false) ? "on" : "off");
+  std::printf("rates        down %s, up %s\n", format_rate(s->value("download_rate", std::int64_t{0})).c_str(),
+              format_rate(s->value("upload_rate", std::int64_t{0})).c_str());
+  std::printf("transfers    %d\n", s->value("transfers", 0));
+  return 0;
+}
+
+int run_settings(Context& ctx) {
+  auto all = ctx.settings.to_json();
+  if (ctx.json) {
+    std::printf("%s\n", all.dump().c_str());
+    return 0;
+  }
+  for (const auto& s : all) {
+    std::printf("%s (%s)\n    value:   %s\n    default: %s\n    %s\n", s["name"].get<std::string>().c_str(),
+                s["type"].get<std::string>().c_str(), s["value"].dump().c_str(), s["default"].dump().c_str(),
+                s["description"].get<std::string>().c_str());
+  }
+  return 0;
+}
+
+}  // namespace kith::cli

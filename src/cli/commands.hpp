@@ -1,0 +1,59 @@
+#pragma once
+// One function per `kith` subcommand. Each returns the process exit code: 0 success, 1 runtime
+// failure, 2 bad input (a malformed link, a missing path, an unknown id, a bad setting).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/home.hpp"
+#include "app/settings.hpp"
+#include "base/error.hpp"
+
+namespace kith::cli {
+
+struct Context {
+  app::Home home;
+  app::Settings settings;
+  bool json = false;  // machine-readable output on stdout
+};
+
+struct ShareArgs {
+  std::string path;
+  std::string format = "hybrid";
+  std::string torrent_out;
+  std::vector<std::string> trackers;
+  std::string comment;
+};
+
+struct GetArgs {
+  std::string link;
+  std::string to;
+  std::string only;
+  std::vector<std::string> peers;
+  bool seed = false;
+  bool sequential = false;
+  int timeout = 300;  // give up after this many seconds without any data arriving (0: never)
+};
+
+int run_daemon(Context& ctx);
+int run_share(Context& ctx, const ShareArgs& args);
+int run_get(Context& ctx, const GetArgs& args);
+int run_list(Context& ctx);
+int run_show(Context& ctx, const std::string& id);
+int run_control(Context& ctx, const std::string& action, const std::string& id, bool delete_data);
+int run_status(Context& ctx);
+int run_settings(Context& ctx);
+
+// Prints the error (one line on stderr, or {"error":{...}} on stdout with --json) and returns 1 or 2.
+int report(const Context& ctx, const Error& error);
+
+// The daemon's backend, or a transient node; logging of a transient node goes to HOME/kith.log so
+// that the progress line on stderr stays readable.
+class Backend;
+Result<std::unique_ptr<Backend>> open_backend(Context& ctx);
+
+// Set by SIGINT/SIGTERM in the non-daemon commands.
+bool interrupted();
+void install_interrupt_handler();
+
+}  // namespace kith::cli

@@ -1,0 +1,50 @@
+#include <csignal>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "api/errors.hpp"
+#include "app/errors.hpp"
+#include "base/log.hpp"
+#include "cli/backend.hpp"
+#include "cli/commands.hpp"
+
+namespace kith::cli {
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+bool is_bad_input(const Error& e) {
+  if (app::is_user_error(e)) return true;
+  // Errors the daemon reported back through the API: 4xx means the request was at fault.
+  return e.code == api::make_error_code(api::errc::bad_request) ||
+         e.code == api::make_error_code(api::errc::not_found) || e.code == api::make_error_code(api::errc::conflict);
+}
+
+}  // namespace
+
+int report(const Context& ctx, const Error& error) {
+  if (ctx.json) {
+    nlohmann::json j{{"error", {{"code", error.code_name()}, {"message", error.message}}}};
+    std::printf("%s\n", j.dump().c_str());
+  }
+  std::fprintf(stderr, "kith: %s\n", error.message.c_str());
+  return is_bad_input(error) ? 2 : 1;
+}
+
+Result<std::unique_ptr<Backend>> open_backend(Context& ctx) {
+  base::init_logging(ctx.settings.get_string("log.level"), ctx.home.root() / "kith.log");
+  if (auto r = ctx.home.prepare(); !r) return tl::unexpected(r.error());
+  return connect(ctx.home, ctx.settings);
+}
+
+bool interrupted() { return g_interrupted != 0; }
+
+void install_interrupt_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_interrupted = 1; };
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+}  // namespace kith::cli

@@ -1,0 +1,52 @@
+#include "cli/local_backend.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <chrono>
+
+#include "cli/remote_backend.hpp"
+
+namespace kith::cli {
+
+Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const app::Home& home, const app::Settings& settings) {
+  if (auto r = home.prepare(); !r) return tl::unexpected(r.error());
+  auto lock = app::HomeLock::acquire(home);
+  if (!lock) return tl::unexpected(lock.error());
+  std::unique_ptr<LocalBackend> backend(new LocalBackend(std::move(*lock)));
+  auto node = app::Node::open(backend->m_io, home, settings, nullptr);
+  if (!node) return tl::unexpected(node.error());
+  backend->m_node = std::move(*node);
+  backend->m_thread = std::thread([io = &backend->m_io] {
+    auto work = boost::asio::make_work_guard(*io);
+    io->run();
+  });
+  // Restored transfers first check their resume data (quick); wait for that so that list, show and
+  // status report real states, not "checking". A long full check of files is not waited for.
+  for (int i = 0; i < 50; ++i) {
+    bool checking = false;
+    for (const auto& t : backend->m_node->list()) checking |= t.value("state", "") == "checking";
+    if (!checking) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return backend;
+}
+
+LocalBackend::~LocalBackend() {
+  // Stop the io thread first, so the node's periodic work cannot run while it saves its state.
+  m_io.stop();
+  if (m_thread.joinable()) m_thread.join();
+  if (m_node) m_node->stop();
+  m_node.reset();
+}
+
+Result<std::unique_ptr<Backend>> connect(const app::Home& home, const app::Settings& settings) {
+  if (auto info = app::read_daemon_info(home)) {
+    auto token = home.api_token();
+    if (!token) return tl::unexpected(token.error());
+    return std::unique_ptr<Backend>(std::make_unique<RemoteBackend>(*info, *token));
+  }
+  auto local = LocalBackend::open(home, settings);
+  if (!local) return tl::unexpected(local.error());
+  return std::unique_ptr<Backend>(std::move(*local));
+}
+
+}  // namespace kith::cli

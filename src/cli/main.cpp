@@ -1,0 +1,88 @@
+// kith: one binary, a subcommand per job. See `kith --help` and docs/cli.md.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+
+#include "app/home.hpp"
+#include "app/settings.hpp"
+#include "cli/commands.hpp"
+
+using namespace kith;
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a vanished API client must not kill the node
+
+  CLI::App cli{"kith: peer-to-peer sharing, syncing and talking, with no central server"};
+  cli.set_version_flag("--version", KITH_VERSION);
+  cli.require_subcommand(1);
+  cli.fallthrough();  // global options are accepted after the subcommand too
+
+  std::string home_flag;
+  std::vector<std::string> overrides;
+  bool json = false;
+  cli.add_option("--home", home_flag, "Node home folder (default: $KITH_HOME, else $XDG_DATA_HOME/kith)");
+  cli.add_option("--set", overrides, "Override a setting for this run: NAME=VALUE (repeatable; see `kith settings`)");
+  cli.add_flag("--json", json, "Machine-readable JSON output on stdout");
+
+  auto* daemon = cli.add_subcommand("daemon", "Run a node in the foreground until SIGINT/SIGTERM");
+
+  cli::ShareArgs share_args;
+  auto* share = cli.add_subcommand("share", "Share a file or folder and print its magnet link");
+  share->add_option("path", share_args.path, "File or folder to share")->required();
+  share->add_option("--format", share_args.format, "Torrent format: v1, v2 or hybrid")->capture_default_str();
+  share->add_option("--torrent", share_args.torrent_out, "Also write the .torrent file here");
+  share->add_option("--tracker", share_args.trackers, "Announce URL to put in the torrent (repeatable)");
+  share->add_option("--comment", share_args.comment, "Comment to put in the torrent");
+
+  cli::GetArgs get_args;
+  auto* get = cli.add_subcommand("get", "Download a magnet link or .torrent file, verified, into a folder");
+  get->add_option("link", get_args.link, "Magnet link or path of a .torrent file")->required();
+  get->add_option("--to", get_args.to, "Destination folder (default: the download.dir setting)");
+  get->add_option("--only", get_args.only, "Download only files whose path or name matches this glob");
+  get->add_option("--peer", get_args.peers, "Also dial this peer, IP:PORT (repeatable; for .torrent files on a LAN)");
+  get->add_flag("--seed", get_args.seed, "Keep seeding after the download completes (until Ctrl-C)");
+  get->add_flag("--sequential", get_args.sequential, "Download pieces in order (for playing media early)");
+  get->add_option("--timeout", get_args.timeout, "Give up after this many seconds with no data (0: never)")
+      ->capture_default_str();
+
+  auto* list = cli.add_subcommand("list", "List transfers");
+  std::string id;
+  bool delete_data = false;
+  auto* show = cli.add_subcommand("show", "Show one transfer: state, files, magnet link");
+  show->add_option("id", id, "Transfer id (a unique prefix is enough)")->required();
+  auto* pause = cli.add_subcommand("pause", "Pause a transfer");
+  pause->add_option("id", id, "Transfer id")->required();
+  auto* resume = cli.add_subcommand("resume", "Resume a paused or failed transfer");
+  resume->add_option("id", id, "Transfer id")->required();
+  auto* remove = cli.add_subcommand("remove", "Remove a transfer (keeps released data unless --delete-data)");
+  remove->add_option("id", id, "Transfer id")->required();
+  remove->add_flag("--delete-data", delete_data, "Also delete the transfer's files");
+  auto* status = cli.add_subcommand("status", "Show the node: id, ports, DHT, rates");
+  auto* settings = cli.add_subcommand("settings", "List every setting with type, default, value and meaning");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = cli.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  cli::Context ctx{app::Home(app::Home::resolve(home_flag)), app::Settings{}, json};
+  if (auto r = ctx.settings.load_file(ctx.home.config_file()); !r) return cli::report(ctx, r.error());
+  for (const auto& o : overrides) {
+    if (auto r = ctx.settings.apply_override(o); !r) return cli::report(ctx, r.error());
+  }
+
+  if (*daemon) return cli::run_daemon(ctx);
+  cli::install_interrupt_handler();
+  if (*share) return cli::run_share(ctx, share_args);
+  if (*get) return cli::run_get(ctx, get_args);
+  if (*list) return cli::run_list(ctx);
+  if (*show) return cli::run_show(ctx, id);
+  if (*pause) return cli::run_control(ctx, "pause", id, false);
+  if (*resume) return cli::run_control(ctx, "resume", id, false);
+  if (*remove) return cli::run_control(ctx, "remove", id, delete_data);
+  if (*status) return cli::run_status(ctx);
+  if (*settings) return cli::run_settings(ctx);
+  return 2;
+}
