@@ -55,9 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }();
   (void)quiet;
   static const kith::api::ServerOptions options = fuzz_options();
-  auto response =
-      kith::api::handle_raw_request(std::string_view(reinterpret_cast<const char*>(data), size), options, 8080,
-                                    fuzz_router());
+  auto response = kith::api::handle_raw_request(std::string_view(reinterpret_cast<const char*>(data), size),
+                                                options, 8080, fuzz_router());
   // Serialise as the server would before writing it to the socket.
   auto message = kith::api::detail::to_http_response(response, 11, true);
   (void)message;

@@ -1,8 +1,9 @@
 // Tests for the api module: Router, EventHub, the request pipeline (handle_raw_request), a real
 // HttpServer on 127.0.0.1 driven with raw sockets and with Client, and the SSE stream.
+// clang-format off
+#include "api/detail/asio_compat.hpp"  // before any Boost.Asio header; see there
+// clang-format on
 #include <gtest/gtest.h>
-
-#include "api/detail/asio_compat.hpp"
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -55,11 +56,16 @@ Router make_router() {
   router.add("GET", "/api/v1/items/{id}", [](const Request& req) {
     return Response{200, {{"id", req.params.at("id")}, {"query", req.query}}, {}};
   });
-  router.add("DELETE", "/api/v1/items/{id}", [](const Request&) { return Response{200, {{"deleted", true}}, {}}; });
-  router.add("GET", "/api/v1/items/special", [](const Request&) { return Response{200, {{"special", true}}, {}}; });
+  router.add("DELETE", "/api/v1/items/{id}", [](const Request&) {
+    return Response{200, {{"deleted", true}}, {}};
+  });
+  router.add("GET", "/api/v1/items/special", [](const Request&) {
+    return Response{200, {{"special", true}}, {}};
+  });
   router.add("GET", "/api/v1/throw", [](const Request&) -> Response { throw std::runtime_error("boom"); });
-  router.add("POST", "/api/v1/conflict",
-             [](const Request&) { return Response::error(409, "conflict", "that transfer is already running"); });
+  router.add("POST", "/api/v1/conflict", [](const Request&) {
+    return Response::error(409, "conflict", "that transfer is already running");
+  });
   return router;
 }
 
@@ -124,14 +130,16 @@ std::string request_text(std::uint16_t port, const std::string& method, const st
 
 // Opens the event stream; after the server's ": subscribed" comment calls `subscribed`, then reads
 // until `until` appears and returns everything read.
-asio::awaitable<std::string> async_sse(std::uint16_t port, std::function<void()> subscribed, std::string until) {
+asio::awaitable<std::string> async_sse(std::uint16_t port, std::function<void()> subscribed,
+                                       std::string until) {
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   stream.expires_after(SAFETY_TIMEOUT);
   co_await stream.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), port), asio::use_awaitable);
   std::string req = request_text(port, "GET", "/api/v1/events");
   co_await asio::async_write(stream, asio::buffer(req), asio::use_awaitable);
   std::string data;
-  co_await asio::async_read_until(stream, asio::dynamic_buffer(data), ": subscribed\n\n", asio::use_awaitable);
+  co_await asio::async_read_until(stream, asio::dynamic_buffer(data), ": subscribed\n\n",
+                                  asio::use_awaitable);
   subscribed();
   co_await asio::async_read_until(stream, asio::dynamic_buffer(data), until, asio::use_awaitable);
   co_return data;
@@ -139,7 +147,8 @@ asio::awaitable<std::string> async_sse(std::uint16_t port, std::function<void()>
 
 std::string read_sse(std::uint16_t port, std::function<void()> subscribed, std::string until) {
   asio::io_context io;
-  auto future = asio::co_spawn(io, async_sse(port, std::move(subscribed), std::move(until)), asio::use_future);
+  auto future =
+      asio::co_spawn(io, async_sse(port, std::move(subscribed), std::move(until)), asio::use_future);
   io.run();
   return future.get();
 }
@@ -313,7 +322,8 @@ TEST(HandleRawRequest, AppliesChecksAndRouting) {
   EXPECT_EQ(run(request_text(port + 1, "GET", "/api/v1/ping")).status, 403);  // wrong port in Host
   EXPECT_EQ(run(request_text(port, "GET", "/api/v1/ping", "Origin: http://evil.example\r\n")).status, 403);
   EXPECT_EQ(run(request_text(port, "GET", "/api/v1/ping", "Origin: http://localhost:4242\r\n")).status, 200);
-  EXPECT_EQ(run(request_text(port, "GET", "/api/v1/ping", "Authorization: Bearer x\r\n")).status, 401);  // two
+  EXPECT_EQ(run(request_text(port, "GET", "/api/v1/ping", "Authorization: Bearer x\r\n")).status,
+            401);  // two
   EXPECT_EQ(run(request_text(port, "POST", "/api/v1/echo", "", "[1]")).body["echo"], json::parse("[1]"));
   EXPECT_EQ(run(request_text(port, "GET", "/api/v1/events")).status, 200);
   EXPECT_EQ(run(request_text(port, "POST", "/api/v1/events")).status, 405);
@@ -333,31 +343,34 @@ TEST(HandleRawRequest, AppliesChecksAndRouting) {
   EXPECT_EQ(run(request_text(port, "POST", "/api/v1/echo", "", std::string(2000, 'x'), false)).status, 401);
   // Host: case-insensitive, IPv6 loopback accepted; no Host at all (HTTP/1.0) refused.
   auto with_host = [&](const std::string& host) {
-    return run("GET /api/v1/ping HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n");
+    return run("GET /api/v1/ping HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + TOKEN +
+               "\r\n\r\n");
   };
   EXPECT_EQ(with_host("LOCALHOST:4242").status, 200);
   EXPECT_EQ(with_host("[::1]:4242").status, 200);
   EXPECT_EQ(with_host("127.0.0.1").status, 403);
   EXPECT_EQ(with_host("127.0.0.1:4242.evil.example").status, 403);
-  EXPECT_EQ(run(std::string("GET /api/v1/ping HTTP/1.0\r\nAuthorization: Bearer ") + TOKEN + "\r\n\r\n").status,
-            403);
+  EXPECT_EQ(
+      run(std::string("GET /api/v1/ping HTTP/1.0\r\nAuthorization: Bearer ") + TOKEN + "\r\n\r\n").status,
+      403);
   // The scheme is case-insensitive; the token is not.
-  EXPECT_EQ(run("GET /api/v1/ping HTTP/1.1\r\nHost: localhost:4242\r\nAuthorization: bearer " + std::string(TOKEN) +
-                "\r\n\r\n")
+  EXPECT_EQ(run("GET /api/v1/ping HTTP/1.1\r\nHost: localhost:4242\r\nAuthorization: bearer " +
+                std::string(TOKEN) + "\r\n\r\n")
                 .status,
             200);
   // An empty configured token admits nobody.
   options.token.clear();
-  EXPECT_EQ(run("GET /api/v1/ping HTTP/1.1\r\nHost: localhost:4242\r\nAuthorization: Bearer \r\n\r\n").status, 401);
+  EXPECT_EQ(run("GET /api/v1/ping HTTP/1.1\r\nHost: localhost:4242\r\nAuthorization: Bearer \r\n\r\n").status,
+            401);
 }
 
 // ---- A real server on 127.0.0.1 ----
 
 TEST_F(ApiServer, GoodRequestAndKeepAlive) {
-  auto replies = raw_many(m_port,
-                          request_text(m_port, "GET", "/api/v1/ping") +
-                              request_text(m_port, "GET", "/api/v1/items/a%20b?x=1+2"),
-                          2);
+  auto replies = raw_many(
+      m_port,
+      request_text(m_port, "GET", "/api/v1/ping") + request_text(m_port, "GET", "/api/v1/items/a%20b?x=1+2"),
+      2);
   EXPECT_EQ(replies[0].status, 200);
   EXPECT_EQ(replies[0].body_json, json::parse(R"({"pong":true})"));
   EXPECT_EQ(replies[0].headers[http::field::content_type], "application/json");
@@ -369,9 +382,11 @@ TEST_F(ApiServer, RejectsMissingAndWrongToken) {
   auto missing = raw(m_port, request_text(m_port, "GET", "/api/v1/ping", "", "", false));
   expect_error_shape(missing, 401, "unauthorized");
   EXPECT_EQ(missing.headers[http::field::www_authenticate], "Bearer");
-  auto wrong = raw(m_port, request_text(m_port, "GET", "/api/v1/ping", "Authorization: Bearer nope\r\n", "", false));
+  auto wrong =
+      raw(m_port, request_text(m_port, "GET", "/api/v1/ping", "Authorization: Bearer nope\r\n", "", false));
   expect_error_shape(wrong, 401, "unauthorized");
-  auto basic = raw(m_port, request_text(m_port, "GET", "/api/v1/ping", "Authorization: Basic dTpw\r\n", "", false));
+  auto basic =
+      raw(m_port, request_text(m_port, "GET", "/api/v1/ping", "Authorization: Basic dTpw\r\n", "", false));
   expect_error_shape(basic, 401, "unauthorized");
 }
 
@@ -403,7 +418,8 @@ TEST_F(ApiServer, OversizedBodyIs413) {
   auto reply = raw(m_port, request_text(m_port, "POST", "/api/v1/echo", "", std::string(5000, 'x')));
   expect_error_shape(reply, 413, "body_too_large");
   // Expect: 100-continue with an acceptable body gets the interim 100, then the answer.
-  auto replies = raw_many(m_port, request_text(m_port, "POST", "/api/v1/echo", "Expect: 100-continue\r\n", "{}"), 2);
+  auto replies =
+      raw_many(m_port, request_text(m_port, "POST", "/api/v1/echo", "Expect: 100-continue\r\n", "{}"), 2);
   EXPECT_EQ(replies[0].status, 100);
   EXPECT_EQ(replies[1].status, 200);
   EXPECT_EQ(replies[1].body_json["echo"], json::object());
@@ -411,8 +427,8 @@ TEST_F(ApiServer, OversizedBodyIs413) {
 }
 
 TEST_F(ApiServer, GarbageIs400AndTheServerSurvives) {
-  expect_error_shape(raw(m_port, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15)), 400,
-                     "bad_request");
+  expect_error_shape(raw(m_port, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15)),
+                     400, "bad_request");
   expect_error_shape(raw(m_port, "GET / HTTP/1.1\r\nBad Header Line\r\n\r\n"), 400, "bad_request");
   EXPECT_EQ(raw(m_port, request_text(m_port, "GET", "/api/v1/ping")).status, 200);
 }
@@ -485,7 +501,8 @@ TEST_F(ApiServer, SseDeliversEventsPublishedFromAnotherThreadInOrder) {
 }
 
 TEST_F(ApiServer, SseSendsKeepalives) {
-  auto text = read_sse(m_port, [] {}, ": keepalive\n\n");
+  auto text = read_sse(
+      m_port, [] {}, ": keepalive\n\n");
   EXPECT_NE(text.find(": keepalive"), std::string::npos);
 }
 

@@ -53,9 +53,9 @@ std::string seconds_text(Millis d) {
 }
 
 Error unreachable(const Endpoint& ep, beast::error_code ec) {
-  return Error{make_error_code(base::errc::unavailable),
-               "the kith daemon is not reachable at " + ep.where() + " (" + ec.message() +
-                   "); is `kith daemon` running for this home?"};
+  return Error{make_error_code(base::errc::unavailable), "the kith daemon is not reachable at " + ep.where() +
+                                                             " (" + ec.message() +
+                                                             "); is `kith daemon` running for this home?"};
 }
 
 // A failure after the connection was made.
@@ -78,7 +78,8 @@ Error exchange_error(const Endpoint& ep, beast::error_code ec, Millis timeout) {
 Result<nlohmann::json> interpret(const Endpoint& ep, int status, const std::string& body) {
   auto parsed = body.empty() ? nlohmann::json() : nlohmann::json::parse(body, nullptr, false);
   if (status >= 200 && status < 300) {
-    if (parsed.is_discarded()) return fail(errc::bad_json, "the kith daemon at " + ep.where() + " sent invalid JSON");
+    if (parsed.is_discarded())
+      return fail(errc::bad_json, "the kith daemon at " + ep.where() + " sent invalid JSON");
     return parsed;
   }
   std::string message;
@@ -147,7 +148,8 @@ asio::awaitable<Result<nlohmann::json>> async_request(Endpoint ep, http::request
 
 using EventCallback = std::function<bool(const std::string&, const nlohmann::json&)>;
 
-asio::awaitable<Status> async_follow(Endpoint ep, Millis timeout, Millis idle_timeout, const EventCallback& on_event) {
+asio::awaitable<Status> async_follow(Endpoint ep, Millis timeout, Millis idle_timeout,
+                                     const EventCallback& on_event) {
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   if (auto connected = co_await async_connect(stream, ep, timeout); !connected) co_return connected;
   auto req = make_request(ep, "GET", std::string(EVENTS_PATH));
@@ -183,7 +185,8 @@ asio::awaitable<Status> async_follow(Endpoint ep, Millis timeout, Millis idle_ti
     if (ec == http::error::need_buffer) ec = {};
     const std::size_t n = chunk.size() - parser.get().body().size;
     if (status != 200) {
-      error_body.append(chunk.data(), std::min(n, MAX_ERROR_BODY - std::min(MAX_ERROR_BODY, error_body.size())));
+      error_body.append(chunk.data(),
+                        std::min(n, MAX_ERROR_BODY - std::min(MAX_ERROR_BODY, error_body.size())));
     } else {
       auto fed = decoder.feed({chunk.data(), n}, forward);
       if (fed == detail::SseDecoder::Status::stopped) co_return Status{};
@@ -201,8 +204,8 @@ asio::awaitable<Status> async_follow(Endpoint ep, Millis timeout, Millis idle_ti
   if (status != 200) {
     auto answer = interpret(ep, status, error_body);
     if (!answer) co_return tl::unexpected(answer.error());
-    co_return fail(errc::bad_response, "the kith daemon at " + ep.where() + " answered the event stream with HTTP " +
-                                           std::to_string(status));
+    co_return fail(errc::bad_response, "the kith daemon at " + ep.where() +
+                                           " answered the event stream with HTTP " + std::to_string(status));
   }
   co_return fail(base::errc::unavailable, "the kith daemon at " + ep.where() + " closed the event stream");
 }
@@ -248,8 +251,10 @@ Result<nlohmann::json> Client::request(const std::string& method, const std::str
   return run_blocking(*m_ioc, async_request(std::move(ep), std::move(req), m_timeout));
 }
 
-Status Client::follow_events(std::function<bool(const std::string& type, const nlohmann::json& data)> on_event) {
-  return run_blocking(*m_ioc, async_follow(Endpoint{m_host, m_port, m_token}, m_timeout, m_event_idle_timeout, on_event));
+Status Client::follow_events(
+    std::function<bool(const std::string& type, const nlohmann::json& data)> on_event) {
+  return run_blocking(
+      *m_ioc, async_follow(Endpoint{m_host, m_port, m_token}, m_timeout, m_event_idle_timeout, on_event));
 }
 
 }  // namespace kith::api

@@ -4,16 +4,16 @@
 // Each call opens one connection, runs it on a private io_context on the calling thread and returns
 // when done or when the timeout passes, so the CLI never hangs on a stuck daemon. Not thread-safe:
 // use one Client per thread.
-#include "api/detail/asio_compat.hpp"
-
+// clang-format off
+#include "api/detail/asio_compat.hpp"  // before any Boost.Asio header; see there
+// clang-format on
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/error.hpp"
 

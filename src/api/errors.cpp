@@ -6,9 +6,9 @@ namespace kith::api {
 namespace {
 
 // Indexed by enumerator value; slot 0 is unused because errc starts at 1 (0 means "no error").
-const char* const API_NAMES[] = {"",          "bad_request", "unauthorized", "forbidden",
-                                 "not_found", "conflict",    "server_error", "bad_json",
-                                 "bad_response", "timeout",  "listen_failed"};
+const char* const API_NAMES[] = {
+    "",         "bad_request",  "unauthorized", "forbidden",    "not_found", "conflict", "server_error",
+    "bad_json", "bad_response", "timeout",      "listen_failed"};
 
 class ApiCategory final : public std::error_category {
  public:
@@ -26,8 +26,7 @@ const std::error_category& category() {
   // Registered exactly once (thread-safe static init) before any api error_code can exist, so every
   // Error carrying one can name itself.
   static const bool registered = [] {
-    base::register_category_names(
-        {&instance, "api", API_NAMES, static_cast<int>(std::size(API_NAMES))});
+    base::register_category_names({&instance, "api", API_NAMES, static_cast<int>(std::size(API_NAMES))});
     return true;
   }();
   (void)registered;

@@ -103,10 +103,11 @@ std::shared_ptr<EventHub::Subscription> EventHub::subscribe(boost::asio::any_io_
 
 std::size_t EventHub::subscriber_count() const {
   std::lock_guard lock(m_mutex);
-  return static_cast<std::size_t>(std::count_if(m_subscribers.begin(), m_subscribers.end(), [](const auto& weak) {
-    auto sub = weak.lock();
-    return sub && !sub->closed();
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(m_subscribers.begin(), m_subscribers.end(), [](const auto& weak) {
+        auto sub = weak.lock();
+        return sub && !sub->closed();
+      }));
 }
 
 std::uint64_t EventHub::last_id() const {

@@ -5,8 +5,9 @@
 // frame and queued to every live subscriber. A subscriber that falls more than MAX_BACKLOG events
 // behind is dropped (its connection ends) instead of letting one slow client grow memory without bound.
 // The hub keeps no history: a client that reconnects sees only events published after it subscribed.
-#include "api/detail/asio_compat.hpp"
-
+// clang-format off
+#include "api/detail/asio_compat.hpp"  // before any Boost.Asio header; see there
+// clang-format on
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -15,11 +16,10 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace kith::api {
 

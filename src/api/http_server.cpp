@@ -120,14 +120,15 @@ asio::awaitable<void> async_linger_close(Connection& conn) {
   std::array<char, 4096> sink;
   std::size_t total = 0;
   while (!ec && total < LINGER_BYTES) {
-    total += co_await conn.stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    total += co_await conn.stream.async_read_some(asio::buffer(sink),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
   }
   conn.close();
 }
 
 // Serves GET /api/v1/events until the client goes away, the subscription is dropped, or stop().
-asio::awaitable<void> async_stream_events(std::shared_ptr<ServerState> state, std::shared_ptr<Connection> conn,
-                                          unsigned version) {
+asio::awaitable<void> async_stream_events(std::shared_ptr<ServerState> state,
+                                          std::shared_ptr<Connection> conn, unsigned version) {
   static const std::string SUBSCRIBED = ": subscribed\n\n";
   static const std::string KEEPALIVE = ": keepalive\n\n";
   static const std::string DROPPED = ": dropped: this client fell too far behind\n\n";
@@ -146,7 +147,9 @@ asio::awaitable<void> async_stream_events(std::shared_ptr<ServerState> state, st
   beast::error_code ec;
   stream.expires_after(timeout);
   co_await http::async_write(stream, header, asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) co_await asio::async_write(stream, asio::buffer(SUBSCRIBED), asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec)
+    co_await asio::async_write(stream, asio::buffer(SUBSCRIBED),
+                               asio::redirect_error(asio::use_awaitable, ec));
 
   while (!ec) {
     auto frames = sub->take();
@@ -165,13 +168,15 @@ asio::awaitable<void> async_stream_events(std::shared_ptr<ServerState> state, st
         spdlog::warn("api: dropped an event subscriber that fell more than {} events behind",
                      EventHub::MAX_BACKLOG);
         stream.expires_after(timeout);
-        co_await asio::async_write(stream, asio::buffer(DROPPED), asio::redirect_error(asio::use_awaitable, ec));
+        co_await asio::async_write(stream, asio::buffer(DROPPED),
+                                   asio::redirect_error(asio::use_awaitable, ec));
       }
       break;
     }
     if (wake == EventHub::Subscription::Wake::keepalive) {
       stream.expires_after(timeout);
-      co_await asio::async_write(stream, asio::buffer(KEEPALIVE), asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(stream, asio::buffer(KEEPALIVE),
+                                 asio::redirect_error(asio::use_awaitable, ec));
     }
   }
   sub->close();
@@ -271,7 +276,8 @@ void spawn_accept_loop(std::shared_ptr<ServerState> state) {
     if (!e) return;
     log_exception("API accept loop", e);
     if (state->stopped) return;
-    auto timer = std::make_shared<asio::steady_timer>(state->acceptor.get_executor(), std::chrono::seconds(1));
+    auto timer =
+        std::make_shared<asio::steady_timer>(state->acceptor.get_executor(), std::chrono::seconds(1));
     timer->async_wait([state, timer](beast::error_code) {
       if (!state->stopped) spawn_accept_loop(state);
     });
@@ -288,9 +294,11 @@ HttpServer::~HttpServer() { stop(); }
 Result<std::uint16_t> HttpServer::start() {
   auto& st = *m_state;
   if (st.options.token.empty()) {
-    return fail(base::errc::invalid_argument, "the API token is empty; refusing to serve the API unauthenticated");
+    return fail(base::errc::invalid_argument,
+                "the API token is empty; refusing to serve the API unauthenticated");
   }
-  if (st.started.exchange(true)) return fail(base::errc::invalid_argument, "the API server was already started");
+  if (st.started.exchange(true))
+    return fail(base::errc::invalid_argument, "the API server was already started");
 
   beast::error_code ec;
   auto address = asio::ip::make_address(st.options.address, ec);

@@ -12,8 +12,9 @@
 // Then a body over max_body gets 413 and malformed HTTP gets 400 (both close the connection);
 // GET /api/v1/events becomes a Server-Sent-Events stream from the EventHub; everything else goes to
 // the Router. Responses are JSON (Content-Type: application/json).
-#include "api/detail/asio_compat.hpp"
-
+// clang-format off
+#include "api/detail/asio_compat.hpp"  // before any Boost.Asio header; see there
+// clang-format on
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstddef>

@@ -7,20 +7,19 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
 
 namespace kith::api {
 
 struct Request {
-  std::string method;  // as sent, case-sensitive ("GET", "POST", ...)
-  std::string path;    // the request target before '?', still percent-encoded
+  std::string method;                         // as sent, case-sensitive ("GET", "POST", ...)
+  std::string path;                           // the request target before '?', still percent-encoded
   std::map<std::string, std::string> query;   // decoded; '+' is a space; a repeated key keeps the last
   std::map<std::string, std::string> params;  // decoded path segments bound by "{name}" in the pattern
   std::string body;
@@ -31,7 +30,7 @@ struct Request {
 
 struct Response {
   int status = 200;
-  nlohmann::json body;  // serialised as the JSON response body; null means an empty body
+  nlohmann::json body;  // the JSON response body (null is sent as `null`); not sent for 204 and 304
   // Extra response headers (e.g. "Allow", "WWW-Authenticate"); Content-Type is set by the server.
   std::vector<std::pair<std::string, std::string>> headers;
 

@@ -34,6 +34,8 @@ swarm::SessionOptions session_options(const Settings& s) {
   o.download_limit = static_cast<int>(s.get_int("limits.download"));
   o.upload_limit = static_cast<int>(s.get_int("limits.upload"));
   o.limit_lan = s.get_bool("limits.lan");
+  o.disk_io = s.get_string("disk.io");
+  o.debug_alerts = s.get_string("log.level") == "debug" || s.get_string("log.level") == "trace";
   return o;
 }
 

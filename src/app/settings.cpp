@@ -27,6 +27,8 @@ const std::vector<SettingDef>& setting_defs() {
       {"limits.download", "int", std::int64_t{0}, "Download rate limit in bytes per second (0: unlimited)"},
       {"limits.upload", "int", std::int64_t{0}, "Upload rate limit in bytes per second (0: unlimited)"},
       {"limits.lan", "bool", false, "Apply the rate limits to peers on the LAN and this host too"},
+      {"disk.io", "string", S("mmap"),
+       "Disk I/O backend: mmap (memory-mapped files) or posix (pread/pwrite)"},
       {"download.dir", "string", S(""),
        "Folder finished downloads are released into (empty: $XDG_DOWNLOAD_DIR, else ~/Downloads)"},
       {"resume.interval", "int", std::int64_t{15},

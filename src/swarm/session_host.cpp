@@ -4,9 +4,12 @@
 
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <filesystem>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bencode.hpp>
+#include <libtorrent/error_code.hpp>
 #include <libtorrent/ip_filter.hpp>
+#include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/read_resume_data.hpp>
@@ -28,7 +31,15 @@ std::string id_of(const lt::torrent_handle& h) { return detail::to_hashes(h.info
 
 std::vector<std::uint8_t> to_bytes(const std::vector<char>& v) { return {v.begin(), v.end()}; }
 
-bool is_disk_full(const lt::error_code& ec) { return ec.value() == ENOSPC; }
+// ENOSPC from pwrite; with memory-mapped I/O a full disk shows up as SIGBUS, which libtorrent reports
+// as EFAULT ("Bad address"), so for that one look at the free space itself.
+bool is_disk_full(const lt::error_code& ec, const std::string& file) {
+  if (ec.value() == ENOSPC) return true;
+  if (ec.value() != EFAULT || file.empty()) return false;
+  std::error_code fs_ec;
+  auto space = std::filesystem::space(std::filesystem::path(file).parent_path(), fs_ec);
+  return !fs_ec && space.available < (1u << 20);
+}
 
 }  // namespace
 
@@ -44,6 +55,7 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
                                      lt::session_handle::save_dht_state);
   }
   params.settings = detail::make_settings(options);
+  if (options.disk_io == "posix") params.disk_io_constructor = lt::posix_disk_io_constructor;
   m_session = std::make_unique<lt::session>(std::move(params));
   if (options.limit_lan) {
     // By default libtorrent puts LAN and loopback peers in a peer class without rate limits; put
@@ -106,11 +118,13 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
       return fail(make_error_code(errc::duplicate), "transfer " + hashes.id() + " is already in this node");
     }
   }
+  std::vector<lt::tcp::endpoint> hint_peers(params.peers.begin(), params.peers.end());
   lt::error_code ec;
   lt::torrent_handle h = m_session->add_torrent(std::move(params), ec);
   if (ec) return fail(make_error_code(errc::session_error), "cannot add transfer: " + ec.message());
   {
     std::lock_guard lock(m_mutex);
+    m_hints[hashes.id()] = hint_peers;
     m_handles[hashes.id()] = std::make_unique<lt::torrent_handle>(h);
     if (!options.only_glob.empty()) m_globs[hashes.id()] = options.only_glob;
   }
@@ -169,6 +183,8 @@ Status SessionHost::remove(const std::string& id, bool delete_files) {
   m_handles.erase(full);
   m_globs.erase(full);
   m_errors.erase(full);
+  m_disk_full.erase(full);
+  m_hints.erase(full);
   return {};
 }
 
@@ -187,9 +203,21 @@ Status SessionHost::resume(const std::string& id) {
   {
     std::lock_guard lock(m_mutex);
     m_errors.erase(id_of(*h));
+    m_disk_full.erase(id_of(*h));
   }
   h->clear_error();
+  // A failed disk write also puts the torrent in upload-only mode (libtorrent would leave it by itself
+  // only after optimistic_disk_retry, 10 minutes): leave it now.
+  h->unset_flags(lt::torrent_flags::upload_mode);
   h->resume();
+  // Pausing or an error dropped every connection; dial the link's hinted peers again, since with no
+  // DHT or tracker nothing else would bring them back.
+  std::vector<lt::tcp::endpoint> hints;
+  {
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_hints.find(id_of(*h)); it != m_hints.end()) hints = it->second;
+  }
+  for (const auto& ep : hints) h->connect_peer(ep);
   return {};
 }
 
@@ -205,9 +233,43 @@ Result<TransferStatus> SessionHost::status(const std::string& id) const {
   auto h = handle(id);
   if (!h) return tl::unexpected(h.error());
   auto st = detail::to_status(h->status());
-  std::lock_guard lock(m_mutex);
-  if (auto it = m_errors.find(st.id); it != m_errors.end() && st.error.empty()) st.error = it->second;
+  annotate(st);
   return st;
+}
+
+bool SessionHost::recover_inconsistent(const lt::torrent_handle& h) {
+  // libtorrent 2.0.8 sometimes fails a hybrid torrent fetched by magnet (v2 hashes learned from peers)
+  // with "v1 and v2 hashes do not describe the same data", though the data is right: a race in its
+  // hash picker, fixed in later releases. Re-checking what is on disk and continuing gets past it;
+  // give up after a few tries so a truly inconsistent torrent still ends in an error.
+  auto id = id_of(h);
+  int attempt;
+  {
+    std::lock_guard lock(m_mutex);
+    attempt = ++m_recoveries[id];
+  }
+  if (attempt > 3) return false;
+  spdlog::warn("{}: libtorrent reported inconsistent v1/v2 hashes; re-checking the data (attempt {})", id, attempt);
+  h.clear_error();
+  h.force_recheck();
+  h.resume();
+  return true;
+}
+
+void SessionHost::record_error(const std::string& id, const std::string& message, bool disk_full) {
+  std::lock_guard lock(m_mutex);
+  // One full disk raises several alerts, some without the cause: keep the most telling message.
+  if (!disk_full && m_disk_full.count(id)) return;
+  m_errors[id] = message;
+  if (disk_full) m_disk_full.insert(id);
+}
+
+void SessionHost::annotate(TransferStatus& st) const {
+  if (st.state != "error") return;
+  // The alert that reported the error said more (which file, disk full) than the status does.
+  std::lock_guard lock(m_mutex);
+  if (auto it = m_errors.find(st.id); it != m_errors.end()) st.error = it->second;
+  st.disk_full = st.disk_full || m_disk_full.count(st.id) > 0;
 }
 
 std::vector<TransferStatus> SessionHost::list() const {
@@ -217,7 +279,10 @@ std::vector<TransferStatus> SessionHost::list() const {
     for (const auto& [id, h] : m_handles) handles.push_back(*h);
   }
   std::vector<TransferStatus> out;
-  for (const auto& h : handles) out.push_back(detail::to_status(h.status()));
+  for (const auto& h : handles) {
+    out.push_back(detail::to_status(h.status()));
+    annotate(out.back());
+  }
   return out;
 }
 
@@ -365,21 +430,20 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
     } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
       auto id = id_of(fe->handle);
       auto msg = std::string(fe->filename()) + ": " + fe->error.message();
-      bool full = is_disk_full(fe->error);
+      bool full = is_disk_full(fe->error, fe->filename());
       if (full) msg = "disk full while writing " + std::string(fe->filename()) + "; free space and it resumes";
-      {
-        std::lock_guard lock(m_mutex);
-        m_errors[id] = msg;
-      }
+      record_error(id, msg, full);
       m_on_event({K::error, id, {}, msg, full, {}});
     } else if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
       auto id = id_of(te->handle);
-      auto msg = te->error.message() + (te->filename()[0] ? std::string(" (") + te->filename() + ")" : "");
-      {
-        std::lock_guard lock(m_mutex);
-        m_errors[id] = msg;
-      }
-      m_on_event({K::error, id, {}, msg, is_disk_full(te->error), {}});
+      if (te->error == lt::errors::torrent_inconsistent_hashes && recover_inconsistent(te->handle)) continue;
+      std::string file = te->filename();
+      if (file.empty()) file = te->handle.status(lt::torrent_handle::query_save_path).save_path + "/.";
+      bool full = is_disk_full(te->error, file);
+      auto msg = full ? "disk full while writing " + std::string(te->filename()) + "; free space and it resumes"
+                      : te->error.message() + (te->filename()[0] ? std::string(" (") + te->filename() + ")" : "");
+      record_error(id, msg, full);
+      m_on_event({K::error, id, {}, msg, full, {}});
     } else if (auto* rm = lt::alert_cast<lt::torrent_removed_alert>(a)) {
       m_on_event({K::removed, detail::to_hashes(rm->info_hashes).id(), {}, {}, false, {}});
     } else if (auto* ds = lt::alert_cast<lt::dht_stats_alert>(a)) {
@@ -388,6 +452,8 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       m_dht_nodes = nodes;
     } else if (auto* le = lt::alert_cast<lt::listen_failed_alert>(a)) {
       spdlog::error("cannot listen on {}:{}: {}", le->address.to_string(), le->port, le->error.message());
+    } else if (a->category() & (lt::alert_category::peer | lt::alert_category::connect)) {
+      spdlog::debug("libtorrent: {}", a->message());
     } else if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
       spdlog::warn("{}: piece {} failed its hash check; it will be downloaded again", id_of(hf->handle),
                    static_cast<int>(hf->piece_index));

@@ -9,10 +9,12 @@
 #include <boost/asio/strand.hpp>
 #include <cstdint>
 #include <functional>
+#include <libtorrent/socket.hpp>  // lt::tcp::endpoint (Asio's)
 #include <libtorrent/fwd.hpp>  // forward declarations only: callers never see libtorrent types
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,7 +33,9 @@ struct SessionOptions {
   bool natpmp = true;
   int download_limit = 0;  // bytes/s, 0 = unlimited
   int upload_limit = 0;
-  bool limit_lan = false;  // apply the rate limits to LAN and loopback peers too (default: exempt)
+  bool limit_lan = false;
+  bool debug_alerts = false;     // log libtorrent's peer and connection alerts (log.level=debug)
+  std::string disk_io = "mmap";  // "mmap" or "posix" (pread/pwrite): see docs/settings.md  // apply the rate limits to LAN and loopback peers too (default: exempt)
   std::vector<std::uint8_t> saved_state;  // from session_state() of an earlier run (DHT nodes)
 };
 
@@ -92,6 +96,9 @@ class SessionHost {
   void handle_alerts(bool from_shutdown);
   Result<InfoHashes> add_params(lt::add_torrent_params params, const AddOptions& options);
   Result<lt::torrent_handle> handle(const std::string& id) const;
+  void annotate(TransferStatus& status) const;
+  void record_error(const std::string& id, const std::string& message, bool disk_full);
+  bool recover_inconsistent(const lt::torrent_handle& h);
   void apply_file_selection(const lt::torrent_handle& h, const std::string& glob);
 
   boost::asio::io_context& m_io;
@@ -101,7 +108,10 @@ class SessionHost {
   mutable std::mutex m_mutex;  // guards the maps below
   std::map<std::string, std::unique_ptr<lt::torrent_handle>> m_handles;
   std::map<std::string, std::string> m_globs;  // selective download, applied once metadata arrives
-  std::map<std::string, std::string> m_errors;
+  std::map<std::string, std::string> m_errors;  // last error alert's message per transfer
+  std::set<std::string> m_disk_full;            // transfers stopped by a full disk
+  std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;  // peers named by the link or the user
+  std::map<std::string, int> m_recoveries;  // see recover_inconsistent()
   std::shared_ptr<bool> m_alive;  // cleared in shutdown(): late alert notifications do nothing
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
 };

@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <limits>
 #include <boost/beast/http/error.hpp>
+#include <limits>
 #include <string>
 
 namespace kith::api {
@@ -66,7 +66,8 @@ std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; 
 bool is_token(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -131,8 +132,8 @@ bool is_event_stream_request(const HttpRequest& request) {
 }
 
 Response route(HttpRequest&& request, const Router& router) {
-  auto parsed = make_request(std::string(sv(request.method_string())), sv(request.target()),
-                             std::move(request.body()));
+  auto parsed =
+      make_request(std::string(sv(request.method_string())), sv(request.target()), std::move(request.body()));
   if (!parsed) return Response::error(400, "bad_request", parsed.error().message);
   if (parsed->path == EVENTS_PATH) {
     auto r = Response::error(405, "method_not_allowed", "the event stream only supports GET");
@@ -172,7 +173,7 @@ HttpResponse to_http_response(const Response& response, unsigned version, bool k
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;  // the token's length is not a secret
-  volatile unsigned char diff = 0;        // volatile: keep the compiler from adding an early exit
+  volatile unsigned char diff = 0;         // volatile: keep the compiler from adding an early exit
   for (std::size_t i = 0; i < a.size(); ++i) {
     diff = diff | static_cast<unsigned char>(a[i] ^ b[i]);
   }

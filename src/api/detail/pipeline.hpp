@@ -2,8 +2,9 @@
 // The request pipeline shared by HttpServer (sockets) and handle_raw_request (bytes): parser limits,
 // Host/Origin/token checks, body-size check, routing and response serialisation. Keeping one copy
 // means the fuzz target exercises exactly what the server runs.
-#include "api/detail/asio_compat.hpp"
-
+// clang-format off
+#include "api/detail/asio_compat.hpp"  // before any Boost.Asio header; see there
+// clang-format on
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>

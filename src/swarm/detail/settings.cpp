@@ -16,8 +16,10 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   p.set_bool(lt::settings_pack::enable_natpmp, o.natpmp);
   p.set_int(lt::settings_pack::download_rate_limit, o.download_limit);
   p.set_int(lt::settings_pack::upload_rate_limit, o.upload_limit);
-  p.set_int(lt::settings_pack::alert_mask, lt::alert_category::error | lt::alert_category::status |
-                                               lt::alert_category::storage | lt::alert_category::dht);
+  lt::alert_category_t mask = lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
+                              lt::alert_category::dht;
+  if (o.debug_alerts) mask |= lt::alert_category::peer | lt::alert_category::connect;
+  p.set_int(lt::settings_pack::alert_mask, mask);
   // Peers on the same host or LAN (x.pe hints, LSD) are the common case for kith: allow several
   // connections from one IP, and do not rate-limit local peers.
   p.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, true);
@@ -34,6 +36,9 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   // Dial TCP: libtorrent's uTP (LEDBAT, made to yield to other traffic) reaches only a few MB/s between
   // fast peers such as two on one LAN or host. Incoming uTP stays on for peers that prefer it.
   p.set_bool(lt::settings_pack::enable_outgoing_utp, false);
+  // A peer that dropped (our pause, a disk error, its restart) is dialled again after 5 s, not 60 s:
+  // on a LAN with no DHT or tracker, the link's hinted peers are the only ones there are.
+  p.set_int(lt::settings_pack::min_reconnect_time, 5);
   return p;
 }
 

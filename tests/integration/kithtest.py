@@ -1,0 +1,410 @@
+"""Integration-test helpers for driving real `kith` processes through the CLI and the API.
+
+Everything here is stdlib only and keeps all traffic on loopback: every kith process gets
+SAFE_SETTINGS (listen on 127.0.0.1, DHT/LSD/UPnP/NAT-PMP off) and a fresh home.
+
+Environment:
+  KITH_BIN       path to the kith binary (default build/src/cli/kith under the repo root)
+  KITH_KEEP_TMP  if set to 1, temporary homes and data are kept for post-mortems
+"""
+import hashlib
+import json
+import os
+import queue
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import procutil  # noqa: E402
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+KITH_BIN = os.environ.get("KITH_BIN") or os.path.join(REPO_ROOT, "build", "src", "cli", "kith")
+KEEP_TMP = os.environ.get("KITH_KEEP_TMP") == "1"
+
+# Passed to every kith invocation: nothing may leave loopback.
+SAFE_SETTINGS = {
+    "bt.listen": "127.0.0.1:0",
+    "api.listen": "127.0.0.1:0",
+    "dht.enabled": "false",
+    "lsd.enabled": "false",
+    "nat.upnp": "false",
+    "nat.natpmp": "false",
+}
+
+MiB = 1 << 20
+_BLOCK = 16 * 1024  # BitTorrent block size; each one gets a unique stamp (see make_tree)
+
+
+def kith_available():
+    return os.path.isfile(KITH_BIN) and os.access(KITH_BIN, os.X_OK)
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 right now (racy by nature; use only where a client
+    cannot be told to pick port 0 itself)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tmpdir(prefix="kith-test-"):
+    """A fresh temp dir, removed by rmtree() or, failing that, when the process exits."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    if not KEEP_TMP:
+        procutil.register_tmp(path)
+    return path
+
+
+def rmtree(path):
+    if not KEEP_TMP:
+        shutil.rmtree(path, ignore_errors=True)
+        procutil.unregister_tmp(path)
+
+
+# ---------------------------------------------------------------------------------------
+# Sample data
+
+
+def _file_seed(relpath, seed):
+    return int.from_bytes(hashlib.sha256(("%s\0%s" % (seed, relpath)).encode()).digest()[:8], "big")
+
+
+def write_sample_file(path, size, seed=0):
+    """Write `size` deterministic pseudo-random bytes to path, fast.
+
+    One random 1 MiB block per file is repeated, but the first 16 bytes of every 16 KiB
+    block are overwritten with (file seed, absolute offset). So every block in the file is
+    unique: a client that writes a block at the wrong offset cannot pass the hash check by
+    luck, whatever the piece size."""
+    fseed = _file_seed(os.path.basename(path), seed) if isinstance(seed, int) else seed
+    base = random.Random(fseed).randbytes(MiB)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "wb") as f:
+        offset = 0
+        while offset < size:
+            chunk = bytearray(base)
+            for k in range(0, MiB, _BLOCK):
+                chunk[k:k + 16] = struct.pack(">QQ", fseed & (2**64 - 1), offset + k)
+            n = min(MiB, size - offset)
+            f.write(memoryview(chunk)[:n])
+            offset += n
+
+
+def make_tree(root, spec, seed=0):
+    """Create sample files under root. spec maps relative path -> size in bytes, e.g.
+    {"a.bin": 3*MiB, "sub/b.txt": 1000, "empty": 0}. Returns root."""
+    for rel, size in spec.items():
+        path = os.path.join(root, *rel.split("/"))
+        write_sample_file(path, int(size), _file_seed(rel, seed))
+    return root
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(4 * MiB)
+            if not b:
+                return h.hexdigest()
+            h.update(b)
+
+
+def sha256_tree(root):
+    """{relative path with '/': sha256 hex} for every regular file under root (or root
+    itself if it is a file, keyed by its basename)."""
+    if os.path.isfile(root):
+        return {os.path.basename(root): sha256_file(root)}
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            p = os.path.join(dirpath, name)
+            if os.path.isfile(p) and not os.path.islink(p):
+                out[os.path.relpath(p, root).replace(os.sep, "/")] = sha256_file(p)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Processes
+
+
+class LineReader:
+    """Collects a child's stdout lines on a thread so tests can wait for the next line
+    with a timeout (pipes have no timeout of their own)."""
+
+    def __init__(self, proc, echo_to=None):
+        self.proc = proc
+        self.lines = queue.Queue()
+        self.all = []
+        self._echo = echo_to
+        self._t = threading.Thread(target=self._pump, daemon=True)
+        self._t.start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.all.append(line)
+            if self._echo:
+                self._echo.write(line)
+                self._echo.flush()
+            self.lines.put(line)
+        self.lines.put(None)  # EOF
+
+    def next_line(self, timeout):
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError("no output line within %.0fs" % timeout) from None
+        if line is None:
+            raise EOFError("process closed stdout (exit code %s)" % self.proc.poll())
+        return line.rstrip("\n")
+
+    def next_json(self, timeout, event=None):
+        """Next stdout line that parses as a JSON object (and has this event, if given)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.next_line(max(0.1, deadline - time.monotonic()))
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and (event is None or obj.get("event") == event):
+                return obj
+
+
+class KithNode:
+    """One kith home with its processes. Every process started here is stopped by close()."""
+
+    def __init__(self, name="node", settings=None):
+        self.root = tmpdir("kith-%s-" % name)
+        self.home = os.path.join(self.root, "home")
+        self.logs = os.path.join(self.root, "logs")
+        os.makedirs(self.home)
+        os.makedirs(self.logs)
+        self.settings = dict(SAFE_SETTINGS)
+        self.settings.update(settings or {})
+        self.daemon = None
+        self.token = None
+        self.info = None  # parsed daemon.json
+        self._procs = []
+        self._log_seq = 0
+
+    # -- command lines ---------------------------------------------------------------
+
+    def argv(self, *args):
+        out = [KITH_BIN, "--home", self.home]
+        for k, v in self.settings.items():
+            out += ["--set", "%s=%s" % (k, v)]
+        return out + [str(a) for a in args]
+
+    def env(self):
+        # Keep kith away from the real user's dirs even if it ignores --home somewhere.
+        env = dict(os.environ)
+        env.pop("KITH_HOME", None)
+        env.update(HOME=self.root, XDG_DATA_HOME=os.path.join(self.root, "xdg-data"),
+                   XDG_CONFIG_HOME=os.path.join(self.root, "xdg-config"),
+                   XDG_CACHE_HOME=os.path.join(self.root, "xdg-cache"))
+        return env
+
+    def run(self, *args, check=True, timeout=120, input=None):
+        """Run one CLI command to completion; returns CompletedProcess with text output.
+        With check=True a non-zero exit raises AssertionError carrying stderr."""
+        try:
+            cp = procutil.run(self.argv(*args), env=self.env(), timeout=timeout,
+                              input=input.encode() if isinstance(input, str) else input)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError("kith %s timed out after %ss\nstdout: %s\nstderr: %s" % (
+                " ".join(map(str, args)), timeout, _txt(e.output), _txt(e.stderr))) from None
+        cp = subprocess.CompletedProcess(cp.args, cp.returncode, _txt(cp.stdout), _txt(cp.stderr))
+        if check and cp.returncode != 0:
+            raise AssertionError("kith %s exited %d\nstdout: %s\nstderr: %s" % (
+                " ".join(map(str, args)), cp.returncode, cp.stdout, cp.stderr))
+        return cp
+
+    def run_json(self, *args, timeout=120):
+        """Run a command that prints one JSON document (add --json yourself) and parse it."""
+        cp = self.run(*args, timeout=timeout)
+        return json.loads(cp.stdout)
+
+    def spawn(self, *args, log_name=None):
+        """Start a long-running command (transient share, get with progress...).
+        stdout is read line by line through .reader; stderr goes to a log file."""
+        self._log_seq += 1
+        log = os.path.join(self.logs, log_name or "%02d-%s.stderr" % (self._log_seq, args[0]))
+        err = open(log, "w")
+        proc = procutil.spawn(self.argv(*args), env=self.env(), stdout=subprocess.PIPE,
+                              stderr=err, text=True)
+        err.close()
+        proc.reader = LineReader(proc)
+        proc.log_path = log
+        self._procs.append(proc)
+        return proc
+
+    # -- daemon ----------------------------------------------------------------------
+
+    def start_daemon(self, timeout=30):
+        """Start `kith daemon` and wait until it wrote daemon.json for this very process
+        (a stale file from an earlier, killed daemon has another pid)."""
+        self._log_seq += 1
+        log = os.path.join(self.logs, "%02d-daemon.log" % self._log_seq)
+        out = open(log, "w")
+        self.daemon = procutil.spawn(self.argv("daemon"), env=self.env(), stdout=out,
+                                     stderr=subprocess.STDOUT)
+        out.close()
+        self.daemon.log_path = log
+        self._procs.append(self.daemon)
+        path = os.path.join(self.home, "daemon.json")
+
+        def ready():
+            if self.daemon.poll() is not None:
+                raise AssertionError("kith daemon exited %s before it was ready\n%s" % (
+                    self.daemon.returncode, self.tail(log)))
+            try:
+                with open(path) as f:
+                    info = json.load(f)
+            except (OSError, ValueError):
+                return None  # not written yet, or caught mid-write
+            return info if info.get("pid") == self.daemon.pid else None
+
+        self.info = procutil.wait_for(ready, timeout, what="daemon.json")
+        with open(os.path.join(self.home, "api.token")) as f:
+            self.token = f.read().strip()
+        return self.info
+
+    @property
+    def bt_port(self):
+        return self.info["bt_port"]
+
+    @property
+    def api_addr(self):
+        return self.info["api"]
+
+    def api(self, method, path, body=None, timeout=30, token=True):
+        """Call the daemon's HTTP API. Returns (status, parsed JSON or text or None).
+        Never raises on HTTP error statuses, so tests can assert on them."""
+        data = None
+        headers = {}
+        if token:
+            headers["Authorization"] = "Bearer " + (self.token or "")
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request("http://%s%s" % (self.api_addr, path), data=data,
+                                     headers=headers, method=method)
+        try:
+            with _NO_PROXY.open(req, timeout=timeout) as resp:
+                return resp.status, _parse_body(resp.read(), resp.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, _parse_body(e.read(), e.headers)
+
+    def stop(self, timeout=20):
+        """SIGTERM the daemon, wait; returns its exit code (SIGKILL after timeout)."""
+        if not self.daemon:
+            return None
+        rc = procutil.terminate(self.daemon, grace=timeout)
+        return rc
+
+    def kill9(self):
+        if self.daemon:
+            os.kill(self.daemon.pid, signal.SIGKILL)
+            self.daemon.wait(timeout=10)
+            procutil.terminate(self.daemon, grace=0)  # reap the group, forget it
+
+    def close(self):
+        """Stop everything this node started and remove its files (unless KITH_KEEP_TMP)."""
+        for p in self._procs:
+            procutil.terminate(p, grace=10)
+        self._procs.clear()
+        rmtree(self.root)
+
+    def tail(self, path=None, n=40):
+        path = path or (self.daemon.log_path if self.daemon else None)
+        if not path:
+            return ""
+        try:
+            with open(path, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+
+# urllib must not go through a proxy from the environment: the API is on loopback.
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _txt(b):
+    if b is None:
+        return ""
+    return b.decode("utf-8", "replace") if isinstance(b, bytes) else b
+
+
+def _parse_body(raw, headers):
+    if not raw:
+        return None
+    text = raw.decode("utf-8", "replace")
+    if "json" in (headers.get("Content-Type") or ""):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
+
+
+class KithTestCase(unittest.TestCase):
+    """Base class: skips when the kith binary is missing; makes temp dirs and nodes that
+    are cleaned up even when the test fails."""
+
+    requires_kith = True
+
+    def setUp(self):
+        if self.requires_kith and not kith_available():
+            self.skipTest("kith binary not found at %s (set KITH_BIN)" % KITH_BIN)
+
+    def tmpdir(self, prefix="kith-data-"):
+        d = tmpdir(prefix)
+        self.addCleanup(rmtree, d)
+        return d
+
+    def node(self, name="node", settings=None):
+        n = KithNode(name, settings)
+        self.addCleanup(self._close_node, n)
+        return n
+
+    def failed(self):
+        """True while cleanups run after a failed or errored test (unittest internals,
+        stable since 3.4; used only to decide whether to print logs)."""
+        outcome = getattr(self, "_outcome", None)
+        return outcome is not None and not getattr(outcome, "success", True)
+
+    def _close_node(self, node):
+        # On failure, show the daemon log: it is usually the only clue.
+        if self.failed() and node.daemon is not None:
+            sys.stderr.write("\n--- %s daemon log (tail) ---\n%s\n" % (node.home, node.tail()))
+        node.close()
+
+    def client(self, cls, *args, **kwargs):
+        """Start an interop client (interop.Aria2, ...) closed after the test; its log
+        tail is printed if the test failed."""
+        c = cls(*args, **kwargs)
+
+        def close():
+            if self.failed():
+                sys.stderr.write("\n--- %s log (tail) ---\n%s\n" % (cls.__name__, c.tail()))
+            c.close()
+        self.addCleanup(close)
+        return c
+
+    def assertTreesEqual(self, expected_root, actual_root):
+        exp, act = sha256_tree(expected_root), sha256_tree(actual_root)
+        self.assertEqual(sorted(exp), sorted(act), "file lists differ")
+        for rel in exp:
+            self.assertEqual(exp[rel], act[rel], "content differs: %s" % rel)

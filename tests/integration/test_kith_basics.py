@@ -1,0 +1,104 @@
+"""kith alone: daemon lifecycle, API auth, exit codes, kith->kith transfer in each format.
+
+Written against the CLI contract (see README.md in this folder); loopback only.
+"""
+import os
+import stat
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import interop  # noqa: E402
+import kithtest  # noqa: E402
+from kithtest import MiB  # noqa: E402
+
+SPEC = {"one.bin": 3 * MiB + 17, "dir/two.txt": 4096, "dir/sub/three": 1}
+
+
+def with_peer(magnet, port):
+    # Strip anything in kith's magnet that is not loopback before adding the peer hint.
+    return interop.loopback_only_magnet(magnet) + "&x.pe=127.0.0.1:%d" % port
+
+
+class DaemonLifecycle(kithtest.KithTestCase):
+
+    def test_daemon_json_token_and_clean_stop(self):
+        node = self.node()
+        info = node.start_daemon()
+        self.assertEqual(node.daemon.pid, info["pid"])
+        host, _, port = info["api"].rpartition(":")
+        self.assertEqual("127.0.0.1", host)
+        self.assertGreater(int(port), 0)
+        self.assertGreater(info["bt_port"], 0)
+        mode = stat.S_IMODE(os.stat(os.path.join(node.home, "api.token")).st_mode)
+        self.assertEqual(0o600, mode, "api.token must be private")
+        status, body = node.api("GET", "/api/v1/transfers")
+        self.assertEqual(200, status, body)
+        status, _ = node.api("GET", "/api/v1/transfers", token=False)
+        self.assertEqual(401, status, "API must refuse requests without the token")
+        self.assertEqual(0, node.stop(), "SIGTERM should end the daemon cleanly")
+
+    def test_restart_after_kill9(self):
+        node = self.node()
+        first = node.start_daemon()
+        node.kill9()
+        second = node.start_daemon()  # must not trip over the stale daemon.json
+        self.assertNotEqual(first["pid"], second["pid"])
+        self.assertEqual(200, node.api("GET", "/api/v1/transfers")[0])
+
+
+class ExitCodes(kithtest.KithTestCase):
+
+    def test_bad_input_exits_2_with_one_line(self):
+        node = self.node()
+        missing = os.path.join(self.tmpdir(), "does-not-exist")
+        for args in (("share", missing), ("get", "not-a-link-or-file"),
+                     ("share", missing, "--format", "v3")):
+            with self.subTest(args=args):
+                cp = node.run(*args, check=False, timeout=60)
+                self.assertEqual(2, cp.returncode, "stdout=%r stderr=%r" % (cp.stdout, cp.stderr))
+                self.assertEqual(1, len(cp.stderr.strip().splitlines()),
+                                 "want one clear line on stderr: %r" % cp.stderr)
+
+
+class KithToKith(kithtest.KithTestCase):
+
+    def test_each_format_daemon_to_transient(self):
+        parent = self.tmpdir()
+        folder = os.path.join(parent, "stuff")
+        kithtest.make_tree(folder, SPEC)
+        seeder = self.node("seeder")
+        seeder.start_daemon()
+        for fmt in ("v1", "v2", "hybrid"):
+            with self.subTest(format=fmt):
+                torrent = os.path.join(self.tmpdir(), "s.torrent")
+                reply = seeder.run_json("share", folder, "--format", fmt, "--torrent", torrent,
+                                        "--json")
+                self.assertEqual(fmt, interop.TorrentFacts.load(torrent).format)
+                getter = self.node("getter-" + fmt)
+                out = self.tmpdir()
+                getter.run("get", with_peer(reply["magnet"], seeder.bt_port), "--to", out,
+                           timeout=180)
+                self.assertTreesEqual(folder, os.path.join(out, "stuff"))
+
+    def test_transient_share(self):
+        parent = self.tmpdir()
+        folder = os.path.join(parent, "solo")
+        kithtest.make_tree(folder, SPEC)
+        sharer = self.node("sharer")
+        proc = sharer.spawn("share", folder, "--json")
+        reply = proc.reader.next_json(timeout=120)
+        magnet = reply["magnet"]
+        if "x.pe=" not in magnet:
+            # Without a daemon there is no daemon.json, so only the magnet could tell us
+            # the transient node's port.
+            self.skipTest("transient share magnet carries no x.pe; its port is unknown")
+        getter = self.node("getter")
+        out = self.tmpdir()
+        getter.run("get", interop.loopback_only_magnet(magnet), "--to", out, timeout=180)
+        self.assertTreesEqual(folder, os.path.join(out, "solo"))
+        self.assertIsNone(proc.poll(), "transient share must keep seeding until SIGINT")
+
+
+if __name__ == "__main__":
+    unittest.main()
