@@ -48,11 +48,14 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
       m_alive(std::make_shared<bool>(true)) {
   lt::session_params params;
   if (!options.saved_state.empty()) {
-    lt::error_code ec;
-    lt::bdecode_node node;
     auto state = std::string(options.saved_state.begin(), options.saved_state.end());
-    params = lt::read_session_params({state.data(), static_cast<long>(state.size())},
-                                     lt::session_handle::save_dht_state);
+    try {
+      params = lt::read_session_params({state.data(), static_cast<long>(state.size())},
+                                       lt::session_handle::save_dht_state);
+    } catch (const std::exception& e) {
+      // Only remembered DHT nodes live there: starting without them is fine.
+      spdlog::warn("ignoring unreadable saved session state: {}", e.what());
+    }
   }
   params.settings = detail::make_settings(options);
   if (options.disk_io == "posix") params.disk_io_constructor = lt::posix_disk_io_constructor;

@@ -10,8 +10,8 @@
 namespace kith::swarm {
 namespace detail {
 
-std::string hash_hex(const lt::sha1_hash& h) { return base::to_hex({h.data(), h.size()}); }
-std::string hash_hex(const lt::sha256_hash& h) { return base::to_hex({h.data(), h.size()}); }
+std::string hash_hex(const lt::sha1_hash& h) { return base::to_hex({h.data(), static_cast<std::size_t>(h.size())}); }
+std::string hash_hex(const lt::sha256_hash& h) { return base::to_hex({h.data(), static_cast<std::size_t>(h.size())}); }
 
 Result<lt::tcp::endpoint> parse_endpoint(const std::string& text) {
   auto colon = text.rfind(':');
