@@ -21,8 +21,7 @@ enum class errc {
   listen_failed,    // HttpServer::start could not bind or listen on the configured address
 };
 
-// The category registers its enumerator names with base::register_category_names on first use, so
-// Error::code_name() yields "api.unauthorized" and the like.
+// A base::NamedCategory, so Error::code_name() yields "api.unauthorized" and the like.
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
 

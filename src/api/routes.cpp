@@ -55,7 +55,7 @@ void add_routes(Router& router, RouteContext ctx) {
   router.add("POST", "/api/v1/transfers", [&node](const Request& req) {
     auto body = req.json_body();
     if (!body) return bad(body.error());
-    if (!body->is_object()) return Response::error(400, "api.bad_request", "body must be a JSON object");
+    if (!body->is_object()) return Response::error(400, "bad_request", "body must be a JSON object");
     app::GetRequest get;
     auto link = field<std::string>(*body, "link", "");
     auto torrent = field<std::string>(*body, "torrent", "");
@@ -70,11 +70,11 @@ void add_routes(Router& router, RouteContext ctx) {
     }
     if (!sequential) return bad(sequential.error());
     if (link->empty() == torrent->empty()) {
-      return Response::error(400, "api.bad_request", "give exactly one of 'link' (magnet) or 'torrent' (base64)");
+      return Response::error(400, "bad_request", "give exactly one of 'link' (magnet) or 'torrent' (base64)");
     }
     if (!torrent->empty()) {
       auto bytes = base::base64_decode(*torrent);
-      if (!bytes) return Response::error(400, "api.bad_request", "'torrent' is not valid base64");
+      if (!bytes) return Response::error(400, "bad_request", "'torrent' is not valid base64");
       get.torrent_bytes = std::move(*bytes);
     } else if (link->rfind("magnet:", 0) != 0) {
       return Response::error(400, "swarm.bad_link", "'link' must be a magnet link; send .torrent files as 'torrent'");
@@ -89,7 +89,7 @@ void add_routes(Router& router, RouteContext ctx) {
   router.add("POST", "/api/v1/shares", [&node](const Request& req) {
     auto body = req.json_body();
     if (!body) return bad(body.error());
-    if (!body->is_object()) return Response::error(400, "api.bad_request", "body must be a JSON object");
+    if (!body->is_object()) return Response::error(400, "bad_request", "body must be a JSON object");
     auto path = field<std::string>(*body, "path", "");
     auto format = field<std::string>(*body, "format", "hybrid");
     auto comment = field<std::string>(*body, "comment", "");
@@ -98,10 +98,10 @@ void add_routes(Router& router, RouteContext ctx) {
       if (!*r) return bad(r->error());
     }
     if (!trackers) return bad(trackers.error());
-    if (path->empty()) return Response::error(400, "api.bad_request", "'path' is required");
+    if (path->empty()) return Response::error(400, "bad_request", "'path' is required");
     bool ok = false;
     app::ShareRequest share{*path, swarm::parse_format(*format, &ok), *trackers, *comment};
-    if (!ok) return Response::error(400, "api.bad_request", "'format' must be v1, v2 or hybrid");
+    if (!ok) return Response::error(400, "bad_request", "'format' must be v1, v2 or hybrid");
     return from(node.share(share), 201);
   });
 

@@ -42,14 +42,28 @@ enum class errc {
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
 
-// Names of a category's enumerators, for Error::code_name(). Each module registers its table once.
-struct CategoryNames {
-  const std::error_category* category;
-  const char* prefix;                // e.g. "swarm"
-  const char* const* names;          // indexed by enumerator value
-  int count;
+// An error category whose enumerator names come from a table (index = enumerator value, slot 0
+// unused), so that Error::code_name() can say "<prefix>.<name>". Each module defines one, as a
+// function-local static, for its own `errc`.
+class NamedCategory final : public std::error_category {
+ public:
+  template <std::size_t N>
+  NamedCategory(const char* name, const char* prefix, const char* const (&names)[N])
+      : NamedCategory(name, prefix, names, static_cast<int>(N)) {}
+  NamedCategory(const char* name, const char* prefix, const char* const* names, int count);
+  const char* name() const noexcept override { return m_name; }
+  std::string message(int ev) const override { return enumerator(ev); }
+  const char* prefix() const { return m_prefix; }
+  // The enumerator's name, or "unknown" outside the table.
+  const char* enumerator(int ev) const { return ev > 0 && ev < m_count ? m_names[ev] : "unknown"; }
+  bool knows(int ev) const { return ev > 0 && ev < m_count; }
+
+ private:
+  const char* m_name;
+  const char* m_prefix;
+  const char* const* m_names;
+  int m_count;
 };
-void register_category_names(const CategoryNames& names);
 
 }  // namespace base
 }  // namespace kith

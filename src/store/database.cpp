@@ -5,19 +5,6 @@
 namespace kith::store {
 namespace {
 
-const char* const NAMES[] = {"", "open_failed", "query_failed", "too_new", "busy"};
-
-class Category final : public std::error_category {
- public:
-  Category() {
-    base::register_category_names({this, "store", NAMES, static_cast<int>(std::size(NAMES))});
-  }
-  const char* name() const noexcept override { return "kith.store"; }
-  std::string message(int ev) const override {
-    return ev > 0 && ev < static_cast<int>(std::size(NAMES)) ? NAMES[ev] : "unknown";
-  }
-};
-
 struct StatementDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
 };
@@ -25,7 +12,8 @@ struct StatementDeleter {
 }  // namespace
 
 const std::error_category& category() {
-  static const Category instance;
+  static const char* const NAMES[] = {"", "open_failed", "query_failed", "too_new", "busy"};
+  static const base::NamedCategory instance("kith.store", "store", NAMES);
   return instance;
 }
 
