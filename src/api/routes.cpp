@@ -109,8 +109,11 @@ void add_routes(Router& router, RouteContext ctx) {
 
   router.add("GET", "/api/v1/transfers/{id}/torrent", [&node](const Request& req) {
     auto bytes = node.torrent_file(req.params.at("id"));
-    if (!bytes) return Response::error(bytes.error().code == swarm::make_error_code(swarm::errc::unknown_transfer) ? 404 : 409,
-                                       bytes.error());
+    if (!bytes) {
+      // session_error here means the metadata of a magnet has not arrived yet: try again later.
+      bool not_yet = bytes.error().code == swarm::make_error_code(swarm::errc::session_error);
+      return Response::error(not_yet ? 409 : status_for(bytes.error()), bytes.error());
+    }
     return Response{200, {{"torrent", base::base64_encode(*bytes)}}, {}};
   });
 

@@ -32,6 +32,10 @@ TEST(Settings, DefaultsOverridesAndTypes) {
   EXPECT_FALSE(s.apply_override("no.such=1"));
   EXPECT_FALSE(s.apply_override("missing-equals"));
   EXPECT_FALSE(s.set_json("dht.enabled", "yes"));
+  EXPECT_FALSE(s.apply_override("log.level=loud"));  // outside the setting's choices
+  EXPECT_FALSE(s.apply_override("disk.io=floppy"));
+  ASSERT_TRUE(s.apply_override("disk.io=posix"));
+  EXPECT_EQ(s.get_string("disk.io"), "posix");
 }
 
 TEST(Settings, EveryDefinitionIsListedWithDescription) {

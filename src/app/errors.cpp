@@ -3,7 +3,7 @@
 namespace kith::app {
 
 const std::error_category& category() {
-  static const char* const NAMES[] = {"", "bad_setting", "bad_config", "home_locked", "bad_path", "not_ready"};
+  static const char* const NAMES[] = {"", "bad_setting", "bad_config", "home_locked", "bad_path"};
   static const base::NamedCategory instance("kith.app", "app", NAMES);
   return instance;
 }

@@ -10,7 +10,6 @@ enum class errc {
   bad_config,       // config.toml could not be parsed
   home_locked,      // another kith process uses this home
   bad_path,         // a path given by the user does not exist or cannot be used
-  not_ready,        // the requested data is not available yet (e.g. metadata of a magnet)
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }

@@ -168,16 +168,21 @@ Result<nlohmann::json> Node::share(const ShareRequest& request) {
     existing = m_records.count(id) > 0;
   }
   if (!existing) {
-    auto added = m_swarm->add(made->source, {.save_path = rec.destination, .seed_mode = true});
-    if (!added) return tl::unexpected(added.error());
     if (auto r = m_store->put(rec); !r) return tl::unexpected(r.error());
-    std::lock_guard lock(m_mutex);
-    m_records[id] = rec;
+    {
+      std::lock_guard lock(m_mutex);
+      m_records[id] = rec;
+    }
+    auto added = m_swarm->add(made->source, {.save_path = rec.destination, .seed_mode = true});
+    if (!added) {
+      (void)forget(id);
+      return tl::unexpected(added.error());
+    }
   }
   auto shown = show(id);
   if (!shown) return shown;
   (*shown)["torrent"] = base::base64_encode(made->bytes);
-  publish("transfer.added", {{"id", id}, {"name", rec.name}, {"kind", "share"}});
+  if (!existing) publish("transfer.added", {{"id", id}, {"name", rec.name}, {"kind", "share"}});
   return shown;
 }
 
@@ -194,24 +199,28 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
   }
   if (existing) return show(id);
   auto destination = destination_for(request.to);
-  std::string source = request.link;
-  if (!request.torrent_bytes.empty() || source.rfind("magnet:", 0) != 0) {
-    // Keep the metadata itself, not a path that may be gone after a restart.
-    source = request.link.empty() ? std::string("(torrent from API)") : request.link;
-  }
+  // What the transfer came from, for `show` and as a fallback to restore from. Restores normally use
+  // the resume data (saved right after the add, metadata included), not this.
+  std::string source = request.link.empty() ? std::string("(torrent from API)") : request.link;
   store::TransferRecord rec{.id = id, .name = src->name.empty() ? id : src->name, .kind = "get",
                             .source = source, .destination = destination.string(),
                             .only_glob = request.only_glob, .sequential = request.sequential,
                             .added_at = now_seconds()};
   auto staging = m_home.staging_dir() / id;
   if (auto r = base::ensure_dir(staging, 0700); !r) return tl::unexpected(r.error());
-  auto added = m_swarm->add(*src, {.save_path = staging.string(), .only_glob = request.only_glob,
-                                   .sequential = request.sequential, .peers = request.peers});
-  if (!added) return tl::unexpected(added.error());
+  // The record goes first, so that the resume data libtorrent sends right after the add finds it.
   if (auto r = m_store->put(rec); !r) return tl::unexpected(r.error());
   {
     std::lock_guard lock(m_mutex);
     m_records[id] = rec;
+  }
+  auto added = m_swarm->add(*src, {.save_path = staging.string(), .only_glob = request.only_glob,
+                                   .sequential = request.sequential, .peers = request.peers});
+  if (!added) {
+    (void)forget(id);
+    std::error_code ec;
+    std::filesystem::remove_all(staging, ec);
+    return tl::unexpected(added.error());
   }
   publish("transfer.added", {{"id", id}, {"name", rec.name}, {"kind", "get"}});
   return show(id);
@@ -276,6 +285,17 @@ Status Node::resume(const std::string& id) {
   return m_store->set_paused(*full, false);
 }
 
+Status Node::forget(const std::string& id) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_records.erase(id);
+    m_releasing.erase(id);
+    m_release_errors.erase(id);
+    m_last_state.erase(id);
+  }
+  return m_store->remove(id);
+}
+
 Status Node::remove(const std::string& id, bool delete_data) {
   auto full = m_swarm->resolve(id);
   if (!full) return tl::unexpected(full.error());
@@ -291,22 +311,8 @@ Status Node::remove(const std::string& id, bool delete_data) {
     std::error_code ec;  // libtorrent deletes the files; this takes the folder around them
     std::filesystem::remove_all(m_home.staging_dir() / *full, ec);
   }
-  if (auto r = m_store->remove(*full); !r) return r;
-  {
-    std::lock_guard lock(m_mutex);
-    m_records.erase(*full);
-    m_releasing.erase(*full);
-    m_release_errors.erase(*full);
-    m_last_state.erase(*full);
-  }
+  if (auto r = forget(*full); !r) return r;
   publish("transfer.removed", {{"id", *full}});
-  return {};
-}
-
-Status Node::set_rate_limits(std::int64_t download, std::int64_t upload) {
-  if (auto r = m_settings.set("limits.download", std::to_string(download)); !r) return r;
-  if (auto r = m_settings.set("limits.upload", std::to_string(upload)); !r) return r;
-  m_swarm->set_rate_limits(static_cast<int>(download), static_cast<int>(upload));
   return {};
 }
 
@@ -455,9 +461,12 @@ void Node::finish_release(const std::string& id, const Verdict& verdict) {
     return;
   }
   if (auto r = base::ensure_dir(destination); !r) {
-    std::lock_guard lock(m_mutex);
-    m_releasing.erase(id);
-    m_release_errors[id] = r.error().message;
+    {
+      std::lock_guard lock(m_mutex);
+      m_releasing.erase(id);
+      m_release_errors[id] = r.error().message;
+    }
+    publish("transfer.error", {{"id", id}, {"message", r.error().message}});
     return;
   }
   (void)m_swarm->move_storage(id, destination.string());  // completes with a storage_moved event
@@ -467,17 +476,19 @@ void Node::tick() {
   ++m_ticks;
   // Progress for everything that is moving; state changes always.
   for (const auto& st : m_swarm->list()) {
+    auto j = transfer_json(st, false);
+    const std::string state = j["state"];  // kith's state: includes releasing, held, completed
     bool changed;
     {
       std::lock_guard lock(m_mutex);
       auto& last = m_last_state[st.id];
-      changed = last != st.state;
-      last = st.state;
+      changed = last != state;
+      last = state;
     }
-    if (changed) publish("transfer.state", {{"id", st.id}, {"state", st.state}});
+    if (changed) publish("transfer.state", {{"id", st.id}, {"state", state}});
     if (st.state == "downloading" || st.state == "checking" || st.state == "metadata" || st.download_rate > 0 ||
         st.upload_rate > 0) {
-      publish("transfer.progress", transfer_json(st, false));
+      publish("transfer.progress", j);
     }
     if (st.state == "finished" || st.state == "seeding") maybe_release(st.id);
   }

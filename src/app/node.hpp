@@ -4,11 +4,12 @@
 // mode run exactly this.
 //
 // Threading: swarm events and the periodic tick run on the io_context's thread; public methods may be
-// called from any thread (state is guarded by m_mutex). Blocking work (hashing a share, the completed
-// hook) runs on m_workers.
+// called from any thread (state is guarded by m_mutex). The completed hook runs on m_workers; share()
+// hashes on the caller's thread (in the daemon that is the io thread: see docs/architecture.md).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -68,7 +69,6 @@ class Node {
   Status remove(const std::string& id, bool delete_data);
   nlohmann::json status();
   const Settings& settings() const { return m_settings; }
-  Status set_rate_limits(std::int64_t download, std::int64_t upload);
   std::uint16_t bt_port() const;
   std::vector<std::string> peer_hints() const;
 
@@ -76,6 +76,8 @@ class Node {
   Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink);
   Status start();
   void on_swarm_event(const swarm::SwarmEvent& event);
+  // Drops a transfer's record from memory and the database (not from the session).
+  Status forget(const std::string& id);
   void tick();
   void maybe_release(const std::string& id);
   void finish_release(const std::string& id, const Verdict& verdict);
@@ -95,7 +97,7 @@ class Node {
   boost::asio::steady_timer m_timer;
   std::string m_node_id;
   int m_ticks = 0;
-  bool m_stopped = false;
+  std::atomic<bool> m_stopped{false};  // stop() may run on another thread than tick()
 
   mutable std::mutex m_mutex;  // guards the members below
   std::map<std::string, store::TransferRecord> m_records;

@@ -16,7 +16,7 @@ const std::vector<SettingDef>& setting_defs() {
       {"bt.listen", "string", S("0.0.0.0:6881,[::]:6881"),
        "BitTorrent listen addresses (libtorrent listen_interfaces syntax; port 0 picks a free port)"},
       {"api.listen", "string", S("127.0.0.1:7737"),
-       "Address and port of the local HTTP API and web UI (keep it on loopback; port 0 picks a free port)"},
+       "Address and port of the local HTTP API (keep it on loopback; port 0 picks a free port)"},
       {"dht.enabled", "bool", true, "Join the Mainline DHT to find peers without a tracker"},
       {"dht.bootstrap", "string",
        S("dht.libtorrent.org:25401,router.bittorrent.com:6881,dht.transmissionbt.com:6881"),
@@ -27,13 +27,14 @@ const std::vector<SettingDef>& setting_defs() {
       {"limits.download", "int", std::int64_t{0}, "Download rate limit in bytes per second (0: unlimited)"},
       {"limits.upload", "int", std::int64_t{0}, "Upload rate limit in bytes per second (0: unlimited)"},
       {"limits.lan", "bool", false, "Apply the rate limits to peers on the LAN and this host too"},
-      {"disk.io", "string", S("mmap"),
-       "Disk I/O backend: mmap (memory-mapped files) or posix (pread/pwrite)"},
+      {"disk.io", "string", S("mmap"), "Disk I/O backend: mmap (memory-mapped files) or posix (pread/pwrite)",
+       {"mmap", "posix"}},
       {"download.dir", "string", S(""),
        "Folder finished downloads are released into (empty: $XDG_DOWNLOAD_DIR, else ~/Downloads)"},
       {"resume.interval", "int", std::int64_t{15},
        "Seconds between saves of resume data (what survives a crash or kill -9)"},
-      {"log.level", "string", S("info"), "Log level: trace, debug, info, warn, error, off"},
+      {"log.level", "string", S("info"), "Log level: trace, debug, info, warn, error, off",
+       {"trace", "debug", "info", "warn", "error", "off"}},
   };
   return DEFS;
 }
@@ -70,6 +71,18 @@ Result<SettingValue> parse_text(const SettingDef& def, const std::string& text) 
   return SettingValue{text};
 }
 
+// A string outside a setting's choices is refused, whichever way it arrives.
+Status check_choice(const SettingDef& def, const SettingValue& v) {
+  const auto* text = std::get_if<std::string>(&v);
+  if (!text || def.choices.empty()) return {};
+  for (const auto& c : def.choices) {
+    if (c == *text) return {};
+  }
+  std::string list;
+  for (const auto& c : def.choices) list += (list.empty() ? "" : ", ") + c;
+  return tl::unexpected(bad(def.name + " takes one of: " + list + " (not '" + *text + "')"));
+}
+
 std::string unknown_message(const std::string& name) {
   return "unknown setting '" + name + "' (see `kith settings` for the list)";
 }
@@ -85,6 +98,7 @@ Status Settings::set(const std::string& name, const std::string& text) {
   if (!def) return tl::unexpected(bad(unknown_message(name)));
   auto v = parse_text(*def, text);
   if (!v) return tl::unexpected(v.error());
+  if (auto c = check_choice(*def, *v); !c) return c;
   m_values[name] = *v;
   return {};
 }
@@ -94,8 +108,12 @@ Status Settings::set_json(const std::string& name, const nlohmann::json& value) 
   if (!def) return tl::unexpected(bad(unknown_message(name)));
   if (def->type == "bool" && value.is_boolean()) m_values[name] = value.get<bool>();
   else if (def->type == "int" && value.is_number_unsigned()) m_values[name] = value.get<std::int64_t>();
-  else if (def->type == "string" && value.is_string()) m_values[name] = value.get<std::string>();
-  else return tl::unexpected(bad(name + " takes a value of type " + def->type));
+  else if (def->type == "string" && value.is_string()) {
+    if (auto c = check_choice(*def, value.get<std::string>()); !c) return c;
+    m_values[name] = value.get<std::string>();
+  } else {
+    return tl::unexpected(bad(name + " takes a value of type " + def->type));
+  }
   return {};
 }
 
@@ -137,8 +155,13 @@ Status Settings::load_file(const std::filesystem::path& file) {
       if (def->type == "bool" && node.is_boolean()) m_values[name] = *node.value<bool>();
       else if (def->type == "int" && node.is_integer() && *node.value<std::int64_t>() >= 0)
         m_values[name] = *node.value<std::int64_t>();
-      else if (def->type == "string" && node.is_string()) m_values[name] = *node.value<std::string>();
-      else
+      else if (def->type == "string" && node.is_string()) {
+        if (auto c = check_choice(*def, *node.value<std::string>()); !c) {
+          result = fail(make_error_code(errc::bad_config), file.string() + ": " + c.error().message);
+          return;
+        }
+        m_values[name] = *node.value<std::string>();
+      } else
         result = fail(make_error_code(errc::bad_config), file.string() + ": " + name + " must be a " + def->type);
     }
   };
@@ -177,6 +200,7 @@ nlohmann::json Settings::to_json() const {
     nlohmann::json item{{"name", d.name}, {"type", d.type}, {"description", d.description}};
     std::visit([&](const auto& x) { item["default"] = x; }, d.default_value);
     std::visit([&](const auto& x) { item["value"] = x; }, value(d.name));
+    if (!d.choices.empty()) item["choices"] = d.choices;
     j.push_back(std::move(item));
   }
   return j;

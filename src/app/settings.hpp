@@ -20,6 +20,7 @@ struct SettingDef {
   std::string type;  // "bool" | "int" | "string"
   SettingValue default_value;
   std::string description;
+  std::vector<std::string> choices = {};  // for strings: the only values allowed (empty: any)
 };
 
 const std::vector<SettingDef>& setting_defs();

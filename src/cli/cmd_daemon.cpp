@@ -56,7 +56,9 @@ int run_daemon(Context& ctx) {
   if (!node) return report(ctx, node.error());
 
   api::Router router;
-  api::HttpServer server(io, {.address = listen->first, .port = listen->second, .token = *token}, router, hub);
+  api::HttpServer server(io, {.address = listen->first, .port = listen->second, .token = *token,
+                                    // a base64 .torrent of up to 32 MiB, the size `get` accepts from a file
+                                    .max_body = 48u << 20}, router, hub);
   auto port = server.start();
   if (!port) {
     (*node)->stop();

@@ -20,8 +20,12 @@ int main(int argc, char** argv) {
   std::string home_flag;
   std::vector<std::string> overrides;
   bool json = false;
-  cli.add_option("--home", home_flag, "Node home folder (default: $KITH_HOME, else $XDG_DATA_HOME/kith)");
-  cli.add_option("--set", overrides, "Override a setting for this run: NAME=VALUE (repeatable; see `kith settings`)");
+  cli.add_option("--home", home_flag,
+                 "Node home folder (default: $KITH_HOME, else $XDG_DATA_HOME/kith, else ~/.local/share/kith)");
+  // allow_extra_args(false): each --set/--peer/--tracker takes exactly one value, so a positional
+  // argument after it is not swallowed.
+  cli.add_option("--set", overrides, "Override a setting for this run: NAME=VALUE (repeatable; see `kith settings`)")
+      ->allow_extra_args(false);
   cli.add_flag("--json", json, "Machine-readable JSON output on stdout");
 
   auto* daemon = cli.add_subcommand("daemon", "Run a node in the foreground until SIGINT/SIGTERM");
@@ -31,7 +35,8 @@ int main(int argc, char** argv) {
   share->add_option("path", share_args.path, "File or folder to share")->required();
   share->add_option("--format", share_args.format, "Torrent format: v1, v2 or hybrid")->capture_default_str();
   share->add_option("--torrent", share_args.torrent_out, "Also write the .torrent file here");
-  share->add_option("--tracker", share_args.trackers, "Announce URL to put in the torrent (repeatable)");
+  share->add_option("--tracker", share_args.trackers, "Announce URL to put in the torrent (repeatable)")
+      ->allow_extra_args(false);
   share->add_option("--comment", share_args.comment, "Comment to put in the torrent");
 
   cli::GetArgs get_args;
@@ -39,7 +44,8 @@ int main(int argc, char** argv) {
   get->add_option("link", get_args.link, "Magnet link or path of a .torrent file")->required();
   get->add_option("--to", get_args.to, "Destination folder (default: the download.dir setting)");
   get->add_option("--only", get_args.only, "Download only files whose path or name matches this glob");
-  get->add_option("--peer", get_args.peers, "Also dial this peer, IP:PORT (repeatable; for .torrent files on a LAN)");
+  get->add_option("--peer", get_args.peers, "Also dial this peer, IP:PORT (repeatable; for .torrent files on a LAN)")
+      ->allow_extra_args(false);
   get->add_flag("--seed", get_args.seed, "Keep seeding after the download completes (until Ctrl-C)");
   get->add_flag("--sequential", get_args.sequential, "Download pieces in order (for playing media early)");
   get->add_option("--timeout", get_args.timeout, "Give up after this many seconds with no data (0: never)")
@@ -56,7 +62,8 @@ int main(int argc, char** argv) {
   resume->add_option("id", id, "Transfer id")->required();
   auto* remove = cli.add_subcommand("remove", "Remove a transfer (keeps released data unless --delete-data)");
   remove->add_option("id", id, "Transfer id")->required();
-  remove->add_flag("--delete-data", delete_data, "Also delete the transfer's files");
+  remove->add_flag("--delete-data", delete_data,
+                   "Also delete the transfer's files (for a share: the shared files themselves)");
   auto* status = cli.add_subcommand("status", "Show the node: id, ports, DHT, rates");
   auto* settings = cli.add_subcommand("settings", "List every setting with type, default, value and meaning");
 

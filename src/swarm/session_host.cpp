@@ -132,6 +132,9 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
     if (!options.only_glob.empty()) m_globs[hashes.id()] = options.only_glob;
   }
   if (!options.only_glob.empty() && h.torrent_file()) apply_file_selection(h, options.only_glob);
+  // Resume data right away: it is how the transfer is restored after a crash, even one that comes
+  // before the first periodic save.
+  h.save_resume_data(lt::torrent_handle::save_info_dict);
   return hashes;
 }
 
@@ -384,8 +387,6 @@ SessionStats SessionHost::stats() const {
   s.dht_running = m_session->is_dht_running();
   m_session->post_dht_stats();  // refreshes m_dht_nodes for the next call
   s.dht_nodes = m_dht_nodes;
-  auto pid = m_session->get_settings().get_str(lt::settings_pack::peer_fingerprint);
-  s.peer_id = pid;
   for (const auto& t : list()) {
     s.download_rate += t.download_rate;
     s.upload_rate += t.upload_rate;
@@ -394,13 +395,6 @@ SessionStats SessionHost::stats() const {
 }
 
 std::uint16_t SessionHost::listen_port() const { return m_session->listen_port(); }
-
-void SessionHost::set_rate_limits(int download, int upload) {
-  lt::settings_pack p;
-  p.set_int(lt::settings_pack::download_rate_limit, download);
-  p.set_int(lt::settings_pack::upload_rate_limit, upload);
-  m_session->apply_settings(std::move(p));
-}
 
 void SessionHost::on_alerts() { handle_alerts(false); }
 

@@ -9,8 +9,8 @@
 #include <boost/asio/strand.hpp>
 #include <cstdint>
 #include <functional>
-#include <libtorrent/socket.hpp>  // lt::tcp::endpoint (Asio's)
-#include <libtorrent/fwd.hpp>  // forward declarations only: callers never see libtorrent types
+#include <libtorrent/fwd.hpp>     // forward declarations of libtorrent types used privately below
+#include <libtorrent/socket.hpp>  // lt::tcp::endpoint (an Asio type) for m_hints
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,9 +33,9 @@ struct SessionOptions {
   bool natpmp = true;
   int download_limit = 0;  // bytes/s, 0 = unlimited
   int upload_limit = 0;
-  bool limit_lan = false;
+  bool limit_lan = false;  // apply the rate limits to LAN and loopback peers too (default: exempt)
   bool debug_alerts = false;     // log libtorrent's peer and connection alerts (log.level=debug)
-  std::string disk_io = "mmap";  // "mmap" or "posix" (pread/pwrite): see docs/settings.md  // apply the rate limits to LAN and loopback peers too (default: exempt)
+  std::string disk_io = "mmap";  // "mmap" or "posix" (pread/pwrite): see docs/settings.md
   std::vector<std::uint8_t> saved_state;  // from session_state() of an earlier run (DHT nodes)
 };
 
@@ -89,7 +89,6 @@ class SessionHost {
   std::vector<std::uint8_t> session_state() const;
   SessionStats stats() const;
   std::uint16_t listen_port() const;
-  void set_rate_limits(int download, int upload);
 
  private:
   void on_alerts();

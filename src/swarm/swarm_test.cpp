@@ -112,6 +112,21 @@ TEST(TorrentMaker, AllFormatsRoundTrip) {
     EXPECT_EQ(again->hashes.id(), made->source.hashes.id());
   }
   EXPECT_FALSE(swarm::make_torrent(dir / "missing", {}));
+  // A symlink inside a shared folder is skipped, never followed to what it points at.
+  write(dir / "outside" / "secret.txt", 100, 9);
+  fs::create_symlink(dir / "outside" / "secret.txt", dir / "share" / "link.txt");
+  auto with_link = swarm::make_torrent(dir / "share", {});
+  ASSERT_TRUE(with_link);
+  auto parsed = swarm::parse_torrent(with_link->bytes);
+  ASSERT_TRUE(parsed);
+  boost::asio::io_context io;
+  swarm::SessionHost host(io, test_options(), [](const swarm::SwarmEvent&) {});
+  auto added = host.add(*parsed, {.save_path = dir.string(), .seed_mode = true});
+  ASSERT_TRUE(added);
+  auto files = host.files(added->id());
+  ASSERT_TRUE(files);
+  for (const auto& f : *files) EXPECT_EQ(f.path.find("link.txt"), std::string::npos) << f.path;
+  EXPECT_EQ(files->size(), 2u);
   fs::create_directories(dir / "empty");
   EXPECT_FALSE(swarm::make_torrent(dir / "empty", {}));
   fs::remove_all(dir);

@@ -22,7 +22,14 @@ Result<MadeTorrent> make_torrent(const std::filesystem::path& input, const MakeO
     return fail(make_error_code(errc::create_failed), path.string() + " does not exist");
   }
   lt::file_storage fs;
-  lt::add_files(fs, path.string(), lt::create_flags_t{});
+  // Symlinks are skipped: following one would share whatever it points at, even outside the folder.
+  lt::add_files(
+      fs, path.string(),
+      [](const std::string& p) {
+        std::error_code ec;
+        return !std::filesystem::is_symlink(p, ec);
+      },
+      lt::create_flags_t{});
   if (fs.num_files() == 0 || fs.total_size() == 0) {
     return fail(make_error_code(errc::create_failed), path.string() + " has no data to share (empty)");
   }

@@ -20,8 +20,8 @@ struct MadeTorrent {
   Source source;      // parsed from `bytes`, ready to add
 };
 
-// Hashes every piece of `path` (a file or a folder, recursively; hidden files included, symlinks not
-// followed). Blocking: run it off the io thread.
+// Hashes every piece of `path` (a file or a folder, recursively; hidden files included, symlinks
+// skipped). Blocking: run it off the io thread.
 Result<MadeTorrent> make_torrent(const std::filesystem::path& path, const MakeOptions& options);
 
 TorrentFormat parse_format(const std::string& text, bool* ok);

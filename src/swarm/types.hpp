@@ -63,7 +63,6 @@ struct FileStatus {
 
 struct SessionStats {
   std::uint16_t listen_port = 0;
-  std::string peer_id;   // hex of this node's BitTorrent peer id prefix
   int dht_nodes = 0;
   bool dht_running = false;
   std::int64_t download_rate = 0;

@@ -21,7 +21,7 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   if (o.debug_alerts) mask |= lt::alert_category::peer | lt::alert_category::connect;
   p.set_int(lt::settings_pack::alert_mask, mask);
   // Peers on the same host or LAN (x.pe hints, LSD) are the common case for kith: allow several
-  // connections from one IP, and do not rate-limit local peers.
+  // connections from one IP. (libtorrent itself exempts LAN peers from rate limits: see limit_lan.)
   p.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, true);
   // A peer whose data fails a hash check is banned for that torrent (parole mode identifies it).
   p.set_bool(lt::settings_pack::use_parole_mode, true);

@@ -1,5 +1,7 @@
 #include "swarm/detail/status.hpp"
 
+#include <libtorrent/torrent_info.hpp>
+
 #include <cerrno>
 
 #include "swarm/detail/source_data.hpp"
@@ -36,7 +38,7 @@ TransferStatus to_status(const lt::torrent_status& st) {
   t.has_metadata = st.has_metadata;
   t.total_wanted = st.total_wanted;
   t.total_done = st.total_wanted_done;
-  t.total_size = st.total;
+  if (auto ti = st.torrent_file.lock()) t.total_size = ti->total_size();
   t.progress = st.total_wanted > 0 ? static_cast<double>(st.total_wanted_done) / static_cast<double>(st.total_wanted)
                                    : (st.has_metadata ? 1.0 : 0.0);
   t.download_rate = st.download_payload_rate;
@@ -46,7 +48,8 @@ TransferStatus to_status(const lt::torrent_status& st) {
   t.peers = st.num_peers;
   t.seeds = st.num_seeds;
   auto left = st.total_wanted - st.total_wanted_done;
-  t.eta = left <= 0 ? 0 : (st.download_payload_rate > 0 ? left / st.download_payload_rate : -1);
+  if (!st.has_metadata) t.eta = -1;  // the size is not known yet
+  else t.eta = left <= 0 ? 0 : (st.download_payload_rate > 0 ? left / st.download_payload_rate : -1);
   t.save_path = st.save_path;
   t.sequential = static_cast<bool>(st.flags & lt::torrent_flags::sequential_download);
   return t;
