@@ -30,7 +30,8 @@ Result<T> field(const nlohmann::json& body, const char* name, T fallback) {
   try {
     return body[name].get<T>();
   } catch (const nlohmann::json::exception&) {
-    return fail(base::make_error_code(base::errc::bad_input), std::string("field '") + name + "' has the wrong type");
+    return fail(base::make_error_code(base::errc::bad_input),
+                std::string("field '") + name + "' has the wrong type");
   }
 }
 
@@ -47,8 +48,9 @@ void add_routes(Router& router, RouteContext ctx) {
     return Response{200, s, {}};
   });
 
-  router.add("GET", "/api/v1/settings",
-             [&node](const Request&) { return Response{200, node.settings().to_json(), {}}; });
+  router.add("GET", "/api/v1/settings", [&node](const Request&) {
+    return Response{200, node.settings().to_json(), {}};
+  });
 
   router.add("GET", "/api/v1/transfers", [&node](const Request&) { return Response{200, node.list(), {}}; });
 
@@ -77,7 +79,8 @@ void add_routes(Router& router, RouteContext ctx) {
       if (!bytes) return Response::error(400, "bad_request", "'torrent' is not valid base64");
       get.torrent_bytes = std::move(*bytes);
     } else if (link->rfind("magnet:", 0) != 0) {
-      return Response::error(400, "swarm.bad_link", "'link' must be a magnet link; send .torrent files as 'torrent'");
+      return Response::error(400, "swarm.bad_link",
+                             "'link' must be a magnet link; send .torrent files as 'torrent'");
     }
     get.link = *link;
     get.to = *to;
@@ -105,7 +108,8 @@ void add_routes(Router& router, RouteContext ctx) {
     return from(node.share(share), 201);
   });
 
-  router.add("GET", "/api/v1/transfers/{id}", [&node](const Request& req) { return from(node.show(req.params.at("id"))); });
+  router.add("GET", "/api/v1/transfers/{id}",
+             [&node](const Request& req) { return from(node.show(req.params.at("id"))); });
 
   router.add("GET", "/api/v1/transfers/{id}/torrent", [&node](const Request& req) {
     auto bytes = node.torrent_file(req.params.at("id"));

@@ -22,7 +22,8 @@ bool is_user_error(const Error& e) {
          c == swarm::make_error_code(swarm::errc::unknown_transfer) ||
          c == swarm::make_error_code(swarm::errc::ambiguous_id) ||
          c == swarm::make_error_code(swarm::errc::create_failed) ||
-         c == base::make_error_code(base::errc::bad_input) || c == base::make_error_code(base::errc::not_found) ||
+         c == base::make_error_code(base::errc::bad_input) ||
+         c == base::make_error_code(base::errc::not_found) ||
          c == base::make_error_code(base::errc::invalid_argument);
 }
 

@@ -40,7 +40,8 @@ Result<std::string> Home::api_token() const {
   std::string bytes(32, '\0');
   for (auto& c : bytes) c = static_cast<char>(rd());
   auto token = base::to_hex(bytes);
-  if (auto r = base::atomic_write_file(token_file(), token + "\n", 0600); !r) return tl::unexpected(r.error());
+  if (auto r = base::atomic_write_file(token_file(), token + "\n", 0600); !r)
+    return tl::unexpected(r.error());
   return token;
 }
 
@@ -50,9 +51,8 @@ Result<HomeLock> HomeLock::acquire(const Home& home) {
   if (fd < 0) return fail(make_error_code(errc::home_locked), "cannot open " + path.string());
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
-    return fail(make_error_code(errc::home_locked),
-                "another kith process is using " + home.root().string() +
-                    "; stop it, or pass a different --home");
+    return fail(make_error_code(errc::home_locked), "another kith process is using " + home.root().string() +
+                                                        "; stop it, or pass a different --home");
   }
   return HomeLock(fd);
 }

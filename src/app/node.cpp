@@ -1,10 +1,11 @@
 #include "app/node.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/post.hpp>
 #include <chrono>
-#include <random>
 #include <cstdlib>
-#include <spdlog/spdlog.h>
+#include <random>
 
 #include "app/errors.hpp"
 #include "app/transfer_json.hpp"
@@ -44,8 +45,12 @@ std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.
 }  // namespace
 
 Node::Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink)
-    : m_io(io), m_home(std::move(home)), m_settings(std::move(settings)), m_sink(std::move(sink)),
-      m_hook([](const CompletedDownload&) { return Verdict{}; }), m_timer(io) {}
+    : m_io(io),
+      m_home(std::move(home)),
+      m_settings(std::move(settings)),
+      m_sink(std::move(sink)),
+      m_hook([](const CompletedDownload&) { return Verdict{}; }),
+      m_timer(io) {}
 
 Node::~Node() {
   if (!m_stopped) stop();
@@ -85,11 +90,12 @@ Status Node::start() {
   auto records = m_store->list();
   if (!records) return tl::unexpected(records.error());
   for (auto& rec : *records) {
-    swarm::AddOptions add{.resume = rec.resume, .only_glob = rec.only_glob, .sequential = rec.sequential,
-                          .paused = rec.paused};
+    swarm::AddOptions add{
+        .resume = rec.resume, .only_glob = rec.only_glob, .sequential = rec.sequential, .paused = rec.paused};
     Result<swarm::InfoHashes> added = tl::unexpected(Error{});
     if (!rec.resume.empty()) {
-      auto hints = rec.source.rfind("magnet:", 0) == 0 ? swarm::parse_magnet(rec.source) : Result<swarm::Source>{};
+      auto hints =
+          rec.source.rfind("magnet:", 0) == 0 ? swarm::parse_magnet(rec.source) : Result<swarm::Source>{};
       added = m_swarm->restore(add, hints && hints->data ? &*hints : nullptr);
     } else {
       // Killed before the first resume save: start over from the link (pieces already in staging are
@@ -109,8 +115,8 @@ Status Node::start() {
     }
     m_records[rec.id] = std::move(rec);
   }
-  spdlog::info("node {} started: home {}, BitTorrent port {}, {} transfers", m_node_id, m_home.root().string(),
-               m_swarm->listen_port(), m_records.size());
+  spdlog::info("node {} started: home {}, BitTorrent port {}, {} transfers", m_node_id,
+               m_home.root().string(), m_swarm->listen_port(), m_records.size());
   m_timer.expires_after(std::chrono::seconds(1));
   m_timer.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) tick();
@@ -136,7 +142,8 @@ void Node::set_completed_hook(CompletedHook hook) {
 
 std::filesystem::path Node::destination_for(const std::string& to) const {
   if (!to.empty()) return std::filesystem::absolute(to).lexically_normal();
-  if (const auto& dir = m_settings.get_string("download.dir"); !dir.empty()) return std::filesystem::absolute(dir);
+  if (const auto& dir = m_settings.get_string("download.dir"); !dir.empty())
+    return std::filesystem::absolute(dir);
   if (const char* xdg = std::getenv("XDG_DOWNLOAD_DIR"); xdg && *xdg) return xdg;
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home && *home ? home : ".") / "Downloads";
@@ -155,13 +162,18 @@ Result<nlohmann::json> Node::share(const ShareRequest& request) {
   if (ec || !std::filesystem::exists(path, ec)) {
     return fail(make_error_code(errc::bad_path), request.path + " does not exist");
   }
-  auto made = swarm::make_torrent(path, {.format = request.format, .trackers = request.trackers,
-                                         .comment = request.comment});
+  auto made = swarm::make_torrent(
+      path, {.format = request.format, .trackers = request.trackers, .comment = request.comment});
   if (!made) return tl::unexpected(made.error());
   const auto id = made->source.hashes.id();
-  store::TransferRecord rec{.id = id, .name = made->source.name, .kind = "share", .source = path.string(),
-                            .destination = path.parent_path().string(), .released = true,
-                            .added_at = now_seconds(), .completed_at = now_seconds()};
+  store::TransferRecord rec{.id = id,
+                            .name = made->source.name,
+                            .kind = "share",
+                            .source = path.string(),
+                            .destination = path.parent_path().string(),
+                            .released = true,
+                            .added_at = now_seconds(),
+                            .completed_at = now_seconds()};
   bool existing = false;
   {
     std::lock_guard lock(m_mutex);
@@ -202,9 +214,13 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
   // What the transfer came from, for `show` and as a fallback to restore from. Restores normally use
   // the resume data (saved right after the add, metadata included), not this.
   std::string source = request.link.empty() ? std::string("(torrent from API)") : request.link;
-  store::TransferRecord rec{.id = id, .name = src->name.empty() ? id : src->name, .kind = "get",
-                            .source = source, .destination = destination.string(),
-                            .only_glob = request.only_glob, .sequential = request.sequential,
+  store::TransferRecord rec{.id = id,
+                            .name = src->name.empty() ? id : src->name,
+                            .kind = "get",
+                            .source = source,
+                            .destination = destination.string(),
+                            .only_glob = request.only_glob,
+                            .sequential = request.sequential,
                             .added_at = now_seconds()};
   auto staging = m_home.staging_dir() / id;
   if (auto r = base::ensure_dir(staging, 0700); !r) return tl::unexpected(r.error());
@@ -214,8 +230,10 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
     std::lock_guard lock(m_mutex);
     m_records[id] = rec;
   }
-  auto added = m_swarm->add(*src, {.save_path = staging.string(), .only_glob = request.only_glob,
-                                   .sequential = request.sequential, .peers = request.peers});
+  auto added = m_swarm->add(*src, {.save_path = staging.string(),
+                                   .only_glob = request.only_glob,
+                                   .sequential = request.sequential,
+                                   .peers = request.peers});
   if (!added) {
     (void)forget(id);
     std::error_code ec;
@@ -323,17 +341,21 @@ nlohmann::json Node::status() {
     std::lock_guard lock(m_mutex);
     count = m_records.size();
   }
-  return {{"node_id", m_node_id},
-          {"version", KITH_VERSION},
-          {"home", m_home.root().string()},
-          {"bt_port", s.listen_port},
-          {"peer_hints", peer_hints()},
-          {"dht", {{"enabled", m_settings.get_bool("dht.enabled")}, {"running", s.dht_running}, {"nodes", s.dht_nodes}}},
-          {"lsd", m_settings.get_bool("lsd.enabled")},
-          {"download_rate", s.download_rate},
-          {"upload_rate", s.upload_rate},
-          {"limits", {{"download", m_settings.get_int("limits.download")}, {"upload", m_settings.get_int("limits.upload")}}},
-          {"transfers", count}};
+  return {
+      {"node_id", m_node_id},
+      {"version", KITH_VERSION},
+      {"home", m_home.root().string()},
+      {"bt_port", s.listen_port},
+      {"peer_hints", peer_hints()},
+      {"dht",
+       {{"enabled", m_settings.get_bool("dht.enabled")}, {"running", s.dht_running}, {"nodes", s.dht_nodes}}},
+      {"lsd", m_settings.get_bool("lsd.enabled")},
+      {"download_rate", s.download_rate},
+      {"upload_rate", s.upload_rate},
+      {"limits",
+       {{"download", m_settings.get_int("limits.download")},
+        {"upload", m_settings.get_int("limits.upload")}}},
+      {"transfers", count}};
 }
 
 void Node::publish(const std::string& type, const nlohmann::json& data) {
@@ -351,7 +373,8 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
         if (known) m_records[e.id].resume = e.resume;
       }
       if (known) {
-        if (auto r = m_store->save_resume(e.id, e.resume); !r) spdlog::error("saving resume data: {}", r.error().message);
+        if (auto r = m_store->save_resume(e.id, e.resume); !r)
+          spdlog::error("saving resume data: {}", r.error().message);
       }
       break;
     }
@@ -367,7 +390,9 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
       publish("transfer.metadata", {{"id", e.id}, {"name", st ? st->name : ""}});
       break;
     }
-    case K::finished: maybe_release(e.id); break;
+    case K::finished:
+      maybe_release(e.id);
+      break;
     case K::storage_moved: {
       std::string name;
       bool was_releasing;
@@ -407,7 +432,8 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
       spdlog::error("{}: {}", e.id, e.message);
       publish("transfer.error", {{"id", e.id}, {"message", e.message}, {"disk_full", e.disk_full}});
       break;
-    case K::removed: break;
+    case K::removed:
+      break;
   }
 }
 
@@ -486,8 +512,8 @@ void Node::tick() {
       last = state;
     }
     if (changed) publish("transfer.state", {{"id", st.id}, {"state", state}});
-    if (st.state == "downloading" || st.state == "checking" || st.state == "metadata" || st.download_rate > 0 ||
-        st.upload_rate > 0) {
+    if (st.state == "downloading" || st.state == "checking" || st.state == "metadata" ||
+        st.download_rate > 0 || st.upload_rate > 0) {
       publish("transfer.progress", j);
     }
     if (st.state == "finished" || st.state == "seeding") maybe_release(st.id);

@@ -6,10 +6,10 @@
 // Threading: swarm events and the periodic tick run on the io_context's thread; public methods may be
 // called from any thread (state is guarded by m_mutex). The completed hook runs on m_workers; share()
 // hashes on the caller's thread (in the daemon that is the io thread: see docs/architecture.md).
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>

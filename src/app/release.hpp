@@ -12,8 +12,8 @@ namespace kith::app {
 struct CompletedDownload {
   std::string id;
   std::string name;
-  std::string source;                      // link or .torrent path it came from
-  std::filesystem::path staging_path;      // HOME/staging/<id>/<name>
+  std::string source;                        // link or .torrent path it came from
+  std::filesystem::path staging_path;        // HOME/staging/<id>/<name>
   std::vector<std::filesystem::path> files;  // wanted files, relative to the staging folder
 };
 

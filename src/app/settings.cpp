@@ -27,13 +27,19 @@ const std::vector<SettingDef>& setting_defs() {
       {"limits.download", "int", std::int64_t{0}, "Download rate limit in bytes per second (0: unlimited)"},
       {"limits.upload", "int", std::int64_t{0}, "Upload rate limit in bytes per second (0: unlimited)"},
       {"limits.lan", "bool", false, "Apply the rate limits to peers on the LAN and this host too"},
-      {"disk.io", "string", S("mmap"), "Disk I/O backend: mmap (memory-mapped files) or posix (pread/pwrite)",
+      {"disk.io",
+       "string",
+       S("mmap"),
+       "Disk I/O backend: mmap (memory-mapped files) or posix (pread/pwrite)",
        {"mmap", "posix"}},
       {"download.dir", "string", S(""),
        "Folder finished downloads are released into (empty: $XDG_DOWNLOAD_DIR, else ~/Downloads)"},
       {"resume.interval", "int", std::int64_t{15},
        "Seconds between saves of resume data (what survives a crash or kill -9)"},
-      {"log.level", "string", S("info"), "Log level: trace, debug, info, warn, error, off",
+      {"log.level",
+       "string",
+       S("info"),
+       "Log level: trace, debug, info, warn, error, off",
        {"trace", "debug", "info", "warn", "error", "off"}},
   };
   return DEFS;
@@ -106,8 +112,10 @@ Status Settings::set(const std::string& name, const std::string& text) {
 Status Settings::set_json(const std::string& name, const nlohmann::json& value) {
   const auto* def = find_def(name);
   if (!def) return tl::unexpected(bad(unknown_message(name)));
-  if (def->type == "bool" && value.is_boolean()) m_values[name] = value.get<bool>();
-  else if (def->type == "int" && value.is_number_unsigned()) m_values[name] = value.get<std::int64_t>();
+  if (def->type == "bool" && value.is_boolean())
+    m_values[name] = value.get<bool>();
+  else if (def->type == "int" && value.is_number_unsigned())
+    m_values[name] = value.get<std::int64_t>();
   else if (def->type == "string" && value.is_string()) {
     if (auto c = check_choice(*def, value.get<std::string>()); !c) return c;
     m_values[name] = value.get<std::string>();
@@ -139,7 +147,7 @@ Status Settings::load_file(const std::filesystem::path& file) {
   Status result;
   // Walk every leaf so that unknown or misspelled names are reported, not ignored.
   std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t,
-                                                                          const std::string& prefix) {
+                                                                         const std::string& prefix) {
     for (const auto& [key, node] : t) {
       if (!result) return;
       std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
@@ -152,7 +160,8 @@ Status Settings::load_file(const std::filesystem::path& file) {
         result = fail(make_error_code(errc::bad_config), file.string() + ": " + unknown_message(name));
         return;
       }
-      if (def->type == "bool" && node.is_boolean()) m_values[name] = *node.value<bool>();
+      if (def->type == "bool" && node.is_boolean())
+        m_values[name] = *node.value<bool>();
       else if (def->type == "int" && node.is_integer() && *node.value<std::int64_t>() >= 0)
         m_values[name] = *node.value<std::int64_t>();
       else if (def->type == "string" && node.is_string()) {
@@ -162,7 +171,8 @@ Status Settings::load_file(const std::filesystem::path& file) {
         }
         m_values[name] = *node.value<std::string>();
       } else
-        result = fail(make_error_code(errc::bad_config), file.string() + ": " + name + " must be a " + def->type);
+        result =
+            fail(make_error_code(errc::bad_config), file.string() + ": " + name + " must be a " + def->type);
     }
   };
   walk(table, "");

@@ -9,9 +9,12 @@ nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRec
   std::string state = st.state;
   std::string error = st.error;
   if (rec.kind == "get" && state != "error" && state != "paused") {
-    if (releasing) state = "releasing";
-    else if (!release_error.empty()) state = "held";
-    else if (rec.released) state = state == "seeding" || state == "finished" ? "completed" : state;
+    if (releasing)
+      state = "releasing";
+    else if (!release_error.empty())
+      state = "held";
+    else if (rec.released)
+      state = state == "seeding" || state == "finished" ? "completed" : state;
   }
   if (!release_error.empty() && error.empty()) error = release_error;
   nlohmann::json info_hashes = nlohmann::json::object();

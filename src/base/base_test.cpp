@@ -57,7 +57,8 @@ TEST(Fs, ReadRefusesOversizedFile) {
 TEST(Base64, RoundTripsAllLengths) {
   EXPECT_EQ(base::base64_encode("foobar"), "Zm9vYmFy");
   EXPECT_EQ(base::base64_encode("fo"), "Zm8=");
-  for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
+  for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
+                                                std::string("\0\xff\x10", 3)}) {
     EXPECT_EQ(base::base64_decode(base::base64_encode(s)), s);
   }
 }

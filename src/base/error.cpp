@@ -7,8 +7,8 @@ NamedCategory::NamedCategory(const char* name, const char* prefix, const char* c
     : m_name(name), m_prefix(prefix), m_names(names), m_count(count) {}
 
 const std::error_category& category() {
-  static const char* const NAMES[] = {"", "io_error", "not_found", "invalid_argument", "bad_input",
-                                      "unavailable", "internal"};
+  static const char* const NAMES[] = {"",          "io_error",    "not_found", "invalid_argument",
+                                      "bad_input", "unavailable", "internal"};
   static const NamedCategory instance("kith.base", "base", NAMES);
   return instance;
 }

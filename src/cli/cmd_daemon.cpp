@@ -1,11 +1,11 @@
 // `kith daemon`: a permanent node serving the local API until SIGINT/SIGTERM.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
-#include <spdlog/spdlog.h>
 
 #include "api/event_hub.hpp"
 #include "api/http_server.hpp"
@@ -22,7 +22,8 @@ namespace {
 Result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& text) {
   auto colon = text.rfind(':');
   auto bad = [&] {
-    return fail(app::make_error_code(app::errc::bad_setting), "api.listen must be HOST:PORT, not '" + text + "'");
+    return fail(app::make_error_code(app::errc::bad_setting),
+                "api.listen must be HOST:PORT, not '" + text + "'");
   };
   if (colon == std::string::npos || colon == 0) return bad();
   std::string host = text.substr(0, colon);
@@ -51,14 +52,19 @@ int run_daemon(Context& ctx) {
 
   boost::asio::io_context io;
   api::EventHub hub;
-  auto node = app::Node::open(io, ctx.home, ctx.settings,
-                              [&hub](const std::string& type, const nlohmann::json& data) { hub.publish(type, data); });
+  auto node = app::Node::open(
+      io, ctx.home, ctx.settings,
+      [&hub](const std::string& type, const nlohmann::json& data) { hub.publish(type, data); });
   if (!node) return report(ctx, node.error());
 
   api::Router router;
-  api::HttpServer server(io, {.address = listen->first, .port = listen->second, .token = *token,
-                                    // a base64 .torrent of up to 32 MiB, the size `get` accepts from a file
-                                    .max_body = 48u << 20}, router, hub);
+  api::HttpServer server(io,
+                         {.address = listen->first,
+                          .port = listen->second,
+                          .token = *token,
+                          // a base64 .torrent of up to 32 MiB, the size `get` accepts from a file
+                          .max_body = 48u << 20},
+                         router, hub);
   auto port = server.start();
   if (!port) {
     (*node)->stop();
@@ -70,8 +76,8 @@ int run_daemon(Context& ctx) {
     (*node)->stop();
     return report(ctx, r.error());
   }
-  spdlog::info("kith daemon ready: API http://{}:{}/api/v1/, BitTorrent port {}, home {}", listen->first, *port,
-               (*node)->bt_port(), ctx.home.root().string());
+  spdlog::info("kith daemon ready: API http://{}:{}/api/v1/, BitTorrent port {}, home {}", listen->first,
+               *port, (*node)->bt_port(), ctx.home.root().string());
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {

@@ -6,18 +6,17 @@
 #include "cli/output.hpp"
 
 namespace kith::cli {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 int run_list(Context& ctx) {
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
   auto list = (*backend)->list();
   if (!list) return report(ctx, list.error());
-  if (ctx.json) std::printf("%s\n", list->dump().c_str());
-  else print_transfer_table(*list);
+  if (ctx.json)
+    std::printf("%s\n", list->dump().c_str());
+  else
+    print_transfer_table(*list);
   return 0;
 }
 
@@ -26,8 +25,10 @@ int run_show(Context& ctx, const std::string& id) {
   if (!backend) return report(ctx, backend.error());
   auto t = (*backend)->show(id);
   if (!t) return report(ctx, t.error());
-  if (ctx.json) std::printf("%s\n", t->dump().c_str());
-  else print_transfer_details(*t);
+  if (ctx.json)
+    std::printf("%s\n", t->dump().c_str());
+  else
+    print_transfer_details(*t);
   return 0;
 }
 
@@ -38,13 +39,18 @@ int run_control(Context& ctx, const std::string& action, const std::string& id, 
   auto t = (*backend)->show(id);
   if (!t) return report(ctx, t.error());
   const std::string full = t->value("id", id);
-  Status r = action == "pause" ? (*backend)->pause(full)
+  Status r = action == "pause"    ? (*backend)->pause(full)
              : action == "resume" ? (*backend)->resume(full)
                                   : (*backend)->remove(full, delete_data);
   if (!r) return report(ctx, r.error());
-  if (ctx.json) std::printf("%s\n", nlohmann::json({{"id", full}, {"action", action}, {"ok", true}}).dump().c_str());
-  else std::printf("%s %s (%s)\n", action == "remove" ? "removed" : action == "pause" ? "paused" : "resumed",
-                   full.c_str(), t->value("name", "").c_str());
+  if (ctx.json)
+    std::printf("%s\n", nlohmann::json({{"id", full}, {"action", action}, {"ok", true}}).dump().c_str());
+  else
+    std::printf("%s %s (%s)\n",
+                action == "remove"  ? "removed"
+                : action == "pause" ? "paused"
+                                    : "resumed",
+                full.c_str(), t->value("name", "").c_str());
   return 0;
 }
 
@@ -61,7 +67,8 @@ int run_status(Context& ctx) {
   std::printf("node id      %s\n", s->value("node_id", "").c_str());
   std::printf("version      %s\n", s->value("version", "").c_str());
   std::printf("home         %s\n", s->value("home", "").c_str());
-  std::printf("daemon       %s\n", (*backend)->transient() ? "not running (this was a transient node)" : "running");
+  std::printf("daemon       %s\n",
+              (*backend)->transient() ? "not running (this was a transient node)" : "running");
   if (s->contains("api_port")) std::printf("api port     %d\n", s->value("api_port", 0));
   std::printf("bt port      %d\n", s->value("bt_port", 0));
   const auto& dht = (*s)["dht"];
@@ -69,7 +76,8 @@ int run_status(Context& ctx) {
               dht.value("running", false) ? "running" : (dht.value("enabled", false) ? "starting" : "off"),
               dht.value("nodes", 0));
   std::printf("lsd          %s\n", s->value("lsd", false) ? "on" : "off");
-  std::printf("rates        down %s, up %s\n", format_rate(s->value("download_rate", std::int64_t{0})).c_str(),
+  std::printf("rates        down %s, up %s\n",
+              format_rate(s->value("download_rate", std::int64_t{0})).c_str(),
               format_rate(s->value("upload_rate", std::int64_t{0})).c_str());
   std::printf("transfers    %d\n", s->value("transfers", 0));
   return 0;

@@ -20,7 +20,6 @@ void print_json_line(const nlohmann::json& j) {
   std::fflush(stdout);
 }
 
-
 void wait_for_interrupt() {
   while (!interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
 }
@@ -102,8 +101,10 @@ int run_get(Context& ctx, const GetArgs& args) {
     if (state == "completed") {
       printer.finish();
       auto path = (std::filesystem::path(t->value("destination", "")) / t->value("name", "")).string();
-      if (ctx.json) print_json_line({{"event", "done"}, {"id", id}, {"name", t->value("name", "")}, {"path", path}});
-      else std::printf("%s\n", path.c_str());
+      if (ctx.json)
+        print_json_line({{"event", "done"}, {"id", id}, {"name", t->value("name", "")}, {"path", path}});
+      else
+        std::printf("%s\n", path.c_str());
       std::fflush(stdout);
       if (args.seed && (*backend)->transient()) {
         std::fprintf(stderr, "seeding; press Ctrl-C to stop\n");
@@ -135,8 +136,9 @@ int run_get(Context& ctx, const GetArgs& args) {
                             why + " for " + std::to_string(args.timeout) +
                                 " s (unknown hash or unreachable seed?); check the link and try again"});
       }
-      return report(ctx, {base::make_error_code(base::errc::unavailable),
-                          why + " for " + std::to_string(args.timeout) + " s; the daemon keeps trying (`kith list`)"});
+      return report(
+          ctx, {base::make_error_code(base::errc::unavailable),
+                why + " for " + std::to_string(args.timeout) + " s; the daemon keeps trying (`kith list`)"});
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }

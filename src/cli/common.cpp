@@ -17,7 +17,8 @@ bool is_bad_input(const Error& e) {
   if (app::is_user_error(e)) return true;
   // Errors the daemon reported back through the API: 4xx means the request was at fault.
   return e.code == api::make_error_code(api::errc::bad_request) ||
-         e.code == api::make_error_code(api::errc::not_found) || e.code == api::make_error_code(api::errc::conflict);
+         e.code == api::make_error_code(api::errc::not_found) ||
+         e.code == api::make_error_code(api::errc::conflict);
 }
 
 }  // namespace

@@ -7,7 +7,8 @@
 
 namespace kith::cli {
 
-Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const app::Home& home, const app::Settings& settings) {
+Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const app::Home& home,
+                                                         const app::Settings& settings) {
   if (auto r = home.prepare(); !r) return tl::unexpected(r.error());
   auto lock = app::HomeLock::acquire(home);
   if (!lock) return tl::unexpected(lock.error());

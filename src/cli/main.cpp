@@ -20,11 +20,13 @@ int main(int argc, char** argv) {
   std::string home_flag;
   std::vector<std::string> overrides;
   bool json = false;
-  cli.add_option("--home", home_flag,
-                 "Node home folder (default: $KITH_HOME, else $XDG_DATA_HOME/kith, else ~/.local/share/kith)");
+  cli.add_option(
+      "--home", home_flag,
+      "Node home folder (default: $KITH_HOME, else $XDG_DATA_HOME/kith, else ~/.local/share/kith)");
   // allow_extra_args(false): each --set/--peer/--tracker takes exactly one value, so a positional
   // argument after it is not swallowed.
-  cli.add_option("--set", overrides, "Override a setting for this run: NAME=VALUE (repeatable; see `kith settings`)")
+  cli.add_option("--set", overrides,
+                 "Override a setting for this run: NAME=VALUE (repeatable; see `kith settings`)")
       ->allow_extra_args(false);
   cli.add_flag("--json", json, "Machine-readable JSON output on stdout");
 
@@ -44,7 +46,8 @@ int main(int argc, char** argv) {
   get->add_option("link", get_args.link, "Magnet link or path of a .torrent file")->required();
   get->add_option("--to", get_args.to, "Destination folder (default: the download.dir setting)");
   get->add_option("--only", get_args.only, "Download only files whose path or name matches this glob");
-  get->add_option("--peer", get_args.peers, "Also dial this peer, IP:PORT (repeatable; for .torrent files on a LAN)")
+  get->add_option("--peer", get_args.peers,
+                  "Also dial this peer, IP:PORT (repeatable; for .torrent files on a LAN)")
       ->allow_extra_args(false);
   get->add_flag("--seed", get_args.seed, "Keep seeding after the download completes (until Ctrl-C)");
   get->add_flag("--sequential", get_args.sequential, "Download pieces in order (for playing media early)");

@@ -22,17 +22,22 @@ std::string format_bytes(std::int64_t bytes) {
 
 std::string format_rate(std::int64_t bps) {
   char buf[32];
-  if (bps >= 1000000) std::snprintf(buf, sizeof buf, "%.1f MB/s", static_cast<double>(bps) / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.0f kB/s", static_cast<double>(bps) / 1e3);
+  if (bps >= 1000000)
+    std::snprintf(buf, sizeof buf, "%.1f MB/s", static_cast<double>(bps) / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f kB/s", static_cast<double>(bps) / 1e3);
   return buf;
 }
 
 std::string format_eta(std::int64_t s) {
   if (s < 0) return "-";
   char buf[32];
-  if (s >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                               static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  else std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
   return buf;
 }
 
@@ -79,8 +84,8 @@ void print_transfer_table(const nlohmann::json& transfers) {
     std::printf("no transfers (add one with `kith get LINK` or `kith share PATH`)\n");
     return;
   }
-  std::printf("%-10s %-6s %-11s %7s %10s %10s %5s  %s\n", "ID", "KIND", "STATE", "DONE", "DOWN", "UP", "PEERS",
-              "NAME");
+  std::printf("%-10s %-6s %-11s %7s %10s %10s %5s  %s\n", "ID", "KIND", "STATE", "DONE", "DOWN", "UP",
+              "PEERS", "NAME");
   for (const auto& t : transfers) {
     std::printf("%-10s %-6s %-11s %6.1f%% %10s %10s %5d  %s\n", t.value("id", "").substr(0, 10).c_str(),
                 t.value("kind", "").c_str(), t.value("state", "").c_str(), t.value("progress", 0.0) * 100,

@@ -6,9 +6,9 @@
 
 namespace kith::cli {
 
-std::string format_bytes(std::int64_t bytes);  // "1.5 MiB"
+std::string format_bytes(std::int64_t bytes);            // "1.5 MiB"
 std::string format_rate(std::int64_t bytes_per_second);  // "12.3 MB/s"
-std::string format_eta(std::int64_t seconds);  // "1:02:03", "-" when unknown
+std::string format_eta(std::int64_t seconds);            // "1:02:03", "-" when unknown
 
 // One line: "  42.0%  12.3 MB/s  ETA 0:12  3 peers  downloading  name".
 std::string progress_line(const nlohmann::json& transfer);

@@ -16,9 +16,12 @@ Status ok_or(const Result<nlohmann::json>& r) {
 
 std::string format_name(swarm::TorrentFormat f) {
   switch (f) {
-    case swarm::TorrentFormat::v1: return "v1";
-    case swarm::TorrentFormat::v2: return "v2";
-    default: return "hybrid";
+    case swarm::TorrentFormat::v1:
+      return "v1";
+    case swarm::TorrentFormat::v2:
+      return "v2";
+    default:
+      return "hybrid";
   }
 }
 
@@ -39,7 +42,8 @@ Result<nlohmann::json> RemoteBackend::share(const app::ShareRequest& request) {
 }
 
 Result<nlohmann::json> RemoteBackend::get(const app::GetRequest& request) {
-  nlohmann::json body{{"only", request.only_glob}, {"sequential", request.sequential}, {"peers", request.peers}};
+  nlohmann::json body{
+      {"only", request.only_glob}, {"sequential", request.sequential}, {"peers", request.peers}};
   if (!request.to.empty()) body["to"] = std::filesystem::absolute(request.to).string();
   if (request.link.rfind("magnet:", 0) == 0) {
     body["link"] = request.link;
@@ -77,7 +81,8 @@ Status RemoteBackend::resume(const std::string& id) {
 }
 
 Status RemoteBackend::remove(const std::string& id, bool delete_data) {
-  return ok_or(m_client.request("DELETE", "/api/v1/transfers/" + id + (delete_data ? "?delete_data=true" : "")));
+  return ok_or(
+      m_client.request("DELETE", "/api/v1/transfers/" + id + (delete_data ? "?delete_data=true" : "")));
 }
 
 Result<nlohmann::json> RemoteBackend::status() { return m_client.request("GET", "/api/v1/status"); }

@@ -20,8 +20,8 @@ const std::error_category& category() {
 Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& file,
                                                  const std::vector<std::string>& migrations) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(file.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close(raw);
@@ -31,9 +31,11 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& fi
   sqlite3_busy_timeout(raw, 5000);
   // WAL: readers never block the writer, and a killed process leaves a consistent database.
   if (auto r = db->exec("PRAGMA journal_mode=WAL"); !r) {
-    return fail(make_error_code(errc::open_failed), file.string() + " is not a kith database: " + r.error().message);
+    return fail(make_error_code(errc::open_failed),
+                file.string() + " is not a kith database: " + r.error().message);
   }
-  if (auto r = db->exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON"); !r) return tl::unexpected(r.error());
+  if (auto r = db->exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON"); !r)
+    return tl::unexpected(r.error());
   if (auto r = db->migrate(migrations); !r) return tl::unexpected(r.error());
   return db;
 }
@@ -48,9 +50,9 @@ int Database::schema_version() {
 Status Database::migrate(const std::vector<std::string>& migrations) {
   int version = schema_version();
   if (version > static_cast<int>(migrations.size())) {
-    return fail(make_error_code(errc::too_new),
-                "state database has schema version " + std::to_string(version) + " but this kith knows only " +
-                    std::to_string(migrations.size()) + "; upgrade kith");
+    return fail(make_error_code(errc::too_new), "state database has schema version " +
+                                                    std::to_string(version) + " but this kith knows only " +
+                                                    std::to_string(migrations.size()) + "; upgrade kith");
   }
   for (int i = version; i < static_cast<int>(migrations.size()); ++i) {
     auto r = transaction([&]() -> Status {
@@ -115,9 +117,12 @@ Result<std::vector<Row>> Database::query_locked(const std::string& sql, const st
     int rc = std::visit(
         [&](const auto& v) -> int {
           using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(raw, idx);
-          else if constexpr (std::is_same_v<T, std::int64_t>) return sqlite3_bind_int64(raw, idx, v);
-          else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(raw, idx, v);
+          if constexpr (std::is_same_v<T, std::nullptr_t>)
+            return sqlite3_bind_null(raw, idx);
+          else if constexpr (std::is_same_v<T, std::int64_t>)
+            return sqlite3_bind_int64(raw, idx, v);
+          else if constexpr (std::is_same_v<T, double>)
+            return sqlite3_bind_double(raw, idx, v);
           else if constexpr (std::is_same_v<T, std::string>)
             return sqlite3_bind_text(raw, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
           else
@@ -135,8 +140,12 @@ Result<std::vector<Row>> Database::query_locked(const std::string& sql, const st
     int n = sqlite3_column_count(raw);
     for (int c = 0; c < n; ++c) {
       switch (sqlite3_column_type(raw, c)) {
-        case SQLITE_INTEGER: row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(raw, c))); break;
-        case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(raw, c)); break;
+        case SQLITE_INTEGER:
+          row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(raw, c)));
+          break;
+        case SQLITE_FLOAT:
+          row.emplace_back(sqlite3_column_double(raw, c));
+          break;
         case SQLITE_TEXT:
           row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(raw, c)),
                                        static_cast<std::size_t>(sqlite3_column_bytes(raw, c))));
@@ -146,7 +155,8 @@ Result<std::vector<Row>> Database::query_locked(const std::string& sql, const st
           row.emplace_back(std::vector<std::uint8_t>(p, p + sqlite3_column_bytes(raw, c)));
           break;
         }
-        default: row.emplace_back(nullptr);
+        default:
+          row.emplace_back(nullptr);
       }
     }
     rows.push_back(std::move(row));

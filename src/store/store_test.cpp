@@ -11,7 +11,8 @@ using namespace kith;
 namespace {
 
 std::filesystem::path temp_db(const char* name) {
-  auto p = std::filesystem::temp_directory_path() / (std::string(name) + std::to_string(::getpid()) + ".sqlite");
+  auto p =
+      std::filesystem::temp_directory_path() / (std::string(name) + std::to_string(::getpid()) + ".sqlite");
   std::filesystem::remove(p);
   return p;
 }

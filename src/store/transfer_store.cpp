@@ -29,9 +29,9 @@ TransferRecord from_row(const Row& r) {
 Status TransferStore::put(const TransferRecord& t) {
   return m_db.exec(std::string("INSERT OR REPLACE INTO transfers (") + COLUMNS +
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                   {t.id, t.name, t.kind, t.source, t.destination, t.only_glob,
-                    std::int64_t{t.sequential}, std::int64_t{t.paused}, std::int64_t{t.released},
-                    t.added_at, t.completed_at ? Value{t.completed_at} : Value{nullptr},
+                   {t.id, t.name, t.kind, t.source, t.destination, t.only_glob, std::int64_t{t.sequential},
+                    std::int64_t{t.paused}, std::int64_t{t.released}, t.added_at,
+                    t.completed_at ? Value{t.completed_at} : Value{nullptr},
                     t.resume.empty() ? Value{nullptr} : Value{t.resume}});
 }
 

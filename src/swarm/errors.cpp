@@ -3,8 +3,9 @@
 namespace kith::swarm {
 
 const std::error_category& category() {
-  static const char* const NAMES[] = {"",          "bad_link",      "bad_torrent",  "unknown_transfer", "ambiguous_id",
-                                      "duplicate", "create_failed", "session_error"};
+  static const char* const NAMES[] = {
+      "",          "bad_link",      "bad_torrent",  "unknown_transfer", "ambiguous_id",
+      "duplicate", "create_failed", "session_error"};
   static const base::NamedCategory instance("kith.swarm", "swarm", NAMES);
   return instance;
 }

@@ -33,7 +33,8 @@ std::vector<InterfaceAddress> interface_addresses() {
     } else if (i->ifa_addr->sa_family == AF_INET6) {
       auto* a = reinterpret_cast<sockaddr_in6*>(i->ifa_addr);
       inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-      out.push_back({buf, true, IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) != 0, IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr) != 0});
+      out.push_back(
+          {buf, true, IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) != 0, IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr) != 0});
     }
   }
   freeifaddrs(list);
@@ -57,9 +58,12 @@ std::vector<std::string> peer_hints(const std::string& listen, std::uint16_t por
     std::string host = colon == std::string::npos ? item : item.substr(0, colon);
     bool v6 = !host.empty() && host.front() == '[';
     if (v6) host = host.substr(1, host.size() - 2);
-    if (host == "0.0.0.0") want_any_v4 = true;
-    else if (host == "::") want_any_v6 = true;
-    else if (!host.empty()) hints.push_back(endpoint(host, v6, port));
+    if (host == "0.0.0.0")
+      want_any_v4 = true;
+    else if (host == "::")
+      want_any_v6 = true;
+    else if (!host.empty())
+      hints.push_back(endpoint(host, v6, port));
   }
   if (want_any_v4 || want_any_v6) {
     auto addrs = interface_addresses();

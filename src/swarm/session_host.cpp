@@ -1,23 +1,23 @@
 #include "swarm/session_host.hpp"
 
 #include <fnmatch.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <filesystem>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bencode.hpp>
+#include <libtorrent/create_torrent.hpp>
 #include <libtorrent/error_code.hpp>
 #include <libtorrent/ip_filter.hpp>
-#include <libtorrent/posix_disk_io.hpp>
-#include <libtorrent/create_torrent.hpp>
 #include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_params.hpp>
 #include <libtorrent/torrent_info.hpp>
 #include <libtorrent/write_resume_data.hpp>
-#include <spdlog/spdlog.h>
 
 #include "base/hex.hpp"
 #include "swarm/detail/settings.hpp"
@@ -44,7 +44,9 @@ bool is_disk_full(const lt::error_code& ec, const std::string& file) {
 }  // namespace
 
 SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& options, EventHandler on_event)
-    : m_io(io), m_strand(boost::asio::make_strand(io)), m_on_event(std::move(on_event)),
+    : m_io(io),
+      m_strand(boost::asio::make_strand(io)),
+      m_on_event(std::move(on_event)),
       m_alive(std::make_shared<bool>(true)) {
   lt::session_params params;
   if (!options.saved_state.empty()) {
@@ -66,15 +68,17 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
     lt::ip_filter classes;
     auto global = 1u << static_cast<std::uint32_t>(lt::session::global_peer_class_id);
     classes.add_rule(lt::make_address("0.0.0.0"), lt::make_address("255.255.255.255"), global);
-    classes.add_rule(lt::make_address("::"), lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global);
+    classes.add_rule(lt::make_address("::"), lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+                     global);
     m_session->set_peer_class_filter(classes);
   }
   // The notify callback runs on a libtorrent thread and must not block: it only posts.
   std::weak_ptr<bool> alive = m_alive;
   m_session->set_alert_notify([this, alive] {
-    if (alive.lock()) boost::asio::post(m_strand, [this, alive] {
-      if (auto a = alive.lock(); a && *a) on_alerts();
-    });
+    if (alive.lock())
+      boost::asio::post(m_strand, [this, alive] {
+        if (auto a = alive.lock(); a && *a) on_alerts();
+      });
   });
 }
 
@@ -93,7 +97,8 @@ Result<InfoHashes> SessionHost::restore(const AddOptions& options, const Source*
   lt::error_code ec;
   auto params = lt::read_resume_data(
       {reinterpret_cast<const char*>(options.resume.data()), static_cast<long>(options.resume.size())}, ec);
-  if (ec) return fail(make_error_code(errc::bad_torrent), "stored resume data is unreadable: " + ec.message());
+  if (ec)
+    return fail(make_error_code(errc::bad_torrent), "stored resume data is unreadable: " + ec.message());
   if (hints && hints->data) {
     const auto& extra = hints->data->params.peers;
     params.peers.insert(params.peers.end(), extra.begin(), extra.end());
@@ -114,7 +119,8 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
     if (!endpoint) return tl::unexpected(endpoint.error());
     params.peers.push_back(*endpoint);
   }
-  auto hashes = params.ti ? detail::to_hashes(params.ti->info_hashes()) : detail::to_hashes(params.info_hashes);
+  auto hashes =
+      params.ti ? detail::to_hashes(params.ti->info_hashes()) : detail::to_hashes(params.info_hashes);
   {
     std::lock_guard lock(m_mutex);
     if (m_handles.count(hashes.id())) {
@@ -162,13 +168,15 @@ Result<std::string> SessionHost::resolve(const std::string& prefix) const {
   for (const auto& [id, h] : m_handles) {
     if (id.rfind(prefix, 0) == 0) {
       if (!found.empty()) {
-        return fail(make_error_code(errc::ambiguous_id), "id '" + prefix + "' matches several transfers; give more digits");
+        return fail(make_error_code(errc::ambiguous_id),
+                    "id '" + prefix + "' matches several transfers; give more digits");
       }
       found = id;
     }
   }
   if (found.empty()) {
-    return fail(make_error_code(errc::unknown_transfer), "no transfer with id '" + prefix + "' (see `kith list`)");
+    return fail(make_error_code(errc::unknown_transfer),
+                "no transfer with id '" + prefix + "' (see `kith list`)");
   }
   return found;
 }
@@ -255,7 +263,8 @@ bool SessionHost::recover_inconsistent(const lt::torrent_handle& h) {
     attempt = ++m_recoveries[id];
   }
   if (attempt > 3) return false;
-  spdlog::warn("{}: libtorrent reported inconsistent v1/v2 hashes; re-checking the data (attempt {})", id, attempt);
+  spdlog::warn("{}: libtorrent reported inconsistent v1/v2 hashes; re-checking the data (attempt {})", id,
+               attempt);
   h.clear_error();
   h.force_recheck();
   h.resume();
@@ -310,7 +319,8 @@ Result<std::vector<FileStatus>> SessionHost::files(const std::string& id) const 
   return out;
 }
 
-Result<std::string> SessionHost::magnet(const std::string& id, const std::vector<std::string>& peer_hints) const {
+Result<std::string> SessionHost::magnet(const std::string& id,
+                                        const std::vector<std::string>& peer_hints) const {
   auto h = handle(id);
   if (!h) return tl::unexpected(h.error());
   std::string link = lt::make_magnet_uri(*h);
@@ -357,7 +367,11 @@ void SessionHost::shutdown() {
     for (auto* a : alerts) {
       if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
         --outstanding;
-        m_on_event({SwarmEvent::Kind::resume_data, id_of(rd->handle), {}, {}, false,
+        m_on_event({SwarmEvent::Kind::resume_data,
+                    id_of(rd->handle),
+                    {},
+                    {},
+                    false,
                     to_bytes(lt::write_resume_data_buf(rd->params))});
       } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
         --outstanding;
@@ -404,7 +418,12 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
   for (auto* a : alerts) {
     using K = SwarmEvent::Kind;
     if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
-      m_on_event({K::resume_data, id_of(rd->handle), {}, {}, false, to_bytes(lt::write_resume_data_buf(rd->params))});
+      m_on_event({K::resume_data,
+                  id_of(rd->handle),
+                  {},
+                  {},
+                  false,
+                  to_bytes(lt::write_resume_data_buf(rd->params))});
     } else if (auto* md = lt::alert_cast<lt::metadata_received_alert>(a)) {
       auto id = id_of(md->handle);
       std::string glob;
@@ -422,13 +441,18 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       mv->handle.save_resume_data(lt::torrent_handle::save_info_dict);
       m_on_event({K::storage_moved, id_of(mv->handle), mv->storage_path(), {}, false, {}});
     } else if (auto* mf = lt::alert_cast<lt::storage_moved_failed_alert>(a)) {
-      m_on_event({K::storage_move_failed, id_of(mf->handle), mf->file_path(),
-                  std::string(mf->file_path()) + ": " + mf->error.message(), false, {}});
+      m_on_event({K::storage_move_failed,
+                  id_of(mf->handle),
+                  mf->file_path(),
+                  std::string(mf->file_path()) + ": " + mf->error.message(),
+                  false,
+                  {}});
     } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
       auto id = id_of(fe->handle);
       auto msg = std::string(fe->filename()) + ": " + fe->error.message();
       bool full = is_disk_full(fe->error, fe->filename());
-      if (full) msg = "disk full while writing " + std::string(fe->filename()) + "; free space and it resumes";
+      if (full)
+        msg = "disk full while writing " + std::string(fe->filename()) + "; free space and it resumes";
       record_error(id, msg, full);
       m_on_event({K::error, id, {}, msg, full, {}});
     } else if (auto* te = lt::alert_cast<lt::torrent_error_alert>(a)) {
@@ -437,8 +461,9 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       std::string file = te->filename();
       if (file.empty()) file = te->handle.status(lt::torrent_handle::query_save_path).save_path + "/.";
       bool full = is_disk_full(te->error, file);
-      auto msg = full ? "disk full while writing " + std::string(te->filename()) + "; free space and it resumes"
-                      : te->error.message() + (te->filename()[0] ? std::string(" (") + te->filename() + ")" : "");
+      auto msg =
+          full ? "disk full while writing " + std::string(te->filename()) + "; free space and it resumes"
+               : te->error.message() + (te->filename()[0] ? std::string(" (") + te->filename() + ")" : "");
       record_error(id, msg, full);
       m_on_event({K::error, id, {}, msg, full, {}});
     } else if (auto* rm = lt::alert_cast<lt::torrent_removed_alert>(a)) {

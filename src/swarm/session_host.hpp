@@ -4,8 +4,8 @@
 // Threading: libtorrent runs its own network and disk threads. Its alerts are popped on this host's
 // strand (set_alert_notify posts there) and turned into SwarmEvents for the owner's handler, which
 // therefore runs on that strand. Every public method may be called from any thread.
-#include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <cstdint>
 #include <functional>
@@ -21,7 +21,6 @@
 #include "swarm/source.hpp"
 #include "swarm/types.hpp"
 
-
 namespace kith::swarm {
 
 struct SessionOptions {
@@ -33,7 +32,7 @@ struct SessionOptions {
   bool natpmp = true;
   int download_limit = 0;  // bytes/s, 0 = unlimited
   int upload_limit = 0;
-  bool limit_lan = false;  // apply the rate limits to LAN and loopback peers too (default: exempt)
+  bool limit_lan = false;        // apply the rate limits to LAN and loopback peers too (default: exempt)
   bool debug_alerts = false;     // log libtorrent's peer and connection alerts (log.level=debug)
   std::string disk_io = "mmap";  // "mmap" or "posix" (pread/pwrite): see docs/settings.md
   std::vector<std::uint8_t> saved_state;  // from session_state() of an earlier run (DHT nodes)
@@ -45,7 +44,7 @@ struct AddOptions {
   std::string only_glob;             // download only files matching this glob (empty: all)
   bool sequential = false;
   bool paused = false;
-  bool seed_mode = false;  // the data is known complete (we just hashed it): skip the check
+  bool seed_mode = false;          // the data is known complete (we just hashed it): skip the check
   std::vector<std::string> peers;  // "host:port" of peers to dial (like a magnet's x.pe hints)
 };
 
@@ -106,12 +105,12 @@ class SessionHost {
   std::unique_ptr<lt::session> m_session;
   mutable std::mutex m_mutex;  // guards the maps below
   std::map<std::string, std::unique_ptr<lt::torrent_handle>> m_handles;
-  std::map<std::string, std::string> m_globs;  // selective download, applied once metadata arrives
+  std::map<std::string, std::string> m_globs;   // selective download, applied once metadata arrives
   std::map<std::string, std::string> m_errors;  // last error alert's message per transfer
   std::set<std::string> m_disk_full;            // transfers stopped by a full disk
   std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;  // peers named by the link or the user
-  std::map<std::string, int> m_recoveries;  // see recover_inconsistent()
-  std::shared_ptr<bool> m_alive;  // cleared in shutdown(): late alert notifications do nothing
+  std::map<std::string, int> m_recoveries;                        // see recover_inconsistent()
+  std::shared_ptr<bool> m_alive;    // cleared in shutdown(): late alert notifications do nothing
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
 };
 

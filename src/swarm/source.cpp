@@ -10,12 +10,17 @@
 namespace kith::swarm {
 namespace detail {
 
-std::string hash_hex(const lt::sha1_hash& h) { return base::to_hex({h.data(), static_cast<std::size_t>(h.size())}); }
-std::string hash_hex(const lt::sha256_hash& h) { return base::to_hex({h.data(), static_cast<std::size_t>(h.size())}); }
+std::string hash_hex(const lt::sha1_hash& h) {
+  return base::to_hex({h.data(), static_cast<std::size_t>(h.size())});
+}
+std::string hash_hex(const lt::sha256_hash& h) {
+  return base::to_hex({h.data(), static_cast<std::size_t>(h.size())});
+}
 
 Result<lt::tcp::endpoint> parse_endpoint(const std::string& text) {
   auto colon = text.rfind(':');
-  auto bad = fail(make_error_code(errc::bad_link), "'" + text + "' is not a peer address (IP:PORT or [IPv6]:PORT)");
+  auto bad =
+      fail(make_error_code(errc::bad_link), "'" + text + "' is not a peer address (IP:PORT or [IPv6]:PORT)");
   if (colon == std::string::npos || colon == 0) return bad;
   auto host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
@@ -54,7 +59,8 @@ Result<Source> parse_magnet(std::string_view link) {
   data->params = lt::parse_magnet_uri(lt::string_view(link.data(), link.size()), ec);
   if (ec) return fail(make_error_code(errc::bad_link), "not a valid magnet link: " + ec.message());
   if (!data->params.info_hashes.has_v1() && !data->params.info_hashes.has_v2()) {
-    return fail(make_error_code(errc::bad_link), "magnet link has no info-hash (xt=urn:btih:... or urn:btmh:...)");
+    return fail(make_error_code(errc::bad_link),
+                "magnet link has no info-hash (xt=urn:btih:... or urn:btmh:...)");
   }
   Source s;
   s.hashes = detail::to_hashes(data->params.info_hashes);
@@ -66,8 +72,8 @@ Result<Source> parse_magnet(std::string_view link) {
 
 Result<Source> parse_torrent(std::string_view bytes) {
   lt::error_code ec;
-  auto ti = std::make_shared<lt::torrent_info>(lt::span<const char>(bytes.data(), static_cast<long>(bytes.size())),
-                                               ec, lt::from_span);
+  auto ti = std::make_shared<lt::torrent_info>(
+      lt::span<const char>(bytes.data(), static_cast<long>(bytes.size())), ec, lt::from_span);
   if (ec) return fail(make_error_code(errc::bad_torrent), "not a valid .torrent file: " + ec.message());
   if (ti->num_files() == 0 || ti->total_size() <= 0) {
     return fail(make_error_code(errc::bad_torrent), "torrent has no files");

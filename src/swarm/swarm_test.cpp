@@ -56,7 +56,8 @@ TEST(Magnet, ParsesHashNameAndPeerHints) {
 }
 
 TEST(Magnet, RejectsMalformedLinks) {
-  for (const char* bad : {"magnet:?", "magnet:?xt=urn:btih:zzzz", "magnet:?dn=x", "magnet:?xt=urn:btih:0123"}) {
+  for (const char* bad :
+       {"magnet:?", "magnet:?xt=urn:btih:zzzz", "magnet:?dn=x", "magnet:?xt=urn:btih:0123"}) {
     auto s = swarm::parse_magnet(bad);
     ASSERT_FALSE(s) << bad;
     EXPECT_EQ(s.error().code, swarm::make_error_code(swarm::errc::bad_link));
@@ -75,8 +76,10 @@ TEST(Torrent, RejectsGarbageAndMissingFiles) {
 TEST(Torrent, PathsThatEscapeAreSanitised) {
   // A v1 multi-file torrent whose file path is ["..", "..", "evil"], and one with an absolute path.
   std::string pieces(20, 'x');
-  std::string info = "d5:filesld6:lengthi5e4:pathl2:..2:..4:evileed6:lengthi5e4:pathl5:/etc/6:passwdeee"
-                     "4:name3:top12:piece lengthi16384e6:pieces20:" + pieces + "e";
+  std::string info =
+      "d5:filesld6:lengthi5e4:pathl2:..2:..4:evileed6:lengthi5e4:pathl5:/etc/6:passwdeee"
+      "4:name3:top12:piece lengthi16384e6:pieces20:" +
+      pieces + "e";
   auto s = swarm::parse_torrent("d4:info" + info + "e");
   ASSERT_TRUE(s) << s.error().message;
   auto dir = temp_dir("sanitise");
@@ -99,9 +102,9 @@ TEST(TorrentMaker, AllFormatsRoundTrip) {
   auto dir = temp_dir("make");
   write(dir / "share" / "a.bin", 100000, 1);
   write(dir / "share" / "sub" / "b.txt", 1000, 2);
-  for (auto [format, v1, v2] : {std::tuple{swarm::TorrentFormat::v1, true, false},
-                                std::tuple{swarm::TorrentFormat::v2, false, true},
-                                std::tuple{swarm::TorrentFormat::hybrid, true, true}}) {
+  for (auto [format, v1, v2] :
+       {std::tuple{swarm::TorrentFormat::v1, true, false}, std::tuple{swarm::TorrentFormat::v2, false, true},
+        std::tuple{swarm::TorrentFormat::hybrid, true, true}}) {
     auto made = swarm::make_torrent(dir / "share", {.format = format, .trackers = {}, .comment = "c"});
     ASSERT_TRUE(made) << made.error().message;
     EXPECT_EQ(!made->source.hashes.v1.empty(), v1);
@@ -175,7 +178,8 @@ TEST(SessionHost, TransfersAFolderByMagnetOverLoopback) {
   ASSERT_TRUE(got) << got.error().message;
   {
     std::unique_lock lock(m);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return finished; })) << "transfer did not finish";
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return finished; }))
+        << "transfer did not finish";
   }
   auto st = leecher.status(got->id());
   ASSERT_TRUE(st);

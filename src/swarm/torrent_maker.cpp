@@ -43,7 +43,8 @@ Result<MadeTorrent> make_torrent(const std::filesystem::path& input, const MakeO
   ct.set_creator("kith " KITH_VERSION);
   lt::error_code ec;
   lt::set_piece_hashes(ct, path.parent_path().string(), ec);
-  if (ec) return fail(make_error_code(errc::create_failed), "cannot hash " + path.string() + ": " + ec.message());
+  if (ec)
+    return fail(make_error_code(errc::create_failed), "cannot hash " + path.string() + ": " + ec.message());
   std::string bytes;
   lt::bencode(std::back_inserter(bytes), ct.generate());
   auto source = parse_torrent(bytes);

@@ -10,13 +10,13 @@
 namespace kith::swarm {
 
 enum class errc {
-  bad_link = 1,        // a magnet link could not be parsed
-  bad_torrent,         // a .torrent file could not be parsed
-  unknown_transfer,    // no transfer with that id (or id prefix)
-  ambiguous_id,        // an id prefix matches several transfers
-  duplicate,           // the transfer is already in the session
-  create_failed,       // making a torrent from local files failed
-  session_error,       // libtorrent refused an operation
+  bad_link = 1,      // a magnet link could not be parsed
+  bad_torrent,       // a .torrent file could not be parsed
+  unknown_transfer,  // no transfer with that id (or id prefix)
+  ambiguous_id,      // an id prefix matches several transfers
+  duplicate,         // the transfer is already in the session
+  create_failed,     // making a torrent from local files failed
+  session_error,     // libtorrent refused an operation
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
@@ -39,17 +39,17 @@ struct TransferStatus {
   std::string error;  // non-empty in state "error"
   bool disk_full = false;
   bool has_metadata = false;
-  double progress = 0;               // 0..1 of the wanted bytes
-  std::int64_t total_wanted = 0;     // bytes selected for download
-  std::int64_t total_done = 0;       // verified bytes of those
-  std::int64_t total_size = 0;       // bytes in the whole torrent
-  std::int64_t download_rate = 0;    // payload bytes/s
-  std::int64_t upload_rate = 0;      // payload bytes/s
-  std::int64_t downloaded = 0;       // payload bytes downloaded since this session added it
-  std::int64_t uploaded = 0;         // payload bytes uploaded since this session added it
+  double progress = 0;             // 0..1 of the wanted bytes
+  std::int64_t total_wanted = 0;   // bytes selected for download
+  std::int64_t total_done = 0;     // verified bytes of those
+  std::int64_t total_size = 0;     // bytes in the whole torrent
+  std::int64_t download_rate = 0;  // payload bytes/s
+  std::int64_t upload_rate = 0;    // payload bytes/s
+  std::int64_t downloaded = 0;     // payload bytes downloaded since this session added it
+  std::int64_t uploaded = 0;       // payload bytes uploaded since this session added it
   int peers = 0;
   int seeds = 0;
-  std::int64_t eta = -1;             // seconds, -1 when unknown
+  std::int64_t eta = -1;  // seconds, -1 when unknown
   std::string save_path;
   bool sequential = false;
 };

@@ -1,8 +1,7 @@
 #include "swarm/detail/status.hpp"
 
-#include <libtorrent/torrent_info.hpp>
-
 #include <cerrno>
+#include <libtorrent/torrent_info.hpp>
 
 #include "swarm/detail/source_data.hpp"
 
@@ -14,12 +13,18 @@ std::string state_name(const lt::torrent_status& st) {
   if (st.flags & lt::torrent_flags::paused) return "paused";
   switch (st.state) {
     case lt::torrent_status::checking_files:
-    case lt::torrent_status::checking_resume_data: return "checking";
-    case lt::torrent_status::downloading_metadata: return "metadata";
-    case lt::torrent_status::downloading: return "downloading";
-    case lt::torrent_status::finished: return "finished";
-    case lt::torrent_status::seeding: return "seeding";
-    default: return "downloading";
+    case lt::torrent_status::checking_resume_data:
+      return "checking";
+    case lt::torrent_status::downloading_metadata:
+      return "metadata";
+    case lt::torrent_status::downloading:
+      return "downloading";
+    case lt::torrent_status::finished:
+      return "finished";
+    case lt::torrent_status::seeding:
+      return "seeding";
+    default:
+      return "downloading";
   }
 }
 
@@ -39,8 +44,9 @@ TransferStatus to_status(const lt::torrent_status& st) {
   t.total_wanted = st.total_wanted;
   t.total_done = st.total_wanted_done;
   if (auto ti = st.torrent_file.lock()) t.total_size = ti->total_size();
-  t.progress = st.total_wanted > 0 ? static_cast<double>(st.total_wanted_done) / static_cast<double>(st.total_wanted)
-                                   : (st.has_metadata ? 1.0 : 0.0);
+  t.progress = st.total_wanted > 0
+                   ? static_cast<double>(st.total_wanted_done) / static_cast<double>(st.total_wanted)
+                   : (st.has_metadata ? 1.0 : 0.0);
   t.download_rate = st.download_payload_rate;
   t.upload_rate = st.upload_payload_rate;
   t.downloaded = st.total_payload_download;
@@ -48,8 +54,10 @@ TransferStatus to_status(const lt::torrent_status& st) {
   t.peers = st.num_peers;
   t.seeds = st.num_seeds;
   auto left = st.total_wanted - st.total_wanted_done;
-  if (!st.has_metadata) t.eta = -1;  // the size is not known yet
-  else t.eta = left <= 0 ? 0 : (st.download_payload_rate > 0 ? left / st.download_payload_rate : -1);
+  if (!st.has_metadata)
+    t.eta = -1;  // the size is not known yet
+  else
+    t.eta = left <= 0 ? 0 : (st.download_payload_rate > 0 ? left / st.download_payload_rate : -1);
   t.save_path = st.save_path;
   t.sequential = static_cast<bool>(st.flags & lt::torrent_flags::sequential_download);
   return t;
