@@ -157,3 +157,33 @@ TEST(Inspector, NoDatabaseHoldsEverything) {
   EXPECT_FALSE(d.release());
   EXPECT_NE(d.reason.find("no ClamAV signature database"), std::string::npos);
 }
+
+#include "safety/report.hpp"
+
+TEST(Report, RoundTripAndRejects) {
+  Report r;
+  r.id = "20261126T120000Z-0123abcd";
+  r.created_at = "2026-11-26T12:00:00Z";
+  r.reason = "found malware";
+  r.transfer_id = std::string(40, 'a');
+  r.info_hashes = {"v1:" + std::string(40, 'a'), "v2:" + std::string(64, 'b')};
+  r.outcome = "infected";
+  r.files = {{"x/eicar.com", 68, std::string(64, 'c')}};
+  r.peers = {"127.0.0.1:1 (x)"};
+  auto text = to_json(r).dump();
+  auto back = parse_report(text);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->files.at(0).sha256, r.files[0].sha256);
+  EXPECT_EQ(back->info_hashes, r.info_hashes);
+
+  auto j = to_json(r);
+  j["files"][0]["sha256"] = "zz";
+  EXPECT_FALSE(parse_report(j.dump()));
+  j = to_json(r);
+  j["info_hashes"] = {"v3:00"};
+  EXPECT_FALSE(parse_report(j.dump()));
+  j = to_json(r);
+  j.erase("reason");
+  EXPECT_FALSE(parse_report(j.dump()));
+  EXPECT_FALSE(parse_report("not json"));
+}
