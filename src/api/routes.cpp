@@ -68,6 +68,8 @@ void add_routes(Router& router, RouteContext ctx) {
     auto path = field<std::string>(*body, "path", "");
     auto format = field<std::string>(*body, "format", "hybrid");
     auto comment = field<std::string>(*body, "comment", "");
+    auto sign = field<bool>(*body, "sign", false);
+    if (!sign) return bad(sign.error());
     auto trackers = field<std::vector<std::string>>(*body, "trackers", {});
     for (const auto* r : {&path, &format, &comment}) {
       if (!*r) return bad(r->error());
@@ -75,7 +77,7 @@ void add_routes(Router& router, RouteContext ctx) {
     if (!trackers) return bad(trackers.error());
     if (path->empty()) return Response::error(400, "bad_request", "'path' is required");
     bool ok = false;
-    app::ShareRequest share{*path, swarm::parse_format(*format, &ok), *trackers, *comment};
+    app::ShareRequest share{*path, swarm::parse_format(*format, &ok), *trackers, *comment, *sign};
     if (!ok) return Response::error(400, "bad_request", "'format' must be v1, v2 or hybrid");
     return from(node.share(share), 201);
   });

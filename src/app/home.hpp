@@ -9,6 +9,7 @@
 //   HOME/staging/<id>/   downloads until they are complete, verified, scanned and released
 //   HOME/quarantine/<id>/ downloads the safety check held back (see safety/)
 //   HOME/reports/        JSON reports for administrators (`kith report`)
+//   HOME/keys/user.key   the person's Ed25519 key (mode 0600; signs shared links)
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -35,6 +36,7 @@ class Home {
   std::filesystem::path staging_dir() const { return m_root / "staging"; }
   std::filesystem::path quarantine_dir() const { return m_root / "quarantine"; }
   std::filesystem::path reports_dir() const { return m_root / "reports"; }
+  std::filesystem::path user_key_file() const { return m_root / "keys" / "user.key"; }
   std::filesystem::path log_file() const { return m_root / "kith.log"; }
 
   // Reads the API token, creating a random one (mode 0600) on first use.

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <random>
+#include <thread>
 
 #include "app/errors.hpp"
 #include "app/transfer_json.hpp"
@@ -13,6 +14,8 @@
 #include "base/clock.hpp"
 #include "base/fs.hpp"
 #include "base/hex.hpp"
+#include "identity/kith_id.hpp"
+#include "identity/link_signature.hpp"
 #include "store/migrations.hpp"
 #include "swarm/peer_hints.hpp"
 #include "swarm/source.hpp"
@@ -81,6 +84,12 @@ Status Node::start() {
     m_node_id = base::to_hex(raw);
     (void)m_store->put_kv("node_id", bytes_of(m_node_id));
   }
+
+  // The person's key: signs shared links now, identifies them to contacts later.
+  auto key = crypto::SigningKey::load_or_create(m_home.user_key_file());
+  if (!key) return tl::unexpected(key.error());
+  m_user_key = std::make_unique<crypto::SigningKey>(std::move(*key));
+  m_user_id = identity::encode_id(m_user_key->public_key());
 
   auto options = session_options(m_settings);
   if (auto state = m_store->get_kv("session_state"); state && *state) options.saved_state = **state;
@@ -169,11 +178,17 @@ Result<nlohmann::json> Node::share(const ShareRequest& request) {
                             .released = true,
                             .added_at = base::unix_seconds(),
                             .completed_at = base::unix_seconds()};
+  if (request.sign) {
+    rec.link_signature = identity::signature_params(*m_user_key, made->source.hashes.v1, made->source.hashes.v2);
+  }
   bool existing = false;
   {
     std::lock_guard lock(m_mutex);
     existing = m_records.count(id) > 0;
+    // Sharing again with --sign signs an existing share.
+    if (existing && request.sign) m_records[id].link_signature = rec.link_signature;
   }
+  if (existing && request.sign) (void)m_store->put(m_records[id]);
   if (!existing) {
     if (auto r = m_store->put(rec); !r) return tl::unexpected(r.error());
     {
@@ -198,6 +213,8 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
                                            : swarm::parse_torrent(request.torrent_bytes);
   if (!src) return tl::unexpected(src.error());
   const auto id = src->hashes.id();
+  auto signature = check_publisher(request.link, *src);
+  if (!signature) return tl::unexpected(signature.error());
   // Asking again for something the node already has is not an error: show where it is.
   bool existing;
   {
@@ -216,7 +233,8 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
                             .destination = destination.string(),
                             .only_glob = request.only_glob,
                             .sequential = request.sequential,
-                            .added_at = base::unix_seconds()};
+                            .added_at = base::unix_seconds(),
+                            .link_signature = *signature};
   auto staging = m_home.staging_dir() / id;
   if (auto r = base::ensure_dir(staging, 0700); !r) return tl::unexpected(r.error());
   // The record goes first, so that the resume data libtorrent sends right after the add finds it.
@@ -239,6 +257,34 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
   return show(id);
 }
 
+Result<std::string> Node::check_publisher(const std::string& link, const swarm::Source& src) const {
+  if (link.rfind("magnet:", 0) != 0) return std::string();  // .torrent files carry no signature
+  auto sig = identity::parse_link_signature(link);
+  if (!sig) return tl::unexpected(Error{swarm::make_error_code(swarm::errc::bad_link), sig.error().message});
+  if (!*sig) {
+    if (m_settings.get_bool("safety.require_signed")) {
+      return fail(swarm::make_error_code(swarm::errc::bad_link),
+                  "refused: the link has no publisher signature and safety.require_signed is on");
+    }
+    return std::string();
+  }
+  if (!identity::verify_link_signature(**sig, src.hashes.v1, src.hashes.v2)) {
+    return fail(swarm::make_error_code(swarm::errc::bad_link),
+                "the link's publisher signature (key " + (*sig)->signer +
+                    ") does not match its content: the link was altered; do not trust it");
+  }
+  // Kept exactly as verified, so the magnet this node hands on stays signed.
+  const auto& raw = (*sig)->signature;
+  return "&x.kith.pk=" + (*sig)->signer + "&x.kith.sig=" +
+         base::to_hex(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+}
+
+nlohmann::json Node::publisher_json(const std::string& link_signature) const {
+  auto sig = identity::parse_link_signature("magnet:?" + link_signature);
+  if (!sig || !*sig) return {{"signed", false}};
+  return {{"signed", true}, {"id", (*sig)->signer}, {"you", (*sig)->signer == m_user_id}};
+}
+
 nlohmann::json Node::transfer_json(const swarm::TransferStatus& st, bool detailed) {
   store::TransferRecord rec;
   ReleaseState release;
@@ -252,9 +298,10 @@ nlohmann::json Node::transfer_json(const swarm::TransferStatus& st, bool detaile
     release.quarantined = m_held.count(st.id) > 0;
   }
   auto j = to_json(st, rec, release);
+  j["publisher"] = publisher_json(rec.link_signature);
   if (detailed) {
     if (auto files = m_swarm->files(st.id)) j["files"] = to_json(*files);
-    if (auto link = m_swarm->magnet(st.id, peer_hints())) j["magnet"] = *link;
+    if (auto link = m_swarm->magnet(st.id, peer_hints())) j["magnet"] = *link + rec.link_signature;
   }
   return j;
 }
@@ -307,7 +354,6 @@ Status Node::forget(const std::string& id) {
     m_scanning.erase(id);
     m_scan_progress.erase(id);
     m_moving.erase(id);
-    m_sources.erase(id);
     m_release_errors.erase(id);
     m_last_state.erase(id);
   }
@@ -327,9 +373,15 @@ Status Node::remove(const std::string& id, bool delete_data) {
   bool unreleased = rec.kind == "get" && !rec.released;
   if (auto r = m_swarm->remove(*full, delete_data || unreleased); !r) return r;
   if (unreleased) {
-    std::error_code ec;  // libtorrent deletes the files; this takes the folders around them
-    std::filesystem::remove_all(m_home.staging_dir() / *full, ec);
-    std::filesystem::remove_all(m_home.quarantine_dir() / *full, ec);
+    // libtorrent deletes the files on its disk thread while this takes the folders around them; the
+    // two race (remove_all stops at a file that vanished under it), so try a few times.
+    for (const auto& dir : {m_home.staging_dir() / *full, m_home.quarantine_dir() / *full}) {
+      std::error_code ec;
+      for (int i = 0; i < 50 && std::filesystem::exists(dir, ec); ++i) {
+        std::filesystem::remove_all(dir, ec);
+        if (ec) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
   }
   bool was_held;
   {
@@ -355,6 +407,7 @@ nlohmann::json Node::status() {
   }
   return {
       {"node_id", m_node_id},
+      {"user_id", m_user_id},
       {"version", KITH_VERSION},
       {"home", m_home.root().string()},
       {"bt_port", s.listen_port},
@@ -405,7 +458,6 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
       break;
     }
     case K::finished:
-      note_sources(e.id);  // a quick download may never have been seen "downloading" by the tick
       maybe_release(e.id);
       break;
     case K::storage_moved:
@@ -437,7 +489,6 @@ void Node::tick() {
       last = state;
     }
     if (changed) publish("transfer.state", {{"id", st.id}, {"state", state}});
-    if (st.state == "downloading") note_sources(st.id);
     if (st.state == "downloading" || st.state == "checking" || st.state == "metadata" || state == "scanning" ||
         st.download_rate > 0 || st.upload_rate > 0) {
       publish("transfer.progress", j);

@@ -20,6 +20,7 @@
 
 #include "app/home.hpp"
 #include "app/settings.hpp"
+#include "crypto/sign.hpp"
 #include "safety/inspector.hpp"
 #include "store/database.hpp"
 #include "store/quarantine_store.hpp"
@@ -34,6 +35,7 @@ struct ShareRequest {
   swarm::TorrentFormat format = swarm::TorrentFormat::hybrid;
   std::vector<std::string> trackers;
   std::string comment;
+  bool sign = false;  // add the user's publisher signature to the link
 };
 
 struct GetRequest {
@@ -98,10 +100,13 @@ class Node {
   void quarantine(const std::string& id, const safety::Decision& decision);
   void on_storage_moved(const std::string& id, const std::string& path);
   void on_storage_move_failed(const std::string& id, const std::string& message);
-  void note_sources(const std::string& id);
   Result<std::string> resolve_quarantine(const std::string& id_or_prefix);
   std::filesystem::path destination_for(const std::string& to) const;
   nlohmann::json transfer_json(const swarm::TransferStatus& st, bool detailed);
+  // The verified "&x.kith.pk=..&x.kith.sig=.." of a link, "" when unsigned; errors: a bad signature,
+  // or an unsigned link while safety.require_signed is on.
+  Result<std::string> check_publisher(const std::string& link, const swarm::Source& src) const;
+  nlohmann::json publisher_json(const std::string& link_signature) const;
   void publish(const std::string& type, const nlohmann::json& data);
 
   boost::asio::io_context& m_io;
@@ -116,6 +121,8 @@ class Node {
   boost::asio::thread_pool m_workers{2};
   boost::asio::steady_timer m_timer;
   std::string m_node_id;
+  std::unique_ptr<crypto::SigningKey> m_user_key;
+  std::string m_user_id;  // kith ID of m_user_key
   int m_ticks = 0;
   std::atomic<bool> m_stopped{false};  // stop() may run on another thread than tick()
 
@@ -127,7 +134,7 @@ class Node {
   std::map<std::string, Move> m_moving;                 // move_storage in flight, and why
   std::set<std::string> m_held;                         // in quarantine (state "held")
   std::map<std::string, std::string> m_release_errors;  // id -> why it was not released
-  std::map<std::string, std::map<std::string, nlohmann::json>> m_sources;  // id -> peers that sent data
+
   std::map<std::string, std::string> m_last_state;      // for transfer.state events
 };
 

@@ -44,6 +44,10 @@ nlohmann::json quarantine_json(const store::QuarantineRecord& q) {
           {"resolved_at", q.resolved_at}};
 }
 
+nlohmann::json peer_json(const swarm::PeerStatus& p) {
+  return {{"endpoint", p.endpoint}, {"client", p.client}, {"peer_id", p.peer_id}};
+}
+
 std::vector<std::filesystem::path> split_paths(const std::string& list) {
   std::vector<std::filesystem::path> out;
   std::stringstream in(list);
@@ -183,9 +187,9 @@ void Node::quarantine(const std::string& id, const safety::Decision& d) {
     q.name = rec.name;
     q.source = rec.source;
     q.destination = rec.destination;
-    for (const auto& [endpoint, info] : m_sources[id]) peers.push_back(info);
   }
   (void)m_store->set_paused(id, true);
+  for (const auto& p : m_swarm->sources(id)) peers.push_back(peer_json(p));
   q.id = id;
   q.outcome = safety::to_string(d.outcome);
   q.signature = d.signature;
@@ -265,17 +269,6 @@ void Node::on_storage_move_failed(const std::string& id, const std::string& mess
   }
   spdlog::error("{}: {}", id, message);
   publish("transfer.error", {{"id", id}, {"message", message}});
-}
-
-void Node::note_sources(const std::string& id) {
-  auto peers = m_swarm->peers(id);
-  if (!peers) return;
-  std::lock_guard lock(m_mutex);
-  auto& known = m_sources[id];
-  for (const auto& p : *peers) {
-    if (p.downloaded <= 0) continue;
-    known[p.endpoint] = {{"endpoint", p.endpoint}, {"client", p.client}, {"peer_id", p.peer_id}};
-  }
 }
 
 Result<std::string> Node::resolve_quarantine(const std::string& prefix) {
@@ -390,10 +383,10 @@ Result<nlohmann::json> Node::report(const std::string& id, const std::string& re
   r.reporter_node = m_node_id;
   store::TransferRecord rec;
   nlohmann::json live_peers = nlohmann::json::array();
+  for (const auto& p : m_swarm->sources(full)) live_peers.push_back(peer_json(p));
   {
     std::lock_guard lock(m_mutex);
     if (auto it = m_records.find(full); it != m_records.end()) rec = it->second;
-    for (const auto& [endpoint, info] : m_sources[full]) live_peers.push_back(info);
   }
   r.name = q ? q->name : rec.name;
   r.link = q ? q->source : rec.source;

@@ -45,6 +45,8 @@ const std::vector<SettingDef>& setting_defs() {
       {"safety.scan_limit", "int", std::int64_t{4000},
        "MiB: larger files (or archive contents) are not fully scanned and stay in quarantine (ClamAV's "
        "maximum is just under 4096)"},
+      {"safety.require_signed", "bool", false,
+       "Refuse magnet links without a valid publisher signature (`kith share --sign`)"},
       {"safety.report_syslog", "bool", false, "Also send `kith report` reports to syslog (facility user)"},
       {"log.level",
        "string",

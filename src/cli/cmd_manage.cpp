@@ -65,6 +65,7 @@ int run_status(Context& ctx) {
     return 0;
   }
   std::printf("node id      %s\n", s->value("node_id", "").c_str());
+  std::printf("your id      %s\n", s->value("user_id", "").c_str());
   std::printf("version      %s\n", s->value("version", "").c_str());
   std::printf("home         %s\n", s->value("home", "").c_str());
   std::printf("daemon       %s\n",

@@ -68,6 +68,17 @@ void print_runnable_note(const nlohmann::json& t) {
                runnable.size(), runnable.front().get<std::string>().c_str());
 }
 
+void print_publisher(const nlohmann::json& p) {
+  if (!p.value("signed", false)) {
+    std::fprintf(stderr, "unsigned (no publisher signature on the link)\n");
+  } else if (p.value("you", false)) {
+    std::fprintf(stderr, "signed by you\n");
+  } else {
+    // Contacts (who a key belongs to) come later; until then every other key is unknown.
+    std::fprintf(stderr, "signed by unknown key %s\n", p.value("id", "").c_str());
+  }
+}
+
 int run_quarantine(Context& ctx, const std::string& action, const std::string& id, bool all) {
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());

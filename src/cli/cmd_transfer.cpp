@@ -34,7 +34,7 @@ int run_share(Context& ctx, const ShareArgs& args) {
   }
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
-  auto shared = (*backend)->share({args.path, format, args.trackers, args.comment});
+  auto shared = (*backend)->share({args.path, format, args.trackers, args.comment, args.sign});
   if (!shared) return report(ctx, shared.error());
   const std::string magnet = shared->value("magnet", "");
   if (!args.torrent_out.empty()) {
@@ -47,7 +47,8 @@ int run_share(Context& ctx, const ShareArgs& args) {
                      {"name", shared->value("name", "")},
                      {"magnet", magnet},
                      {"torrent_file", args.torrent_out},
-                     {"transient", (*backend)->transient()}});
+                     {"transient", (*backend)->transient()},
+                     {"publisher", shared->value("publisher", nlohmann::json::object())}});
   } else {
     std::printf("%s\n", magnet.c_str());
     std::fflush(stdout);
@@ -69,6 +70,7 @@ int run_get(Context& ctx, const GetArgs& args) {
   auto added = (*backend)->get({args.link, "", args.to, args.only, args.sequential, args.peers});
   if (!added) return report(ctx, added.error());
   const std::string id = added->value("id", "");
+  if (!ctx.json) print_publisher(added->value("publisher", nlohmann::json::object()));
 
   ProgressPrinter printer;
   auto last_change = std::chrono::steady_clock::now();

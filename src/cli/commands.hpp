@@ -24,6 +24,7 @@ struct ShareArgs {
   std::string torrent_out;
   std::vector<std::string> trackers;
   std::string comment;
+  bool sign = false;
 };
 
 struct GetArgs {
@@ -56,6 +57,8 @@ class Backend;
 int report_quarantined(const Context& ctx, Backend& backend, const std::string& id);
 // After a release: names the files that can run code (executables, scripts, macros), on stderr.
 void print_runnable_note(const nlohmann::json& transfer);
+// "signed by you" / "signed by unknown key <ID>" / "unsigned", on stderr.
+void print_publisher(const nlohmann::json& publisher);
 
 // Prints the error (one line on stderr, or {"error":{...}} on stdout with --json) and returns 1 or 2.
 int report(const Context& ctx, const Error& error);

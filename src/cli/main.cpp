@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
   share->add_option("--tracker", share_args.trackers, "Announce URL to put in the torrent (repeatable)")
       ->allow_extra_args(false);
   share->add_option("--comment", share_args.comment, "Comment to put in the torrent");
+  share->add_flag("--sign", share_args.sign,
+                  "Add your publisher signature to the link (getters see \"signed by <your kith ID>\")");
 
   cli::GetArgs get_args;
   auto* get = cli.add_subcommand("get", "Download a magnet link or .torrent file, verified, into a folder");

@@ -111,6 +111,9 @@ void print_transfer_details(const nlohmann::json& t) {
   line("state", t.value("state", ""));
   if (!t.value("error", "").empty()) line("error", t.value("error", ""));
   for (const auto& r : t.value("runnable", nlohmann::json::array())) line("runs code", r.get<std::string>());
+  const auto publisher = t.value("publisher", nlohmann::json::object());
+  if (publisher.value("signed", false))
+    line("signed by", publisher.value("you", false) ? "you" : "unknown key " + publisher.value("id", ""));
   line("progress", progress_line(t));
   line("size", format_bytes(t.value("total_size", std::int64_t{0})));
   line("uploaded", format_bytes(t.value("uploaded", std::int64_t{0})));

@@ -37,7 +37,8 @@ Result<nlohmann::json> RemoteBackend::share(const app::ShareRequest& request) {
   nlohmann::json body{{"path", std::filesystem::absolute(request.path).string()},
                       {"format", format_name(request.format)},
                       {"trackers", request.trackers},
-                      {"comment", request.comment}};
+                      {"comment", request.comment},
+                      {"sign", request.sign}};
   return m_client.request("POST", "/api/v1/shares", &body);
 }
 

@@ -17,3 +17,28 @@ TEST(Hash, Sha256KnownAnswers) {
   std::filesystem::remove(path);
   EXPECT_FALSE(sha256_file("/nonexistent/kith"));
 }
+
+#include "crypto/sign.hpp"
+
+TEST(Sign, KeyFileSignVerify) {
+  auto dir = std::filesystem::temp_directory_path() / "kith-crypto-keys";
+  std::filesystem::remove_all(dir);
+  auto k1 = SigningKey::load_or_create(dir / "user.key");
+  ASSERT_TRUE(k1) << k1.error().message;
+  EXPECT_EQ(std::filesystem::status(dir / "user.key").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto k2 = SigningKey::load_or_create(dir / "user.key");
+  ASSERT_TRUE(k2);
+  EXPECT_EQ(k1->public_key(), k2->public_key());  // the same key comes back
+  auto sig = k1->sign("hello");
+  EXPECT_TRUE(verify(k2->public_key(), "hello", sig));
+  EXPECT_FALSE(verify(k2->public_key(), "hellO", sig));
+  sig[0] ^= 1;
+  EXPECT_FALSE(verify(k2->public_key(), "hello", sig));
+  auto other = SigningKey::generate();
+  ASSERT_TRUE(other);
+  EXPECT_NE(other->public_key(), k1->public_key());
+  std::ofstream(dir / "bad.key") << "garbage";
+  EXPECT_FALSE(SigningKey::load_or_create(dir / "bad.key"));
+  std::filesystem::remove_all(dir);
+}

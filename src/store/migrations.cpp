@@ -27,6 +27,8 @@ const std::vector<std::string>& state_migrations() {
       // history for reports.
       R"sql(
       ALTER TABLE transfers ADD COLUMN runnable TEXT NOT NULL DEFAULT '[]';
+      -- publisher signature magnet parameters ("&x.kith.pk=..&x.kith.sig=.."), verified; '' unsigned
+      ALTER TABLE transfers ADD COLUMN link_signature TEXT NOT NULL DEFAULT '';
       CREATE TABLE quarantine (
         id             TEXT PRIMARY KEY,   -- the transfer's id
         name           TEXT NOT NULL,

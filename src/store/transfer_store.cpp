@@ -5,7 +5,7 @@ namespace {
 
 constexpr const char* COLUMNS =
     "id, name, kind, source, destination, only_glob, sequential, paused, released, added_at, "
-    "completed_at, resume, runnable";
+    "completed_at, resume, runnable, link_signature";
 
 TransferRecord from_row(const Row& r) {
   TransferRecord t;
@@ -22,6 +22,7 @@ TransferRecord from_row(const Row& r) {
   t.completed_at = as_int(r[10]);
   t.resume = as_blob(r[11]);
   t.runnable = as_text(r[12]);
+  t.link_signature = as_text(r[13]);
   return t;
 }
 
@@ -29,11 +30,11 @@ TransferRecord from_row(const Row& r) {
 
 Status TransferStore::put(const TransferRecord& t) {
   return m_db.exec(std::string("INSERT OR REPLACE INTO transfers (") + COLUMNS +
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                    {t.id, t.name, t.kind, t.source, t.destination, t.only_glob, std::int64_t{t.sequential},
                     std::int64_t{t.paused}, std::int64_t{t.released}, t.added_at,
                     t.completed_at ? Value{t.completed_at} : Value{nullptr},
-                    t.resume.empty() ? Value{nullptr} : Value{t.resume}, t.runnable});
+                    t.resume.empty() ? Value{nullptr} : Value{t.resume}, t.runnable, t.link_signature});
 }
 
 Status TransferStore::save_resume(const std::string& id, const std::vector<std::uint8_t>& resume) {

@@ -23,6 +23,7 @@ struct TransferRecord {
   std::int64_t completed_at = 0;  // 0 while not released
   std::vector<std::uint8_t> resume;
   std::string runnable = "[]";  // JSON array of files that can run code (set by the safety check)
+  std::string link_signature;   // "&x.kith.pk=..&x.kith.sig=.." appended to its magnet, or ""
 };
 
 class TransferStore {

@@ -199,6 +199,7 @@ Status SessionHost::remove(const std::string& id, bool delete_files) {
   m_errors.erase(full);
   m_disk_full.erase(full);
   m_hints.erase(full);
+  m_sources.erase(full);
   return {};
 }
 
@@ -258,6 +259,15 @@ Result<std::vector<PeerStatus>> SessionHost::peers(const std::string& id) const 
   h->get_peer_info(infos);
   std::vector<PeerStatus> out;
   for (const auto& p : infos) out.push_back(detail::to_peer_status(p));
+  return out;
+}
+
+std::vector<PeerStatus> SessionHost::sources(const std::string& id) const {
+  std::lock_guard lock(m_mutex);
+  std::vector<PeerStatus> out;
+  if (auto it = m_sources.find(id); it != m_sources.end()) {
+    for (const auto& [endpoint, peer] : it->second) out.push_back(peer);
+  }
   return out;
 }
 
@@ -486,6 +496,20 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       spdlog::error("cannot listen on {}:{}: {}", le->address.to_string(), le->port, le->error.message());
     } else if (a->category() & (lt::alert_category::peer | lt::alert_category::connect)) {
       spdlog::debug("libtorrent: {}", a->message());
+    } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {
+      // The alert names the peer the block came from, even when (as for a quick download) that peer
+      // is gone by the time the alert is handled: get_peer_info() then would not see it.
+      PeerStatus peer;
+      const auto addr = bf->endpoint.address();
+      peer.endpoint = addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(bf->endpoint.port())
+                                   : addr.to_string() + ":" + std::to_string(bf->endpoint.port());
+      auto id = id_of(bf->handle);
+      std::lock_guard lock(m_mutex);
+      auto& known = m_sources[id];
+      if (!known.count(peer.endpoint)) {
+        peer.peer_id = base::to_hex(std::string_view(bf->pid.data(), bf->pid.size()));
+        known[peer.endpoint] = std::move(peer);
+      }
     } else if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
       spdlog::warn("{}: piece {} failed its hash check; it will be downloaded again", id_of(hf->handle),
                    static_cast<int>(hf->piece_index));

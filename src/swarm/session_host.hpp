@@ -74,6 +74,9 @@ class SessionHost {
   Result<std::vector<FileStatus>> files(const std::string& id) const;
   // Peers connected now.
   Result<std::vector<PeerStatus>> peers(const std::string& id) const;
+  // Every peer that sent this transfer payload since it was added in this session (from libtorrent's
+  // block_finished alerts, so a peer gone by the time the download finishes is still named).
+  std::vector<PeerStatus> sources(const std::string& id) const;
   // The magnet link with `x.pe` hints for each of `peer_hints` ("host:port").
   Result<std::string> magnet(const std::string& id, const std::vector<std::string>& peer_hints) const;
   // The bencoded .torrent, once metadata is known.
@@ -112,6 +115,7 @@ class SessionHost {
   std::set<std::string> m_disk_full;            // transfers stopped by a full disk
   std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;  // peers named by the link or the user
   std::map<std::string, int> m_recoveries;                        // see recover_inconsistent()
+  std::map<std::string, std::map<std::string, PeerStatus>> m_sources;  // id -> endpoint -> peer
   std::shared_ptr<bool> m_alive;    // cleared in shutdown(): late alert notifications do nothing
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
 };

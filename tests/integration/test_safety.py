@@ -215,6 +215,41 @@ class SafetyTest(KithTestCase):
         self.assertIn("scan never finished", cp.stderr)
         self.assertEqual(os.listdir(dest), [])
 
+    def test_publisher_signatures(self):
+        a = self.seeder()
+        src = os.path.join(self.tmpdir(), "signed.txt")
+        self.write(src, b"from a known publisher\n")
+        me = a.run_json("status", "--json")["user_id"]
+        self.assertEqual(len(me), 55)
+        shared = a.run_json("share", src, "--sign", "--json")
+        self.assertIn("x.kith.pk=" + me, shared["magnet"])
+        self.assertTrue(shared["publisher"]["you"])
+
+        b = self.node("getter")
+        dest = self.tmpdir()
+        cp = b.run("get", shared["magnet"], "--to", dest, timeout=180)
+        self.assertIn("signed by unknown key " + me, cp.stderr)
+        t = b.run_json("show", shared["id"], "--json")
+        self.assertEqual(t["publisher"], {"signed": True, "id": me, "you": False})
+        self.assertIn("x.kith.sig=", t["magnet"], "a signed link is handed on signed")
+
+        # One hex digit changed in the signature: refused before anything is fetched.
+        sig_at = shared["magnet"].index("x.kith.sig=") + len("x.kith.sig=")
+        digit = shared["magnet"][sig_at]
+        tampered = shared["magnet"][:sig_at] + ("1" if digit != "1" else "2") + shared["magnet"][sig_at + 1:]
+        c = self.node("wary", settings={"safety.require_signed": "true"})
+        cp = c.run("get", tampered, "--to", self.tmpdir(), check=False, timeout=60)
+        self.assertEqual(cp.returncode, 2, cp.stderr)
+        self.assertIn("does not match its content", cp.stderr)
+        # require_signed refuses an unsigned link, accepts the signed one.
+        plain = self.write(os.path.join(self.tmpdir(), "plain.txt"), b"anyone's\n")
+        unsigned = a.run_json("share", plain, "--json")
+        cp = c.run("get", unsigned["magnet"], "--to", self.tmpdir(), check=False, timeout=60)
+        self.assertEqual(cp.returncode, 2, cp.stderr)
+        self.assertIn("require_signed", cp.stderr)
+        c.run("get", shared["magnet"], "--to", self.tmpdir(), timeout=180)
+        self.assertEqual(c.run_json("list", "--json")[0]["state"], "completed")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,39 @@
+#pragma once
+// Ed25519 signatures (libsodium). The secret key never leaves this module: callers hold a
+// SigningKey and ask it to sign; they only ever see public keys and signatures.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+
+namespace kith::crypto {
+
+using PublicKey = std::array<std::uint8_t, 32>;
+using Signature = std::array<std::uint8_t, 64>;
+
+class SigningKey {
+ public:
+  // Reads the key file, or creates it (mode 0600, folder 0700) with a fresh random key.
+  static Result<SigningKey> load_or_create(const std::filesystem::path& file);
+  static Result<SigningKey> generate();
+
+  const PublicKey& public_key() const { return m_public; }
+  Signature sign(std::string_view message) const;
+
+  SigningKey(SigningKey&& other) noexcept;
+  SigningKey& operator=(SigningKey&&) = delete;
+  SigningKey(const SigningKey&) = delete;
+  ~SigningKey();  // wipes the secret
+
+ private:
+  SigningKey() = default;
+  std::array<std::uint8_t, 64> m_secret{};  // libsodium's seed + public key layout
+  PublicKey m_public{};
+};
+
+bool verify(const PublicKey& key, std::string_view message, const Signature& signature);
+
+}  // namespace kith::crypto

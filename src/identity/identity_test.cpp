@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include "base/base32.hpp"
+#include "identity/kith_id.hpp"
+#include "identity/link_signature.hpp"
+
+using namespace kith;
+using namespace kith::identity;
+
+TEST(Base32, RoundTripAndRejects) {
+  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+    auto enc = base::base32_encode(s);
+    auto dec = base::base32_decode(enc);
+    ASSERT_TRUE(dec) << s;
+    EXPECT_EQ(*dec, s);
+  }
+  EXPECT_EQ(base::base32_encode("foobar"), "mzxw6ytboi");  // RFC 4648 test vector, lower case
+  EXPECT_FALSE(base::base32_decode("mzxw6ytbo1"));
+  EXPECT_FALSE(base::base32_decode("m"));
+}
+
+TEST(KithId, EncodeDecodeChecksum) {
+  auto key = crypto::SigningKey::generate();
+  ASSERT_TRUE(key);
+  auto id = encode_id(key->public_key());
+  EXPECT_EQ(id.size(), 55u);
+  auto back = decode_id(id);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, key->public_key());
+  auto typo = id;
+  typo[10] = typo[10] == 'a' ? 'b' : 'a';
+  auto r = decode_id(typo);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("checksum"), std::string::npos);
+  EXPECT_FALSE(decode_id(id.substr(1)));
+}
+
+TEST(LinkSignature, SignVerifyTamper) {
+  auto key = crypto::SigningKey::generate();
+  ASSERT_TRUE(key);
+  const std::string v1(40, 'a'), v2(64, 'b');
+  std::string link = "magnet:?xt=urn:btih:" + v1 + "&dn=x" + signature_params(*key, v1, v2);
+  auto parsed = parse_link_signature(link);
+  ASSERT_TRUE(parsed);
+  ASSERT_TRUE(*parsed);
+  EXPECT_EQ((*parsed)->signer, encode_id(key->public_key()));
+  EXPECT_TRUE(verify_link_signature(**parsed, v1, v2));
+  EXPECT_FALSE(verify_link_signature(**parsed, v1, ""));  // a hash dropped from the link
+  EXPECT_FALSE(verify_link_signature(**parsed, std::string(40, 'c'), v2));
+
+  auto unsigned_link = parse_link_signature("magnet:?xt=urn:btih:" + v1);
+  ASSERT_TRUE(unsigned_link);
+  EXPECT_FALSE(*unsigned_link);
+  EXPECT_FALSE(parse_link_signature("magnet:?x.kith.pk=abc"));
+  EXPECT_FALSE(parse_link_signature(link + "&x.kith.sig=00"));
+  EXPECT_FALSE(parse_link_signature("magnet:?x.kith.pk=" + encode_id(key->public_key()) + "&x.kith.sig=zz"));
+}
