@@ -61,12 +61,26 @@ struct FileStatus {
   bool wanted = true;
 };
 
+// An IP range the session refuses (both ends included), as text ("1.2.3.4", "2001:db8::1").
+struct AddressRange {
+  std::string first;
+  std::string last;
+};
+
+// A blocked peer ID: the whole 20-byte ID, or (prefix) its first bytes, e.g. a client code "-XL0012-".
+struct PeerIdRule {
+  std::string bytes;
+  bool prefix = false;
+};
+
 struct SessionStats {
   std::uint16_t listen_port = 0;
   int dht_nodes = 0;
   bool dht_running = false;
   std::int64_t download_rate = 0;
   std::int64_t upload_rate = 0;
+  std::int64_t refused_by_ip_filter = 0;  // connections refused by the IP filter since start
+  std::int64_t refused_by_peer_id = 0;    // connections closed for a blocked peer ID since start
 };
 
 // Delivered from the session host to its owner on the session host's strand.
