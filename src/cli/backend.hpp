@@ -27,6 +27,12 @@ class Backend {
   virtual Status resume(const std::string& id) = 0;
   virtual Status remove(const std::string& id, bool delete_data) = 0;
   virtual Result<nlohmann::json> status() = 0;
+  // The block list (kind "info_hash" or "peer_id"): the shapes of /api/v1/blocklist.
+  virtual Result<nlohmann::json> block(const std::string& kind, const std::string& value,
+                                       const std::string& reason) = 0;
+  virtual Status unblock(const std::string& kind, const std::string& value) = 0;
+  virtual Result<nlohmann::json> blocklist() = 0;
+  virtual Result<nlohmann::json> reload_ip_filter() = 0;
 };
 
 // The daemon's backend if one is running for `home`, else a transient node (which takes the home's

@@ -35,6 +35,12 @@ struct GetArgs {
   int timeout = 300;  // give up after this many seconds without any data arriving (0: never)
 };
 
+struct BlockArgs {
+  std::string hash;     // an info-hash (v1 or v2 hex)
+  std::string peer_id;  // or a peer ID (40 hex digits) or client prefix
+  std::string reason;
+};
+
 int run_daemon(Context& ctx);
 int run_share(Context& ctx, const ShareArgs& args);
 int run_get(Context& ctx, const GetArgs& args);
@@ -43,6 +49,8 @@ int run_show(Context& ctx, const std::string& id);
 int run_control(Context& ctx, const std::string& action, const std::string& id, bool delete_data);
 int run_status(Context& ctx);
 int run_settings(Context& ctx);
+// action: add | remove | list | reload
+int run_block(Context& ctx, const std::string& action, const BlockArgs& args);
 
 // Prints the error (one line on stderr, or {"error":{...}} on stdout with --json) and returns 1 or 2.
 int report(const Context& ctx, const Error& error);

@@ -23,6 +23,15 @@ class LocalBackend final : public Backend {
   Status resume(const std::string& id) override { return m_node->resume(id); }
   Status remove(const std::string& id, bool delete_data) override { return m_node->remove(id, delete_data); }
   Result<nlohmann::json> status() override { return m_node->status(); }
+  Result<nlohmann::json> block(const std::string& kind, const std::string& value,
+                               const std::string& reason) override {
+    return m_node->block(kind, value, reason);
+  }
+  Status unblock(const std::string& kind, const std::string& value) override {
+    return m_node->unblock(kind, value);
+  }
+  Result<nlohmann::json> blocklist() override { return m_node->blocklist(); }
+  Result<nlohmann::json> reload_ip_filter() override { return m_node->reload_ip_filter(); }
 
  private:
   explicit LocalBackend(app::HomeLock lock) : m_lock(std::move(lock)) {}

@@ -68,6 +68,21 @@ int main(int argc, char** argv) {
   remove->add_flag("--delete-data", delete_data,
                    "Also delete the transfer's files (for a share: the shared files themselves)");
   auto* status = cli.add_subcommand("status", "Show the node: id, ports, DHT, rates");
+  cli::BlockArgs block_args;
+  auto* block = cli.add_subcommand("block", "The local block list (info-hashes, peer IDs) and the IP filter");
+  block->require_subcommand(1);
+  auto* block_add =
+      block->add_subcommand("add", "Refuse an info-hash (and remove its transfer) or a peer ID");
+  block_add->add_option("hash", block_args.hash, "Info-hash: 40 hex digits (v1) or 64 (v2)");
+  block_add->add_option("--peer-id", block_args.peer_id,
+                        "Peer ID: 40 hex digits (a whole ID) or a client prefix such as -XL0012-");
+  block_add->add_option("--reason", block_args.reason, "Why (shown by `kith block list`)");
+  auto* block_remove = block->add_subcommand("remove", "Take an info-hash or peer ID off the block list");
+  block_remove->add_option("hash", block_args.hash, "Info-hash");
+  block_remove->add_option("--peer-id", block_args.peer_id, "Peer ID or client prefix, as added");
+  auto* block_list = block->add_subcommand("list", "Show the block list and the loaded IP filter");
+  auto* block_reload =
+      block->add_subcommand("reload", "Load the IP filter files of the safety.ipfilter setting again");
   auto* settings = cli.add_subcommand("settings", "List every setting with type, default, value and meaning");
 
   try {
@@ -94,5 +109,9 @@ int main(int argc, char** argv) {
   if (*remove) return cli::run_control(ctx, "remove", id, delete_data);
   if (*status) return cli::run_status(ctx);
   if (*settings) return cli::run_settings(ctx);
+  if (*block_add) return cli::run_block(ctx, "add", block_args);
+  if (*block_remove) return cli::run_block(ctx, "remove", block_args);
+  if (*block_list) return cli::run_block(ctx, "list", block_args);
+  if (*block_reload) return cli::run_block(ctx, "reload", block_args);
   return 2;
 }
