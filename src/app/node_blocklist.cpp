@@ -2,6 +2,7 @@
 // The rest of Node is in node.cpp.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "app/ip_filter_files.hpp"
