@@ -4,8 +4,9 @@
   once it is taken off the list;
 - blocking the hash of a transfer in progress stops and removes it (staged data deleted, a seeder's
   own files kept);
-- an IP-filtered peer is never connected (the node refuses it: status counter), while the same
-  fetch without the filter completes; a reload with a filter that no longer covers it lets it in;
+- an IP-filtered peer is never connected, neither dialled nor accepted (the node refuses it: status
+  counter), while the same fetch without the filter completes; a reload with a filter that no longer
+  covers it lets it in;
 - a blocked peer-ID prefix (kith's own, -KI0100-) prevents the transfer.
 No assertion is about time: waits are bounded and each "nothing arrived" is paired with proof that
 the peer was refused."""
@@ -43,14 +44,16 @@ class BlocklistTest(KithTestCase):
         self.assertEqual(status, 200, body)
         return body
 
-    def assert_nothing_arrives(self, node, tid, seconds=5):
-        """Bounded check: over a few seconds no payload byte and no connected peer."""
+    def assert_nothing_arrives(self, node, tid, seconds=5, peers=True):
+        """Bounded check: over a few seconds no payload byte (and, if `peers`, no connected peer:
+        not for a node whose dial the other side accepts at TCP level and then closes)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             t = self.transfer(node, tid)
             self.assertEqual(t["downloaded"], 0, t)
             self.assertEqual(t["total_done"], 0, t)
-            self.assertEqual(t["peers"], 0, t)
+            if peers:
+                self.assertEqual(t["peers"], 0, t)
             time.sleep(0.5)
 
     def test_blocked_hash_is_refused_by_get_and_share(self):
@@ -176,6 +179,25 @@ class BlocklistTest(KithTestCase):
         procutil.wait_for(lambda: self.transfer(b, tid)["state"] == "completed" or None, 120,
                           what="download after the filter was lifted")
         self.assertTreesEqual(src, os.path.join(dest, "album"))
+
+    def test_ip_filter_refuses_incoming_connections(self):
+        # The seeder has the filter; the unfiltered getter dials it and is refused on accept.
+        src = self.sample()
+        lists = self.tmpdir()
+        p2p = os.path.join(lists, "loopback.p2p")
+        with open(p2p, "w") as f:
+            f.write("Loopback:127.0.0.0-127.0.0.255\n")
+        a = self.node("filtered-seeder", {"safety.ipfilter": p2p})
+        a.start_daemon()
+        shared = a.run_json("share", src, "--json")
+        b = self.node("getter")
+        b.start_daemon()
+        status, body = b.api("POST", "/api/v1/transfers", {"link": shared["magnet"], "to": self.tmpdir()})
+        self.assertEqual(status, 201, body)
+        self.wait_refused(a, "refused_by_ip_filter", "the seeder's IP filter refusing the getter")
+        self.assert_nothing_arrives(b, body["id"], peers=False)
+        self.assertFalse(self.transfer(b, body["id"])["has_metadata"])
+        self.assertEqual(self.transfer(a, shared["id"])["uploaded"], 0)
 
     def test_blocked_peer_id_prefix_prevents_transfer(self):
         src = self.sample()
