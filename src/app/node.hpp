@@ -19,10 +19,11 @@
 #include <string>
 
 #include "app/home.hpp"
-#include "app/release.hpp"
 #include "app/settings.hpp"
+#include "safety/inspector.hpp"
 #include "store/block_store.hpp"
 #include "store/database.hpp"
+#include "store/quarantine_store.hpp"
 #include "store/transfer_store.hpp"
 #include "swarm/session_host.hpp"
 #include "swarm/torrent_maker.hpp"
@@ -56,8 +57,6 @@ class Node {
   // Saves resume data and session state; the node can then be destroyed. Call once.
   void stop();
 
-  void set_completed_hook(CompletedHook hook);
-
   // Blocking (hashes the data): returns the transfer with its magnet link.
   Result<nlohmann::json> share(const ShareRequest& request);
   // Adds a download; if that torrent is already in the node, returns the existing transfer.
@@ -72,7 +71,7 @@ class Node {
 
   // The local block list (node_blocklist.cpp). kind: "info_hash" or "peer_id" (see safety/block_entry.hpp).
   // Blocking an info-hash also removes a transfer of it from the node: a download not yet released
-  // loses its staged data; released downloads and shares keep their files where they are.
+  // loses its staged or quarantined data; released downloads and shares keep their files where they are.
   // Returns {kind, value, reason, added_at, removed: [transfer ids]}.
   Result<nlohmann::json> block(const std::string& kind, const std::string& value, const std::string& reason);
   // Error base::errc::not_found if the entry is not on the list.
@@ -82,6 +81,19 @@ class Node {
   // Reads the files of the safety.ipfilter setting again; on error the old filter stays.
   Result<nlohmann::json> reload_ip_filter();
   const Settings& settings() const { return m_settings; }
+
+  // The quarantine (node_safety.cpp). Ids may be unique prefixes.
+  nlohmann::json quarantine_list(bool include_resolved);
+  Result<nlohmann::json> quarantine_show(const std::string& id);
+  // Moves the data to the transfer's destination (the user's explicit decision) and seeds it again.
+  Status quarantine_release(const std::string& id);
+  // Deletes the data and the transfer; the record stays as history, state "deleted".
+  Status quarantine_delete(const std::string& id);
+  // Writes a JSON report about a quarantined item or any transfer to HOME/reports/ (and syslog when
+  // safety.report_syslog is on). Hashes every file: blocking.
+  Result<nlohmann::json> report(const std::string& id, const std::string& reason);
+  // Reports in HOME/reports/, newest first (unreadable files are skipped with a log line).
+  nlohmann::json reports();
   std::uint16_t bt_port() const;
   std::vector<std::string> peer_hints() const;
 
@@ -96,8 +108,15 @@ class Node {
   // Drops a transfer's record from memory and the database (not from the session).
   Status forget(const std::string& id);
   void tick();
+  // The path from staging (node_safety.cpp): scan when complete, then release or quarantine.
+  void start_scanner();
   void maybe_release(const std::string& id);
-  void finish_release(const std::string& id, const Verdict& verdict);
+  void finish_check(const std::string& id, const safety::Decision& decision);
+  void quarantine(const std::string& id, const safety::Decision& decision);
+  void on_storage_moved(const std::string& id, const std::string& path);
+  void on_storage_move_failed(const std::string& id, const std::string& message);
+  void note_sources(const std::string& id);
+  Result<std::string> resolve_quarantine(const std::string& id_or_prefix);
   std::filesystem::path destination_for(const std::string& to) const;
   nlohmann::json transfer_json(const swarm::TransferStatus& st, bool detailed);
   void publish(const std::string& type, const nlohmann::json& data);
@@ -106,10 +125,11 @@ class Node {
   Home m_home;
   Settings m_settings;
   EventSink m_sink;
-  CompletedHook m_hook;
   std::unique_ptr<store::Database> m_db;
   std::unique_ptr<store::TransferStore> m_store;
   std::unique_ptr<store::BlockStore> m_blocks;
+  std::unique_ptr<store::QuarantineStore> m_quarantine;
+  std::shared_ptr<safety::Inspector> m_inspector;
   std::unique_ptr<swarm::SessionHost> m_swarm;
   boost::asio::thread_pool m_workers{2};
   boost::asio::steady_timer m_timer;
@@ -119,9 +139,14 @@ class Node {
 
   mutable std::mutex m_mutex;  // guards the members below
   std::map<std::string, store::TransferRecord> m_records;
-  std::set<std::string> m_releasing;
-  std::map<std::string, std::string> m_release_errors;  // id -> why it was not released
-  std::map<std::string, std::string> m_last_state;      // for transfer.state events
+  enum class Move { release, quarantine };
+  std::set<std::string> m_scanning;                                                // safety check running
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> m_scan_progress;  // id -> (done, total)
+  std::map<std::string, Move> m_moving;                                    // move_storage in flight, and why
+  std::set<std::string> m_held;                                            // in quarantine (state "held")
+  std::map<std::string, std::string> m_release_errors;                     // id -> why it was not released
+  std::map<std::string, std::map<std::string, nlohmann::json>> m_sources;  // id -> peers that sent data
+  std::map<std::string, std::string> m_last_state;                         // for transfer.state events
   std::map<std::string, store::BlockRecord> m_blocked;  // "kind:value" -> entry, as in m_blocks
   nlohmann::json m_ip_filter_summary;
 };

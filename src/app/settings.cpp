@@ -39,6 +39,16 @@ const std::vector<SettingDef>& setting_defs() {
       {"safety.ipfilter", "string", S(""),
        "IP filter files to load at start, comma-separated: PeerGuardian .p2p text or eMule ipfilter.dat "
        "(peers in their blocked ranges are neither accepted nor dialled; empty: no filter)"},
+      {"safety.signatures", "string", S(""),
+       "Extra ClamAV signature folders or files, comma-separated (loaded besides the system database)"},
+      {"safety.system_signatures", "bool", true,
+       "Load the system ClamAV database (/var/lib/clamav, kept current by freshclam)"},
+      {"safety.hold_runnable", "bool", false,
+       "Keep clean downloads that can run code (executables, scripts, macros) in quarantine too"},
+      {"safety.scan_limit", "int", std::int64_t{4000},
+       "MiB: larger files (or archive contents) are not fully scanned and stay in quarantine (ClamAV's "
+       "maximum is just under 4096)"},
+      {"safety.report_syslog", "bool", false, "Also send `kith report` reports to syslog (facility user)"},
       {"log.level",
        "string",
        S("info"),

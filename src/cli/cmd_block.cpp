@@ -1,4 +1,5 @@
 // `kith block add|remove|list|reload`: the local block list (info-hashes, peer IDs) and the IP filter.
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 
@@ -16,6 +17,22 @@ Result<std::pair<std::string, std::string>> target(const BlockArgs& args) {
   }
   if (!args.hash.empty()) return std::pair<std::string, std::string>{"info_hash", args.hash};
   return std::pair<std::string, std::string>{"peer_id", args.peer_id};
+}
+
+// One path segment, percent-encoded: a peer-ID prefix may hold '/', '?', '%' or '#'.
+std::string encode_segment(const std::string& text) {
+  static const char* HEX = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += HEX[c >> 4];
+      out += HEX[c & 15];
+    }
+  }
+  return out;
 }
 
 std::string format_time(std::int64_t unix_seconds) {
@@ -54,7 +71,8 @@ int run_block(Context& ctx, const std::string& action, const BlockArgs& args) {
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
   if (action == "add") {
-    auto added = (*backend)->block(what.first, what.second, args.reason);
+    nlohmann::json body{{"kind", what.first}, {"value", what.second}, {"reason", args.reason}};
+    auto added = (*backend)->call("POST", "/api/v1/blocklist", &body);
     if (!added) return report(ctx, added.error());
     if (ctx.json) {
       std::printf("%s\n", added->dump().c_str());
@@ -68,7 +86,9 @@ int run_block(Context& ctx, const std::string& action, const BlockArgs& args) {
     return 0;
   }
   if (action == "remove") {
-    if (auto r = (*backend)->unblock(what.first, what.second); !r) return report(ctx, r.error());
+    auto r =
+        (*backend)->call("DELETE", "/api/v1/blocklist/" + what.first + "/" + encode_segment(what.second));
+    if (!r) return report(ctx, r.error());
     if (ctx.json)
       std::printf(
           "%s\n",
@@ -78,7 +98,7 @@ int run_block(Context& ctx, const std::string& action, const BlockArgs& args) {
     return 0;
   }
   if (action == "reload") {
-    auto summary = (*backend)->reload_ip_filter();
+    auto summary = (*backend)->call("POST", "/api/v1/blocklist/reload");
     if (!summary) return report(ctx, summary.error());
     if (ctx.json)
       std::printf("%s\n", summary->dump().c_str());
@@ -86,7 +106,7 @@ int run_block(Context& ctx, const std::string& action, const BlockArgs& args) {
       print_ip_filter(*summary);
     return 0;
   }
-  auto list = (*backend)->blocklist();
+  auto list = (*backend)->call("GET", "/api/v1/blocklist");
   if (!list) return report(ctx, list.error());
   if (ctx.json) {
     std::printf("%s\n", list->dump().c_str());

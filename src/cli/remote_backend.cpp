@@ -1,6 +1,5 @@
 #include "cli/remote_backend.hpp"
 
-#include <cctype>
 #include <filesystem>
 
 #include "base/base64.hpp"
@@ -24,22 +23,6 @@ std::string format_name(swarm::TorrentFormat f) {
     default:
       return "hybrid";
   }
-}
-
-// One path segment, percent-encoded: a peer-ID prefix may hold '/', '?', '%' or '#'.
-std::string encode_segment(const std::string& text) {
-  static const char* HEX = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += HEX[c >> 4];
-      out += HEX[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -103,22 +86,5 @@ Status RemoteBackend::remove(const std::string& id, bool delete_data) {
 }
 
 Result<nlohmann::json> RemoteBackend::status() { return m_client.request("GET", "/api/v1/status"); }
-
-Result<nlohmann::json> RemoteBackend::block(const std::string& kind, const std::string& value,
-                                            const std::string& reason) {
-  nlohmann::json body{{"kind", kind}, {"value", value}, {"reason", reason}};
-  return m_client.request("POST", "/api/v1/blocklist", &body);
-}
-
-Status RemoteBackend::unblock(const std::string& kind, const std::string& value) {
-  return ok_or(
-      m_client.request("DELETE", "/api/v1/blocklist/" + encode_segment(kind) + "/" + encode_segment(value)));
-}
-
-Result<nlohmann::json> RemoteBackend::blocklist() { return m_client.request("GET", "/api/v1/blocklist"); }
-
-Result<nlohmann::json> RemoteBackend::reload_ip_filter() {
-  return m_client.request("POST", "/api/v1/blocklist/reload");
-}
 
 }  // namespace kith::cli

@@ -5,7 +5,7 @@ namespace {
 
 constexpr const char* COLUMNS =
     "id, name, kind, source, destination, only_glob, sequential, paused, released, added_at, "
-    "completed_at, resume";
+    "completed_at, resume, runnable";
 
 TransferRecord from_row(const Row& r) {
   TransferRecord t;
@@ -21,6 +21,7 @@ TransferRecord from_row(const Row& r) {
   t.added_at = as_int(r[9]);
   t.completed_at = as_int(r[10]);
   t.resume = as_blob(r[11]);
+  t.runnable = as_text(r[12]);
   return t;
 }
 
@@ -28,11 +29,11 @@ TransferRecord from_row(const Row& r) {
 
 Status TransferStore::put(const TransferRecord& t) {
   return m_db.exec(std::string("INSERT OR REPLACE INTO transfers (") + COLUMNS +
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                    {t.id, t.name, t.kind, t.source, t.destination, t.only_glob, std::int64_t{t.sequential},
                     std::int64_t{t.paused}, std::int64_t{t.released}, t.added_at,
                     t.completed_at ? Value{t.completed_at} : Value{nullptr},
-                    t.resume.empty() ? Value{nullptr} : Value{t.resume}});
+                    t.resume.empty() ? Value{nullptr} : Value{t.resume}, t.runnable});
 }
 
 Status TransferStore::save_resume(const std::string& id, const std::vector<std::uint8_t>& resume) {
@@ -45,6 +46,10 @@ Status TransferStore::set_paused(const std::string& id, bool paused) {
 
 Status TransferStore::mark_released(const std::string& id, std::int64_t when) {
   return m_db.exec("UPDATE transfers SET released = 1, completed_at = ?2 WHERE id = ?1", {id, when});
+}
+
+Status TransferStore::set_runnable(const std::string& id, const std::string& json_array) {
+  return m_db.exec("UPDATE transfers SET runnable = ?2 WHERE id = ?1", {id, json_array});
 }
 
 Status TransferStore::remove(const std::string& id) {
@@ -69,6 +74,8 @@ Result<std::vector<TransferRecord>> TransferStore::list() {
 Status TransferStore::put_kv(const std::string& key, const std::vector<std::uint8_t>& value) {
   return m_db.exec("INSERT OR REPLACE INTO kv (key, value) VALUES (?1, ?2)", {key, value});
 }
+
+Status TransferStore::remove_kv(const std::string& key) { return m_db.exec("DELETE FROM kv WHERE key = ?1", {key}); }
 
 Result<std::optional<std::vector<std::uint8_t>>> TransferStore::get_kv(const std::string& key) {
   auto rows = m_db.query("SELECT value FROM kv WHERE key = ?1", {key});

@@ -22,6 +22,7 @@ struct TransferRecord {
   std::int64_t added_at = 0;
   std::int64_t completed_at = 0;  // 0 while not released
   std::vector<std::uint8_t> resume;
+  std::string runnable = "[]";  // JSON array of files that can run code (set by the safety check)
 };
 
 class TransferStore {
@@ -33,6 +34,7 @@ class TransferStore {
   Status save_resume(const std::string& id, const std::vector<std::uint8_t>& resume);
   Status set_paused(const std::string& id, bool paused);
   Status mark_released(const std::string& id, std::int64_t when);
+  Status set_runnable(const std::string& id, const std::string& json_array);
   Status remove(const std::string& id);
   Result<std::optional<TransferRecord>> get(const std::string& id);
   Result<std::vector<TransferRecord>> list();
@@ -40,6 +42,7 @@ class TransferStore {
   // Opaque session state (libtorrent's DHT state and such).
   Status put_kv(const std::string& key, const std::vector<std::uint8_t>& value);
   Result<std::optional<std::vector<std::uint8_t>>> get_kv(const std::string& key);
+  Status remove_kv(const std::string& key);
 
  private:
   Database& m_db;

@@ -260,6 +260,16 @@ Result<TransferStatus> SessionHost::status(const std::string& id) const {
   return st;
 }
 
+Result<std::vector<PeerStatus>> SessionHost::peers(const std::string& id) const {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  std::vector<lt::peer_info> infos;
+  h->get_peer_info(infos);
+  std::vector<PeerStatus> out;
+  for (const auto& p : infos) out.push_back(detail::to_peer_status(p));
+  return out;
+}
+
 bool SessionHost::recover_inconsistent(const lt::torrent_handle& h) {
   // libtorrent 2.0.8 sometimes fails a hybrid torrent fetched by magnet (v2 hashes learned from peers)
   // with "v1 and v2 hashes do not describe the same data", though the data is right: a race in its

@@ -75,6 +75,8 @@ class SessionHost {
   Result<TransferStatus> status(const std::string& id) const;
   std::vector<TransferStatus> list() const;
   Result<std::vector<FileStatus>> files(const std::string& id) const;
+  // Peers connected now.
+  Result<std::vector<PeerStatus>> peers(const std::string& id) const;
   // The magnet link with `x.pe` hints for each of `peer_hints` ("host:port").
   Result<std::string> magnet(const std::string& id, const std::vector<std::string>& peer_hints) const;
   // The bencoded .torrent, once metadata is known.

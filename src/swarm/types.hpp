@@ -73,6 +73,21 @@ struct PeerIdRule {
   bool prefix = false;
 };
 
+// One connected peer of a transfer.
+struct PeerStatus {
+  std::string endpoint;         // "ip:port" ("[v6]:port")
+  std::string client;           // client name from its handshake, may be empty
+  std::string peer_id;          // 40 hex digits
+  std::int64_t downloaded = 0;  // payload bytes received from it on this connection
+  std::int64_t uploaded = 0;
+  std::int64_t download_rate = 0;
+  std::int64_t upload_rate = 0;
+  double progress = 0;  // how much of the torrent it has, 0..1
+  bool seed = false;
+  bool incoming = false;   // it connected to us
+  std::string connection;  // "tcp", "utp" (+ "encrypted")
+};
+
 struct SessionStats {
   std::uint16_t listen_port = 0;
   int dht_nodes = 0;

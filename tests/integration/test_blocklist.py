@@ -34,7 +34,7 @@ class BlocklistTest(KithTestCase):
     def safety_status(self, node):
         status, body = node.api("GET", "/api/v1/status")
         self.assertEqual(status, 200, body)
-        return body["safety"]
+        return body["blocklist"]
 
     def wait_refused(self, node, key, what):
         return procutil.wait_for(lambda: self.safety_status(node)[key] > 0 or None, 60, what=what)
@@ -124,7 +124,7 @@ class BlocklistTest(KithTestCase):
         self.assertEqual(a.run_json("list", "--json"), [])
         self.assertTrue(os.path.isfile(os.path.join(src, "big.bin")))
         status, body = a.api("GET", "/api/v1/status")
-        self.assertEqual(body["safety"]["blocked_info_hashes"], 1)
+        self.assertEqual(body["blocklist"]["blocked_info_hashes"], 1)
 
     def test_ip_filtered_peer_is_not_connected(self):
         src = self.sample()
