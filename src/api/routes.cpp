@@ -3,6 +3,7 @@
 #include "api/detail/route_helpers.hpp"
 
 #include "base/base64.hpp"
+#include "safety/errors.hpp"
 #include "swarm/types.hpp"
 
 namespace kith::api {
@@ -99,6 +100,33 @@ void add_routes(Router& router, RouteContext ctx) {
              [&node](const Request& req) { return from(node.pause(req.params.at("id"))); });
   router.add("POST", "/api/v1/transfers/{id}/resume",
              [&node](const Request& req) { return from(node.resume(req.params.at("id"))); });
+
+  router.add("GET", "/api/v1/blocklist", [&node](const Request&) {
+    return Response{200, node.blocklist(), {}};
+  });
+
+  router.add("POST", "/api/v1/blocklist", [&node](const Request& req) {
+    auto body = req.json_body();
+    if (!body) return bad(body.error());
+    if (!body->is_object()) return Response::error(400, "bad_request", "body must be a JSON object");
+    auto kind = field<std::string>(*body, "kind", "");
+    auto value = field<std::string>(*body, "value", "");
+    auto reason = field<std::string>(*body, "reason", "");
+    for (const auto* r : {&kind, &value, &reason}) {
+      if (!*r) return bad(r->error());
+    }
+    return from(node.block(*kind, *value, *reason), 201);
+  });
+
+  router.add("POST", "/api/v1/blocklist/reload",
+             [&node](const Request&) { return from(node.reload_ip_filter()); });
+
+  router.add("DELETE", "/api/v1/blocklist/{kind}/{value}", [&node](const Request& req) {
+    auto r = node.unblock(req.params.at("kind"), req.params.at("value"));
+    if (!r && r.error().code == base::make_error_code(base::errc::not_found))
+      return Response::error(404, r.error());
+    return from(r);
+  });
 
   router.add("DELETE", "/api/v1/transfers/{id}", [&node](const Request& req) {
     auto it = req.query.find("delete_data");

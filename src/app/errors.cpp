@@ -24,6 +24,8 @@ bool is_user_error(const Error& e) {
          c == safety::make_error_code(safety::errc::unknown_item) ||
          c == swarm::make_error_code(swarm::errc::ambiguous_id) ||
          c == swarm::make_error_code(swarm::errc::create_failed) ||
+         c == safety::make_error_code(safety::errc::bad_list) ||
+         c == safety::make_error_code(safety::errc::blocked) ||
          c == base::make_error_code(base::errc::bad_input) ||
          c == base::make_error_code(base::errc::not_found) ||
          c == base::make_error_code(base::errc::invalid_argument);

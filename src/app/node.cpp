@@ -95,6 +95,8 @@ Status Node::start() {
   if (auto state = m_store->get_kv("session_state"); state && *state) options.saved_state = **state;
   m_swarm = std::make_unique<swarm::SessionHost>(m_io, options,
                                                  [this](const swarm::SwarmEvent& e) { on_swarm_event(e); });
+  // Before any transfer is added: the IP filter and blocked peer IDs apply from the first connection.
+  if (auto r = load_blocklist(); !r) return r;
 
   auto records = m_store->list();
   if (!records) return tl::unexpected(records.error());
@@ -169,6 +171,7 @@ Result<nlohmann::json> Node::share(const ShareRequest& request) {
   auto made = swarm::make_torrent(
       path, {.format = request.format, .trackers = request.trackers, .comment = request.comment});
   if (!made) return tl::unexpected(made.error());
+  if (auto r = check_not_blocked(made->source.hashes); !r) return tl::unexpected(r.error());
   const auto id = made->source.hashes.id();
   store::TransferRecord rec{.id = id,
                             .name = made->source.name,
@@ -212,6 +215,7 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
   auto src = request.torrent_bytes.empty() ? swarm::parse_link_or_file(request.link)
                                            : swarm::parse_torrent(request.torrent_bytes);
   if (!src) return tl::unexpected(src.error());
+  if (auto r = check_not_blocked(src->hashes); !r) return tl::unexpected(r.error());
   const auto id = src->hashes.id();
   auto signature = check_publisher(request.link, *src);
   if (!signature) return tl::unexpected(signature.error());
@@ -400,10 +404,19 @@ Status Node::remove(const std::string& id, bool delete_data) {
 nlohmann::json Node::status() {
   auto s = m_swarm->stats();
   std::size_t count = 0, held = 0;
+  nlohmann::json blocklist{{"blocked_info_hashes", 0},
+                           {"blocked_peer_ids", 0},
+                           {"refused_by_ip_filter", s.refused_by_ip_filter},
+                           {"refused_by_peer_id", s.refused_by_peer_id}};
   {
     std::lock_guard lock(m_mutex);
     count = m_records.size();
     held = m_held.size();
+    for (const auto& [key, e] : m_blocked) {
+      auto& n = blocklist[e.kind == "info_hash" ? "blocked_info_hashes" : "blocked_peer_ids"];
+      n = n.get<int>() + 1;
+    }
+    blocklist["ip_filter_ranges"] = m_ip_filter_summary.value("ranges", 0);
   }
   return {
       {"node_id", m_node_id},
@@ -422,7 +435,8 @@ nlohmann::json Node::status() {
         {"upload", m_settings.get_int("limits.upload")}}},
       {"transfers", count},
       {"safety", m_inspector->state()},
-      {"quarantined", held}};
+      {"quarantined", held},
+      {"blocklist", blocklist}};
 }
 
 void Node::publish(const std::string& type, const nlohmann::json& data) {
@@ -447,6 +461,12 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
     }
     case K::metadata_received: {
       auto st = m_swarm->status(e.id);
+      // A magnet with only one hash learns the other (hybrid torrents) with the metadata.
+      if (st && !check_not_blocked(st->hashes)) {
+        spdlog::warn("{}: its other info-hash is on the block list; removing the transfer", e.id);
+        boost::asio::post(m_io, [this, id = e.id] { (void)remove(id, false); });
+        break;
+      }
       if (st) {
         std::lock_guard lock(m_mutex);
         if (auto it = m_records.find(e.id); it != m_records.end()) {

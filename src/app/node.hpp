@@ -22,6 +22,7 @@
 #include "app/settings.hpp"
 #include "crypto/sign.hpp"
 #include "safety/inspector.hpp"
+#include "store/block_store.hpp"
 #include "store/database.hpp"
 #include "store/quarantine_store.hpp"
 #include "store/transfer_store.hpp"
@@ -69,6 +70,18 @@ class Node {
   Status resume(const std::string& id);
   Status remove(const std::string& id, bool delete_data);
   nlohmann::json status();
+
+  // The local block list (node_blocklist.cpp). kind: "info_hash" or "peer_id" (see safety/block_entry.hpp).
+  // Blocking an info-hash also removes a transfer of it from the node: a download not yet released
+  // loses its staged or quarantined data; released downloads and shares keep their files where they are.
+  // Returns {kind, value, reason, added_at, removed: [transfer ids]}.
+  Result<nlohmann::json> block(const std::string& kind, const std::string& value, const std::string& reason);
+  // Error base::errc::not_found if the entry is not on the list.
+  Status unblock(const std::string& kind, const std::string& value);
+  // {"entries": [{kind, value, reason, added_at}], "ip_filter": summary (see ip_filter_files.hpp)}
+  nlohmann::json blocklist();
+  // Reads the files of the safety.ipfilter setting again; on error the old filter stays.
+  Result<nlohmann::json> reload_ip_filter();
   const Settings& settings() const { return m_settings; }
 
   // The quarantine (node_safety.cpp). Ids may be unique prefixes.
@@ -89,6 +102,10 @@ class Node {
  private:
   Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink);
   Status start();
+  Status load_blocklist();
+  // Error safety::errc::blocked if either hash is on the block list.
+  Status check_not_blocked(const swarm::InfoHashes& hashes);
+  void apply_peer_id_rules();
   void on_swarm_event(const swarm::SwarmEvent& event);
   // Drops a transfer's record from memory and the database (not from the session).
   Status forget(const std::string& id);
@@ -115,6 +132,7 @@ class Node {
   EventSink m_sink;
   std::unique_ptr<store::Database> m_db;
   std::unique_ptr<store::TransferStore> m_store;
+  std::unique_ptr<store::BlockStore> m_blocks;
   std::unique_ptr<store::QuarantineStore> m_quarantine;
   std::shared_ptr<safety::Inspector> m_inspector;
   std::unique_ptr<swarm::SessionHost> m_swarm;
@@ -129,13 +147,14 @@ class Node {
   mutable std::mutex m_mutex;  // guards the members below
   std::map<std::string, store::TransferRecord> m_records;
   enum class Move { release, quarantine };
-  std::set<std::string> m_scanning;                     // safety check running
+  std::set<std::string> m_scanning;                                                // safety check running
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> m_scan_progress;  // id -> (done, total)
   std::map<std::string, Move> m_moving;                 // move_storage in flight, and why
   std::set<std::string> m_held;                         // in quarantine (state "held")
   std::map<std::string, std::string> m_release_errors;  // id -> why it was not released
-
   std::map<std::string, std::string> m_last_state;      // for transfer.state events
+  std::map<std::string, store::BlockRecord> m_blocked;  // "kind:value" -> entry, as in m_blocks
+  nlohmann::json m_ip_filter_summary;
 };
 
 }  // namespace kith::app

@@ -36,6 +36,9 @@ const std::vector<SettingDef>& setting_defs() {
        "Folder finished downloads are released into (empty: $XDG_DOWNLOAD_DIR, else ~/Downloads)"},
       {"resume.interval", "int", std::int64_t{15},
        "Seconds between saves of resume data (what survives a crash or kill -9)"},
+      {"safety.ipfilter", "string", S(""),
+       "IP filter files to load at start, comma-separated: PeerGuardian .p2p text or eMule ipfilter.dat "
+       "(peers in their blocked ranges are neither accepted nor dialled; empty: no filter)"},
       {"safety.signatures", "string", S(""),
        "Extra ClamAV signature folders or files, comma-separated (loaded besides the system database)"},
       {"safety.system_signatures", "bool", true,

@@ -37,6 +37,12 @@ struct GetArgs {
   int timeout = 300;  // give up after this many seconds without any data arriving (0: never)
 };
 
+struct BlockArgs {
+  std::string hash;     // an info-hash (v1 or v2 hex)
+  std::string peer_id;  // or a peer ID (40 hex digits) or client prefix
+  std::string reason;
+};
+
 int run_daemon(Context& ctx);
 int run_share(Context& ctx, const ShareArgs& args);
 int run_get(Context& ctx, const GetArgs& args);
@@ -45,6 +51,8 @@ int run_show(Context& ctx, const std::string& id);
 int run_control(Context& ctx, const std::string& action, const std::string& id, bool delete_data);
 int run_status(Context& ctx);
 int run_settings(Context& ctx);
+// action: add | remove | list | reload
+int run_block(Context& ctx, const std::string& action, const BlockArgs& args);
 // cmd_safety.cpp: `kith quarantine list|show|release|delete`, `kith report`, `kith reports`.
 int run_quarantine(Context& ctx, const std::string& action, const std::string& id, bool all);
 int run_report(Context& ctx, const std::string& id, const std::string& reason);

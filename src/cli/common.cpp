@@ -18,6 +18,8 @@ bool is_bad_input(const Error& e) {
   // Errors the daemon reported back through the API: 4xx means the request was at fault.
   return e.code == api::make_error_code(api::errc::bad_request) ||
          e.code == api::make_error_code(api::errc::not_found) ||
+         // 403 from a route: the request is refused by policy (a block-listed info-hash)
+         e.code == api::make_error_code(api::errc::forbidden) ||
          e.code == api::make_error_code(api::errc::conflict);
 }
 

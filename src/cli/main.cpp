@@ -70,12 +70,29 @@ int main(int argc, char** argv) {
   remove->add_flag("--delete-data", delete_data,
                    "Also delete the transfer's files (for a share: the shared files themselves)");
   auto* status = cli.add_subcommand("status", "Show the node: id, ports, DHT, rates");
+  cli::BlockArgs block_args;
+  auto* block = cli.add_subcommand("block", "The local block list (info-hashes, peer IDs) and the IP filter");
+  block->require_subcommand(1);
+  auto* block_add =
+      block->add_subcommand("add", "Refuse an info-hash (and remove its transfer) or a peer ID");
+  block_add->add_option("hash", block_args.hash, "Info-hash: 40 hex digits (v1) or 64 (v2)");
+  block_add->add_option("--peer-id", block_args.peer_id,
+                        "Peer ID: 40 hex digits (a whole ID) or a client prefix such as -XL0012-");
+  block_add->add_option("--reason", block_args.reason, "Why (shown by `kith block list`)");
+  auto* block_remove = block->add_subcommand("remove", "Take an info-hash or peer ID off the block list");
+  block_remove->add_option("hash", block_args.hash, "Info-hash");
+  block_remove->add_option("--peer-id", block_args.peer_id, "Peer ID or client prefix, as added");
+  auto* block_list = block->add_subcommand("list", "Show the block list and the loaded IP filter");
+  auto* block_reload =
+      block->add_subcommand("reload", "Load the IP filter files of the safety.ipfilter setting again");
   auto* settings = cli.add_subcommand("settings", "List every setting with type, default, value and meaning");
 
-  auto* quarantine = cli.add_subcommand("quarantine", "Downloads held back by the safety check (list by default)");
+  auto* quarantine =
+      cli.add_subcommand("quarantine", "Downloads held back by the safety check (list by default)");
   bool all = false;
   std::string qid;
-  auto* q_list = quarantine->add_subcommand("list", "List held items (--all: also released and deleted ones)");
+  auto* q_list =
+      quarantine->add_subcommand("list", "List held items (--all: also released and deleted ones)");
   q_list->add_flag("--all", all, "Include items already released or deleted");
   auto* q_show = quarantine->add_subcommand("show", "Why an item is held: signature, files, peers");
   q_show->add_option("id", qid, "Quarantine id (= transfer id; a unique prefix is enough)")->required();
@@ -84,7 +101,8 @@ int main(int argc, char** argv) {
   auto* q_delete = quarantine->add_subcommand("delete", "Delete an item's data and its transfer");
   q_delete->add_option("id", qid, "Quarantine id")->required();
   std::string reason;
-  auto* report = cli.add_subcommand("report", "Write a JSON report about a download for network administrators");
+  auto* report =
+      cli.add_subcommand("report", "Write a JSON report about a download for network administrators");
   report->add_option("id", qid, "Quarantine item or transfer id")->required();
   report->add_option("--reason", reason, "Why you report it (required)")->required();
   auto* reports = cli.add_subcommand("reports", "List the reports in HOME/reports/");
@@ -113,6 +131,10 @@ int main(int argc, char** argv) {
   if (*remove) return cli::run_control(ctx, "remove", id, delete_data);
   if (*status) return cli::run_status(ctx);
   if (*settings) return cli::run_settings(ctx);
+  if (*block_add) return cli::run_block(ctx, "add", block_args);
+  if (*block_remove) return cli::run_block(ctx, "remove", block_args);
+  if (*block_list) return cli::run_block(ctx, "list", block_args);
+  if (*block_reload) return cli::run_block(ctx, "reload", block_args);
   if (*quarantine) {
     const char* action = *q_show ? "show" : *q_release ? "release" : *q_delete ? "delete" : "list";
     return cli::run_quarantine(ctx, action, qid, all);

@@ -44,6 +44,16 @@ const std::vector<std::string>& state_migrations() {
         resolved_at    INTEGER
       );
       )sql",
+      // 3: the local block list (safety): info-hashes and peer IDs the node refuses.
+      R"sql(
+      CREATE TABLE blocklist (
+        kind     TEXT NOT NULL,           -- 'info_hash' or 'peer_id'
+        value    TEXT NOT NULL,           -- normalised by safety (lower-case hex, or a peer-ID prefix)
+        reason   TEXT NOT NULL DEFAULT '',
+        added_at INTEGER NOT NULL,        -- unix seconds
+        PRIMARY KEY (kind, value)
+      );
+      )sql",
   };
   return MIGRATIONS;
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "store/block_store.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
 #include "store/transfer_store.hpp"
@@ -104,5 +105,28 @@ TEST(TransferStore, PutListResumeRemove) {
   auto kv = transfers.get_kv("session");
   ASSERT_TRUE(kv && *kv);
   EXPECT_EQ(**kv, std::vector<std::uint8_t>{9});
+  std::filesystem::remove(file);
+}
+
+TEST(BlockStore, PutReplaceListRemove) {
+  auto file = temp_db("kith_blocks");
+  auto db = store::Database::open(file, store::state_migrations());
+  ASSERT_TRUE(db) << db.error().message;
+  store::BlockStore blocks(**db);
+  ASSERT_TRUE(blocks.put({"info_hash", std::string(40, 'a'), "spam", 10}));
+  ASSERT_TRUE(blocks.put({"peer_id", "-XL0012-", "", 11}));
+  ASSERT_TRUE(blocks.put({"info_hash", std::string(40, 'a'), "malware", 12}));  // replaces
+  auto all = blocks.list();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].kind, "peer_id");
+  EXPECT_EQ((*all)[1].reason, "malware");
+  EXPECT_EQ((*all)[1].added_at, 12);
+  auto removed = blocks.remove("peer_id", "-XL0012-");
+  ASSERT_TRUE(removed);
+  EXPECT_TRUE(*removed);
+  auto again = blocks.remove("peer_id", "-XL0012-");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
   std::filesystem::remove(file);
 }

@@ -20,6 +20,7 @@
 #include <libtorrent/write_resume_data.hpp>
 
 #include "base/hex.hpp"
+#include "swarm/detail/peer_id_filter.hpp"
 #include "swarm/detail/settings.hpp"
 #include "swarm/detail/source_data.hpp"
 #include "swarm/detail/status.hpp"
@@ -47,7 +48,8 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
     : m_io(io),
       m_strand(boost::asio::make_strand(io)),
       m_on_event(std::move(on_event)),
-      m_alive(std::make_shared<bool>(true)) {
+      m_alive(std::make_shared<bool>(true)),
+      m_peer_filter(std::make_shared<detail::PeerIdFilter>()) {
   lt::session_params params;
   if (!options.saved_state.empty()) {
     auto state = std::string(options.saved_state.begin(), options.saved_state.end());
@@ -61,6 +63,12 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
   }
   params.settings = detail::make_settings(options);
   if (options.disk_io == "posix") params.disk_io_constructor = lt::posix_disk_io_constructor;
+  // session_params() already holds libtorrent's default plugins: ut_metadata, ut_pex and smart_ban.
+  // Smart-ban is what makes the hash-fail ban exact: it remembers which peer sent each block of a
+  // piece that failed and bans the one whose block differs once the piece passes (parole mode, on in
+  // detail/settings.cpp, only narrows it down). Ours goes in before the session starts, so that every
+  // torrent gets it: the peer-ID filter of the block list.
+  params.extensions.push_back(m_peer_filter);
   m_session = std::make_unique<lt::session>(std::move(params));
   if (options.limit_lan) {
     // By default libtorrent puts LAN and loopback peers in a peer class without rate limits; put
@@ -111,6 +119,7 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
   params.flags &= ~lt::torrent_flags::auto_managed;  // kith decides what runs, not a queue
   params.flags &= ~lt::torrent_flags::paused;
   params.flags &= ~lt::torrent_flags::duplicate_is_error;
+  params.flags |= lt::torrent_flags::apply_ip_filter;  // never exempt (resume data could say otherwise)
   if (options.paused) params.flags |= lt::torrent_flags::paused;
   if (options.sequential) params.flags |= lt::torrent_flags::sequential_download;
   if (options.seed_mode) params.flags |= lt::torrent_flags::seed_mode;
@@ -410,6 +419,27 @@ void SessionHost::retry_disk_full() {
   }
 }
 
+Status SessionHost::set_ip_filter(const std::vector<AddressRange>& ranges) {
+  lt::ip_filter filter;
+  for (const auto& r : ranges) {
+    lt::error_code ec1, ec2;
+    auto first = lt::make_address(r.first, ec1);
+    auto last = lt::make_address(r.last, ec2);
+    if (ec1 || ec2 || first.is_v4() != last.is_v4() || last < first) {
+      return fail(make_error_code(errc::session_error), "bad IP filter range " + r.first + "-" + r.last);
+    }
+    filter.add_rule(first, last, lt::ip_filter::blocked);
+  }
+  // libtorrent applies it to incoming and outgoing connections (x.pe hints and connect_peer
+  // included) of every torrent with apply_ip_filter, and drops connected peers it now covers.
+  m_session->set_ip_filter(std::move(filter));
+  return {};
+}
+
+void SessionHost::set_blocked_peer_ids(std::vector<PeerIdRule> rules) {
+  m_peer_filter->set_rules(std::move(rules));
+}
+
 std::vector<std::uint8_t> SessionHost::session_state() const {
   auto params = m_session->session_state(lt::session_handle::save_dht_state);
   return to_bytes(lt::write_session_params_buf(params, lt::session_handle::save_dht_state));
@@ -425,6 +455,8 @@ SessionStats SessionHost::stats() const {
     s.download_rate += t.download_rate;
     s.upload_rate += t.upload_rate;
   }
+  s.refused_by_ip_filter = m_refused_ip;
+  s.refused_by_peer_id = m_peer_filter->refused();
   return s;
 }
 
@@ -494,6 +526,10 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       m_dht_nodes = nodes;
     } else if (auto* le = lt::alert_cast<lt::listen_failed_alert>(a)) {
       spdlog::error("cannot listen on {}:{}: {}", le->address.to_string(), le->port, le->error.message());
+    } else if (auto* pb = lt::alert_cast<lt::peer_blocked_alert>(a)) {
+      // Debug only: a large filter and a busy DHT can refuse many peers a minute.
+      if (pb->reason == lt::peer_blocked_alert::ip_filter) ++m_refused_ip;
+      spdlog::debug("libtorrent: {}", pb->message());
     } else if (a->category() & (lt::alert_category::peer | lt::alert_category::connect)) {
       spdlog::debug("libtorrent: {}", a->message());
     } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {

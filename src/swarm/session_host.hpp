@@ -22,6 +22,9 @@
 #include "swarm/types.hpp"
 
 namespace kith::swarm {
+namespace detail {
+class PeerIdFilter;
+}
 
 struct SessionOptions {
   std::string listen = "0.0.0.0:6881,[::]:6881";  // libtorrent listen_interfaces syntax
@@ -90,6 +93,14 @@ class SessionHost {
   // Retries transfers stopped by a full disk (they fail again at once if it is still full).
   void retry_disk_full();
 
+  // Replaces the session's IP filter: connections to and from addresses in `ranges` are refused,
+  // and connected peers in them are dropped. An empty list allows every address. Error
+  // (swarm::errc::session_error) if an address does not parse; the filter is then unchanged.
+  Status set_ip_filter(const std::vector<AddressRange>& ranges);
+  // Replaces the blocked peer IDs: peers whose ID matches are disconnected after the handshake
+  // (connected ones within a second) and are not dialled again in this session.
+  void set_blocked_peer_ids(std::vector<PeerIdRule> rules);
+
   std::vector<std::uint8_t> session_state() const;
   SessionStats stats() const;
   std::uint16_t listen_port() const;
@@ -118,6 +129,8 @@ class SessionHost {
   std::map<std::string, std::map<std::string, PeerStatus>> m_sources;  // id -> endpoint -> peer
   std::shared_ptr<bool> m_alive;    // cleared in shutdown(): late alert notifications do nothing
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
+  std::shared_ptr<detail::PeerIdFilter> m_peer_filter;  // also held by the session as a plugin
+  std::atomic<std::int64_t> m_refused_ip{0};            // peer_blocked_alerts seen (strand)
 };
 
 }  // namespace kith::swarm

@@ -3,11 +3,13 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "base/fs.hpp"
+#include "swarm/detail/peer_id_filter.hpp"
 #include "swarm/peer_hints.hpp"
 #include "swarm/session_host.hpp"
 #include "swarm/source.hpp"
@@ -145,6 +147,29 @@ TEST(PeerHints, SpecificAddressIsKeptAndWildcardExpands) {
 
 // Two real libtorrent sessions on loopback: one seeds a folder, the other fetches it by magnet link with
 // an x.pe hint and nothing else (no DHT, no tracker, no LSD).
+TEST(PeerIdFilter, WholeIdsAndPrefixes) {
+  lt::peer_id id;
+  std::memcpy(id.data(), "-KI0100-abcdefghijkl", 20);
+  using Rules = swarm::detail::PeerIdFilter::Rules;
+  EXPECT_TRUE(swarm::detail::PeerIdFilter::matches(Rules{{"-KI0100-", true}}, id));
+  EXPECT_TRUE(swarm::detail::PeerIdFilter::matches(Rules{{"-XL0012-", true}, {"-KI", true}}, id));
+  EXPECT_FALSE(swarm::detail::PeerIdFilter::matches(Rules{{"-XL0012-", true}}, id));
+  EXPECT_TRUE(swarm::detail::PeerIdFilter::matches(Rules{{"-KI0100-abcdefghijkl", false}}, id));
+  EXPECT_FALSE(swarm::detail::PeerIdFilter::matches(Rules{{"-KI0100-", false}}, id));  // whole ID only
+  EXPECT_FALSE(swarm::detail::PeerIdFilter::matches(Rules{}, id));
+}
+
+TEST(SessionHost, IpFilterRefusesBadRanges) {
+  boost::asio::io_context io;
+  swarm::SessionHost host(io, test_options(), [](const swarm::SwarmEvent&) {});
+  EXPECT_TRUE(host.set_ip_filter({{"127.0.0.0", "127.0.0.255"}, {"2001:db8::", "2001:db8::ff"}}));
+  EXPECT_FALSE(host.set_ip_filter({{"127.0.0.9", "127.0.0.1"}}));
+  EXPECT_FALSE(host.set_ip_filter({{"1.2.3.4", "::1"}}));
+  EXPECT_FALSE(host.set_ip_filter({{"not an address", "1.2.3.4"}}));
+  EXPECT_TRUE(host.set_ip_filter({}));
+  host.shutdown();
+}
+
 TEST(SessionHost, TransfersAFolderByMagnetOverLoopback) {
   auto dir = temp_dir("transfer");
   write(dir / "seed" / "data" / "one.bin", 3 << 20, 3);

@@ -61,18 +61,30 @@ struct FileStatus {
   bool wanted = true;
 };
 
+// An IP range the session refuses (both ends included), as text ("1.2.3.4", "2001:db8::1").
+struct AddressRange {
+  std::string first;
+  std::string last;
+};
+
+// A blocked peer ID: the whole 20-byte ID, or (prefix) its first bytes, e.g. a client code "-XL0012-".
+struct PeerIdRule {
+  std::string bytes;
+  bool prefix = false;
+};
+
 // One connected peer of a transfer.
 struct PeerStatus {
-  std::string endpoint;  // "ip:port" ("[v6]:port")
-  std::string client;    // client name from its handshake, may be empty
-  std::string peer_id;   // 40 hex digits
+  std::string endpoint;         // "ip:port" ("[v6]:port")
+  std::string client;           // client name from its handshake, may be empty
+  std::string peer_id;          // 40 hex digits
   std::int64_t downloaded = 0;  // payload bytes received from it on this connection
   std::int64_t uploaded = 0;
   std::int64_t download_rate = 0;
   std::int64_t upload_rate = 0;
   double progress = 0;  // how much of the torrent it has, 0..1
   bool seed = false;
-  bool incoming = false;  // it connected to us
+  bool incoming = false;   // it connected to us
   std::string connection;  // "tcp", "utp" (+ "encrypted")
 };
 
@@ -82,6 +94,8 @@ struct SessionStats {
   bool dht_running = false;
   std::int64_t download_rate = 0;
   std::int64_t upload_rate = 0;
+  std::int64_t refused_by_ip_filter = 0;  // connections refused by the IP filter since start
+  std::int64_t refused_by_peer_id = 0;    // connections closed for a blocked peer ID since start
 };
 
 // Delivered from the session host to its owner on the session host's strand.

@@ -16,15 +16,18 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   p.set_bool(lt::settings_pack::enable_natpmp, o.natpmp);
   p.set_int(lt::settings_pack::download_rate_limit, o.download_limit);
   p.set_int(lt::settings_pack::upload_rate_limit, o.upload_limit);
-  lt::alert_category_t mask = lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
-                              lt::alert_category::dht |
+  lt::alert_category_t mask = lt::alert_category::error | lt::alert_category::status |
+                              lt::alert_category::storage | lt::alert_category::dht |
+                              lt::alert_category::ip_block |       // peer_blocked: refusal counters
                               lt::alert_category::block_progress;  // block_finished: who sent data (sources())
   if (o.debug_alerts) mask |= lt::alert_category::peer | lt::alert_category::connect;
   p.set_int(lt::settings_pack::alert_mask, mask);
   // Peers on the same host or LAN (x.pe hints, LSD) are the common case for kith: allow several
   // connections from one IP. (libtorrent itself exempts LAN peers from rate limits: see limit_lan.)
   p.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, true);
-  // A peer whose data fails a hash check is banned for that torrent (parole mode identifies it).
+  // A peer whose data fails a hash check is never trusted again for that torrent: parole mode makes a
+  // suspect download whole pieces alone, and libtorrent's smart-ban plugin (a default plugin, kept in
+  // session_host.cpp) bans the exact peer whose block did not match.
   p.set_bool(lt::settings_pack::use_parole_mode, true);
   // Throughput: hash on both cores; larger send buffers keep a fast local peer fed.
   p.set_int(lt::settings_pack::hashing_threads, 2);
