@@ -1,7 +1,7 @@
 #pragma once
 // Reports for network administrators: one JSON document per report, in HOME/reports/ and optionally
 // syslog, saying what arrived (file hashes), from where (link, peers), what the scanner said, and why
-// the user reported it. The format is documented in docs/reports.md; parse_report() reads it back
+// the user reported it. The format is documented in docs/safety.md; parse_report() reads it back
 // (for `kith report list`) and refuses anything that does not match it.
 #include <cstdint>
 #include <filesystem>
