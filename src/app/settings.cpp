@@ -45,9 +45,9 @@ const std::vector<SettingDef>& setting_defs() {
        "Load the system ClamAV database (/var/lib/clamav, kept current by freshclam)"},
       {"safety.hold_runnable", "bool", false,
        "Keep clean downloads that can run code (executables, scripts, macros) in quarantine too"},
-      {"safety.scan_limit", "int", std::int64_t{4000},
-       "MiB: larger files (or archive contents) are not fully scanned and stay in quarantine (ClamAV's "
-       "maximum is just under 4096)"},
+      {"safety.scan_limit", "int", std::int64_t{2047},
+       "MiB: larger files (or archive contents) are not fully scanned and stay in quarantine (ClamAV 1.4 "
+       "scans at most 2047)"},
       {"safety.require_signed", "bool", false,
        "Refuse magnet links without a valid publisher signature (`kith share --sign`)"},
       {"safety.report_syslog", "bool", false, "Also send `kith report` reports to syslog (facility user)"},

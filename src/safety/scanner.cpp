@@ -3,7 +3,7 @@
 #include <clamav.h>
 #include <spdlog/spdlog.h>
 
-#include <mutex>
+#include <algorithm>
 
 #include "safety/errors.hpp"
 
@@ -64,11 +64,15 @@ Result<std::unique_ptr<Scanner>> Scanner::open(const ScannerOptions& options) {
                 "safety.signatures setting at a folder with .cvd/.hdb/.ndb files)");
   }
 
-  cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_FILESIZE, static_cast<long long>(options.max_file_size));
-  cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_SCANSIZE, static_cast<long long>(options.max_scan_size));
+  const auto cap = [](std::uint64_t v) { return static_cast<long long>(std::min(v, ScannerOptions::MAX_FILE_SIZE)); };
+  cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_FILESIZE, cap(options.max_file_size));
+  cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_SCANSIZE, cap(options.max_scan_size));
   cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_RECURSION, options.max_recursion);
   cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_FILES, options.max_files);
   cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_SCANTIME, options.max_scan_ms);
+  // libclamav's scan cache hashes every file (MD5) before scanning it, to skip files seen before. A
+  // node scans each download once, so the cache only costs: ~1/3 of the scan time on a 64 MiB file.
+  cl_engine_set_num(s->m_engine, CL_ENGINE_DISABLE_CACHE, 1);
   cl_engine_set_clcb_virus_found(s->m_engine, on_virus_found);
   if (auto rc = cl_engine_compile(s->m_engine); rc != CL_SUCCESS) {
     return fail(make_error_code(errc::scanner_failed), std::string("cannot compile the ClamAV engine: ") + cl_strerror(rc));

@@ -16,13 +16,14 @@ struct cl_engine;
 namespace kith::safety {
 
 struct ScannerOptions {
+  static constexpr std::uint64_t MAX_FILE_SIZE = (2ull << 30) - 1;
   // Folders (or single .cvd/.cld/.cud/.hdb/.ndb/... files) to load signatures from. Missing ones are
   // skipped with a log line; loading fails only when no signature at all was loaded.
   std::vector<std::filesystem::path> databases;
   // Files and archive members over these limits are not scanned completely, and say so (fail closed).
-  // libclamav cannot scan a single file of 4 GiB or more.
-  std::uint64_t max_file_size = 4000ull << 20;
-  std::uint64_t max_scan_size = 4000ull << 20;  // bytes read per top-level file, archives unpacked
+  // libclamav 1.4 cannot scan a file of 2 GiB or more ("not supported"); larger limits are capped.
+  std::uint64_t max_file_size = MAX_FILE_SIZE;
+  std::uint64_t max_scan_size = MAX_FILE_SIZE;  // bytes read per top-level file, archives unpacked
   std::uint32_t max_recursion = 17;             // archive nesting
   std::uint32_t max_files = 10000;              // members per archive
   std::uint32_t max_scan_ms = 600000;           // per top-level file
