@@ -7,6 +7,7 @@
 //   HOME/daemon.json     {"pid", "api", "bt_port"} while a daemon runs (how the CLI finds it)
 //   HOME/lock            flock()ed by the one process that runs a node for this home
 //   HOME/staging/<id>/   downloads until they are complete, verified and released
+//   HOME/uploads/<id>/   files a browser uploaded to share (the web UI's drag and drop)
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -31,6 +32,8 @@ class Home {
   std::filesystem::path token_file() const { return m_root / "api.token"; }
   std::filesystem::path daemon_file() const { return m_root / "daemon.json"; }
   std::filesystem::path staging_dir() const { return m_root / "staging"; }
+  // Files uploaded through the web UI to be shared (uploads/<id>/...); they are the shared data.
+  std::filesystem::path uploads_dir() const { return m_root / "uploads"; }
   std::filesystem::path log_file() const { return m_root / "kith.log"; }
 
   // Reads the API token, creating a random one (mode 0600) on first use.

@@ -52,7 +52,8 @@ nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRec
 nlohmann::json to_json(const std::vector<swarm::FileStatus>& files) {
   auto out = nlohmann::json::array();
   for (const auto& f : files) {
-    out.push_back({{"path", f.path}, {"size", f.size}, {"done", f.done}, {"wanted", f.wanted}});
+    out.push_back(
+        {{"index", f.index}, {"path", f.path}, {"size", f.size}, {"done", f.done}, {"wanted", f.wanted}});
   }
   return out;
 }

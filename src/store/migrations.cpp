@@ -22,6 +22,10 @@ const std::vector<std::string>& state_migrations() {
       );
       CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL);
       )sql",
+      // 2: an explicit per-file selection (the web UI's checkboxes), replacing only_glob once made.
+      R"sql(
+      ALTER TABLE transfers ADD COLUMN wanted_files TEXT;  -- NULL: none; else comma-separated file indices
+      )sql",
   };
   return MIGRATIONS;
 }

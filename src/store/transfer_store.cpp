@@ -5,7 +5,30 @@ namespace {
 
 constexpr const char* COLUMNS =
     "id, name, kind, source, destination, only_glob, sequential, paused, released, added_at, "
-    "completed_at, resume";
+    "completed_at, resume, wanted_files";
+
+std::string encode_indices(const std::vector<int>& v) {
+  std::string out;
+  for (int i : v) out += (out.empty() ? "" : ",") + std::to_string(i);
+  return out;
+}
+
+// Written only by encode_indices(); anything unparsable is skipped rather than trusted.
+std::vector<int> decode_indices(const std::string& text) {
+  std::vector<int> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto comma = text.find(',', pos);
+    auto part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    try {
+      out.push_back(std::stoi(part));
+    } catch (const std::exception&) {
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
 
 TransferRecord from_row(const Row& r) {
   TransferRecord t;
@@ -21,6 +44,7 @@ TransferRecord from_row(const Row& r) {
   t.added_at = as_int(r[9]);
   t.completed_at = as_int(r[10]);
   t.resume = as_blob(r[11]);
+  if (!std::holds_alternative<std::nullptr_t>(r[12])) t.wanted_files = decode_indices(as_text(r[12]));
   return t;
 }
 
@@ -28,11 +52,12 @@ TransferRecord from_row(const Row& r) {
 
 Status TransferStore::put(const TransferRecord& t) {
   return m_db.exec(std::string("INSERT OR REPLACE INTO transfers (") + COLUMNS +
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                    {t.id, t.name, t.kind, t.source, t.destination, t.only_glob, std::int64_t{t.sequential},
                     std::int64_t{t.paused}, std::int64_t{t.released}, t.added_at,
                     t.completed_at ? Value{t.completed_at} : Value{nullptr},
-                    t.resume.empty() ? Value{nullptr} : Value{t.resume}});
+                    t.resume.empty() ? Value{nullptr} : Value{t.resume},
+                    t.wanted_files ? Value{encode_indices(*t.wanted_files)} : Value{nullptr}});
 }
 
 Status TransferStore::save_resume(const std::string& id, const std::vector<std::uint8_t>& resume) {
@@ -41,6 +66,11 @@ Status TransferStore::save_resume(const std::string& id, const std::vector<std::
 
 Status TransferStore::set_paused(const std::string& id, bool paused) {
   return m_db.exec("UPDATE transfers SET paused = ?2 WHERE id = ?1", {id, std::int64_t{paused}});
+}
+
+Status TransferStore::set_wanted_files(const std::string& id, const std::vector<int>& wanted) {
+  return m_db.exec("UPDATE transfers SET wanted_files = ?2, only_glob = '' WHERE id = ?1",
+                   {id, encode_indices(wanted)});
 }
 
 Status TransferStore::mark_released(const std::string& id, std::int64_t when) {

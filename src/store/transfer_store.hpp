@@ -22,6 +22,9 @@ struct TransferRecord {
   std::int64_t added_at = 0;
   std::int64_t completed_at = 0;  // 0 while not released
   std::vector<std::uint8_t> resume;
+  // Indices of the files to download, set when someone chose files one by one (then only_glob is
+  // cleared); nullopt when no such choice was made.
+  std::optional<std::vector<int>> wanted_files;
 };
 
 class TransferStore {
@@ -32,6 +35,8 @@ class TransferStore {
   Status put(const TransferRecord& record);
   Status save_resume(const std::string& id, const std::vector<std::uint8_t>& resume);
   Status set_paused(const std::string& id, bool paused);
+  // Stores an explicit file selection and clears only_glob.
+  Status set_wanted_files(const std::string& id, const std::vector<int>& wanted);
   Status mark_released(const std::string& id, std::int64_t when);
   Status remove(const std::string& id);
   Result<std::optional<TransferRecord>> get(const std::string& id);

@@ -55,10 +55,25 @@ struct TransferStatus {
 };
 
 struct FileStatus {
+  int index = 0;     // the file's index in the torrent (pad files count too); what set_wanted_files takes
   std::string path;  // relative to the save path, '/'-separated
   std::int64_t size = 0;
   std::int64_t done = 0;
   bool wanted = true;
+};
+
+// One connected peer of a transfer.
+struct PeerStatus {
+  std::string address;  // "IP:PORT" or "[IPv6]:PORT"
+  std::string client;   // the client's name from its handshake, e.g. "libtorrent/2.0.8.0"; may be empty
+  bool seed = false;    // has every piece
+  bool incoming = false;
+  bool utp = false;                // uTP, else TCP
+  double progress = 0;             // 0..1 of the torrent the peer has
+  std::int64_t download_rate = 0;  // payload bytes/s from this peer
+  std::int64_t upload_rate = 0;    // payload bytes/s to this peer
+  std::int64_t downloaded = 0;     // payload bytes from this peer over this connection
+  std::int64_t uploaded = 0;
 };
 
 struct SessionStats {
