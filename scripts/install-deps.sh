@@ -10,7 +10,7 @@ PACKAGES=(
   libtorrent-rasterbar-dev libboost-dev libboost-system-dev
   libsodium-dev libssl-dev libsqlite3-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libexpected-dev libgtest-dev libgmock-dev
+  libexpected-dev libgtest-dev libgmock-dev libqrencode-dev
   # tests: interop clients and helpers
   aria2 transmission-cli transmission-daemon qbittorrent-nox python3 curl
 )

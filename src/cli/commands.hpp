@@ -43,6 +43,8 @@ int run_show(Context& ctx, const std::string& id);
 int run_control(Context& ctx, const std::string& action, const std::string& id, bool delete_data);
 int run_status(Context& ctx);
 int run_settings(Context& ctx);
+// Prints (or with `open`, opens) a one-time login link for the running daemon's web UI.
+int run_ui(Context& ctx, bool open);
 
 // Prints the error (one line on stderr, or {"error":{...}} on stdout with --json) and returns 1 or 2.
 int report(const Context& ctx, const Error& error);

@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
                    "Also delete the transfer's files (for a share: the shared files themselves)");
   auto* status = cli.add_subcommand("status", "Show the node: id, ports, DHT, rates");
   auto* settings = cli.add_subcommand("settings", "List every setting with type, default, value and meaning");
+  bool open_browser = false;
+  auto* ui =
+      cli.add_subcommand("ui", "Print a one-time login link (valid 2 minutes) for the daemon's web UI");
+  ui->add_flag("--open", open_browser, "Open the link in the desktop's browser (xdg-open)");
 
   try {
     cli.parse(argc, argv);
@@ -94,5 +98,6 @@ int main(int argc, char** argv) {
   if (*remove) return cli::run_control(ctx, "remove", id, delete_data);
   if (*status) return cli::run_status(ctx);
   if (*settings) return cli::run_settings(ctx);
+  if (*ui) return cli::run_ui(ctx, open_browser);
   return 2;
 }
