@@ -209,6 +209,7 @@ function fromInput(input, useRelative) {
 export function init(say) {
   announce = say;
   $('add-form').addEventListener('submit', onAdd);
+  $('add-link').addEventListener('input', () => { $('add-error').textContent = ''; });
   const zone = $('drop-zone');
   zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));
