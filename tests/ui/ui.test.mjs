@@ -166,6 +166,34 @@ test('details: files, magnet link and its QR code', async () => {
   await page.goto(`http://${b.api}/ui/#/transfers`);
 });
 
+test('a .torrent file chosen in the page is added; files are chosen one by one; remove', async () => {
+  const src = makeTree(path.join(dataDir, 'second'), { 'one.bin': 200000, 'two.bin': 300000 });
+  const torrentFile = path.join(dataDir, 'second.torrent');
+  a.run(['share', src, '--torrent', torrentFile]);
+  // A .torrent names no peer and DHT is off, so B knows the files but gets no data: a transfer that
+  // stays open for choosing files.
+  await page.setInputFiles('#add-torrent', torrentFile);
+  await page.click('#add-submit');
+  const r = row('second');
+  await r.waitFor({ state: 'visible', timeout: LONG });
+  await r.locator('a.name').click();
+  await page.locator('#view-details').waitFor({ state: 'visible' });
+  await waitFor(async () => (await page.locator('#files-list input[type=checkbox]').count()) === 2, LONG, 'files');
+  await page.getByLabel('second/two.bin').uncheck();
+  await page.click('#files-apply');
+  await page.locator('#files-note', { hasText: 'Downloading 1 file.' }).waitFor();
+  const id = (await b.call('GET', '/api/v1/transfers')).body.find((t) => t.name === 'second').id;
+  const files = (await b.call('GET', `/api/v1/transfers/${id}`)).body.files;
+  assert.deepEqual(files.map((f) => [f.path, f.wanted]), [['second/one.bin', true], ['second/two.bin', false]]);
+  await shot('06-file-selection');
+
+  await page.goto(`http://${b.api}/ui/#/transfers`);
+  page.once('dialog', (d) => d.accept());
+  await row('second').getByRole('button', { name: 'Remove second' }).click();
+  await row('second').waitFor({ state: 'detached', timeout: LONG });
+  assert.equal((await b.call('GET', `/api/v1/transfers/${id}`)).status, 404);
+});
+
 test('a folder chosen in the page is uploaded, shared, and fetched by node A', async () => {
   const folder = makeTree(path.join(dataDir, 'from-browser', 'photos'), { 'a.jpg': 700000, 'sub/b.txt': 5000 });
   await page.setInputFiles('#share-folder', folder);
@@ -177,7 +205,7 @@ test('a folder chosen in the page is uploaded, shared, and fetched by node A', a
   const dest = path.join(dataDir, 'a-got');
   a.run(['get', shown.magnet, '--to', dest]);
   assert.deepEqual(hashTree(path.join(dest, 'photos')), hashTree(folder));
-  await shot('06-shared-upload');
+  await shot('07-shared-upload');
 });
 
 test('a file dropped on the drop zone is shared', async () => {
@@ -201,7 +229,7 @@ test('node page: status and a live setting', async () => {
   await page.locator('.setting', { has: form }).locator('.note', { hasText: 'Saved and applied.' }).waitFor();
   assert.equal((await b.call('GET', '/api/v1/status')).body.limits.upload, 123456);
   assert.match(fs.readFileSync(path.join(b.home, 'config.toml'), 'utf8'), /upload = 123456/);
-  await shot('07-node');
+  await shot('08-node');
 });
 
 test('phone width: nothing overflows sideways', async () => {
@@ -217,7 +245,7 @@ test('phone width: nothing overflows sideways', async () => {
   }
   await page.goto(`http://${b.api}/ui/#/transfers`);
   await row('album').waitFor();
-  await shot('08-phone-width');
+  await shot('09-phone-width');
   await page.setViewportSize({ width: 1100, height: 900 });
 });
 
