@@ -12,7 +12,9 @@ PACKAGES=(
   libtorrent-rasterbar-dev libboost-dev libboost-system-dev
   libsodium-dev libssl-dev libsqlite3-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libexpected-dev libgtest-dev libgmock-dev libqrencode-dev
+  libexpected-dev libgtest-dev libgmock-dev libclamav-dev libqrencode-dev
+  # safety: sigtool builds the tests' signature database, clamscan is the benchmark's reference
+  clamav zip
   # tests: interop clients and helpers
   aria2 transmission-cli transmission-daemon qbittorrent-nox python3 curl
   # web UI test: the browser (playwright-core drives it; node and npm come below)

@@ -1,45 +1,16 @@
 #include "api/routes.hpp"
 
+#include "api/detail/route_helpers.hpp"
 #include "api/qr_svg.hpp"
 #include "api/uploads.hpp"
-#include "app/errors.hpp"
 #include "base/base64.hpp"
 #include "swarm/types.hpp"
 
 namespace kith::api {
-namespace {
-
-int status_for(const Error& e) {
-  if (e.code == swarm::make_error_code(swarm::errc::unknown_transfer)) return 404;
-  if (e.code == swarm::make_error_code(swarm::errc::duplicate)) return 409;
-  return app::is_user_error(e) ? 400 : 500;
-}
-
-Response from(const Result<nlohmann::json>& r, int ok_status = 200) {
-  if (!r) return Response::error(status_for(r.error()), r.error());
-  return Response{ok_status, *r, {}};
-}
-
-Response from(const Status& r) {
-  if (!r) return Response::error(status_for(r.error()), r.error());
-  return Response{200, nlohmann::json{{"ok", true}}, {}};
-}
-
-// Reads an optional field of a JSON body, refusing a wrong type with a clear message.
-template <class T>
-Result<T> field(const nlohmann::json& body, const char* name, T fallback) {
-  if (!body.contains(name) || body[name].is_null()) return fallback;
-  try {
-    return body[name].get<T>();
-  } catch (const nlohmann::json::exception&) {
-    return fail(base::make_error_code(base::errc::bad_input),
-                std::string("field '") + name + "' has the wrong type");
-  }
-}
-
-Response bad(const Error& e) { return Response::error(400, e); }
-
-}  // namespace
+using detail::bad;
+using detail::field;
+using detail::from;
+using detail::status_for;
 
 void add_routes(Router& router, RouteContext ctx) {
   app::Node& node = ctx.node;
@@ -197,6 +168,8 @@ void add_routes(Router& router, RouteContext ctx) {
     bool delete_data = it != req.query.end() && (it->second == "true" || it->second == "1");
     return from(node.remove(req.params.at("id"), delete_data));
   });
+
+  add_safety_routes(router, ctx);
 }
 
 }  // namespace kith::api

@@ -10,6 +10,7 @@ const std::error_category& category() {
 
 }  // namespace kith::app
 
+#include "safety/errors.hpp"
 #include "swarm/types.hpp"
 
 namespace kith::app {
@@ -20,6 +21,7 @@ bool is_user_error(const Error& e) {
          c == make_error_code(errc::bad_path) || c == swarm::make_error_code(swarm::errc::bad_link) ||
          c == swarm::make_error_code(swarm::errc::bad_torrent) ||
          c == swarm::make_error_code(swarm::errc::unknown_transfer) ||
+         c == safety::make_error_code(safety::errc::unknown_item) ||
          c == swarm::make_error_code(swarm::errc::ambiguous_id) ||
          c == swarm::make_error_code(swarm::errc::create_failed) ||
          c == base::make_error_code(base::errc::bad_input) ||

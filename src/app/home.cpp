@@ -26,7 +26,10 @@ std::filesystem::path Home::resolve(const std::string& flag) {
 
 Status Home::prepare() const {
   if (auto r = base::ensure_dir(m_root, 0700); !r) return r;
-  return base::ensure_dir(staging_dir(), 0700);
+  for (const auto& dir : {staging_dir(), quarantine_dir()}) {
+    if (auto r = base::ensure_dir(dir, 0700); !r) return r;
+  }
+  return {};
 }
 
 Result<std::string> Home::api_token() const {

@@ -6,7 +6,9 @@
 //   HOME/api.token       bearer token for the local API (mode 0600)
 //   HOME/daemon.json     {"pid", "api", "bt_port"} while a daemon runs (how the CLI finds it)
 //   HOME/lock            flock()ed by the one process that runs a node for this home
-//   HOME/staging/<id>/   downloads until they are complete, verified and released
+//   HOME/staging/<id>/   downloads until they are complete, verified, scanned and released
+//   HOME/quarantine/<id>/ downloads the safety check held back (see safety/)
+//   HOME/reports/        JSON reports for administrators (`kith report`)
 //   HOME/uploads/<id>/   files a browser uploaded to share (the web UI's drag and drop)
 #include <cstdint>
 #include <filesystem>
@@ -32,6 +34,8 @@ class Home {
   std::filesystem::path token_file() const { return m_root / "api.token"; }
   std::filesystem::path daemon_file() const { return m_root / "daemon.json"; }
   std::filesystem::path staging_dir() const { return m_root / "staging"; }
+  std::filesystem::path quarantine_dir() const { return m_root / "quarantine"; }
+  std::filesystem::path reports_dir() const { return m_root / "reports"; }
   // Files uploaded through the web UI to be shared (uploads/<id>/...); they are the shared data.
   std::filesystem::path uploads_dir() const { return m_root / "uploads"; }
   std::filesystem::path log_file() const { return m_root / "kith.log"; }

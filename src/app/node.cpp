@@ -10,6 +10,7 @@
 #include "app/errors.hpp"
 #include "app/transfer_json.hpp"
 #include "base/base64.hpp"
+#include "base/clock.hpp"
 #include "base/fs.hpp"
 #include "base/hex.hpp"
 #include "store/migrations.hpp"
@@ -18,11 +19,6 @@
 
 namespace kith::app {
 namespace {
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 swarm::SessionOptions session_options(const Settings& s) {
   swarm::SessionOptions o;
@@ -49,7 +45,6 @@ Node::Node(boost::asio::io_context& io, Home home, Settings settings, EventSink 
       m_home(std::move(home)),
       m_settings(std::move(settings)),
       m_sink(std::move(sink)),
-      m_hook([](const CompletedDownload&) { return Verdict{}; }),
       m_timer(io) {}
 
 Node::~Node() {
@@ -69,6 +64,11 @@ Status Node::start() {
   if (!db) return tl::unexpected(db.error());
   m_db = std::move(*db);
   m_store = std::make_unique<store::TransferStore>(*m_db);
+  m_quarantine = std::make_unique<store::QuarantineStore>(*m_db);
+  if (auto held = m_quarantine->list("held")) {
+    for (const auto& q : *held) m_held.insert(q.id);
+  }
+  start_scanner();
 
   // A node id that stays the same across restarts of this home.
   auto id = m_store->get_kv("node_id");
@@ -139,11 +139,6 @@ void Node::stop() {
   spdlog::info("node stopped, state saved");
 }
 
-void Node::set_completed_hook(CompletedHook hook) {
-  std::lock_guard lock(m_mutex);
-  m_hook = std::move(hook);
-}
-
 std::filesystem::path Node::destination_for(const std::string& to) const {
   if (!to.empty()) return std::filesystem::absolute(to).lexically_normal();
   if (const auto dir = setting_string("download.dir"); !dir.empty()) return std::filesystem::absolute(dir);
@@ -200,7 +195,10 @@ Result<nlohmann::json> Node::set_setting(const std::string& name, const nlohmann
   {
     std::lock_guard lock(m_settings_mutex);
     if (live) {
-      m_settings = next;
+      // In place, not `m_settings = next`: code on other threads (the safety check on the worker
+      // pool) reads other settings without this lock, and changing one existing entry does not
+      // touch the map's structure or those entries.
+      (void)m_settings.set_json(name, value);
       m_pending_settings.erase(name);
     } else {
       m_pending_settings[name] = value;
@@ -223,11 +221,12 @@ Result<nlohmann::json> Node::peers(const std::string& id) {
   if (!list) return tl::unexpected(list.error());
   auto out = nlohmann::json::array();
   for (const auto& p : *list) {
-    out.push_back({{"address", p.address},
+    out.push_back({{"endpoint", p.endpoint},
                    {"client", p.client},
+                   {"peer_id", p.peer_id},
                    {"seed", p.seed},
                    {"incoming", p.incoming},
-                   {"utp", p.utp},
+                   {"connection", p.connection},
                    {"progress", p.progress},
                    {"download_rate", p.download_rate},
                    {"upload_rate", p.upload_rate},
@@ -268,8 +267,8 @@ Result<nlohmann::json> Node::share(const ShareRequest& request) {
                             .source = path.string(),
                             .destination = path.parent_path().string(),
                             .released = true,
-                            .added_at = now_seconds(),
-                            .completed_at = now_seconds()};
+                            .added_at = base::unix_seconds(),
+                            .completed_at = base::unix_seconds()};
   bool existing = false;
   {
     std::lock_guard lock(m_mutex);
@@ -317,7 +316,7 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
                             .destination = destination.string(),
                             .only_glob = request.only_glob,
                             .sequential = request.sequential,
-                            .added_at = now_seconds()};
+                            .added_at = base::unix_seconds()};
   auto staging = m_home.staging_dir() / id;
   if (auto r = base::ensure_dir(staging, 0700); !r) return tl::unexpected(r.error());
   // The record goes first, so that the resume data libtorrent sends right after the add finds it.
@@ -342,15 +341,17 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
 
 nlohmann::json Node::transfer_json(const swarm::TransferStatus& st, bool detailed) {
   store::TransferRecord rec;
-  std::string release_error;
-  bool releasing = false;
+  ReleaseState release;
   {
     std::lock_guard lock(m_mutex);
     if (auto it = m_records.find(st.id); it != m_records.end()) rec = it->second;
-    if (auto it = m_release_errors.find(st.id); it != m_release_errors.end()) release_error = it->second;
-    releasing = m_releasing.count(st.id) > 0;
+    if (auto it = m_release_errors.find(st.id); it != m_release_errors.end()) release.error = it->second;
+    release.scanning = m_scanning.count(st.id) > 0;
+    if (auto it = m_scan_progress.find(st.id); it != m_scan_progress.end()) release.scan = it->second;
+    release.moving = m_moving.count(st.id) > 0;
+    release.quarantined = m_held.count(st.id) > 0;
   }
-  auto j = to_json(st, rec, releasing, release_error);
+  auto j = to_json(st, rec, release);
   if (detailed) {
     if (auto files = m_swarm->files(st.id)) j["files"] = to_json(*files);
     if (auto link = m_swarm->magnet(st.id, peer_hints())) j["magnet"] = *link;
@@ -403,7 +404,10 @@ Status Node::forget(const std::string& id) {
   {
     std::lock_guard lock(m_mutex);
     m_records.erase(id);
-    m_releasing.erase(id);
+    m_scanning.erase(id);
+    m_scan_progress.erase(id);
+    m_moving.erase(id);
+    m_sources.erase(id);
     m_release_errors.erase(id);
     m_last_state.erase(id);
   }
@@ -418,12 +422,23 @@ Status Node::remove(const std::string& id, bool delete_data) {
     std::lock_guard lock(m_mutex);
     rec = m_records[*full];
   }
-  // Data still in staging was never released to the user: it always goes with the transfer.
-  bool in_staging = rec.kind == "get" && !rec.released;
-  if (auto r = m_swarm->remove(*full, delete_data || in_staging); !r) return r;
-  if (in_staging) {
-    std::error_code ec;  // libtorrent deletes the files; this takes the folder around them
+  // Data still in staging or quarantine was never released to the user: it always goes with the
+  // transfer.
+  bool unreleased = rec.kind == "get" && !rec.released;
+  if (auto r = m_swarm->remove(*full, delete_data || unreleased); !r) return r;
+  if (unreleased) {
+    std::error_code ec;  // libtorrent deletes the files; this takes the folders around them
     std::filesystem::remove_all(m_home.staging_dir() / *full, ec);
+    std::filesystem::remove_all(m_home.quarantine_dir() / *full, ec);
+  }
+  bool was_held;
+  {
+    std::lock_guard lock(m_mutex);
+    was_held = m_held.erase(*full) > 0;
+  }
+  if (was_held) {
+    (void)m_quarantine->resolve(*full, "deleted", base::unix_seconds());
+    publish("quarantine.deleted", {{"id", *full}});
   }
   if (auto r = forget(*full); !r) return r;
   publish("transfer.removed", {{"id", *full}});
@@ -433,10 +448,11 @@ Status Node::remove(const std::string& id, bool delete_data) {
 nlohmann::json Node::status() {
   auto s = m_swarm->stats();
   const Settings current = settings();
-  std::size_t count = 0;
+  std::size_t count = 0, held = 0;
   {
     std::lock_guard lock(m_mutex);
     count = m_records.size();
+    held = m_held.size();
   }
   return {
       {"node_id", m_node_id},
@@ -451,7 +467,9 @@ nlohmann::json Node::status() {
       {"upload_rate", s.upload_rate},
       {"limits",
        {{"download", current.get_int("limits.download")}, {"upload", current.get_int("limits.upload")}}},
-      {"transfers", count}};
+      {"transfers", count},
+      {"safety", m_inspector->state()},
+      {"quarantined", held}};
 }
 
 void Node::publish(const std::string& type, const nlohmann::json& data) {
@@ -487,43 +505,15 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
       break;
     }
     case K::finished:
+      note_sources(e.id);  // a quick download may never have been seen "downloading" by the tick
       maybe_release(e.id);
       break;
-    case K::storage_moved: {
-      std::string name;
-      bool was_releasing;
-      {
-        std::lock_guard lock(m_mutex);
-        was_releasing = m_releasing.erase(e.id) > 0;
-        if (was_releasing) {
-          auto& rec = m_records[e.id];
-          rec.released = true;
-          rec.completed_at = now_seconds();
-          name = rec.name;
-          (void)m_store->mark_released(e.id, rec.completed_at);
-        }
-      }
-      if (was_releasing) {
-        std::error_code ec;
-        std::filesystem::remove(m_home.staging_dir() / e.id, ec);  // now empty
-        auto path = (std::filesystem::path(e.path) / name).string();
-        spdlog::info("{}: released to {}", e.id, path);
-        publish("transfer.completed", {{"id", e.id}, {"name", name}, {"path", path}});
-      }
+    case K::storage_moved:
+      on_storage_moved(e.id, e.path);
       break;
-    }
-    case K::storage_move_failed: {
-      auto msg = "could not move the finished download into place: " + e.message +
-                 " (free the name or space there, then `kith resume " + e.id.substr(0, 8) + "`)";
-      {
-        std::lock_guard lock(m_mutex);
-        m_releasing.erase(e.id);
-        m_release_errors[e.id] = msg;
-      }
-      spdlog::error("{}: {}", e.id, msg);
-      publish("transfer.error", {{"id", e.id}, {"message", msg}});
+    case K::storage_move_failed:
+      on_storage_move_failed(e.id, e.message);
       break;
-    }
     case K::error:
       spdlog::error("{}: {}", e.id, e.message);
       publish("transfer.error", {{"id", e.id}, {"message", e.message}, {"disk_full", e.disk_full}});
@@ -531,67 +521,6 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
     case K::removed:
       break;
   }
-}
-
-void Node::maybe_release(const std::string& id) {
-  CompletedDownload done;
-  CompletedHook hook;
-  {
-    std::lock_guard lock(m_mutex);
-    auto it = m_records.find(id);
-    if (it == m_records.end() || it->second.kind != "get" || it->second.released) return;
-    if (m_releasing.count(id) || m_release_errors.count(id)) return;
-    done = {id, it->second.name, it->second.source, m_home.staging_dir() / id / it->second.name, {}};
-    hook = m_hook;
-  }
-  auto st = m_swarm->status(id);
-  if (!st || (st->state != "finished" && st->state != "seeding") || st->total_done < st->total_wanted) return;
-  if (auto files = m_swarm->files(id)) {
-    for (const auto& f : *files) {
-      if (f.wanted) done.files.push_back(f.path);
-    }
-  }
-  {
-    std::lock_guard lock(m_mutex);
-    m_releasing.insert(id);
-  }
-  boost::asio::post(m_workers, [this, done = std::move(done), hook = std::move(hook)] {
-    Verdict verdict;
-    try {
-      verdict = hook(done);
-    } catch (const std::exception& ex) {
-      verdict = {false, std::string("completed-download check failed: ") + ex.what()};
-    }
-    finish_release(done.id, verdict);
-  });
-}
-
-void Node::finish_release(const std::string& id, const Verdict& verdict) {
-  std::filesystem::path destination;
-  {
-    std::lock_guard lock(m_mutex);
-    auto it = m_records.find(id);
-    if (it == m_records.end()) return;  // removed meanwhile
-    if (!verdict.release) {
-      m_releasing.erase(id);
-      m_release_errors[id] = "held back: " + verdict.reason;
-    }
-    destination = it->second.destination;
-  }
-  if (!verdict.release) {
-    publish("transfer.held", {{"id", id}, {"reason", verdict.reason}});
-    return;
-  }
-  if (auto r = base::ensure_dir(destination); !r) {
-    {
-      std::lock_guard lock(m_mutex);
-      m_releasing.erase(id);
-      m_release_errors[id] = r.error().message;
-    }
-    publish("transfer.error", {{"id", id}, {"message", r.error().message}});
-    return;
-  }
-  (void)m_swarm->move_storage(id, destination.string());  // completes with a storage_moved event
 }
 
 void Node::tick() {
@@ -608,8 +537,9 @@ void Node::tick() {
       last = state;
     }
     if (changed) publish("transfer.state", {{"id", st.id}, {"state", state}});
+    if (st.state == "downloading") note_sources(st.id);
     if (st.state == "downloading" || st.state == "checking" || st.state == "metadata" ||
-        st.download_rate > 0 || st.upload_rate > 0) {
+        state == "scanning" || st.download_rate > 0 || st.upload_rate > 0) {
       publish("transfer.progress", j);
     }
     if (st.state == "finished" || st.state == "seeding") maybe_release(st.id);

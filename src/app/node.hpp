@@ -19,9 +19,10 @@
 #include <string>
 
 #include "app/home.hpp"
-#include "app/release.hpp"
 #include "app/settings.hpp"
+#include "safety/inspector.hpp"
 #include "store/database.hpp"
+#include "store/quarantine_store.hpp"
 #include "store/transfer_store.hpp"
 #include "swarm/session_host.hpp"
 #include "swarm/torrent_maker.hpp"
@@ -55,8 +56,6 @@ class Node {
   // Saves resume data and session state; the node can then be destroyed. Call once.
   void stop();
 
-  void set_completed_hook(CompletedHook hook);
-
   // Blocking (hashes the data): returns the transfer with its magnet link.
   Result<nlohmann::json> share(const ShareRequest& request);
   // Adds a download; if that torrent is already in the node, returns the existing transfer.
@@ -73,7 +72,8 @@ class Node {
   // settings().to_json(), plus "pending": VALUE on settings changed by set_setting() that apply at
   // the next start.
   nlohmann::json settings_json() const;
-  // Connected peers of a transfer: [{address, client, seed, incoming, utp, progress, rates, bytes}].
+  // Connected peers of a transfer: [{endpoint, client, peer_id, seed, incoming, connection, progress,
+  // rates, bytes}].
   Result<nlohmann::json> peers(const std::string& id);
   // Downloads exactly the files with these indices (the "index" of each entry in `files`) and
   // remembers the choice across restarts (it replaces the --only glob).
@@ -83,6 +83,19 @@ class Node {
   // {name, value, applied: "live" | "restart"}: rate limits, download.dir and resume.interval take
   // effect at once; the others at the node's next start.
   Result<nlohmann::json> set_setting(const std::string& name, const nlohmann::json& value);
+
+  // The quarantine (node_safety.cpp). Ids may be unique prefixes.
+  nlohmann::json quarantine_list(bool include_resolved);
+  Result<nlohmann::json> quarantine_show(const std::string& id);
+  // Moves the data to the transfer's destination (the user's explicit decision) and seeds it again.
+  Status quarantine_release(const std::string& id);
+  // Deletes the data and the transfer; the record stays as history, state "deleted".
+  Status quarantine_delete(const std::string& id);
+  // Writes a JSON report about a quarantined item or any transfer to HOME/reports/ (and syslog when
+  // safety.report_syslog is on). Hashes every file: blocking.
+  Result<nlohmann::json> report(const std::string& id, const std::string& reason);
+  // Reports in HOME/reports/, newest first (unreadable files are skipped with a log line).
+  nlohmann::json reports();
   std::uint16_t bt_port() const;
   std::vector<std::string> peer_hints() const;
 
@@ -93,8 +106,15 @@ class Node {
   // Drops a transfer's record from memory and the database (not from the session).
   Status forget(const std::string& id);
   void tick();
+  // The path from staging (node_safety.cpp): scan when complete, then release or quarantine.
+  void start_scanner();
   void maybe_release(const std::string& id);
-  void finish_release(const std::string& id, const Verdict& verdict);
+  void finish_check(const std::string& id, const safety::Decision& decision);
+  void quarantine(const std::string& id, const safety::Decision& decision);
+  void on_storage_moved(const std::string& id, const std::string& path);
+  void on_storage_move_failed(const std::string& id, const std::string& message);
+  void note_sources(const std::string& id);
+  Result<std::string> resolve_quarantine(const std::string& id_or_prefix);
   std::filesystem::path destination_for(const std::string& to) const;
   nlohmann::json transfer_json(const swarm::TransferStatus& st, bool detailed);
   void publish(const std::string& type, const nlohmann::json& data);
@@ -109,9 +129,10 @@ class Node {
   Settings m_settings;
   std::map<std::string, nlohmann::json> m_pending_settings;  // saved, applied at the next start
   EventSink m_sink;
-  CompletedHook m_hook;
   std::unique_ptr<store::Database> m_db;
   std::unique_ptr<store::TransferStore> m_store;
+  std::unique_ptr<store::QuarantineStore> m_quarantine;
+  std::shared_ptr<safety::Inspector> m_inspector;
   std::unique_ptr<swarm::SessionHost> m_swarm;
   boost::asio::thread_pool m_workers{2};
   boost::asio::steady_timer m_timer;
@@ -121,9 +142,14 @@ class Node {
 
   mutable std::mutex m_mutex;  // guards the members below
   std::map<std::string, store::TransferRecord> m_records;
-  std::set<std::string> m_releasing;
-  std::map<std::string, std::string> m_release_errors;  // id -> why it was not released
-  std::map<std::string, std::string> m_last_state;      // for transfer.state events
+  enum class Move { release, quarantine };
+  std::set<std::string> m_scanning;                                                // safety check running
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> m_scan_progress;  // id -> (done, total)
+  std::map<std::string, Move> m_moving;                                    // move_storage in flight, and why
+  std::set<std::string> m_held;                                            // in quarantine (state "held")
+  std::map<std::string, std::string> m_release_errors;                     // id -> why it was not released
+  std::map<std::string, std::map<std::string, nlohmann::json>> m_sources;  // id -> peers that sent data
+  std::map<std::string, std::string> m_last_state;                         // for transfer.state events
 };
 
 }  // namespace kith::app

@@ -2,21 +2,30 @@
 
 namespace kith::app {
 
-nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRecord& rec, bool releasing,
-                       const std::string& release_error) {
-  // The user-facing state adds kith's release step to libtorrent's states: a download is only
-  // "completed" once it has left staging.
+nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRecord& rec,
+                       const ReleaseState& release) {
+  // The user-facing state adds kith's release steps to libtorrent's states: a download is only
+  // "completed" once it was scanned clean and left staging; "quarantined" wins over "paused" (a
+  // quarantined transfer is paused so it does not spread what it holds).
   std::string state = st.state;
   std::string error = st.error;
-  if (rec.kind == "get" && state != "error" && state != "paused") {
-    if (releasing)
-      state = "releasing";
-    else if (!release_error.empty())
-      state = "held";
-    else if (rec.released)
-      state = state == "seeding" || state == "finished" ? "completed" : state;
+  if (rec.kind == "get") {
+    if (release.quarantined)
+      state = "quarantined";
+    else if (state != "error" && state != "paused") {
+      if (release.scanning)
+        state = "scanning";
+      else if (release.moving)
+        state = "releasing";
+      else if (!release.error.empty())
+        state = "held";
+      else if (rec.released)
+        state = state == "seeding" || state == "finished" ? "completed" : state;
+    }
   }
-  if (!release_error.empty() && error.empty()) error = release_error;
+  if (!release.error.empty() && error.empty()) error = release.error;
+  auto runnable = nlohmann::json::parse(rec.runnable.empty() ? "[]" : rec.runnable, nullptr, false);
+  if (!runnable.is_array()) runnable = nlohmann::json::array();
   nlohmann::json info_hashes = nlohmann::json::object();
   if (!st.hashes.v1.empty()) info_hashes["v1"] = st.hashes.v1;
   if (!st.hashes.v2.empty()) info_hashes["v2"] = st.hashes.v2;
@@ -46,7 +55,10 @@ nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRec
           {"source", rec.source},
           {"added_at", rec.added_at},
           {"completed_at", rec.completed_at},
-          {"info_hashes", info_hashes}};
+          {"info_hashes", info_hashes},
+          {"runnable", runnable},
+          {"quarantined", release.quarantined},
+          {"scan", {{"done", release.scan.first}, {"total", release.scan.second}}}};
 }
 
 nlohmann::json to_json(const std::vector<swarm::FileStatus>& files) {

@@ -9,8 +9,17 @@
 
 namespace kith::app {
 
-nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRecord& rec, bool releasing,
-                       const std::string& release_error);
+// Where a finished download is on its way out of staging (see node_safety.cpp).
+struct ReleaseState {
+  bool scanning = false;
+  std::pair<std::uint64_t, std::uint64_t> scan{0, 0};  // bytes scanned, bytes to scan
+  bool moving = false;
+  bool quarantined = false;
+  std::string error;  // why it was not released (a failed move)
+};
+
+nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRecord& rec,
+                       const ReleaseState& release);
 nlohmann::json to_json(const std::vector<swarm::FileStatus>& files);
 
 }  // namespace kith::app

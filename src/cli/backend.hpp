@@ -27,6 +27,11 @@ class Backend {
   virtual Status resume(const std::string& id) = 0;
   virtual Status remove(const std::string& id, bool delete_data) = 0;
   virtual Result<nlohmann::json> status() = 0;
+  // Any /api/v1 route (docs/api.md), e.g. call("POST", "/api/v1/quarantine/ab12/release"). Newer
+  // commands use only this: the daemon serves it over HTTP, a transient node through the same Router
+  // in-process, so a command is written once for both. Errors as api::Client::request().
+  virtual Result<nlohmann::json> call(const std::string& method, const std::string& target,
+                                      const nlohmann::json* body = nullptr) = 0;
 };
 
 // The daemon's backend if one is running for `home`, else a transient node (which takes the home's

@@ -80,6 +80,16 @@ int run_status(Context& ctx) {
               format_rate(s->value("download_rate", std::int64_t{0})).c_str(),
               format_rate(s->value("upload_rate", std::int64_t{0})).c_str());
   std::printf("transfers    %d\n", s->value("transfers", 0));
+  const auto safety = s->value("safety", nlohmann::json::object());
+  const std::string scanner = safety.value("scanner", "");
+  if (scanner == "ready")
+    std::printf("scanner      ClamAV, %d signatures\n", safety.value("signatures", 0));
+  else if (scanner == "unavailable")
+    std::printf("scanner      UNAVAILABLE: %s (downloads stay in quarantine)\n",
+                safety.value("reason", "").c_str());
+  else
+    std::printf("scanner      %s\n", scanner.c_str());
+  std::printf("quarantined  %d (kith quarantine list)\n", s->value("quarantined", 0));
   return 0;
 }
 

@@ -15,11 +15,6 @@
 namespace kith::cli {
 namespace {
 
-void print_json_line(const nlohmann::json& j) {
-  std::printf("%s\n", j.dump().c_str());
-  std::fflush(stdout);
-}
-
 void wait_for_interrupt() {
   while (!interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
 }
@@ -106,11 +101,16 @@ int run_get(Context& ctx, const GetArgs& args) {
       else
         std::printf("%s\n", path.c_str());
       std::fflush(stdout);
+      print_runnable_note(*t);
       if (args.seed && (*backend)->transient()) {
         std::fprintf(stderr, "seeding; press Ctrl-C to stop\n");
         wait_for_interrupt();
       }
       return 0;
+    }
+    if (state == "quarantined") {
+      printer.finish();
+      return report_quarantined(ctx, **backend, id);
     }
     const std::string error = t->value("error", "");
     if (state == "held" || (state == "error" && !t->value("disk_full", false))) {
@@ -124,7 +124,7 @@ int run_get(Context& ctx, const GetArgs& args) {
     }
     std::int64_t bytes = t->value("total_done", std::int64_t{0}) + t->value("downloaded", std::int64_t{0});
     auto now = std::chrono::steady_clock::now();
-    if (bytes != last_bytes || state == "checking") {
+    if (bytes != last_bytes || state == "checking" || state == "scanning" || state == "releasing") {
       last_bytes = bytes;
       last_change = now;
     } else if (args.timeout > 0 && now - last_change > std::chrono::seconds(args.timeout)) {

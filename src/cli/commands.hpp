@@ -2,6 +2,7 @@
 // One function per `kith` subcommand. Each returns the process exit code: 0 success, 1 runtime
 // failure, 2 bad input (a malformed link, a missing path, an unknown id, a bad setting).
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,18 @@ int run_show(Context& ctx, const std::string& id);
 int run_control(Context& ctx, const std::string& action, const std::string& id, bool delete_data);
 int run_status(Context& ctx);
 int run_settings(Context& ctx);
+// cmd_safety.cpp: `kith quarantine list|show|release|delete`, `kith report`, `kith reports`.
+int run_quarantine(Context& ctx, const std::string& action, const std::string& id, bool all);
+int run_report(Context& ctx, const std::string& id, const std::string& reason);
+int run_reports(Context& ctx);
+
+// Exit code of `get` when the download was quarantined instead of released.
+constexpr int EXIT_QUARANTINED = 3;
+class Backend;
+// Prints why transfer `id` is in quarantine and what to do; returns EXIT_QUARANTINED.
+int report_quarantined(const Context& ctx, Backend& backend, const std::string& id);
+// After a release: names the files that can run code (executables, scripts, macros), on stderr.
+void print_runnable_note(const nlohmann::json& transfer);
 // Prints (or with `open`, opens) a one-time login link for the running daemon's web UI.
 int run_ui(Context& ctx, bool open);
 

@@ -3,6 +3,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <chrono>
 
+#include "api/errors.hpp"
+#include "api/routes.hpp"
 #include "cli/remote_backend.hpp"
 
 namespace kith::cli {
@@ -16,6 +18,7 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const app::Home& home,
   auto node = app::Node::open(backend->m_io, home, settings, nullptr);
   if (!node) return tl::unexpected(node.error());
   backend->m_node = std::move(*node);
+  api::add_routes(backend->m_router, {*backend->m_node, 0});
   backend->m_thread = std::thread([io = &backend->m_io] {
     auto work = boost::asio::make_work_guard(*io);
     io->run();
@@ -29,6 +32,19 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const app::Home& home,
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return backend;
+}
+
+Result<nlohmann::json> LocalBackend::call(const std::string& method, const std::string& target,
+                                          const nlohmann::json* body) {
+  auto request = api::make_request(method, target, body ? body->dump() : std::string());
+  if (!request) return tl::unexpected(request.error());
+  auto response = m_router.dispatch(std::move(*request));
+  if (response.status < 400) return response.body;
+  std::string message = "HTTP " + std::to_string(response.status);
+  if (response.body.is_object() && response.body.contains("error") && response.body["error"].is_object()) {
+    message = response.body["error"].value("message", message);
+  }
+  return fail(api::make_error_code(api::errc_from_status(response.status)), message);
 }
 
 LocalBackend::~LocalBackend() {

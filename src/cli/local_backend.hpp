@@ -2,6 +2,7 @@
 #include <boost/asio/io_context.hpp>
 #include <thread>
 
+#include "api/router.hpp"
 #include "cli/backend.hpp"
 
 namespace kith::cli {
@@ -23,6 +24,8 @@ class LocalBackend final : public Backend {
   Status resume(const std::string& id) override { return m_node->resume(id); }
   Status remove(const std::string& id, bool delete_data) override { return m_node->remove(id, delete_data); }
   Result<nlohmann::json> status() override { return m_node->status(); }
+  Result<nlohmann::json> call(const std::string& method, const std::string& target,
+                              const nlohmann::json* body = nullptr) override;
 
  private:
   explicit LocalBackend(app::HomeLock lock) : m_lock(std::move(lock)) {}
@@ -30,6 +33,7 @@ class LocalBackend final : public Backend {
   app::HomeLock m_lock;
   boost::asio::io_context m_io;
   std::unique_ptr<app::Node> m_node;
+  api::Router m_router;  // the daemon's routes, bound to m_node
   std::thread m_thread;
 };
 

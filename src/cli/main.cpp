@@ -74,6 +74,26 @@ int main(int argc, char** argv) {
       cli.add_subcommand("ui", "Print a one-time login link (valid 2 minutes) for the daemon's web UI");
   ui->add_flag("--open", open_browser, "Open the link in the desktop's browser (xdg-open)");
 
+  auto* quarantine =
+      cli.add_subcommand("quarantine", "Downloads held back by the safety check (list by default)");
+  bool all = false;
+  std::string qid;
+  auto* q_list =
+      quarantine->add_subcommand("list", "List held items (--all: also released and deleted ones)");
+  q_list->add_flag("--all", all, "Include items already released or deleted");
+  auto* q_show = quarantine->add_subcommand("show", "Why an item is held: signature, files, peers");
+  q_show->add_option("id", qid, "Quarantine id (= transfer id; a unique prefix is enough)")->required();
+  auto* q_release = quarantine->add_subcommand("release", "Release an item to its destination anyway");
+  q_release->add_option("id", qid, "Quarantine id")->required();
+  auto* q_delete = quarantine->add_subcommand("delete", "Delete an item's data and its transfer");
+  q_delete->add_option("id", qid, "Quarantine id")->required();
+  std::string reason;
+  auto* report =
+      cli.add_subcommand("report", "Write a JSON report about a download for network administrators");
+  report->add_option("id", qid, "Quarantine item or transfer id")->required();
+  report->add_option("--reason", reason, "Why you report it (required)")->required();
+  auto* reports = cli.add_subcommand("reports", "List the reports in HOME/reports/");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -98,6 +118,12 @@ int main(int argc, char** argv) {
   if (*remove) return cli::run_control(ctx, "remove", id, delete_data);
   if (*status) return cli::run_status(ctx);
   if (*settings) return cli::run_settings(ctx);
+  if (*quarantine) {
+    const char* action = *q_show ? "show" : *q_release ? "release" : *q_delete ? "delete" : "list";
+    return cli::run_quarantine(ctx, action, qid, all);
+  }
+  if (*report) return cli::run_report(ctx, qid, reason);
+  if (*reports) return cli::run_reports(ctx);
   if (*ui) return cli::run_ui(ctx, open_browser);
   return 2;
 }

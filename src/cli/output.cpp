@@ -79,6 +79,11 @@ void ProgressPrinter::finish() {
   m_dirty = false;
 }
 
+void print_json_line(const nlohmann::json& j) {
+  std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+}
+
 void print_transfer_table(const nlohmann::json& transfers) {
   if (transfers.empty()) {
     std::printf("no transfers (add one with `kith get LINK` or `kith share PATH`)\n");
@@ -93,6 +98,8 @@ void print_transfer_table(const nlohmann::json& transfers) {
                 format_rate(t.value("upload_rate", std::int64_t{0})).c_str(), t.value("peers", 0),
                 t.value("name", "").c_str());
     if (!t.value("error", "").empty()) std::printf("           error: %s\n", t.value("error", "").c_str());
+    if (!t.value("runnable", nlohmann::json::array()).empty())
+      std::printf("           can run code: %s\n", t["runnable"].dump().c_str());
   }
 }
 
@@ -103,6 +110,7 @@ void print_transfer_details(const nlohmann::json& t) {
   line("kind", t.value("kind", ""));
   line("state", t.value("state", ""));
   if (!t.value("error", "").empty()) line("error", t.value("error", ""));
+  for (const auto& r : t.value("runnable", nlohmann::json::array())) line("runs code", r.get<std::string>());
   line("progress", progress_line(t));
   line("size", format_bytes(t.value("total_size", std::int64_t{0})));
   line("uploaded", format_bytes(t.value("uploaded", std::int64_t{0})));

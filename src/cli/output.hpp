@@ -27,6 +27,8 @@ class ProgressPrinter {
   bool m_dirty = false;
 };
 
+// One JSON object per line on stdout, flushed (for `--json` streams).
+void print_json_line(const nlohmann::json& j);
 void print_transfer_table(const nlohmann::json& transfers);
 void print_transfer_details(const nlohmann::json& transfer);
 

@@ -18,6 +18,10 @@ class RemoteBackend final : public Backend {
   Status resume(const std::string& id) override;
   Status remove(const std::string& id, bool delete_data) override;
   Result<nlohmann::json> status() override;
+  Result<nlohmann::json> call(const std::string& method, const std::string& target,
+                              const nlohmann::json* body = nullptr) override {
+    return m_client.request(method, target, body);
+  }
 
  private:
   api::Client m_client;

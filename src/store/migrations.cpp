@@ -22,7 +22,27 @@ const std::vector<std::string>& state_migrations() {
       );
       CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL);
       )sql",
-      // 2: an explicit per-file selection (the web UI's checkboxes), replacing only_glob once made.
+      // 2: safety. Files that can run code (JSON array of relative paths, flagged even when clean),
+      // and the quarantine: one row per download that was held back, kept after release/delete as
+      // history for reports.
+      R"sql(
+      ALTER TABLE transfers ADD COLUMN runnable TEXT NOT NULL DEFAULT '[]';
+      CREATE TABLE quarantine (
+        id             TEXT PRIMARY KEY,   -- the transfer's id
+        name           TEXT NOT NULL,
+        source         TEXT NOT NULL,      -- link or .torrent it came from
+        outcome        TEXT NOT NULL,      -- infected, incomplete, no_database, held_runnable, scanner_crashed
+        signature      TEXT NOT NULL DEFAULT '',
+        reason         TEXT NOT NULL,
+        details        TEXT NOT NULL DEFAULT '{}', -- JSON: per-file findings from the scan
+        peers          TEXT NOT NULL DEFAULT '[]', -- JSON: peers that sent data for it
+        destination    TEXT NOT NULL,      -- where a release puts it
+        quarantined_at INTEGER NOT NULL,
+        state          TEXT NOT NULL DEFAULT 'held', -- held, released, deleted
+        resolved_at    INTEGER
+      );
+      )sql",
+      // 3: an explicit per-file selection (the web UI's checkboxes), replacing only_glob once made.
       R"sql(
       ALTER TABLE transfers ADD COLUMN wanted_files TEXT;  -- NULL: none; else comma-separated file indices
       )sql",

@@ -5,7 +5,7 @@ namespace {
 
 constexpr const char* COLUMNS =
     "id, name, kind, source, destination, only_glob, sequential, paused, released, added_at, "
-    "completed_at, resume, wanted_files";
+    "completed_at, resume, runnable, wanted_files";
 
 std::string encode_indices(const std::vector<int>& v) {
   std::string out;
@@ -44,7 +44,8 @@ TransferRecord from_row(const Row& r) {
   t.added_at = as_int(r[9]);
   t.completed_at = as_int(r[10]);
   t.resume = as_blob(r[11]);
-  if (!std::holds_alternative<std::nullptr_t>(r[12])) t.wanted_files = decode_indices(as_text(r[12]));
+  t.runnable = as_text(r[12]);
+  if (!std::holds_alternative<std::nullptr_t>(r[13])) t.wanted_files = decode_indices(as_text(r[13]));
   return t;
 }
 
@@ -52,11 +53,11 @@ TransferRecord from_row(const Row& r) {
 
 Status TransferStore::put(const TransferRecord& t) {
   return m_db.exec(std::string("INSERT OR REPLACE INTO transfers (") + COLUMNS +
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                    {t.id, t.name, t.kind, t.source, t.destination, t.only_glob, std::int64_t{t.sequential},
                     std::int64_t{t.paused}, std::int64_t{t.released}, t.added_at,
                     t.completed_at ? Value{t.completed_at} : Value{nullptr},
-                    t.resume.empty() ? Value{nullptr} : Value{t.resume},
+                    t.resume.empty() ? Value{nullptr} : Value{t.resume}, t.runnable,
                     t.wanted_files ? Value{encode_indices(*t.wanted_files)} : Value{nullptr}});
 }
 
@@ -75,6 +76,10 @@ Status TransferStore::set_wanted_files(const std::string& id, const std::vector<
 
 Status TransferStore::mark_released(const std::string& id, std::int64_t when) {
   return m_db.exec("UPDATE transfers SET released = 1, completed_at = ?2 WHERE id = ?1", {id, when});
+}
+
+Status TransferStore::set_runnable(const std::string& id, const std::string& json_array) {
+  return m_db.exec("UPDATE transfers SET runnable = ?2 WHERE id = ?1", {id, json_array});
 }
 
 Status TransferStore::remove(const std::string& id) {
@@ -98,6 +103,10 @@ Result<std::vector<TransferRecord>> TransferStore::list() {
 
 Status TransferStore::put_kv(const std::string& key, const std::vector<std::uint8_t>& value) {
   return m_db.exec("INSERT OR REPLACE INTO kv (key, value) VALUES (?1, ?2)", {key, value});
+}
+
+Status TransferStore::remove_kv(const std::string& key) {
+  return m_db.exec("DELETE FROM kv WHERE key = ?1", {key});
 }
 
 Result<std::optional<std::vector<std::uint8_t>>> TransferStore::get_kv(const std::string& key) {

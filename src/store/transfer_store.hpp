@@ -22,6 +22,7 @@ struct TransferRecord {
   std::int64_t added_at = 0;
   std::int64_t completed_at = 0;  // 0 while not released
   std::vector<std::uint8_t> resume;
+  std::string runnable = "[]";  // JSON array of files that can run code (set by the safety check)
   // Indices of the files to download, set when someone chose files one by one (then only_glob is
   // cleared); nullopt when no such choice was made.
   std::optional<std::vector<int>> wanted_files;
@@ -38,6 +39,7 @@ class TransferStore {
   // Stores an explicit file selection and clears only_glob.
   Status set_wanted_files(const std::string& id, const std::vector<int>& wanted);
   Status mark_released(const std::string& id, std::int64_t when);
+  Status set_runnable(const std::string& id, const std::string& json_array);
   Status remove(const std::string& id);
   Result<std::optional<TransferRecord>> get(const std::string& id);
   Result<std::vector<TransferRecord>> list();
@@ -45,6 +47,7 @@ class TransferStore {
   // Opaque session state (libtorrent's DHT state and such).
   Status put_kv(const std::string& key, const std::vector<std::uint8_t>& value);
   Result<std::optional<std::vector<std::uint8_t>>> get_kv(const std::string& key);
+  Status remove_kv(const std::string& key);
 
  private:
   Database& m_db;

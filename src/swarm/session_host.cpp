@@ -202,31 +202,6 @@ Status SessionHost::set_wanted_files(const std::string& id, const std::vector<in
   return {};
 }
 
-Result<std::vector<PeerStatus>> SessionHost::peers(const std::string& id) const {
-  auto h = handle(id);
-  if (!h) return tl::unexpected(h.error());
-  std::vector<lt::peer_info> infos;
-  h->get_peer_info(infos);
-  std::vector<PeerStatus> out;
-  for (const auto& p : infos) {
-    PeerStatus s;
-    const auto& ip = p.ip;
-    s.address = ip.address().is_v6() ? "[" + ip.address().to_string() + "]:" + std::to_string(ip.port())
-                                     : ip.address().to_string() + ":" + std::to_string(ip.port());
-    s.client = p.client;
-    s.seed = static_cast<bool>(p.flags & lt::peer_info::seed);
-    s.incoming = static_cast<bool>(p.source & lt::peer_info::incoming);
-    s.utp = static_cast<bool>(p.flags & lt::peer_info::utp_socket);
-    s.progress = p.progress;
-    s.download_rate = p.payload_down_speed;
-    s.upload_rate = p.payload_up_speed;
-    s.downloaded = p.total_download;
-    s.uploaded = p.total_upload;
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
 void SessionHost::set_rate_limits(std::int64_t download, std::int64_t upload) {
   lt::settings_pack pack;
   auto clamp = [](std::int64_t v) { return static_cast<int>(std::min<std::int64_t>(v, INT32_MAX)); };
@@ -324,6 +299,16 @@ Result<TransferStatus> SessionHost::status(const std::string& id) const {
   auto st = detail::to_status(h->status());
   annotate(st);
   return st;
+}
+
+Result<std::vector<PeerStatus>> SessionHost::peers(const std::string& id) const {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  std::vector<lt::peer_info> infos;
+  h->get_peer_info(infos);
+  std::vector<PeerStatus> out;
+  for (const auto& p : infos) out.push_back(detail::to_peer_status(p));
+  return out;
 }
 
 bool SessionHost::recover_inconsistent(const lt::torrent_handle& h) {

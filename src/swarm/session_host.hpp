@@ -75,11 +75,12 @@ class SessionHost {
   Result<TransferStatus> status(const std::string& id) const;
   std::vector<TransferStatus> list() const;
   Result<std::vector<FileStatus>> files(const std::string& id) const;
+  // Peers connected now.
+  Result<std::vector<PeerStatus>> peers(const std::string& id) const;
   // Downloads exactly the files whose indices are in `wanted` (FileStatus::index), skips the others,
   // and saves resume data. swarm::errc::session_error before a magnet's metadata arrived;
   // base::errc::bad_input for an index that is not a file of the torrent (pad files included).
   Status set_wanted_files(const std::string& id, const std::vector<int>& wanted);
-  Result<std::vector<PeerStatus>> peers(const std::string& id) const;
   // Session-wide rate limits in bytes/s (0: none), applied at once.
   void set_rate_limits(std::int64_t download, std::int64_t upload);
   // The magnet link with `x.pe` hints for each of `peer_hints` ("host:port").

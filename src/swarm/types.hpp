@@ -64,16 +64,17 @@ struct FileStatus {
 
 // One connected peer of a transfer.
 struct PeerStatus {
-  std::string address;  // "IP:PORT" or "[IPv6]:PORT"
-  std::string client;   // the client's name from its handshake, e.g. "libtorrent/2.0.8.0"; may be empty
-  bool seed = false;    // has every piece
-  bool incoming = false;
-  bool utp = false;                // uTP, else TCP
-  double progress = 0;             // 0..1 of the torrent the peer has
-  std::int64_t download_rate = 0;  // payload bytes/s from this peer
-  std::int64_t upload_rate = 0;    // payload bytes/s to this peer
-  std::int64_t downloaded = 0;     // payload bytes from this peer over this connection
+  std::string endpoint;         // "ip:port" ("[v6]:port")
+  std::string client;           // client name from its handshake, may be empty
+  std::string peer_id;          // 40 hex digits
+  std::int64_t downloaded = 0;  // payload bytes received from it on this connection
   std::int64_t uploaded = 0;
+  std::int64_t download_rate = 0;
+  std::int64_t upload_rate = 0;
+  double progress = 0;  // how much of the torrent it has, 0..1
+  bool seed = false;
+  bool incoming = false;   // it connected to us
+  std::string connection;  // "tcp", "utp" (+ "encrypted")
 };
 
 struct SessionStats {

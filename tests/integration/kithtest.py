@@ -42,6 +42,33 @@ SAFE_SETTINGS = {
     "nat.natpmp": "false",
 }
 
+# Every node scans what it downloads (ClamAV) and quarantines everything when it has no
+# signatures, so tests give each node a small database built by tests/clamav/make_test_db.sh
+# (EICAR by MD5, SHA-256 and body), and leave out the system database for repeatable runs.
+_SIGNATURE_DB = None
+
+
+def signature_db():
+    """Folder with the test ClamAV database, built once per test process."""
+    global _SIGNATURE_DB
+    if _SIGNATURE_DB is None:
+        out = tmpdir("kith-sigdb-")
+        subprocess.run([os.path.join(REPO_ROOT, "tests", "clamav", "make_test_db.sh"), out],
+                       check=True, stdout=subprocess.DEVNULL)
+        _SIGNATURE_DB = out
+    return _SIGNATURE_DB
+
+
+def signature_settings():
+    return {"safety.system_signatures": "false", "safety.signatures": signature_db()}
+
+
+def eicar_bytes():
+    """The EICAR anti-virus test file (harmless; every scanner detects it), built from two halves
+    so that this source file is not itself a detection."""
+    return b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-" + b"STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
 MiB = 1 << 20
 _BLOCK = 16 * 1024  # BitTorrent block size; each one gets a unique stamp (see make_tree)
 
@@ -191,6 +218,7 @@ class KithNode:
         os.makedirs(self.home)
         os.makedirs(self.logs)
         self.settings = dict(SAFE_SETTINGS)
+        self.settings.update(signature_settings())
         self.settings.update(settings or {})
         self.daemon = None
         self.token = None

@@ -74,7 +74,7 @@ class UiRoutesTest(KithTestCase):
             st, peers = b.api("GET", "/api/v1/transfers/%s/peers" % got["id"])
             self.assertEqual(st, 200, peers)
             # seed turns true once A's bitfield is understood (after the metadata for a magnet).
-            return [p for p in peers if p["address"] == "127.0.0.1:%d" % a.bt_port and p["seed"]]
+            return [p for p in peers if p["endpoint"] == "127.0.0.1:%d" % a.bt_port and p["seed"]]
         seen = procutil.wait_for(a_in_b, 60, what="A as a seed in B's peer list")
         self.assertFalse(seen[0]["incoming"])  # B dialled A's x.pe hint
 

@@ -21,6 +21,20 @@ export const SAFE_SETTINGS = {
   'nat.natpmp': 'false',
 };
 
+// Every node scans what it downloads (ClamAV) and quarantines everything when it has no
+// signatures, so each node gets the small test database of tests/clamav/make_test_db.sh (as
+// tests/integration/kithtest.py does), and not the system one, for repeatable runs.
+let signatureDb = null;
+function signatureSettings() {
+  if (!signatureDb) {
+    signatureDb = fs.mkdtempSync(path.join(os.tmpdir(), 'kith-ui-sigdb-'));
+    const r = spawnSync(path.join(REPO, 'tests', 'clamav', 'make_test_db.sh'), [signatureDb], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`make_test_db.sh failed: ${r.stderr}`);
+    process.on('exit', () => fs.rmSync(signatureDb, { recursive: true, force: true }));
+  }
+  return { 'safety.system_signatures': 'false', 'safety.signatures': signatureDb };
+}
+
 const live = new Set(); // every child still running, killed if this process exits early
 process.on('exit', () => { for (const p of live) { try { p.kill('SIGKILL'); } catch { /* gone */ } } });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
@@ -51,7 +65,7 @@ export class KithNode {
     this.root = tmpdir(`kith-ui-${name}-`);
     this.home = path.join(this.root, 'home');
     fs.mkdirSync(this.home);
-    this.settings = { ...SAFE_SETTINGS, ...settings };
+    this.settings = { ...SAFE_SETTINGS, ...signatureSettings(), ...settings };
     this.daemon = null;
     this.log = path.join(this.root, 'daemon.log');
   }

@@ -32,6 +32,7 @@ function row(name) {
 before(async () => {
   assert.ok(fs.existsSync(KITH_BIN), `kith binary not found at ${KITH_BIN} (set KITH_BIN)`);
   assert.ok(fs.existsSync(CHROMIUM), `chromium not found at ${CHROMIUM}`);
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true }); // this run's screenshots only
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = tmpdir('kith-ui-data-');
   downloads = path.join(dataDir, 'downloads');

@@ -43,9 +43,9 @@ function renderFiles(t) {
 function renderPeers(peers) {
   const body = $('peers-table').querySelector('tbody');
   body.replaceChildren(...peers.map((p) => el('tr', {},
-    el('td', {}, p.address), el('td', {}, p.client || '?'), el('td', {}, percent(p.progress)),
+    el('td', {}, p.endpoint), el('td', {}, p.client || '?'), el('td', {}, percent(p.progress)),
     el('td', {}, rate(p.download_rate)), el('td', {}, rate(p.upload_rate)),
-    el('td', {}, `${p.utp ? 'uTP' : 'TCP'}${p.incoming ? ', in' : ''}`))));
+    el('td', {}, `${p.connection}${p.incoming ? ', in' : ''}`))));
   $('peers-empty').hidden = peers.length > 0;
   $('peers-table').hidden = peers.length === 0;
 }

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <libtorrent/torrent_info.hpp>
 
+#include "base/hex.hpp"
 #include "swarm/detail/source_data.hpp"
 
 namespace kith::swarm::detail {
@@ -61,6 +62,29 @@ TransferStatus to_status(const lt::torrent_status& st) {
   t.save_path = st.save_path;
   t.sequential = static_cast<bool>(st.flags & lt::torrent_flags::sequential_download);
   return t;
+}
+
+}  // namespace kith::swarm::detail
+
+namespace kith::swarm::detail {
+
+PeerStatus to_peer_status(const lt::peer_info& p) {
+  PeerStatus out;
+  const auto addr = p.ip.address();
+  out.endpoint = addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(p.ip.port())
+                              : addr.to_string() + ":" + std::to_string(p.ip.port());
+  out.client = p.client;
+  out.peer_id = base::to_hex(std::string_view(p.pid.data(), p.pid.size()));
+  out.downloaded = p.total_download;
+  out.uploaded = p.total_upload;
+  out.download_rate = p.payload_down_speed;
+  out.upload_rate = p.payload_up_speed;
+  out.progress = p.progress;
+  out.seed = static_cast<bool>(p.flags & lt::peer_info::seed);
+  out.incoming = !(p.flags & lt::peer_info::local_connection);  // local_connection: we dialled it
+  out.connection = (p.flags & lt::peer_info::utp_socket) ? "utp" : "tcp";
+  if (p.flags & lt::peer_info::rc4_encrypted) out.connection += "+rc4";
+  return out;
 }
 
 }  // namespace kith::swarm::detail

@@ -1,0 +1,16 @@
+#pragma once
+// Hashing through libsodium (this module is the project's only libsodium user).
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+
+namespace kith::crypto {
+
+// SHA-256 of a file's contents, as 64 lower-case hex digits. Streams; any size.
+Result<std::string> sha256_file(const std::filesystem::path& file);
+// SHA-256 of bytes, as 64 lower-case hex digits.
+std::string sha256_hex(std::string_view data);
+
+}  // namespace kith::crypto
