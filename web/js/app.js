@@ -55,8 +55,10 @@ async function start() {
   }
   window.addEventListener('hashchange', route);
   route();
+  // Every event that changes what the transfers list shows (docs/api.md § Event stream).
   const types = ['transfer.added', 'transfer.metadata', 'transfer.state', 'transfer.progress',
-    'transfer.completed', 'transfer.held', 'transfer.error', 'transfer.removed'];
+    'transfer.scanning', 'transfer.scanned', 'transfer.completed', 'transfer.held', 'transfer.error',
+    'transfer.removed', 'quarantine.added', 'quarantine.released', 'quarantine.deleted'];
   followEvents(types, (type, data) => {
     if (type === 'transfer.progress') {
       if (!transfers.updateOne(data)) queueRefresh();
@@ -64,6 +66,7 @@ async function start() {
     }
     if (type === 'transfer.completed') say(`Completed: ${data.name}`);
     if (type === 'transfer.error') say(`Error: ${data.message}`);
+    if (type === 'quarantine.added') say(`Held in quarantine: ${data.name || data.id}`);
     queueRefresh();
   }, (live) => {
     $('conn').textContent = live ? 'live' : 'reconnecting…';
