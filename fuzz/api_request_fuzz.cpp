@@ -1,6 +1,7 @@
 // libFuzzer target for the local API's request path: raw bytes -> Beast request parser -> Host,
-// Origin and token checks -> body limits -> routing -> handlers -> JSON serialisation, exactly as
-// HttpServer runs it (both use api/detail/pipeline), minus the sockets.
+// Origin, token, session-cookie and CSRF checks -> body limits -> the web UI's own routes or routing
+// -> handlers -> serialisation, exactly as HttpServer runs it (both use api/detail/pipeline), minus
+// the sockets.
 #include <spdlog/spdlog.h>
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include "api/detail/pipeline.hpp"
 #include "api/http_server.hpp"
 #include "api/router.hpp"
+#include "api/ui_auth.hpp"
 
 namespace {
 
@@ -43,6 +45,10 @@ kith::api::ServerOptions fuzz_options() {
   kith::api::ServerOptions options;
   options.token = "fuzz-token";  // the seed corpus uses it, with Host 127.0.0.1:8080
   options.max_body = 64 * 1024;
+  // Cookie parsing, /ui/login and the login-token route run too (sessions are random: the fuzzer
+  // exercises the refusals and, with the token, minting).
+  static kith::api::UiSessions sessions;
+  options.ui_sessions = &sessions;
   return options;
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian package that kith's build, tests, demo and benchmarks need.
+# Installs every Debian package that kith's build, tests, demo and benchmarks need, and the web UI
+# test's npm packages (tests/ui, playwright-core only; it drives Debian's Chromium, no browser download).
 # Idempotent: installs only what is missing. Run as root (or with sudo available).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   # toolchain
@@ -10,12 +12,19 @@ PACKAGES=(
   libtorrent-rasterbar-dev libboost-dev libboost-system-dev
   libsodium-dev libssl-dev libsqlite3-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libexpected-dev libgtest-dev libgmock-dev libclamav-dev
+  libexpected-dev libgtest-dev libgmock-dev libclamav-dev libqrencode-dev
   # safety: sigtool builds the tests' signature database, clamscan is the benchmark's reference
   clamav zip
   # tests: interop clients and helpers
   aria2 transmission-cli transmission-daemon qbittorrent-nox python3 curl
+  # web UI test: the browser (playwright-core drives it; node and npm come below)
+  chromium
 )
+# Node.js 18+ and npm for tests/ui: Debian's, unless a node with npm is already installed (e.g. from
+# another source; mixing the two breaks npm).
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -26,12 +35,21 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# tests/ui: exactly the versions in package-lock.json; skipped when they are already installed.
+want=$(node -p "require('./tests/ui/package-lock.json').packages['node_modules/playwright-core'].version")
+have=$(node -p "try { require('./tests/ui/node_modules/playwright-core/package.json').version } catch { '' }")
+if [ "$want" != "$have" ]; then
+  echo "install-deps: npm ci in tests/ui (playwright-core $want)"
+  (cd tests/ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+else
+  echo "install-deps: tests/ui npm packages present"
+fi

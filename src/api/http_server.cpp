@@ -15,15 +15,19 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "api/detail/pipeline.hpp"
 #include "api/errors.hpp"
+#include "api/uploads.hpp"
 
 namespace kith::api {
 namespace asio = boost::asio;
@@ -182,6 +186,60 @@ asio::awaitable<void> async_stream_events(std::shared_ptr<ServerState> state,
   sub->close();
 }
 
+struct UploadResult {
+  std::optional<Response> response;  // none: the connection is gone
+  bool body_read = false;            // false: the body was refused unread (close after answering)
+};
+
+// PUT /api/v1/uploads/{id}/files?path=REL: streams the body into a new file of that upload, so a
+// large file never sits in memory. The file must not exist yet (no overwrites); a body that does not
+// arrive completely leaves no file behind. The read limit is renewed per chunk (io_timeout without
+// progress), not for the whole body, so a large upload is not cut off by a fixed deadline.
+asio::awaitable<UploadResult> async_receive_upload(Connection& conn, beast::flat_buffer& buffer,
+                                                   detail::RequestParser& parser,
+                                                   const ServerOptions& options) {
+  if (!options.uploads) co_return UploadResult{Response::error(404, "not_found", "uploads are not enabled")};
+  auto target = parser.get().target();
+  auto request = make_request("PUT", std::string_view(target.data(), target.size()), "");
+  if (!request) co_return UploadResult{Response::error(400, "bad_request", request.error().message)};
+  constexpr std::size_t PREFIX = std::string_view("/api/v1/uploads/").size();
+  constexpr std::size_t SUFFIX = std::string_view("/files").size();
+  // is_upload_request() matched "/api/v1/uploads/{id}/files" with no '/' in {id}.
+  auto id = percent_decode(
+      std::string_view(request->path).substr(PREFIX, request->path.size() - PREFIX - SUFFIX), false);
+  if (!id) co_return UploadResult{Response::error(400, "bad_request", id.error().message)};
+  auto rel = request->query.count("path") ? request->query.at("path") : std::string();
+  auto file = options.uploads->prepare_file(*id, rel);
+  if (!file)
+    co_return UploadResult{
+        Response::error(file.error().code == base::errc::not_found ? 404 : 400, file.error())};
+
+  http::request_parser<http::file_body> body_parser(std::move(parser));
+  body_parser.body_limit(options.max_upload);
+  beast::error_code ec;
+  body_parser.get().body().open(file->c_str(), beast::file_mode::write_new, ec);
+  if (ec) {
+    co_return UploadResult{
+        ec == boost::system::errc::file_exists
+            ? Response::error(409, "conflict", rel + " was already uploaded")
+            : Response::error(500, "base.io_error", "cannot create " + rel + ": " + ec.message())};
+  }
+  while (!ec && !body_parser.is_done()) {
+    conn.stream.expires_after(options.io_timeout);
+    co_await http::async_read_some(conn.stream, buffer, body_parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  }
+  const auto size = body_parser.get().body().file().size(ec);
+  body_parser.get().body().file().close(ec);
+  if (!body_parser.is_done()) {
+    std::error_code fs_ec;
+    std::filesystem::remove(*file, fs_ec);  // half a file must not end up shared
+    spdlog::warn("api: upload of {} did not complete", rel);
+    co_return UploadResult{};
+  }
+  co_return UploadResult{Response{201, {{"path", rel}, {"size", size}}, {}}, true};
+}
+
 asio::awaitable<void> async_session(std::shared_ptr<ServerState> state, std::shared_ptr<Connection> conn,
                                     std::uint64_t id) {
   const auto& options = state->options;
@@ -204,8 +262,9 @@ asio::awaitable<void> async_session(std::shared_ptr<ServerState> state, std::sha
       break;
     }
     const unsigned version = parser.get().version();
-    if (auto refusal = detail::admit(parser, options, port)) {
-      co_await async_send(stream, *refusal, version, false, options.io_timeout);
+    auto admission = detail::admit(parser, options, port);
+    if (admission.refusal) {
+      co_await async_send(stream, *admission.refusal, version, false, options.io_timeout);
       linger = true;
       break;
     }
@@ -214,6 +273,16 @@ asio::awaitable<void> async_session(std::shared_ptr<ServerState> state, std::sha
       http::response<http::empty_body> go_on{http::status::continue_, version};
       co_await http::async_write(stream, go_on, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
+    }
+    if (detail::is_upload_request(parser.get())) {
+      const bool keep_alive = parser.get().keep_alive();
+      auto upload = co_await async_receive_upload(*conn, buffer, parser, options);
+      if (!upload.response) break;  // the client vanished mid-body
+      const bool sent = co_await async_send(stream, *upload.response, version, keep_alive && upload.body_read,
+                                            options.io_timeout);
+      if (!upload.body_read) linger = true;
+      if (!sent || !keep_alive || !upload.body_read) break;
+      continue;
     }
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
@@ -230,7 +299,7 @@ asio::awaitable<void> async_session(std::shared_ptr<ServerState> state, std::sha
       break;
     }
     const bool keep_alive = request.keep_alive();
-    Response response = detail::route(std::move(request), state->router);
+    Response response = detail::route(std::move(request), state->router, admission.auth, options, port);
     const bool sent = co_await async_send(stream, response, version, keep_alive, options.io_timeout);
     if (!sent || !keep_alive) break;
   }

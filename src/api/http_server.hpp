@@ -7,11 +7,17 @@
 //      to 127.0.0.1 still sends "Host: evil.example".
 //   2. An Origin header, if present, must be "http://" + one of those hosts -> else 403
 //      "forbidden_origin", so other web pages cannot drive the API from a visitor's browser.
-//   3. "Authorization: Bearer <token>" must match the configured token (constant-time) -> else 401
-//      "unauthorized" with "WWW-Authenticate: Bearer".
-// Then a body over max_body gets 413 and malformed HTTP gets 400 (both close the connection);
-// GET /api/v1/events becomes a Server-Sent-Events stream from the EventHub; everything else goes to
-// the Router. Responses are JSON (Content-Type: application/json).
+//   3. GET of the web UI's static assets (/, /ui/...) and of /ui/login needs nothing more (the assets
+//      hold no secrets; login carries its own one-time token). Every other request needs
+//      "Authorization: Bearer <token>" matching the configured token (constant-time), or a live web-UI
+//      session cookie (see ui_auth.hpp) -> else 401 "unauthorized" with "WWW-Authenticate: Bearer".
+//   4. A request authenticated by the cookie that is not GET/HEAD must carry "X-Kith-CSRF: 1" -> else
+//      403 "csrf_required". Cross-site forms cannot send custom headers, and a cross-site fetch() that
+//      does is preflighted, which this server never approves.
+// Then a body over max_body (max_upload for PUT /api/v1/uploads/{id}/files) gets 413 and malformed
+// HTTP gets 400 (both close the connection); GET /api/v1/events becomes a Server-Sent-Events stream
+// from the EventHub; uploads are streamed to disk; everything else goes to the built-in UI routes or
+// the Router. API responses are JSON (Content-Type: application/json).
 // clang-format off
 #include "api/detail/asio_compat.hpp"  // before any Boost.Asio header; see there
 // clang-format on
@@ -29,6 +35,9 @@
 
 namespace kith::api {
 
+class UiSessions;
+class Uploads;
+
 inline constexpr std::string_view EVENTS_PATH = "/api/v1/events";
 
 struct ServerOptions {
@@ -42,6 +51,13 @@ struct ServerOptions {
   // Interval of ": keepalive" comment lines on an idle event stream; also how soon a vanished
   // subscriber is noticed.
   std::chrono::milliseconds sse_keepalive = EventHub::KEEPALIVE;
+  // Web-UI login tokens and session cookies; null: no cookie auth, /ui/login and the login-token
+  // route answer 404. Not owned; must outlive the server.
+  UiSessions* ui_sessions = nullptr;
+  // Where PUT /api/v1/uploads/{id}/files streams request bodies; null: that route answers 404.
+  // Not owned; must outlive the server.
+  Uploads* uploads = nullptr;
+  std::uint64_t max_upload = std::uint64_t{64} << 30;  // bytes per uploaded file
 };
 
 // Owns the listening socket and every connection it accepted. Handlers run on the io_context's

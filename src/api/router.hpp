@@ -23,6 +23,9 @@ struct Request {
   std::map<std::string, std::string> query;   // decoded; '+' is a space; a repeated key keeps the last
   std::map<std::string, std::string> params;  // decoded path segments bound by "{name}" in the pattern
   std::string body;
+  // True when the caller authenticated with the API token, false for a web-UI session cookie. Routes
+  // that only a local program (not a browser page) may use check it.
+  bool bearer = true;
 
   // The body as JSON. Error code api::errc::bad_json ("api.bad_json") if it is empty or malformed.
   Result<nlohmann::json> json_body() const;
@@ -33,6 +36,10 @@ struct Response {
   nlohmann::json body;  // the JSON response body (null is sent as `null`); not sent for 204 and 304
   // Extra response headers (e.g. "Allow", "WWW-Authenticate"); Content-Type is set by the server.
   std::vector<std::pair<std::string, std::string>> headers;
+  // A non-JSON response (web UI assets, SVG, redirects): when content_type is set, raw_body is sent
+  // as-is with that Content-Type and `body` is ignored.
+  std::string content_type;
+  std::string raw_body;
 
   // {"error":{"code":"...","message":"..."}} with the given status.
   static Response error(int status, std::string code, std::string message);

@@ -1,7 +1,8 @@
 #include "api/routes.hpp"
 
 #include "api/detail/route_helpers.hpp"
-
+#include "api/qr_svg.hpp"
+#include "api/uploads.hpp"
 #include "base/base64.hpp"
 #include "safety/errors.hpp"
 #include "swarm/types.hpp"
@@ -22,7 +23,16 @@ void add_routes(Router& router, RouteContext ctx) {
   });
 
   router.add("GET", "/api/v1/settings", [&node](const Request&) {
-    return Response{200, node.settings().to_json(), {}};
+    return Response{200, node.settings_json(), {}};
+  });
+
+  router.add("PUT", "/api/v1/settings/{name}", [&node](const Request& req) {
+    auto body = req.json_body();
+    if (!body) return bad(body.error());
+    if (!body->is_object() || !body->contains("value")) {
+      return Response::error(400, "bad_request", "body must be {\"value\": VALUE}");
+    }
+    return from(node.set_setting(req.params.at("name"), (*body)["value"]));
   });
 
   router.add("GET", "/api/v1/transfers", [&node](const Request&) { return Response{200, node.list(), {}}; });
@@ -94,6 +104,61 @@ void add_routes(Router& router, RouteContext ctx) {
       return Response::error(not_yet ? 409 : status_for(bytes.error()), bytes.error());
     }
     return Response{200, {{"torrent", base::base64_encode(*bytes)}}, {}};
+  });
+
+  router.add("GET", "/api/v1/transfers/{id}/peers",
+             [&node](const Request& req) { return from(node.peers(req.params.at("id"))); });
+
+  router.add("PUT", "/api/v1/transfers/{id}/files", [&node](const Request& req) {
+    auto body = req.json_body();
+    if (!body) return bad(body.error());
+    if (!body->is_object()) return Response::error(400, "bad_request", "body must be a JSON object");
+    auto wanted = field<std::vector<int>>(*body, "wanted", {});
+    if (!wanted) return bad(wanted.error());
+    if (!body->contains("wanted"))
+      return Response::error(400, "bad_request", "'wanted' (file indices) is required");
+    auto r = node.select_files(req.params.at("id"), *wanted);
+    // session_error here means a magnet whose file list has not arrived yet: try again later.
+    if (!r && r.error().code == swarm::make_error_code(swarm::errc::session_error))
+      return Response::error(409, r.error());
+    return from(r);
+  });
+
+  router.add("GET", "/api/v1/transfers/{id}/qr.svg", [&node](const Request& req) {
+    auto shown = node.show(req.params.at("id"));
+    if (!shown) return Response::error(status_for(shown.error()), shown.error());
+    auto svg = qr_svg((*shown)["magnet"].get<std::string>());
+    if (!svg) return Response::error(500, svg.error());
+    Response r;
+    r.content_type = "image/svg+xml";
+    r.raw_body = std::move(*svg);
+    return r;
+  });
+
+  router.add("POST", "/api/v1/uploads", [uploads = ctx.uploads](const Request&) {
+    if (!uploads) return Response::error(404, "not_found", "uploads are not enabled");
+    auto id = uploads->create();
+    if (!id) return Response::error(500, id.error());
+    return Response{201, {{"id", *id}}, {}};
+  });
+
+  router.add("POST", "/api/v1/uploads/{id}/share", [&node, uploads = ctx.uploads](const Request& req) {
+    if (!uploads) return Response::error(404, "not_found", "uploads are not enabled");
+    auto path = uploads->share_path(req.params.at("id"));
+    if (!path) return Response::error(path.error().code == base::errc::not_found ? 404 : 400, path.error());
+    auto format = std::string("hybrid");
+    if (!req.body.empty()) {
+      auto body = req.json_body();
+      if (!body) return bad(body.error());
+      auto f =
+          body->is_object() ? field<std::string>(*body, "format", "hybrid") : Result<std::string>("hybrid");
+      if (!f) return bad(f.error());
+      format = *f;
+    }
+    bool ok = false;
+    app::ShareRequest share{path->string(), swarm::parse_format(format, &ok), {}, {}};
+    if (!ok) return Response::error(400, "bad_request", "'format' must be v1, v2 or hybrid");
+    return from(node.share(share), 201);
   });
 
   router.add("POST", "/api/v1/transfers/{id}/pause",

@@ -7,9 +7,12 @@
 
 namespace kith::api {
 
+class Uploads;
+
 struct RouteContext {
   app::Node& node;
   std::uint16_t api_port = 0;  // reported by /status
+  Uploads* uploads = nullptr;  // the web UI's uploads (null: the /uploads routes answer 404)
 };
 
 void add_routes(Router& router, RouteContext context);

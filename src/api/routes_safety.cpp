@@ -31,7 +31,8 @@ void add_safety_routes(Router& router, RouteContext ctx) {
     if (!id) return bad(id.error());
     if (!reason) return bad(reason.error());
     if (id->empty() || reason->empty()) {
-      return Response::error(400, "bad_request", "'id' (quarantine item or transfer) and 'reason' are required");
+      return Response::error(400, "bad_request",
+                             "'id' (quarantine item or transfer) and 'reason' are required");
     }
     return from(node.report(*id, *reason), 201);
   });

@@ -10,6 +10,7 @@
 //   HOME/quarantine/<id>/ downloads the safety check held back (see safety/)
 //   HOME/reports/        JSON reports for administrators (`kith report`)
 //   HOME/keys/user.key   the person's Ed25519 key (mode 0600; signs shared links)
+//   HOME/uploads/<id>/   files a browser uploaded to share (the web UI's drag and drop)
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -37,6 +38,8 @@ class Home {
   std::filesystem::path quarantine_dir() const { return m_root / "quarantine"; }
   std::filesystem::path reports_dir() const { return m_root / "reports"; }
   std::filesystem::path user_key_file() const { return m_root / "keys" / "user.key"; }
+  // Files uploaded through the web UI to be shared (uploads/<id>/...); they are the shared data.
+  std::filesystem::path uploads_dir() const { return m_root / "uploads"; }
   std::filesystem::path log_file() const { return m_root / "kith.log"; }
 
   // Reads the API token, creating a random one (mode 0600) on first use.

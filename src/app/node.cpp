@@ -101,8 +101,12 @@ Status Node::start() {
   auto records = m_store->list();
   if (!records) return tl::unexpected(records.error());
   for (auto& rec : *records) {
-    swarm::AddOptions add{
-        .resume = rec.resume, .only_glob = rec.only_glob, .sequential = rec.sequential, .paused = rec.paused};
+    swarm::AddOptions add{.resume = rec.resume,
+                          .only_glob = rec.only_glob,
+                          .sequential = rec.sequential,
+                          .paused = rec.paused,
+                          .wanted_files = rec.wanted_files.value_or(std::vector<int>{}),
+                          .has_wanted_files = rec.wanted_files.has_value()};
     Result<swarm::InfoHashes> added = tl::unexpected(Error{});
     if (!rec.resume.empty()) {
       auto hints =
@@ -148,8 +152,7 @@ void Node::stop() {
 
 std::filesystem::path Node::destination_for(const std::string& to) const {
   if (!to.empty()) return std::filesystem::absolute(to).lexically_normal();
-  if (const auto& dir = m_settings.get_string("download.dir"); !dir.empty())
-    return std::filesystem::absolute(dir);
+  if (const auto dir = setting_string("download.dir"); !dir.empty()) return std::filesystem::absolute(dir);
   if (const char* xdg = std::getenv("XDG_DOWNLOAD_DIR"); xdg && *xdg) return xdg;
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home && *home ? home : ".") / "Downloads";
@@ -158,7 +161,104 @@ std::filesystem::path Node::destination_for(const std::string& to) const {
 std::uint16_t Node::bt_port() const { return m_swarm->listen_port(); }
 
 std::vector<std::string> Node::peer_hints() const {
-  return swarm::peer_hints(m_settings.get_string("bt.listen"), m_swarm->listen_port());
+  return swarm::peer_hints(setting_string("bt.listen"), m_swarm->listen_port());
+}
+
+Settings Node::settings() const {
+  std::lock_guard lock(m_settings_mutex);
+  return m_settings;
+}
+
+nlohmann::json Node::settings_json() const {
+  std::lock_guard lock(m_settings_mutex);
+  auto out = m_settings.to_json();
+  for (auto& item : out) {
+    if (auto it = m_pending_settings.find(item["name"]); it != m_pending_settings.end())
+      item["pending"] = it->second;
+  }
+  return out;
+}
+
+std::string Node::setting_string(const std::string& name) const {
+  std::lock_guard lock(m_settings_mutex);
+  return m_settings.get_string(name);
+}
+
+std::int64_t Node::setting_int(const std::string& name) const {
+  std::lock_guard lock(m_settings_mutex);
+  return m_settings.get_int(name);
+}
+
+Result<nlohmann::json> Node::set_setting(const std::string& name, const nlohmann::json& value) {
+  // Validate against the registry first, on a copy, so a bad value changes nothing.
+  Settings next = settings();
+  if (auto r = next.set_json(name, value); !r) return tl::unexpected(r.error());
+  // Persist into config.toml as the user wrote it: load the file alone (not this run's --set
+  // overrides, which must not become permanent), change the one value, write it back.
+  Settings file;
+  if (auto r = file.load_file(m_home.config_file()); !r) return tl::unexpected(r.error());
+  if (auto r = file.set_json(name, value); !r) return tl::unexpected(r.error());
+  if (auto r = file.save_file(m_home.config_file()); !r) return tl::unexpected(r.error());
+  // Only settings read while the node runs change now; the others would make the node describe
+  // itself wrongly (bt.listen in the peer hints, dht.enabled in status) until a restart.
+  const bool live = name == "limits.download" || name == "limits.upload" || name == "download.dir" ||
+                    name == "resume.interval";
+  {
+    std::lock_guard lock(m_settings_mutex);
+    if (live) {
+      // In place, not `m_settings = next`: code on other threads (the safety check on the worker
+      // pool) reads other settings without this lock, and changing one existing entry does not
+      // touch the map's structure or those entries.
+      (void)m_settings.set_json(name, value);
+      m_pending_settings.erase(name);
+    } else {
+      m_pending_settings[name] = value;
+    }
+  }
+  if (name == "limits.download" || name == "limits.upload")
+    m_swarm->set_rate_limits(next.get_int("limits.download"), next.get_int("limits.upload"));
+  const std::string applied = live ? "live" : "restart";
+  spdlog::info("setting {} changed ({})", name, applied == "live" ? "applied now" : "applies at next start");
+  auto shown = next.to_json();
+  nlohmann::json current;
+  for (const auto& item : shown) {
+    if (item["name"] == name) current = item["value"];
+  }
+  return nlohmann::json{{"name", name}, {"value", current}, {"applied", applied}};
+}
+
+Result<nlohmann::json> Node::peers(const std::string& id) {
+  auto list = m_swarm->peers(id);
+  if (!list) return tl::unexpected(list.error());
+  auto out = nlohmann::json::array();
+  for (const auto& p : *list) {
+    out.push_back({{"endpoint", p.endpoint},
+                   {"client", p.client},
+                   {"peer_id", p.peer_id},
+                   {"seed", p.seed},
+                   {"incoming", p.incoming},
+                   {"connection", p.connection},
+                   {"progress", p.progress},
+                   {"download_rate", p.download_rate},
+                   {"upload_rate", p.upload_rate},
+                   {"downloaded", p.downloaded},
+                   {"uploaded", p.uploaded}});
+  }
+  return out;
+}
+
+Status Node::select_files(const std::string& id, const std::vector<int>& wanted) {
+  auto full = m_swarm->resolve(id);
+  if (!full) return tl::unexpected(full.error());
+  if (auto r = m_swarm->set_wanted_files(*full, wanted); !r) return r;
+  {
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_records.find(*full); it != m_records.end()) {
+      it->second.wanted_files = wanted;
+      it->second.only_glob.clear();
+    }
+  }
+  return m_store->set_wanted_files(*full, wanted);
 }
 
 Result<nlohmann::json> Node::share(const ShareRequest& request) {
@@ -403,6 +503,7 @@ Status Node::remove(const std::string& id, bool delete_data) {
 
 nlohmann::json Node::status() {
   auto s = m_swarm->stats();
+  const Settings current = settings();
   std::size_t count = 0, held = 0;
   nlohmann::json blocklist{{"blocked_info_hashes", 0},
                            {"blocked_peer_ids", 0},
@@ -426,13 +527,12 @@ nlohmann::json Node::status() {
       {"bt_port", s.listen_port},
       {"peer_hints", peer_hints()},
       {"dht",
-       {{"enabled", m_settings.get_bool("dht.enabled")}, {"running", s.dht_running}, {"nodes", s.dht_nodes}}},
-      {"lsd", m_settings.get_bool("lsd.enabled")},
+       {{"enabled", current.get_bool("dht.enabled")}, {"running", s.dht_running}, {"nodes", s.dht_nodes}}},
+      {"lsd", current.get_bool("lsd.enabled")},
       {"download_rate", s.download_rate},
       {"upload_rate", s.upload_rate},
       {"limits",
-       {{"download", m_settings.get_int("limits.download")},
-        {"upload", m_settings.get_int("limits.upload")}}},
+       {{"download", current.get_int("limits.download")}, {"upload", current.get_int("limits.upload")}}},
       {"transfers", count},
       {"safety", m_inspector->state()},
       {"quarantined", held},
@@ -515,7 +615,7 @@ void Node::tick() {
     }
     if (st.state == "finished" || st.state == "seeding") maybe_release(st.id);
   }
-  auto interval = std::max<std::int64_t>(1, m_settings.get_int("resume.interval"));
+  auto interval = std::max<std::int64_t>(1, setting_int("resume.interval"));
   if (m_ticks % interval == 0) {
     m_swarm->request_resume_data();
     (void)m_store->put_kv("session_state", m_swarm->session_state());

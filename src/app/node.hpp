@@ -82,7 +82,22 @@ class Node {
   nlohmann::json blocklist();
   // Reads the files of the safety.ipfilter setting again; on error the old filter stays.
   Result<nlohmann::json> reload_ip_filter();
-  const Settings& settings() const { return m_settings; }
+  // A copy: settings can change while the node runs (set_setting).
+  Settings settings() const;
+  // settings().to_json(), plus "pending": VALUE on settings changed by set_setting() that apply at
+  // the next start.
+  nlohmann::json settings_json() const;
+  // Connected peers of a transfer: [{endpoint, client, peer_id, seed, incoming, connection, progress,
+  // rates, bytes}].
+  Result<nlohmann::json> peers(const std::string& id);
+  // Downloads exactly the files with these indices (the "index" of each entry in `files`) and
+  // remembers the choice across restarts (it replaces the --only glob).
+  Status select_files(const std::string& id, const std::vector<int>& wanted);
+  // Changes one setting, validated by the registry, and writes it to HOME/config.toml (keeping the
+  // file's other values; --set overrides of this run are not written). Returns
+  // {name, value, applied: "live" | "restart"}: rate limits, download.dir and resume.interval take
+  // effect at once; the others at the node's next start.
+  Result<nlohmann::json> set_setting(const std::string& name, const nlohmann::json& value);
 
   // The quarantine (node_safety.cpp). Ids may be unique prefixes.
   nlohmann::json quarantine_list(bool include_resolved);
@@ -126,9 +141,15 @@ class Node {
   nlohmann::json publisher_json(const std::string& link_signature) const;
   void publish(const std::string& type, const nlohmann::json& data);
 
+  // Reads of a setting that set_setting() may change while the node runs.
+  std::string setting_string(const std::string& name) const;
+  std::int64_t setting_int(const std::string& name) const;
+
   boost::asio::io_context& m_io;
   Home m_home;
+  mutable std::mutex m_settings_mutex;  // guards m_settings and m_pending_settings after start()
   Settings m_settings;
+  std::map<std::string, nlohmann::json> m_pending_settings;  // saved, applied at the next start
   EventSink m_sink;
   std::unique_ptr<store::Database> m_db;
   std::unique_ptr<store::TransferStore> m_store;

@@ -63,10 +63,11 @@ std::vector<std::filesystem::path> split_paths(const std::string& list) {
 }  // namespace
 
 void Node::start_scanner() {
-  m_inspector =
-      std::make_shared<safety::Inspector>(safety::InspectorOptions{.hold_runnable = m_settings.get_bool("safety.hold_runnable")});
+  m_inspector = std::make_shared<safety::Inspector>(
+      safety::InspectorOptions{.hold_runnable = m_settings.get_bool("safety.hold_runnable")});
   safety::ScannerOptions options;
-  if (m_settings.get_bool("safety.system_signatures")) options.databases.push_back(safety::system_database_dir());
+  if (m_settings.get_bool("safety.system_signatures"))
+    options.databases.push_back(safety::system_database_dir());
   for (auto& p : split_paths(m_settings.get_string("safety.signatures"))) options.databases.push_back(p);
   const auto limit = static_cast<std::uint64_t>(m_settings.get_int("safety.scan_limit")) << 20;
   options.max_file_size = options.max_scan_size = limit;
@@ -117,8 +118,8 @@ void Node::maybe_release(const std::string& id) {
   }
   (void)m_store->put_kv(scan_marker(id), {'1'});
   publish("transfer.scanning", {{"id", id}, {"files", files.size()}});
-  boost::asio::post(m_workers, [this, id, root = std::filesystem::path(st->save_path), files = std::move(files),
-                                inspector = m_inspector] {
+  boost::asio::post(m_workers, [this, id, root = std::filesystem::path(st->save_path),
+                                files = std::move(files), inspector = m_inspector] {
     safety::Decision d;
     try {
       d = inspector->inspect(root, files, [this, &id](std::uint64_t done, std::uint64_t total) {
@@ -150,8 +151,11 @@ void Node::finish_check(const std::string& id, const safety::Decision& d) {
     destination = it->second.destination;
   }
   (void)m_store->set_runnable(id, runnable);
-  publish("transfer.scanned", {{"id", id}, {"outcome", safety::to_string(d.outcome)}, {"reason", d.reason},
-                               {"runnable", d.runnable}, {"bytes_scanned", d.bytes_scanned}});
+  publish("transfer.scanned", {{"id", id},
+                               {"outcome", safety::to_string(d.outcome)},
+                               {"reason", d.reason},
+                               {"runnable", d.runnable},
+                               {"bytes_scanned", d.bytes_scanned}});
   if (!d.release()) {
     quarantine(id, d);
     (void)m_store->remove_kv(scan_marker(id));
@@ -197,7 +201,8 @@ void Node::quarantine(const std::string& id, const safety::Decision& d) {
   q.details = safety::to_json(d).dump();
   q.peers = peers.dump();
   q.quarantined_at = base::unix_seconds();
-  if (auto r = m_quarantine->put(q); !r) spdlog::error("{}: cannot record the quarantine: {}", id, r.error().message);
+  if (auto r = m_quarantine->put(q); !r)
+    spdlog::error("{}: cannot record the quarantine: {}", id, r.error().message);
   const auto folder = m_home.quarantine_dir() / id;
   {
     std::lock_guard lock(m_mutex);

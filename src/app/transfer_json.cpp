@@ -2,7 +2,8 @@
 
 namespace kith::app {
 
-nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRecord& rec, const ReleaseState& release) {
+nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRecord& rec,
+                       const ReleaseState& release) {
   // The user-facing state adds kith's release steps to libtorrent's states: a download is only
   // "completed" once it was scanned clean and left staging; "quarantined" wins over "paused" (a
   // quarantined transfer is paused so it does not spread what it holds).
@@ -63,7 +64,8 @@ nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRec
 nlohmann::json to_json(const std::vector<swarm::FileStatus>& files) {
   auto out = nlohmann::json::array();
   for (const auto& f : files) {
-    out.push_back({{"path", f.path}, {"size", f.size}, {"done", f.done}, {"wanted", f.wanted}});
+    out.push_back(
+        {{"index", f.index}, {"path", f.path}, {"size", f.size}, {"done", f.done}, {"wanted", f.wanted}});
   }
   return out;
 }

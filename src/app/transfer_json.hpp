@@ -18,7 +18,8 @@ struct ReleaseState {
   std::string error;  // why it was not released (a failed move)
 };
 
-nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRecord& rec, const ReleaseState& release);
+nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRecord& rec,
+                       const ReleaseState& release);
 nlohmann::json to_json(const std::vector<swarm::FileStatus>& files);
 
 }  // namespace kith::app

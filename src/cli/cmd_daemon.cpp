@@ -10,6 +10,8 @@
 #include "api/event_hub.hpp"
 #include "api/http_server.hpp"
 #include "api/routes.hpp"
+#include "api/ui_auth.hpp"
+#include "api/uploads.hpp"
 #include "app/errors.hpp"
 #include "app/node.hpp"
 #include "base/log.hpp"
@@ -58,12 +60,16 @@ int run_daemon(Context& ctx) {
   if (!node) return report(ctx, node.error());
 
   api::Router router;
+  api::UiSessions ui_sessions;
+  api::Uploads uploads(ctx.home.uploads_dir());
   api::HttpServer server(io,
                          {.address = listen->first,
                           .port = listen->second,
                           .token = *token,
                           // a base64 .torrent of up to 32 MiB, the size `get` accepts from a file
-                          .max_body = 48u << 20},
+                          .max_body = 48u << 20,
+                          .ui_sessions = &ui_sessions,
+                          .uploads = &uploads},
                          router, hub);
   auto port = server.start();
   if (!port) {
@@ -71,13 +77,15 @@ int run_daemon(Context& ctx) {
     return report(ctx, port.error());
   }
   // Routes are added before io.run(), so no request can see a half-built router.
-  api::add_routes(router, {**node, *port});
+  api::add_routes(router, {**node, *port, &uploads});
   if (auto r = app::write_daemon_info(ctx.home, {::getpid(), listen->first, *port, (*node)->bt_port()}); !r) {
     (*node)->stop();
     return report(ctx, r.error());
   }
-  spdlog::info("kith daemon ready: API http://{}:{}/api/v1/, BitTorrent port {}, home {}", listen->first,
-               *port, (*node)->bt_port(), ctx.home.root().string());
+  spdlog::info(
+      "kith daemon ready: API http://{}:{}/api/v1/, web UI http://{}:{}/ui/ (log in with `kith ui`), "
+      "BitTorrent port {}, home {}",
+      listen->first, *port, listen->first, *port, (*node)->bt_port(), ctx.home.root().string());
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {

@@ -86,7 +86,8 @@ int run_status(Context& ctx) {
   if (scanner == "ready")
     std::printf("scanner      ClamAV, %d signatures\n", safety.value("signatures", 0));
   else if (scanner == "unavailable")
-    std::printf("scanner      UNAVAILABLE: %s (downloads stay in quarantine)\n", safety.value("reason", "").c_str());
+    std::printf("scanner      UNAVAILABLE: %s (downloads stay in quarantine)\n",
+                safety.value("reason", "").c_str());
   else
     std::printf("scanner      %s\n", scanner.c_str());
   std::printf("quarantined  %d (kith quarantine list)\n", s->value("quarantined", 0));

@@ -34,9 +34,11 @@ void print_item_details(const nlohmann::json& q) {
   }
   for (const auto& f : q["details"].value("findings", nlohmann::json::array())) {
     std::string what;
-    for (const auto& d : f.value("detections", nlohmann::json::array())) what += (what.empty() ? "" : ", ") + d.get<std::string>();
+    for (const auto& d : f.value("detections", nlohmann::json::array()))
+      what += (what.empty() ? "" : ", ") + d.get<std::string>();
     if (f.contains("problem")) what += (what.empty() ? "" : "; ") + f.value("problem", "");
-    if (f.contains("runnable")) what += (what.empty() ? "" : "; ") + std::string("runs code: ") + f.value("runnable", "");
+    if (f.contains("runnable"))
+      what += (what.empty() ? "" : "; ") + std::string("runs code: ") + f.value("runnable", "");
     std::printf("file         %s: %s\n", f.value("path", "").c_str(), what.c_str());
   }
 }

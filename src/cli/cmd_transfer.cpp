@@ -15,7 +15,6 @@
 namespace kith::cli {
 namespace {
 
-
 void wait_for_interrupt() {
   while (!interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
 }

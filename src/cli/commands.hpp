@@ -67,6 +67,8 @@ int report_quarantined(const Context& ctx, Backend& backend, const std::string& 
 void print_runnable_note(const nlohmann::json& transfer);
 // "signed by you" / "signed by unknown key <ID>" / "unsigned", on stderr.
 void print_publisher(const nlohmann::json& publisher);
+// Prints (or with `open`, opens) a one-time login link for the running daemon's web UI.
+int run_ui(Context& ctx, bool open);
 
 // Prints the error (one line on stderr, or {"error":{...}} on stdout with --json) and returns 1 or 2.
 int report(const Context& ctx, const Error& error);

@@ -86,6 +86,10 @@ int main(int argc, char** argv) {
   auto* block_reload =
       block->add_subcommand("reload", "Load the IP filter files of the safety.ipfilter setting again");
   auto* settings = cli.add_subcommand("settings", "List every setting with type, default, value and meaning");
+  bool open_browser = false;
+  auto* ui =
+      cli.add_subcommand("ui", "Print a one-time login link (valid 2 minutes) for the daemon's web UI");
+  ui->add_flag("--open", open_browser, "Open the link in the desktop's browser (xdg-open)");
 
   auto* quarantine =
       cli.add_subcommand("quarantine", "Downloads held back by the safety check (list by default)");
@@ -141,5 +145,6 @@ int main(int argc, char** argv) {
   }
   if (*report) return cli::run_report(ctx, qid, reason);
   if (*reports) return cli::run_reports(ctx);
+  if (*ui) return cli::run_ui(ctx, open_browser);
   return 2;
 }

@@ -32,7 +32,9 @@ Result<std::string> sha256_file(const std::filesystem::path& file) {
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     auto n = in.gcount();
-    if (n > 0) crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buf.data()), static_cast<unsigned long long>(n));
+    if (n > 0)
+      crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buf.data()),
+                                static_cast<unsigned long long>(n));
   }
   if (in.bad()) return fail(base::make_error_code(base::errc::io_error), "read error in " + file.string());
   unsigned char digest[crypto_hash_sha256_BYTES];

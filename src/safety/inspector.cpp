@@ -6,11 +6,16 @@ namespace kith::safety {
 
 const char* to_string(Outcome o) {
   switch (o) {
-    case Outcome::clean: return "clean";
-    case Outcome::infected: return "infected";
-    case Outcome::incomplete: return "incomplete";
-    case Outcome::no_database: return "no_database";
-    case Outcome::held_runnable: return "held_runnable";
+    case Outcome::clean:
+      return "clean";
+    case Outcome::infected:
+      return "infected";
+    case Outcome::incomplete:
+      return "incomplete";
+    case Outcome::no_database:
+      return "no_database";
+    case Outcome::held_runnable:
+      return "held_runnable";
   }
   return "unknown";
 }
@@ -30,8 +35,12 @@ nlohmann::json to_json(const FileFinding& f) {
 nlohmann::json to_json(const Decision& d) {
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& f : d.findings) findings.push_back(to_json(f));
-  return {{"outcome", to_string(d.outcome)}, {"signature", d.signature}, {"reason", d.reason},
-          {"findings", findings}, {"runnable", d.runnable}, {"bytes_scanned", d.bytes_scanned}};
+  return {{"outcome", to_string(d.outcome)},
+          {"signature", d.signature},
+          {"reason", d.reason},
+          {"findings", findings},
+          {"runnable", d.runnable},
+          {"bytes_scanned", d.bytes_scanned}};
 }
 
 void Inspector::set_scanner(std::shared_ptr<const Scanner> scanner, std::string why) {
@@ -48,10 +57,13 @@ nlohmann::json Inspector::state() const {
   std::lock_guard lock(m_mutex);
   if (!m_loaded) return {{"scanner", "loading"}};
   if (!m_scanner) return {{"scanner", "unavailable"}, {"reason", m_unavailable_why}};
-  return {{"scanner", "ready"}, {"signatures", m_scanner->signature_count()}, {"databases", m_scanner->sources()}};
+  return {{"scanner", "ready"},
+          {"signatures", m_scanner->signature_count()},
+          {"databases", m_scanner->sources()}};
 }
 
-Decision Inspector::inspect(const std::filesystem::path& root, const std::vector<std::filesystem::path>& files,
+Decision Inspector::inspect(const std::filesystem::path& root,
+                            const std::vector<std::filesystem::path>& files,
                             const ScanProgress& progress) const {
   std::shared_ptr<const Scanner> scanner;
   std::string why;
@@ -113,7 +125,8 @@ Decision Inspector::inspect(const std::filesystem::path& root, const std::vector
     d.reason = first_problem;
   } else if (m_options.hold_runnable && !d.runnable.empty()) {
     d.outcome = Outcome::held_runnable;
-    d.reason = "clean, but can run code (" + d.runnable.front() + "); held by the safety.hold_runnable setting";
+    d.reason =
+        "clean, but can run code (" + d.runnable.front() + "); held by the safety.hold_runnable setting";
   } else {
     d.outcome = Outcome::clean;
   }

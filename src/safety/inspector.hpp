@@ -27,16 +27,16 @@ enum class Outcome {
 const char* to_string(Outcome o);
 
 struct FileFinding {
-  std::string path;                 // relative to the download's folder
+  std::string path;                     // relative to the download's folder
   std::vector<std::string> detections;  // signature / heuristic names from libclamav
-  std::string problem;              // why it was not fully scanned, if it was not
-  std::string runnable;             // why it can run code, if it can
+  std::string problem;                  // why it was not fully scanned, if it was not
+  std::string runnable;                 // why it can run code, if it can
 };
 
 struct Decision {
   Outcome outcome = Outcome::no_database;
-  std::string signature;  // first malware signature, when infected
-  std::string reason;     // one line for people: "infected: Eicar-Signature in a/b.com"
+  std::string signature;              // first malware signature, when infected
+  std::string reason;                 // one line for people: "infected: Eicar-Signature in a/b.com"
   std::vector<FileFinding> findings;  // only files with something to say
   std::vector<std::string> runnable;  // relative paths of files that can run code
   std::uint64_t bytes_scanned = 0;

@@ -22,13 +22,15 @@ bool is_hex(const std::string& s, std::size_t len) {
 // Reads a string field; missing or not a string is an error.
 Result<std::string> text(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return tl::unexpected(bad(std::string("field '") + key + "' missing or not a string"));
+  if (it == j.end() || !it->is_string())
+    return tl::unexpected(bad(std::string("field '") + key + "' missing or not a string"));
   return it->get<std::string>();
 }
 
 Result<std::vector<std::string>> strings(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
-  if (it == j.end() || !it->is_array()) return tl::unexpected(bad(std::string("field '") + key + "' missing or not a list"));
+  if (it == j.end() || !it->is_array())
+    return tl::unexpected(bad(std::string("field '") + key + "' missing or not a list"));
   std::vector<std::string> out;
   for (const auto& v : *it) {
     if (!v.is_string()) return tl::unexpected(bad(std::string("field '") + key + "' holds a non-string"));
@@ -65,9 +67,14 @@ Result<Report> parse_report(std::string_view text_in) {
     return tl::unexpected(bad("missing or unsupported 'kith_report' version"));
   }
   Report r;
-  for (auto [key, field] : {std::pair{"id", &r.id}, {"created_at", &r.created_at}, {"reason", &r.reason},
-                            {"transfer_id", &r.transfer_id}, {"name", &r.name}, {"link", &r.link},
-                            {"outcome", &r.outcome}, {"signature", &r.signature},
+  for (auto [key, field] : {std::pair{"id", &r.id},
+                            {"created_at", &r.created_at},
+                            {"reason", &r.reason},
+                            {"transfer_id", &r.transfer_id},
+                            {"name", &r.name},
+                            {"link", &r.link},
+                            {"outcome", &r.outcome},
+                            {"signature", &r.signature},
                             {"reporter_node", &r.reporter_node}}) {
     auto v = text(j, key);
     if (!v) return tl::unexpected(v.error());
@@ -77,7 +84,8 @@ Result<Report> parse_report(std::string_view text_in) {
   auto hashes = strings(j, "info_hashes");
   if (!hashes) return tl::unexpected(hashes.error());
   for (const auto& h : *hashes) {
-    if (!(h.rfind("v1:", 0) == 0 && is_hex(h.substr(3), 40)) && !(h.rfind("v2:", 0) == 0 && is_hex(h.substr(3), 64))) {
+    if (!(h.rfind("v1:", 0) == 0 && is_hex(h.substr(3), 40)) &&
+        !(h.rfind("v2:", 0) == 0 && is_hex(h.substr(3), 64))) {
       return tl::unexpected(bad("bad info hash '" + h + "'"));
     }
   }
@@ -86,7 +94,8 @@ Result<Report> parse_report(std::string_view text_in) {
   if (!peers) return tl::unexpected(peers.error());
   r.peers = std::move(*peers);
   auto files = j.find("files");
-  if (files == j.end() || !files->is_array()) return tl::unexpected(bad("field 'files' missing or not a list"));
+  if (files == j.end() || !files->is_array())
+    return tl::unexpected(bad("field 'files' missing or not a list"));
   for (const auto& f : *files) {
     if (!f.is_object()) return tl::unexpected(bad("a file entry is not an object"));
     auto path = text(f, "path");
@@ -94,7 +103,8 @@ Result<Report> parse_report(std::string_view text_in) {
     if (!path) return tl::unexpected(path.error());
     if (!sha || !is_hex(*sha, 64)) return tl::unexpected(bad("a file entry has no valid sha256"));
     auto size = f.find("size");
-    if (size == f.end() || !size->is_number_unsigned()) return tl::unexpected(bad("a file entry has no valid size"));
+    if (size == f.end() || !size->is_number_unsigned())
+      return tl::unexpected(bad("a file entry has no valid size"));
     r.files.push_back({*path, size->get<std::uint64_t>(), *sha});
   }
   return r;
@@ -103,7 +113,8 @@ Result<Report> parse_report(std::string_view text_in) {
 Result<std::filesystem::path> write_report(const Report& r, const std::filesystem::path& dir) {
   if (auto ok = base::ensure_dir(dir, 0755); !ok) return tl::unexpected(ok.error());
   auto path = dir / (r.id + ".json");
-  if (auto ok = base::atomic_write_file(path, to_json(r).dump(2) + "\n", 0644); !ok) return tl::unexpected(ok.error());
+  if (auto ok = base::atomic_write_file(path, to_json(r).dump(2) + "\n", 0644); !ok)
+    return tl::unexpected(ok.error());
   return path;
 }
 

@@ -27,13 +27,13 @@ struct Report {
   std::string reason;      // the user's words
   std::string transfer_id;
   std::string name;
-  std::string link;                  // magnet link or .torrent the data came from
+  std::string link;                      // magnet link or .torrent the data came from
   std::vector<std::string> info_hashes;  // "v1:<hex>", "v2:<hex>"
-  std::string outcome;               // scan outcome (see Outcome), or "not_scanned"
-  std::string signature;             // malware signature, if any
+  std::string outcome;                   // scan outcome (see Outcome), or "not_scanned"
+  std::string signature;                 // malware signature, if any
   std::vector<ReportedFile> files;
-  std::vector<std::string> peers;    // "ip:port (client)" of peers that sent data
-  std::string reporter_node;         // the reporting node's id
+  std::vector<std::string> peers;  // "ip:port (client)" of peers that sent data
+  std::string reporter_node;       // the reporting node's id
 };
 
 nlohmann::json to_json(const Report& r);

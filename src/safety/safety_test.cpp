@@ -58,7 +58,9 @@ fs::path make_db(const fs::path& dir) {
 TEST(Runnable, ByExtensionAndMagic) {
   TempDir t;
   write(t.path / "setup.EXE", "anything");
-  write(t.path / "tool", std::string("\x7f" "ELF\x02\x01", 6));
+  write(t.path / "tool", std::string("\x7f"
+                                     "ELF\x02\x01",
+                                     6));
   write(t.path / "run-me", "#!/bin/sh\necho hi\n");
   write(t.path / "report.docm", "x");
   write(t.path / "photo.jpg", "\xff\xd8\xff\xe0");

@@ -16,8 +16,10 @@ cl_error_t init_once() {
     // libclamav logs through a callback; route its warnings and errors into our log, drop its chatter.
     cl_set_clcb_msg([](enum cl_msg severity, const char*, const char* msg, void*) {
       // Its "errors" include expected ones (an empty database folder); our callers report what matters.
-      if (severity == CL_MSG_ERROR) spdlog::warn("clamav: {}", msg ? msg : "");
-      else if (severity == CL_MSG_WARN) spdlog::debug("clamav: {}", msg ? msg : "");
+      if (severity == CL_MSG_ERROR)
+        spdlog::warn("clamav: {}", msg ? msg : "");
+      else if (severity == CL_MSG_WARN)
+        spdlog::debug("clamav: {}", msg ? msg : "");
     });
     return cl_init(CL_INIT_DEFAULT);
   }();
@@ -35,11 +37,13 @@ std::filesystem::path system_database_dir() { return cl_retdbdir(); }
 
 Result<std::unique_ptr<Scanner>> Scanner::open(const ScannerOptions& options) {
   if (auto rc = init_once(); rc != CL_SUCCESS) {
-    return fail(make_error_code(errc::scanner_failed), std::string("cannot initialise libclamav: ") + cl_strerror(rc));
+    return fail(make_error_code(errc::scanner_failed),
+                std::string("cannot initialise libclamav: ") + cl_strerror(rc));
   }
   std::unique_ptr<Scanner> s(new Scanner());
   s->m_engine = cl_engine_new();
-  if (!s->m_engine) return fail(make_error_code(errc::scanner_failed), "cannot create a ClamAV engine (out of memory?)");
+  if (!s->m_engine)
+    return fail(make_error_code(errc::scanner_failed), "cannot create a ClamAV engine (out of memory?)");
 
   for (const auto& db : options.databases) {
     std::error_code ec;
@@ -75,7 +79,8 @@ Result<std::unique_ptr<Scanner>> Scanner::open(const ScannerOptions& options) {
   cl_engine_set_num(s->m_engine, CL_ENGINE_DISABLE_CACHE, 1);
   cl_engine_set_clcb_virus_found(s->m_engine, on_virus_found);
   if (auto rc = cl_engine_compile(s->m_engine); rc != CL_SUCCESS) {
-    return fail(make_error_code(errc::scanner_failed), std::string("cannot compile the ClamAV engine: ") + cl_strerror(rc));
+    return fail(make_error_code(errc::scanner_failed),
+                std::string("cannot compile the ClamAV engine: ") + cl_strerror(rc));
   }
   return s;
 }

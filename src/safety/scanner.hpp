@@ -32,10 +32,10 @@ struct ScannerOptions {
 // What libclamav said about one file. `names` is every detection (all-match mode), including
 // libclamav's heuristic alerts (encrypted archive, limits exceeded, macros), which classify() sorts.
 struct FileScan {
-  bool ok = false;            // false: libclamav returned an error; `error` says which
-  std::string error;          // cl_strerror text
+  bool ok = false;    // false: libclamav returned an error; `error` says which
+  std::string error;  // cl_strerror text
   std::vector<std::string> names;
-  std::uint64_t bytes = 0;    // size of the file on disk
+  std::uint64_t bytes = 0;  // size of the file on disk
 };
 
 class Scanner {

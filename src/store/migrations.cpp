@@ -54,6 +54,10 @@ const std::vector<std::string>& state_migrations() {
         PRIMARY KEY (kind, value)
       );
       )sql",
+      // 4: an explicit per-file selection (the web UI's checkboxes), replacing only_glob once made.
+      R"sql(
+      ALTER TABLE transfers ADD COLUMN wanted_files TEXT;  -- NULL: none; else comma-separated file indices
+      )sql",
   };
   return MIGRATIONS;
 }

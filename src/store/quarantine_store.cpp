@@ -27,10 +27,11 @@ QuarantineRecord from_row(const Row& r) {
 }  // namespace
 
 Status QuarantineStore::put(const QuarantineRecord& q) {
-  return m_db.exec(std::string("INSERT OR REPLACE INTO quarantine (") + COLUMNS +
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                   {q.id, q.name, q.source, q.outcome, q.signature, q.reason, q.details, q.peers, q.destination,
-                    q.quarantined_at, q.state, q.resolved_at ? Value{q.resolved_at} : Value{nullptr}});
+  return m_db.exec(
+      std::string("INSERT OR REPLACE INTO quarantine (") + COLUMNS +
+          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+      {q.id, q.name, q.source, q.outcome, q.signature, q.reason, q.details, q.peers, q.destination,
+       q.quarantined_at, q.state, q.resolved_at ? Value{q.resolved_at} : Value{nullptr}});
 }
 
 Status QuarantineStore::resolve(const std::string& id, const std::string& state, std::int64_t when) {
@@ -45,11 +46,12 @@ Result<std::optional<QuarantineRecord>> QuarantineStore::get(const std::string& 
 }
 
 Result<std::vector<QuarantineRecord>> QuarantineStore::list(const std::string& state) {
-  auto rows = state.empty()
-                  ? m_db.query(std::string("SELECT ") + COLUMNS + " FROM quarantine ORDER BY quarantined_at DESC, id")
-                  : m_db.query(std::string("SELECT ") + COLUMNS +
-                                   " FROM quarantine WHERE state = ?1 ORDER BY quarantined_at DESC, id",
-                               {state});
+  auto rows =
+      state.empty()
+          ? m_db.query(std::string("SELECT ") + COLUMNS + " FROM quarantine ORDER BY quarantined_at DESC, id")
+          : m_db.query(std::string("SELECT ") + COLUMNS +
+                           " FROM quarantine WHERE state = ?1 ORDER BY quarantined_at DESC, id",
+                       {state});
   if (!rows) return tl::unexpected(rows.error());
   std::vector<QuarantineRecord> out;
   for (const auto& r : *rows) out.push_back(from_row(r));

@@ -5,7 +5,30 @@ namespace {
 
 constexpr const char* COLUMNS =
     "id, name, kind, source, destination, only_glob, sequential, paused, released, added_at, "
-    "completed_at, resume, runnable, link_signature";
+    "completed_at, resume, runnable, link_signature, wanted_files";
+
+std::string encode_indices(const std::vector<int>& v) {
+  std::string out;
+  for (int i : v) out += (out.empty() ? "" : ",") + std::to_string(i);
+  return out;
+}
+
+// Written only by encode_indices(); anything unparsable is skipped rather than trusted.
+std::vector<int> decode_indices(const std::string& text) {
+  std::vector<int> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto comma = text.find(',', pos);
+    auto part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    try {
+      out.push_back(std::stoi(part));
+    } catch (const std::exception&) {
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
 
 TransferRecord from_row(const Row& r) {
   TransferRecord t;
@@ -23,6 +46,7 @@ TransferRecord from_row(const Row& r) {
   t.resume = as_blob(r[11]);
   t.runnable = as_text(r[12]);
   t.link_signature = as_text(r[13]);
+  if (!std::holds_alternative<std::nullptr_t>(r[14])) t.wanted_files = decode_indices(as_text(r[14]));
   return t;
 }
 
@@ -30,11 +54,12 @@ TransferRecord from_row(const Row& r) {
 
 Status TransferStore::put(const TransferRecord& t) {
   return m_db.exec(std::string("INSERT OR REPLACE INTO transfers (") + COLUMNS +
-                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                    {t.id, t.name, t.kind, t.source, t.destination, t.only_glob, std::int64_t{t.sequential},
                     std::int64_t{t.paused}, std::int64_t{t.released}, t.added_at,
                     t.completed_at ? Value{t.completed_at} : Value{nullptr},
-                    t.resume.empty() ? Value{nullptr} : Value{t.resume}, t.runnable, t.link_signature});
+                    t.resume.empty() ? Value{nullptr} : Value{t.resume}, t.runnable, t.link_signature,
+                    t.wanted_files ? Value{encode_indices(*t.wanted_files)} : Value{nullptr}});
 }
 
 Status TransferStore::save_resume(const std::string& id, const std::vector<std::uint8_t>& resume) {
@@ -43,6 +68,11 @@ Status TransferStore::save_resume(const std::string& id, const std::vector<std::
 
 Status TransferStore::set_paused(const std::string& id, bool paused) {
   return m_db.exec("UPDATE transfers SET paused = ?2 WHERE id = ?1", {id, std::int64_t{paused}});
+}
+
+Status TransferStore::set_wanted_files(const std::string& id, const std::vector<int>& wanted) {
+  return m_db.exec("UPDATE transfers SET wanted_files = ?2, only_glob = '' WHERE id = ?1",
+                   {id, encode_indices(wanted)});
 }
 
 Status TransferStore::mark_released(const std::string& id, std::int64_t when) {
@@ -76,7 +106,9 @@ Status TransferStore::put_kv(const std::string& key, const std::vector<std::uint
   return m_db.exec("INSERT OR REPLACE INTO kv (key, value) VALUES (?1, ?2)", {key, value});
 }
 
-Status TransferStore::remove_kv(const std::string& key) { return m_db.exec("DELETE FROM kv WHERE key = ?1", {key}); }
+Status TransferStore::remove_kv(const std::string& key) {
+  return m_db.exec("DELETE FROM kv WHERE key = ?1", {key});
+}
 
 Result<std::optional<std::vector<std::uint8_t>>> TransferStore::get_kv(const std::string& key) {
   auto rows = m_db.query("SELECT value FROM kv WHERE key = ?1", {key});

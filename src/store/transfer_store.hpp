@@ -24,6 +24,9 @@ struct TransferRecord {
   std::vector<std::uint8_t> resume;
   std::string runnable = "[]";  // JSON array of files that can run code (set by the safety check)
   std::string link_signature;   // "&x.kith.pk=..&x.kith.sig=.." appended to its magnet, or ""
+  // Indices of the files to download, set when someone chose files one by one (then only_glob is
+  // cleared); nullopt when no such choice was made.
+  std::optional<std::vector<int>> wanted_files;
 };
 
 class TransferStore {
@@ -34,6 +37,8 @@ class TransferStore {
   Status put(const TransferRecord& record);
   Status save_resume(const std::string& id, const std::vector<std::uint8_t>& resume);
   Status set_paused(const std::string& id, bool paused);
+  // Stores an explicit file selection and clears only_glob.
+  Status set_wanted_files(const std::string& id, const std::vector<int>& wanted);
   Status mark_released(const std::string& id, std::int64_t when);
   Status set_runnable(const std::string& id, const std::string& json_array);
   Status remove(const std::string& id);

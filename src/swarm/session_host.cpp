@@ -3,8 +3,10 @@
 #include <fnmatch.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <climits>
 #include <filesystem>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bencode.hpp>
@@ -12,12 +14,14 @@
 #include <libtorrent/error_code.hpp>
 #include <libtorrent/ip_filter.hpp>
 #include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/peer_info.hpp>
 #include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_params.hpp>
 #include <libtorrent/torrent_info.hpp>
 #include <libtorrent/write_resume_data.hpp>
+#include <optional>
 
 #include "base/hex.hpp"
 #include "swarm/detail/peer_id_filter.hpp"
@@ -144,9 +148,17 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
     std::lock_guard lock(m_mutex);
     m_hints[hashes.id()] = hint_peers;
     m_handles[hashes.id()] = std::make_unique<lt::torrent_handle>(h);
-    if (!options.only_glob.empty()) m_globs[hashes.id()] = options.only_glob;
+    if (options.has_wanted_files)
+      m_wanted[hashes.id()] = options.wanted_files;
+    else if (!options.only_glob.empty())
+      m_globs[hashes.id()] = options.only_glob;
   }
-  if (!options.only_glob.empty() && h.torrent_file()) apply_file_selection(h, options.only_glob);
+  if (options.has_wanted_files && h.torrent_file()) {
+    if (auto r = apply_wanted_files(h, options.wanted_files); !r)
+      spdlog::warn("{}: stored file selection not applied: {}", hashes.id(), r.error().message);
+  } else if (!options.only_glob.empty() && h.torrent_file()) {
+    apply_file_selection(h, options.only_glob);
+  }
   // Resume data right away: it is how the transfer is restored after a crash, even one that comes
   // before the first periodic save.
   h.save_resume_data(lt::torrent_handle::save_info_dict);
@@ -168,6 +180,43 @@ void SessionHost::apply_file_selection(const lt::torrent_handle& h, const std::s
     }
   }
   h.prioritize_files(prio);
+}
+
+Status SessionHost::apply_wanted_files(const lt::torrent_handle& h, const std::vector<int>& wanted) {
+  auto ti = h.torrent_file();
+  if (!ti) return fail(make_error_code(errc::session_error), "the transfer's file list is not known yet");
+  const auto& files = ti->files();
+  std::vector<lt::download_priority_t> prio(static_cast<std::size_t>(files.num_files()), lt::dont_download);
+  for (int index : wanted) {
+    if (index < 0 || index >= files.num_files() || files.pad_file_at(lt::file_index_t{index})) {
+      return fail(base::errc::bad_input,
+                  "file index " + std::to_string(index) + " is not a file of this transfer");
+    }
+    prio[static_cast<std::size_t>(index)] = lt::default_priority;
+  }
+  h.prioritize_files(prio);
+  return {};
+}
+
+Status SessionHost::set_wanted_files(const std::string& id, const std::vector<int>& wanted) {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  if (auto r = apply_wanted_files(*h, wanted); !r) return r;
+  {
+    std::lock_guard lock(m_mutex);
+    m_globs.erase(id_of(*h));  // the explicit choice replaces the glob
+    m_wanted[id_of(*h)] = wanted;
+  }
+  h->save_resume_data(lt::torrent_handle::save_info_dict);
+  return {};
+}
+
+void SessionHost::set_rate_limits(std::int64_t download, std::int64_t upload) {
+  lt::settings_pack pack;
+  auto clamp = [](std::int64_t v) { return static_cast<int>(std::min<std::int64_t>(v, INT32_MAX)); };
+  pack.set_int(lt::settings_pack::download_rate_limit, clamp(download));
+  pack.set_int(lt::settings_pack::upload_rate_limit, clamp(upload));
+  m_session->apply_settings(std::move(pack));
 }
 
 Result<std::string> SessionHost::resolve(const std::string& prefix) const {
@@ -205,6 +254,7 @@ Status SessionHost::remove(const std::string& id, bool delete_files) {
   std::lock_guard lock(m_mutex);
   m_handles.erase(full);
   m_globs.erase(full);
+  m_wanted.erase(full);
   m_errors.erase(full);
   m_disk_full.erase(full);
   m_hints.erase(full);
@@ -342,7 +392,8 @@ Result<std::vector<FileStatus>> SessionHost::files(const std::string& id) const 
   for (auto i : fs.file_range()) {
     if (fs.pad_file_at(i)) continue;
     auto idx = static_cast<std::size_t>(static_cast<int>(i));
-    out.push_back(FileStatus{fs.file_path(i), fs.file_size(i), idx < progress.size() ? progress[idx] : 0,
+    out.push_back(FileStatus{static_cast<int>(i), fs.file_path(i), fs.file_size(i),
+                             idx < progress.size() ? progress[idx] : 0,
                              idx >= prio.size() || prio[idx] != lt::dont_download});
   }
   return out;
@@ -479,11 +530,18 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
     } else if (auto* md = lt::alert_cast<lt::metadata_received_alert>(a)) {
       auto id = id_of(md->handle);
       std::string glob;
+      std::optional<std::vector<int>> wanted;
       {
         std::lock_guard lock(m_mutex);
         if (auto it = m_globs.find(id); it != m_globs.end()) glob = it->second;
+        if (auto it = m_wanted.find(id); it != m_wanted.end()) wanted = it->second;
       }
-      if (!glob.empty()) apply_file_selection(md->handle, glob);
+      if (wanted) {
+        if (auto r = apply_wanted_files(md->handle, *wanted); !r)
+          spdlog::warn("{}: stored file selection not applied: {}", id, r.error().message);
+      } else if (!glob.empty()) {
+        apply_file_selection(md->handle, glob);
+      }
       md->handle.save_resume_data(lt::torrent_handle::save_info_dict);
       m_on_event({K::metadata_received, id, {}, {}, false, {}});
     } else if (auto* fin = lt::alert_cast<lt::torrent_finished_alert>(a)) {

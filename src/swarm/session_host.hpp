@@ -49,6 +49,9 @@ struct AddOptions {
   bool paused = false;
   bool seed_mode = false;          // the data is known complete (we just hashed it): skip the check
   std::vector<std::string> peers;  // "host:port" of peers to dial (like a magnet's x.pe hints)
+  // File indices to download, the rest skipped; overrides only_glob. Empty: no explicit selection.
+  std::vector<int> wanted_files;
+  bool has_wanted_files = false;  // an empty wanted_files with this set means "download nothing"
 };
 
 class SessionHost {
@@ -80,6 +83,12 @@ class SessionHost {
   // Every peer that sent this transfer payload since it was added in this session (from libtorrent's
   // block_finished alerts, so a peer gone by the time the download finishes is still named).
   std::vector<PeerStatus> sources(const std::string& id) const;
+  // Downloads exactly the files whose indices are in `wanted` (FileStatus::index), skips the others,
+  // and saves resume data. swarm::errc::session_error before a magnet's metadata arrived;
+  // base::errc::bad_input for an index that is not a file of the torrent (pad files included).
+  Status set_wanted_files(const std::string& id, const std::vector<int>& wanted);
+  // Session-wide rate limits in bytes/s (0: none), applied at once.
+  void set_rate_limits(std::int64_t download, std::int64_t upload);
   // The magnet link with `x.pe` hints for each of `peer_hints` ("host:port").
   Result<std::string> magnet(const std::string& id, const std::vector<std::string>& peer_hints) const;
   // The bencoded .torrent, once metadata is known.
@@ -114,6 +123,7 @@ class SessionHost {
   void record_error(const std::string& id, const std::string& message, bool disk_full);
   bool recover_inconsistent(const lt::torrent_handle& h);
   void apply_file_selection(const lt::torrent_handle& h, const std::string& glob);
+  Status apply_wanted_files(const lt::torrent_handle& h, const std::vector<int>& wanted);
 
   boost::asio::io_context& m_io;
   boost::asio::strand<boost::asio::io_context::executor_type> m_strand;
@@ -121,9 +131,10 @@ class SessionHost {
   std::unique_ptr<lt::session> m_session;
   mutable std::mutex m_mutex;  // guards the maps below
   std::map<std::string, std::unique_ptr<lt::torrent_handle>> m_handles;
-  std::map<std::string, std::string> m_globs;   // selective download, applied once metadata arrives
-  std::map<std::string, std::string> m_errors;  // last error alert's message per transfer
-  std::set<std::string> m_disk_full;            // transfers stopped by a full disk
+  std::map<std::string, std::string> m_globs;        // selective download, applied once metadata arrives
+  std::map<std::string, std::vector<int>> m_wanted;  // explicit file selection, applied once metadata arrives
+  std::map<std::string, std::string> m_errors;       // last error alert's message per transfer
+  std::set<std::string> m_disk_full;                 // transfers stopped by a full disk
   std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;  // peers named by the link or the user
   std::map<std::string, int> m_recoveries;                        // see recover_inconsistent()
   std::map<std::string, std::map<std::string, PeerStatus>> m_sources;  // id -> endpoint -> peer

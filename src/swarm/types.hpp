@@ -55,6 +55,7 @@ struct TransferStatus {
 };
 
 struct FileStatus {
+  int index = 0;     // the file's index in the torrent (pad files count too); what set_wanted_files takes
   std::string path;  // relative to the save path, '/'-separated
   std::int64_t size = 0;
   std::int64_t done = 0;

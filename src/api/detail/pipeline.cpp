@@ -7,6 +7,8 @@
 #include <limits>
 #include <string>
 
+#include "api/ui_auth.hpp"
+
 namespace kith::api {
 namespace http = boost::beast::http;
 
@@ -61,6 +63,20 @@ bool is_authorized(std::string_view value, std::string_view token) {
 
 std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
+constexpr const char* CSRF_HEADER = "X-Kith-CSRF";  // Beast takes its own string_view, not std::
+
+bool has_session_cookie(const HttpRequest::header_type& head, const ServerOptions& options,
+                        std::uint16_t port) {
+  if (!options.ui_sessions) return false;
+  const auto name = UiSessions::cookie_name(port);
+  auto [begin, end] = head.equal_range(http::field::cookie);
+  for (auto it = begin; it != end; ++it) {
+    if (auto value = find_cookie(sv(it->value()), name); value && options.ui_sessions->is_session(*value))
+      return true;
+  }
+  return false;
+}
+
 // Header names must be tokens and values must not contain CR/LF, or a handler could split the
 // response. Handlers are our own code, but their values may echo user input.
 bool is_token(std::string_view name) {
@@ -91,31 +107,57 @@ void prepare_parser(RequestParser& parser) {
   parser.eager(false);  // stop after the header so admit() runs before any body byte is consumed
 }
 
-std::optional<Response> admit(RequestParser& parser, const ServerOptions& options, std::uint16_t port) {
+Admission admit(RequestParser& parser, const ServerOptions& options, std::uint16_t port) {
   const auto& head = parser.get();
   if (head.count(http::field::host) != 1 || !is_allowed_host(sv(head[http::field::host]), options, port)) {
-    return Response::error(403, "forbidden_host", "the Host header does not name this local API server");
+    return {Response::error(403, "forbidden_host", "the Host header does not name this local API server")};
   }
   auto origins = head.count(http::field::origin);
   if (origins > 1 || (origins == 1 && !is_allowed_origin(sv(head[http::field::origin]), options, port))) {
-    return Response::error(403, "forbidden_origin", "requests from other web origins are not allowed");
+    return {Response::error(403, "forbidden_origin", "requests from other web origins are not allowed")};
   }
-  if (head.count(http::field::authorization) != 1 ||
-      !is_authorized(sv(head[http::field::authorization]), options.token)) {
-    auto r = Response::error(401, "unauthorized",
-                             "missing or wrong API token; send 'Authorization: Bearer <token>' with the "
-                             "token from the node's api.token file");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
+  Auth auth = Auth::none;
+  if (!is_public_ui_request(head)) {
+    if (head.count(http::field::authorization) == 1 &&
+        is_authorized(sv(head[http::field::authorization]), options.token)) {
+      auth = Auth::bearer;
+    } else if (has_session_cookie(head, options, port)) {
+      auth = Auth::session;
+    } else {
+      auto r = Response::error(401, "unauthorized",
+                               "missing or wrong API token; send 'Authorization: Bearer <token>' with the "
+                               "token from the node's api.token file (browsers: log in with `kith ui`)");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return {std::move(r)};
+    }
+    const bool safe_method = head.method() == http::verb::get || head.method() == http::verb::head;
+    if (auth == Auth::session && !safe_method &&
+        (head.count(CSRF_HEADER) != 1 || sv(head[CSRF_HEADER]) != "1")) {
+      return {Response::error(403, "csrf_required",
+                              "a browser session must send the header 'X-Kith-CSRF: 1' with this request")};
+    }
   }
-  if (auto length = parser.content_length(); length && *length > options.max_body) {
-    return Response::error(413, "body_too_large",
-                           "request body of " + std::to_string(*length) + " bytes exceeds the limit of " +
-                               std::to_string(options.max_body));
+  const std::uint64_t limit = is_upload_request(head) ? options.max_upload : options.max_body;
+  if (auto length = parser.content_length(); length && *length > limit) {
+    return {Response::error(413, "body_too_large",
+                            "request body of " + std::to_string(*length) + " bytes exceeds the limit of " +
+                                std::to_string(limit))};
   }
-  parser.body_limit(static_cast<std::uint64_t>(options.max_body));
+  parser.body_limit(limit);
   parser.eager(true);
-  return std::nullopt;
+  return {std::nullopt, auth};
+}
+
+bool is_upload_request(const HttpRequest& head) {
+  if (head.method() != http::verb::put) return false;
+  auto target = sv(head.target());
+  auto path = target.substr(0, target.find('?'));
+  constexpr std::string_view PREFIX = "/api/v1/uploads/";
+  constexpr std::string_view SUFFIX = "/files";
+  return path.size() > PREFIX.size() + SUFFIX.size() && path.substr(0, PREFIX.size()) == PREFIX &&
+         path.substr(path.size() - SUFFIX.size()) == SUFFIX &&
+         path.substr(PREFIX.size(), path.size() - PREFIX.size() - SUFFIX.size()).find('/') ==
+             std::string_view::npos;
 }
 
 Response parse_error_response(boost::beast::error_code ec) {
@@ -131,7 +173,10 @@ bool is_event_stream_request(const HttpRequest& request) {
   return target.substr(0, target.find('?')) == EVENTS_PATH;
 }
 
-Response route(HttpRequest&& request, const Router& router) {
+Response route(HttpRequest&& request, const Router& router, Auth auth, const ServerOptions& options,
+               std::uint16_t port) {
+  if (auth == Auth::none) return serve_ui(request, options, port);
+  if (auto built_in = serve_ui_api(request, auth, options, port)) return std::move(*built_in);
   auto parsed =
       make_request(std::string(sv(request.method_string())), sv(request.target()), std::move(request.body()));
   if (!parsed) return Response::error(400, "bad_request", parsed.error().message);
@@ -140,6 +185,7 @@ Response route(HttpRequest&& request, const Router& router) {
     r.headers.emplace_back("Allow", "GET");
     return r;
   }
+  parsed->bearer = auth == Auth::bearer;
   return router.dispatch(std::move(*parsed));
 }
 
@@ -159,7 +205,10 @@ HttpResponse to_http_response(const Response& response, unsigned version, bool k
   res.set(http::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
   // 204 and 304 must not carry a body (prepare_payload would throw).
-  if (source->status != 204 && source->status != 304) {
+  if (source->status != 204 && source->status != 304 && !source->content_type.empty()) {
+    res.set(http::field::content_type, without_crlf(source->content_type));
+    res.body() = source->raw_body;
+  } else if (source->status != 204 && source->status != 304) {
     res.set(http::field::content_type, "application/json");
     // replace: a handler echoing invalid UTF-8 must not make dump() throw.
     res.body() = source->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -204,7 +253,8 @@ Response handle_raw_request(std::string_view raw_http_bytes, const ServerOptions
       if (ec) return detail::parse_error_response(ec);
     }
 
-    if (auto refusal = detail::admit(parser, options, port)) return std::move(*refusal);
+    auto admission = detail::admit(parser, options, port);
+    if (admission.refusal) return std::move(*admission.refusal);
 
     // Body phase, exactly as the server would read it (with the limit admit() armed).
     while (!parser.is_done()) {
@@ -226,7 +276,10 @@ Response handle_raw_request(std::string_view raw_http_bytes, const ServerOptions
 
     auto request = parser.release();
     if (detail::is_event_stream_request(request)) return Response{200, nullptr, {}};
-    return detail::route(std::move(request), router);
+    // The server streams uploads to disk; here the body was read into memory like any other, and
+    // only the admission (auth, CSRF, size) is what the server would do.
+    if (detail::is_upload_request(request)) return Response{200, nullptr, {}};
+    return detail::route(std::move(request), router, admission.auth, options, port);
   } catch (const std::exception& e) {
     // Only allocation failure is expected here; the server would drop the connection.
     spdlog::error("api: handle_raw_request: {}", e.what());

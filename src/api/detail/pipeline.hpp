@@ -27,10 +27,26 @@ inline constexpr std::uint32_t HEADER_LIMIT = 32 * 1024;  // browsers send every
 // client with a huge Content-Length gets 401, not 413 (the limit is armed by admit()).
 void prepare_parser(RequestParser& parser);
 
-// Runs after the header is parsed and before any body byte is read: Host, Origin, token, then the
-// declared Content-Length against max_body. Returns the refusal, or nullopt after arming the body
-// limit for the body phase (chunked bodies are then limited as they stream in).
-std::optional<Response> admit(RequestParser& parser, const ServerOptions& options, std::uint16_t port);
+// How an admitted request proved who it is.
+enum class Auth {
+  none,     // a public web-UI request (static asset or /ui/login): served by serve_ui()
+  bearer,   // Authorization: Bearer <api token>
+  session,  // the web UI's session cookie (and, unless GET/HEAD, X-Kith-CSRF: 1)
+};
+
+struct Admission {
+  std::optional<Response> refusal;  // set: send it and close
+  Auth auth = Auth::none;
+};
+
+// Runs after the header is parsed and before any body byte is read: Host, Origin, token or session
+// cookie, CSRF header, then the declared Content-Length against max_body (max_upload for uploads).
+// Returns the refusal, or the kind of auth after arming the body limit for the body phase (chunked
+// bodies are then limited as they stream in).
+Admission admit(RequestParser& parser, const ServerOptions& options, std::uint16_t port);
+
+// PUT /api/v1/uploads/{id}/files: the server streams its body to disk instead of into memory.
+bool is_upload_request(const HttpRequest& head);
 
 // 413 for body_limit, 400 for any other parse error.
 Response parse_error_response(boost::beast::error_code ec);
@@ -38,8 +54,17 @@ Response parse_error_response(boost::beast::error_code ec);
 // GET on EVENTS_PATH (query ignored): the caller serves the event stream itself.
 bool is_event_stream_request(const HttpRequest& request);
 
-// Decodes the target and dispatches through the router; other methods on EVENTS_PATH get 405.
-Response route(HttpRequest&& request, const Router& router);
+// Public requests (Auth::none) go to serve_ui(); others: the built-in /api/v1/ui/ routes, else the
+// target is decoded and dispatched through the router; other methods on EVENTS_PATH get 405.
+Response route(HttpRequest&& request, const Router& router, Auth auth, const ServerOptions& options,
+               std::uint16_t port);
+
+// The web UI's public routes (ui_routes.cpp): "/" -> 303 /ui/, /ui/... static assets, /ui/login.
+bool is_public_ui_request(const HttpRequest& head);
+Response serve_ui(const HttpRequest& request, const ServerOptions& options, std::uint16_t port);
+// POST /api/v1/ui/login-tokens (Bearer only) and POST /api/v1/ui/logout; nullopt for other targets.
+std::optional<Response> serve_ui_api(const HttpRequest& request, Auth auth, const ServerOptions& options,
+                                     std::uint16_t port);
 
 // A JSON response with the security headers every response carries. Never throws for any Response.
 HttpResponse to_http_response(const Response& response, unsigned version, bool keep_alive);

@@ -1,0 +1,271 @@
+// End-to-end tests of the web UI: two real kith daemons on loopback, Debian's Chromium (headless,
+// fresh profile, no background traffic) driven by playwright-core. Node A shares a folder with the
+// CLI; the browser logs in to node B with `kith ui --json`'s link and works only through the page.
+// Screenshots go to KITH_UI_ARTIFACTS (default build/test-artifacts/ui).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+
+import { KITH_BIN, KithNode, REPO, hashTree, makeTree, tmpdir, waitFor } from './kith.mjs';
+
+const CHROMIUM = process.env.KITH_CHROMIUM || '/usr/bin/chromium';
+// Exactly the flags the issue names; the profile is a fresh --user-data-dir (launchPersistentContext).
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARTIFACTS = process.env.KITH_UI_ARTIFACTS || path.join(REPO, 'build', 'test-artifacts', 'ui');
+const LONG = 180000; // safety net for waits; nothing asserts a duration
+
+let a; let b; let context; let page; let loginUrl; let dataDir; let downloads; let profile;
+const requests = [];
+const problems = []; // console errors and CSP violations
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+function row(name) {
+  return page.locator('#transfer-list li.transfer').filter({ has: page.locator('a.name', { hasText: name }) });
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(KITH_BIN), `kith binary not found at ${KITH_BIN} (set KITH_BIN)`);
+  assert.ok(fs.existsSync(CHROMIUM), `chromium not found at ${CHROMIUM}`);
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true }); // this run's screenshots only
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  dataDir = tmpdir('kith-ui-data-');
+  downloads = path.join(dataDir, 'downloads');
+  a = new KithNode('a');
+  b = new KithNode('b', { 'download.dir': downloads });
+  await a.startDaemon();
+  await b.startDaemon();
+  profile = tmpdir('kith-ui-chromium-');
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1100, height: 900 },
+  });
+  page = context.pages()[0] || await context.newPage();
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.exposeFunction('kithReportCsp', (v) => problems.push(`CSP violation: ${v}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => window.kithReportCsp(e.violatedDirective));
+  });
+});
+
+after(async () => {
+  if (context) await context.close();
+  for (const n of [a, b]) {
+    if (!n) continue;
+    await n.stop();
+    if (process.exitCode) console.error(`--- ${n.home} daemon log ---\n${n.tail()}`);
+    n.cleanup();
+  }
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  if (dataDir && process.env.KITH_KEEP_TMP !== '1') fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('without a login the page says how to log in, and the API refuses', async () => {
+  await page.goto(`http://${b.api}/`);
+  await page.locator('#login-needed').waitFor({ state: 'visible' });
+  assert.match(await page.locator('#login-needed').innerText(), /kith ui/);
+  const status = await page.evaluate(async () => (await fetch('/api/v1/status')).status);
+  assert.equal(status, 401);
+});
+
+test('kith ui gives a one-time link; after login no secret is left in the URL', async () => {
+  const ui = b.runJson(['ui']);
+  loginUrl = ui.url;
+  assert.match(loginUrl, new RegExp(`^http://${b.api.replace(/\./g, '\\.')}/ui/login\\?token=[0-9a-f]{64}$`));
+  await page.goto(loginUrl);
+  await page.locator('#view-transfers').waitFor({ state: 'visible' });
+  const landed = new URL(page.url());
+  assert.equal(landed.pathname, '/ui/');
+  assert.equal(landed.search, '', 'the 303 dropped the query with the token');
+  assert.ok(!page.url().includes('token'));
+  const cookies = await context.cookies(`http://${b.api}`);
+  const session = cookies.find((c) => c.name.startsWith('kith_session_'));
+  assert.ok(session, 'a session cookie was set');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes('kith_session'), 'scripts cannot read it');
+  // The login link works once.
+  const second = await context.newPage();
+  const res = await second.goto(loginUrl);
+  assert.equal(res.status(), 403);
+  assert.match(await second.locator('h1').innerText(), /not valid/);
+  await second.close();
+  await shot('01-logged-in-empty');
+});
+
+test('a link added in the page downloads from node A, live, byte for byte', async () => {
+  const src = makeTree(path.join(dataDir, 'album'), {
+    'big.bin': 24 << 20, 'docs/notes.txt': 20000, 'docs/cover.jpg': 300 * 1024,
+  });
+  const shared = a.runJson(['share', src]);
+  assert.ok(shared.magnet.includes(`x.pe=127.0.0.1:${a.btPort}`), 'the link names A on loopback');
+  // A second listener on the event stream, to check that the page's session receives live events.
+  await page.evaluate(() => {
+    window.kithSeen = [];
+    const es = new EventSource('/api/v1/events');
+    for (const t of ['transfer.added', 'transfer.progress', 'transfer.completed']) {
+      es.addEventListener(t, () => window.kithSeen.push(t));
+    }
+    return new Promise((resolve) => { es.onopen = resolve; });
+  });
+  assert.equal(await page.locator('#conn').innerText(), 'live');
+  await page.fill('#add-link', shared.magnet);
+  await page.click('#add-submit');
+  const r = row('album');
+  await r.waitFor({ state: 'visible' });
+  // Live updates: the row reaches "completed" with no reload.
+  await r.locator('.state', { hasText: 'completed' }).waitFor({ timeout: LONG });
+  assert.equal(await r.locator('progress').evaluate((p) => p.value), 1);
+  assert.deepEqual(hashTree(path.join(downloads, 'album')), hashTree(src));
+  const seen = await page.evaluate(() => window.kithSeen);
+  assert.ok(seen.includes('transfer.added') && seen.includes('transfer.completed'), `events seen: ${seen}`);
+  await shot('02-download-completed');
+});
+
+test('pause and resume from the page', async () => {
+  const r = row('album');
+  await r.getByRole('button', { name: 'Pause album' }).click();
+  await r.locator('.state', { hasText: 'paused' }).waitFor({ timeout: LONG });
+  const list = (await b.call('GET', '/api/v1/transfers')).body;
+  assert.equal(list.find((t) => t.name === 'album').state, 'paused');
+  await shot('03-paused');
+  await r.getByRole('button', { name: 'Resume album' }).click();
+  await r.locator('.state', { hasText: 'completed' }).waitFor({ timeout: LONG });
+  const again = (await b.call('GET', '/api/v1/transfers')).body;
+  assert.equal(again.find((t) => t.name === 'album').state, 'completed');
+});
+
+test('a bad link shows the node\'s error and adds nothing', async () => {
+  const before = (await b.call('GET', '/api/v1/transfers')).body.length;
+  await page.fill('#add-link', 'magnet:?xt=urn:btih:not-a-hash');
+  await page.click('#add-submit');
+  const error = page.locator('#add-error');
+  await waitFor(async () => (await error.innerText()).length > 0, LONG, 'the error message');
+  assert.match(await error.innerText(), /magnet|hash|link/i);
+  assert.equal((await b.call('GET', '/api/v1/transfers')).body.length, before);
+  await shot('04-bad-link');
+  await page.fill('#add-link', '');
+});
+
+test('details: files, magnet link and its QR code', async () => {
+  await row('album').locator('a.name').click();
+  await page.locator('#view-details').waitFor({ state: 'visible' });
+  await waitFor(async () => (await page.inputValue('#details-magnet')).startsWith('magnet:?'), LONG, 'magnet');
+  assert.equal(await page.locator('#files-list input[type=checkbox]').count(), 3);
+  const qr = await page.locator('#details-qr').evaluate(async (img) => {
+    if (!img.complete) await new Promise((r) => { img.onload = r; img.onerror = r; });
+    return img.naturalWidth;
+  });
+  assert.ok(qr > 0, 'the QR code image loaded');
+  await shot('05-details');
+  await page.goto(`http://${b.api}/ui/#/transfers`);
+});
+
+test('a .torrent file chosen in the page is added; files are chosen one by one; remove', async () => {
+  const src = makeTree(path.join(dataDir, 'second'), { 'one.bin': 200000, 'two.bin': 300000 });
+  const torrentFile = path.join(dataDir, 'second.torrent');
+  a.run(['share', src, '--torrent', torrentFile]);
+  // A .torrent names no peer and DHT is off, so B knows the files but gets no data: a transfer that
+  // stays open for choosing files.
+  await page.setInputFiles('#add-torrent', torrentFile);
+  await page.click('#add-submit');
+  const r = row('second');
+  await r.waitFor({ state: 'visible', timeout: LONG });
+  await r.locator('a.name').click();
+  await page.locator('#view-details').waitFor({ state: 'visible' });
+  await waitFor(async () => (await page.locator('#files-list input[type=checkbox]').count()) === 2, LONG, 'files');
+  await page.getByLabel('second/two.bin').uncheck();
+  await page.click('#files-apply');
+  await page.locator('#files-note', { hasText: 'Downloading 1 file.' }).waitFor();
+  const id = (await b.call('GET', '/api/v1/transfers')).body.find((t) => t.name === 'second').id;
+  const files = (await b.call('GET', `/api/v1/transfers/${id}`)).body.files;
+  assert.deepEqual(files.map((f) => [f.path, f.wanted]), [['second/one.bin', true], ['second/two.bin', false]]);
+  await shot('06-file-selection');
+
+  await page.goto(`http://${b.api}/ui/#/transfers`);
+  page.once('dialog', (d) => d.accept());
+  await row('second').getByRole('button', { name: 'Remove second' }).click();
+  await row('second').waitFor({ state: 'detached', timeout: LONG });
+  assert.equal((await b.call('GET', `/api/v1/transfers/${id}`)).status, 404);
+});
+
+test('a folder chosen in the page is uploaded, shared, and fetched by node A', async () => {
+  const folder = makeTree(path.join(dataDir, 'from-browser', 'photos'), { 'a.jpg': 700000, 'sub/b.txt': 5000 });
+  await page.setInputFiles('#share-folder', folder);
+  const r = row('photos');
+  await r.waitFor({ state: 'visible', timeout: LONG });
+  const t = (await b.call('GET', '/api/v1/transfers')).body.find((x) => x.name === 'photos');
+  assert.equal(t.kind, 'share');
+  const shown = (await b.call('GET', `/api/v1/transfers/${t.id}`)).body;
+  const dest = path.join(dataDir, 'a-got');
+  a.run(['get', shown.magnet, '--to', dest]);
+  assert.deepEqual(hashTree(path.join(dest, 'photos')), hashTree(folder));
+  await shot('07-shared-upload');
+});
+
+test('a file dropped on the drop zone is shared', async () => {
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['dropped by a test\n'], 'dropped.txt', { type: 'text/plain' }));
+    document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await row('dropped.txt').waitFor({ state: 'visible', timeout: LONG });
+  const t = (await b.call('GET', '/api/v1/transfers')).body.find((x) => x.name === 'dropped.txt');
+  assert.equal(t.total_size, 'dropped by a test\n'.length);
+});
+
+test('node page: status and a live setting', async () => {
+  await page.click('#nav-node');
+  await page.locator('#view-node').waitFor({ state: 'visible' });
+  await waitFor(async () => (await page.locator('#node-status').innerText()).includes(String(b.btPort)), LONG, 'status');
+  const form = page.locator('form[data-name="limits.upload"]');
+  await form.locator('input').fill('123456');
+  await form.getByRole('button', { name: 'Save limits.upload' }).click();
+  await page.locator('.setting', { has: form }).locator('.note', { hasText: 'Saved and applied.' }).waitFor();
+  assert.equal((await b.call('GET', '/api/v1/status')).body.limits.upload, 123456);
+  assert.match(fs.readFileSync(path.join(b.home, 'config.toml'), 'utf8'), /upload = 123456/);
+  await shot('08-node');
+});
+
+test('phone width: nothing overflows sideways', async () => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  for (const hash of ['#/transfers', '#/node']) {
+    await page.goto(`http://${b.api}/ui/${hash}`);
+    await page.waitForTimeout(300);
+    const [width, widest] = await page.evaluate(() => {
+      const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 361);
+      return [document.documentElement.scrollWidth, wide.slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className)];
+    });
+    assert.ok(width <= 360, `${hash} is ${width}px wide at a 360px viewport (${widest.join(', ')})`);
+  }
+  await page.goto(`http://${b.api}/ui/#/transfers`);
+  await row('album').waitFor();
+  await shot('09-phone-width');
+  await page.setViewportSize({ width: 1100, height: 900 });
+});
+
+test('keyboard: Tab reaches the link field and Enter adds', async () => {
+  await page.goto(`http://${b.api}/ui/#/transfers`);
+  await page.locator('#add-link').waitFor();
+  let focused = '';
+  for (let i = 0; i < 12 && focused !== 'add-link'; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  }
+  assert.equal(focused, 'add-link');
+  await page.keyboard.type('not a magnet');
+  await page.keyboard.press('Enter');
+  await waitFor(async () => (await page.locator('#add-error').innerText()).length > 0, LONG, 'error');
+});
+
+test('the page made no request outside this node and broke no CSP rule', async () => {
+  const foreign = requests.filter((u) => !u.startsWith(`http://${b.api}/`) && !u.startsWith('data:'));
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(problems.filter((p) => !/status of 40[0139]/.test(p)), []);
+});

@@ -1,0 +1,72 @@
+// The node's HTTP API as the page uses it: same-origin requests authenticated by the session cookie
+// (HttpOnly, so this script never sees it), with the CSRF header the server requires on every
+// request that changes something. Only documented routes of docs/api.md are used.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function call(method, path, body, extraHeaders = {}) {
+  const headers = { 'X-Kith-CSRF': '1', ...extraHeaders };
+  let payload;
+  if (body instanceof Blob) {
+    payload = body;
+  } else if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!res.ok) {
+    const err = data && data.error ? data.error : { code: 'http_' + res.status, message: text || res.statusText };
+    throw new ApiError(res.status, err.code, err.message);
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  status: () => call('GET', '/api/v1/status'),
+  transfers: () => call('GET', '/api/v1/transfers'),
+  transfer: (id) => call('GET', `/api/v1/transfers/${enc(id)}`),
+  peers: (id) => call('GET', `/api/v1/transfers/${enc(id)}/peers`),
+  addLink: (link) => call('POST', '/api/v1/transfers', { link }),
+  addTorrent: (base64) => call('POST', '/api/v1/transfers', { torrent: base64 }),
+  pause: (id) => call('POST', `/api/v1/transfers/${enc(id)}/pause`),
+  resume: (id) => call('POST', `/api/v1/transfers/${enc(id)}/resume`),
+  remove: (id, deleteData) =>
+    call('DELETE', `/api/v1/transfers/${enc(id)}${deleteData ? '?delete_data=true' : ''}`),
+  selectFiles: (id, wanted) => call('PUT', `/api/v1/transfers/${enc(id)}/files`, { wanted }),
+  qrUrl: (id) => `/api/v1/transfers/${enc(id)}/qr.svg`,
+  settings: () => call('GET', '/api/v1/settings'),
+  setSetting: (name, value) => call('PUT', `/api/v1/settings/${enc(name)}`, { value }),
+  newUpload: () => call('POST', '/api/v1/uploads'),
+  uploadFile: (id, path, file) =>
+    call('PUT', `/api/v1/uploads/${enc(id)}/files?path=${enc(path)}`, file,
+         { 'Content-Type': 'application/octet-stream' }),
+  shareUpload: (id) => call('POST', `/api/v1/uploads/${enc(id)}/share`),
+  logout: () => call('POST', '/api/v1/ui/logout'),
+};
+
+// Live events (Server-Sent Events; EventSource sends the session cookie). `onEvent(type, data)` for
+// each event; `onState(connected)` when the stream opens or drops (EventSource reconnects itself).
+export function followEvents(types, onEvent, onState) {
+  const source = new EventSource('/api/v1/events');
+  source.onopen = () => onState(true);
+  source.onerror = () => onState(false);
+  for (const type of types) {
+    source.addEventListener(type, (e) => {
+      let data = null;
+      try { data = JSON.parse(e.data); } catch { return; }
+      onEvent(type, data);
+    });
+  }
+  return source;
+}

@@ -1,0 +1,84 @@
+// Entry point: hash routing between the views, the live event stream with a polling fallback, and
+// the "not logged in" state.
+import { api, followEvents } from './api.js';
+import * as details from './details.js';
+import * as node from './node.js';
+import * as transfers from './transfers.js';
+
+const $ = (id) => document.getElementById(id);
+const POLL_MS = 5000; // fallback refresh; events normally arrive every second while anything moves
+
+function say(text) { $('status').textContent = text; }
+
+function route() {
+  const hash = location.hash || '#/transfers';
+  const m = hash.match(/^#\/transfers\/([0-9a-f]+)$/);
+  const view = m ? 'details' : hash === '#/node' ? 'node' : 'transfers';
+  for (const v of ['transfers', 'details', 'node']) $('view-' + v).hidden = v !== view;
+  $('nav-transfers').toggleAttribute('aria-current', view !== 'node');
+  if (view !== 'node') $('nav-transfers').setAttribute('aria-current', 'page');
+  $('nav-node').toggleAttribute('aria-current', view === 'node');
+  if (view === 'node') $('nav-node').setAttribute('aria-current', 'page');
+  if (view === 'details') details.show(m[1]); else details.hide();
+  if (view === 'node') node.show().catch((e) => say(e.message));
+  if (view === 'transfers') transfers.refresh().catch((e) => say(e.message));
+}
+
+function loggedOut() {
+  for (const v of ['transfers', 'details', 'node']) $('view-' + v).hidden = true;
+  $('login-needed').hidden = false;
+  $('logout').hidden = true;
+  $('conn').textContent = 'not logged in';
+}
+
+let refreshQueued = false;
+function queueRefresh() {
+  // Several events in one burst (state + progress + completed) cost one reload.
+  if (refreshQueued) return;
+  refreshQueued = true;
+  setTimeout(() => {
+    refreshQueued = false;
+    transfers.refresh().catch(() => {});
+    details.refresh();
+  }, 150);
+}
+
+async function start() {
+  transfers.init(say);
+  details.init(say);
+  node.init(say);
+  try {
+    await api.status();
+  } catch (e) {
+    if (e.status === 401) return loggedOut();
+    say(`Cannot reach the node: ${e.message}`);
+  }
+  window.addEventListener('hashchange', route);
+  route();
+  // Every event that changes what the transfers list shows (docs/api.md § Event stream).
+  const types = ['transfer.added', 'transfer.metadata', 'transfer.state', 'transfer.progress',
+    'transfer.scanning', 'transfer.scanned', 'transfer.completed', 'transfer.held', 'transfer.error',
+    'transfer.removed', 'quarantine.added', 'quarantine.released', 'quarantine.deleted'];
+  followEvents(types, (type, data) => {
+    if (type === 'transfer.progress') {
+      if (!transfers.updateOne(data)) queueRefresh();
+      return;
+    }
+    if (type === 'transfer.completed') say(`Completed: ${data.name}`);
+    if (type === 'transfer.error') say(`Error: ${data.message}`);
+    if (type === 'quarantine.added') say(`Held in quarantine: ${data.name || data.id}`);
+    queueRefresh();
+  }, (live) => {
+    $('conn').textContent = live ? 'live' : 'reconnecting…';
+    $('conn').classList.toggle('live', live);
+  });
+  setInterval(() => {
+    if (!$('view-transfers').hidden) transfers.refresh().catch(() => {});
+    if (!$('view-details').hidden) details.refresh();
+  }, POLL_MS);
+  $('logout').addEventListener('click', async () => {
+    try { await api.logout(); } finally { loggedOut(); }
+  });
+}
+
+start();
