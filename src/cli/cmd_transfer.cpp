@@ -69,7 +69,6 @@ int run_get(Context& ctx, const GetArgs& args) {
   auto added = (*backend)->get({args.link, "", args.to, args.only, args.sequential, args.peers});
   if (!added) return report(ctx, added.error());
   const std::string id = added->value("id", "");
-  if (!ctx.json) print_publisher(added->value("publisher", nlohmann::json::object()));
 
   ProgressPrinter printer;
   auto last_change = std::chrono::steady_clock::now();
@@ -103,6 +102,7 @@ int run_get(Context& ctx, const GetArgs& args) {
       else
         std::printf("%s\n", path.c_str());
       std::fflush(stdout);
+      if (!ctx.json) print_publisher(t->value("publisher", nlohmann::json::object()));
       print_runnable_note(*t);
       if (args.seed && (*backend)->transient()) {
         std::fprintf(stderr, "seeding; press Ctrl-C to stop\n");
@@ -112,6 +112,7 @@ int run_get(Context& ctx, const GetArgs& args) {
     }
     if (state == "quarantined") {
       printer.finish();
+      if (!ctx.json) print_publisher(t->value("publisher", nlohmann::json::object()));
       return report_quarantined(ctx, **backend, id);
     }
     const std::string error = t->value("error", "");

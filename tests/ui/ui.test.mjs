@@ -233,6 +233,39 @@ test('node page: status and a live setting', async () => {
   await shot('08-node');
 });
 
+test('quarantine: an EICAR download is held with its reason, never released; delete from the page', async () => {
+  // The EICAR anti-virus test file, assembled here so this source is not itself a detection.
+  const dir = path.join(dataDir, 'suspicious');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'eicar.com'), 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-' + 'STANDARD-ANTIVIRUS-TEST-FILE!$H+H*');
+  const shared = a.runJson(['share', dir]);
+  await page.goto(`http://${b.api}/ui/#/transfers`);
+  await page.fill('#add-link', shared.magnet);
+  await page.click('#add-submit');
+  const r = row('suspicious');
+  await r.locator('.state', { hasText: 'quarantined' }).waitFor({ timeout: LONG });
+  assert.ok((await r.locator('.facts').innerText()).includes('can run code'), 'flagged as runnable');
+  assert.equal(fs.existsSync(path.join(downloads, 'suspicious')), false, 'never in the download folder');
+  await waitFor(async () => (await page.locator('#quarantine-count').innerText()) === '(1)', LONG, 'the count');
+  await page.click('#nav-quarantine');
+  const item = page.locator('#quarantine-list > li').filter({ hasText: 'suspicious' });
+  await item.waitFor({ state: 'visible' });
+  const text = await item.innerText();
+  assert.match(text, /Infected/);
+  assert.match(text, /Kith\.Test\.Eicar/);
+  assert.match(text, /suspicious\/eicar\.com/);
+  await shot('11-quarantine');
+  page.once('dialog', (d) => d.accept());
+  await item.getByRole('button', { name: 'Delete suspicious' }).click();
+  await page.locator('#quarantine-empty').waitFor({ state: 'visible', timeout: LONG });
+  const held = (await b.call('GET', '/api/v1/quarantine')).body;
+  assert.equal(held.length, 0);
+  const history = (await b.call('GET', '/api/v1/quarantine?all=true')).body;
+  assert.equal(history.find((q) => q.id === shared.id).state, 'deleted');
+  assert.equal(fs.existsSync(path.join(downloads, 'suspicious')), false);
+  await page.click('#nav-transfers');
+});
+
 test('phone width: nothing overflows sideways', async () => {
   await page.setViewportSize({ width: 360, height: 740 });
   for (const hash of ['#/transfers', '#/node']) {
@@ -254,7 +287,7 @@ test('keyboard: Tab reaches the link field and Enter adds', async () => {
   await page.goto(`http://${b.api}/ui/#/transfers`);
   await page.locator('#add-link').waitFor();
   let focused = '';
-  for (let i = 0; i < 12 && focused !== 'add-link'; i++) {
+  for (let i = 0; i < 20 && focused !== 'add-link'; i++) {
     await page.keyboard.press('Tab');
     focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
   }

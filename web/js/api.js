@@ -53,6 +53,9 @@ export const api = {
          { 'Content-Type': 'application/octet-stream' }),
   shareUpload: (id) => call('POST', `/api/v1/uploads/${enc(id)}/share`),
   logout: () => call('POST', '/api/v1/ui/logout'),
+  quarantine: (all) => call('GET', `/api/v1/quarantine${all ? '?all=true' : ''}`),
+  releaseQuarantined: (id) => call('POST', `/api/v1/quarantine/${enc(id)}/release`),
+  deleteQuarantined: (id) => call('DELETE', `/api/v1/quarantine/${enc(id)}`),
 };
 
 // Live events (Server-Sent Events; EventSource sends the session cookie). `onEvent(type, data)` for

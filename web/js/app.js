@@ -3,6 +3,7 @@
 import { api, followEvents } from './api.js';
 import * as details from './details.js';
 import * as node from './node.js';
+import * as quarantine from './quarantine.js';
 import * as transfers from './transfers.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,19 +14,29 @@ function say(text) { $('status').textContent = text; }
 function route() {
   const hash = location.hash || '#/transfers';
   const m = hash.match(/^#\/transfers\/([0-9a-f]+)$/);
-  const view = m ? 'details' : hash === '#/node' ? 'node' : 'transfers';
-  for (const v of ['transfers', 'details', 'node']) $('view-' + v).hidden = v !== view;
-  $('nav-transfers').toggleAttribute('aria-current', view !== 'node');
-  if (view !== 'node') $('nav-transfers').setAttribute('aria-current', 'page');
-  $('nav-node').toggleAttribute('aria-current', view === 'node');
-  if (view === 'node') $('nav-node').setAttribute('aria-current', 'page');
+  const view = m ? 'details' : hash === '#/node' ? 'node' : hash === '#/quarantine' ? 'quarantine' : 'transfers';
+  for (const v of VIEWS) $('view-' + v).hidden = v !== view;
+  const current = view === 'details' ? 'transfers' : view;
+  for (const v of ['transfers', 'quarantine', 'node']) {
+    if (v === current) $('nav-' + v).setAttribute('aria-current', 'page');
+    else $('nav-' + v).removeAttribute('aria-current');
+  }
   if (view === 'details') details.show(m[1]); else details.hide();
   if (view === 'node') node.show().catch((e) => say(e.message));
   if (view === 'transfers') transfers.refresh().catch((e) => say(e.message));
+  if (view === 'quarantine') quarantine.refresh().catch((e) => say(e.message));
+}
+
+const VIEWS = ['transfers', 'details', 'quarantine', 'node'];
+
+// The number of held items, next to the Quarantine link.
+async function refreshQuarantineCount() {
+  const items = await api.quarantine(false);
+  $('quarantine-count').textContent = items.length ? `(${items.length})` : '';
 }
 
 function loggedOut() {
-  for (const v of ['transfers', 'details', 'node']) $('view-' + v).hidden = true;
+  for (const v of VIEWS) $('view-' + v).hidden = true;
   $('login-needed').hidden = false;
   $('logout').hidden = true;
   $('conn').textContent = 'not logged in';
@@ -40,6 +51,8 @@ function queueRefresh() {
     refreshQueued = false;
     transfers.refresh().catch(() => {});
     details.refresh();
+    refreshQuarantineCount().catch(() => {});
+    if (!$('view-quarantine').hidden) quarantine.refresh().catch(() => {});
   }, 150);
 }
 
@@ -47,6 +60,7 @@ async function start() {
   transfers.init(say);
   details.init(say);
   node.init(say);
+  quarantine.init(say);
   try {
     await api.status();
   } catch (e) {
@@ -55,6 +69,7 @@ async function start() {
   }
   window.addEventListener('hashchange', route);
   route();
+  refreshQuarantineCount().catch(() => {});
   // Every event that changes what the transfers list shows (docs/api.md § Event stream).
   const types = ['transfer.added', 'transfer.metadata', 'transfer.state', 'transfer.progress',
     'transfer.scanning', 'transfer.scanned', 'transfer.completed', 'transfer.held', 'transfer.error',

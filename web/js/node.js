@@ -8,11 +8,18 @@ let announce = () => {};
 
 function limit(v) { return v ? rate(v) : 'none'; }
 
+function scanner(s) {
+  if (s.scanner === 'ready') return `ClamAV, ${s.signatures} signatures`;
+  if (s.scanner === 'unavailable') return `unavailable: ${s.reason} (every download is held)`;
+  return s.scanner || 'unknown';
+}
+
 export async function refreshStatus() {
   const s = await api.status();
   const dht = s.dht || {};
   const facts = [
     ['Version', s.version],
+    ['Your kith ID', s.user_id],
     ['Node id', s.node_id],
     ['Home', s.home],
     ['BitTorrent port', s.bt_port],
@@ -23,6 +30,8 @@ export async function refreshStatus() {
     ['Rates', `↓ ${rate(s.download_rate)}  ↑ ${rate(s.upload_rate)}`],
     ['Rate limits', `↓ ${limit(s.limits.download)}  ↑ ${limit(s.limits.upload)}`],
     ['Transfers', s.transfers],
+    ['Virus scanner', scanner(s.safety || {})],
+    ['In quarantine', s.quarantined],
   ];
   $('node-status').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
 }

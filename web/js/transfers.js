@@ -44,9 +44,12 @@ function fillRow({ parts }, t) {
   ];
   if (t.kind === 'get' && t.state === 'downloading') f.push(`ETA ${eta(t.eta)}`);
   if (t.kind === 'share') f.push('shared by this node');
+  if ((t.runnable || []).length) f.push(`can run code: ${t.runnable[0]}${t.runnable.length > 1 ? ` +${t.runnable.length - 1}` : ''}`);
+  if (t.publisher && t.publisher.signed) f.push(t.publisher.you ? 'signed by you' : `signed by ${t.publisher.id.slice(0, 12)}…`);
   parts.facts.replaceChildren(...f.map((x) => el('span', {}, x)));
   parts.error.textContent = t.error || '';
   const paused = t.state === 'paused' || t.state === 'error' || t.state === 'held';
+  parts.toggle.hidden = t.state === 'quarantined';  // released or deleted from the Quarantine view
   parts.toggle.dataset.action = paused ? 'resume' : 'pause';
   parts.toggle.textContent = paused ? 'Resume' : 'Pause';
   parts.toggle.disabled = !paused && !PAUSABLE.has(t.state);
