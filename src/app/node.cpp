@@ -282,7 +282,8 @@ Result<nlohmann::json> Node::share(const ShareRequest& request) {
                             .added_at = base::unix_seconds(),
                             .completed_at = base::unix_seconds()};
   if (request.sign) {
-    rec.link_signature = identity::signature_params(*m_user_key, made->source.hashes.v1, made->source.hashes.v2);
+    rec.link_signature =
+        identity::signature_params(*m_user_key, made->source.hashes.v1, made->source.hashes.v2);
   }
   bool existing = false;
   {
@@ -609,8 +610,8 @@ void Node::tick() {
       last = state;
     }
     if (changed) publish("transfer.state", {{"id", st.id}, {"state", state}});
-    if (st.state == "downloading" || st.state == "checking" || st.state == "metadata" || state == "scanning" ||
-        st.download_rate > 0 || st.upload_rate > 0) {
+    if (st.state == "downloading" || st.state == "checking" || st.state == "metadata" ||
+        state == "scanning" || st.download_rate > 0 || st.upload_rate > 0) {
       publish("transfer.progress", j);
     }
     if (st.state == "finished" || st.state == "seeding") maybe_release(st.id);

@@ -30,10 +30,14 @@ std::optional<std::string> base32_decode(std::string_view text) {
   int bits = 0;
   for (char ch : text) {
     int v;
-    if (ch >= 'a' && ch <= 'z') v = ch - 'a';
-    else if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
-    else if (ch >= '2' && ch <= '7') v = ch - '2' + 26;
-    else return std::nullopt;
+    if (ch >= 'a' && ch <= 'z')
+      v = ch - 'a';
+    else if (ch >= 'A' && ch <= 'Z')
+      v = ch - 'A';
+    else if (ch >= '2' && ch <= '7')
+      v = ch - '2' + 26;
+    else
+      return std::nullopt;
     buffer = (buffer << 5) | static_cast<unsigned>(v);
     bits += 5;
     if (bits >= 8) {

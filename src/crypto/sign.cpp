@@ -26,10 +26,13 @@ Result<SigningKey> SigningKey::load_or_create(const std::filesystem::path& file)
   if (std::filesystem::exists(file, ec)) {
     auto bytes = base::read_file(file, 4096);
     if (!bytes) return tl::unexpected(bytes.error());
-    if (bytes->size() != MAGIC.size() + crypto_sign_SEEDBYTES || bytes->compare(0, MAGIC.size(), MAGIC) != 0) {
+    if (bytes->size() != MAGIC.size() + crypto_sign_SEEDBYTES ||
+        bytes->compare(0, MAGIC.size(), MAGIC) != 0) {
       sodium_memzero(bytes->data(), bytes->size());
-      return fail(base::make_error_code(base::errc::bad_input),
-                  file.string() + " is not a kith key file (restore it from a backup, or move it away to make a new key)");
+      return fail(
+          base::make_error_code(base::errc::bad_input),
+          file.string() +
+              " is not a kith key file (restore it from a backup, or move it away to make a new key)");
     }
     SigningKey k;
     crypto_sign_seed_keypair(k.m_public.data(), k.m_secret.data(),
@@ -40,7 +43,8 @@ Result<SigningKey> SigningKey::load_or_create(const std::filesystem::path& file)
   auto k = generate();
   if (!k) return k;
   std::string content(MAGIC);
-  content.append(reinterpret_cast<const char*>(k->m_secret.data()), crypto_sign_SEEDBYTES);  // seed = first 32
+  content.append(reinterpret_cast<const char*>(k->m_secret.data()),
+                 crypto_sign_SEEDBYTES);  // seed = first 32
   if (auto r = base::ensure_dir(file.parent_path(), 0700); !r) return tl::unexpected(r.error());
   auto written = base::atomic_write_file(file, content, 0600);
   sodium_memzero(content.data(), content.size());
@@ -56,8 +60,8 @@ SigningKey::~SigningKey() { sodium_memzero(m_secret.data(), m_secret.size()); }
 
 Signature SigningKey::sign(std::string_view message) const {
   Signature sig{};
-  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                       m_secret.data());
+  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size(), m_secret.data());
   return sig;
 }
 

@@ -13,7 +13,9 @@ std::string checksum(const crypto::PublicKey& key) {
   return raw ? *raw : std::string(2, '\0');
 }
 
-Error bad(const std::string& why) { return Error{base::make_error_code(base::errc::bad_input), "not a kith ID: " + why}; }
+Error bad(const std::string& why) {
+  return Error{base::make_error_code(base::errc::bad_input), "not a kith ID: " + why};
+}
 
 }  // namespace
 
@@ -22,7 +24,8 @@ std::string encode_id(const crypto::PublicKey& key) {
 }
 
 Result<crypto::PublicKey> decode_id(std::string_view id) {
-  if (id.size() != 55) return tl::unexpected(bad("it has " + std::to_string(id.size()) + " characters, not 55"));
+  if (id.size() != 55)
+    return tl::unexpected(bad("it has " + std::to_string(id.size()) + " characters, not 55"));
   auto raw = base::base32_decode(id);
   if (!raw || raw->size() != 34) return tl::unexpected(bad("it has characters outside a-z and 2-7"));
   crypto::PublicKey key;

@@ -7,7 +7,8 @@ namespace kith::identity {
 namespace {
 
 Error bad(const std::string& why) {
-  return Error{base::make_error_code(base::errc::bad_input), "the link's publisher signature is malformed: " + why};
+  return Error{base::make_error_code(base::errc::bad_input),
+               "the link's publisher signature is malformed: " + why};
 }
 
 }  // namespace
@@ -18,8 +19,8 @@ std::string share_message(std::string_view v1, std::string_view v2) {
 
 std::string signature_params(const crypto::SigningKey& key, std::string_view v1, std::string_view v2) {
   const auto sig = key.sign(share_message(v1, v2));
-  return "&x.kith.pk=" + encode_id(key.public_key()) +
-         "&x.kith.sig=" + base::to_hex(std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
+  return "&x.kith.pk=" + encode_id(key.public_key()) + "&x.kith.sig=" +
+         base::to_hex(std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size()));
 }
 
 Result<std::optional<LinkSignature>> parse_link_signature(std::string_view link) {

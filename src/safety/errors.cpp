@@ -3,7 +3,8 @@
 namespace kith::safety {
 
 const std::error_category& category() {
-  static const char* const NAMES[] = {"", "no_database", "scanner_failed", "unknown_item", "bad_list", "blocked"};
+  static const char* const NAMES[] = {"",         "no_database", "scanner_failed", "unknown_item",
+                                      "bad_list", "blocked"};
   static const base::NamedCategory instance("kith.safety", "safety", NAMES);
   return instance;
 }

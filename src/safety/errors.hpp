@@ -6,11 +6,11 @@
 namespace kith::safety {
 
 enum class errc {
-  no_database = 1,   // no ClamAV signature database could be loaded
-  scanner_failed,    // libclamav failed to initialise, load or compile its engine
-  unknown_item,      // no quarantine item with that id
-  bad_list,          // a block list or IP filter file could not be parsed
-  blocked,           // the content or peer is on a block list
+  no_database = 1,  // no ClamAV signature database could be loaded
+  scanner_failed,   // libclamav failed to initialise, load or compile its engine
+  unknown_item,     // no quarantine item with that id
+  bad_list,         // a block list or IP filter file could not be parsed
+  blocked,          // the content or peer is on a block list
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }

@@ -68,7 +68,9 @@ Result<std::unique_ptr<Scanner>> Scanner::open(const ScannerOptions& options) {
                 "safety.signatures setting at a folder with .cvd/.hdb/.ndb files)");
   }
 
-  const auto cap = [](std::uint64_t v) { return static_cast<long long>(std::min(v, ScannerOptions::MAX_FILE_SIZE)); };
+  const auto cap = [](std::uint64_t v) {
+    return static_cast<long long>(std::min(v, ScannerOptions::MAX_FILE_SIZE));
+  };
   cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_FILESIZE, cap(options.max_file_size));
   cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_SCANSIZE, cap(options.max_scan_size));
   cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_RECURSION, options.max_recursion);

@@ -135,8 +135,8 @@ class SessionHost {
   std::map<std::string, std::vector<int>> m_wanted;  // explicit file selection, applied once metadata arrives
   std::map<std::string, std::string> m_errors;       // last error alert's message per transfer
   std::set<std::string> m_disk_full;                 // transfers stopped by a full disk
-  std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;  // peers named by the link or the user
-  std::map<std::string, int> m_recoveries;                        // see recover_inconsistent()
+  std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;       // peers named by the link or the user
+  std::map<std::string, int> m_recoveries;                             // see recover_inconsistent()
   std::map<std::string, std::map<std::string, PeerStatus>> m_sources;  // id -> endpoint -> peer
   std::shared_ptr<bool> m_alive;    // cleared in shutdown(): late alert notifications do nothing
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts

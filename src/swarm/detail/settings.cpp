@@ -16,10 +16,10 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   p.set_bool(lt::settings_pack::enable_natpmp, o.natpmp);
   p.set_int(lt::settings_pack::download_rate_limit, o.download_limit);
   p.set_int(lt::settings_pack::upload_rate_limit, o.upload_limit);
-  lt::alert_category_t mask = lt::alert_category::error | lt::alert_category::status |
-                              lt::alert_category::storage | lt::alert_category::dht |
-                              lt::alert_category::ip_block |       // peer_blocked: refusal counters
-                              lt::alert_category::block_progress;  // block_finished: who sent data (sources())
+  lt::alert_category_t mask =
+      lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
+      lt::alert_category::dht | lt::alert_category::ip_block |  // peer_blocked: refusal counters
+      lt::alert_category::block_progress;                       // block_finished: who sent data (sources())
   if (o.debug_alerts) mask |= lt::alert_category::peer | lt::alert_category::connect;
   p.set_int(lt::settings_pack::alert_mask, mask);
   // Peers on the same host or LAN (x.pe hints, LSD) are the common case for kith: allow several
