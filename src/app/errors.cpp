@@ -22,6 +22,7 @@ bool is_user_error(const Error& e) {
          c == swarm::make_error_code(swarm::errc::bad_torrent) ||
          c == swarm::make_error_code(swarm::errc::unknown_transfer) ||
          c == safety::make_error_code(safety::errc::unknown_item) ||
+         c == safety::make_error_code(safety::errc::quarantined) ||
          c == swarm::make_error_code(swarm::errc::ambiguous_id) ||
          c == swarm::make_error_code(swarm::errc::create_failed) ||
          c == safety::make_error_code(safety::errc::bad_list) ||

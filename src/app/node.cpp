@@ -16,6 +16,7 @@
 #include "base/hex.hpp"
 #include "identity/kith_id.hpp"
 #include "identity/link_signature.hpp"
+#include "safety/errors.hpp"
 #include "store/migrations.hpp"
 #include "swarm/peer_hints.hpp"
 #include "swarm/source.hpp"
@@ -443,6 +444,15 @@ Status Node::pause(const std::string& id) {
 Status Node::resume(const std::string& id) {
   auto full = m_swarm->resolve(id);
   if (!full) return tl::unexpected(full.error());
+  {
+    // Resuming would seed what the safety check held back.
+    std::lock_guard lock(m_mutex);
+    if (m_held.count(*full)) {
+      return fail(safety::make_error_code(safety::errc::quarantined),
+                  full->substr(0, 8) + " is in quarantine; `kith quarantine release " + full->substr(0, 8) +
+                      "` releases it (and seeds it again), `kith quarantine delete` deletes it");
+    }
+  }
   if (auto r = m_swarm->resume(*full); !r) return r;
   {
     std::lock_guard lock(m_mutex);

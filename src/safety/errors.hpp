@@ -11,6 +11,7 @@ enum class errc {
   unknown_item,     // no quarantine item with that id
   bad_list,         // a block list or IP filter file could not be parsed
   blocked,          // the content or peer is on a block list
+  quarantined,      // the transfer is in quarantine: only `kith quarantine release|delete` act on it
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }

@@ -105,6 +105,10 @@ class SafetyTest(KithTestCase):
         self.assertEqual(t["upload_rate"], 0)
         status = b.run_json("status", "--json")
         self.assertEqual(status["quarantined"], 1)
+        # Resuming it would seed what was held back: refused.
+        cp = b.run("resume", shared["id"][:8], check=False)
+        self.assertEqual(cp.returncode, 2, cp.stderr)
+        self.assertIn("quarantine release", cp.stderr)
         self.assertEqual(status["safety"]["scanner"], "ready")
         # The API says the same.
         code, body = b.api("GET", "/api/v1/quarantine")

@@ -10,6 +10,7 @@ namespace kith::api::detail {
 inline int status_for(const Error& e) {
   if (e.code == swarm::make_error_code(swarm::errc::unknown_transfer)) return 404;
   if (e.code == safety::make_error_code(safety::errc::unknown_item)) return 404;
+  if (e.code == safety::make_error_code(safety::errc::quarantined)) return 409;
   if (e.code == swarm::make_error_code(swarm::errc::duplicate)) return 409;
   if (e.code == safety::make_error_code(safety::errc::blocked)) return 403;
   return app::is_user_error(e) ? 400 : 500;
