@@ -32,6 +32,21 @@
 namespace kith::swarm {
 namespace {
 
+// dont_download for every file, default for those whose path or name matches the glob.
+std::vector<lt::download_priority_t> glob_priorities(const lt::file_storage& files, const std::string& glob) {
+  std::vector<lt::download_priority_t> prio(static_cast<std::size_t>(files.num_files()), lt::dont_download);
+  for (auto i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    std::string path = files.file_path(i);
+    std::string base = std::string(files.file_name(i));
+    // Match the whole path ("*/*.mp3") or just the name ("*.mp3"), as users of other clients expect.
+    if (fnmatch(glob.c_str(), path.c_str(), 0) == 0 || fnmatch(glob.c_str(), base.c_str(), 0) == 0) {
+      prio[static_cast<std::size_t>(static_cast<int>(i))] = lt::default_priority;
+    }
+  }
+  return prio;
+}
+
 std::string id_of(const lt::torrent_handle& h) { return detail::to_hashes(h.info_hashes()).id(); }
 
 std::vector<std::uint8_t> to_bytes(const std::vector<char>& v) { return {v.begin(), v.end()}; }
@@ -127,6 +142,11 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
   if (options.paused) params.flags |= lt::torrent_flags::paused;
   if (options.sequential) params.flags |= lt::torrent_flags::sequential_download;
   if (options.seed_mode) params.flags |= lt::torrent_flags::seed_mode;
+  // With the file list known (a .torrent), the selection goes in with the add itself: set afterwards,
+  // peers dialled at add time could already be sent requests for unwanted files.
+  if (params.ti && !options.has_wanted_files && !options.only_glob.empty()) {
+    params.file_priorities = glob_priorities(params.ti->files(), options.only_glob);
+  }
   for (const auto& peer : options.peers) {
     auto endpoint = detail::parse_endpoint(peer);
     if (!endpoint) return tl::unexpected(endpoint.error());
@@ -168,18 +188,7 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
 void SessionHost::apply_file_selection(const lt::torrent_handle& h, const std::string& glob) {
   auto ti = h.torrent_file();
   if (!ti) return;
-  const auto& files = ti->files();
-  std::vector<lt::download_priority_t> prio(static_cast<std::size_t>(files.num_files()), lt::dont_download);
-  for (auto i : files.file_range()) {
-    if (files.pad_file_at(i)) continue;
-    std::string path = files.file_path(i);
-    std::string base = std::string(files.file_name(i));
-    // Match the whole path ("*/*.mp3") or just the name ("*.mp3"), as users of other clients expect.
-    if (fnmatch(glob.c_str(), path.c_str(), 0) == 0 || fnmatch(glob.c_str(), base.c_str(), 0) == 0) {
-      prio[static_cast<std::size_t>(static_cast<int>(i))] = lt::default_priority;
-    }
-  }
-  h.prioritize_files(prio);
+  h.prioritize_files(glob_priorities(ti->files(), glob));
 }
 
 Status SessionHost::apply_wanted_files(const lt::torrent_handle& h, const std::vector<int>& wanted) {
