@@ -7,29 +7,10 @@
 #include "safety/ip_filter.hpp"
 
 namespace kith::app {
-namespace {
-
-std::vector<std::string> split_paths(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto comma = text.find(',', start);
-    auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    auto b = item.find_first_not_of(" \t");
-    auto e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
-Result<LoadedIpFilter> load_ip_filter_files(const std::string& paths) {
+Result<LoadedIpFilter> load_ip_filter_files(const std::vector<std::string>& paths) {
   LoadedIpFilter out;
   out.summary = {{"files", nlohmann::json::array()}, {"ranges", 0}};
-  for (const auto& path : split_paths(paths)) {
+  for (const auto& path : paths) {
     auto text = base::read_file(path);
     if (!text) {
       return fail(safety::make_error_code(safety::errc::bad_list),

@@ -16,10 +16,10 @@ struct LoadedIpFilter {
   nlohmann::json summary;
 };
 
-// `paths`: the setting's value, comma-separated (spaces around names ignored; empty: no filter).
+// `paths`: the files of the setting (Settings::get_list; none: no filter).
 // Bad lines are skipped and reported in the summary (and logged as a warning). Fails, with
 // safety::errc::bad_list, when a file cannot be read or has lines but not one valid range: a
 // filter the user asked for must not silently be missing.
-Result<LoadedIpFilter> load_ip_filter_files(const std::string& paths);
+Result<LoadedIpFilter> load_ip_filter_files(const std::vector<std::string>& paths);
 
 }  // namespace kith::app

@@ -42,7 +42,7 @@ Status Node::load_blocklist() {
   }
   apply_peer_id_rules();
   // A filter that the settings name but that cannot be loaded stops the node (fail closed).
-  auto filter = load_ip_filter_files(m_settings.get_string("safety.ipfilter"));
+  auto filter = load_ip_filter_files(m_settings.get_list("safety.ipfilter"));
   if (!filter) return tl::unexpected(filter.error());
   if (auto r = m_swarm->set_ip_filter(filter->ranges); !r) return r;
   std::lock_guard lock(m_mutex);
@@ -139,7 +139,7 @@ nlohmann::json Node::blocklist() {
 }
 
 Result<nlohmann::json> Node::reload_ip_filter() {
-  auto filter = load_ip_filter_files(m_settings.get_string("safety.ipfilter"));
+  auto filter = load_ip_filter_files(m_settings.get_list("safety.ipfilter"));
   if (!filter) return tl::unexpected(filter.error());
   if (auto r = m_swarm->set_ip_filter(filter->ranges); !r) return tl::unexpected(r.error());
   {

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
-#include <sstream>
 
 #include "app/node.hpp"
 #include "base/clock.hpp"
@@ -48,18 +47,6 @@ nlohmann::json peer_json(const swarm::PeerStatus& p) {
   return {{"endpoint", p.endpoint}, {"client", p.client}, {"peer_id", p.peer_id}};
 }
 
-std::vector<std::filesystem::path> split_paths(const std::string& list) {
-  std::vector<std::filesystem::path> out;
-  std::stringstream in(list);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    auto b = item.find_first_not_of(" \t");
-    auto e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) out.emplace_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
-
 }  // namespace
 
 void Node::start_scanner() {
@@ -68,7 +55,7 @@ void Node::start_scanner() {
   safety::ScannerOptions options;
   if (m_settings.get_bool("safety.system_signatures"))
     options.databases.push_back(safety::system_database_dir());
-  for (auto& p : split_paths(m_settings.get_string("safety.signatures"))) options.databases.push_back(p);
+  for (const auto& p : m_settings.get_list("safety.signatures")) options.databases.emplace_back(p);
   const auto limit = static_cast<std::uint64_t>(m_settings.get_int("safety.scan_limit")) << 20;
   options.max_file_size = options.max_scan_size = limit;
   // Loading the official databases takes seconds: do it off the io thread. Scans wait for it.

@@ -219,6 +219,18 @@ const std::string& Settings::get_string(const std::string& name) const {
   return std::get<std::string>(value(name));
 }
 
+std::vector<std::string> Settings::get_list(const std::string& name) const {
+  std::vector<std::string> out;
+  std::stringstream in(get_string(name));
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
 nlohmann::json Settings::to_json() const {
   auto j = nlohmann::json::array();
   for (const auto& d : setting_defs()) {

@@ -41,6 +41,9 @@ class Settings {
   bool get_bool(const std::string& name) const;
   std::int64_t get_int(const std::string& name) const;
   const std::string& get_string(const std::string& name) const;
+  // A string setting that holds a comma-separated list (paths, host:port): items trimmed of spaces
+  // and tabs, empty ones dropped.
+  std::vector<std::string> get_list(const std::string& name) const;
 
   // [{name, type, default, value, description}] in registry order.
   nlohmann::json to_json() const;

@@ -603,9 +603,7 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       // The alert names the peer the block came from, even when (as for a quick download) that peer
       // is gone by the time the alert is handled: get_peer_info() then would not see it.
       PeerStatus peer;
-      const auto addr = bf->endpoint.address();
-      peer.endpoint = addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(bf->endpoint.port())
-                                   : addr.to_string() + ":" + std::to_string(bf->endpoint.port());
+      peer.endpoint = detail::endpoint_text(bf->endpoint);
       auto id = id_of(bf->handle);
       std::lock_guard lock(m_mutex);
       auto& known = m_sources[id];

@@ -68,11 +68,15 @@ TransferStatus to_status(const lt::torrent_status& st) {
 
 namespace kith::swarm::detail {
 
+std::string endpoint_text(const lt::tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  return addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(ep.port())
+                      : addr.to_string() + ":" + std::to_string(ep.port());
+}
+
 PeerStatus to_peer_status(const lt::peer_info& p) {
   PeerStatus out;
-  const auto addr = p.ip.address();
-  out.endpoint = addr.is_v6() ? "[" + addr.to_string() + "]:" + std::to_string(p.ip.port())
-                              : addr.to_string() + ":" + std::to_string(p.ip.port());
+  out.endpoint = endpoint_text(p.ip);
   out.client = p.client;
   out.peer_id = base::to_hex(std::string_view(p.pid.data(), p.pid.size()));
   out.downloaded = p.total_download;
