@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "base/base32.hpp"
+#include "identity/device.hpp"
+#include "identity/invite.hpp"
 #include "identity/kith_id.hpp"
 #include "identity/link_signature.hpp"
 
@@ -54,4 +56,48 @@ TEST(LinkSignature, SignVerifyTamper) {
   EXPECT_FALSE(parse_link_signature("magnet:?x.kith.pk=abc"));
   EXPECT_FALSE(parse_link_signature(link + "&x.kith.sig=00"));
   EXPECT_FALSE(parse_link_signature("magnet:?x.kith.pk=" + encode_id(key->public_key()) + "&x.kith.sig=zz"));
+}
+
+TEST(DeviceCert, CertifyVerifyTamper) {
+  auto user = crypto::SigningKey::generate();
+  auto device = crypto::SigningKey::generate();
+  ASSERT_TRUE(user && device);
+  auto cert = certify_device(*user, device->public_key());
+  EXPECT_TRUE(verify_device_cert(cert));
+  auto bytes = encode_device_cert(cert);
+  ASSERT_EQ(bytes.size(), DEVICE_CERT_SIZE);
+  auto back = decode_device_cert(bytes);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, cert);
+  bytes[40] ^= 1;  // another device key under the same signature
+  EXPECT_FALSE(verify_device_cert(*decode_device_cert(bytes)));
+  EXPECT_FALSE(decode_device_cert(bytes.substr(1)));
+}
+
+TEST(Invite, FormatParseAndRejects) {
+  auto key = crypto::SigningKey::generate();
+  ASSERT_TRUE(key);
+  Invite inv;
+  inv.key = key->public_key();
+  inv.name = "Zoë & co";
+  inv.addrs = {"192.168.1.5:7000", "[fe80::1]:7000", "host.example:1"};
+  auto text = format_invite(inv);
+  EXPECT_EQ(text.rfind("kith:" + encode_id(inv.key) + "?name=Zo%C3%AB%20%26%20co&addr=", 0), 0u) << text;
+  auto back = parse_invite(text);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->key, inv.key);
+  EXPECT_EQ(back->name, inv.name);
+  EXPECT_EQ(back->addrs, inv.addrs);
+  auto bare = parse_invite(encode_id(inv.key));
+  ASSERT_TRUE(bare);
+  EXPECT_TRUE(bare->name.empty());
+  EXPECT_TRUE(parse_invite(text + "&future=1"));
+  EXPECT_FALSE(parse_invite(text + "&name=x"));
+  EXPECT_FALSE(parse_invite(text + "&addr=nohost"));
+  EXPECT_FALSE(parse_invite(text + "&addr=h:70000"));
+  EXPECT_FALSE(parse_invite(text + "&name"));
+  EXPECT_FALSE(parse_invite("kith:" + encode_id(inv.key) + "?name=%0a"));
+  EXPECT_FALSE(parse_invite("kith:" + encode_id(inv.key) + "?name=%4"));
+  EXPECT_FALSE(parse_invite("kith:abc"));
+  EXPECT_FALSE(parse_invite(std::string(3000, 'a')));
 }

@@ -1,0 +1,140 @@
+#include "identity/invite.hpp"
+
+#include <cctype>
+
+#include "identity/kith_id.hpp"
+
+namespace kith::identity {
+namespace {
+
+constexpr std::string_view SCHEME = "kith:";
+
+Error bad(const std::string& why) {
+  return Error{base::make_error_code(base::errc::bad_input), "not a kith invite: " + why};
+}
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char HEX[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += HEX[c >> 4];
+      out += HEX[c & 15];
+    }
+  }
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Result<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i] == '+' ? ' ' : s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return tl::unexpected(bad("a '%' escape is cut short"));
+    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return tl::unexpected(bad("a '%' escape is not two hex digits"));
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > MAX_NAME) return false;
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+bool valid_address_hint(std::string_view hint) {
+  auto colon = hint.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == hint.size()) return false;
+  auto host = hint.substr(0, colon), port = hint.substr(colon + 1);
+  if (port.size() > 5) return false;
+  long p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    p = p * 10 + (c - '0');
+  }
+  if (p < 1 || p > 65535) return false;
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return false;
+    for (char c : host.substr(1, host.size() - 2))
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+    return true;
+  }
+  if (host.size() > 253) return false;
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+  return true;
+}
+
+std::string format_invite(const Invite& invite) {
+  std::string out = std::string(SCHEME) + encode_id(invite.key);
+  char sep = '?';
+  if (!invite.name.empty()) {
+    out += sep;
+    out += "name=" + percent_encode(invite.name);
+    sep = '&';
+  }
+  for (const auto& a : invite.addrs) {
+    out += sep;
+    out += "addr=" + percent_encode(a);
+    sep = '&';
+  }
+  return out;
+}
+
+Result<Invite> parse_invite(std::string_view text) {
+  if (text.size() > MAX_INVITE) return tl::unexpected(bad("longer than " + std::to_string(MAX_INVITE) + " bytes"));
+  Invite inv;
+  std::string_view rest = text;
+  if (rest.substr(0, SCHEME.size()) == SCHEME) rest.remove_prefix(SCHEME.size());
+  auto q = rest.find('?');
+  auto id = rest.substr(0, q);
+  auto key = decode_id(id);
+  if (!key) return tl::unexpected(bad(key.error().message));
+  inv.key = *key;
+  inv.id = encode_id(*key);
+  std::string_view query = q == std::string_view::npos ? std::string_view{} : rest.substr(q + 1);
+  bool named = false;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    if (eq == std::string_view::npos) return tl::unexpected(bad("parameter '" + std::string(part) + "' has no value"));
+    auto k = part.substr(0, eq);
+    auto v = percent_decode(part.substr(eq + 1));
+    if (!v) return tl::unexpected(v.error());
+    if (k == "name") {
+      if (named) return tl::unexpected(bad("name appears twice"));
+      if (!valid_name(*v)) return tl::unexpected(bad("the name must be 1-64 bytes without control characters"));
+      inv.name = *v;
+      named = true;
+    } else if (k == "addr") {
+      if (inv.addrs.size() == MAX_ADDRS) return tl::unexpected(bad("more than 8 addresses"));
+      if (!valid_address_hint(*v)) return tl::unexpected(bad("address '" + *v + "' is not host:port"));
+      inv.addrs.push_back(*v);
+    }
+    // Unknown parameters are ignored, so later versions can add some.
+  }
+  return inv;
+}
+
+}  // namespace kith::identity
