@@ -13,6 +13,7 @@ PACKAGES=(
   libsodium-dev libssl-dev libsqlite3-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libexpected-dev libgtest-dev libgmock-dev libclamav-dev libqrencode-dev
+  libprotobuf-dev protobuf-compiler
   # safety: sigtool builds the tests' signature database, clamscan is the benchmark's reference
   clamav zip
   # tests: interop clients and helpers

@@ -29,6 +29,7 @@ class SigningKey {
   ~SigningKey();  // wipes the secret
 
  private:
+  friend class TlsIdentityBuilder;  // tls.cpp: hands the seed to OpenSSL for the channel certificate
   SigningKey() = default;
   std::array<std::uint8_t, 64> m_secret{};  // libsodium's seed + public key layout
   PublicKey m_public{};
