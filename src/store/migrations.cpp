@@ -58,6 +58,62 @@ const std::vector<std::string>& state_migrations() {
       R"sql(
       ALTER TABLE transfers ADD COLUMN wanted_files TEXT;  -- NULL: none; else comma-separated file indices
       )sql",
+      // 5: contacts and messaging (issue 3). Keys are kith IDs; message and group ids 32 hex digits.
+      R"sql(
+      CREATE TABLE contacts (
+        id         TEXT PRIMARY KEY,      -- the person's kith ID (user key)
+        name       TEXT NOT NULL,
+        state      TEXT NOT NULL,         -- outgoing (we asked), incoming (they asked), accepted, blocked
+        note       TEXT NOT NULL DEFAULT '', -- the request's text
+        addrs      TEXT NOT NULL DEFAULT '[]', -- JSON: static address hints (invite, `contacts addr`, Hello)
+        added_at   INTEGER NOT NULL,      -- unix seconds
+        last_seen  INTEGER                -- unix seconds of the last channel with them
+      );
+      CREATE TABLE groups (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        creator    TEXT NOT NULL,         -- kith ID; relays members' messages
+        members    TEXT NOT NULL,         -- JSON [{id, name}], creator included
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE messages (
+        id           TEXT PRIMARY KEY,
+        conversation TEXT NOT NULL,       -- the contact's kith ID, or "group:" + group id
+        author       TEXT NOT NULL,       -- kith ID
+        outgoing     INTEGER NOT NULL,
+        seq          INTEGER NOT NULL,    -- the author's per-conversation counter
+        sent_at      INTEGER NOT NULL,    -- author's clock, unix ms
+        received_at  INTEGER NOT NULL,    -- our clock, unix ms (for outgoing: when written)
+        text         TEXT NOT NULL,
+        signed       BLOB NOT NULL,       -- the SignedMessage as the author signed it (resent/relayed as is)
+        read_at      INTEGER              -- incoming: when shown to the user
+      );
+      CREATE INDEX messages_by_conversation ON messages (conversation, received_at);
+      -- Delivery of each outgoing (or relayed) message to each recipient: the outbox is the rows with
+      -- delivered_at NULL. Receipts fill delivered_at / read_at.
+      CREATE TABLE deliveries (
+        message_id   TEXT NOT NULL,
+        recipient    TEXT NOT NULL,       -- kith ID
+        queued_at    INTEGER NOT NULL,    -- unix ms, the resend order
+        delivered_at INTEGER,
+        read_at      INTEGER,
+        PRIMARY KEY (message_id, recipient)
+      );
+      CREATE INDEX deliveries_outbox ON deliveries (recipient, delivered_at, queued_at);
+      -- Read receipts not yet sent (the author was offline when we read).
+      CREATE TABLE pending_receipts (
+        message_id TEXT NOT NULL,
+        recipient  TEXT NOT NULL,
+        PRIMARY KEY (message_id, recipient)
+      );
+      CREATE VIRTUAL TABLE messages_text USING fts5 (text, content = 'messages', content_rowid = 'rowid');
+      CREATE TRIGGER messages_text_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_text (rowid, text) VALUES (new.rowid, new.text);
+      END;
+      CREATE TRIGGER messages_text_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_text (messages_text, rowid, text) VALUES ('delete', old.rowid, old.text);
+      END;
+      )sql",
   };
   return MIGRATIONS;
 }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "store/block_store.hpp"
+#include "store/message_store.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
 #include "store/transfer_store.hpp"
@@ -129,4 +130,44 @@ TEST(BlockStore, PutReplaceListRemove) {
   ASSERT_TRUE(again);
   EXPECT_FALSE(*again);
   std::filesystem::remove(file);
+}
+
+TEST(MessageStore, DedupOutboxReceiptsSearch) {
+  auto file = temp_db("kith_msgs");
+  auto db = store::Database::open(file, store::state_migrations());
+  ASSERT_TRUE(db) << db.error().message;
+  store::MessageStore ms(**db);
+  store::MessageRecord m;
+  m.id = std::string(32, 'a');
+  m.conversation = "bob";
+  m.author = "me";
+  m.outgoing = true;
+  m.seq = 1;
+  m.text = "the quick brown fox";
+  m.signed_bytes = std::string("\0\1", 2);
+  ASSERT_TRUE(*ms.insert(m, {"bob"}, 10));
+  EXPECT_FALSE(*ms.insert(m, {"bob"}, 11));  // same id: a duplicate, not stored twice
+  EXPECT_EQ(*ms.next_seq("bob", "me"), 2);
+  m.id = std::string(32, 'b');
+  m.seq = 2;
+  m.text = "lazy dog";
+  ASSERT_TRUE(*ms.insert(m, {"bob"}, 12));
+  auto out = ms.outbox("bob");
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[0].seq, 1);
+  EXPECT_EQ((*out)[0].signed_bytes, std::string("\0\1", 2));
+  EXPECT_TRUE(*ms.mark_delivered(std::string(32, 'a'), "bob", 20));
+  EXPECT_FALSE(*ms.mark_delivered(std::string(32, 'a'), "bob", 21));  // repeated receipt
+  EXPECT_EQ(ms.outbox("bob")->size(), 1u);
+  EXPECT_TRUE(*ms.mark_read(std::string(32, 'b'), "bob", 30));  // read implies delivered
+  EXPECT_EQ(ms.outbox("bob")->size(), 0u);
+  auto found = ms.search("QUICK fox", "", 10);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->front().seq, 1);
+  EXPECT_TRUE(ms.search("\"unbalanced", "", 10));  // user text is never FTS syntax
+  auto h = ms.history("bob", 1);
+  ASSERT_EQ(h->size(), 1u);
+  EXPECT_EQ(h->front().text, "lazy dog");
 }
