@@ -38,6 +38,8 @@ class Home {
   std::filesystem::path quarantine_dir() const { return m_root / "quarantine"; }
   std::filesystem::path reports_dir() const { return m_root / "reports"; }
   std::filesystem::path user_key_file() const { return m_root / "keys" / "user.key"; }
+  // This node's device key (contact channels, LAN beacons), certified by the user key.
+  std::filesystem::path device_key_file() const { return m_root / "keys" / "device.key"; }
   // Files uploaded through the web UI to be shared (uploads/<id>/...); they are the shared data.
   std::filesystem::path uploads_dir() const { return m_root / "uploads"; }
   std::filesystem::path log_file() const { return m_root / "kith.log"; }

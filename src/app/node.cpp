@@ -56,13 +56,13 @@ Node::~Node() {
 }
 
 Result<std::unique_ptr<Node>> Node::open(boost::asio::io_context& io, const Home& home, Settings settings,
-                                         EventSink sink) {
+                                         EventSink sink, bool with_messaging) {
   std::unique_ptr<Node> node(new Node(io, home, std::move(settings), std::move(sink)));
-  if (auto r = node->start(); !r) return tl::unexpected(r.error());
+  if (auto r = node->start(with_messaging); !r) return tl::unexpected(r.error());
   return node;
 }
 
-Status Node::start() {
+Status Node::start(bool with_messaging) {
   if (auto r = m_home.prepare(); !r) return r;
   auto db = store::Database::open(m_home.state_db(), store::state_migrations());
   if (!db) return tl::unexpected(db.error());
@@ -131,6 +131,8 @@ Status Node::start() {
     }
     m_records[rec.id] = std::move(rec);
   }
+  if (with_messaging)
+    if (auto r = start_messaging(); !r) return r;
   spdlog::info("node {} started: home {}, BitTorrent port {}, {} transfers", m_node_id,
                m_home.root().string(), m_swarm->listen_port(), m_records.size());
   m_timer.expires_after(std::chrono::seconds(1));
@@ -145,6 +147,7 @@ void Node::stop() {
   m_stopped = true;
   // The timer is cancelled on the io thread; if the io_context is already stopped this is harmless.
   boost::asio::post(m_io, [this] { m_timer.cancel(); });
+  if (m_messenger) m_messenger->stop();
   m_workers.join();
   m_swarm->shutdown();  // delivers the final resume data synchronously through on_swarm_event
   (void)m_store->put_kv("session_state", m_swarm->session_state());
@@ -547,7 +550,8 @@ nlohmann::json Node::status() {
       {"transfers", count},
       {"safety", m_inspector->state()},
       {"quarantined", held},
-      {"blocklist", blocklist}};
+      {"blocklist", blocklist},
+      {"messaging", m_messenger ? m_messenger->status() : nlohmann::json(nullptr)}};
 }
 
 void Node::publish(const std::string& type, const nlohmann::json& data) {

@@ -21,8 +21,11 @@
 #include "app/home.hpp"
 #include "app/settings.hpp"
 #include "crypto/sign.hpp"
+#include "messaging/messenger.hpp"
 #include "safety/inspector.hpp"
 #include "store/block_store.hpp"
+#include "store/contact_store.hpp"
+#include "store/message_store.hpp"
 #include "store/database.hpp"
 #include "store/quarantine_store.hpp"
 #include "store/transfer_store.hpp"
@@ -53,8 +56,10 @@ class Node {
   // type, data: "transfer.progress", "transfer.completed", ... (see docs/api.md)
   using EventSink = std::function<void(const std::string& type, const nlohmann::json& data)>;
 
+  // with_messaging: also run contacts and messages (a channel listener; the daemon does, transient
+  // CLI nodes do not).
   static Result<std::unique_ptr<Node>> open(boost::asio::io_context& io, const Home& home, Settings settings,
-                                            EventSink sink);
+                                            EventSink sink, bool with_messaging = false);
   ~Node();
   // Saves resume data and session state; the node can then be destroyed. Call once.
   void stop();
@@ -112,11 +117,15 @@ class Node {
   // Reports in HOME/reports/, newest first (unreadable files are skipped with a log line).
   nlohmann::json reports();
   std::uint16_t bt_port() const;
+  // Contacts and messages; nullptr in a node opened without messaging.
+  messaging::Messenger* messenger() { return m_messenger.get(); }
+  const std::string& user_id() const { return m_user_id; }
   std::vector<std::string> peer_hints() const;
 
  private:
   Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink);
-  Status start();
+  Status start(bool with_messaging);
+  Status start_messaging();
   Status load_blocklist();
   // Error safety::errc::blocked if either hash is on the block list.
   Status check_not_blocked(const swarm::InfoHashes& hashes);
@@ -157,6 +166,10 @@ class Node {
   std::unique_ptr<store::QuarantineStore> m_quarantine;
   std::shared_ptr<safety::Inspector> m_inspector;
   std::unique_ptr<swarm::SessionHost> m_swarm;
+  std::unique_ptr<crypto::SigningKey> m_device_key;
+  std::unique_ptr<store::ContactStore> m_contact_store;
+  std::unique_ptr<store::MessageStore> m_message_store;
+  std::unique_ptr<messaging::Messenger> m_messenger;
   boost::asio::thread_pool m_workers{2};
   boost::asio::steady_timer m_timer;
   std::string m_node_id;

@@ -51,6 +51,11 @@ const std::vector<SettingDef>& setting_defs() {
       {"safety.require_signed", "bool", false,
        "Refuse magnet links without a valid publisher signature (`kith share --sign`)"},
       {"safety.report_syslog", "bool", false, "Also send `kith report` reports to syslog (facility user)"},
+      {"profile.name", "string", S(""),
+       "Your display name, shown to contacts and in your invite (empty: your login name)"},
+      {"channel.listen", "string", S("[::]:6882"),
+       "Address and TCP port for contact channels (TLS); [::] listens on IPv6 and IPv4; port 0 picks a free "
+       "port. Used by `kith daemon` only"},
       {"log.level",
        "string",
        S("info"),

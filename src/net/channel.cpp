@@ -233,16 +233,33 @@ Listener::Listener(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx
 Listener::~Listener() { close(); }
 
 Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx,
-                                                 std::uint16_t port, ChannelOptions options, OnChannel on_channel) {
+                                                 const std::string& address, ChannelOptions options,
+                                                 OnChannel on_channel) {
   std::unique_ptr<Listener> l(new Listener(io, std::move(ctx), options, std::move(on_channel)));
+  std::string host, port_text;
   boost::system::error_code ec;
-  // Dual-stack first (one socket for IPv4 and IPv6); IPv4 alone where the host has no IPv6.
-  for (auto proto : {tcp::v6(), tcp::v4()}) {
-    l->m_acceptor.open(proto, ec);
+  asio::ip::address ip;
+  unsigned long port = 0;
+  if (split_address(address, host, port_text)) {
+    ip = asio::ip::make_address(host, ec);
+    try {
+      port = std::stoul(port_text);
+    } catch (const std::exception&) {
+      port = 70000;
+    }
+  }
+  if (host.empty() || ec || port > 65535)
+    return fail(base::make_error_code(base::errc::invalid_argument),
+                "'" + address + "' is not an address to listen on (ip:port, e.g. [::]:6882)");
+  // The IPv6 wildcard is dual-stack (one socket for both families), falling back to IPv4 alone.
+  std::vector<tcp::endpoint> tries = {{ip, static_cast<std::uint16_t>(port)}};
+  if (ip.is_v6() && ip.is_unspecified()) tries.push_back({asio::ip::address_v4::any(), static_cast<std::uint16_t>(port)});
+  for (const auto& ep : tries) {
+    l->m_acceptor.open(ep.protocol(), ec);
     if (ec) continue;
-    if (proto == tcp::v6()) l->m_acceptor.set_option(asio::ip::v6_only(false), ec);
+    if (ep.address().is_v6()) l->m_acceptor.set_option(asio::ip::v6_only(!ep.address().is_unspecified()), ec);
     l->m_acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    l->m_acceptor.bind(tcp::endpoint(proto, port), ec);
+    l->m_acceptor.bind(ep, ec);
     if (!ec) l->m_acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (!ec) break;
     boost::system::error_code ignored;
@@ -250,8 +267,8 @@ Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& io, std::shar
   }
   if (ec)
     return fail(base::make_error_code(base::errc::unavailable),
-                "cannot listen for contact channels on port " + std::to_string(port) + ": " + ec.message() +
-                    " (choose another with --set channel.port=N)");
+                "cannot listen for contact channels on " + address + ": " + ec.message() +
+                    " (choose another address with --set channel.listen=IP:PORT)");
   l->m_port = l->m_acceptor.local_endpoint().port();
   l->accept();
   return l;

@@ -92,9 +92,12 @@ void async_dial(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::c
 class Listener {
  public:
   using OnChannel = std::function<void(std::shared_ptr<Channel>)>;
+  // `address`: "ip:port"; "[::]:port" listens on IPv6 and IPv4 (dual stack; IPv4 only where the host has
+  // no IPv6), "0.0.0.0:port" on IPv4 only, a specific address on that address. Port 0: any free port.
   static Result<std::unique_ptr<Listener>> open(boost::asio::io_context& io,
-                                                std::shared_ptr<boost::asio::ssl::context> ctx, std::uint16_t port,
-                                                ChannelOptions options, OnChannel on_channel);
+                                                std::shared_ptr<boost::asio::ssl::context> ctx,
+                                                const std::string& address, ChannelOptions options,
+                                                OnChannel on_channel);
   ~Listener();
   std::uint16_t port() const { return m_port; }
   void close();

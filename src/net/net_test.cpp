@@ -40,7 +40,7 @@ TEST(Channel, HandshakePinsKeysAndCarriesFrames) {
   Node a, b;
   std::shared_ptr<net::Channel> accepted;
   std::vector<std::string> got;
-  auto listener = net::Listener::open(io, b.server, 0, {}, [&](std::shared_ptr<net::Channel> c) {
+  auto listener = net::Listener::open(io, b.server, "127.0.0.1:0", {}, [&](std::shared_ptr<net::Channel> c) {
     accepted = c;
     c->start([&](wire::pb::Frame f) { got.push_back(f.hello().name()); }, [](const std::string&) {});
   });
@@ -69,7 +69,7 @@ TEST(Channel, HandshakePinsKeysAndCarriesFrames) {
 TEST(Channel, RefusesAnotherKeyThanExpected) {
   asio::io_context io;
   Node a, b, c;
-  auto listener = net::Listener::open(io, b.server, 0, {}, [](std::shared_ptr<net::Channel>) {});
+  auto listener = net::Listener::open(io, b.server, "127.0.0.1:0", {}, [](std::shared_ptr<net::Channel>) {});
   ASSERT_TRUE(listener);
   auto ch = dial(io, a, (*listener)->port(), c.user.public_key());  // we wanted c; b answers
   ASSERT_FALSE(ch);
@@ -82,7 +82,7 @@ TEST(Channel, RefusesPlainTlsWithoutKithCertificate) {
   asio::io_context io;
   Node b;
   int channels = 0;
-  auto listener = net::Listener::open(io, b.server, 0, {}, [&](std::shared_ptr<net::Channel>) { ++channels; });
+  auto listener = net::Listener::open(io, b.server, "127.0.0.1:0", {}, [&](std::shared_ptr<net::Channel>) { ++channels; });
   ASSERT_TRUE(listener);
   Node stranger;
   auto ctx = *crypto::make_channel_context(stranger.device, "not a device certificate", crypto::TlsRole::client);
@@ -100,7 +100,7 @@ TEST(Channel, OversizedFrameClosesTheChannel) {
   Node a, b;
   std::string why;
   std::shared_ptr<net::Channel> accepted;
-  auto listener = net::Listener::open(io, b.server, 0, {}, [&](std::shared_ptr<net::Channel> c) {
+  auto listener = net::Listener::open(io, b.server, "127.0.0.1:0", {}, [&](std::shared_ptr<net::Channel> c) {
     accepted = c;
     c->start([](wire::pb::Frame) {}, [&](const std::string& w) { why = w; });
   });
@@ -122,7 +122,7 @@ TEST(Channel, SilentPeerTimesOut) {
   quick.ping_interval = std::chrono::milliseconds(50);
   quick.idle_timeout = std::chrono::milliseconds(200);
   std::string why;
-  auto listener = net::Listener::open(io, b.server, 0, quick, [&](std::shared_ptr<net::Channel> c) {
+  auto listener = net::Listener::open(io, b.server, "127.0.0.1:0", quick, [&](std::shared_ptr<net::Channel> c) {
     c->start([](wire::pb::Frame) {}, [&](const std::string& w) { why = w; });
   });
   ASSERT_TRUE(listener);

@@ -1,0 +1,413 @@
+// Messenger: channels and contact requests. Messages, groups and JSON shapes are in conversations.cpp.
+#include "messaging/messenger.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <spdlog/spdlog.h>
+
+#include "crypto/tls.hpp"
+#include "identity/kith_id.hpp"
+
+namespace kith::messaging {
+namespace {
+
+constexpr int MAX_REQUESTS_PER_MINUTE = 20;
+constexpr auto REQUEST_ONLY_TIMEOUT = std::chrono::seconds(10);
+
+// The device that opened a channel: ties between two channels of one device pair are broken the same
+// way on both ends (the channel opened by the smaller device key survives).
+crypto::PublicKey initiator(const net::Channel& c, const crypto::PublicKey& me) {
+  return c.incoming() ? c.peer().device : me;
+}
+
+}  // namespace
+
+Messenger::Messenger(boost::asio::io_context& io, Options options, const crypto::SigningKey& user,
+                     const crypto::SigningKey& device, store::ContactStore& contacts, store::MessageStore& messages,
+                     EventSink sink, Clock now_ms)
+    : m_io(io),
+      m_options(std::move(options)),
+      m_user(user),
+      m_device(device),
+      m_cert(identity::certify_device(user, device.public_key())),
+      m_user_id(identity::encode_id(user.public_key())),
+      m_contact_store(contacts),
+      m_messages(messages),
+      m_book(contacts),
+      m_sink(std::move(sink)),
+      m_now(std::move(now_ms)),
+      m_timer(io),
+      m_alive(std::make_shared<bool>(true)) {}
+
+Messenger::~Messenger() { stop(); }
+
+Status Messenger::start() {
+  if (auto s = m_book.load(); !s) return s;
+  const auto cert = identity::encode_device_cert(m_cert);
+  auto client = crypto::make_channel_context(m_device, cert, crypto::TlsRole::client);
+  if (!client) return tl::unexpected(client.error());
+  auto server = crypto::make_channel_context(m_device, cert, crypto::TlsRole::server);
+  if (!server) return tl::unexpected(server.error());
+  m_client_ctx = *client;
+  m_server_ctx = *server;
+  auto listener = net::Listener::open(m_io, m_server_ctx, m_options.listen, m_options.channel,
+                                      [this, alive = m_alive](std::shared_ptr<net::Channel> c) {
+                                        if (*alive) on_channel(std::move(c));
+                                      });
+  if (!listener) return tl::unexpected(listener.error());
+  m_listener = std::move(*listener);
+  if (m_options.advertise) m_advertised = m_options.advertise(m_listener->port());
+  spdlog::info("contact channels on port {} as {}", m_listener->port(), m_user_id);
+  tick();
+  return {};
+}
+
+void Messenger::stop() {
+  if (!*m_alive) return;
+  *m_alive = false;
+  m_timer.cancel();
+  if (m_listener) m_listener->close();
+  std::lock_guard lock(m_mutex);
+  for (auto& [k, p] : m_peers) p.channel->close("node stopping");
+  m_peers.clear();
+}
+
+std::uint16_t Messenger::port() const { return m_listener ? m_listener->port() : 0; }
+
+std::string Messenger::invite() const {
+  identity::Invite inv;
+  inv.key = m_user.public_key();
+  inv.name = identity::valid_name(m_options.name) ? m_options.name : "";
+  for (const auto& a : m_advertised)
+    if (identity::valid_address_hint(a) && inv.addrs.size() < identity::MAX_ADDRS) inv.addrs.push_back(a);
+  return identity::format_invite(inv);
+}
+
+void Messenger::publish(const std::string& type, const nlohmann::json& data) {
+  if (m_sink) m_sink(type, data);
+}
+
+wire::pb::Frame Messenger::hello_frame() const {
+  wire::pb::Frame f;
+  auto* h = f.mutable_hello();
+  h->set_name(m_options.name);
+  for (const auto& a : m_advertised) h->add_addrs(a);
+  return f;
+}
+
+wire::pb::Frame Messenger::request_frame(const std::string& note) const {
+  wire::pb::Frame f;
+  auto* r = f.mutable_contact_request();
+  r->set_name(m_options.name);
+  r->set_text(note);
+  for (const auto& a : m_advertised) r->add_addrs(a);
+  return f;
+}
+
+void Messenger::on_channel(std::shared_ptr<net::Channel> channel) {
+  std::lock_guard lock(m_mutex);
+  const auto& peer = channel->peer();
+  switch (m_book.relation(peer.user)) {
+    case contacts::Relation::blocked:
+      ++m_refused;
+      spdlog::info("refused a channel from blocked {} at {}", identity::encode_id(peer.user), channel->remote_address());
+      channel->close("blocked");
+      return;
+    case contacts::Relation::accepted:
+    case contacts::Relation::outgoing: adopt(std::move(channel)); return;
+    case contacts::Relation::incoming:
+    case contacts::Relation::stranger: serve_request_only(std::move(channel)); return;
+  }
+}
+
+// A channel from someone who is not (yet) a contact: it may carry one ContactRequest, nothing else.
+void Messenger::serve_request_only(std::shared_ptr<net::Channel> channel) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(m_io);
+  timer->expires_after(REQUEST_ONLY_TIMEOUT);
+  timer->async_wait([channel](boost::system::error_code ec) {
+    if (!ec) channel->close("no contact request in time");
+  });
+  std::weak_ptr<net::Channel> weak = channel;
+  channel->start(
+      [this, alive = m_alive, weak, timer](wire::pb::Frame frame) {
+        auto ch = weak.lock();
+        if (!*alive || !ch) return;
+        std::lock_guard lock(m_mutex);
+        const auto who = identity::encode_id(ch->peer().user);
+        if (!frame.has_contact_request()) {
+          ++m_refused;
+          spdlog::warn("refused {} at {}: not a contact (sent data before being accepted)", who, ch->remote_address());
+          ch->close("not a contact");
+          return;
+        }
+        const auto now = m_now();
+        if (now - m_request_window_start > 60'000) {
+          m_request_window_start = now;
+          m_requests_in_window = 0;
+        }
+        if (++m_requests_in_window > MAX_REQUESTS_PER_MINUTE) {
+          ++m_refused;
+          spdlog::warn("refused a contact request from {}: more than {} requests a minute", who, MAX_REQUESTS_PER_MINUTE);
+          ch->close("too many requests");
+          return;
+        }
+        const auto& r = frame.contact_request();
+        std::vector<std::string> addrs(r.addrs().begin(), r.addrs().end());
+        const bool known = m_book.relation(ch->peer().user) == contacts::Relation::incoming;
+        auto rel = m_book.record_request(ch->peer().user, r.name(), r.text(), addrs, now / 1000);
+        if (!rel) {
+          spdlog::warn("contact request from {} not kept: {}", who, rel.error().message);
+        } else if (!known && *rel == contacts::Relation::incoming) {
+          spdlog::info("contact request from {} ({})", who, r.name());
+          if (auto* c = m_book.find(ch->peer().user)) publish("contact.request", contact_json(*c));
+        }
+        timer->cancel();
+        ch->close("request recorded");
+      },
+      [timer](const std::string&) { timer->cancel(); });
+}
+
+void Messenger::adopt(std::shared_ptr<net::Channel> channel) {
+  const auto device = channel->peer().device;
+  auto it = m_peers.find(device);
+  if (it != m_peers.end() && !it->second.channel->closed()) {
+    const auto& me = m_device.public_key();
+    const auto old_init = initiator(*it->second.channel, me), new_init = initiator(*channel, me);
+    if (old_init == new_init || old_init < new_init) {
+      channel->close("duplicate channel");
+      return;
+    }
+    it->second.channel->close("duplicate channel");
+  }
+  Peer& peer = m_peers[device];
+  peer = Peer{};
+  peer.channel = channel;
+  peer.cert = channel->peer();
+  std::weak_ptr<net::Channel> weak = channel;
+  channel->start(
+      [this, alive = m_alive, weak](wire::pb::Frame frame) {
+        if (auto ch = weak.lock(); ch && *alive) on_frame(ch, std::move(frame));
+      },
+      [this, alive = m_alive, weak](const std::string& why) {
+        if (auto ch = weak.lock(); ch && *alive) on_closed(ch, why);
+      });
+  if (m_book.relation(peer.cert.user) == contacts::Relation::outgoing) {
+    const auto* c = m_book.find(peer.cert.user);
+    channel->send(request_frame(c ? c->note : ""));
+    m_reach[peer.cert.user].requested_at = m_now();
+  }
+  channel->send(hello_frame());
+}
+
+Messenger::Peer* Messenger::peer_of_user(const crypto::PublicKey& user) {
+  for (auto& [k, p] : m_peers)
+    if (p.cert.user == user && p.hello && !p.channel->closed()) return &p;
+  return nullptr;
+}
+
+bool Messenger::connected(const crypto::PublicKey& user) const {
+  std::lock_guard lock(m_mutex);
+  return const_cast<Messenger*>(this)->peer_of_user(user) != nullptr;
+}
+
+void Messenger::on_closed(const std::shared_ptr<net::Channel>& channel, const std::string& why) {
+  std::lock_guard lock(m_mutex);
+  auto it = m_peers.find(channel->peer().device);
+  if (it == m_peers.end() || it->second.channel != channel) return;  // a replaced duplicate
+  const bool was_online = it->second.hello;
+  const auto user = it->second.cert.user;
+  m_peers.erase(it);
+  spdlog::info("channel with {} closed: {}", identity::encode_id(user), why);
+  if (was_online && !peer_of_user(user)) {
+    (void)m_book.seen(user, m_now() / 1000);
+    if (auto* c = m_book.find(user)) publish("contact.offline", contact_json(*c));
+  }
+  auto& reach = m_reach[user];
+  reach.next_attempt = m_now() + m_options.backoff_min.count();
+}
+
+void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb::Frame frame) {
+  std::lock_guard lock(m_mutex);
+  auto it = m_peers.find(channel->peer().device);
+  if (it == m_peers.end() || it->second.channel != channel) return;
+  Peer& peer = it->second;
+  const auto relation = m_book.relation(peer.cert.user);
+  if (relation == contacts::Relation::blocked || relation == contacts::Relation::stranger) {
+    channel->close("no longer a contact");
+    return;
+  }
+  switch (frame.body_case()) {
+    case wire::pb::Frame::kHello: on_hello(peer, frame.hello()); break;
+    case wire::pb::Frame::kContactRequest: {
+      // They ask while we consider them a contact (or while we ask them): answer yes.
+      if (relation == contacts::Relation::outgoing)
+        (void)m_book.record_request(peer.cert.user, frame.contact_request().name(), "", {}, m_now() / 1000);
+      wire::pb::Frame yes;
+      yes.mutable_contact_response()->set_accepted(true);
+      yes.mutable_contact_response()->set_name(m_options.name);
+      send_frame(peer, std::move(yes));
+      if (relation == contacts::Relation::outgoing) {
+        if (auto* c = m_book.find(peer.cert.user)) publish("contact.accepted", contact_json(*c));
+        if (peer.hello) flush(peer);
+      }
+      break;
+    }
+    case wire::pb::Frame::kContactResponse:
+      if (frame.contact_response().accepted() && relation == contacts::Relation::outgoing) {
+        (void)m_book.mark_accepted(peer.cert.user);
+        spdlog::info("{} accepted our contact request", identity::encode_id(peer.cert.user));
+        if (auto* c = m_book.find(peer.cert.user)) publish("contact.accepted", contact_json(*c));
+        if (peer.hello) flush(peer);
+      }
+      break;
+    case wire::pb::Frame::kMessage:
+      if (relation == contacts::Relation::accepted) on_message(peer, frame.message());
+      else channel->close("messages before acceptance");
+      break;
+    case wire::pb::Frame::kReceipt: on_receipt(peer, frame.receipt()); break;
+    default: break;
+  }
+}
+
+void Messenger::on_hello(Peer& peer, const wire::pb::Hello& hello) {
+  const bool was_online = peer_of_user(peer.cert.user) != nullptr;
+  peer.hello = true;
+  std::vector<std::string> addrs;
+  for (const auto& a : hello.addrs())
+    if (identity::valid_address_hint(a) && addrs.size() < identity::MAX_ADDRS) addrs.push_back(a);
+  (void)m_book.add_addrs(peer.cert.user, addrs);
+  (void)m_book.seen(peer.cert.user, m_now() / 1000);
+  auto& reach = m_reach[peer.cert.user];
+  reach.backoff = std::chrono::milliseconds(0);
+  if (!was_online)
+    if (auto* c = m_book.find(peer.cert.user)) publish("contact.online", contact_json(*c));
+  if (m_book.relation(peer.cert.user) == contacts::Relation::accepted) flush(peer);
+}
+
+void Messenger::send_frame(Peer& peer, wire::pb::Frame frame) { peer.channel->send(std::move(frame)); }
+
+void Messenger::tick() {
+  if (!*m_alive) return;
+  {
+    std::lock_guard lock(m_mutex);
+    const auto now = m_now();
+    for (const auto& c : m_book.list()) {
+      if (c.relation != contacts::Relation::accepted && c.relation != contacts::Relation::outgoing) continue;
+      if (peer_of_user(c.key)) continue;
+      auto& reach = m_reach[c.key];
+      if (reach.dialing || now < reach.next_attempt) continue;
+      if (c.relation == contacts::Relation::outgoing && reach.requested_at &&
+          now - reach.requested_at < m_options.request_retry.count())
+        continue;
+      auto cands = candidates(c);
+      if (cands.empty()) continue;
+      dial(c.key, std::move(cands));
+    }
+  }
+  m_timer.expires_after(m_options.tick);
+  m_timer.async_wait([this, alive = m_alive](boost::system::error_code ec) {
+    if (!ec && *alive) tick();
+  });
+}
+
+std::vector<std::string> Messenger::candidates(const contacts::Contact& c) const {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& a) {
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  };
+  if (auto it = m_reach.find(c.key); it != m_reach.end()) {
+    std::vector<std::pair<std::pair<Via, std::int64_t>, std::string>> seen;
+    for (const auto& [addr, how] : it->second.addrs) seen.push_back({{how.first, -how.second}, addr});
+    std::sort(seen.begin(), seen.end());  // LAN first, then DHT; newest first within each
+    for (const auto& s : seen) add(s.second);
+  }
+  for (const auto& a : c.addrs) add(a);
+  return out;
+}
+
+void Messenger::dial(const crypto::PublicKey& user, std::vector<std::string> cands) {
+  m_reach[user].dialing = true;
+  auto list = std::make_shared<std::vector<std::string>>(std::move(cands));
+  auto attempt = std::make_shared<std::function<void(std::size_t)>>();
+  *attempt = [this, alive = m_alive, user, list, attempt](std::size_t i) {
+    if (!*alive) return;
+    if (i == list->size()) {
+      std::lock_guard lock(m_mutex);
+      auto& reach = m_reach[user];
+      reach.dialing = false;
+      reach.backoff = std::clamp(reach.backoff * 2, m_options.backoff_min, m_options.backoff_max);
+      reach.next_attempt = m_now() + reach.backoff.count();
+      *attempt = nullptr;  // break the self-reference
+      return;
+    }
+    net::async_dial(m_io, m_client_ctx, (*list)[i], user, m_options.channel,
+                    [this, alive, user, i, attempt](Result<std::shared_ptr<net::Channel>> r) {
+                      if (!*alive) return;
+                      if (!r) {
+                        spdlog::debug("dial {}: {}", identity::encode_id(user), r.error().message);
+                        return (*attempt)(i + 1);
+                      }
+                      std::lock_guard lock(m_mutex);
+                      m_reach[user].dialing = false;
+                      const auto rel = m_book.relation(user);
+                      if (rel != contacts::Relation::accepted && rel != contacts::Relation::outgoing) {
+                        (*r)->close("no longer a contact");
+                      } else {
+                        adopt(std::move(*r));
+                      }
+                      *attempt = nullptr;
+                    });
+  };
+  (*attempt)(0);
+}
+
+void Messenger::add_sighting(const identity::DeviceCert& cert, const std::string& address, Via via) {
+  add_user_addresses(cert.user, {address}, via);
+}
+
+void Messenger::add_user_addresses(const crypto::PublicKey& user, const std::vector<std::string>& addrs, Via via) {
+  if (user == m_user.public_key()) return;
+  std::lock_guard lock(m_mutex);
+  auto& reach = m_reach[user];
+  bool fresh = false;
+  for (const auto& a : addrs) {
+    auto [it, inserted] = reach.addrs.insert({a, {via, m_now()}});
+    if (!inserted) it->second = {via, m_now()};
+    fresh |= inserted;
+  }
+  if (fresh && !peer_of_user(user)) {  // a new way to reach them: try it at once
+    reach.next_attempt = 0;
+    reach.backoff = std::chrono::milliseconds(0);
+    if (m_book.relation(user) == contacts::Relation::outgoing) reach.requested_at = 0;
+  }
+}
+
+std::vector<crypto::PublicKey> Messenger::accepted_contacts() const {
+  std::lock_guard lock(m_mutex);
+  std::vector<crypto::PublicKey> out;
+  for (const auto& c : m_book.list())
+    if (c.relation == contacts::Relation::accepted) out.push_back(c.key);
+  return out;
+}
+
+nlohmann::json Messenger::status() const {
+  std::lock_guard lock(m_mutex);
+  int online = 0, requests = 0, contacts = 0;
+  for (const auto& c : m_book.list()) {
+    if (c.relation == contacts::Relation::incoming) ++requests;
+    if (c.relation == contacts::Relation::accepted) ++contacts;
+  }
+  std::set<crypto::PublicKey> users;
+  for (const auto& [k, p] : m_peers)
+    if (p.hello) users.insert(p.cert.user);
+  online = static_cast<int>(users.size());
+  auto outbox = m_messages.outbox_size();
+  return {{"port", port()},
+          {"contacts", contacts},
+          {"online", online},
+          {"requests", requests},
+          {"outbox", outbox ? *outbox : -1},
+          {"refused_channels", m_refused + (m_listener ? m_listener->refused() : 0)},
+          {"rejected_messages", m_rejected_messages}};
+}
+
+}  // namespace kith::messaging
