@@ -4,9 +4,11 @@
 //   {"event":"sighting","user":HEX,"device":HEX,"address":"198.18.0.12:4000","interface":"eth0"}
 //   {"event":"stats","sent":N,...}                       (at exit)
 // usage: lan_probe [--seconds S] [--port UDP] [--channel-port TCP] [--interval MS] [--no-ipv4] [--no-ipv6]
+//        lan_probe --write-beacon FILE   (writes one valid beacon, e.g. a fuzz corpus seed, and exits)
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
+#include <fstream>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -37,7 +39,7 @@ std::string json_string(std::string_view s) {
 int usage() {
   std::fprintf(stderr,
                "usage: lan_probe [--seconds S] [--port UDP] [--channel-port TCP] [--interval MS] "
-               "[--no-ipv4] [--no-ipv6]\n");
+               "[--no-ipv4] [--no-ipv6] | --write-beacon FILE\n");
   return 2;
 }
 
@@ -45,6 +47,7 @@ int usage() {
 
 int main(int argc, char** argv) {
   double seconds = 5;
+  std::string write_beacon;
   std::uint16_t channel_port = 4000;
   lan::Options options;
   for (int i = 1; i < argc; ++i) {
@@ -58,6 +61,8 @@ int main(int argc, char** argv) {
       channel_port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
     } else if (arg == "--interval" && has_value) {
       options.interval = std::chrono::milliseconds(std::atoi(argv[++i]));
+    } else if (arg == "--write-beacon" && has_value) {
+      write_beacon = argv[++i];
     } else if (arg == "--no-ipv4") {
       options.ipv4 = false;
     } else if (arg == "--no-ipv6") {
@@ -74,6 +79,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto cert = identity::certify_device(*user, device->public_key());
+  if (!write_beacon.empty()) {
+    std::ofstream(write_beacon, std::ios::binary)
+        << lan::encode_beacon(lan::Beacon{cert, channel_port, 1}, [&](std::string_view m) { return device->sign(m); });
+    return 0;
+  }
   std::printf("{\"event\":\"started\",\"user\":\"%s\",\"device\":\"%s\"}\n", hex(cert.user).c_str(),
               hex(cert.device).c_str());
   std::fflush(stdout);
