@@ -45,7 +45,8 @@ bool looks_like_beacon(std::string_view datagram) {
 
 Result<Beacon> parse_beacon_unverified(std::string_view datagram) {
   if (datagram.size() != BEACON_SIZE)
-    return bad("a beacon is " + std::to_string(BEACON_SIZE) + " bytes, not " + std::to_string(datagram.size()));
+    return bad("a beacon is " + std::to_string(BEACON_SIZE) + " bytes, not " +
+               std::to_string(datagram.size()));
   if (datagram.substr(0, BEACON_MAGIC.size()) != BEACON_MAGIC) return bad("wrong magic (not KITHLAN1)");
   auto cert = identity::decode_device_cert(datagram.substr(CERT_AT, identity::DEVICE_CERT_SIZE));
   if (!cert) return bad(cert.error().message);

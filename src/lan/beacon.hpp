@@ -20,8 +20,8 @@ inline constexpr std::string_view BEACON_MAGIC = "KITHLAN1";
 inline constexpr std::size_t BEACON_SIZE = 8 + identity::DEVICE_CERT_SIZE + 2 + 8 + 64;  // 210
 
 struct Beacon {
-  identity::DeviceCert cert;  // the user key vouches for cert.device, which signs the beacon
-  std::uint16_t port = 0;     // TCP port of the sender's contact-channel listener
+  identity::DeviceCert cert;   // the user key vouches for cert.device, which signs the beacon
+  std::uint16_t port = 0;      // TCP port of the sender's contact-channel listener
   std::uint64_t sequence = 0;  // grows with every datagram a device sends; receivers drop replays
   bool operator==(const Beacon&) const = default;
 };

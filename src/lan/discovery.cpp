@@ -115,9 +115,11 @@ struct Discovery::Impl : std::enable_shared_from_this<Impl> {
 Status Discovery::Impl::start() {
   if (m_running) return {};
   if (m_options.ipv4 && inet_pton(AF_INET, m_options.group_v4.c_str(), &m_group_v4) != 1)
-    return fail(base::make_error_code(base::errc::invalid_argument), "not an IPv4 group: " + m_options.group_v4);
+    return fail(base::make_error_code(base::errc::invalid_argument),
+                "not an IPv4 group: " + m_options.group_v4);
   if (m_options.ipv6 && inet_pton(AF_INET6, m_options.group_v6.c_str(), &m_group_v6) != 1)
-    return fail(base::make_error_code(base::errc::invalid_argument), "not an IPv6 group: " + m_options.group_v6);
+    return fail(base::make_error_code(base::errc::invalid_argument),
+                "not an IPv6 group: " + m_options.group_v6);
   // Sequence numbers must keep growing across restarts of this device, without storing anything:
   // unix milliseconds at start × 1000, plus one per datagram sent.
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -133,8 +135,9 @@ Status Discovery::Impl::start() {
     }
   }
   if (!m_v4.socket.is_open() && !m_v6.socket.is_open())
-    return fail(base::make_error_code(base::errc::unavailable),
-                "LAN discovery has no socket: " + (errors.empty() ? std::string("both families disabled") : errors));
+    return fail(
+        base::make_error_code(base::errc::unavailable),
+        "LAN discovery has no socket: " + (errors.empty() ? std::string("both families disabled") : errors));
   m_running = true;
   rescan();
   for (Family* f : {&m_v4, &m_v6})
@@ -296,29 +299,32 @@ void Discovery::Impl::schedule_send() {
   const auto delay = m_round < BURST_DELAYS.size() ? BURST_DELAYS[m_round] : m_options.interval;
   ++m_round;
   m_send_timer.expires_after(delay);
-  m_send_timer.async_wait(asio::bind_executor(m_strand, [self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || !self->m_running) return;
-    self->send_round();
-    self->schedule_send();
-  }));
+  m_send_timer.async_wait(
+      asio::bind_executor(m_strand, [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || !self->m_running) return;
+        self->send_round();
+        self->schedule_send();
+      }));
 }
 
 void Discovery::Impl::schedule_scan() {
   m_scan_timer.expires_after(m_options.rescan_interval);
-  m_scan_timer.async_wait(asio::bind_executor(m_strand, [self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || !self->m_running) return;
-    self->rescan();
-    self->schedule_scan();
-  }));
+  m_scan_timer.async_wait(
+      asio::bind_executor(m_strand, [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || !self->m_running) return;
+        self->rescan();
+        self->schedule_scan();
+      }));
 }
 
 void Discovery::Impl::wait_read(Family& f) {
-  f.socket.async_wait(udp::socket::wait_read,
-                      asio::bind_executor(m_strand, [self = shared_from_this(), &f](boost::system::error_code ec) {
-                        if (ec || !self->m_running) return;
-                        self->drain(f);
-                        if (self->m_running) self->wait_read(f);
-                      }));
+  f.socket.async_wait(
+      udp::socket::wait_read,
+      asio::bind_executor(m_strand, [self = shared_from_this(), &f](boost::system::error_code ec) {
+        if (ec || !self->m_running) return;
+        self->drain(f);
+        if (self->m_running) self->wait_read(f);
+      }));
 }
 
 void Discovery::Impl::drain(Family& f) {
@@ -399,11 +405,12 @@ void Discovery::Impl::handle(std::string_view datagram, const sockaddr_storage& 
     // waiting for our next periodic beacon.
     m_answer_pending = true;
     m_answer_timer.expires_at(m_filter.schedule_answer(Clock::now()));
-    m_answer_timer.async_wait(asio::bind_executor(m_strand, [self = shared_from_this()](boost::system::error_code ec) {
-      self->m_answer_pending = false;
-      if (ec || !self->m_running) return;
-      self->send_round();
-    }));
+    m_answer_timer.async_wait(
+        asio::bind_executor(m_strand, [self = shared_from_this()](boost::system::error_code ec) {
+          self->m_answer_pending = false;
+          if (ec || !self->m_running) return;
+          self->send_round();
+        }));
   }
   Sighting s;
   s.cert = d.beacon->cert;
@@ -436,8 +443,8 @@ void Discovery::Impl::note_trouble(const std::string& what) {
 Discovery::Discovery(boost::asio::io_context& io, Options options, identity::DeviceCert cert,
                      std::uint16_t channel_port, SignFunction sign_with_device_key,
                      std::function<void(const Sighting&)> on_sighting)
-    : m_impl(std::make_shared<Impl>(io, std::move(options), cert, channel_port, std::move(sign_with_device_key),
-                                    std::move(on_sighting))) {}
+    : m_impl(std::make_shared<Impl>(io, std::move(options), cert, channel_port,
+                                    std::move(sign_with_device_key), std::move(on_sighting))) {}
 
 Discovery::~Discovery() { m_impl->stop(); }
 

@@ -21,7 +21,7 @@
 namespace kith::lan {
 
 struct Options {
-  std::uint16_t port = 29170;  // UDP port of the group, the same on every node
+  std::uint16_t port = 29170;                // UDP port of the group, the same on every node
   std::string group_v4 = "239.255.70.77";    // organisation-local scope (RFC 2365)
   std::string group_v6 = "ff02::6b69:7468";  // link-local scope; "kith" in the group id
   bool ipv4 = true;
@@ -55,8 +55,9 @@ class Discovery {
     std::uint64_t dropped_replay = 0;  // a sequence number already seen from that device
   };
 
-  Discovery(boost::asio::io_context& io, Options options, identity::DeviceCert cert, std::uint16_t channel_port,
-            SignFunction sign_with_device_key, std::function<void(const Sighting&)> on_sighting);
+  Discovery(boost::asio::io_context& io, Options options, identity::DeviceCert cert,
+            std::uint16_t channel_port, SignFunction sign_with_device_key,
+            std::function<void(const Sighting&)> on_sighting);
   ~Discovery();
   Discovery(const Discovery&) = delete;
   Discovery& operator=(const Discovery&) = delete;

@@ -29,7 +29,8 @@ bool BeaconFilter::seen(const Device& device, std::uint64_t sequence) {
   return (device.window >> age) & 1u;
 }
 
-Decision BeaconFilter::consider(std::string_view source_ip, std::string_view datagram, Clock::time_point now) {
+Decision BeaconFilter::consider(std::string_view source_ip, std::string_view datagram,
+                                Clock::time_point now) {
   Decision d;
   Bucket* source = m_sources.find(std::string(source_ip));
   if (!source) source = &m_sources.put(std::string(source_ip), Bucket{m_options.per_source_burst, now});

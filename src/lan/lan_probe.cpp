@@ -8,8 +8,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
-#include <fstream>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
   }
   const auto cert = identity::certify_device(*user, device->public_key());
   if (!write_beacon.empty()) {
-    std::ofstream(write_beacon, std::ios::binary)
-        << lan::encode_beacon(lan::Beacon{cert, channel_port, 1}, [&](std::string_view m) { return device->sign(m); });
+    std::ofstream(write_beacon, std::ios::binary) << lan::encode_beacon(
+        lan::Beacon{cert, channel_port, 1}, [&](std::string_view m) { return device->sign(m); });
     return 0;
   }
   std::printf("{\"event\":\"started\",\"user\":\"%s\",\"device\":\"%s\"}\n", hex(cert.user).c_str(),
@@ -92,9 +92,10 @@ int main(int argc, char** argv) {
   lan::Discovery discovery(
       io, options, cert, channel_port, [&](std::string_view m) { return device->sign(m); },
       [](const lan::Sighting& s) {
-        std::printf("{\"event\":\"sighting\",\"user\":\"%s\",\"device\":\"%s\",\"address\":%s,\"interface\":%s}\n",
-                    hex(s.cert.user).c_str(), hex(s.cert.device).c_str(), json_string(s.address).c_str(),
-                    json_string(s.interface).c_str());
+        std::printf(
+            "{\"event\":\"sighting\",\"user\":\"%s\",\"device\":\"%s\",\"address\":%s,\"interface\":%s}\n",
+            hex(s.cert.user).c_str(), hex(s.cert.device).c_str(), json_string(s.address).c_str(),
+            json_string(s.interface).c_str());
         std::fflush(stdout);
       });
   if (auto s = discovery.start(); !s) {

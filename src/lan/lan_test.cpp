@@ -164,7 +164,8 @@ TEST(Filter, TokenBucketDropsFloodAndRecovers) {
   EXPECT_EQ(f.consider("192.0.2.2", peer.beacon(seq++), T0).verdict, Verdict::accepted);
   // One second later the flooding address has 4 tokens again, and no more.
   accepted = 0;
-  for (int i = 0; i < 10; ++i) accepted += f.consider("192.0.2.1", peer.beacon(seq++), T0 + 1s).verdict == Verdict::accepted;
+  for (int i = 0; i < 10; ++i)
+    accepted += f.consider("192.0.2.1", peer.beacon(seq++), T0 + 1s).verdict == Verdict::accepted;
   EXPECT_EQ(accepted, 4);
 }
 
@@ -184,7 +185,8 @@ TEST(Filter, GlobalVerificationCap) {
   EXPECT_EQ(accepted, 10);
   EXPECT_EQ(limited, 40);
   // Junk that fails the cheap checks spends no verification.
-  for (int i = 0; i < 50; ++i) EXPECT_EQ(f.consider("10.0.1." + std::to_string(i), "x", T0 + 1s).verdict, Verdict::bad);
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(f.consider("10.0.1." + std::to_string(i), "x", T0 + 1s).verdict, Verdict::bad);
   EXPECT_EQ(f.consider("10.0.2.1", peer.beacon(1000), T0 + 1s).verdict, Verdict::accepted);
 }
 
@@ -194,7 +196,8 @@ TEST(Filter, MemoryIsBounded) {
   o.max_sources = 8;
   o.max_devices = 4;
   BeaconFilter f(o, me.device.public_key());
-  for (int i = 0; i < 300; ++i) f.consider("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256), "x", T0);
+  for (int i = 0; i < 300; ++i)
+    f.consider("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256), "x", T0);
   EXPECT_EQ(f.sources(), 8u);
   std::vector<std::unique_ptr<Node>> peers;
   for (int i = 0; i < 10; ++i) {
@@ -224,7 +227,8 @@ TEST(Filter, AnswersAreSpacedNotDropped) {
 TEST(Discovery, TwoNodesOnLoopbackFindEachOther) {
   bool lo_multicast = false;
   for (const auto& i : detail::multicast_interfaces()) lo_multicast |= i.name == "lo" && i.has_ipv4;
-  if (!lo_multicast) GTEST_SKIP() << "loopback has no MULTICAST flag here (`ip link show lo`); see tests/netlab";
+  if (!lo_multicast)
+    GTEST_SKIP() << "loopback has no MULTICAST flag here (`ip link show lo`); see tests/netlab";
 
   Node a, b;
   Options o;
