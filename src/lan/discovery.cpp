@@ -114,6 +114,10 @@ struct Discovery::Impl : std::enable_shared_from_this<Impl> {
 
 Status Discovery::Impl::start() {
   if (m_running) return {};
+  if (m_options.interval <= std::chrono::milliseconds(0) ||
+      m_options.rescan_interval <= std::chrono::milliseconds(0))
+    return fail(base::make_error_code(base::errc::invalid_argument),
+                "LAN discovery intervals must be positive");
   if (m_options.ipv4 && inet_pton(AF_INET, m_options.group_v4.c_str(), &m_group_v4) != 1)
     return fail(base::make_error_code(base::errc::invalid_argument),
                 "not an IPv4 group: " + m_options.group_v4);
@@ -125,6 +129,7 @@ Status Discovery::Impl::start() {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch());
   m_sequence = static_cast<std::uint64_t>(ms.count()) * 1000;
+  m_round = 0;  // a restarted Discovery bursts again
 
   std::string errors;
   for (Family* f : {&m_v4, &m_v6}) {

@@ -92,6 +92,39 @@ class LanDiscovery(unittest.TestCase):
             self.expect_sees("a", seen_a, sb, ["198.18.0.12:4002"])
             self.expect_sees("b", seen_b, sa, ["198.18.0.11:4001", "[%s%%eth0]:4001" % ll_a])
 
+    def test_flood_from_another_address_is_dropped(self):
+        # b's namespace gets a second address, 198.18.0.13, which floods the group with beacon-sized
+        # junk. a must drop it (per-source bucket, then bad signatures) and still find b's probe,
+        # which sends from 198.18.0.12.
+        flood = (
+            "import os, socket, time\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "s.bind(('198.18.0.13', 0))\n"
+            "s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('198.18.0.13'))\n"
+            "s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)\n"
+            "s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)\n"
+            "for i in range(3000):\n"
+            "    s.sendto(b'KITHLAN1' + os.urandom(202), ('239.255.70.77', 29170))\n"
+            "    if i % 100 == 99: time.sleep(0.05)\n")
+        with Lab(homes=0) as lab:
+            lab.run("b", ["ip", "addr", "add", "198.18.0.13/24", "dev", "eth0"])
+            lab.wait_ipv6_ready("a", "b")
+            pa = self.probe(lab, "a", 4001, 4)
+            time.sleep(0.2)
+            flooder = lab.popen("b", [sys.executable, "-c", flood])
+            pb = self.probe(lab, "b", 4002, 3)
+            (sa, seen_a, stats_a, err_a) = self.finish(pa)
+            (sb, _, _, _) = self.finish(pb)
+            flooder.communicate(timeout=30)
+            self.assertEqual(flooder.returncode, 0)
+            print("a:", stats_a, file=sys.stderr)
+            self.expect_sees("a", seen_a, sb, ["198.18.0.12:4002", "[%s%%eth0]:4002" % lab.link_local("b")])
+            self.assertGreater(stats_a["dropped_rate"], 2000)
+            self.assertGreater(stats_a["rejected_bad"], 0)
+            self.assertLess(stats_a["rejected_bad"], 100)  # the burst of 20, then 4 per second
+            # Drops are logged, but at most once per 10 s: not once per datagram.
+            self.assertLessEqual(len([l for l in err_a.splitlines() if "LAN discovery" in l]), 2, err_a)
+
 
 if __name__ == "__main__":
     unittest.main()
