@@ -200,6 +200,7 @@ void add_routes(Router& router, RouteContext ctx) {
   });
 
   add_safety_routes(router, ctx);
+  add_messaging_routes(router, ctx);
 }
 
 }  // namespace kith::api

@@ -18,5 +18,7 @@ struct RouteContext {
 void add_routes(Router& router, RouteContext context);
 // The quarantine and report routes (routes_safety.cpp); add_routes() calls it.
 void add_safety_routes(Router& router, RouteContext context);
+// Identity, contacts, messages and groups (routes_messaging.cpp); add_routes() calls it.
+void add_messaging_routes(Router& router, RouteContext context);
 
 }  // namespace kith::api

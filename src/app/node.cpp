@@ -147,6 +147,7 @@ void Node::stop() {
   m_stopped = true;
   // The timer is cancelled on the io thread; if the io_context is already stopped this is harmless.
   boost::asio::post(m_io, [this] { m_timer.cancel(); });
+  if (m_lan) m_lan->stop();
   if (m_messenger) m_messenger->stop();
   m_workers.join();
   m_swarm->shutdown();  // delivers the final resume data synchronously through on_swarm_event

@@ -21,6 +21,7 @@
 #include "app/home.hpp"
 #include "app/settings.hpp"
 #include "crypto/sign.hpp"
+#include "lan/discovery.hpp"
 #include "messaging/messenger.hpp"
 #include "safety/inspector.hpp"
 #include "store/block_store.hpp"
@@ -120,6 +121,10 @@ class Node {
   // Contacts and messages; nullptr in a node opened without messaging.
   messaging::Messenger* messenger() { return m_messenger.get(); }
   const std::string& user_id() const { return m_user_id; }
+  // {id, name, invite, addresses}: the invite carries address hints only while messaging runs.
+  nlohmann::json identity();
+  // The messenger, or errc unavailable saying that contacts and messages need the daemon.
+  Result<messaging::Messenger*> require_messenger();
   std::vector<std::string> peer_hints() const;
 
  private:
@@ -170,6 +175,7 @@ class Node {
   std::unique_ptr<store::ContactStore> m_contact_store;
   std::unique_ptr<store::MessageStore> m_message_store;
   std::unique_ptr<messaging::Messenger> m_messenger;
+  std::unique_ptr<lan::Discovery> m_lan;
   boost::asio::thread_pool m_workers{2};
   boost::asio::steady_timer m_timer;
   std::string m_node_id;

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "app/node.hpp"
+#include "identity/invite.hpp"
 #include "swarm/peer_hints.hpp"
 
 namespace kith::app {
@@ -47,7 +48,44 @@ Status Node::start_messaging() {
   m_messenger = std::make_unique<messaging::Messenger>(
       m_io, std::move(o), *m_user_key, *m_device_key, *m_contact_store, *m_message_store,
       [this](const std::string& type, const nlohmann::json& data) { publish(type, data); }, unix_ms);
-  return m_messenger->start();
+  if (auto r = m_messenger->start(); !r) return r;
+
+  if (m_settings.get_bool("lan.discovery")) {
+    lan::Options lo;
+    lo.port = static_cast<std::uint16_t>(m_settings.get_int("lan.port"));
+    m_lan = std::make_unique<lan::Discovery>(
+        m_io, lo, m_messenger->device_cert(), m_messenger->port(),
+        [this](std::string_view message) { return m_device_key->sign(message); },
+        [this](const lan::Sighting& s) { m_messenger->add_sighting(s.cert, s.address, messaging::Via::lan); });
+    // Without LAN discovery contacts are still reached by DHT and address hints: log, do not fail.
+    if (auto r = m_lan->start(); !r) {
+      spdlog::warn("LAN discovery is off: {}", r.error().message);
+      m_lan.reset();
+    }
+  }
+  return {};
+}
+
+}  // namespace kith::app
+
+namespace kith::app {
+
+nlohmann::json Node::identity() {
+  const auto name = display_name(setting_string("profile.name"));
+  if (m_messenger)
+    return {{"id", m_user_id}, {"name", name}, {"invite", m_messenger->invite()}, {"addresses", m_messenger->addresses()},
+            {"channel_port", m_messenger->port()}};
+  identity::Invite inv;
+  inv.key = m_user_key->public_key();
+  inv.name = identity::valid_name(name) ? name : "";
+  return {{"id", m_user_id}, {"name", name}, {"invite", identity::format_invite(inv)},
+          {"addresses", nlohmann::json::array()}, {"channel_port", nullptr}};
+}
+
+Result<messaging::Messenger*> Node::require_messenger() {
+  if (m_messenger) return m_messenger.get();
+  return fail(base::make_error_code(base::errc::unavailable),
+              "contacts and messages run in the daemon: start it with `kith daemon` (then run this again)");
 }
 
 }  // namespace kith::app

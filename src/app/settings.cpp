@@ -56,6 +56,9 @@ const std::vector<SettingDef>& setting_defs() {
       {"channel.listen", "string", S("[::]:6882"),
        "Address and TCP port for contact channels (TLS); [::] listens on IPv6 and IPv4; port 0 picks a free "
        "port. Used by `kith daemon` only"},
+      {"lan.discovery", "bool", true,
+       "Find contacts on the LAN by signed multicast beacons (UDP 239.255.70.77 and ff02::6b69:7468)"},
+      {"lan.port", "int", std::int64_t{29170}, "UDP port of the LAN beacons"},
       {"log.level",
        "string",
        S("info"),

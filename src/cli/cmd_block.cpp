@@ -1,7 +1,5 @@
 // `kith block add|remove|list|reload`: the local block list (info-hashes, peer IDs) and the IP filter.
-#include <cctype>
 #include <cstdio>
-#include <ctime>
 
 #include "cli/backend.hpp"
 #include "cli/commands.hpp"
@@ -17,31 +15,6 @@ Result<std::pair<std::string, std::string>> target(const BlockArgs& args) {
   }
   if (!args.hash.empty()) return std::pair<std::string, std::string>{"info_hash", args.hash};
   return std::pair<std::string, std::string>{"peer_id", args.peer_id};
-}
-
-// One path segment, percent-encoded: a peer-ID prefix may hold '/', '?', '%' or '#'.
-std::string encode_segment(const std::string& text) {
-  static const char* HEX = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += HEX[c >> 4];
-      out += HEX[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string format_time(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
 }
 
 void print_ip_filter(const nlohmann::json& summary) {

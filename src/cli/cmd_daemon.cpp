@@ -56,7 +56,8 @@ int run_daemon(Context& ctx) {
   api::EventHub hub;
   auto node = app::Node::open(
       io, ctx.home, ctx.settings,
-      [&hub](const std::string& type, const nlohmann::json& data) { hub.publish(type, data); });
+      [&hub](const std::string& type, const nlohmann::json& data) { hub.publish(type, data); },
+      /*with_messaging=*/true);
   if (!node) return report(ctx, node.error());
 
   api::Router router;

@@ -78,6 +78,38 @@ int report(const Context& ctx, const Error& error);
 class Backend;
 Result<std::unique_ptr<Backend>> open_backend(Context& ctx);
 
+// One URL path segment, percent-encoded (names and peer-ID prefixes may hold '/', '?', '%', '#', spaces).
+std::string encode_segment(const std::string& text);
+// "2026-11-26 15:04" in local time.
+std::string format_time(std::int64_t unix_seconds);
+
+// cmd_contacts.cpp: `kith id`, `kith contacts ...`; cmd_messages.cpp: `kith msg`, `chat`, `inbox`, `group`.
+struct ContactsArgs {
+  std::string action;  // list, add, requests, accept, decline, rename, remove, block, addr, show
+  std::string who;     // invite, ID or name
+  std::string value;   // new name (rename), HOST:PORT (addr)
+  std::string name;    // --name for add
+  std::string message; // --message for add
+};
+int run_id(Context& ctx);
+int run_contacts(Context& ctx, const ContactsArgs& args);
+int run_msg(Context& ctx, const std::string& who, const std::string& text);
+int run_chat(Context& ctx, const std::string& who);
+struct InboxArgs {
+  std::string with;
+  std::string search;
+  int limit = 50;
+  bool follow = false;
+};
+int run_inbox(Context& ctx, const InboxArgs& args);
+struct GroupArgs {
+  std::string action;  // list, create, add, msg
+  std::string group;
+  std::vector<std::string> members;  // create: contacts; add: one contact
+  std::string text;
+};
+int run_group(Context& ctx, const GroupArgs& args);
+
 // Set by SIGINT/SIGTERM in the non-daemon commands.
 bool interrupted();
 void install_interrupt_handler();

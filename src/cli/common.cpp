@@ -1,5 +1,7 @@
+#include <cctype>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "api/errors.hpp"
@@ -38,6 +40,30 @@ Result<std::unique_ptr<Backend>> open_backend(Context& ctx) {
   base::init_logging(ctx.settings.get_string("log.level"), ctx.home.root() / "kith.log");
   if (auto r = ctx.home.prepare(); !r) return tl::unexpected(r.error());
   return connect(ctx.home, ctx.settings);
+}
+
+std::string encode_segment(const std::string& text) {
+  static const char* HEX = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += HEX[c >> 4];
+      out += HEX[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string format_time(std::int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
 }
 
 bool interrupted() { return g_interrupted != 0; }

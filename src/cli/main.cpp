@@ -111,6 +111,57 @@ int main(int argc, char** argv) {
   report->add_option("--reason", reason, "Why you report it (required)")->required();
   auto* reports = cli.add_subcommand("reports", "List the reports in HOME/reports/");
 
+  auto* id_cmd = cli.add_subcommand("id", "Print your kith ID and invite link (give it to people to add you)");
+  cli::ContactsArgs contacts_args;
+  auto* contacts = cli.add_subcommand("contacts", "Your contacts (list by default), requests and blocks");
+  auto* c_list = contacts->add_subcommand("list", "Contacts with their state: online (LAN/Internet), last seen");
+  auto* c_add = contacts->add_subcommand("add", "Ask someone to be your contact, by invite link or kith ID");
+  c_add->add_option("invite", contacts_args.who, "Their invite link (kith:...) or kith ID")->required();
+  c_add->add_option("--name", contacts_args.name, "What to call them (default: the name in the invite)");
+  c_add->add_option("--message", contacts_args.message, "A short note shown with your request");
+  auto* c_requests = contacts->add_subcommand("requests", "People who asked to be your contact");
+  auto* c_accept = contacts->add_subcommand("accept", "Accept a contact request");
+  c_accept->add_option("who", contacts_args.who, "Name or kith ID")->required();
+  auto* c_decline = contacts->add_subcommand("decline", "Decline a contact request (they are not told)");
+  c_decline->add_option("who", contacts_args.who, "Name or kith ID")->required();
+  auto* c_show = contacts->add_subcommand("show", "One contact: state, addresses known");
+  c_show->add_option("who", contacts_args.who, "Name or kith ID")->required();
+  auto* c_rename = contacts->add_subcommand("rename", "Change the name you know a contact by");
+  c_rename->add_option("who", contacts_args.who, "Name or kith ID")->required();
+  c_rename->add_option("name", contacts_args.value, "New name")->required();
+  auto* c_remove = contacts->add_subcommand("remove", "Remove a contact (or a block)");
+  c_remove->add_option("who", contacts_args.who, "Name or kith ID")->required();
+  auto* c_block = contacts->add_subcommand("block", "Block a contact or any kith ID: their channels are refused");
+  c_block->add_option("who", contacts_args.who, "Name or kith ID")->required();
+  auto* c_addr = contacts->add_subcommand("addr", "Tell the node where a contact can be reached");
+  c_addr->add_option("who", contacts_args.who, "Name or kith ID")->required();
+  c_addr->add_option("address", contacts_args.value, "HOST:PORT of their contact channel")->required();
+
+  std::string msg_who, msg_text;
+  auto* msg = cli.add_subcommand("msg", "Send a message to a contact (kept and sent later if they are offline)");
+  msg->add_option("who", msg_who, "Contact name or kith ID")->required();
+  msg->add_option("text", msg_text, "The message")->required();
+  auto* chat = cli.add_subcommand("chat", "Chat with a contact, line by line (history, then live)");
+  chat->add_option("who", msg_who, "Contact name or kith ID")->required();
+  cli::InboxArgs inbox_args;
+  auto* inbox = cli.add_subcommand("inbox", "Messages, newest last; --follow prints new ones as they arrive");
+  inbox->add_option("--with", inbox_args.with, "Only this conversation: a contact, or group:NAME");
+  inbox->add_option("--search", inbox_args.search, "Only messages with all these words");
+  inbox->add_option("--limit", inbox_args.limit, "At most this many messages")->capture_default_str();
+  inbox->add_flag("--follow", inbox_args.follow, "Keep printing new messages until Ctrl-C");
+  cli::GroupArgs group_args;
+  auto* group = cli.add_subcommand("group", "Small groups: messages go to every member (list by default)");
+  auto* g_list = group->add_subcommand("list", "Your groups and their members");
+  auto* g_create = group->add_subcommand("create", "Create a group with some of your contacts");
+  g_create->add_option("name", group_args.group, "Group name")->required();
+  g_create->add_option("members", group_args.members, "Contacts to put in it");
+  auto* g_add = group->add_subcommand("add", "Add a contact to a group you created");
+  g_add->add_option("group", group_args.group, "Group name or id")->required();
+  g_add->add_option("contact", group_args.members, "Contact name or kith ID")->required()->expected(1);
+  auto* g_msg = group->add_subcommand("msg", "Send a message to every member of a group");
+  g_msg->add_option("group", group_args.group, "Group name or id")->required();
+  g_msg->add_option("text", group_args.text, "The message")->required();
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -146,5 +197,24 @@ int main(int argc, char** argv) {
   if (*report) return cli::run_report(ctx, qid, reason);
   if (*reports) return cli::run_reports(ctx);
   if (*ui) return cli::run_ui(ctx, open_browser);
+  if (*id_cmd) return cli::run_id(ctx);
+  if (*contacts) {
+    const std::pair<CLI::App*, const char*> actions[] = {
+        {c_add, "add"},       {c_requests, "requests"}, {c_accept, "accept"}, {c_decline, "decline"},
+        {c_show, "show"},     {c_rename, "rename"},     {c_remove, "remove"}, {c_block, "block"},
+        {c_addr, "addr"},     {c_list, "list"}};
+    contacts_args.action = "list";
+    for (const auto& [sub, name] : actions)
+      if (*sub) contacts_args.action = name;
+    return cli::run_contacts(ctx, contacts_args);
+  }
+  if (*msg) return cli::run_msg(ctx, msg_who, msg_text);
+  if (*chat) return cli::run_chat(ctx, msg_who);
+  if (*inbox) return cli::run_inbox(ctx, inbox_args);
+  if (*group) {
+    group_args.action = *g_create ? "create" : *g_add ? "add" : *g_msg ? "msg" : "list";
+    (void)g_list;
+    return cli::run_group(ctx, group_args);
+  }
   return 2;
 }

@@ -13,6 +13,8 @@ inline int status_for(const Error& e) {
   if (e.code == safety::make_error_code(safety::errc::quarantined)) return 409;
   if (e.code == swarm::make_error_code(swarm::errc::duplicate)) return 409;
   if (e.code == safety::make_error_code(safety::errc::blocked)) return 403;
+  if (e.code == base::make_error_code(base::errc::not_found)) return 404;
+  if (e.code == base::make_error_code(base::errc::unavailable)) return 503;
   return app::is_user_error(e) ? 400 : 500;
 }
 
