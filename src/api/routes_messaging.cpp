@@ -124,6 +124,9 @@ void add_messaging_routes(Router& router, RouteContext ctx) {
       return from(m.send_text(*to, *text), 201);
     });
   });
+  router.add("GET", "/api/v1/messages/{id}", [&node](const Request& req) {
+    return with_messenger(node, [&](Messenger& m) { return from(m.message(req.params.at("id"))); });
+  });
   router.add("POST", "/api/v1/messages/read", [&node](const Request& req) {
     return with_messenger(node, [&](Messenger& m) {
       auto body = object_body(req);

@@ -25,7 +25,7 @@ void print_contacts(const nlohmann::json& list, const char* empty) {
   for (const auto& c : list) {
     std::printf("%-20s  %-36s  %s\n", c.value("name", "").c_str(), state_line(c).c_str(),
                 c.value("id", "").c_str());
-    if (c.contains("note")) std::printf("%-20s  \"%s\"\n", "", c.value("note", "").c_str());
+    if (c.contains("note") && c.value("state", "") == "incoming") std::printf("%-20s  \"%s\"\n", "", c.value("note", "").c_str());
     if (c.value("unread", 0) > 0) std::printf("%-20s  %d unread (kith chat %s)\n", "", c.value("unread", 0), c.value("name", "").c_str());
   }
 }

@@ -74,10 +74,21 @@ int run_msg(Context& ctx, const std::string& who, const std::string& text) {
   nlohmann::json body{{"to", who}, {"text", text}};
   auto r = (*backend)->call("POST", "/api/v1/messages", &body);
   if (!r) return report(ctx, r.error());
+  // Wait a moment for the delivery receipt, so "delivered" means it: an online contact answers in
+  // milliseconds; an offline one gets the message when they come back.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (r->value("status", "") == "queued" && std::chrono::steady_clock::now() < deadline && !interrupted()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto again = (*backend)->call("GET", "/api/v1/messages/" + r->value("id", ""));
+    if (!again) break;
+    r = std::move(again);
+  }
   if (ctx.json) std::printf("%s\n", r->dump().c_str());
-  else
-    std::printf("%s to %s\n", r->value("status", "") == "queued" ? "queued (sent when they are online)" : "delivered",
+  else if (r->value("status", "") == "queued")
+    std::printf("queued for %s: not reachable now; sent when they are back online\n",
                 r->value("conversation_name", who).c_str());
+  else
+    std::printf("delivered to %s\n", r->value("conversation_name", who).c_str());
   return 0;
 }
 

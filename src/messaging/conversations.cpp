@@ -375,6 +375,23 @@ Result<nlohmann::json> Messenger::mark_read(const std::string& who) {
   return nlohmann::json{{"conversation", *conv}, {"read", read->size()}, {"receipts", receipts}};
 }
 
+Result<nlohmann::json> Messenger::message(const std::string& id) {
+  std::lock_guard lock(m_mutex);
+  auto m = m_messages.get(id);
+  if (!m) return tl::unexpected(m.error());
+  if (!*m) return tl::unexpected(not_found("no message " + id));
+  auto j = message_json(**m);
+  if (auto d = m_messages.deliveries(id)) {
+    auto list = nlohmann::json::array();
+    for (const auto& r : *d)
+      list.push_back({{"recipient", r.recipient},
+                      {"delivered_at", r.delivered_at ? nlohmann::json(r.delivered_at) : nlohmann::json()},
+                      {"read_at", r.read_at ? nlohmann::json(r.read_at) : nlohmann::json()}});
+    j["deliveries"] = list;
+  }
+  return j;
+}
+
 Result<nlohmann::json> Messenger::inbox(const std::string& conversation, const std::string& search, int limit,
                                         std::int64_t after) {
   std::lock_guard lock(m_mutex);

@@ -85,6 +85,7 @@ class Messenger {
   nlohmann::json groups();
   // conversation: a contact (name/ID), "group:NAME|ID", or "" for all. after: rowid cursor.
   Result<nlohmann::json> inbox(const std::string& conversation, const std::string& search, int limit, std::int64_t after);
+  Result<nlohmann::json> message(const std::string& id);
   // Marks a conversation's incoming messages read and sends read receipts (queued while offline).
   Result<nlohmann::json> mark_read(const std::string& conversation);
 

@@ -40,6 +40,8 @@ SAFE_SETTINGS = {
     "lsd.enabled": "false",
     "nat.upnp": "false",
     "nat.natpmp": "false",
+    "channel.listen": "127.0.0.1:0",
+    "lan.discovery": "false",  # multicast would leave loopback; netlab tests turn it on in namespaces
 }
 
 # Every node scans what it downloads (ClamAV) and quarantines everything when it has no

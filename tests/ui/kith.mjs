@@ -19,6 +19,8 @@ export const SAFE_SETTINGS = {
   'lsd.enabled': 'false',
   'nat.upnp': 'false',
   'nat.natpmp': 'false',
+  'channel.listen': '127.0.0.1:0',
+  'lan.discovery': 'false',
 };
 
 // Every node scans what it downloads (ClamAV) and quarantines everything when it has no
