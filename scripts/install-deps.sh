@@ -18,6 +18,8 @@ PACKAGES=(
   clamav zip
   # tests: interop clients and helpers
   aria2 transmission-cli transmission-daemon qbittorrent-nox python3 curl
+  # tests: a hostile contact-channel client written in Python (tests/integration/hostile_peer.py)
+  python3-cryptography
   # tests/netlab: network namespaces, a bridge and a NAT router (nftables)
   iproute2 nftables
   # web UI test: the browser (playwright-core drives it; node and npm come below)
