@@ -1,19 +1,17 @@
 """A kith channel client written from docs/protocol/channel.md with Python's ssl and cryptography,
 independent of the C++ code: it can behave well, or lie, tamper, replay and flood."""
 import base64
-import datetime
 import hashlib
 import os
 import socket
 import ssl
 import struct
+import subprocess
 import tempfile
 import time
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.x509.oid import NameOID
 
 CHANNEL_CERT_OID = "2.25.156018124450026349480807266049462123290"
 
@@ -86,24 +84,18 @@ class Person:
         return frame(MESSAGE, field_bytes(1, body) + field_bytes(2, sig))
 
     def tls_files(self, extension=None):
-        """PEM cert and key files for a self-signed Ed25519 certificate carrying the device cert."""
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kith device")])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                   .public_key(self.device.public_key()).serial_number(1)
-                   .not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=3650)))
-        ext = self.device_cert if extension is None else extension
-        builder = builder.add_extension(
-            x509.UnrecognizedExtension(x509.ObjectIdentifier(CHANNEL_CERT_OID), ext), critical=False)
-        cert = builder.sign(self.device, None)
+        """PEM cert and key files for a self-signed Ed25519 certificate carrying the device cert.
+        Made by the openssl command: Debian 12's python3-cryptography cannot write an OID arc as
+        long as the 2.25.<UUID> one."""
         d = tempfile.mkdtemp(prefix="kith-hostile-")
         cert_path, key_path = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-        with open(cert_path, "wb") as f:
-            f.write(cert.public_bytes(serialization.Encoding.PEM))
         with open(key_path, "wb") as f:
             f.write(self.device.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                               serialization.NoEncryption()))
+        ext = self.device_cert if extension is None else extension
+        subprocess.run(["openssl", "req", "-new", "-x509", "-key", key_path, "-out", cert_path, "-days", "3650",
+                        "-subj", "/CN=kith device", "-addext", "%s=DER:%s" % (CHANNEL_CERT_OID, ext.hex())],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         return cert_path, key_path
 
     def connect(self, address, extension=None, alpn=("kith/1",)):
