@@ -1,12 +1,14 @@
 // Fuzzes what identity parses from outside: kith IDs (typed or pasted by people) and the publisher
-// signature parameters of magnet links. Invariant: a decoded ID encodes back to the same text
-// (modulo case).
+// signature parameters of magnet links, invite links and device certificates. Invariants: a decoded
+// ID encodes back to the same text (modulo case); a parsed invite formats and parses back to the same.
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "identity/device.hpp"
+#include "identity/invite.hpp"
 #include "identity/kith_id.hpp"
 #include "identity/link_signature.hpp"
 
@@ -19,6 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (auto sig = kith::identity::parse_link_signature(input); sig && *sig) {
     (void)kith::identity::verify_link_signature(**sig, "", "");
+  }
+  if (auto inv = kith::identity::parse_invite(input)) {
+    auto again = kith::identity::parse_invite(kith::identity::format_invite(*inv));
+    if (!again || again->key != inv->key || again->name != inv->name || again->addrs != inv->addrs) std::abort();
+  }
+  if (auto cert = kith::identity::decode_device_cert(input)) {
+    (void)kith::identity::verify_device_cert(*cert);
+    if (kith::identity::encode_device_cert(*cert) != input) std::abort();
   }
   return 0;
 }
