@@ -62,6 +62,7 @@ Result<nlohmann::json> Messenger::accept(const std::string& who) {
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
   if (auto s = m_book.accept(c->key); !s) return tl::unexpected(s.error());
+  promote(c->key);  // their request's channel, if still open, carries the answer at once
   auto& reach = m_reach[c->key];
   reach.next_attempt = 0;  // dial them: the channel tells them we accepted (kContactRequest answer)
   reach.backoff = std::chrono::milliseconds(0);
@@ -74,6 +75,10 @@ Status Messenger::decline(const std::string& who) {
   std::lock_guard lock(m_mutex);
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
+  if (auto it = m_pending.find(c->key); it != m_pending.end()) {
+    it->second->close("declined");
+    m_pending.erase(it);
+  }
   return m_book.decline(c->key);
 }
 
@@ -85,6 +90,10 @@ Status Messenger::block(const std::string& who) {
   else return tl::unexpected(c.error());
   if (key == m_user.public_key()) return tl::unexpected(invalid("that is your own kith ID"));
   if (auto s = m_book.block(key, m_now() / 1000); !s) return s;
+  if (auto it = m_pending.find(key); it != m_pending.end()) {
+    it->second->close("blocked");
+    m_pending.erase(it);
+  }
   for (auto& [k, p] : m_peers)
     if (p.cert.user == key) p.channel->close("blocked");
   return {};
@@ -95,6 +104,10 @@ Status Messenger::remove(const std::string& who) {
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
   if (auto s = m_book.remove(c->key); !s) return s;
+  if (auto it = m_pending.find(c->key); it != m_pending.end()) {
+    it->second->close("removed");
+    m_pending.erase(it);
+  }
   for (auto& [k, p] : m_peers)
     if (p.cert.user == c->key) p.channel->close("removed from contacts");
   m_reach.erase(c->key);

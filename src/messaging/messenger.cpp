@@ -11,6 +11,7 @@ namespace kith::messaging {
 namespace {
 
 constexpr int MAX_REQUESTS_PER_MINUTE = 20;
+constexpr std::size_t MAX_PENDING_CHANNELS = 32;
 constexpr auto REQUEST_ONLY_TIMEOUT = std::chrono::seconds(10);
 
 // The device that opened a channel: ties between two channels of one device pair are broken the same
@@ -68,7 +69,9 @@ void Messenger::stop() {
   if (m_listener) m_listener->close();
   std::lock_guard lock(m_mutex);
   for (auto& [k, p] : m_peers) p.channel->close("node stopping");
+  for (auto& [k, c] : m_pending) c->close("node stopping");
   m_peers.clear();
+  m_pending.clear();
 }
 
 std::uint16_t Messenger::port() const { return m_listener ? m_listener->port() : 0; }
@@ -119,51 +122,115 @@ void Messenger::on_channel(std::shared_ptr<net::Channel> channel) {
   }
 }
 
-// A channel from someone who is not (yet) a contact: it may carry one ContactRequest, nothing else.
+// A channel from someone who is not (yet) a contact: it may carry a ContactRequest (and a Hello),
+// nothing else. Once the request is recorded the channel is held open until the user accepts (then
+// it becomes an ordinary channel), declines or blocks; one that sends no request in time is closed.
 void Messenger::serve_request_only(std::shared_ptr<net::Channel> channel) {
   auto timer = std::make_shared<boost::asio::steady_timer>(m_io);
   timer->expires_after(REQUEST_ONLY_TIMEOUT);
-  timer->async_wait([channel](boost::system::error_code ec) {
-    if (!ec) channel->close("no contact request in time");
-  });
   std::weak_ptr<net::Channel> weak = channel;
+  timer->async_wait([this, alive = m_alive, weak](boost::system::error_code ec) {
+    auto ch = weak.lock();
+    if (ec || !*alive || !ch) return;
+    std::lock_guard lock(m_mutex);
+    auto it = m_pending.find(ch->peer().user);
+    if (it == m_pending.end() || it->second != ch) ch->close("no contact request in time");
+  });
   channel->start(
       [this, alive = m_alive, weak, timer](wire::pb::Frame frame) {
         auto ch = weak.lock();
         if (!*alive || !ch) return;
         std::lock_guard lock(m_mutex);
-        const auto who = identity::encode_id(ch->peer().user);
-        if (!frame.has_contact_request()) {
-          ++m_refused;
-          spdlog::warn("refused {} at {}: not a contact (sent data before being accepted)", who, ch->remote_address());
-          ch->close("not a contact");
-          return;
-        }
-        const auto now = m_now();
-        if (now - m_request_window_start > 60'000) {
-          m_request_window_start = now;
-          m_requests_in_window = 0;
-        }
-        if (++m_requests_in_window > MAX_REQUESTS_PER_MINUTE) {
-          ++m_refused;
-          spdlog::warn("refused a contact request from {}: more than {} requests a minute", who, MAX_REQUESTS_PER_MINUTE);
-          ch->close("too many requests");
-          return;
-        }
-        const auto& r = frame.contact_request();
-        std::vector<std::string> addrs(r.addrs().begin(), r.addrs().end());
-        const bool known = m_book.relation(ch->peer().user) == contacts::Relation::incoming;
-        auto rel = m_book.record_request(ch->peer().user, r.name(), r.text(), addrs, now / 1000);
-        if (!rel) {
-          spdlog::warn("contact request from {} not kept: {}", who, rel.error().message);
-        } else if (!known && *rel == contacts::Relation::incoming) {
-          spdlog::info("contact request from {} ({})", who, r.name());
-          if (auto* c = m_book.find(ch->peer().user)) publish("contact.request", contact_json(*c));
-        }
-        timer->cancel();
-        ch->close("request recorded");
+        auto it = m_peers.find(ch->peer().device);
+        if (it != m_peers.end() && it->second.channel == ch) return on_frame(ch, std::move(frame));  // promoted
+        on_request_frame(ch, std::move(frame));
       },
-      [timer](const std::string&) { timer->cancel(); });
+      [this, alive = m_alive, weak, timer](const std::string& why) {
+        timer->cancel();
+        auto ch = weak.lock();
+        if (!*alive || !ch) return;
+        std::lock_guard lock(m_mutex);
+        auto it = m_pending.find(ch->peer().user);
+        if (it != m_pending.end() && it->second == ch) {
+          m_pending.erase(it);
+          m_pending_hello.erase(ch->peer().user);
+        }
+        on_closed(ch, why);
+      });
+}
+
+void Messenger::on_request_frame(const std::shared_ptr<net::Channel>& ch, wire::pb::Frame frame) {
+  const auto who = identity::encode_id(ch->peer().user);
+  if (frame.has_hello()) {  // a requester says hello too: kept for when the user accepts
+    if (m_pending_hello.size() < MAX_PENDING_CHANNELS * 2) m_pending_hello[ch->peer().user] = frame.hello();
+    return;
+  }
+  if (!frame.has_contact_request()) {
+    ++m_refused;
+    spdlog::warn("refused {} at {}: not a contact (sent data before being accepted)", who, ch->remote_address());
+    ch->close("not a contact");
+    return;
+  }
+  const auto now = m_now();
+  if (now - m_request_window_start > 60'000) {
+    m_request_window_start = now;
+    m_requests_in_window = 0;
+  }
+  if (++m_requests_in_window > MAX_REQUESTS_PER_MINUTE) {
+    ++m_refused;
+    spdlog::warn("refused a contact request from {}: more than {} requests a minute", who, MAX_REQUESTS_PER_MINUTE);
+    ch->close("too many requests");
+    return;
+  }
+  const auto& r = frame.contact_request();
+  std::vector<std::string> addrs(r.addrs().begin(), r.addrs().end());
+  const bool known = m_book.relation(ch->peer().user) == contacts::Relation::incoming;
+  auto rel = m_book.record_request(ch->peer().user, r.name(), r.text(), addrs, now / 1000);
+  if (!rel || *rel != contacts::Relation::incoming) {
+    if (!rel) spdlog::warn("contact request from {} not kept: {}", who, rel.error().message);
+    ch->close("request not kept");
+    return;
+  }
+  if (!known) {
+    spdlog::info("contact request from {} ({})", who, r.name());
+    if (auto* c = m_book.find(ch->peer().user)) publish("contact.request", contact_json(*c));
+  }
+  auto& held = m_pending[ch->peer().user];
+  if (held && held != ch) held->close("replaced by a newer channel");
+  held = ch;
+  if (m_pending.size() > MAX_PENDING_CHANNELS) {  // the oldest request gives way (it stays recorded)
+    for (auto it = m_pending.begin(); it != m_pending.end(); ++it)
+      if (it->second != ch) {
+        it->second->close("too many pending requests held open");
+        m_pending.erase(it);
+        break;
+      }
+  }
+}
+
+void Messenger::promote(const crypto::PublicKey& user) {
+  auto it = m_pending.find(user);
+  if (it == m_pending.end()) return;
+  auto ch = it->second;
+  m_pending.erase(it);
+  if (ch->closed()) return;
+  const auto device = ch->peer().device;
+  if (auto p = m_peers.find(device); p != m_peers.end() && !p->second.channel->closed()) return;
+  Peer& peer = m_peers[device];
+  peer = Peer{};
+  peer.channel = ch;
+  peer.cert = ch->peer();
+  wire::pb::Frame yes;
+  yes.mutable_contact_response()->set_accepted(true);
+  yes.mutable_contact_response()->set_name(m_options.name);
+  ch->send(std::move(yes));
+  ch->send(hello_frame());
+  wire::pb::Hello theirs;
+  if (auto h = m_pending_hello.find(user); h != m_pending_hello.end()) {
+    theirs = h->second;
+    m_pending_hello.erase(h);
+  }
+  on_hello(peer, theirs);
 }
 
 void Messenger::adopt(std::shared_ptr<net::Channel> channel) {

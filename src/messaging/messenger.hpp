@@ -116,6 +116,9 @@ class Messenger {
   void on_channel(std::shared_ptr<net::Channel> channel);
   void adopt(std::shared_ptr<net::Channel> channel);
   void serve_request_only(std::shared_ptr<net::Channel> channel);
+  void on_request_frame(const std::shared_ptr<net::Channel>& channel, wire::pb::Frame frame);
+  // Makes a held request channel (m_pending) an ordinary channel, after the user accepted.
+  void promote(const crypto::PublicKey& user);
   void on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb::Frame frame);
   void on_closed(const std::shared_ptr<net::Channel>& channel, const std::string& why);
   void on_hello(Peer& peer, const wire::pb::Hello& hello);
@@ -160,6 +163,10 @@ class Messenger {
   mutable std::recursive_mutex m_mutex;  // guards everything below and m_book
   std::map<crypto::PublicKey, Peer> m_peers;  // by device key: channels in use
   std::map<crypto::PublicKey, Reach> m_reach;  // by user key
+  // Channels of people whose request waits for the user (by user key): held open so that an accept
+  // reaches them at once, even behind a NAT that we cannot dial through. At most MAX_PENDING_CHANNELS.
+  std::map<crypto::PublicKey, std::shared_ptr<net::Channel>> m_pending;
+  std::map<crypto::PublicKey, wire::pb::Hello> m_pending_hello;  // their Hello on a held channel
   std::uint64_t m_refused = 0;                 // channels closed by policy (blocked, stranger sending data)
   std::uint64_t m_rejected_messages = 0;       // bad signature, wrong recipient, not a member
   std::int64_t m_request_window_start = 0;

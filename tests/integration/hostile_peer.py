@@ -51,7 +51,7 @@ def frame(body_field, body):
     return struct.pack(">I", len(data)) + data
 
 
-HELLO, CONTACT_REQUEST, MESSAGE, RECEIPT = 2, 3, 7, 8
+HELLO, CONTACT_REQUEST, CONTACT_RESPONSE, MESSAGE, RECEIPT = 2, 3, 4, 7, 8
 
 
 def hello(name):
