@@ -72,10 +72,9 @@ Result<std::string> open(const SymmetricKey& key, std::string_view sealed, std::
     return fail(base::make_error_code(base::errc::bad_input), "sealed data is too short");
   std::string out(sealed.size() - SEAL_OVERHEAD, '\0');
   unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &len, nullptr,
-                                                 bytes(sealed) + NONCE, sealed.size() - NONCE,
-                                                 bytes(associated), associated.size(), bytes(sealed),
-                                                 key.data()) != 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(out.data()), &len, nullptr, bytes(sealed) + NONCE,
+          sealed.size() - NONCE, bytes(associated), associated.size(), bytes(sealed), key.data()) != 0) {
     return fail(base::make_error_code(base::errc::bad_input),
                 "sealed data does not open with this key (wrong key, or changed)");
   }
