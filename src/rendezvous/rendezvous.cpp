@@ -155,23 +155,28 @@ void Rendezvous::on_tick() {
   if (!m_running) return;
   auto now = std::chrono::steady_clock::now();
   if (now >= m_next_publish) publish_all();
-  for (auto& [key, contact] : m_contacts) {
-    auto& c = contact;
+  auto missed = [this](Contact& c) {
+    c.lookup_in_flight = false;
+    c.backoff = std::min(std::max(c.backoff * 2, m_options.lookup_interval), m_options.max_lookup_interval);
+    c.next_lookup = std::chrono::steady_clock::now() + c.backoff;
+  };
+  for (auto& [key, c] : m_contacts) {
+    if (c.lookup_in_flight && now - c.lookup_started > m_options.lookup_timeout) missed(c);
     if (!c.usable || c.online || c.lookup_in_flight || now < c.next_lookup) continue;
     c.lookup_in_flight = true;
+    c.lookup_started = now;
+    auto id = ++c.lookup_id;
     auto k = key;
-    do_lookup(k, [this, k](Result<Presence> r) {
+    do_lookup(k, [this, k, id, missed](Result<Presence> r) {
       auto it = m_contacts.find(k);
-      if (it == m_contacts.end()) return;  // removed meanwhile
-      auto& c2 = it->second;
-      c2.lookup_in_flight = false;
-      if (r) {
-        c2.backoff = m_options.lookup_interval;
-      } else {
-        c2.backoff =
-            std::min(std::max(c2.backoff * 2, m_options.lookup_interval), m_options.max_lookup_interval);
+      if (it == m_contacts.end() || it->second.lookup_id != id || !it->second.lookup_in_flight) return;
+      if (!r) {
+        missed(it->second);
+        return;
       }
-      c2.next_lookup = std::chrono::steady_clock::now() + c2.backoff;
+      it->second.lookup_in_flight = false;
+      it->second.backoff = m_options.lookup_interval;
+      it->second.next_lookup = std::chrono::steady_clock::now() + it->second.backoff;
     });
   }
   schedule();

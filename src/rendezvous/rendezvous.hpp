@@ -33,6 +33,9 @@ struct Options {
   // Records older than this are not believed (the addresses are likely gone). A record republished
   // every 20 minutes is never that old while its publisher is online.
   std::chrono::milliseconds max_age = std::chrono::hours(2);
+  // A periodic lookup without an answer after this long counts as a miss (a DHT that never answers
+  // must not stop a contact from being looked up again).
+  std::chrono::milliseconds lookup_timeout = std::chrono::seconds(90);
   // How often the schedule is checked; the intervals above are met to this precision.
   std::chrono::milliseconds tick = std::chrono::seconds(1);
   bool publish = true;  // false: only look up (a node that must not be found)
@@ -82,6 +85,8 @@ class Rendezvous {
     std::chrono::milliseconds backoff{0};
     std::chrono::steady_clock::time_point next_lookup{};
     bool lookup_in_flight = false;
+    std::uint64_t lookup_id = 0;  // which lookup is in flight: a late answer to a timed-out one is ignored
+    std::chrono::steady_clock::time_point lookup_started{};
     bool published = false;  // a record with the current addresses was stored for them
   };
 

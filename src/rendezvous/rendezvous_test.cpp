@@ -54,6 +54,7 @@ class FakeDht : public DhtPort {
                    std::function<void(Result<std::optional<DhtItem>>)> done) override {
     ++gets;
     ++gets_for[key];
+    if (silent) return;  // a DHT that never answers
     auto it = items.find({key, salt});
     if (it == items.end() || it->second.seq == 0) {
       done(std::optional<DhtItem>{});
@@ -63,6 +64,7 @@ class FakeDht : public DhtPort {
   }
   std::map<std::pair<crypto::PublicKey, std::string>, Stored> items;
   int puts = 0, gets = 0;
+  bool silent = false;
   std::map<crypto::PublicKey, int> gets_for;
 };
 
@@ -270,4 +272,23 @@ TEST(Rendezvous, PeriodicLookupReportsContactsAndBacksOff) {
   auto stats = rp.stats();
   EXPECT_GT(stats.puts_ok, 2);
   EXPECT_EQ(stats.puts_failed, 0);
+}
+
+TEST(Rendezvous, LookupsThatNeverAnswerTimeOut) {
+  boost::asio::io_context io;
+  FakeDht dht;
+  dht.silent = true;
+  auto p = key(), r = key();
+  Options fast;
+  fast.tick = std::chrono::milliseconds(10);
+  fast.lookup_interval = std::chrono::milliseconds(20);
+  fast.max_lookup_interval = std::chrono::milliseconds(20);
+  fast.lookup_timeout = std::chrono::milliseconds(100);
+  Rendezvous rr(io, dht, r, fast);
+  rr.set_contacts({p.public_key()});
+  rr.start();
+  idle(io, std::chrono::milliseconds(500));
+  // Without the timeout the first unanswered lookup would be the only one.
+  EXPECT_GE(dht.gets, 3);
+  EXPECT_LE(dht.gets, 6);
 }
