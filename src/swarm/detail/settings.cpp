@@ -52,6 +52,9 @@ lt::settings_pack make_settings(const SessionOptions& o) {
     p.set_bool(lt::settings_pack::dht_ignore_dark_internet, false);
     // Every node of a one-host DHT has the same IP: the default 5 messages/s per IP would block them.
     p.set_int(lt::settings_pack::dht_block_ratelimit, 100000);
+    // The default 8000 bytes/s of DHT replies drops requests once a few nodes on one host query each
+    // other in bursts (benchmarks saw lookups stall for a minute).
+    p.set_int(lt::settings_pack::dht_upload_rate_limit, 1000000);
   }
   return p;
 }
