@@ -68,7 +68,9 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
       m_strand(boost::asio::make_strand(io)),
       m_on_event(std::move(on_event)),
       m_alive(std::make_shared<bool>(true)),
-      m_peer_filter(std::make_shared<detail::PeerIdFilter>()) {
+      m_peer_filter(std::make_shared<detail::PeerIdFilter>()),
+      m_dht_grace_ms(options.dht_grace_ms),
+      m_dht_timeout_ms(options.dht_timeout_ms) {
   lt::session_params params;
   if (!options.saved_state.empty()) {
     auto state = std::string(options.saved_state.begin(), options.saved_state.end());

@@ -1,6 +1,8 @@
 // SessionHost's BEP 44 mutable items and port mapping (the rest of SessionHost is session_host.cpp).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/entry.hpp>
@@ -43,10 +45,14 @@ void SessionHost::dht_put_mutable(const DhtPublicKey& key, std::string salt, std
     done(tl::unexpected(dht_error(errc::dht_failed, "the DHT is not running")));
     return;
   }
+  auto rk = request_key(key, salt);
+  std::uint64_t id;
   {
     std::lock_guard lock(m_mutex);
-    m_dht_puts[request_key(key, salt)].push_back(std::move(done));
+    id = ++m_dht_next_id;
+    m_dht_puts[rk].push_back({id, std::move(done)});
   }
+  arm_dht_timer(rk, id, m_dht_timeout_ms, false);
   std::array<char, 32> k{};
   std::copy(key.begin(), key.end(), k.begin());
   // Runs on libtorrent's network thread once the put traversal found the closest nodes; `item`
@@ -67,10 +73,14 @@ void SessionHost::dht_get_mutable(const DhtPublicKey& key, std::string salt,
     done(tl::unexpected(dht_error(errc::dht_failed, "the DHT is not running")));
     return;
   }
+  auto rk = request_key(key, salt);
+  std::uint64_t id;
   {
     std::lock_guard lock(m_mutex);
-    m_dht_gets[request_key(key, salt)].push_back(std::move(done));
+    id = ++m_dht_next_id;
+    m_dht_gets[rk].push_back({id, std::move(done), std::nullopt});
   }
+  arm_dht_timer(rk, id, m_dht_timeout_ms, true);
   std::array<char, 32> k{};
   std::copy(key.begin(), key.end(), k.begin());
   m_session->dht_get_item(k, std::move(salt));
@@ -105,8 +115,8 @@ bool SessionHost::handle_dht_alert(const lt::alert* a) {
     {
       std::lock_guard lock(m_mutex);
       auto it = m_dht_puts.find(request_key(put->public_key, put->salt));
-      if (it == m_dht_puts.end()) return true;  // an immutable put, or not ours
-      done = std::move(it->second.front());
+      if (it == m_dht_puts.end()) return true;  // an immutable put, one that timed out, or not ours
+      done = std::move(it->second.front().done);
       it->second.pop_front();
       if (it->second.empty()) m_dht_puts.erase(it);
     }
@@ -119,14 +129,29 @@ bool SessionHost::handle_dht_alert(const lt::alert* a) {
   }
   if (const auto* got = lt::alert_cast<lt::dht_mutable_item_alert>(a)) {
     // Non-authoritative alerts come as soon as some node answers; only the last one (after every node
-    // asked has answered or timed out) is sure to carry the highest seq.
-    if (!got->authoritative) return true;
+    // asked has answered or timed out) is sure to carry the highest seq, but it may never come.
+    auto rk = request_key(got->key, got->salt);
+    if (!got->authoritative) {
+      if (got->item.type() != lt::entry::string_t) return true;
+      std::vector<std::uint64_t> first_values;
+      {
+        std::lock_guard lock(m_mutex);
+        auto it = m_dht_gets.find(rk);
+        if (it == m_dht_gets.end()) return true;
+        for (auto& g : it->second) {
+          if (!g.best) first_values.push_back(g.id);
+          if (!g.best || g.best->seq < got->seq) g.best = MutableItem{got->item.string(), got->seq};
+        }
+      }
+      for (auto id : first_values) arm_dht_timer(rk, id, m_dht_grace_ms, true);
+      return true;
+    }
     std::function<void(Result<MutableItem>)> done;
     {
       std::lock_guard lock(m_mutex);
-      auto it = m_dht_gets.find(request_key(got->key, got->salt));
+      auto it = m_dht_gets.find(rk);
       if (it == m_dht_gets.end()) return true;
-      done = std::move(it->second.front());
+      done = std::move(it->second.front().done);
       it->second.pop_front();
       if (it->second.empty()) m_dht_gets.erase(it);
     }
@@ -158,9 +183,56 @@ void SessionHost::fail_pending_dht() {
     gets.swap(m_dht_gets);
   }
   for (auto& [k, q] : puts)
-    for (auto& done : q) done(tl::unexpected(dht_error(errc::dht_failed, "the session shut down")));
+    for (auto& p : q) p.done(tl::unexpected(dht_error(errc::dht_failed, "the session shut down")));
   for (auto& [k, q] : gets)
-    for (auto& done : q) done(tl::unexpected(dht_error(errc::dht_failed, "the session shut down")));
+    for (auto& g : q) g.done(tl::unexpected(dht_error(errc::dht_failed, "the session shut down")));
+}
+
+void SessionHost::arm_dht_timer(const std::string& key, std::uint64_t id, int ms, bool get) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(m_strand, std::chrono::milliseconds(ms));
+  std::weak_ptr<bool> alive = m_alive;
+  timer->async_wait([this, timer, alive, key, id, get](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto a = alive.lock(); a && *a) expire_dht(key, id, get);
+  });
+}
+
+// A get's grace or time limit ran out, or a put's time limit: answers with what there is, if the
+// request is still waiting.
+void SessionHost::expire_dht(const std::string& key, std::uint64_t id, bool get) {
+  if (get) {
+    std::optional<PendingGet> g;
+    {
+      std::lock_guard lock(m_mutex);
+      auto it = m_dht_gets.find(key);
+      if (it == m_dht_gets.end()) return;
+      auto& q = it->second;
+      auto pos = std::find_if(q.begin(), q.end(), [id](const PendingGet& p) { return p.id == id; });
+      if (pos == q.end()) return;
+      g = std::move(*pos);
+      q.erase(pos);
+      if (q.empty()) m_dht_gets.erase(it);
+    }
+    if (g->best) {
+      g->done(std::move(*g->best));
+    } else {
+      g->done(tl::unexpected(dht_error(errc::dht_failed, "the DHT lookup did not finish in time")));
+    }
+    return;
+  }
+  std::function<void(Status)> done;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_dht_puts.find(key);
+    if (it == m_dht_puts.end()) return;
+    auto& q = it->second;
+    auto pos = std::find_if(q.begin(), q.end(), [id](const PendingPut& p) { return p.id == id; });
+    if (pos == q.end()) return;
+    done = std::move(pos->done);
+    q.erase(pos);
+    if (q.empty()) m_dht_puts.erase(it);
+  }
+  done(tl::unexpected(dht_error(errc::dht_failed, "the DHT store did not finish in time")));
 }
 
 }  // namespace kith::swarm

@@ -289,3 +289,14 @@ TEST(Dht, CallsFailWhenTheDhtIsOff) {
   host.map_port(4000);  // UPnP and NAT-PMP are off: nothing happens
   host.shutdown();
 }
+
+TEST(Dht, ANodeAloneStoresNothing) {
+  swarm::testing::PrivateDht alone(1);  // DHT running, no other node
+  auto key = crypto::SigningKey::generate();
+  ASSERT_TRUE(key);
+  auto put = alone.put(0, key->public_key(), "", "v", 1, [&](std::string_view c) { return key->sign(c); });
+  ASSERT_FALSE(put);
+  EXPECT_EQ(put.error().code, swarm::make_error_code(swarm::errc::dht_failed));
+  auto got = alone.get(0, key->public_key(), "");
+  ASSERT_FALSE(got);
+}
