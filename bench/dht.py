@@ -152,7 +152,7 @@ def main():
     ap.add_argument("--min-table", type=int, default=8, help="routing table size every node must reach first")
     ap.add_argument("--form-timeout", type=float, default=180)
     ap.add_argument("--value-bytes", type=int, default=200, help="a presence record with 2-3 addresses is ~100-150")
-    ap.add_argument("--op-timeout", type=float, default=20, help="seconds before a put or get counts as failed")
+    ap.add_argument("--op-timeout", type=float, default=10, help="seconds before a put or get counts as failed")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -183,7 +183,7 @@ def main():
     if min(sizes) < want:
         log("warning: the DHT did not reach the wanted table size; measuring anyway")
 
-    puts, gets_first, gets_auth, updates, stored, failures = [], [], [], [], [], 0
+    puts, gets_first, gets_auth, updates, stored, failures, stalled = [], [], [], [], [], 0, 0
     for op in range(args.ops):
         writer, reader = random.sample(range(args.nodes), 2)
         pk, sk = keypair()
@@ -221,13 +221,19 @@ def main():
                 first = time.monotonic() - t0
             if item["authoritative"]:
                 break
-        if item is None or item["value"] != value:
+        if item is None and first is not None:
+            # libtorrent answered early but never ended the lookup (SessionHost then returns the best
+            # value seen dht_grace_ms after the first): counted apart, not as a failure
+            stalled += 1
+            gets_first.append(first)
+            log(f"op {op}: get: a value after {first * 1000:.2f} ms, the authoritative answer never came")
+        elif item is None or item["value"] != value:
             failures += 1
-            log(f"op {op}: get {'timed out' if item is None else 'returned another value'}"
-                f" ({'a value came first' if first is not None else 'no value came'})")
+            log(f"op {op}: get {'timed out' if item is None else 'returned another value'}")
             continue
-        gets_first.append(first)
-        gets_auth.append(time.monotonic() - t0)
+        else:
+            gets_first.append(first)
+            gets_auth.append(time.monotonic() - t0)
 
         # an update of the same item (seq 2) by the writer
         value2 = value[::-1]
@@ -244,6 +250,7 @@ def main():
         "nodes": args.nodes,
         "ops": args.ops,
         "failures": failures,
+        "gets_never_authoritative": stalled,
         "formation_s": round(formed_s, 1),
         "routing_table_min": min(sizes),
         "stored_on_nodes_median": statistics.median(stored) if stored else 0,
@@ -258,7 +265,8 @@ def main():
     else:
         print(f"private DHT: {args.nodes} libtorrent {lt.__version__} nodes on 127.0.0.1, formed in "
               f"{report['formation_s']} s (every routing table >= {report['routing_table_min']} nodes)")
-        print(f"{args.ops} ops, {failures} failed; each put stored on {report['stored_on_nodes_median']} nodes (median)")
+        print(f"{args.ops} ops, {failures} failed, {stalled} gets never authoritative (within {args.op_timeout:g} s); "
+              f"each put stored on {report['stored_on_nodes_median']} nodes (median)")
         print(f"{'operation':<28}{'n':>4}{'median ms':>11}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}")
         for name, key in (("put (new item)", "put"), ("put (update, seq+1)", "update_put"),
                           ("get: first value", "get_first_value"), ("get: authoritative", "get_authoritative")):

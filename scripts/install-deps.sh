@@ -17,6 +17,8 @@ PACKAGES=(
   clamav zip
   # tests: interop clients and helpers
   aria2 transmission-cli transmission-daemon qbittorrent-nox python3 curl
+  # bench/dht.py: libtorrent's Python bindings (for Debian's /usr/bin/python3)
+  python3-libtorrent
   # web UI test: the browser (playwright-core drives it; node and npm come below)
   chromium
 )

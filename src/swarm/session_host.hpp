@@ -47,7 +47,7 @@ struct SessionOptions {
   // of its routing table, so nodes that only bootstrap from each other would never find each other).
   // Never for the public DHT: those protections are what keeps a node's routing table honest there.
   bool dht_private = false;
-  // libtorrent sometimes never ends a mutable-item lookup (about 1 in 20 on a 20-node loopback DHT:
+  // libtorrent sometimes never ends a mutable-item lookup (1-6 in 100 on a 20-30-node loopback DHT:
   // an early answer comes, the final "authoritative" one never does). So a get that has a value
   // returns the best one seen this long after the first, and any DHT call without an answer after
   // dht_timeout_ms fails.
