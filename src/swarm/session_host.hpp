@@ -125,8 +125,9 @@ class SessionHost {
   void set_blocked_peer_ids(std::vector<PeerIdRule> rules);
 
   // BEP 44 mutable items on the DHT (rendezvous' presence records go through these). Each `done` is
-  // called exactly once, on this host's strand (or, for a call pending at shutdown(), on the thread
-  // calling shutdown()), also when the DHT is off: swarm::errc::dht_failed.
+  // called exactly once: on this host's strand; at once on the calling thread when the call fails
+  // before reaching libtorrent (DHT off: swarm::errc::dht_failed; bad sizes); on the thread calling
+  // shutdown() for a call still pending then.
   //
   // Stores `value` under (key, salt). The item's seq is `seq`, raised to one more than the seq found
   // in the DHT when that is not lower (BEP 44 nodes refuse a seq that does not increase). `sign` is
@@ -143,7 +144,8 @@ class SessionHost {
   void dht_get_mutable(const DhtPublicKey& key, std::string salt,
                        std::function<void(Result<MutableItem>)> done);
   // Asks UPnP/NAT-PMP routers to forward TCP `port` (the contact channel's listener) to this host.
-  // Does nothing when upnp and natpmp are off; results are logged (portmap alerts).
+  // Does nothing when upnp and natpmp are off; results are logged (portmap alerts). The mapping lasts
+  // for the session (there is no unmap yet).
   void map_port(std::uint16_t tcp_port);
 
   std::vector<std::uint8_t> session_state() const;
