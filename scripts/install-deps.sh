@@ -22,6 +22,8 @@ PACKAGES=(
   python3-cryptography
   # tests/netlab: network namespaces, a bridge and a NAT router (nftables)
   iproute2 nftables
+  # bench/dht.py: libtorrent's Python bindings (for Debian's /usr/bin/python3)
+  python3-libtorrent
   # web UI test: the browser (playwright-core drives it; node and npm come below)
   chromium
 )

@@ -42,3 +42,60 @@ TEST(Sign, KeyFileSignVerify) {
   EXPECT_FALSE(SigningKey::load_or_create(dir / "bad.key"));
   std::filesystem::remove_all(dir);
 }
+
+#include "crypto/box.hpp"
+
+TEST(Box, PairSecretIsSharedByTheTwoAndNobodyElse) {
+  auto a = SigningKey::generate(), b = SigningKey::generate(), c = SigningKey::generate();
+  ASSERT_TRUE(a && b && c);
+  auto ab = pair_secret(*a, b->public_key());
+  auto ba = pair_secret(*b, a->public_key());
+  auto ac = pair_secret(*a, c->public_key());
+  auto cb = pair_secret(*c, b->public_key());
+  ASSERT_TRUE(ab && ba && ac && cb);
+  EXPECT_EQ(*ab, *ba);
+  EXPECT_NE(*ab, *ac);
+  EXPECT_NE(*ab, *cb);
+  // A low-order point (the identity, encoded as 1) and a non-point are refused.
+  PublicKey identity{};
+  identity[0] = 1;
+  EXPECT_FALSE(pair_secret(*a, identity));
+  PublicKey all_ff;
+  all_ff.fill(0xff);
+  EXPECT_FALSE(pair_secret(*a, all_ff));
+}
+
+TEST(Box, FromSeedIsDeterministic) {
+  SymmetricKey seed{};
+  seed[3] = 7;
+  auto k1 = SigningKey::from_seed(seed), k2 = SigningKey::from_seed(seed);
+  EXPECT_EQ(k1.public_key(), k2.public_key());
+  EXPECT_TRUE(verify(k2.public_key(), "m", k1.sign("m")));
+  seed[3] = 8;
+  EXPECT_NE(SigningKey::from_seed(seed).public_key(), k1.public_key());
+}
+
+TEST(Box, DeriveSealOpen) {
+  SymmetricKey secret{};
+  secret[0] = 1;
+  auto k1 = derive_key(secret, "one"), k2 = derive_key(secret, "two");
+  EXPECT_NE(k1, k2);
+  EXPECT_EQ(k1, derive_key(secret, "one"));
+  auto sealed = seal(k1, "hello", "ad");
+  EXPECT_EQ(sealed.size(), 5 + SEAL_OVERHEAD);
+  EXPECT_NE(sealed, seal(k1, "hello", "ad"));  // fresh nonce each time
+  auto opened = open(k1, sealed, "ad");
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(*opened, "hello");
+  EXPECT_FALSE(open(k2, sealed, "ad"));  // wrong key
+  EXPECT_FALSE(open(k1, sealed, "xx"));  // wrong associated data
+  for (std::size_t i = 0; i < sealed.size(); ++i) {
+    auto t = sealed;
+    t[i] = static_cast<char>(t[i] ^ 0x01);
+    EXPECT_FALSE(open(k1, t, "ad")) << "byte " << i;
+  }
+  EXPECT_FALSE(open(k1, sealed.substr(0, SEAL_OVERHEAD - 1), "ad"));
+  auto empty = open(k1, seal(k1, ""), "");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(*empty, "");
+}

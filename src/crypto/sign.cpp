@@ -20,6 +20,15 @@ Result<SigningKey> SigningKey::generate() {
   return k;
 }
 
+SigningKey SigningKey::from_seed(const SymmetricKey& seed) {
+  // ensure_sodium() only fails when libsodium cannot initialise at all; crypto_sign_seed_keypair
+  // needs no random source, so there is nothing to report here.
+  (void)ensure_sodium();
+  SigningKey k;
+  crypto_sign_seed_keypair(k.m_public.data(), k.m_secret.data(), seed.data());
+  return k;
+}
+
 Result<SigningKey> SigningKey::load_or_create(const std::filesystem::path& file) {
   if (auto r = ensure_sodium(); !r) return tl::unexpected(r.error());
   std::error_code ec;

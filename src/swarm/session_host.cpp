@@ -68,7 +68,9 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
       m_strand(boost::asio::make_strand(io)),
       m_on_event(std::move(on_event)),
       m_alive(std::make_shared<bool>(true)),
-      m_peer_filter(std::make_shared<detail::PeerIdFilter>()) {
+      m_peer_filter(std::make_shared<detail::PeerIdFilter>()),
+      m_dht_grace_ms(options.dht_grace_ms),
+      m_dht_timeout_ms(options.dht_timeout_ms) {
   lt::session_params params;
   if (!options.saved_state.empty()) {
     auto state = std::string(options.saved_state.begin(), options.saved_state.end());
@@ -99,6 +101,7 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
                      global);
     m_session->set_peer_class_filter(classes);
   }
+  if (options.dht_private) add_private_dht_nodes(options.dht_bootstrap);
   // The notify callback runs on a libtorrent thread and must not block: it only posts.
   std::weak_ptr<bool> alive = m_alive;
   m_session->set_alert_notify([this, alive] {
@@ -468,6 +471,7 @@ void SessionHost::shutdown() {
     }
   }
   if (outstanding > 0) spdlog::warn("shutdown: {} transfers did not return resume data in time", outstanding);
+  fail_pending_dht();
 }
 
 void SessionHost::retry_disk_full() {
@@ -529,6 +533,7 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
   m_session->pop_alerts(&alerts);
   for (auto* a : alerts) {
     using K = SwarmEvent::Kind;
+    if (handle_dht_alert(a)) continue;
     if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
       m_on_event({K::resume_data,
                   id_of(rd->handle),

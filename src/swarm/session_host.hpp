@@ -8,12 +8,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <libtorrent/fwd.hpp>     // forward declarations of libtorrent types used privately below
 #include <libtorrent/socket.hpp>  // lt::tcp::endpoint (an Asio type) for m_hints
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,6 +41,18 @@ struct SessionOptions {
   bool debug_alerts = false;     // log libtorrent's peer and connection alerts (log.level=debug)
   std::string disk_io = "mmap";  // "mmap" or "posix" (pread/pwrite): see docs/settings.md
   std::vector<std::uint8_t> saved_state;  // from session_state() of an earlier run (DHT nodes)
+  // A private DHT among nodes on one host or LAN (tests, benchmarks): lifts libtorrent's protections
+  // that assume one node per IP (routing/search IP restrictions, BEP 42 node IDs, per-IP rate limit)
+  // and adds the dht_bootstrap entries as ordinary nodes too (libtorrent keeps bootstrap routers out
+  // of its routing table, so nodes that only bootstrap from each other would never find each other).
+  // Never for the public DHT: those protections are what keeps a node's routing table honest there.
+  bool dht_private = false;
+  // libtorrent sometimes never ends a mutable-item lookup (1-6 in 100 on a 20-30-node loopback DHT:
+  // an early answer comes, the final "authoritative" one never does). So a get that has a value
+  // returns the best one seen this long after the first, and any DHT call without an answer after
+  // dht_timeout_ms fails.
+  int dht_grace_ms = 2000;
+  int dht_timeout_ms = 30000;
 };
 
 struct AddOptions {
@@ -110,6 +124,30 @@ class SessionHost {
   // (connected ones within a second) and are not dialled again in this session.
   void set_blocked_peer_ids(std::vector<PeerIdRule> rules);
 
+  // BEP 44 mutable items on the DHT (rendezvous' presence records go through these). Each `done` is
+  // called exactly once: on this host's strand; at once on the calling thread when the call fails
+  // before reaching libtorrent (DHT off: swarm::errc::dht_failed; bad sizes); on the thread calling
+  // shutdown() for a call still pending then.
+  //
+  // Stores `value` under (key, salt). The item's seq is `seq`, raised to one more than the seq found
+  // in the DHT when that is not lower (BEP 44 nodes refuse a seq that does not increase). `sign` is
+  // called once, on a libtorrent thread, with the BEP 44 signature input
+  // ("4:salt<len>:<salt>3:seqi<seq>e1:v<bencoded value>") and must return key's Ed25519 signature of it
+  // without blocking. done: ok when at least one DHT node stored it, else dht_failed;
+  // base::errc::invalid_argument for a value over DHT_MAX_VALUE bencoded or a salt over DHT_MAX_SALT.
+  using DhtSigner = std::function<DhtSignature(std::string_view canonical)>;
+  void dht_put_mutable(const DhtPublicKey& key, std::string salt, std::string value, std::int64_t seq,
+                       DhtSigner sign, std::function<void(Status)> done);
+  // Reads the item with the highest seq under (key, salt) once the lookup has heard from every node
+  // it asked (signatures are checked by libtorrent), or the best one seen dht_grace_ms after the first
+  // arrived. dht_not_found when none holds one; dht_failed after dht_timeout_ms without an answer.
+  void dht_get_mutable(const DhtPublicKey& key, std::string salt,
+                       std::function<void(Result<MutableItem>)> done);
+  // Asks UPnP/NAT-PMP routers to forward TCP `port` (the contact channel's listener) to this host.
+  // Does nothing when upnp and natpmp are off; results are logged (portmap alerts). The mapping lasts
+  // for the session (there is no unmap yet).
+  void map_port(std::uint16_t tcp_port);
+
   std::vector<std::uint8_t> session_state() const;
   SessionStats stats() const;
   std::uint16_t listen_port() const;
@@ -117,6 +155,12 @@ class SessionHost {
  private:
   void on_alerts();
   void handle_alerts(bool from_shutdown);
+  // DHT alerts (session_host_dht.cpp); true when `a` was one.
+  bool handle_dht_alert(const lt::alert* a);
+  void fail_pending_dht();
+  void add_private_dht_nodes(const std::string& list);
+  void arm_dht_timer(const std::string& key, std::uint64_t id, int ms, bool get);
+  void expire_dht(const std::string& key, std::uint64_t id, bool get);
   Result<InfoHashes> add_params(lt::add_torrent_params params, const AddOptions& options);
   Result<lt::torrent_handle> handle(const std::string& id) const;
   void annotate(TransferStatus& status) const;
@@ -142,6 +186,22 @@ class SessionHost {
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
   std::shared_ptr<detail::PeerIdFilter> m_peer_filter;  // also held by the session as a plugin
   std::atomic<std::int64_t> m_refused_ip{0};            // peer_blocked_alerts seen (strand)
+  // DHT requests waiting for their alert (or their timer), per key bytes + salt, oldest first (under
+  // m_mutex).
+  struct PendingPut {
+    std::uint64_t id;
+    std::function<void(Status)> done;
+  };
+  struct PendingGet {
+    std::uint64_t id;
+    std::function<void(Result<MutableItem>)> done;
+    std::optional<MutableItem> best;  // from non-authoritative alerts
+  };
+  std::map<std::string, std::deque<PendingPut>> m_dht_puts;
+  std::map<std::string, std::deque<PendingGet>> m_dht_gets;
+  std::uint64_t m_dht_next_id = 0;
+  int m_dht_grace_ms;
+  int m_dht_timeout_ms;
 };
 
 }  // namespace kith::swarm

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "base/fs.hpp"
@@ -220,4 +221,82 @@ TEST(SessionHost, TransfersAFolderByMagnetOverLoopback) {
   io.stop();
   io_thread.join();
   fs::remove_all(dir);
+}
+
+#include "crypto/sign.hpp"
+#include "swarm/private_dht.hpp"
+
+TEST(Dht, MutableItemsOnAPrivateLoopbackDht) {
+  swarm::testing::PrivateDht dht(8);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(dht.wait_formed(3, std::chrono::seconds(90))) << "the private DHT did not form";
+  auto formed_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "private DHT of 8 formed (3+ nodes each) in " << formed_ms << " ms\n";
+  auto key = crypto::SigningKey::generate();
+  ASSERT_TRUE(key);
+  auto sign = [&](std::string_view canonical) { return key->sign(canonical); };
+  const std::string salt = "presence";
+
+  auto missing = dht.get(5, key->public_key(), salt);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, swarm::make_error_code(swarm::errc::dht_not_found));
+
+  auto put1 = dht.put(1, key->public_key(), salt, "one", 1, sign);
+  ASSERT_TRUE(put1) << put1.error().message;  // success means remote nodes accepted the signature
+  auto got1 = dht.get(6, key->public_key(), salt);
+  ASSERT_TRUE(got1) << got1.error().message;
+  EXPECT_EQ(got1->value, "one");
+  EXPECT_EQ(got1->seq, 1);
+
+  // The same seq again is raised past the stored one, so the update replaces it.
+  auto put2 = dht.put(2, key->public_key(), salt, std::string("tw\0o", 4), 1, sign);
+  ASSERT_TRUE(put2) << put2.error().message;
+  auto got2 = dht.get(7, key->public_key(), salt);
+  ASSERT_TRUE(got2) << got2.error().message;
+  EXPECT_EQ(got2->value, std::string("tw\0o", 4));
+  EXPECT_EQ(got2->seq, 2);
+  // Another salt is another item.
+  EXPECT_FALSE(dht.get(3, key->public_key(), "other"));
+
+  // A wrong signature is refused by every node.
+  auto stranger = crypto::SigningKey::generate();
+  auto bad = dht.put(4, key->public_key(), salt, "forged", 10,
+                     [&](std::string_view canonical) { return stranger->sign(canonical); });
+  EXPECT_FALSE(bad);
+  auto got3 = dht.get(0, key->public_key(), salt);
+  ASSERT_TRUE(got3);
+  EXPECT_EQ(got3->seq, 2);
+
+  // Limits are checked before anything is sent.
+  auto big = dht.put(1, key->public_key(), salt, std::string(997, 'x'), 3, sign);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, base::make_error_code(base::errc::invalid_argument));
+  EXPECT_TRUE(dht.put(1, key->public_key(), salt, std::string(996, 'x'), 3, sign));  // "996:" + 996 = 1000
+}
+
+TEST(Dht, CallsFailWhenTheDhtIsOff) {
+  boost::asio::io_context io;
+  swarm::SessionHost host(io, test_options(), [](const swarm::SwarmEvent&) {});
+  swarm::DhtPublicKey key{};
+  bool called = false;
+  host.dht_get_mutable(key, "", [&](Result<swarm::MutableItem> r) {
+    called = true;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, swarm::make_error_code(swarm::errc::dht_failed));
+  });
+  EXPECT_TRUE(called);
+  host.map_port(4000);  // UPnP and NAT-PMP are off: nothing happens
+  host.shutdown();
+}
+
+TEST(Dht, ANodeAloneStoresNothing) {
+  swarm::testing::PrivateDht alone(1);  // DHT running, no other node
+  auto key = crypto::SigningKey::generate();
+  ASSERT_TRUE(key);
+  auto put = alone.put(0, key->public_key(), "", "v", 1, [&](std::string_view c) { return key->sign(c); });
+  ASSERT_FALSE(put);
+  EXPECT_EQ(put.error().code, swarm::make_error_code(swarm::errc::dht_failed));
+  auto got = alone.get(0, key->public_key(), "");
+  ASSERT_FALSE(got);
 }

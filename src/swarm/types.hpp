@@ -1,5 +1,6 @@
 #pragma once
 // kith's own view of swarm objects: the rest of kith never sees libtorrent types.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <system_error>
@@ -17,6 +18,8 @@ enum class errc {
   duplicate,         // the transfer is already in the session
   create_failed,     // making a torrent from local files failed
   session_error,     // libtorrent refused an operation
+  dht_failed,        // a DHT put reached no node that stored it, or the DHT is off or shut down
+  dht_not_found,     // a DHT get found no item under that key and salt
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
@@ -97,6 +100,18 @@ struct SessionStats {
   std::int64_t upload_rate = 0;
   std::int64_t refused_by_ip_filter = 0;  // connections refused by the IP filter since start
   std::int64_t refused_by_peer_id = 0;    // connections closed for a blocked peer ID since start
+};
+
+// BEP 44 mutable items. The key and signature types are the same std::arrays as crypto::PublicKey and
+// crypto::Signature, so callers pass those directly (swarm does not link crypto for two aliases).
+using DhtPublicKey = std::array<std::uint8_t, 32>;  // Ed25519 public key
+using DhtSignature = std::array<std::uint8_t, 64>;  // Ed25519 signature
+inline constexpr std::size_t DHT_MAX_VALUE = 1000;  // BEP 44: bencoded "v" at most 1000 bytes
+inline constexpr std::size_t DHT_MAX_SALT = 64;     // BEP 44: salt at most 64 bytes
+
+struct MutableItem {
+  std::string value;  // opaque bytes; stored as a bencoded string ("996:..."), so at most 996 bytes
+  std::int64_t seq = 0;
 };
 
 // Delivered from the session host to its owner on the session host's strand.

@@ -19,7 +19,8 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   lt::alert_category_t mask =
       lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
       lt::alert_category::dht | lt::alert_category::ip_block |  // peer_blocked: refusal counters
-      lt::alert_category::block_progress;                       // block_finished: who sent data (sources())
+      lt::alert_category::block_progress |                      // block_finished: who sent data (sources())
+      lt::alert_category::port_mapping;                         // map_port() results, logged
   if (o.debug_alerts) mask |= lt::alert_category::peer | lt::alert_category::connect;
   p.set_int(lt::settings_pack::alert_mask, mask);
   // Peers on the same host or LAN (x.pe hints, LSD) are the common case for kith: allow several
@@ -43,6 +44,18 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   // A peer that dropped (our pause, a disk error, its restart) is dialled again after 5 s, not 60 s:
   // on a LAN with no DHT or tracker, the link's hinted peers are the only ones there are.
   p.set_int(lt::settings_pack::min_reconnect_time, 5);
+  if (o.dht_private) {
+    p.set_bool(lt::settings_pack::dht_restrict_routing_ips, false);
+    p.set_bool(lt::settings_pack::dht_restrict_search_ips, false);
+    p.set_bool(lt::settings_pack::dht_enforce_node_id, false);
+    p.set_bool(lt::settings_pack::dht_prefer_verified_node_ids, false);
+    p.set_bool(lt::settings_pack::dht_ignore_dark_internet, false);
+    // Every node of a one-host DHT has the same IP: the default 5 messages/s per IP would block them.
+    p.set_int(lt::settings_pack::dht_block_ratelimit, 100000);
+    // The default 8000 bytes/s of DHT replies drops requests once a few nodes on one host query each
+    // other in bursts (benchmarks saw lookups stall for a minute).
+    p.set_int(lt::settings_pack::dht_upload_rate_limit, 1000000);
+  }
   return p;
 }
 
