@@ -29,6 +29,7 @@ swarm::SessionOptions session_options(const Settings& s) {
   o.listen = s.get_string("bt.listen");
   o.dht = s.get_bool("dht.enabled");
   o.dht_bootstrap = s.get_string("dht.bootstrap");
+  o.dht_private = s.get_bool("dht.private_network");
   o.lsd = s.get_bool("lsd.enabled");
   o.upnp = s.get_bool("nat.upnp");
   o.natpmp = s.get_bool("nat.natpmp");
@@ -148,6 +149,7 @@ void Node::stop() {
   // The timer is cancelled on the io thread; if the io_context is already stopped this is harmless.
   boost::asio::post(m_io, [this] { m_timer.cancel(); });
   if (m_lan) m_lan->stop();
+  if (m_rendezvous) m_rendezvous->stop();
   if (m_messenger) m_messenger->stop();
   m_workers.join();
   m_swarm->shutdown();  // delivers the final resume data synchronously through on_swarm_event
@@ -552,7 +554,8 @@ nlohmann::json Node::status() {
       {"safety", m_inspector->state()},
       {"quarantined", held},
       {"blocklist", blocklist},
-      {"messaging", m_messenger ? m_messenger->status() : nlohmann::json(nullptr)}};
+      {"messaging", m_messenger ? m_messenger->status() : nlohmann::json(nullptr)},
+      {"rendezvous", rendezvous_status()}};
 }
 
 void Node::publish(const std::string& type, const nlohmann::json& data) {

@@ -21,7 +21,9 @@
 #include "app/home.hpp"
 #include "app/settings.hpp"
 #include "crypto/sign.hpp"
+#include "app/dht_port_adapter.hpp"
 #include "lan/discovery.hpp"
+#include "rendezvous/rendezvous.hpp"
 #include "messaging/messenger.hpp"
 #include "safety/inspector.hpp"
 #include "store/block_store.hpp"
@@ -131,6 +133,11 @@ class Node {
   Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink);
   Status start(bool with_messaging);
   Status start_messaging();
+  void start_rendezvous();
+  nlohmann::json rendezvous_status() const;
+  // Messenger events pass through here on their way to the sink: contacts changing and coming online
+  // steer the DHT presence records and lookups.
+  void on_messaging_event(const std::string& type, const nlohmann::json& data);
   Status load_blocklist();
   // Error safety::errc::blocked if either hash is on the block list.
   Status check_not_blocked(const swarm::InfoHashes& hashes);
@@ -176,6 +183,8 @@ class Node {
   std::unique_ptr<store::MessageStore> m_message_store;
   std::unique_ptr<messaging::Messenger> m_messenger;
   std::unique_ptr<lan::Discovery> m_lan;
+  std::unique_ptr<DhtPortAdapter> m_dht_port;
+  std::unique_ptr<rendezvous::Rendezvous> m_rendezvous;
   boost::asio::thread_pool m_workers{2};
   boost::asio::steady_timer m_timer;
   std::string m_node_id;

@@ -7,6 +7,7 @@
 
 #include "app/node.hpp"
 #include "identity/invite.hpp"
+#include "identity/kith_id.hpp"
 #include "swarm/peer_hints.hpp"
 
 namespace kith::app {
@@ -47,8 +48,10 @@ Status Node::start_messaging() {
   };
   m_messenger = std::make_unique<messaging::Messenger>(
       m_io, std::move(o), *m_user_key, *m_device_key, *m_contact_store, *m_message_store,
-      [this](const std::string& type, const nlohmann::json& data) { publish(type, data); }, unix_ms);
+      [this](const std::string& type, const nlohmann::json& data) { on_messaging_event(type, data); }, unix_ms);
   if (auto r = m_messenger->start(); !r) return r;
+  if (m_settings.get_bool("nat.upnp") || m_settings.get_bool("nat.natpmp")) m_swarm->map_port(m_messenger->port());
+  start_rendezvous();
 
   if (m_settings.get_bool("lan.discovery")) {
     lan::Options lo;
@@ -69,6 +72,36 @@ Status Node::start_messaging() {
 }  // namespace kith::app
 
 namespace kith::app {
+
+void Node::start_rendezvous() {
+  if (!m_settings.get_bool("dht.enabled") || !m_settings.get_bool("rendezvous.enabled")) return;
+  m_dht_port = std::make_unique<DhtPortAdapter>(*m_swarm);
+  m_rendezvous = std::make_unique<rendezvous::Rendezvous>(
+      m_io, *m_dht_port, *m_user_key, rendezvous::Options{},
+      [this](const crypto::PublicKey& contact, const rendezvous::Presence& presence) {
+        m_messenger->add_user_addresses(contact, presence.addrs, messaging::Via::internet);
+      });
+  m_rendezvous->set_addresses(m_messenger->addresses());
+  m_rendezvous->set_contacts(m_messenger->accepted_contacts());
+  m_rendezvous->start();
+}
+
+nlohmann::json Node::rendezvous_status() const {
+  if (!m_rendezvous) return nullptr;
+  // Read on the io thread (API handlers run there), which is also where the service's strand runs.
+  const auto s = m_rendezvous->stats();
+  return {{"puts_ok", s.puts_ok}, {"puts_failed", s.puts_failed}, {"lookups", s.lookups}, {"found", s.found}};
+}
+
+void Node::on_messaging_event(const std::string& type, const nlohmann::json& data) {
+  if (m_rendezvous && type.rfind("contact.", 0) == 0) {
+    if (type == "contact.accepted" || type == "contact.removed" || type == "contact.blocked") m_rendezvous->set_contacts(m_messenger->accepted_contacts());
+    if (auto key = identity::decode_id(data.value("id", ""));
+        key && (type == "contact.online" || type == "contact.offline"))
+      m_rendezvous->set_online(*key, type == "contact.online");
+  }
+  publish(type, data);
+}
 
 nlohmann::json Node::identity() {
   const auto name = display_name(setting_string("profile.name"));

@@ -21,6 +21,12 @@ const std::vector<SettingDef>& setting_defs() {
       {"dht.bootstrap", "string",
        S("dht.libtorrent.org:25401,router.bittorrent.com:6881,dht.transmissionbt.com:6881"),
        "DHT bootstrap nodes, comma-separated host:port (empty: only nodes remembered from earlier runs)"},
+      {"dht.private_network", "bool", false,
+       "Run the DHT as a private network (test labs, isolated networks): accept nodes on loopback and "
+       "private addresses and several per IP, and use bootstrap nodes directly. Off on the public DHT"},
+      {"rendezvous.enabled", "bool", true,
+       "Publish where your node can be reached on the DHT, sealed so only your contacts can read it, and "
+       "find contacts there (needs dht.enabled)"},
       {"lsd.enabled", "bool", true, "Local Service Discovery: find peers on the LAN by multicast"},
       {"nat.upnp", "bool", true, "Map the listen port on the router with UPnP"},
       {"nat.natpmp", "bool", true, "Map the listen port on the router with NAT-PMP"},

@@ -96,6 +96,7 @@ Status Messenger::block(const std::string& who) {
   }
   for (auto& [k, p] : m_peers)
     if (p.cert.user == key) p.channel->close("blocked");
+  publish("contact.blocked", {{"id", identity::encode_id(key)}});
   return {};
 }
 
@@ -111,6 +112,7 @@ Status Messenger::remove(const std::string& who) {
   for (auto& [k, p] : m_peers)
     if (p.cert.user == c->key) p.channel->close("removed from contacts");
   m_reach.erase(c->key);
+  publish("contact.removed", {{"id", c->id}});
   return {};
 }
 

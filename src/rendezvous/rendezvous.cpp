@@ -9,6 +9,8 @@
 #include "rendezvous/errors.hpp"
 
 namespace kith::rendezvous {
+
+constexpr auto PUT_RETRY = std::chrono::seconds(10);
 namespace {
 
 std::int64_t system_now_ms() {
@@ -206,6 +208,9 @@ void Rendezvous::publish_to(const crypto::PublicKey& key, Contact& c, std::int64
           if (!s) {
             ++m_stats.puts_failed;
             spdlog::info("rendezvous: publishing for {} failed: {}", short_key(key), s.error().message);
+            // Typically the DHT is still forming (just started, or back online): try again soon rather
+            // than at the next republish, or contacts cannot find us for 20 minutes.
+            m_next_publish = std::min(m_next_publish, std::chrono::steady_clock::now() + PUT_RETRY);
             return;
           }
           ++m_stats.puts_ok;
