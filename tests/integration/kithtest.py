@@ -35,6 +35,7 @@ KEEP_TMP = os.environ.get("KITH_KEEP_TMP") == "1"
 # Passed to every kith invocation: nothing may leave loopback.
 SAFE_SETTINGS = {
     "bt.listen": "127.0.0.1:0",
+    "bt.ssl_listen": "127.0.0.1:0",
     "api.listen": "127.0.0.1:0",
     "dht.enabled": "false",
     "lsd.enabled": "false",
