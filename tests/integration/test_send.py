@@ -51,7 +51,7 @@ class SendTest(kithtest.KithTestCase):
         return procutil.wait_for(check, timeout, what="transfer %s in %s" % (tid[:8], states))
 
     def test_send_file_and_folder_privately(self):
-        a, b, _aid, bid = self.make_pair()
+        a, b, aid, bid = self.make_pair()
         data = self.tmpdir()
         kithtest.make_tree(data, {"report.bin": 3 * MiB + 123})
         folder = kithtest.make_tree(os.path.join(data, "album"), {"one.bin": MiB, "sub/two.txt": 4321}, seed=2)
@@ -60,13 +60,19 @@ class SendTest(kithtest.KithTestCase):
         tid = sent["offer"]["transfer_id"]
         self.assertEqual(sent["offer"]["contact"], bid)
         t = self.wait_state(b, tid, ["completed"])
-        self.assertTrue(t["scan"] if "scan" in t else True)
+        self.assertEqual(t["kind"], "get")
+        self.assertEqual(t["source"], "(sent by contact %s)" % aid)
+        # It came through staging and the scan, like every download.
+        with open(b.daemon.log_path) as f:
+            self.assertIn("%s: scanned clean" % tid, f.read())
+        self.assertFalse(os.path.exists(os.path.join(b.home, "staging", tid)))
         dl = b.settings["download.dir"]
         self.assertEqual(kithtest.sha256_file(os.path.join(dl, "report.bin")),
                          kithtest.sha256_file(os.path.join(data, "report.bin")))
         # The offer was acknowledged, and both sides list it.
         procutil.wait_for(lambda: a.api("GET", "/api/v1/files")[1][0]["state"] == "delivered" or None, 30,
                           what="offer delivered")
+        self.assertIn("to %s delivered  report.bin" % bid, a.run("files").stdout)
         _, received = b.api("GET", "/api/v1/files")
         self.assertEqual(received[0]["direction"], "in")
         self.assertEqual(received[0]["transfer_id"], tid)
@@ -81,12 +87,10 @@ class SendTest(kithtest.KithTestCase):
         c = self.node("carol", contact_settings("carol"))
         c.start_daemon()
         _, torrent = a.api("GET", "/api/v1/transfers/%s/torrent" % tid)
-        ssl_port = int(sent["offer"].get("peers", [None])[0].rsplit(":", 1)[1]) if sent["offer"].get("peers") \
-            else None
-        _, offers = a.api("GET", "/api/v1/files")
+        ssl_port = a.api("GET", "/api/v1/status")[1]["ssl_port"]
+        self.assertEqual(sent["offer"]["peers"], ["127.0.0.1:%d" % ssl_port])
         status, _ = c.api("POST", "/api/v1/transfers", {
-            "torrent": torrent["torrent"],
-            "peers": ["127.0.0.1:%d" % a.bt_port] + ([] if ssl_port is None else ["127.0.0.1:%d" % ssl_port])})
+            "torrent": torrent["torrent"], "peers": ["127.0.0.1:%d" % a.bt_port, "127.0.0.1:%d" % ssl_port]})
         self.assertEqual(status, 201)
         time.sleep(8)
         _, ct = c.api("GET", "/api/v1/transfers/%s" % tid)
@@ -126,6 +130,22 @@ class SendTest(kithtest.KithTestCase):
         self.assertFalse(os.path.exists(os.path.join(b.settings["download.dir"], "eicar.com")))
         _, q = b.api("GET", "/api/v1/quarantine")
         self.assertIn(tid, [x["id"] for x in q])
+
+    def test_offer_waits_for_an_offline_contact(self):
+        a, b, _aid, bid = self.make_pair()
+        data = self.tmpdir()
+        kithtest.make_tree(data, {"later.bin": MiB + 7})
+        self.assertEqual(b.stop(), 0)
+        procutil.wait_for(lambda: not a.api("GET", "/api/v1/contacts/%s" % bid)[1].get("online") or None, 30,
+                          what="bob offline at alice")
+        sent = a.run_json("--json", "send", "bob", os.path.join(data, "later.bin"))
+        self.assertEqual(sent["offer"]["state"], "pending")
+        b.start_daemon()  # bob dials alice again; alice sends the queued offer on that channel
+        self.wait_state(b, sent["offer"]["transfer_id"], ["completed"])
+        self.assertEqual(kithtest.sha256_file(os.path.join(b.settings["download.dir"], "later.bin")),
+                         kithtest.sha256_file(os.path.join(data, "later.bin")))
+        procutil.wait_for(lambda: a.api("GET", "/api/v1/files")[1][0]["state"] == "delivered" or None, 30,
+                          what="offer delivered")
 
     def test_resumes_after_kill9(self):
         # A uploads at 2 MiB/s, also to loopback peers, so B is mid-transfer when it dies.
