@@ -16,7 +16,7 @@ import procutil
 
 
 def contact_settings(name, extra=None):
-    s = {"channel.listen": "127.0.0.1:0", "lan.discovery": "false", "profile.name": name}
+    s = {"profile.name": name}  # channels on 127.0.0.1:0 and no LAN beacons: kithtest.SAFE_SETTINGS
     s.update(extra or {})
     return s
 
