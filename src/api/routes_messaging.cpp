@@ -106,6 +106,17 @@ void add_messaging_routes(Router& router, RouteContext ctx) {
       return from(m.add_address(req.params.at("who"), *address));
     });
   });
+  // Files to contacts: the node hashes the path (blocking this handler, as POST /shares does).
+  router.add("POST", "/api/v1/contacts/{who}/files", [&node](const Request& req) {
+    auto body = object_body(req);
+    if (!body) return bad(body.error());
+    auto path = required(*body, "path");
+    if (!path) return bad(path.error());
+    return from(node.send_file(req.params.at("who"), *path), 201);
+  });
+  router.add("GET", "/api/v1/files", [&node](const Request&) {
+    return with_messenger(node, [&](Messenger&) { return from(node.file_offers()); });
+  });
 
   router.add("GET", "/api/v1/messages", [&node](const Request& req) {
     return with_messenger(node, [&](Messenger& m) {

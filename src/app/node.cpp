@@ -27,6 +27,7 @@ namespace {
 swarm::SessionOptions session_options(const Settings& s) {
   swarm::SessionOptions o;
   o.listen = s.get_string("bt.listen");
+  o.ssl_listen = s.get_string("bt.ssl_listen");
   o.dht = s.get_bool("dht.enabled");
   o.dht_bootstrap = s.get_string("dht.bootstrap");
   o.dht_private = s.get_bool("dht.private_network");
@@ -70,6 +71,7 @@ Status Node::start(bool with_messaging) {
   m_db = std::move(*db);
   m_store = std::make_unique<store::TransferStore>(*m_db);
   m_quarantine = std::make_unique<store::QuarantineStore>(*m_db);
+  m_file_offers = std::make_unique<store::FileOfferStore>(*m_db);
   if (auto held = m_quarantine->list("held")) {
     for (const auto& q : *held) m_held.insert(q.id);
   }
@@ -109,6 +111,7 @@ Status Node::start(bool with_messaging) {
                           .paused = rec.paused,
                           .wanted_files = rec.wanted_files.value_or(std::vector<int>{}),
                           .has_wanted_files = rec.wanted_files.has_value()};
+    add_ssl_options(rec, add);  // a file sent to or from a contact: its certificate and the sender's address
     Result<swarm::InfoHashes> added = tl::unexpected(Error{});
     if (!rec.resume.empty()) {
       auto hints =
@@ -275,8 +278,11 @@ Result<nlohmann::json> Node::share(const ShareRequest& request) {
   if (ec || !std::filesystem::exists(path, ec)) {
     return fail(make_error_code(errc::bad_path), request.path + " does not exist");
   }
-  auto made = swarm::make_torrent(
-      path, {.format = request.format, .trackers = request.trackers, .comment = request.comment});
+  auto made = swarm::make_torrent(path, {.format = request.format,
+                                         .trackers = request.trackers,
+                                         .comment = request.comment,
+                                         .root_cert = request.root_cert,
+                                         .max_pieces = request.max_pieces});
   if (!made) return tl::unexpected(made.error());
   if (auto r = check_not_blocked(made->source.hashes); !r) return tl::unexpected(r.error());
   const auto id = made->source.hashes.id();
@@ -306,7 +312,10 @@ Result<nlohmann::json> Node::share(const ShareRequest& request) {
       std::lock_guard lock(m_mutex);
       m_records[id] = rec;
     }
-    auto added = m_swarm->add(made->source, {.save_path = rec.destination, .seed_mode = true});
+    auto added = m_swarm->add(made->source, {.save_path = rec.destination,
+                                             .seed_mode = true,
+                                             .ssl_cert = request.ssl_cert,
+                                             .ssl_key = request.ssl_key});
     if (!added) {
       (void)forget(id);
       return tl::unexpected(added.error());
@@ -337,7 +346,9 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
   auto destination = destination_for(request.to);
   // What the transfer came from, for `show` and as a fallback to restore from. Restores normally use
   // the resume data (saved right after the add, metadata included), not this.
-  std::string source = request.link.empty() ? std::string("(torrent from API)") : request.link;
+  std::string source = !request.source_label.empty() ? request.source_label
+                       : request.link.empty()        ? std::string("(torrent from API)")
+                                                     : request.link;
   store::TransferRecord rec{.id = id,
                             .name = src->name.empty() ? id : src->name,
                             .kind = "get",
@@ -358,7 +369,9 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
   auto added = m_swarm->add(*src, {.save_path = staging.string(),
                                    .only_glob = request.only_glob,
                                    .sequential = request.sequential,
-                                   .peers = request.peers});
+                                   .peers = request.peers,
+                                   .ssl_cert = request.ssl_cert,
+                                   .ssl_key = request.ssl_key});
   if (!added) {
     (void)forget(id);
     std::error_code ec;
@@ -542,6 +555,7 @@ nlohmann::json Node::status() {
       {"version", KITH_VERSION},
       {"home", m_home.root().string()},
       {"bt_port", s.listen_port},
+      {"ssl_port", m_swarm->ssl_listen_port()},
       {"peer_hints", peer_hints()},
       {"dht",
        {{"enabled", current.get_bool("dht.enabled")}, {"running", s.dht_running}, {"nodes", s.dht_nodes}}},

@@ -28,8 +28,9 @@
 #include "safety/inspector.hpp"
 #include "store/block_store.hpp"
 #include "store/contact_store.hpp"
-#include "store/message_store.hpp"
 #include "store/database.hpp"
+#include "store/file_offer_store.hpp"
+#include "store/message_store.hpp"
 #include "store/quarantine_store.hpp"
 #include "store/transfer_store.hpp"
 #include "swarm/session_host.hpp"
@@ -43,6 +44,12 @@ struct ShareRequest {
   std::vector<std::string> trackers;
   std::string comment;
   bool sign = false;  // add the user's publisher signature to the link
+  // An SSL torrent (send_file): its root certificate, this node's certificate and key, and a cap on
+  // the piece count that keeps the .torrent small enough for a FileOffer frame.
+  std::string root_cert;
+  std::string ssl_cert;
+  std::string ssl_key;
+  int max_pieces = 0;
 };
 
 struct GetRequest {
@@ -52,6 +59,9 @@ struct GetRequest {
   std::string only_glob;
   bool sequential = false;
   std::vector<std::string> peers;  // "host:port" peers to dial, besides the link's own hints
+  std::string ssl_cert;            // for an SSL torrent: our certificate and key (PEM)
+  std::string ssl_key;
+  std::string source_label;  // shown as the transfer's source instead of the link
 };
 
 class Node {
@@ -129,6 +139,14 @@ class Node {
   Result<messaging::Messenger*> require_messenger();
   std::vector<std::string> peer_hints() const;
 
+  // Files to contacts (node_files.cpp). Hashes `path` into an SSL torrent only `who` (an accepted
+  // contact) can fetch, seeds it, and queues the offer (sent now if they are online, else when they
+  // come back). Blocking (hashing). Returns the transfer JSON with "offer".
+  Result<nlohmann::json> send_file(const std::string& who, const std::string& path);
+  // Offers sent and received, newest first: [{id, direction, contact, transfer_id, name, size, state, reason,
+  // created_at}].
+  Result<nlohmann::json> file_offers();
+
  private:
   Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink);
   Status start(bool with_messaging);
@@ -138,6 +156,12 @@ class Node {
   // Messenger events pass through here on their way to the sink: contacts changing and coming online
   // steer the DHT presence records and lookups.
   void on_messaging_event(const std::string& type, const nlohmann::json& data);
+  // An incoming FileOffer from an accepted contact (messenger's lock held): validates it and adds the
+  // download (staging -> scan -> download.dir), auto-accepted. Errors refuse it.
+  Status on_file_offer(const std::string& from, const wire::pb::FileOffer& offer);
+  // Restores the certificate (and the sender's address) of a transfer that came with a file offer.
+  void add_ssl_options(const store::TransferRecord& rec, swarm::AddOptions& add);
+  nlohmann::json offer_json(const store::FileOfferRecord& o) const;
   Status load_blocklist();
   // Error safety::errc::blocked if either hash is on the block list.
   Status check_not_blocked(const swarm::InfoHashes& hashes);
@@ -176,6 +200,7 @@ class Node {
   std::unique_ptr<store::TransferStore> m_store;
   std::unique_ptr<store::BlockStore> m_blocks;
   std::unique_ptr<store::QuarantineStore> m_quarantine;
+  std::unique_ptr<store::FileOfferStore> m_file_offers;
   std::shared_ptr<safety::Inspector> m_inspector;
   std::unique_ptr<swarm::SessionHost> m_swarm;
   std::unique_ptr<crypto::SigningKey> m_device_key;

@@ -49,6 +49,21 @@ Status Node::start_messaging() {
   m_messenger = std::make_unique<messaging::Messenger>(
       m_io, std::move(o), *m_user_key, *m_device_key, *m_contact_store, *m_message_store,
       [this](const std::string& type, const nlohmann::json& data) { on_messaging_event(type, data); }, unix_ms);
+  m_messenger->set_file_offers(
+      m_file_offers.get(),
+      [this](const std::string& from, const wire::pb::FileOffer& offer) {
+        return on_file_offer(from, offer);
+      },
+      [this](const std::string& id, bool accepted, const std::string& reason) {
+        auto o = m_file_offers->get(id);
+        if (!o || !*o) return;
+        auto j = offer_json(**o);
+        if (accepted)
+          spdlog::info("{} accepted file offer {} ({})", (*o)->contact, id, (*o)->name);
+        else
+          spdlog::warn("{} refused file offer {} ({}): {}", (*o)->contact, id, (*o)->name, reason);
+        publish(accepted ? "file.delivered" : "file.refused", j);
+      });
   if (auto r = m_messenger->start(); !r) return r;
   if (m_settings.get_bool("nat.upnp") || m_settings.get_bool("nat.natpmp")) m_swarm->map_port(m_messenger->port());
   start_rendezvous();

@@ -15,6 +15,9 @@ const std::vector<SettingDef>& setting_defs() {
   static const std::vector<SettingDef> DEFS = {
       {"bt.listen", "string", S("0.0.0.0:6881,[::]:6881"),
        "BitTorrent listen addresses (libtorrent listen_interfaces syntax; port 0 picks a free port)"},
+      {"bt.ssl_listen", "string", S("0.0.0.0:6883,[::]:6883"),
+       "Where SSL torrents (files sent to contacts with `kith send`) accept TLS peers: host:port entries as "
+       "in bt.listen; port 0 picks a free port; empty: no SSL listener, so this node cannot send files"},
       {"api.listen", "string", S("127.0.0.1:7737"),
        "Address and port of the local HTTP API (keep it on loopback; port 0 picks a free port)"},
       {"dht.enabled", "bool", true, "Join the Mainline DHT to find peers without a tracker"},

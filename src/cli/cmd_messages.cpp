@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -67,6 +68,50 @@ Result<std::int64_t> print_new(Context& ctx, Backend& b, const std::string& with
 }
 
 }  // namespace
+
+int run_send(Context& ctx, const std::string& who, const std::string& path) {
+  auto backend = open_backend(ctx);
+  if (!backend) return report(ctx, backend.error());
+  // The daemon runs in another folder: it gets the absolute path.
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+  nlohmann::json body{{"path", ec ? path : absolute}};
+  auto r = (*backend)->call("POST", "/api/v1/contacts/" + encode_segment(who) + "/files", &body);
+  if (!r) return report(ctx, r.error());
+  if (ctx.json) {
+    std::printf("%s\n", r->dump().c_str());
+    return 0;
+  }
+  const auto& offer = (*r)["offer"];
+  std::printf("sending %s (%lld bytes) to %s: transfer %s\n", offer.value("name", "").c_str(),
+              static_cast<long long>(offer.value("size", std::int64_t{0})), who.c_str(),
+              offer.value("transfer_id", "").c_str());
+  std::printf(
+      "%s fetches it from this daemon (now if online, else when they are back): `kith show %s` shows "
+      "the upload, `kith files` the offer's state\n",
+      who.c_str(), offer.value("transfer_id", "").substr(0, 8).c_str());
+  return 0;
+}
+
+int run_files(Context& ctx) {
+  auto backend = open_backend(ctx);
+  if (!backend) return report(ctx, backend.error());
+  auto r = (*backend)->call("GET", "/api/v1/files");
+  if (!r) return report(ctx, r.error());
+  if (ctx.json) {
+    std::printf("%s\n", r->dump().c_str());
+    return 0;
+  }
+  if (r->empty()) std::printf("no files sent or received\n");
+  for (const auto& o : *r) {
+    const bool out = o.value("direction", "") == "out";
+    std::printf("%s %s %s %s  %s (%lld bytes)  %s%s\n", o.value("transfer_id", "").substr(0, 8).c_str(),
+                out ? "to" : "from", o.value("contact", "").c_str(), o.value("state", "").c_str(),
+                o.value("name", "").c_str(), static_cast<long long>(o.value("size", std::int64_t{0})),
+                o.value("reason", "").c_str(), "");
+  }
+  return 0;
+}
 
 int run_msg(Context& ctx, const std::string& who, const std::string& text) {
   auto backend = open_backend(ctx);

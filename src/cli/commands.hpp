@@ -94,6 +94,9 @@ struct ContactsArgs {
 int run_id(Context& ctx);
 int run_contacts(Context& ctx, const ContactsArgs& args);
 int run_msg(Context& ctx, const std::string& who, const std::string& text);
+// `kith send NAME PATH` and `kith files` (files to contacts, daemon only).
+int run_send(Context& ctx, const std::string& who, const std::string& path);
+int run_files(Context& ctx);
 int run_chat(Context& ctx, const std::string& who);
 struct InboxArgs {
   std::string with;

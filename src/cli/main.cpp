@@ -141,6 +141,13 @@ int main(int argc, char** argv) {
   auto* msg = cli.add_subcommand("msg", "Send a message to a contact (kept and sent later if they are offline)");
   msg->add_option("who", msg_who, "Contact name or kith ID")->required();
   msg->add_option("text", msg_text, "The message")->required();
+  std::string send_who, send_path;
+  auto* send = cli.add_subcommand(
+      "send",
+      "Send a file or folder to a contact, privately (only they can fetch it; it resumes after restarts)");
+  send->add_option("who", send_who, "Contact name or kith ID")->required();
+  send->add_option("path", send_path, "File or folder")->required();
+  auto* files = cli.add_subcommand("files", "Files sent to and received from contacts, newest first");
   auto* chat = cli.add_subcommand("chat", "Chat with a contact, line by line (history, then live)");
   chat->add_option("who", msg_who, "Contact name or kith ID")->required();
   cli::InboxArgs inbox_args;
@@ -209,6 +216,8 @@ int main(int argc, char** argv) {
     return cli::run_contacts(ctx, contacts_args);
   }
   if (*msg) return cli::run_msg(ctx, msg_who, msg_text);
+  if (*send) return cli::run_send(ctx, send_who, send_path);
+  if (*files) return cli::run_files(ctx);
   if (*chat) return cli::run_chat(ctx, msg_who);
   if (*inbox) return cli::run_inbox(ctx, inbox_args);
   if (*group) {

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "crypto/hash.hpp"
+#include "crypto/transfer_certs.hpp"
 
 using namespace kith::crypto;
 
@@ -98,4 +99,16 @@ TEST(Box, DeriveSealOpen) {
   auto empty = open(k1, seal(k1, ""), "");
   ASSERT_TRUE(empty);
   EXPECT_EQ(*empty, "");
+TEST(TransferCerts, LeavesChainToTheirRootOnly) {
+  auto a = kith::crypto::make_transfer_certs();
+  auto b = kith::crypto::make_transfer_certs();
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(a->root_cert.find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_NE(a->sender_key.find("PRIVATE KEY"), std::string::npos);
+  EXPECT_TRUE(kith::crypto::cert_signed_by(a->sender_cert, a->root_cert));
+  EXPECT_TRUE(kith::crypto::cert_signed_by(a->recipient_cert, a->root_cert));
+  // Another transfer's leaf does not open this one.
+  EXPECT_FALSE(kith::crypto::cert_signed_by(b->recipient_cert, a->root_cert));
+  EXPECT_FALSE(kith::crypto::cert_signed_by("not a certificate", a->root_cert));
+  EXPECT_NE(a->sender_cert, a->recipient_cert);
 }

@@ -251,6 +251,7 @@ void Messenger::deliver_now(const std::string& recipient_id, const store::Messag
 }
 
 void Messenger::flush(Peer& peer) {
+  flush_offers(peer);
   const auto id = identity::encode_id(peer.cert.user);
   auto out = m_messages.outbox(id);
   if (out)

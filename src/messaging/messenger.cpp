@@ -331,6 +331,15 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
       else channel->close("messages before acceptance");
       break;
     case wire::pb::Frame::kReceipt: on_receipt(peer, frame.receipt()); break;
+    case wire::pb::Frame::kFileOffer:
+      if (relation == contacts::Relation::accepted)
+        on_file_offer(peer, frame.file_offer());
+      else
+        channel->close("a file offer before acceptance");
+      break;
+    case wire::pb::Frame::kFileOfferAck:
+      on_file_offer_ack(peer, frame.file_offer_ack());
+      break;
     default: break;
   }
 }

@@ -27,6 +27,7 @@
 #include "identity/device.hpp"
 #include "net/channel.hpp"
 #include "store/contact_store.hpp"
+#include "store/file_offer_store.hpp"
 #include "store/message_store.hpp"
 
 namespace kith::messaging {
@@ -98,6 +99,21 @@ class Messenger {
 
   nlohmann::json status() const;
 
+  // Files to contacts (file_offers.cpp; app's node_files.cpp does the swarm side). Offers are stored
+  // by the caller in `store` (state "pending") and sent on every new channel until acknowledged.
+  // on_offer runs on a channel's strand, under this messenger's lock, for each FileOffer an accepted
+  // contact sends; its result is sent back as the FileOfferAck (an error refuses, with its message).
+  // on_ack runs the same way when a recipient acknowledges one of ours.
+  using OfferHandler = std::function<Status(const std::string& from_id, const wire::pb::FileOffer& offer)>;
+  using OfferAckHandler =
+      std::function<void(const std::string& offer_id, bool accepted, const std::string& reason)>;
+  void set_file_offers(store::FileOfferStore* store, OfferHandler on_offer, OfferAckHandler on_ack);
+  // The kith ID of `who` (name or ID) if it is an accepted contact; else base::errc::invalid_argument
+  // or not_found, saying why.
+  Result<std::string> accepted_contact(const std::string& who);
+  // Sends a stored pending offer now if the contact is connected (otherwise it waits for a channel).
+  void deliver_offer(const std::string& contact_id, const std::string& offer_id);
+
  private:
   struct Peer {
     std::shared_ptr<net::Channel> channel;
@@ -124,6 +140,10 @@ class Messenger {
   void on_hello(Peer& peer, const wire::pb::Hello& hello);
   void on_message(Peer& peer, const wire::pb::SignedMessage& message);
   void on_receipt(Peer& peer, const wire::pb::Receipt& receipt);
+  void on_file_offer(Peer& peer, const wire::pb::FileOffer& offer);
+  void on_file_offer_ack(Peer& peer, const wire::pb::FileOfferAck& ack);
+  void flush_offers(Peer& peer);
+  void send_offer(Peer& peer, const store::FileOfferRecord& offer);
   void tick();
   void dial(const crypto::PublicKey& user, std::vector<std::string> candidates);
   std::vector<std::string> candidates(const contacts::Contact& c) const;
@@ -169,6 +189,9 @@ class Messenger {
   std::map<crypto::PublicKey, wire::pb::Hello> m_pending_hello;  // their Hello on a held channel
   std::uint64_t m_refused = 0;                 // channels closed by policy (blocked, stranger sending data)
   std::uint64_t m_rejected_messages = 0;       // bad signature, wrong recipient, not a member
+  store::FileOfferStore* m_offers = nullptr;   // set once before start(); nullptr: offers refused
+  OfferHandler m_on_offer;
+  OfferAckHandler m_on_offer_ack;
   std::int64_t m_request_window_start = 0;
   int m_requests_in_window = 0;                 // incoming requests per minute, flood cap
 };

@@ -114,6 +114,27 @@ const std::vector<std::string>& state_migrations() {
         INSERT INTO messages_text (messages_text, rowid, text) VALUES ('delete', old.rowid, old.text);
       END;
       )sql",
+      // 6: files sent to and received from contacts (`kith send`): SSL torrents with a certificate per
+      // side. Outgoing offers stay 'pending' (the outbox) until the recipient acknowledges them.
+      R"sql(
+      CREATE TABLE file_offers (
+        id          TEXT PRIMARY KEY,     -- 32 hex digits, the offer's id
+        direction   TEXT NOT NULL,        -- 'out' (we send) or 'in' (we receive)
+        contact     TEXT NOT NULL,        -- kith ID of the other person
+        transfer_id TEXT NOT NULL,        -- the SSL torrent's transfer id
+        name        TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        cert        TEXT NOT NULL,        -- our certificate for the torrent (PEM), signed by its root
+        key         TEXT NOT NULL,        -- its private key (PEM)
+        peers       TEXT NOT NULL DEFAULT '[]', -- in: JSON array, where the sender accepts SSL peers
+        offer       BLOB,                 -- out: the serialized FileOffer, resent until acknowledged
+        state       TEXT NOT NULL,        -- out: pending, delivered, refused; in: accepted
+        reason      TEXT NOT NULL DEFAULT '', -- why it was refused
+        created_at  INTEGER NOT NULL      -- unix seconds
+      );
+      CREATE INDEX file_offers_by_transfer ON file_offers (transfer_id);
+      CREATE INDEX file_offers_outbox ON file_offers (contact, state);
+      )sql",
   };
   return MIGRATIONS;
 }

@@ -3,8 +3,9 @@
 #include <filesystem>
 
 #include "store/block_store.hpp"
-#include "store/message_store.hpp"
 #include "store/database.hpp"
+#include "store/file_offer_store.hpp"
+#include "store/message_store.hpp"
 #include "store/migrations.hpp"
 #include "store/transfer_store.hpp"
 
@@ -170,4 +171,40 @@ TEST(MessageStore, DedupOutboxReceiptsSearch) {
   auto h = ms.history("bob", 1);
   ASSERT_EQ(h->size(), 1u);
   EXPECT_EQ(h->front().text, "lazy dog");
+}
+
+TEST(FileOfferStore, OutboxUntilAcknowledged) {
+  auto file = temp_db("kith_offers");
+  auto db = store::Database::open(file, store::state_migrations());
+  ASSERT_TRUE(db) << db.error().message;
+  store::FileOfferStore fs(**db);
+  store::FileOfferRecord o{.id = std::string(32, 'b'),
+                           .direction = "out",
+                           .contact = "bob",
+                           .transfer_id = "t1",
+                           .name = "a.bin",
+                           .size = 5,
+                           .cert = "C",
+                           .key = "K",
+                           .offer = std::string("\0x", 2),
+                           .state = "pending",
+                           .created_at = 1};
+  ASSERT_TRUE(fs.put(o));
+  auto in = o;
+  in.id = std::string(32, 'c');
+  in.direction = "in";
+  in.state = "accepted";
+  ASSERT_TRUE(fs.put(in));
+  auto pending = fs.pending("bob");
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ(pending->front().offer, o.offer);
+  EXPECT_EQ(fs.by_transfer("t1", "in").value()->id, in.id);
+  EXPECT_TRUE(fs.set_state(o.id, "delivered", "").value());
+  EXPECT_FALSE(fs.set_state(o.id, "delivered", "").value());
+  EXPECT_FALSE(fs.set_state("nope", "delivered", "").value());
+  EXPECT_TRUE(fs.pending("bob")->empty());
+  EXPECT_EQ(fs.list()->size(), 2u);
+  db->reset();
+  std::filesystem::remove(file);
 }

@@ -61,6 +61,19 @@ bool is_disk_full(const lt::error_code& ec, const std::string& file) {
   return !fs_ec && space.available < (1u << 20);
 }
 
+// Diffie-Hellman parameters set_ssl_certificate_buffer() wants with a certificate (used only if TLS
+// falls back to a DHE cipher): RFC 7919's ffdhe2048, a published group, so nothing secret and no
+// seconds spent generating one.
+constexpr std::string_view DH_PARAMS =
+    "-----BEGIN DH PARAMETERS-----\n"
+    "MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz\n"
+    "+8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a\n"
+    "87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7\n"
+    "YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi\n"
+    "7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD\n"
+    "ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==\n"
+    "-----END DH PARAMETERS-----\n";
+
 }  // namespace
 
 SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& options, EventHandler on_event)
@@ -171,6 +184,7 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
     std::lock_guard lock(m_mutex);
     m_hints[hashes.id()] = hint_peers;
     m_handles[hashes.id()] = std::make_unique<lt::torrent_handle>(h);
+    if (!options.ssl_cert.empty()) m_ssl[hashes.id()] = {options.ssl_cert, options.ssl_key};
     if (options.has_wanted_files)
       m_wanted[hashes.id()] = options.wanted_files;
     else if (!options.only_glob.empty())
@@ -182,6 +196,9 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
   } else if (!options.only_glob.empty() && h.torrent_file()) {
     apply_file_selection(h, options.only_glob);
   }
+  // An SSL torrent connects to no peer until it has a certificate; it may already have asked for one
+  // (torrent_need_cert_alert) before the map above knew it, so give it now as well.
+  if (!options.ssl_cert.empty()) apply_ssl_certificate(hashes.id());
   // Resume data right away: it is how the transfer is restored after a crash, even one that comes
   // before the first periodic save.
   h.save_resume_data(lt::torrent_handle::save_info_dict);
@@ -271,6 +288,7 @@ Status SessionHost::remove(const std::string& id, bool delete_files) {
   m_disk_full.erase(full);
   m_hints.erase(full);
   m_sources.erase(full);
+  m_ssl.erase(full);
   return {};
 }
 
@@ -526,6 +544,16 @@ SessionStats SessionHost::stats() const {
 
 std::uint16_t SessionHost::listen_port() const { return m_session->listen_port(); }
 
+std::uint16_t SessionHost::ssl_listen_port() const { return m_session->ssl_listen_port(); }
+
+void SessionHost::apply_ssl_certificate(const std::string& id) {
+  std::lock_guard lock(m_mutex);
+  auto cert = m_ssl.find(id);
+  auto h = m_handles.find(id);
+  if (cert == m_ssl.end() || h == m_handles.end() || !h->second->is_valid()) return;
+  h->second->set_ssl_certificate_buffer(cert->second.first, cert->second.second, std::string(DH_PARAMS));
+}
+
 void SessionHost::on_alerts() { handle_alerts(false); }
 
 void SessionHost::handle_alerts(bool /*from_shutdown*/) {
@@ -590,6 +618,17 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
                : te->error.message() + (te->filename()[0] ? std::string(" (") + te->filename() + ")" : "");
       record_error(id, msg, full);
       m_on_event({K::error, id, {}, msg, full, {}});
+    } else if (auto* nc = lt::alert_cast<lt::torrent_need_cert_alert>(a)) {
+      auto id = id_of(nc->handle);
+      bool known;
+      {
+        std::lock_guard lock(m_mutex);
+        known = m_ssl.count(id) > 0;
+      }
+      if (known)
+        apply_ssl_certificate(id);
+      else
+        spdlog::warn("{}: an SSL torrent without a certificate: it cannot connect to any peer", id);
     } else if (auto* rm = lt::alert_cast<lt::torrent_removed_alert>(a)) {
       m_on_event({K::removed, detail::to_hashes(rm->info_hashes).id(), {}, {}, false, {}});
     } else if (auto* ds = lt::alert_cast<lt::dht_stats_alert>(a)) {

@@ -30,6 +30,10 @@ class PeerIdFilter;
 
 struct SessionOptions {
   std::string listen = "0.0.0.0:6881,[::]:6881";  // libtorrent listen_interfaces syntax
+  // Where SSL torrents (private transfers to contacts) accept TLS peers: "host:port" entries as in
+  // `listen`, without libtorrent's "s" suffix (added here). Empty: no SSL listener, so nobody can
+  // fetch this node's SSL torrents (it can still fetch others').
+  std::string ssl_listen;
   bool dht = true;
   std::string dht_bootstrap;  // "host:port,host:port"; empty: none
   bool lsd = true;
@@ -66,6 +70,10 @@ struct AddOptions {
   // File indices to download, the rest skipped; overrides only_glob. Empty: no explicit selection.
   std::vector<int> wanted_files;
   bool has_wanted_files = false;  // an empty wanted_files with this set means "download nothing"
+  // For an SSL torrent: this node's certificate (signed by the torrent's root) and its key, PEM. Kept
+  // for the transfer's life in this session and given again whenever libtorrent asks for it.
+  std::string ssl_cert;
+  std::string ssl_key;
 };
 
 class SessionHost {
@@ -151,6 +159,8 @@ class SessionHost {
   std::vector<std::uint8_t> session_state() const;
   SessionStats stats() const;
   std::uint16_t listen_port() const;
+  // The port SSL torrents accept peers on; 0 when there is no SSL listener.
+  std::uint16_t ssl_listen_port() const;
 
  private:
   void on_alerts();
@@ -168,6 +178,7 @@ class SessionHost {
   bool recover_inconsistent(const lt::torrent_handle& h);
   void apply_file_selection(const lt::torrent_handle& h, const std::string& glob);
   Status apply_wanted_files(const lt::torrent_handle& h, const std::vector<int>& wanted);
+  void apply_ssl_certificate(const std::string& id);
 
   boost::asio::io_context& m_io;
   boost::asio::strand<boost::asio::io_context::executor_type> m_strand;
@@ -182,6 +193,7 @@ class SessionHost {
   std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;       // peers named by the link or the user
   std::map<std::string, int> m_recoveries;                             // see recover_inconsistent()
   std::map<std::string, std::map<std::string, PeerStatus>> m_sources;  // id -> endpoint -> peer
+  std::map<std::string, std::pair<std::string, std::string>> m_ssl;    // id -> (cert, key) of SSL torrents
   std::shared_ptr<bool> m_alive;    // cleared in shutdown(): late alert notifications do nothing
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
   std::shared_ptr<detail::PeerIdFilter> m_peer_filter;  // also held by the session as a plugin

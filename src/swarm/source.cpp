@@ -84,6 +84,8 @@ Result<Source> parse_torrent(std::string_view bytes) {
   s.hashes = detail::to_hashes(ti->info_hashes());
   s.name = ti->name();
   s.has_metadata = true;
+  s.ssl_root = std::string(ti->ssl_cert());
+  s.total_size = ti->total_size();
   s.data = std::move(data);
   return s;
 }

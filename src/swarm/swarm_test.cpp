@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/fs.hpp"
+#include "crypto/transfer_certs.hpp"
 #include "swarm/detail/peer_id_filter.hpp"
 #include "swarm/peer_hints.hpp"
 #include "swarm/session_host.hpp"
@@ -299,4 +300,69 @@ TEST(Dht, ANodeAloneStoresNothing) {
   EXPECT_EQ(put.error().code, swarm::make_error_code(swarm::errc::dht_failed));
   auto got = alone.get(0, key->public_key(), "");
   ASSERT_FALSE(got);
+TEST(SessionHost, SslTorrentOnlyForCertificateHolders) {
+  auto dir = temp_dir("ssl");
+  write(dir / "seed" / "secret.bin", 1 << 20, 7);
+  auto certs = crypto::make_transfer_certs();
+  auto other = crypto::make_transfer_certs();
+  ASSERT_TRUE(certs && other);
+  auto made = swarm::make_torrent(dir / "seed" / "secret.bin", {.root_cert = certs->root_cert});
+  ASSERT_TRUE(made) << made.error().message;
+
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false, intruder_finished = false;
+  auto options = test_options();
+  options.ssl_listen = "127.0.0.1:0";
+  swarm::SessionHost seeder(io, options, [](const swarm::SwarmEvent&) {});
+  swarm::SessionHost leecher(io, test_options(), [&](const swarm::SwarmEvent& e) {
+    std::lock_guard lock(m);
+    finished |= e.kind == swarm::SwarmEvent::Kind::finished;
+    cv.notify_all();
+  });
+  swarm::SessionHost intruder(io, test_options(), [&](const swarm::SwarmEvent& e) {
+    std::lock_guard lock(m);
+    intruder_finished |= e.kind == swarm::SwarmEvent::Kind::finished;
+  });
+  ASSERT_NE(seeder.ssl_listen_port(), 0);
+  auto seeded = seeder.add(made->source, {.save_path = (dir / "seed").string(),
+                                          .seed_mode = true,
+                                          .ssl_cert = certs->sender_cert,
+                                          .ssl_key = certs->sender_key});
+  ASSERT_TRUE(seeded) << seeded.error().message;
+  const auto peer = "127.0.0.1:" + std::to_string(seeder.ssl_listen_port());
+  // The intruder has the torrent and the address, and a certificate of another transfer.
+  auto bad = intruder.add(made->source, {.save_path = (dir / "bad").string(),
+                                         .peers = {peer, "127.0.0.1:" + std::to_string(seeder.listen_port())},
+                                         .ssl_cert = other->recipient_cert,
+                                         .ssl_key = other->recipient_key});
+  ASSERT_TRUE(bad) << bad.error().message;
+  auto got = leecher.add(made->source, {.save_path = (dir / "get").string(),
+                                        .peers = {peer},
+                                        .ssl_cert = certs->recipient_cert,
+                                        .ssl_key = certs->recipient_key});
+  ASSERT_TRUE(got) << got.error().message;
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return finished; }))
+        << "transfer did not finish";
+  }
+  EXPECT_EQ(base::read_file(dir / "get" / "secret.bin").value(),
+            base::read_file(dir / "seed" / "secret.bin").value());
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the intruder had time to try, and keeps trying
+  {
+    std::lock_guard lock(m);
+    EXPECT_FALSE(intruder_finished);
+  }
+  EXPECT_EQ(intruder.status(bad->id())->total_done, 0);
+  intruder.shutdown();
+  leecher.shutdown();
+  seeder.shutdown();
+  work.reset();
+  io.stop();
+  io_thread.join();
+  fs::remove_all(dir);
 }

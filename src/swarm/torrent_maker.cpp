@@ -36,11 +36,21 @@ Result<MadeTorrent> make_torrent(const std::filesystem::path& input, const MakeO
   lt::create_flags_t flags{};
   if (options.format == TorrentFormat::v1) flags |= lt::create_torrent::v1_only;
   if (options.format == TorrentFormat::v2) flags |= lt::create_torrent::v2_only;
-  lt::create_torrent ct(fs, 0, flags);  // piece size 0: libtorrent picks one for the total size
+  int piece_size = 0;  // 0: libtorrent picks one for the total size
+  if (options.max_pieces > 0) {
+    piece_size = 16 * 1024;
+    while (piece_size < (1 << 28) && (fs.total_size() + piece_size - 1) / piece_size > options.max_pieces)
+      piece_size *= 2;
+  }
+  lt::create_torrent ct(fs, piece_size, flags);
   int tier = 0;
   for (const auto& url : options.trackers) ct.add_tracker(url, tier++);
   if (!options.comment.empty()) ct.set_comment(options.comment.c_str());
   ct.set_creator("kith " KITH_VERSION);
+  if (!options.root_cert.empty()) {
+    ct.set_root_cert(options.root_cert);
+    ct.set_priv(true);
+  }
   lt::error_code ec;
   lt::set_piece_hashes(ct, path.parent_path().string(), ec);
   if (ec)

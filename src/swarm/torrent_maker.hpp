@@ -13,6 +13,12 @@ struct MakeOptions {
   TorrentFormat format = TorrentFormat::hybrid;
   std::vector<std::string> trackers;
   std::string comment;
+  // PEM root certificate: makes an SSL torrent (peers must present a certificate it signed), marked
+  // private so libtorrent never announces it on the DHT, by PEX or LSD.
+  std::string root_cert;
+  // Pieces at most this many (0: libtorrent's automatic piece size): picks the smallest power-of-two
+  // piece size from 16 KiB that keeps the piece hashes, and so the .torrent, small.
+  int max_pieces = 0;
 };
 
 struct MadeTorrent {

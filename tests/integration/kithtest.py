@@ -35,7 +35,12 @@ KEEP_TMP = os.environ.get("KITH_KEEP_TMP") == "1"
 # Passed to every kith invocation: nothing may leave loopback.
 SAFE_SETTINGS = {
     "bt.listen": "127.0.0.1:0",
+    "bt.ssl_listen": "127.0.0.1:0",
     "api.listen": "127.0.0.1:0",
+    # Daemons run contact channels and LAN beacons: keep the listener on loopback (and off the fixed
+    # port 6882, which a second daemon or another test run would collide with), no multicast.
+    "channel.listen": "127.0.0.1:0",
+    "lan.discovery": "false",
     "dht.enabled": "false",
     "lsd.enabled": "false",
     "nat.upnp": "false",

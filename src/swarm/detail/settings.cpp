@@ -4,11 +4,24 @@
 
 namespace kith::swarm::detail {
 
+std::string listen_interfaces(const SessionOptions& o) {
+  std::string out = o.listen;
+  std::size_t start = 0;
+  while (start < o.ssl_listen.size()) {
+    auto end = o.ssl_listen.find(',', start);
+    if (end == std::string::npos) end = o.ssl_listen.size();
+    auto entry = o.ssl_listen.substr(start, end - start);
+    if (!entry.empty()) out += (out.empty() ? "" : ",") + entry + "s";  // "s": libtorrent's SSL listener
+    start = end + 1;
+  }
+  return out;
+}
+
 lt::settings_pack make_settings(const SessionOptions& o) {
   lt::settings_pack p;
   p.set_str(lt::settings_pack::user_agent, "kith/" KITH_VERSION);
   p.set_str(lt::settings_pack::peer_fingerprint, "-KI0100-");
-  p.set_str(lt::settings_pack::listen_interfaces, o.listen);
+  p.set_str(lt::settings_pack::listen_interfaces, listen_interfaces(o));
   p.set_bool(lt::settings_pack::enable_dht, o.dht);
   p.set_str(lt::settings_pack::dht_bootstrap_nodes, o.dht_bootstrap);
   p.set_bool(lt::settings_pack::enable_lsd, o.lsd);
