@@ -99,6 +99,8 @@ TEST(Box, DeriveSealOpen) {
   auto empty = open(k1, seal(k1, ""), "");
   ASSERT_TRUE(empty);
   EXPECT_EQ(*empty, "");
+}
+
 TEST(TransferCerts, LeavesChainToTheirRootOnly) {
   auto a = kith::crypto::make_transfer_certs();
   auto b = kith::crypto::make_transfer_certs();

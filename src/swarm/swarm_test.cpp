@@ -300,6 +300,8 @@ TEST(Dht, ANodeAloneStoresNothing) {
   EXPECT_EQ(put.error().code, swarm::make_error_code(swarm::errc::dht_failed));
   auto got = alone.get(0, key->public_key(), "");
   ASSERT_FALSE(got);
+}
+
 TEST(SessionHost, SslTorrentOnlyForCertificateHolders) {
   auto dir = temp_dir("ssl");
   write(dir / "seed" / "secret.bin", 1 << 20, 7);
