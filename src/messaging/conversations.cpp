@@ -17,6 +17,13 @@ constexpr std::string_view GROUP_PREFIX = "group:";
 Error invalid(const std::string& why) { return Error{base::make_error_code(base::errc::invalid_argument), why}; }
 Error not_found(const std::string& why) { return Error{base::make_error_code(base::errc::not_found), why}; }
 
+// The address part of "ip:port" / "[ip%scope]:port", without brackets or scope.
+std::string host_of(const std::string& endpoint) {
+  auto host = endpoint.substr(0, endpoint.rfind(':'));
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return host.substr(0, host.find('%'));
+}
+
 // "lan" for loopback, private, link-local and unique-local addresses; "internet" otherwise.
 std::string network_of(const std::string& endpoint) {
   auto host = endpoint.substr(0, endpoint.rfind(':'));
@@ -172,7 +179,13 @@ nlohmann::json Messenger::contact_json(const contacts::Contact& c) const {
     if (p.cert.user != c.key || !p.hello || p.channel->closed()) continue;
     j["online"] = true;
     j["address"] = p.channel->remote_address();
-    j["via"] = network_of(p.channel->remote_address());
+    // On the LAN: a private or link-local address, or one the contact's LAN beacons came from.
+    std::string via = network_of(p.channel->remote_address());
+    const auto host = host_of(p.channel->remote_address());
+    if (auto r = m_reach.find(c.key); r != m_reach.end())
+      for (const auto& [addr, how] : r->second.addrs)
+        if (how.first == Via::lan && host_of(addr) == host) via = "lan";
+    j["via"] = via;
     j["incoming"] = p.channel->incoming();
   }
   if (auto it = m_reach.find(c.key); it != m_reach.end()) {
