@@ -68,9 +68,12 @@ Status Node::start_messaging() {
   if (m_settings.get_bool("nat.upnp") || m_settings.get_bool("nat.natpmp")) m_swarm->map_port(m_messenger->port());
   start_rendezvous();
 
-  if (m_settings.get_bool("lan.discovery")) {
+  const auto lan_port = m_settings.get_int("lan.port");
+  if (lan_port < 1 || lan_port > 65535) {
+    spdlog::warn("LAN discovery is off: lan.port {} is not a UDP port (1-65535)", lan_port);
+  } else if (m_settings.get_bool("lan.discovery")) {
     lan::Options lo;
-    lo.port = static_cast<std::uint16_t>(m_settings.get_int("lan.port"));
+    lo.port = static_cast<std::uint16_t>(lan_port);
     m_lan = std::make_unique<lan::Discovery>(
         m_io, lo, m_messenger->device_cert(), m_messenger->port(),
         [this](std::string_view message) { return m_device_key->sign(message); },
