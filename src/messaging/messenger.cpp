@@ -271,11 +271,6 @@ Messenger::Peer* Messenger::peer_of_user(const crypto::PublicKey& user) {
   return nullptr;
 }
 
-bool Messenger::connected(const crypto::PublicKey& user) const {
-  std::lock_guard lock(m_mutex);
-  return const_cast<Messenger*>(this)->peer_of_user(user) != nullptr;
-}
-
 void Messenger::on_closed(const std::shared_ptr<net::Channel>& channel, const std::string& why) {
   std::lock_guard lock(m_mutex);
   auto it = m_peers.find(channel->peer().device);

@@ -93,9 +93,8 @@ class Messenger {
   // Discovery feeds: a device of `cert.user` may be reached at `address` (LAN beacon, DHT record).
   void add_sighting(const identity::DeviceCert& cert, const std::string& address, Via via);
   void add_user_addresses(const crypto::PublicKey& user, const std::vector<std::string>& addrs, Via via);
-  // Accepted contacts' keys (for DHT presence), and whether each is connected.
+  // Accepted contacts' keys (for DHT presence).
   std::vector<crypto::PublicKey> accepted_contacts() const;
-  bool connected(const crypto::PublicKey& user) const;
 
   nlohmann::json status() const;
 
