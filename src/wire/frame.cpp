@@ -1,5 +1,7 @@
 #include "wire/frame.hpp"
 
+#include <google/protobuf/stubs/logging.h>
+
 namespace kith::wire {
 namespace {
 
@@ -30,7 +32,13 @@ Result<std::optional<pb::Frame>> FrameDecoder::next() {
                               std::to_string(MAX_FRAME)));
   if (m_buffer.size() < 4 + std::size_t{n}) return std::optional<pb::Frame>{};
   pb::Frame frame;
-  const bool parsed = frame.ParseFromArray(m_buffer.data() + 4, static_cast<int>(n));
+  bool parsed;
+  {
+    // A peer's bad bytes (e.g. invalid UTF-8 in a string field) make libprotobuf log to stderr on
+    // every frame: silenced, the channel is closed with our own error instead.
+    google::protobuf::LogSilencer quiet;
+    parsed = frame.ParseFromArray(m_buffer.data() + 4, static_cast<int>(n));
+  }
   m_buffer.erase(0, 4 + std::size_t{n});
   if (!parsed) return tl::unexpected(bad("a frame is not a valid kith.wire.pb.Frame"));
   if (frame.version() != VERSION)

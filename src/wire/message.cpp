@@ -1,6 +1,7 @@
 #include "wire/message.hpp"
 
 #include <algorithm>
+#include <google/protobuf/stubs/logging.h>
 
 namespace kith::wire {
 namespace {
@@ -34,6 +35,7 @@ pb::SignedMessage sign_message(const pb::MessageBody& body, const crypto::Signin
 
 Result<pb::MessageBody> open_message(const pb::SignedMessage& message) {
   pb::MessageBody body;
+  google::protobuf::LogSilencer quiet;  // see frame.cpp
   if (message.body().size() > MAX_TEXT + 4096 || !body.ParseFromString(message.body()))
     return tl::unexpected(bad("the body does not parse"));
   if (body.id().size() != MESSAGE_ID_SIZE) return tl::unexpected(bad("the id is not 16 bytes"));
