@@ -19,7 +19,7 @@ PACKAGES=(
   # tests: interop clients and helpers
   aria2 transmission-cli transmission-daemon qbittorrent-nox python3 curl
   # tests: a hostile contact-channel client written in Python (tests/integration/hostile_peer.py)
-  python3-cryptography
+  python3-cryptography openssl
   # tests/netlab: network namespaces, a bridge and a NAT router (nftables)
   iproute2 nftables
   # bench/dht.py: libtorrent's Python bindings (for Debian's /usr/bin/python3)
