@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (auto inv = kith::identity::parse_invite(input)) {
     auto again = kith::identity::parse_invite(kith::identity::format_invite(*inv));
-    if (!again || again->key != inv->key || again->name != inv->name || again->addrs != inv->addrs) std::abort();
+    if (!again || again->key != inv->key || again->name != inv->name || again->addrs != inv->addrs)
+      std::abort();
   }
   if (auto cert = kith::identity::decode_device_cert(input)) {
     (void)kith::identity::verify_device_cert(*cert);

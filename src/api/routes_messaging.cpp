@@ -19,7 +19,8 @@ Response with_messenger(app::Node& node, F&& body) {
 Result<nlohmann::json> object_body(const Request& req) {
   auto body = req.json_body();
   if (!body) return body;
-  if (!body->is_object()) return fail(base::make_error_code(base::errc::bad_input), "body must be a JSON object");
+  if (!body->is_object())
+    return fail(base::make_error_code(base::errc::bad_input), "body must be a JSON object");
   return body;
 }
 
@@ -27,7 +28,8 @@ Result<nlohmann::json> object_body(const Request& req) {
 Result<std::string> required(const nlohmann::json& body, const char* name) {
   auto v = detail::field<std::string>(body, name, "");
   if (!v) return v;
-  if (v->empty()) return fail(base::make_error_code(base::errc::bad_input), std::string("'") + name + "' is required");
+  if (v->empty())
+    return fail(base::make_error_code(base::errc::bad_input), std::string("'") + name + "' is required");
   return v;
 }
 

@@ -18,13 +18,13 @@
 #include <set>
 #include <string>
 
+#include "app/dht_port_adapter.hpp"
 #include "app/home.hpp"
 #include "app/settings.hpp"
 #include "crypto/sign.hpp"
-#include "app/dht_port_adapter.hpp"
 #include "lan/discovery.hpp"
-#include "rendezvous/rendezvous.hpp"
 #include "messaging/messenger.hpp"
+#include "rendezvous/rendezvous.hpp"
 #include "safety/inspector.hpp"
 #include "store/block_store.hpp"
 #include "store/contact_store.hpp"

@@ -14,7 +14,8 @@ namespace kith::app {
 namespace {
 
 std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -48,7 +49,8 @@ Status Node::start_messaging() {
   };
   m_messenger = std::make_unique<messaging::Messenger>(
       m_io, std::move(o), *m_user_key, *m_device_key, *m_contact_store, *m_message_store,
-      [this](const std::string& type, const nlohmann::json& data) { on_messaging_event(type, data); }, unix_ms);
+      [this](const std::string& type, const nlohmann::json& data) { on_messaging_event(type, data); },
+      unix_ms);
   m_messenger->set_file_offers(
       m_file_offers.get(),
       [this](const std::string& from, const wire::pb::FileOffer& offer) {
@@ -65,7 +67,8 @@ Status Node::start_messaging() {
         publish(accepted ? "file.delivered" : "file.refused", j);
       });
   if (auto r = m_messenger->start(); !r) return r;
-  if (m_settings.get_bool("nat.upnp") || m_settings.get_bool("nat.natpmp")) m_swarm->map_port(m_messenger->port());
+  if (m_settings.get_bool("nat.upnp") || m_settings.get_bool("nat.natpmp"))
+    m_swarm->map_port(m_messenger->port());
   start_rendezvous();
 
   const auto lan_port = m_settings.get_int("lan.port");
@@ -77,7 +80,9 @@ Status Node::start_messaging() {
     m_lan = std::make_unique<lan::Discovery>(
         m_io, lo, m_messenger->device_cert(), m_messenger->port(),
         [this](std::string_view message) { return m_device_key->sign(message); },
-        [this](const lan::Sighting& s) { m_messenger->add_sighting(s.cert, s.address, messaging::Via::lan); });
+        [this](const lan::Sighting& s) {
+          m_messenger->add_sighting(s.cert, s.address, messaging::Via::lan);
+        });
     // Without LAN discovery contacts are still reached by DHT and address hints: log, do not fail.
     if (auto r = m_lan->start(); !r) {
       spdlog::warn("LAN discovery is off: {}", r.error().message);
@@ -113,7 +118,8 @@ nlohmann::json Node::rendezvous_status() const {
 
 void Node::on_messaging_event(const std::string& type, const nlohmann::json& data) {
   if (m_rendezvous && type.rfind("contact.", 0) == 0) {
-    if (type == "contact.accepted" || type == "contact.removed" || type == "contact.blocked") m_rendezvous->set_contacts(m_messenger->accepted_contacts());
+    if (type == "contact.accepted" || type == "contact.removed" || type == "contact.blocked")
+      m_rendezvous->set_contacts(m_messenger->accepted_contacts());
     if (auto key = identity::decode_id(data.value("id", ""));
         key && (type == "contact.online" || type == "contact.offline"))
       m_rendezvous->set_online(*key, type == "contact.online");
@@ -124,13 +130,19 @@ void Node::on_messaging_event(const std::string& type, const nlohmann::json& dat
 nlohmann::json Node::identity() {
   const auto name = display_name(setting_string("profile.name"));
   if (m_messenger)
-    return {{"id", m_user_id}, {"name", name}, {"invite", m_messenger->invite()}, {"addresses", m_messenger->addresses()},
+    return {{"id", m_user_id},
+            {"name", name},
+            {"invite", m_messenger->invite()},
+            {"addresses", m_messenger->addresses()},
             {"channel_port", m_messenger->port()}};
   identity::Invite inv;
   inv.key = m_user_key->public_key();
   inv.name = identity::valid_name(name) ? name : "";
-  return {{"id", m_user_id}, {"name", name}, {"invite", identity::format_invite(inv)},
-          {"addresses", nlohmann::json::array()}, {"channel_port", nullptr}};
+  return {{"id", m_user_id},
+          {"name", name},
+          {"invite", identity::format_invite(inv)},
+          {"addresses", nlohmann::json::array()},
+          {"channel_port", nullptr}};
 }
 
 Result<messaging::Messenger*> Node::require_messenger() {

@@ -17,7 +17,8 @@ std::string state_line(const nlohmann::json& c) {
   if (c.value("online", false))
     return "online (" + c.value("via", std::string("?")) + ", " + c.value("address", std::string()) + ")";
   const auto last = c.value("last_seen", nlohmann::json());
-  return last.is_number() ? "offline, last seen " + format_time(last.get<std::int64_t>()) : "offline, never seen";
+  return last.is_number() ? "offline, last seen " + format_time(last.get<std::int64_t>())
+                          : "offline, never seen";
 }
 
 void print_contacts(const nlohmann::json& list, const char* empty) {
@@ -25,8 +26,10 @@ void print_contacts(const nlohmann::json& list, const char* empty) {
   for (const auto& c : list) {
     std::printf("%-20s  %-36s  %s\n", c.value("name", "").c_str(), state_line(c).c_str(),
                 c.value("id", "").c_str());
-    if (c.contains("note") && c.value("state", "") == "incoming") std::printf("%-20s  \"%s\"\n", "", c.value("note", "").c_str());
-    if (c.value("unread", 0) > 0) std::printf("%-20s  %d unread (kith chat %s)\n", "", c.value("unread", 0), c.value("name", "").c_str());
+    if (c.contains("note") && c.value("state", "") == "incoming")
+      std::printf("%-20s  \"%s\"\n", "", c.value("note", "").c_str());
+    if (c.value("unread", 0) > 0)
+      std::printf("%-20s  %d unread (kith chat %s)\n", "", c.value("unread", 0), c.value("name", "").c_str());
   }
 }
 
@@ -41,10 +44,11 @@ int run_id(Context& ctx) {
     print_json(*id);
     return 0;
   }
-  std::printf("kith ID: %s\nname:    %s\ninvite:  %s\n", id->value("id", "").c_str(), id->value("name", "").c_str(),
-              id->value("invite", "").c_str());
+  std::printf("kith ID: %s\nname:    %s\ninvite:  %s\n", id->value("id", "").c_str(),
+              id->value("name", "").c_str(), id->value("invite", "").c_str());
   if (id->value("addresses", nlohmann::json::array()).empty())
-    std::fprintf(stderr, "(the invite has no addresses while no daemon runs: contacts find you by LAN or DHT)\n");
+    std::fprintf(stderr,
+                 "(the invite has no addresses while no daemon runs: contacts find you by LAN or DHT)\n");
   return 0;
 }
 
@@ -94,15 +98,19 @@ int run_contacts(Context& ctx, const ContactsArgs& a) {
       for (const auto& addr : r->value("addrs", nlohmann::json::array()))
         std::printf("%-20s  address hint %s\n", "", addr.get<std::string>().c_str());
       for (const auto& d : r->value("discovered", nlohmann::json::array()))
-        std::printf("%-20s  found by %s at %s\n", "", d.value("source", "").c_str(), d.value("address", "").c_str());
+        std::printf("%-20s  found by %s at %s\n", "", d.value("source", "").c_str(),
+                    d.value("address", "").c_str());
     }
   } else {
     r = b.call("GET", "/api/v1/contacts");
-    if (r && !ctx.json) print_contacts(*r, "no contacts yet: give someone your invite (`kith id`) or add theirs");
+    if (r && !ctx.json)
+      print_contacts(*r, "no contacts yet: give someone your invite (`kith id`) or add theirs");
   }
   if (!r) return report(ctx, r.error());
-  if (ctx.json) print_json(*r);
-  else if (!done.empty()) std::printf("%s\n", done.c_str());
+  if (ctx.json)
+    print_json(*r);
+  else if (!done.empty())
+    std::printf("%s\n", done.c_str());
   return 0;
 }
 

@@ -35,13 +35,16 @@ void print_message(const nlohmann::json& m, bool show_conversation) {
     const auto status = m.value("status", std::string());
     mark = status == "queued" ? "  (queued)" : status == "read" ? "  (read)" : "  (delivered)";
     if (m.value("recipients", 0) > 1 && status != "read")
-      mark = "  (delivered to " + std::to_string(m.value("delivered", 0)) + "/" + std::to_string(m.value("recipients", 0)) + ")";
+      mark = "  (delivered to " + std::to_string(m.value("delivered", 0)) + "/" +
+             std::to_string(m.value("recipients", 0)) + ")";
   }
   std::printf("%s %s%s: %s%s\n", clock_time(m.value("sent_at", std::int64_t{0})).c_str(), where.c_str(),
-              m.value("author_name", std::string()).c_str(), m.value("text", std::string()).c_str(), mark.c_str());
+              m.value("author_name", std::string()).c_str(), m.value("text", std::string()).c_str(),
+              mark.c_str());
 }
 
-std::string messages_target(const std::string& with, const std::string& search, int limit, std::int64_t after) {
+std::string messages_target(const std::string& with, const std::string& search, int limit,
+                            std::int64_t after) {
   std::string t = "/api/v1/messages?limit=" + std::to_string(limit) + "&after=" + std::to_string(after);
   if (!with.empty()) t += "&with=" + encode_segment(with);
   if (!search.empty()) t += "&search=" + encode_segment(search);
@@ -55,8 +58,10 @@ Result<std::int64_t> print_new(Context& ctx, Backend& b, const std::string& with
   if (!r) return tl::unexpected(r.error());
   bool incoming = false;
   for (const auto& m : (*r)["messages"]) {
-    if (ctx.json) std::printf("%s\n", m.dump().c_str());
-    else print_message(m, show_conversation);
+    if (ctx.json)
+      std::printf("%s\n", m.dump().c_str());
+    else
+      print_message(m, show_conversation);
     incoming |= !m.value("outgoing", false);
   }
   std::fflush(stdout);
@@ -122,13 +127,15 @@ int run_msg(Context& ctx, const std::string& who, const std::string& text) {
   // Wait a moment for the delivery receipt, so "delivered" means it: an online contact answers in
   // milliseconds; an offline one gets the message when they come back.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (r->value("status", "") == "queued" && std::chrono::steady_clock::now() < deadline && !interrupted()) {
+  while (r->value("status", "") == "queued" && std::chrono::steady_clock::now() < deadline &&
+         !interrupted()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     auto again = (*backend)->call("GET", "/api/v1/messages/" + r->value("id", ""));
     if (!again) break;
     r = std::move(again);
   }
-  if (ctx.json) std::printf("%s\n", r->dump().c_str());
+  if (ctx.json)
+    std::printf("%s\n", r->dump().c_str());
   else if (r->value("status", "") == "queued")
     std::printf("queued for %s: not reachable now; sent when they are back online\n",
                 r->value("conversation_name", who).c_str());
@@ -201,8 +208,10 @@ int run_inbox(Context& ctx, const InboxArgs& a) {
     return 0;
   }
   for (const auto& m : list) {
-    if (ctx.json) std::printf("%s\n", m.dump().c_str());
-    else print_message(m, a.with.empty());
+    if (ctx.json)
+      std::printf("%s\n", m.dump().c_str());
+    else
+      print_message(m, a.with.empty());
   }
   if (list.empty() && !ctx.json && !a.follow)
     std::printf("%s\n", a.search.empty() ? "no messages" : "no message matches");
@@ -250,7 +259,8 @@ int run_group(Context& ctx, const GroupArgs& a) {
     std::string members;
     for (const auto& m : g.value("members", nlohmann::json::array()))
       members += (members.empty() ? "" : ", ") + m.value("name", std::string());
-    std::printf("%-20s  %s  members: %s\n", g.value("name", "").c_str(), g.value("id", "").c_str(), members.c_str());
+    std::printf("%-20s  %s  members: %s\n", g.value("name", "").c_str(), g.value("id", "").c_str(),
+                members.c_str());
   }
   return 0;
 }

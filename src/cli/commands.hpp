@@ -85,11 +85,11 @@ std::string format_time(std::int64_t unix_seconds);
 
 // cmd_contacts.cpp: `kith id`, `kith contacts ...`; cmd_messages.cpp: `kith msg`, `chat`, `inbox`, `group`.
 struct ContactsArgs {
-  std::string action;  // list, add, requests, accept, decline, rename, remove, block, addr, show
-  std::string who;     // invite, ID or name
-  std::string value;   // new name (rename), HOST:PORT (addr)
-  std::string name;    // --name for add
-  std::string message; // --message for add
+  std::string action;   // list, add, requests, accept, decline, rename, remove, block, addr, show
+  std::string who;      // invite, ID or name
+  std::string value;    // new name (rename), HOST:PORT (addr)
+  std::string name;     // --name for add
+  std::string message;  // --message for add
 };
 int run_id(Context& ctx);
 int run_contacts(Context& ctx, const ContactsArgs& args);

@@ -111,10 +111,12 @@ int main(int argc, char** argv) {
   report->add_option("--reason", reason, "Why you report it (required)")->required();
   auto* reports = cli.add_subcommand("reports", "List the reports in HOME/reports/");
 
-  auto* id_cmd = cli.add_subcommand("id", "Print your kith ID and invite link (give it to people to add you)");
+  auto* id_cmd =
+      cli.add_subcommand("id", "Print your kith ID and invite link (give it to people to add you)");
   cli::ContactsArgs contacts_args;
   auto* contacts = cli.add_subcommand("contacts", "Your contacts (list by default), requests and blocks");
-  auto* c_list = contacts->add_subcommand("list", "Contacts with their state: online (LAN/Internet), last seen");
+  auto* c_list =
+      contacts->add_subcommand("list", "Contacts with their state: online (LAN/Internet), last seen");
   auto* c_add = contacts->add_subcommand("add", "Ask someone to be your contact, by invite link or kith ID");
   c_add->add_option("invite", contacts_args.who, "Their invite link (kith:...) or kith ID")->required();
   c_add->add_option("--name", contacts_args.name, "What to call them (default: the name in the invite)");
@@ -131,14 +133,16 @@ int main(int argc, char** argv) {
   c_rename->add_option("name", contacts_args.value, "New name")->required();
   auto* c_remove = contacts->add_subcommand("remove", "Remove a contact (or a block)");
   c_remove->add_option("who", contacts_args.who, "Name or kith ID")->required();
-  auto* c_block = contacts->add_subcommand("block", "Block a contact or any kith ID: their channels are refused");
+  auto* c_block =
+      contacts->add_subcommand("block", "Block a contact or any kith ID: their channels are refused");
   c_block->add_option("who", contacts_args.who, "Name or kith ID")->required();
   auto* c_addr = contacts->add_subcommand("addr", "Tell the node where a contact can be reached");
   c_addr->add_option("who", contacts_args.who, "Name or kith ID")->required();
   c_addr->add_option("address", contacts_args.value, "HOST:PORT of their contact channel")->required();
 
   std::string msg_who, msg_text;
-  auto* msg = cli.add_subcommand("msg", "Send a message to a contact (kept and sent later if they are offline)");
+  auto* msg =
+      cli.add_subcommand("msg", "Send a message to a contact (kept and sent later if they are offline)");
   msg->add_option("who", msg_who, "Contact name or kith ID")->required();
   msg->add_option("text", msg_text, "The message")->required();
   std::string send_who, send_path;
@@ -207,9 +211,9 @@ int main(int argc, char** argv) {
   if (*id_cmd) return cli::run_id(ctx);
   if (*contacts) {
     const std::pair<CLI::App*, const char*> actions[] = {
-        {c_add, "add"},       {c_requests, "requests"}, {c_accept, "accept"}, {c_decline, "decline"},
-        {c_show, "show"},     {c_rename, "rename"},     {c_remove, "remove"}, {c_block, "block"},
-        {c_addr, "addr"},     {c_list, "list"}};
+        {c_add, "add"},   {c_requests, "requests"}, {c_accept, "accept"}, {c_decline, "decline"},
+        {c_show, "show"}, {c_rename, "rename"},     {c_remove, "remove"}, {c_block, "block"},
+        {c_addr, "addr"}, {c_list, "list"}};
     contacts_args.action = "list";
     for (const auto& [sub, name] : actions)
       if (*sub) contacts_args.action = name;

@@ -9,7 +9,9 @@ namespace kith::contacts {
 namespace {
 
 Error not_found(const std::string& why) { return Error{base::make_error_code(base::errc::not_found), why}; }
-Error invalid(const std::string& why) { return Error{base::make_error_code(base::errc::invalid_argument), why}; }
+Error invalid(const std::string& why) {
+  return Error{base::make_error_code(base::errc::invalid_argument), why};
+}
 
 Relation relation_from(const std::string& s) {
   if (s == "outgoing") return Relation::outgoing;
@@ -28,11 +30,16 @@ std::string lower(std::string s) {
 
 const char* to_string(Relation r) {
   switch (r) {
-    case Relation::outgoing: return "outgoing";
-    case Relation::incoming: return "incoming";
-    case Relation::accepted: return "accepted";
-    case Relation::blocked: return "blocked";
-    case Relation::stranger: break;
+    case Relation::outgoing:
+      return "outgoing";
+    case Relation::incoming:
+      return "incoming";
+    case Relation::accepted:
+      return "accepted";
+    case Relation::blocked:
+      return "blocked";
+    case Relation::stranger:
+      break;
   }
   return "stranger";
 }
@@ -102,7 +109,8 @@ Result<Contact> ContactBook::resolve(const std::string& name_or_id) const {
   }
   const auto& hits = by_name.empty() ? by_prefix : by_name;
   if (hits.size() == 1) return *hits.front();
-  if (hits.empty()) return tl::unexpected(not_found("no contact named '" + name_or_id + "' (see `kith contacts list`)"));
+  if (hits.empty())
+    return tl::unexpected(not_found("no contact named '" + name_or_id + "' (see `kith contacts list`)"));
   std::string ids;
   for (auto* c : hits) ids += " " + c->id;
   return tl::unexpected(invalid("'" + name_or_id + "' names several contacts; use an ID:" + ids));
@@ -111,12 +119,13 @@ Result<Contact> ContactBook::resolve(const std::string& name_or_id) const {
 std::vector<Contact> ContactBook::list() const {
   std::vector<Contact> out;
   for (const auto& [k, c] : m_contacts) out.push_back(c);
-  std::sort(out.begin(), out.end(), [](const Contact& a, const Contact& b) { return lower(a.name) < lower(b.name); });
+  std::sort(out.begin(), out.end(),
+            [](const Contact& a, const Contact& b) { return lower(a.name) < lower(b.name); });
   return out;
 }
 
-Result<Contact> ContactBook::add(const identity::Invite& invite, const std::string& name, const std::string& note,
-                                 std::int64_t now) {
+Result<Contact> ContactBook::add(const identity::Invite& invite, const std::string& name,
+                                 const std::string& note, std::int64_t now) {
   if (note.size() > MAX_NOTE) return tl::unexpected(invalid("the request's message is over 500 bytes"));
   Contact c;
   if (auto* existing = find(invite.key)) c = *existing;
@@ -131,8 +140,10 @@ Result<Contact> ContactBook::add(const identity::Invite& invite, const std::stri
   } else if (c.relation == Relation::incoming) {
     c.relation = Relation::accepted;  // they asked first: asking back is accepting
   }
-  if (!name.empty()) c.name = name;
-  else if (c.name.empty()) c.name = invite.name.empty() ? invite.id.substr(0, 8) : invite.name;
+  if (!name.empty())
+    c.name = name;
+  else if (c.name.empty())
+    c.name = invite.name.empty() ? invite.id.substr(0, 8) : invite.name;
   for (const auto& a : invite.addrs)
     if (std::find(c.addrs.begin(), c.addrs.end(), a) == c.addrs.end()) c.addrs.push_back(a);
   if (auto s = save(c); !s) return tl::unexpected(s.error());
@@ -146,12 +157,17 @@ Result<Relation> ContactBook::record_request(const crypto::PublicKey& key, const
   if (auto* existing = find(key)) c = *existing;
   switch (c.relation) {
     case Relation::accepted:
-    case Relation::blocked: return c.relation;
-    case Relation::outgoing: c.relation = Relation::accepted; break;  // both asked
-    case Relation::incoming: break;                                    // asked again: refresh
+    case Relation::blocked:
+      return c.relation;
+    case Relation::outgoing:
+      c.relation = Relation::accepted;
+      break;  // both asked
+    case Relation::incoming:
+      break;  // asked again: refresh
     case Relation::stranger: {
-      const auto pending = std::count_if(m_contacts.begin(), m_contacts.end(),
-                                         [](const auto& kv) { return kv.second.relation == Relation::incoming; });
+      const auto pending = std::count_if(m_contacts.begin(), m_contacts.end(), [](const auto& kv) {
+        return kv.second.relation == Relation::incoming;
+      });
       if (static_cast<std::size_t>(pending) >= MAX_PENDING_REQUESTS)
         return tl::unexpected(invalid("too many contact requests are waiting; refused"));
       c.key = key;
@@ -177,7 +193,8 @@ Result<Relation> ContactBook::record_request(const crypto::PublicKey& key, const
 
 Status ContactBook::accept(const crypto::PublicKey& key) {
   auto* c = mutable_find(key);
-  if (!c || c->relation != Relation::incoming) return tl::unexpected(not_found("there is no request from that person to accept"));
+  if (!c || c->relation != Relation::incoming)
+    return tl::unexpected(not_found("there is no request from that person to accept"));
   Contact copy = *c;
   copy.relation = Relation::accepted;
   return save(copy);
@@ -193,7 +210,8 @@ Status ContactBook::mark_accepted(const crypto::PublicKey& key) {
 
 Status ContactBook::decline(const crypto::PublicKey& key) {
   auto* c = mutable_find(key);
-  if (!c || c->relation != Relation::incoming) return tl::unexpected(not_found("there is no request from that person to decline"));
+  if (!c || c->relation != Relation::incoming)
+    return tl::unexpected(not_found("there is no request from that person to decline"));
   return remove(key);
 }
 
@@ -220,7 +238,8 @@ Status ContactBook::remove(const crypto::PublicKey& key) {
 }
 
 Status ContactBook::rename(const crypto::PublicKey& key, const std::string& name) {
-  if (!identity::valid_name(name)) return tl::unexpected(invalid("a name is 1-64 bytes without control characters"));
+  if (!identity::valid_name(name))
+    return tl::unexpected(invalid("a name is 1-64 bytes without control characters"));
   auto* c = mutable_find(key);
   if (!c) return tl::unexpected(not_found("no such contact"));
   Contact copy = *c;

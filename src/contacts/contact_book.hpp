@@ -50,14 +50,16 @@ class ContactBook {
   std::vector<Contact> list() const;
 
   // We ask `invite`'s person. Accepting at once if they had asked us. Errors: it is us, they are blocked.
-  Result<Contact> add(const identity::Invite& invite, const std::string& name, const std::string& note, std::int64_t now);
+  Result<Contact> add(const identity::Invite& invite, const std::string& name, const std::string& note,
+                      std::int64_t now);
   // They ask us (from the channel). Returns the relation after: incoming, accepted (we had asked them),
   // or unchanged (already accepted, blocked). Error when too many requests are pending.
-  Result<Relation> record_request(const crypto::PublicKey& key, const std::string& name, const std::string& note,
-                                  const std::vector<std::string>& addrs, std::int64_t now);
-  Status accept(const crypto::PublicKey& key);     // incoming -> accepted
+  Result<Relation> record_request(const crypto::PublicKey& key, const std::string& name,
+                                  const std::string& note, const std::vector<std::string>& addrs,
+                                  std::int64_t now);
+  Status accept(const crypto::PublicKey& key);         // incoming -> accepted
   Status mark_accepted(const crypto::PublicKey& key);  // outgoing -> accepted (they accepted)
-  Status decline(const crypto::PublicKey& key);    // incoming -> forgotten
+  Status decline(const crypto::PublicKey& key);        // incoming -> forgotten
   Status block(const crypto::PublicKey& key, std::int64_t now);
   Status remove(const crypto::PublicKey& key);
   Status rename(const crypto::PublicKey& key, const std::string& name);

@@ -30,8 +30,8 @@ using OctetPtr = std::unique_ptr<ASN1_OCTET_STRING, Deleter<ASN1_OCTET_STRING, A
 using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
 
 // Server side: pick "kith/1" or end the handshake (a client that does not speak it is not a kith node).
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
-                void*) {
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
   for (unsigned int i = 0; i < inlen;) {
     const unsigned len = in[i];
     if (i + 1 + len > inlen) break;
@@ -59,9 +59,11 @@ class TlsIdentityBuilder {
 };
 
 Result<std::shared_ptr<boost::asio::ssl::context>> make_channel_context(const SigningKey& device,
-                                                                         std::string_view extension, TlsRole role) {
-  auto ctx = std::make_shared<boost::asio::ssl::context>(role == TlsRole::server ? boost::asio::ssl::context::tls_server
-                                                                                 : boost::asio::ssl::context::tls_client);
+                                                                        std::string_view extension,
+                                                                        TlsRole role) {
+  auto ctx = std::make_shared<boost::asio::ssl::context>(role == TlsRole::server
+                                                             ? boost::asio::ssl::context::tls_server
+                                                             : boost::asio::ssl::context::tls_client);
   SSL_CTX* c = ctx->native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION);
   SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
@@ -72,22 +74,25 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_channel_context(const Si
   X509Ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -24 * 3600);        // tolerate clocks a day behind
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -24 * 3600);         // tolerate clocks a day behind
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 100L * 365 * 86400);  // validity is not what we check
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("kith device"), -1,
-                             -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("kith device"),
+                             -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   ObjPtr oid(OBJ_txt2obj(CHANNEL_CERT_OID, 1));
   OctetPtr data(ASN1_OCTET_STRING_new());
   ASN1_OCTET_STRING_set(data.get(), reinterpret_cast<const unsigned char*>(extension.data()),
                         static_cast<int>(extension.size()));
   ExtPtr ext(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, data.get()));
-  if (!oid || !ext || X509_add_ext(cert.get(), ext.get(), -1) != 1 || X509_sign(cert.get(), key.get(), nullptr) == 0)
-    return fail(base::make_error_code(base::errc::internal), openssl_error("building the channel certificate"));
+  if (!oid || !ext || X509_add_ext(cert.get(), ext.get(), -1) != 1 ||
+      X509_sign(cert.get(), key.get(), nullptr) == 0)
+    return fail(base::make_error_code(base::errc::internal),
+                openssl_error("building the channel certificate"));
   if (SSL_CTX_use_certificate(c, cert.get()) != 1 || SSL_CTX_use_PrivateKey(c, key.get()) != 1)
-    return fail(base::make_error_code(base::errc::internal), openssl_error("loading the channel certificate"));
+    return fail(base::make_error_code(base::errc::internal),
+                openssl_error("loading the channel certificate"));
 
   SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_self_signed);
   if (role == TlsRole::server) {
@@ -110,8 +115,10 @@ Result<TlsPeer> peer_identity(SSL* ssl) {
   X509Ptr cert(SSL_get1_peer_certificate(ssl));
   if (!cert) return tl::unexpected(bad("the peer sent no certificate"));
   EVP_PKEY* pk = X509_get0_pubkey(cert.get());
-  if (!pk || EVP_PKEY_id(pk) != EVP_PKEY_ED25519) return tl::unexpected(bad("the peer's certificate key is not Ed25519"));
-  if (X509_verify(cert.get(), pk) != 1) return tl::unexpected(bad("the peer's certificate is not signed by its own key"));
+  if (!pk || EVP_PKEY_id(pk) != EVP_PKEY_ED25519)
+    return tl::unexpected(bad("the peer's certificate key is not Ed25519"));
+  if (X509_verify(cert.get(), pk) != 1)
+    return tl::unexpected(bad("the peer's certificate is not signed by its own key"));
   TlsPeer out;
   std::size_t len = out.key.size();
   if (EVP_PKEY_get_raw_public_key(pk, out.key.data(), &len) != 1 || len != out.key.size())

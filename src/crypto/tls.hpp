@@ -25,10 +25,11 @@ enum class TlsRole { client, server };
 
 // `extension`: bytes to carry in the certificate (the device certificate).
 Result<std::shared_ptr<boost::asio::ssl::context>> make_channel_context(const SigningKey& device,
-                                                                         std::string_view extension, TlsRole role);
+                                                                        std::string_view extension,
+                                                                        TlsRole role);
 
 struct TlsPeer {
-  PublicKey key{};         // the Ed25519 key of the peer's certificate (it proved possession in the handshake)
+  PublicKey key{};        // the Ed25519 key of the peer's certificate (it proved possession in the handshake)
   std::string extension;  // the bytes of its CHANNEL_CERT_OID extension
 };
 

@@ -100,7 +100,8 @@ std::string format_invite(const Invite& invite) {
 }
 
 Result<Invite> parse_invite(std::string_view text) {
-  if (text.size() > MAX_INVITE) return tl::unexpected(bad("longer than " + std::to_string(MAX_INVITE) + " bytes"));
+  if (text.size() > MAX_INVITE)
+    return tl::unexpected(bad("longer than " + std::to_string(MAX_INVITE) + " bytes"));
   Invite inv;
   std::string_view rest = text;
   if (rest.substr(0, SCHEME.size()) == SCHEME) rest.remove_prefix(SCHEME.size());
@@ -118,13 +119,15 @@ Result<Invite> parse_invite(std::string_view text) {
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     if (part.empty()) continue;
     auto eq = part.find('=');
-    if (eq == std::string_view::npos) return tl::unexpected(bad("parameter '" + std::string(part) + "' has no value"));
+    if (eq == std::string_view::npos)
+      return tl::unexpected(bad("parameter '" + std::string(part) + "' has no value"));
     auto k = part.substr(0, eq);
     auto v = percent_decode(part.substr(eq + 1));
     if (!v) return tl::unexpected(v.error());
     if (k == "name") {
       if (named) return tl::unexpected(bad("name appears twice"));
-      if (!valid_name(*v)) return tl::unexpected(bad("the name must be 1-64 bytes without control characters"));
+      if (!valid_name(*v))
+        return tl::unexpected(bad("the name must be 1-64 bytes without control characters"));
       inv.name = *v;
       named = true;
     } else if (k == "addr") {

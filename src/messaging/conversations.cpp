@@ -1,6 +1,7 @@
 // Messenger: contact commands, messages, receipts, groups, and the JSON shapes of docs/api.md.
-#include <boost/asio/ip/address.hpp>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/address.hpp>
 
 #include "base/hex.hpp"
 #include "crypto/random.hpp"
@@ -14,7 +15,9 @@ namespace {
 
 constexpr std::string_view GROUP_PREFIX = "group:";
 
-Error invalid(const std::string& why) { return Error{base::make_error_code(base::errc::invalid_argument), why}; }
+Error invalid(const std::string& why) {
+  return Error{base::make_error_code(base::errc::invalid_argument), why};
+}
 Error not_found(const std::string& why) { return Error{base::make_error_code(base::errc::not_found), why}; }
 
 // The address part of "ip:port" / "[ip%scope]:port", without brackets or scope.
@@ -33,8 +36,8 @@ std::string network_of(const std::string& endpoint) {
   if (ec) return "internet";
   if (a.is_v4()) {
     const auto b = a.to_v4().to_bytes();
-    const bool lan = b[0] == 127 || b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
-                     (b[0] == 169 && b[1] == 254);
+    const bool lan = b[0] == 127 || b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+                     (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254);
     return lan ? "lan" : "internet";
   }
   const auto v6 = a.to_v6();
@@ -50,7 +53,8 @@ Result<nlohmann::json> Messenger::add_contact(const std::string& invite_or_id, c
   auto inv = identity::parse_invite(invite_or_id);
   if (!inv) return tl::unexpected(inv.error());
   if (inv->key == m_user.public_key()) return tl::unexpected(invalid("that is your own kith ID"));
-  if (!name.empty() && !identity::valid_name(name)) return tl::unexpected(invalid("a name is 1-64 bytes without control characters"));
+  if (!name.empty() && !identity::valid_name(name))
+    return tl::unexpected(invalid("a name is 1-64 bytes without control characters"));
   std::lock_guard lock(m_mutex);
   const auto before = m_book.relation(inv->key);
   auto c = m_book.add(*inv, name, note, m_now() / 1000);
@@ -92,9 +96,12 @@ Status Messenger::decline(const std::string& who) {
 Status Messenger::block(const std::string& who) {
   std::lock_guard lock(m_mutex);
   crypto::PublicKey key;
-  if (auto c = m_book.resolve(who)) key = c->key;
-  else if (auto k = identity::decode_id(who)) key = *k;
-  else return tl::unexpected(c.error());
+  if (auto c = m_book.resolve(who))
+    key = c->key;
+  else if (auto k = identity::decode_id(who))
+    key = *k;
+  else
+    return tl::unexpected(c.error());
   if (key == m_user.public_key()) return tl::unexpected(invalid("that is your own kith ID"));
   if (auto s = m_book.block(key, m_now() / 1000); !s) return s;
   if (auto it = m_pending.find(key); it != m_pending.end()) {
@@ -191,7 +198,10 @@ nlohmann::json Messenger::contact_json(const contacts::Contact& c) const {
   if (auto it = m_reach.find(c.key); it != m_reach.end()) {
     auto known = nlohmann::json::array();
     for (const auto& [addr, how] : it->second.addrs)
-      known.push_back({{"address", addr}, {"source", how.first == Via::lan ? "lan" : how.first == Via::internet ? "dht" : "hint"}});
+      known.push_back({{"address", addr},
+                       {"source", how.first == Via::lan        ? "lan"
+                                  : how.first == Via::internet ? "dht"
+                                                               : "hint"}});
     j["discovered"] = known;
   }
   if (c.relation == contacts::Relation::accepted) {
@@ -218,14 +228,17 @@ Result<store::GroupRecord> Messenger::resolve_group(const std::string& name_or_i
   if (!all) return tl::unexpected(all.error());
   std::vector<store::GroupRecord> hits;
   for (const auto& g : *all)
-    if (g.id == name_or_id || g.name == name_or_id || (name_or_id.size() >= 6 && g.id.rfind(name_or_id, 0) == 0))
+    if (g.id == name_or_id || g.name == name_or_id ||
+        (name_or_id.size() >= 6 && g.id.rfind(name_or_id, 0) == 0))
       hits.push_back(g);
   if (hits.size() == 1) return hits.front();
-  if (hits.empty()) return tl::unexpected(not_found("no group named '" + name_or_id + "' (see `kith group list`)"));
+  if (hits.empty())
+    return tl::unexpected(not_found("no group named '" + name_or_id + "' (see `kith group list`)"));
   return tl::unexpected(invalid("'" + name_or_id + "' names several groups; use the group's id"));
 }
 
-Result<nlohmann::json> Messenger::post(const std::string& conversation, const std::vector<std::string>& recipients,
+Result<nlohmann::json> Messenger::post(const std::string& conversation,
+                                       const std::vector<std::string>& recipients,
                                        wire::pb::MessageBody body) {
   auto seq = m_messages.next_seq(conversation, m_user_id);
   if (!seq) return tl::unexpected(seq.error());
@@ -289,7 +302,8 @@ Result<nlohmann::json> Messenger::send_text(const std::string& who, const std::s
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
   if (c->relation != contacts::Relation::accepted)
-    return tl::unexpected(invalid(c->name + " is not an accepted contact (" + contacts::to_string(c->relation) +
+    return tl::unexpected(invalid(c->name + " is not an accepted contact (" +
+                                  contacts::to_string(c->relation) +
                                   "); messages go to accepted contacts only"));
   wire::pb::MessageBody body;
   body.set_recipient(wire::to_bytes(c->key));
@@ -317,11 +331,13 @@ void Messenger::on_message(Peer& peer, const wire::pb::SignedMessage& message) {
       peer_in |= mem.key() == wire::to_bytes(peer.cert.user);
     }
     auto stored = m_contact_store.group(gid);
-    const std::string creator = stored && *stored ? (*stored)->creator : identity::encode_id(*wire::key_from_bytes(g.creator()));
+    const std::string creator =
+        stored && *stored ? (*stored)->creator : identity::encode_id(*wire::key_from_bytes(g.creator()));
     if (stored && *stored && identity::encode_id(*wire::key_from_bytes(g.creator())) != creator)
       return reject("group " + gid + " claims another creator");
     if (!me_in || !peer_in) return reject("not a member of group " + gid);
-    if (author != peer.cert.user && from != creator) return reject("only a group's creator relays others' messages");
+    if (author != peer.cert.user && from != creator)
+      return reject("only a group's creator relays others' messages");
     // The creator's messages carry the membership everyone follows.
     if (!stored || !*stored || identity::encode_id(author) == creator) {
       store::GroupRecord rec;
@@ -330,7 +346,8 @@ void Messenger::on_message(Peer& peer, const wire::pb::SignedMessage& message) {
       rec.creator = creator;
       auto members = nlohmann::json::array();
       for (const auto& mem : g.members())
-        members.push_back({{"id", identity::encode_id(*wire::key_from_bytes(mem.key()))}, {"name", mem.name()}});
+        members.push_back(
+            {{"id", identity::encode_id(*wire::key_from_bytes(mem.key()))}, {"name", mem.name()}});
       rec.members = members.dump();
       rec.created_at = stored && *stored ? (*stored)->created_at : m_now() / 1000;
       (void)m_contact_store.put_group(rec);
@@ -343,7 +360,8 @@ void Messenger::on_message(Peer& peer, const wire::pb::SignedMessage& message) {
       }
   } else {
     if (author != peer.cert.user) return reject("a direct message from someone else than the channel's peer");
-    if (body->recipient() != wire::to_bytes(m_user.public_key())) return reject("a direct message for someone else");
+    if (body->recipient() != wire::to_bytes(m_user.public_key()))
+      return reject("a direct message for someone else");
     conversation = from;
   }
   store::MessageRecord m;
@@ -427,7 +445,8 @@ Result<nlohmann::json> Messenger::inbox(const std::string& conversation, const s
   auto conv = conversation_of(conversation);
   if (!conv) return tl::unexpected(conv.error());
   limit = std::clamp(limit, 1, 1000);
-  auto rows = search.empty() ? m_messages.history(*conv, limit, after) : m_messages.search(search, *conv, limit);
+  auto rows =
+      search.empty() ? m_messages.history(*conv, limit, after) : m_messages.search(search, *conv, limit);
   if (!rows) return tl::unexpected(rows.error());
   auto list = nlohmann::json::array();
   std::int64_t cursor = after;
@@ -445,9 +464,15 @@ nlohmann::json Messenger::message_json(const store::MessageRecord& m) {
       if (auto* c = m_book.find(*k)) return c->name;
     return id.substr(0, 8);
   };
-  nlohmann::json j = {{"id", m.id},           {"conversation", m.conversation}, {"author", m.author},
-                      {"author_name", name_of(m.author)}, {"outgoing", m.outgoing}, {"seq", m.seq},
-                      {"sent_at", m.sent_at}, {"received_at", m.received_at}, {"text", m.text},
+  nlohmann::json j = {{"id", m.id},
+                      {"conversation", m.conversation},
+                      {"author", m.author},
+                      {"author_name", name_of(m.author)},
+                      {"outgoing", m.outgoing},
+                      {"seq", m.seq},
+                      {"sent_at", m.sent_at},
+                      {"received_at", m.received_at},
+                      {"text", m.text},
                       {"cursor", m.rowid}};
   if (m.conversation.rfind(GROUP_PREFIX, 0) == 0) {
     auto g = m_contact_store.group(m.conversation.substr(GROUP_PREFIX.size()));
@@ -475,22 +500,29 @@ nlohmann::json Messenger::message_json(const store::MessageRecord& m) {
 
 nlohmann::json Messenger::group_json(const store::GroupRecord& g) const {
   auto members = nlohmann::json::parse(g.members, nullptr, false);
-  return {{"id", g.id}, {"name", g.name}, {"creator", g.creator}, {"members", members.is_array() ? members : nlohmann::json::array()},
+  return {{"id", g.id},
+          {"name", g.name},
+          {"creator", g.creator},
+          {"members", members.is_array() ? members : nlohmann::json::array()},
           {"created_at", g.created_at}};
 }
 
-Result<nlohmann::json> Messenger::group_create(const std::string& name, const std::vector<std::string>& members) {
-  if (!identity::valid_name(name)) return tl::unexpected(invalid("a group name is 1-64 bytes without control characters"));
+Result<nlohmann::json> Messenger::group_create(const std::string& name,
+                                               const std::vector<std::string>& members) {
+  if (!identity::valid_name(name))
+    return tl::unexpected(invalid("a group name is 1-64 bytes without control characters"));
   std::lock_guard lock(m_mutex);
   if (resolve_group(name)) return tl::unexpected(invalid("a group named '" + name + "' exists"));
   auto list = nlohmann::json::array({{{"id", m_user_id}, {"name", m_options.name}}});
   for (const auto& who : members) {
     auto c = m_book.resolve(who);
     if (!c) return tl::unexpected(c.error());
-    if (c->relation != contacts::Relation::accepted) return tl::unexpected(invalid(c->name + " is not an accepted contact"));
+    if (c->relation != contacts::Relation::accepted)
+      return tl::unexpected(invalid(c->name + " is not an accepted contact"));
     list.push_back({{"id", c->id}, {"name", c->name}});
   }
-  if (list.size() > static_cast<std::size_t>(wire::MAX_GROUP_MEMBERS)) return tl::unexpected(invalid("a group has at most 32 members"));
+  if (list.size() > static_cast<std::size_t>(wire::MAX_GROUP_MEMBERS))
+    return tl::unexpected(invalid("a group has at most 32 members"));
   store::GroupRecord g{hex(crypto::random_bytes(16)), name, m_user_id, list.dump(), m_now() / 1000};
   if (auto s = m_contact_store.put_group(g); !s) return tl::unexpected(s.error());
   return group_json(g);
@@ -503,11 +535,13 @@ Result<nlohmann::json> Messenger::group_add(const std::string& group, const std:
   if (g->creator != m_user_id) return tl::unexpected(invalid("only the group's creator adds members"));
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
-  if (c->relation != contacts::Relation::accepted) return tl::unexpected(invalid(c->name + " is not an accepted contact"));
+  if (c->relation != contacts::Relation::accepted)
+    return tl::unexpected(invalid(c->name + " is not an accepted contact"));
   auto list = nlohmann::json::parse(g->members);
   for (const auto& m : list)
     if (m.value("id", "") == c->id) return group_json(*g);
-  if (list.size() >= static_cast<std::size_t>(wire::MAX_GROUP_MEMBERS)) return tl::unexpected(invalid("a group has at most 32 members"));
+  if (list.size() >= static_cast<std::size_t>(wire::MAX_GROUP_MEMBERS))
+    return tl::unexpected(invalid("a group has at most 32 members"));
   list.push_back({{"id", c->id}, {"name", c->name}});
   g->members = list.dump();
   if (auto s = m_contact_store.put_group(*g); !s) return tl::unexpected(s.error());
@@ -515,7 +549,8 @@ Result<nlohmann::json> Messenger::group_add(const std::string& group, const std:
 }
 
 Result<nlohmann::json> Messenger::group_send(const std::string& group, const std::string& text) {
-  if (text.empty() || text.size() > wire::MAX_TEXT) return tl::unexpected(invalid("a message is 1 byte to 16 KiB"));
+  if (text.empty() || text.size() > wire::MAX_TEXT)
+    return tl::unexpected(invalid("a message is 1 byte to 16 KiB"));
   std::lock_guard lock(m_mutex);
   auto g = resolve_group(group);
   if (!g) return tl::unexpected(g.error());
@@ -542,7 +577,8 @@ Result<nlohmann::json> Messenger::group_send(const std::string& group, const std
     if (id == g->creator || m_book.relation(*key) == contacts::Relation::accepted) recipients.push_back(id);
   }
   if (!me_in) return tl::unexpected(invalid("you are not a member of that group"));
-  if (pg->members_size() < 2) return tl::unexpected(invalid("the group has no other member yet: `kith group add`"));
+  if (pg->members_size() < 2)
+    return tl::unexpected(invalid("the group has no other member yet: `kith group add`"));
   return post(std::string(GROUP_PREFIX) + g->id, recipients, std::move(body));
 }
 

@@ -1,8 +1,9 @@
 // Messenger: channels and contact requests. Messages, groups and JSON shapes are in conversations.cpp.
 #include "messaging/messenger.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/address.hpp>
 
 #include "crypto/tls.hpp"
 #include "identity/kith_id.hpp"
@@ -23,8 +24,8 @@ crypto::PublicKey initiator(const net::Channel& c, const crypto::PublicKey& me) 
 }  // namespace
 
 Messenger::Messenger(boost::asio::io_context& io, Options options, const crypto::SigningKey& user,
-                     const crypto::SigningKey& device, store::ContactStore& contacts, store::MessageStore& messages,
-                     EventSink sink, Clock now_ms)
+                     const crypto::SigningKey& device, store::ContactStore& contacts,
+                     store::MessageStore& messages, EventSink sink, Clock now_ms)
     : m_io(io),
       m_options(std::move(options)),
       m_user(user),
@@ -112,13 +113,18 @@ void Messenger::on_channel(std::shared_ptr<net::Channel> channel) {
   switch (m_book.relation(peer.user)) {
     case contacts::Relation::blocked:
       ++m_refused;
-      spdlog::info("refused a channel from blocked {} at {}", identity::encode_id(peer.user), channel->remote_address());
+      spdlog::info("refused a channel from blocked {} at {}", identity::encode_id(peer.user),
+                   channel->remote_address());
       channel->close("blocked");
       return;
     case contacts::Relation::accepted:
-    case contacts::Relation::outgoing: adopt(std::move(channel)); return;
+    case contacts::Relation::outgoing:
+      adopt(std::move(channel));
+      return;
     case contacts::Relation::incoming:
-    case contacts::Relation::stranger: serve_request_only(std::move(channel)); return;
+    case contacts::Relation::stranger:
+      serve_request_only(std::move(channel));
+      return;
   }
 }
 
@@ -142,7 +148,8 @@ void Messenger::serve_request_only(std::shared_ptr<net::Channel> channel) {
         if (!*alive || !ch) return;
         std::lock_guard lock(m_mutex);
         auto it = m_peers.find(ch->peer().device);
-        if (it != m_peers.end() && it->second.channel == ch) return on_frame(ch, std::move(frame));  // promoted
+        if (it != m_peers.end() && it->second.channel == ch)
+          return on_frame(ch, std::move(frame));  // promoted
         on_request_frame(ch, std::move(frame));
       },
       [this, alive = m_alive, weak, timer](const std::string& why) {
@@ -167,7 +174,8 @@ void Messenger::on_request_frame(const std::shared_ptr<net::Channel>& ch, wire::
   }
   if (!frame.has_contact_request()) {
     ++m_refused;
-    spdlog::warn("refused {} at {}: not a contact (sent data before being accepted)", who, ch->remote_address());
+    spdlog::warn("refused {} at {}: not a contact (sent data before being accepted)", who,
+                 ch->remote_address());
     ch->close("not a contact");
     return;
   }
@@ -178,7 +186,8 @@ void Messenger::on_request_frame(const std::shared_ptr<net::Channel>& ch, wire::
   }
   if (++m_requests_in_window > MAX_REQUESTS_PER_MINUTE) {
     ++m_refused;
-    spdlog::warn("refused a contact request from {}: more than {} requests a minute", who, MAX_REQUESTS_PER_MINUTE);
+    spdlog::warn("refused a contact request from {}: more than {} requests a minute", who,
+                 MAX_REQUESTS_PER_MINUTE);
     ch->close("too many requests");
     return;
   }
@@ -298,7 +307,9 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
     return;
   }
   switch (frame.body_case()) {
-    case wire::pb::Frame::kHello: on_hello(peer, frame.hello()); break;
+    case wire::pb::Frame::kHello:
+      on_hello(peer, frame.hello());
+      break;
     case wire::pb::Frame::kContactRequest: {
       // They ask while we consider them a contact (or while we ask them): answer yes.
       if (relation == contacts::Relation::outgoing)
@@ -322,10 +333,14 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
       }
       break;
     case wire::pb::Frame::kMessage:
-      if (relation == contacts::Relation::accepted) on_message(peer, frame.message());
-      else channel->close("messages before acceptance");
+      if (relation == contacts::Relation::accepted)
+        on_message(peer, frame.message());
+      else
+        channel->close("messages before acceptance");
       break;
-    case wire::pb::Frame::kReceipt: on_receipt(peer, frame.receipt()); break;
+    case wire::pb::Frame::kReceipt:
+      on_receipt(peer, frame.receipt());
+      break;
     case wire::pb::Frame::kFileOffer:
       if (relation == contacts::Relation::accepted)
         on_file_offer(peer, frame.file_offer());
@@ -335,7 +350,8 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
     case wire::pb::Frame::kFileOfferAck:
       on_file_offer_ack(peer, frame.file_offer_ack());
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -435,7 +451,8 @@ void Messenger::add_sighting(const identity::DeviceCert& cert, const std::string
   add_user_addresses(cert.user, {address}, via);
 }
 
-void Messenger::add_user_addresses(const crypto::PublicKey& user, const std::vector<std::string>& addrs, Via via) {
+void Messenger::add_user_addresses(const crypto::PublicKey& user, const std::vector<std::string>& addrs,
+                                   Via via) {
   if (user == m_user.public_key()) return;
   std::lock_guard lock(m_mutex);
   auto& reach = m_reach[user];

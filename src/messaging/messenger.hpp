@@ -33,12 +33,12 @@
 namespace kith::messaging {
 
 struct Options {
-  std::string listen = "[::]:6882";       // channel listener (net::Listener::open); port 0: any free port
-  std::string name;                      // our display name, sent in Hello and requests
+  std::string listen = "[::]:6882";  // channel listener (net::Listener::open); port 0: any free port
+  std::string name;                  // our display name, sent in Hello and requests
   // The "host:port" addresses we tell contacts (Hello, requests, invites), given the port we listen on.
   std::function<std::vector<std::string>(std::uint16_t port)> advertise;
   net::ChannelOptions channel;
-  std::chrono::milliseconds tick{500};   // how often dials are considered
+  std::chrono::milliseconds tick{500};  // how often dials are considered
   std::chrono::milliseconds backoff_min{1000};
   std::chrono::milliseconds backoff_max{60'000};
   std::chrono::milliseconds request_retry{30'000};  // an unanswered contact request is sent again
@@ -66,7 +66,8 @@ class Messenger {
   std::string invite() const;
 
   // Contacts (CLI `kith contacts ...`). Names or IDs as ContactBook::resolve takes them.
-  Result<nlohmann::json> add_contact(const std::string& invite_or_id, const std::string& name, const std::string& note);
+  Result<nlohmann::json> add_contact(const std::string& invite_or_id, const std::string& name,
+                                     const std::string& note);
   Result<nlohmann::json> accept(const std::string& who);
   Status decline(const std::string& who);
   // Blocks a contact by name or anyone by kith ID.
@@ -85,7 +86,8 @@ class Messenger {
   Result<nlohmann::json> group_send(const std::string& group, const std::string& text);
   nlohmann::json groups();
   // conversation: a contact (name/ID), "group:NAME|ID", or "" for all. after: rowid cursor.
-  Result<nlohmann::json> inbox(const std::string& conversation, const std::string& search, int limit, std::int64_t after);
+  Result<nlohmann::json> inbox(const std::string& conversation, const std::string& search, int limit,
+                               std::int64_t after);
   Result<nlohmann::json> message(const std::string& id);
   // Marks a conversation's incoming messages read and sends read receipts (queued while offline).
   Result<nlohmann::json> mark_read(const std::string& conversation);
@@ -117,10 +119,10 @@ class Messenger {
   struct Peer {
     std::shared_ptr<net::Channel> channel;
     identity::DeviceCert cert;
-    bool hello = false;                 // their Hello arrived: the channel is in use
-    std::set<std::string> sent;         // message ids sent on this channel and not yet acknowledged
+    bool hello = false;          // their Hello arrived: the channel is in use
+    std::set<std::string> sent;  // message ids sent on this channel and not yet acknowledged
   };
-  struct Reach {  // per contact: where and when to dial
+  struct Reach {                                                // per contact: where and when to dial
     std::map<std::string, std::pair<Via, std::int64_t>> addrs;  // address -> (how learnt, when, unix ms)
     std::int64_t next_attempt = 0;
     std::chrono::milliseconds backoff{0};
@@ -179,20 +181,20 @@ class Messenger {
   boost::asio::steady_timer m_timer;
   std::shared_ptr<bool> m_alive;
 
-  mutable std::recursive_mutex m_mutex;  // guards everything below and m_book
-  std::map<crypto::PublicKey, Peer> m_peers;  // by device key: channels in use
+  mutable std::recursive_mutex m_mutex;        // guards everything below and m_book
+  std::map<crypto::PublicKey, Peer> m_peers;   // by device key: channels in use
   std::map<crypto::PublicKey, Reach> m_reach;  // by user key
   // Channels of people whose request waits for the user (by user key): held open so that an accept
   // reaches them at once, even behind a NAT that we cannot dial through. At most MAX_PENDING_CHANNELS.
   std::map<crypto::PublicKey, std::shared_ptr<net::Channel>> m_pending;
   std::map<crypto::PublicKey, wire::pb::Hello> m_pending_hello;  // their Hello on a held channel
-  std::uint64_t m_refused = 0;                 // channels closed by policy (blocked, stranger sending data)
-  std::uint64_t m_rejected_messages = 0;       // bad signature, wrong recipient, not a member
-  store::FileOfferStore* m_offers = nullptr;   // set once before start(); nullptr: offers refused
+  std::uint64_t m_refused = 0;                // channels closed by policy (blocked, stranger sending data)
+  std::uint64_t m_rejected_messages = 0;      // bad signature, wrong recipient, not a member
+  store::FileOfferStore* m_offers = nullptr;  // set once before start(); nullptr: offers refused
   OfferHandler m_on_offer;
   OfferAckHandler m_on_offer_ack;
   std::int64_t m_request_window_start = 0;
-  int m_requests_in_window = 0;                 // incoming requests per minute, flood cap
+  int m_requests_in_window = 0;  // incoming requests per minute, flood cap
 };
 
 }  // namespace kith::messaging

@@ -1,11 +1,12 @@
 #include "net/channel.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
-#include <spdlog/spdlog.h>
 #include "crypto/tls.hpp"
 
 namespace kith::net {
@@ -24,7 +25,9 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 }
 
 Error bad(const std::string& why) { return Error{base::make_error_code(base::errc::bad_input), why}; }
-Error unreachable(const std::string& why) { return Error{base::make_error_code(base::errc::unavailable), why}; }
+Error unreachable(const std::string& why) {
+  return Error{base::make_error_code(base::errc::unavailable), why};
+}
 
 }  // namespace
 
@@ -33,8 +36,10 @@ Result<identity::DeviceCert> verified_peer(Channel::Stream& stream) {
   if (!tls) return tl::unexpected(tls.error());
   auto cert = identity::decode_device_cert(tls->extension);
   if (!cert) return tl::unexpected(cert.error());
-  if (!identity::verify_device_cert(*cert)) return tl::unexpected(bad("the peer's device certificate is not signed by its user key"));
-  if (cert->device != tls->key) return tl::unexpected(bad("the peer's device certificate is for another key than its TLS key"));
+  if (!identity::verify_device_cert(*cert))
+    return tl::unexpected(bad("the peer's device certificate is not signed by its user key"));
+  if (cert->device != tls->key)
+    return tl::unexpected(bad("the peer's device certificate is for another key than its TLS key"));
   return *cert;
 }
 
@@ -66,13 +71,15 @@ void Channel::start(FrameHandler on_frame, CloseHandler on_close) {
 }
 
 void Channel::send(wire::pb::Frame frame) {
-  asio::post(m_stream.get_executor(), [self = shared_from_this(), bytes = wire::encode_frame(std::move(frame))]() mutable {
-    if (self->m_closed) return;
-    self->m_queued_bytes += bytes.size();
-    self->m_queue.push_back(std::move(bytes));
-    if (self->m_queued_bytes > self->m_options.max_queued_bytes) return self->shut("the peer does not read (send queue full)");
-    self->write();
-  });
+  asio::post(m_stream.get_executor(),
+             [self = shared_from_this(), bytes = wire::encode_frame(std::move(frame))]() mutable {
+               if (self->m_closed) return;
+               self->m_queued_bytes += bytes.size();
+               self->m_queue.push_back(std::move(bytes));
+               if (self->m_queued_bytes > self->m_options.max_queued_bytes)
+                 return self->shut("the peer does not read (send queue full)");
+               self->write();
+             });
 }
 
 void Channel::close(const std::string& why) {
@@ -91,42 +98,42 @@ void Channel::shut(const std::string& why) {
 }
 
 void Channel::read() {
-  m_stream.async_read_some(asio::buffer(m_read_buffer), [self = shared_from_this()](boost::system::error_code ec,
-                                                                                     std::size_t n) {
-    if (self->m_closed) return;
-    if (ec) return self->shut(ec == asio::error::eof ? "the peer closed the channel" : ec.message());
-    self->m_last_rx = std::chrono::steady_clock::now();
-    self->m_decoder.feed(std::string_view(self->m_read_buffer.data(), n));
-    for (;;) {
-      auto frame = self->m_decoder.next();
-      if (!frame) return self->shut(frame.error().message);
-      if (!*frame) break;
-      if ((*frame)->has_ping()) {
-        wire::pb::Frame pong;
-        pong.mutable_pong()->set_nonce((*frame)->ping().nonce());
-        self->send(std::move(pong));
-      } else if (!(*frame)->has_pong() && self->m_on_frame) {
-        self->m_on_frame(std::move(**frame));
-      }
-      if (self->m_closed) return;
-    }
-    self->read();
-  });
+  m_stream.async_read_some(
+      asio::buffer(m_read_buffer), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        if (self->m_closed) return;
+        if (ec) return self->shut(ec == asio::error::eof ? "the peer closed the channel" : ec.message());
+        self->m_last_rx = std::chrono::steady_clock::now();
+        self->m_decoder.feed(std::string_view(self->m_read_buffer.data(), n));
+        for (;;) {
+          auto frame = self->m_decoder.next();
+          if (!frame) return self->shut(frame.error().message);
+          if (!*frame) break;
+          if ((*frame)->has_ping()) {
+            wire::pb::Frame pong;
+            pong.mutable_pong()->set_nonce((*frame)->ping().nonce());
+            self->send(std::move(pong));
+          } else if (!(*frame)->has_pong() && self->m_on_frame) {
+            self->m_on_frame(std::move(**frame));
+          }
+          if (self->m_closed) return;
+        }
+        self->read();
+      });
 }
 
 void Channel::write() {
   if (m_writing || m_queue.empty() || m_closed) return;
   m_writing = true;
-  asio::async_write(m_stream, asio::buffer(m_queue.front()), [self = shared_from_this()](boost::system::error_code ec,
-                                                                                         std::size_t) {
-    self->m_writing = false;
-    if (self->m_closed) return;
-    if (ec) return self->shut(ec.message());
-    self->m_queued_bytes -= self->m_queue.front().size();
-    self->m_queue.pop_front();
-    self->m_last_tx = std::chrono::steady_clock::now();
-    self->write();
-  });
+  asio::async_write(m_stream, asio::buffer(m_queue.front()),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      self->m_writing = false;
+                      if (self->m_closed) return;
+                      if (ec) return self->shut(ec.message());
+                      self->m_queued_bytes -= self->m_queue.front().size();
+                      self->m_queue.pop_front();
+                      self->m_last_tx = std::chrono::steady_clock::now();
+                      self->write();
+                    });
 }
 
 void Channel::on_tick() {
@@ -148,7 +155,8 @@ namespace {
 
 // State of one dial attempt, shared by its handlers.
 struct Dial {
-  Dial(asio::io_context& io, asio::ssl::context& ctx) : strand(asio::make_strand(io)), resolver(strand), stream(strand, ctx), timer(strand) {}
+  Dial(asio::io_context& io, asio::ssl::context& ctx)
+      : strand(asio::make_strand(io)), resolver(strand), stream(strand, ctx), timer(strand) {}
   Channel::Executor strand;
   tcp::resolver resolver;
   Channel::Stream stream;
@@ -192,32 +200,44 @@ void async_dial(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, c
   d->done = std::move(done);
   std::string host, port;
   if (!split_address(address, host, port)) {
-    asio::post(d->strand, [d, address] { d->finish(tl::unexpected(bad("'" + address + "' is not host:port"))); });
+    asio::post(d->strand,
+               [d, address] { d->finish(tl::unexpected(bad("'" + address + "' is not host:port"))); });
     return;
   }
   d->timer.expires_after(options.handshake_timeout);
   d->timer.async_wait([d, address](boost::system::error_code ec) {
-    if (!ec) d->finish(tl::unexpected(unreachable("no channel to " + address + " within the handshake timeout")));
+    if (!ec)
+      d->finish(tl::unexpected(unreachable("no channel to " + address + " within the handshake timeout")));
   });
-  d->resolver.async_resolve(host, port, [d, address](boost::system::error_code ec, tcp::resolver::results_type results) {
-    if (d->finished) return;
-    if (ec) return d->finish(tl::unexpected(unreachable("cannot resolve " + address + ": " + ec.message())));
-    asio::async_connect(d->stream.lowest_layer(), results, [d, address](boost::system::error_code ec, const tcp::endpoint&) {
-      if (d->finished) return;
-      if (ec) return d->finish(tl::unexpected(unreachable("cannot connect to " + address + ": " + ec.message())));
-      boost::system::error_code ignored;
-      d->stream.lowest_layer().set_option(tcp::no_delay(true), ignored);
-      d->stream.async_handshake(asio::ssl::stream_base::client, [d, address](boost::system::error_code ec) {
+  d->resolver.async_resolve(
+      host, port, [d, address](boost::system::error_code ec, tcp::resolver::results_type results) {
         if (d->finished) return;
-        if (ec) return d->finish(tl::unexpected(bad("TLS handshake with " + address + " failed: " + ec.message())));
-        auto peer = verified_peer(d->stream);
-        if (!peer) return d->finish(tl::unexpected(peer.error()));
-        if (d->expected && peer->user != *d->expected)
-          return d->finish(tl::unexpected(bad(address + " answered with another person's key than expected")));
-        d->finish(std::make_shared<Channel>(std::move(d->stream), *peer, false, d->options));
+        if (ec)
+          return d->finish(tl::unexpected(unreachable("cannot resolve " + address + ": " + ec.message())));
+        asio::async_connect(
+            d->stream.lowest_layer(), results,
+            [d, address](boost::system::error_code ec, const tcp::endpoint&) {
+              if (d->finished) return;
+              if (ec)
+                return d->finish(
+                    tl::unexpected(unreachable("cannot connect to " + address + ": " + ec.message())));
+              boost::system::error_code ignored;
+              d->stream.lowest_layer().set_option(tcp::no_delay(true), ignored);
+              d->stream.async_handshake(
+                  asio::ssl::stream_base::client, [d, address](boost::system::error_code ec) {
+                    if (d->finished) return;
+                    if (ec)
+                      return d->finish(
+                          tl::unexpected(bad("TLS handshake with " + address + " failed: " + ec.message())));
+                    auto peer = verified_peer(d->stream);
+                    if (!peer) return d->finish(tl::unexpected(peer.error()));
+                    if (d->expected && peer->user != *d->expected)
+                      return d->finish(
+                          tl::unexpected(bad(address + " answered with another person's key than expected")));
+                    d->finish(std::make_shared<Channel>(std::move(d->stream), *peer, false, d->options));
+                  });
+            });
       });
-    });
-  });
 }
 
 Listener::Listener(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, ChannelOptions options,
@@ -232,7 +252,8 @@ Listener::Listener(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx
 
 Listener::~Listener() { close(); }
 
-Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx,
+Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& io,
+                                                 std::shared_ptr<asio::ssl::context> ctx,
                                                  const std::string& address, ChannelOptions options,
                                                  OnChannel on_channel) {
   std::unique_ptr<Listener> l(new Listener(io, std::move(ctx), options, std::move(on_channel)));
@@ -253,7 +274,8 @@ Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& io, std::shar
                 "'" + address + "' is not an address to listen on (ip:port, e.g. [::]:6882)");
   // The IPv6 wildcard is dual-stack (one socket for both families), falling back to IPv4 alone.
   std::vector<tcp::endpoint> tries = {{ip, static_cast<std::uint16_t>(port)}};
-  if (ip.is_v6() && ip.is_unspecified()) tries.push_back({asio::ip::address_v4::any(), static_cast<std::uint16_t>(port)});
+  if (ip.is_v6() && ip.is_unspecified())
+    tries.push_back({asio::ip::address_v4::any(), static_cast<std::uint16_t>(port)});
   for (const auto& ep : tries) {
     l->m_acceptor.open(ep.protocol(), ec);
     if (ec) continue;
@@ -281,53 +303,56 @@ void Listener::close() {
 }
 
 void Listener::accept() {
-  m_acceptor.async_accept(asio::make_strand(m_io), [this, alive = m_alive](boost::system::error_code ec, tcp::socket socket) {
-    if (!*alive) return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) return;
-      spdlog::warn("channel listener: accept failed: {}", ec.message());
-      return accept();
-    }
-    if (*m_handshakes >= MAX_HANDSHAKES) {
-      ++m_refused;
-      boost::system::error_code ignored;
-      socket.close(ignored);
-      return accept();
-    }
-    ++*m_handshakes;
-    boost::system::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    auto stream = std::make_shared<Channel::Stream>(std::move(socket), *m_ctx);
-    auto timer = std::make_shared<asio::steady_timer>(stream->get_executor());
-    timer->expires_after(m_options.handshake_timeout);
-    timer->async_wait([stream](boost::system::error_code ec) {
-      boost::system::error_code ignored;
-      if (!ec) stream->lowest_layer().close(ignored);
-    });
-    stream->async_handshake(asio::ssl::stream_base::server, [this, alive, stream, timer,
-                                                             counter = m_handshakes](boost::system::error_code ec) {
-      --*counter;
-      timer->cancel();
-      if (!*alive) return;
-      boost::system::error_code ignored;
-      auto remote = stream->lowest_layer().remote_endpoint(ignored);
-      if (ec) {
-        ++m_refused;
-        spdlog::debug("channel listener: handshake from {} failed: {}", endpoint_text(remote), ec.message());
-        stream->lowest_layer().close(ignored);
-        return;
-      }
-      auto peer = verified_peer(*stream);
-      if (!peer) {
-        ++m_refused;
-        spdlog::info("channel listener: refused {}: {}", endpoint_text(remote), peer.error().message);
-        stream->lowest_layer().close(ignored);
-        return;
-      }
-      m_on_channel(std::make_shared<Channel>(std::move(*stream), *peer, true, m_options));
-    });
-    accept();
-  });
+  m_acceptor.async_accept(
+      asio::make_strand(m_io), [this, alive = m_alive](boost::system::error_code ec, tcp::socket socket) {
+        if (!*alive) return;
+        if (ec) {
+          if (ec == asio::error::operation_aborted) return;
+          spdlog::warn("channel listener: accept failed: {}", ec.message());
+          return accept();
+        }
+        if (*m_handshakes >= MAX_HANDSHAKES) {
+          ++m_refused;
+          boost::system::error_code ignored;
+          socket.close(ignored);
+          return accept();
+        }
+        ++*m_handshakes;
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        auto stream = std::make_shared<Channel::Stream>(std::move(socket), *m_ctx);
+        auto timer = std::make_shared<asio::steady_timer>(stream->get_executor());
+        timer->expires_after(m_options.handshake_timeout);
+        timer->async_wait([stream](boost::system::error_code ec) {
+          boost::system::error_code ignored;
+          if (!ec) stream->lowest_layer().close(ignored);
+        });
+        stream->async_handshake(
+            asio::ssl::stream_base::server,
+            [this, alive, stream, timer, counter = m_handshakes](boost::system::error_code ec) {
+              --*counter;
+              timer->cancel();
+              if (!*alive) return;
+              boost::system::error_code ignored;
+              auto remote = stream->lowest_layer().remote_endpoint(ignored);
+              if (ec) {
+                ++m_refused;
+                spdlog::debug("channel listener: handshake from {} failed: {}", endpoint_text(remote),
+                              ec.message());
+                stream->lowest_layer().close(ignored);
+                return;
+              }
+              auto peer = verified_peer(*stream);
+              if (!peer) {
+                ++m_refused;
+                spdlog::info("channel listener: refused {}: {}", endpoint_text(remote), peer.error().message);
+                stream->lowest_layer().close(ignored);
+                return;
+              }
+              m_on_channel(std::make_shared<Channel>(std::move(*stream), *peer, true, m_options));
+            });
+        accept();
+      });
 }
 
 }  // namespace kith::net

@@ -44,7 +44,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   const identity::DeviceCert& peer() const { return m_peer; }
   bool incoming() const { return m_incoming; }
   const std::string& remote_address() const { return m_remote; }  // "ip:port" of the other end
-  std::uint64_t serial() const { return m_serial; }                 // unique per process, for logs and maps
+  std::uint64_t serial() const { return m_serial; }               // unique per process, for logs and maps
 
   // Begins reading. on_close runs once, after which no frame is delivered.
   void start(FrameHandler on_frame, CloseHandler on_close);
@@ -82,9 +82,9 @@ Result<identity::DeviceCert> verified_peer(Channel::Stream& stream);
 
 // Connects to "host:port" (names resolved), completes the handshake and checks the peer: refused
 // (errc::bad_input) unless its device certificate verifies and, if `expected_user` is set, names that user.
-void async_dial(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> ctx, const std::string& address,
-                std::optional<crypto::PublicKey> expected_user, ChannelOptions options,
-                std::function<void(Result<std::shared_ptr<Channel>>)> done);
+void async_dial(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> ctx,
+                const std::string& address, std::optional<crypto::PublicKey> expected_user,
+                ChannelOptions options, std::function<void(Result<std::shared_ptr<Channel>>)> done);
 
 // Accepts channels on a port (IPv6 dual-stack when available, else IPv4). Each accepted connection
 // gets the handshake and identity check; on_channel receives only verified channels, not yet started.
@@ -104,8 +104,8 @@ class Listener {
   std::uint64_t refused() const { return m_refused; }  // handshakes or identities that failed
 
  private:
-  Listener(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> ctx, ChannelOptions options,
-           OnChannel on_channel);
+  Listener(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> ctx,
+           ChannelOptions options, OnChannel on_channel);
   void accept();
 
   boost::asio::io_context& m_io;

@@ -82,10 +82,12 @@ TEST(Channel, RefusesPlainTlsWithoutKithCertificate) {
   asio::io_context io;
   Node b;
   int channels = 0;
-  auto listener = net::Listener::open(io, b.server, "127.0.0.1:0", {}, [&](std::shared_ptr<net::Channel>) { ++channels; });
+  auto listener = net::Listener::open(io, b.server, "127.0.0.1:0", {},
+                                      [&](std::shared_ptr<net::Channel>) { ++channels; });
   ASSERT_TRUE(listener);
   Node stranger;
-  auto ctx = *crypto::make_channel_context(stranger.device, "not a device certificate", crypto::TlsRole::client);
+  auto ctx =
+      *crypto::make_channel_context(stranger.device, "not a device certificate", crypto::TlsRole::client);
   net::Channel::Stream s(io, *ctx);
   s.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), (*listener)->port()});
   boost::system::error_code ec;
@@ -122,9 +124,10 @@ TEST(Channel, SilentPeerTimesOut) {
   quick.ping_interval = std::chrono::milliseconds(50);
   quick.idle_timeout = std::chrono::milliseconds(200);
   std::string why;
-  auto listener = net::Listener::open(io, b.server, "127.0.0.1:0", quick, [&](std::shared_ptr<net::Channel> c) {
-    c->start([](wire::pb::Frame) {}, [&](const std::string& w) { why = w; });
-  });
+  auto listener =
+      net::Listener::open(io, b.server, "127.0.0.1:0", quick, [&](std::shared_ptr<net::Channel> c) {
+        c->start([](wire::pb::Frame) {}, [&](const std::string& w) { why = w; });
+      });
   ASSERT_TRUE(listener);
   auto ch = dial(io, a, (*listener)->port(), std::nullopt);
   ASSERT_TRUE(ch);

@@ -6,7 +6,8 @@ namespace {
 constexpr const char* COLUMNS = "id, name, state, note, addrs, added_at, last_seen";
 
 ContactRecord contact_from(const Row& r) {
-  return {as_text(r[0]), as_text(r[1]), as_text(r[2]), as_text(r[3]), as_text(r[4]), as_int(r[5]), as_int(r[6])};
+  return {as_text(r[0]), as_text(r[1]), as_text(r[2]), as_text(r[3]),
+          as_text(r[4]), as_int(r[5]),  as_int(r[6])};
 }
 
 GroupRecord group_from(const Row& r) {
@@ -16,9 +17,10 @@ GroupRecord group_from(const Row& r) {
 }  // namespace
 
 Status ContactStore::put(const ContactRecord& c) {
-  return m_db.exec(std::string("INSERT OR REPLACE INTO contacts (") + COLUMNS + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                   {c.id, c.name, c.state, c.note, c.addrs, c.added_at,
-                    c.last_seen ? Value(c.last_seen) : Value(nullptr)});
+  return m_db.exec(
+      std::string("INSERT OR REPLACE INTO contacts (") + COLUMNS + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      {c.id, c.name, c.state, c.note, c.addrs, c.added_at,
+       c.last_seen ? Value(c.last_seen) : Value(nullptr)});
 }
 
 Result<std::optional<ContactRecord>> ContactStore::get(const std::string& id) {
@@ -29,7 +31,8 @@ Result<std::optional<ContactRecord>> ContactStore::get(const std::string& id) {
 }
 
 Result<std::vector<ContactRecord>> ContactStore::list() {
-  auto rows = m_db.query(std::string("SELECT ") + COLUMNS + " FROM contacts ORDER BY name COLLATE NOCASE, id");
+  auto rows =
+      m_db.query(std::string("SELECT ") + COLUMNS + " FROM contacts ORDER BY name COLLATE NOCASE, id");
   if (!rows) return tl::unexpected(rows.error());
   std::vector<ContactRecord> out;
   for (const auto& r : *rows) out.push_back(contact_from(r));
@@ -53,8 +56,9 @@ Status ContactStore::set_last_seen(const std::string& id, std::int64_t when) {
 }
 
 Status ContactStore::put_group(const GroupRecord& g) {
-  return m_db.exec("INSERT OR REPLACE INTO groups (id, name, creator, members, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                   {g.id, g.name, g.creator, g.members, g.created_at});
+  return m_db.exec(
+      "INSERT OR REPLACE INTO groups (id, name, creator, members, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+      {g.id, g.name, g.creator, g.members, g.created_at});
 }
 
 Result<std::optional<GroupRecord>> ContactStore::group(const std::string& id) {
@@ -65,7 +69,8 @@ Result<std::optional<GroupRecord>> ContactStore::group(const std::string& id) {
 }
 
 Result<std::vector<GroupRecord>> ContactStore::groups() {
-  auto rows = m_db.query("SELECT id, name, creator, members, created_at FROM groups ORDER BY name COLLATE NOCASE");
+  auto rows =
+      m_db.query("SELECT id, name, creator, members, created_at FROM groups ORDER BY name COLLATE NOCASE");
   if (!rows) return tl::unexpected(rows.error());
   std::vector<GroupRecord> out;
   for (const auto& r : *rows) out.push_back(group_from(r));

@@ -11,7 +11,7 @@
 namespace kith::store {
 
 struct ContactRecord {
-  std::string id;     // kith ID
+  std::string id;  // kith ID
   std::string name;
   std::string state;  // outgoing, incoming, accepted, blocked
   std::string note;

@@ -4,7 +4,8 @@ namespace kith::store {
 namespace {
 
 constexpr const char* COLUMNS =
-    "m.id, m.conversation, m.author, m.outgoing, m.seq, m.sent_at, m.received_at, m.text, m.signed, m.read_at, m.rowid";
+    "m.id, m.conversation, m.author, m.outgoing, m.seq, m.sent_at, m.received_at, m.text, m.signed, "
+    "m.read_at, m.rowid";
 
 MessageRecord message_from(const Row& r) {
   MessageRecord m;
@@ -23,7 +24,8 @@ MessageRecord message_from(const Row& r) {
   return m;
 }
 
-Result<std::vector<MessageRecord>> messages(Database& db, const std::string& sql, const std::vector<Value>& params) {
+Result<std::vector<MessageRecord>> messages(Database& db, const std::string& sql,
+                                            const std::vector<Value>& params) {
   auto rows = db.query(sql, params);
   if (!rows) return tl::unexpected(rows.error());
   std::vector<MessageRecord> out;
@@ -45,8 +47,10 @@ std::string fts_query(const std::string& text) {
     word.clear();
   };
   for (char c : text) {
-    if (c == ' ' || c == '\t' || c == '\n') flush();
-    else word += c;
+    if (c == ' ' || c == '\t' || c == '\n')
+      flush();
+    else
+      word += c;
   }
   flush();
   return out;
@@ -54,7 +58,8 @@ std::string fts_query(const std::string& text) {
 
 }  // namespace
 
-Result<bool> MessageStore::insert(const MessageRecord& m, const std::vector<std::string>& recipients, std::int64_t now_ms) {
+Result<bool> MessageStore::insert(const MessageRecord& m, const std::vector<std::string>& recipients,
+                                  std::int64_t now_ms) {
   bool inserted = false;
   auto r = m_db.transaction([&]() -> Status {
     auto known = m_db.query("SELECT 1 FROM messages WHERE id = ?1", {m.id});
@@ -62,14 +67,16 @@ Result<bool> MessageStore::insert(const MessageRecord& m, const std::vector<std:
     if (!known->empty()) return {};
     std::vector<std::uint8_t> blob(m.signed_bytes.begin(), m.signed_bytes.end());
     auto ins = m_db.exec(
-        "INSERT INTO messages (id, conversation, author, outgoing, seq, sent_at, received_at, text, signed, read_at) "
+        "INSERT INTO messages (id, conversation, author, outgoing, seq, sent_at, received_at, text, signed, "
+        "read_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        {m.id, m.conversation, m.author, std::int64_t{m.outgoing}, m.seq, m.sent_at, m.received_at, m.text, blob,
-         optional_time(m.read_at)});
+        {m.id, m.conversation, m.author, std::int64_t{m.outgoing}, m.seq, m.sent_at, m.received_at, m.text,
+         blob, optional_time(m.read_at)});
     if (!ins) return ins;
     for (const auto& to : recipients) {
-      auto q = m_db.exec("INSERT OR IGNORE INTO deliveries (message_id, recipient, queued_at) VALUES (?1, ?2, ?3)",
-                         {m.id, to, now_ms});
+      auto q =
+          m_db.exec("INSERT OR IGNORE INTO deliveries (message_id, recipient, queued_at) VALUES (?1, ?2, ?3)",
+                    {m.id, to, now_ms});
       if (!q) return q;
     }
     inserted = true;
@@ -87,8 +94,9 @@ Result<std::optional<MessageRecord>> MessageStore::get(const std::string& id) {
 }
 
 Result<std::int64_t> MessageStore::next_seq(const std::string& conversation, const std::string& author) {
-  auto rows = m_db.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation = ?1 AND author = ?2",
-                         {conversation, author});
+  auto rows =
+      m_db.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation = ?1 AND author = ?2",
+                 {conversation, author});
   if (!rows) return tl::unexpected(rows.error());
   return as_int(rows->front()[0]);
 }
@@ -107,9 +115,11 @@ Result<std::int64_t> MessageStore::outbox_size() {
   return as_int(rows->front()[0]);
 }
 
-Result<bool> MessageStore::mark_delivered(const std::string& id, const std::string& recipient, std::int64_t when) {
-  auto before = m_db.query("SELECT 1 FROM deliveries WHERE message_id = ?1 AND recipient = ?2 AND delivered_at IS NULL",
-                           {id, recipient});
+Result<bool> MessageStore::mark_delivered(const std::string& id, const std::string& recipient,
+                                          std::int64_t when) {
+  auto before =
+      m_db.query("SELECT 1 FROM deliveries WHERE message_id = ?1 AND recipient = ?2 AND delivered_at IS NULL",
+                 {id, recipient});
   if (!before) return tl::unexpected(before.error());
   if (before->empty()) return false;
   auto r = m_db.exec("UPDATE deliveries SET delivered_at = ?3 WHERE message_id = ?1 AND recipient = ?2",
@@ -120,12 +130,14 @@ Result<bool> MessageStore::mark_delivered(const std::string& id, const std::stri
 
 Result<bool> MessageStore::mark_read(const std::string& id, const std::string& recipient, std::int64_t when) {
   auto before =
-      m_db.query("SELECT 1 FROM deliveries WHERE message_id = ?1 AND recipient = ?2 AND read_at IS NULL", {id, recipient});
+      m_db.query("SELECT 1 FROM deliveries WHERE message_id = ?1 AND recipient = ?2 AND read_at IS NULL",
+                 {id, recipient});
   if (!before) return tl::unexpected(before.error());
   if (before->empty()) return false;
   // A read receipt implies delivery (the delivery receipt may have been lost with a channel).
   auto r = m_db.exec(
-      "UPDATE deliveries SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3) WHERE message_id = ?1 AND "
+      "UPDATE deliveries SET read_at = ?3, delivered_at = COALESCE(delivered_at, ?3) WHERE message_id = ?1 "
+      "AND "
       "recipient = ?2",
       {id, recipient, when});
   if (!r) return tl::unexpected(r.error());
@@ -134,31 +146,36 @@ Result<bool> MessageStore::mark_read(const std::string& id, const std::string& r
 
 Result<std::vector<DeliveryRecord>> MessageStore::deliveries(const std::string& id) {
   auto rows = m_db.query(
-      "SELECT recipient, delivered_at, read_at FROM deliveries WHERE message_id = ?1 ORDER BY recipient", {id});
+      "SELECT recipient, delivered_at, read_at FROM deliveries WHERE message_id = ?1 ORDER BY recipient",
+      {id});
   if (!rows) return tl::unexpected(rows.error());
   std::vector<DeliveryRecord> out;
   for (const auto& r : *rows) out.push_back({as_text(r[0]), as_int(r[1]), as_int(r[2])});
   return out;
 }
 
-Result<std::vector<MessageRecord>> MessageStore::read_conversation(const std::string& conversation, std::int64_t when) {
+Result<std::vector<MessageRecord>> MessageStore::read_conversation(const std::string& conversation,
+                                                                   std::int64_t when) {
   std::vector<MessageRecord> unread;
   auto r = m_db.transaction([&]() -> Status {
-    auto rows = messages(m_db,
-                         std::string("SELECT ") + COLUMNS +
-                             " FROM messages m WHERE m.conversation = ?1 AND m.outgoing = 0 AND m.read_at IS NULL"
-                             " ORDER BY m.rowid",
-                         {conversation});
+    auto rows =
+        messages(m_db,
+                 std::string("SELECT ") + COLUMNS +
+                     " FROM messages m WHERE m.conversation = ?1 AND m.outgoing = 0 AND m.read_at IS NULL"
+                     " ORDER BY m.rowid",
+                 {conversation});
     if (!rows) return tl::unexpected(rows.error());
     unread = std::move(*rows);
-    return m_db.exec("UPDATE messages SET read_at = ?2 WHERE conversation = ?1 AND outgoing = 0 AND read_at IS NULL",
-                     {conversation, when});
+    return m_db.exec(
+        "UPDATE messages SET read_at = ?2 WHERE conversation = ?1 AND outgoing = 0 AND read_at IS NULL",
+        {conversation, when});
   });
   if (!r) return tl::unexpected(r.error());
   return unread;
 }
 
-Result<std::vector<MessageRecord>> MessageStore::history(const std::string& conversation, int limit, std::int64_t after) {
+Result<std::vector<MessageRecord>> MessageStore::history(const std::string& conversation, int limit,
+                                                         std::int64_t after) {
   // The newest `limit`, returned oldest first.
   return messages(m_db,
                   std::string("SELECT * FROM (SELECT ") + COLUMNS +
@@ -167,26 +184,29 @@ Result<std::vector<MessageRecord>> MessageStore::history(const std::string& conv
                   {conversation, after, std::int64_t{limit}});
 }
 
-Result<std::vector<MessageRecord>> MessageStore::search(const std::string& query, const std::string& conversation,
-                                                        int limit) {
+Result<std::vector<MessageRecord>> MessageStore::search(const std::string& query,
+                                                        const std::string& conversation, int limit) {
   const auto q = fts_query(query);
   if (q.empty()) return std::vector<MessageRecord>{};
-  return messages(m_db,
-                  std::string("SELECT ") + COLUMNS +
-                      " FROM messages_text t JOIN messages m ON m.rowid = t.rowid"
-                      " WHERE messages_text MATCH ?1 AND (?2 = '' OR m.conversation = ?2) ORDER BY m.rowid LIMIT ?3",
-                  {q, conversation, std::int64_t{limit}});
+  return messages(
+      m_db,
+      std::string("SELECT ") + COLUMNS +
+          " FROM messages_text t JOIN messages m ON m.rowid = t.rowid"
+          " WHERE messages_text MATCH ?1 AND (?2 = '' OR m.conversation = ?2) ORDER BY m.rowid LIMIT ?3",
+      {q, conversation, std::int64_t{limit}});
 }
 
 Result<std::int64_t> MessageStore::unread(const std::string& conversation) {
-  auto rows = m_db.query("SELECT COUNT(*) FROM messages WHERE conversation = ?1 AND outgoing = 0 AND read_at IS NULL",
-                         {conversation});
+  auto rows =
+      m_db.query("SELECT COUNT(*) FROM messages WHERE conversation = ?1 AND outgoing = 0 AND read_at IS NULL",
+                 {conversation});
   if (!rows) return tl::unexpected(rows.error());
   return as_int(rows->front()[0]);
 }
 
 Status MessageStore::add_pending_receipt(const std::string& id, const std::string& recipient) {
-  return m_db.exec("INSERT OR IGNORE INTO pending_receipts (message_id, recipient) VALUES (?1, ?2)", {id, recipient});
+  return m_db.exec("INSERT OR IGNORE INTO pending_receipts (message_id, recipient) VALUES (?1, ?2)",
+                   {id, recipient});
 }
 
 Result<std::vector<std::string>> MessageStore::pending_receipts(const std::string& recipient) {

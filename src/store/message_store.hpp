@@ -37,7 +37,8 @@ class MessageStore {
 
   // Stores a message and queues it for each recipient, unless a message with that id is already
   // stored. True if it was new.
-  Result<bool> insert(const MessageRecord& message, const std::vector<std::string>& recipients, std::int64_t now_ms);
+  Result<bool> insert(const MessageRecord& message, const std::vector<std::string>& recipients,
+                      std::int64_t now_ms);
   Result<std::optional<MessageRecord>> get(const std::string& id);
   // 1 + the highest seq `author` used in `conversation`.
   Result<std::int64_t> next_seq(const std::string& conversation, const std::string& author);
@@ -52,9 +53,11 @@ class MessageStore {
   Result<std::vector<MessageRecord>> read_conversation(const std::string& conversation, std::int64_t when);
   // The last `limit` messages of a conversation (all conversations if empty), oldest first, optionally
   // only those with rowid > after.
-  Result<std::vector<MessageRecord>> history(const std::string& conversation, int limit, std::int64_t after = 0);
+  Result<std::vector<MessageRecord>> history(const std::string& conversation, int limit,
+                                             std::int64_t after = 0);
   // Full-text search (SQLite FTS5) over message text; `query` is taken as plain words, not syntax.
-  Result<std::vector<MessageRecord>> search(const std::string& query, const std::string& conversation, int limit);
+  Result<std::vector<MessageRecord>> search(const std::string& query, const std::string& conversation,
+                                            int limit);
   Result<std::int64_t> unread(const std::string& conversation);
 
   Status add_pending_receipt(const std::string& id, const std::string& recipient);

@@ -18,9 +18,9 @@ struct SourceData;  // holds libtorrent's add_torrent_params
 
 struct Source {
   InfoHashes hashes;
-  std::string name;           // display name (may be empty for a bare magnet)
-  bool has_metadata = false;  // true for a .torrent, false for a magnet until peers send it
-  std::string ssl_root;       // an SSL torrent's root certificate (PEM) from its info dict; else empty
+  std::string name;             // display name (may be empty for a bare magnet)
+  bool has_metadata = false;    // true for a .torrent, false for a magnet until peers send it
+  std::string ssl_root;         // an SSL torrent's root certificate (PEM) from its info dict; else empty
   std::int64_t total_size = 0;  // bytes, when the metadata is known
   std::shared_ptr<const detail::SourceData> data;
 };

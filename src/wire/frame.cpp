@@ -26,10 +26,11 @@ std::string encode_frame(pb::Frame frame) {
 Result<std::optional<pb::Frame>> FrameDecoder::next() {
   if (m_buffer.size() < 4) return std::optional<pb::Frame>{};
   const auto* p = reinterpret_cast<const unsigned char*>(m_buffer.data());
-  const std::uint32_t n = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  const std::uint32_t n =
+      (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
   if (n > MAX_FRAME)
-    return tl::unexpected(bad("frame of " + std::to_string(n) + " bytes is over the limit of " +
-                              std::to_string(MAX_FRAME)));
+    return tl::unexpected(
+        bad("frame of " + std::to_string(n) + " bytes is over the limit of " + std::to_string(MAX_FRAME)));
   if (m_buffer.size() < 4 + std::size_t{n}) return std::optional<pb::Frame>{};
   pb::Frame frame;
   bool parsed;
@@ -42,7 +43,8 @@ Result<std::optional<pb::Frame>> FrameDecoder::next() {
   m_buffer.erase(0, 4 + std::size_t{n});
   if (!parsed) return tl::unexpected(bad("a frame is not a valid kith.wire.pb.Frame"));
   if (frame.version() != VERSION)
-    return tl::unexpected(bad("frame version " + std::to_string(frame.version()) + " is not spoken here (1)"));
+    return tl::unexpected(
+        bad("frame version " + std::to_string(frame.version()) + " is not spoken here (1)"));
   if (frame.body_case() == pb::Frame::BODY_NOT_SET)
     return tl::unexpected(bad("a frame carries no body this version knows"));
   return std::optional<pb::Frame>{std::move(frame)};

@@ -1,7 +1,8 @@
 #include "wire/message.hpp"
 
-#include <algorithm>
 #include <google/protobuf/stubs/logging.h>
+
+#include <algorithm>
 
 namespace kith::wire {
 namespace {
@@ -19,7 +20,8 @@ std::string to_bytes(const crypto::PublicKey& key) {
 }
 
 Result<crypto::PublicKey> key_from_bytes(std::string_view bytes) {
-  if (bytes.size() != 32) return tl::unexpected(bad("a key is " + std::to_string(bytes.size()) + " bytes, not 32"));
+  if (bytes.size() != 32)
+    return tl::unexpected(bad("a key is " + std::to_string(bytes.size()) + " bytes, not 32"));
   crypto::PublicKey k;
   std::copy(bytes.begin(), bytes.end(), k.begin());
   return k;
@@ -53,11 +55,13 @@ Result<pb::MessageBody> open_message(const pb::SignedMessage& message) {
       return tl::unexpected(bad("a group has 2 to 32 members"));
     bool author_in = false, creator_in = false;
     for (const auto& m : g.members()) {
-      if (m.key().size() != 32 || m.name().size() > 64) return tl::unexpected(bad("a group member is malformed"));
+      if (m.key().size() != 32 || m.name().size() > 64)
+        return tl::unexpected(bad("a group member is malformed"));
       author_in |= m.key() == body.author();
       creator_in |= m.key() == g.creator();
     }
-    if (!author_in || !creator_in) return tl::unexpected(bad("the author or creator is not a member of the group"));
+    if (!author_in || !creator_in)
+      return tl::unexpected(bad("the author or creator is not a member of the group"));
   } else if (!key_from_bytes(body.recipient())) {
     return tl::unexpected(bad("a direct message needs a 32-byte recipient"));
   }
