@@ -1,4 +1,3 @@
-#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -7,6 +6,7 @@
 #include "api/errors.hpp"
 #include "app/errors.hpp"
 #include "base/log.hpp"
+#include "base/url.hpp"
 #include "cli/backend.hpp"
 #include "cli/commands.hpp"
 
@@ -42,20 +42,7 @@ Result<std::unique_ptr<Backend>> open_backend(Context& ctx) {
   return connect(ctx.home, ctx.settings);
 }
 
-std::string encode_segment(const std::string& text) {
-  static const char* HEX = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += HEX[c >> 4];
-      out += HEX[c & 15];
-    }
-  }
-  return out;
-}
+std::string encode_segment(const std::string& text) { return base::percent_encode(text); }
 
 std::string format_time(std::int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);

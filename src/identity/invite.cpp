@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "base/url.hpp"
 #include "identity/kith_id.hpp"
 
 namespace kith::identity {
@@ -11,21 +12,6 @@ constexpr std::string_view SCHEME = "kith:";
 
 Error bad(const std::string& why) {
   return Error{base::make_error_code(base::errc::bad_input), "not a kith invite: " + why};
-}
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char HEX[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += HEX[c >> 4];
-      out += HEX[c & 15];
-    }
-  }
-  return out;
 }
 
 int hex_value(char c) {
@@ -88,12 +74,12 @@ std::string format_invite(const Invite& invite) {
   char sep = '?';
   if (!invite.name.empty()) {
     out += sep;
-    out += "name=" + percent_encode(invite.name);
+    out += "name=" + base::percent_encode(invite.name);
     sep = '&';
   }
   for (const auto& a : invite.addrs) {
     out += sep;
-    out += "addr=" + percent_encode(a);
+    out += "addr=" + base::percent_encode(a);
     sep = '&';
   }
   return out;
