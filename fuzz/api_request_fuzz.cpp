@@ -18,24 +18,25 @@ namespace {
 
 using kith::api::Request;
 using kith::api::Response;
+using kith::api::sync;
 
 // Routes that echo decoded input back into JSON, so invalid UTF-8 and odd values reach dump().
 const kith::api::Router& fuzz_router() {
   static const kith::api::Router router = [] {
     kith::api::Router r;
-    r.add("GET", "/api/v1/ping", [](const Request&) { return Response{200, {{"pong", true}}, {}}; });
-    r.add("POST", "/api/v1/echo", [](const Request& req) {
-      auto body = req.json_body();
-      if (!body) return Response::error(400, body.error());
-      return Response{200, {{"echo", *body}}, {}};
-    });
-    r.add("GET", "/api/v1/items/{id}", [](const Request& req) {
-      return Response{200, {{"id", req.params.at("id")}, {"query", req.query}, {"path", req.path}}, {}};
-    });
-    r.add("PUT", "/api/v1/items/{id}/{field}", [](const Request& req) {
-      return Response{204, nullptr, {{"X-Field", req.params.at("field")}}};
-    });
-    r.add("GET", "/api/v1/throw", [](const Request&) -> Response { throw std::runtime_error("fuzz"); });
+    r.add("GET", "/api/v1/ping", sync([](const Request&) { return Response{200, {{"pong", true}}, {}}; }));
+    r.add("POST", "/api/v1/echo", sync([](const Request& req) {
+            auto body = req.json_body();
+            if (!body) return Response::error(400, body.error());
+            return Response{200, {{"echo", *body}}, {}};
+          }));
+    r.add("GET", "/api/v1/items/{id}", sync([](const Request& req) {
+            return Response{200, {{"id", req.params.at("id")}, {"query", req.query}, {"path", req.path}}, {}};
+          }));
+    r.add("PUT", "/api/v1/items/{id}/{field}", sync([](const Request& req) {
+            return Response{204, nullptr, {{"X-Field", req.params.at("field")}}};
+          }));
+    r.add("GET", "/api/v1/throw", sync([](const Request&) -> Response { throw std::runtime_error("fuzz"); }));
     return r;
   }();
   return router;

@@ -47,25 +47,26 @@ constexpr auto SAFETY_TIMEOUT = std::chrono::seconds(20);
 
 Router make_router() {
   Router router;
-  router.add("GET", "/api/v1/ping", [](const Request&) { return Response{200, {{"pong", true}}, {}}; });
-  router.add("POST", "/api/v1/echo", [](const Request& req) {
-    auto body = req.json_body();
-    if (!body) return Response::error(400, body.error());
-    return Response{200, {{"echo", *body}}, {}};
-  });
-  router.add("GET", "/api/v1/items/{id}", [](const Request& req) {
-    return Response{200, {{"id", req.params.at("id")}, {"query", req.query}}, {}};
-  });
-  router.add("DELETE", "/api/v1/items/{id}", [](const Request&) {
-    return Response{200, {{"deleted", true}}, {}};
-  });
-  router.add("GET", "/api/v1/items/special", [](const Request&) {
-    return Response{200, {{"special", true}}, {}};
-  });
-  router.add("GET", "/api/v1/throw", [](const Request&) -> Response { throw std::runtime_error("boom"); });
-  router.add("POST", "/api/v1/conflict", [](const Request&) {
-    return Response::error(409, "conflict", "that transfer is already running");
-  });
+  router.add("GET", "/api/v1/ping", sync([](const Request&) { return Response{200, {{"pong", true}}, {}}; }));
+  router.add("POST", "/api/v1/echo", sync([](const Request& req) {
+               auto body = req.json_body();
+               if (!body) return Response::error(400, body.error());
+               return Response{200, {{"echo", *body}}, {}};
+             }));
+  router.add("GET", "/api/v1/items/{id}", sync([](const Request& req) {
+               return Response{200, {{"id", req.params.at("id")}, {"query", req.query}}, {}};
+             }));
+  router.add("DELETE", "/api/v1/items/{id}", sync([](const Request&) {
+               return Response{200, {{"deleted", true}}, {}};
+             }));
+  router.add("GET", "/api/v1/items/special", sync([](const Request&) {
+               return Response{200, {{"special", true}}, {}};
+             }));
+  router.add("GET", "/api/v1/throw",
+             sync([](const Request&) -> Response { throw std::runtime_error("boom"); }));
+  router.add("POST", "/api/v1/conflict", sync([](const Request&) {
+               return Response::error(409, "conflict", "that transfer is already running");
+             }));
   return router;
 }
 
@@ -207,30 +208,30 @@ TEST(Router, MatchesParamsQueryAndPrefersLiterals) {
   Router router = make_router();
   auto req = make_request("GET", "/api/v1/items/a%20b%2Fc?x=1+2&y=%2F&flag", "");
   ASSERT_TRUE(req);
-  auto res = router.dispatch(*req);
+  auto res = dispatch_here(router, *req);
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(res.body["id"], "a b/c");
   EXPECT_EQ(res.body["query"]["x"], "1 2");
   EXPECT_EQ(res.body["query"]["y"], "/");
   EXPECT_EQ(res.body["query"]["flag"], "");
-  EXPECT_EQ(router.dispatch(*make_request("GET", "/api/v1/items/special", "")).body["special"], true);
+  EXPECT_EQ(dispatch_here(router, *make_request("GET", "/api/v1/items/special", "")).body["special"], true);
 }
 
 TEST(Router, NotFoundMethodNotAllowedAndThrowingHandler) {
   Router router = make_router();
-  auto missing = router.dispatch(*make_request("GET", "/api/v1/nothing", ""));
+  auto missing = dispatch_here(router, *make_request("GET", "/api/v1/nothing", ""));
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.body["error"]["code"], "not_found");
-  EXPECT_EQ(router.dispatch(*make_request("GET", "/api/v1/items/", "")).status, 404);  // empty param
+  EXPECT_EQ(dispatch_here(router, *make_request("GET", "/api/v1/items/", "")).status, 404);  // empty param
 
-  auto wrong = router.dispatch(*make_request("PUT", "/api/v1/items/7", ""));
+  auto wrong = dispatch_here(router, *make_request("PUT", "/api/v1/items/7", ""));
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(wrong.body["error"]["code"], "method_not_allowed");
   ASSERT_EQ(wrong.headers.size(), 1u);
   EXPECT_EQ(wrong.headers[0].first, "Allow");
   EXPECT_EQ(wrong.headers[0].second, "GET, DELETE");
 
-  auto thrown = router.dispatch(*make_request("GET", "/api/v1/throw", ""));
+  auto thrown = dispatch_here(router, *make_request("GET", "/api/v1/throw", ""));
   EXPECT_EQ(thrown.status, 500);
   EXPECT_EQ(thrown.body["error"]["code"], "internal");
 }
@@ -246,7 +247,7 @@ TEST(Router, PercentDecoding) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code_name(), "api.bad_request");
   EXPECT_FALSE(make_request("GET", "http://example.com/x", ""));
-  EXPECT_EQ(Router().dispatch(*make_request("GET", "/a%zz", "")).status, 400);
+  EXPECT_EQ(dispatch_here(Router(), *make_request("GET", "/a%zz", "")).status, 400);
 }
 
 TEST(Router, JsonBodyErrors) {

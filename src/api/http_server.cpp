@@ -299,7 +299,8 @@ asio::awaitable<void> async_session(std::shared_ptr<ServerState> state, std::sha
       break;
     }
     const bool keep_alive = request.keep_alive();
-    Response response = detail::route(std::move(request), state->router, admission.auth, options, port);
+    Response response =
+        co_await detail::route(std::move(request), state->router, admission.auth, options, port);
     const bool sent = co_await async_send(stream, response, version, keep_alive, options.io_timeout);
     if (!sent || !keep_alive) break;
   }

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <exception>
 #include <stdexcept>
 
@@ -76,11 +78,11 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
   m_routes.push_back(std::move(route));
 }
 
-Response Router::dispatch(Request request) const {
+boost::asio::awaitable<Response> Router::dispatch(Request request) const {
   std::vector<std::string> segments;
   for (auto raw : split_path(request.path)) {
     auto decoded = percent_decode(raw, /*plus_is_space=*/false);
-    if (!decoded) return Response::error(400, "bad_request", "bad percent-encoding in the request path");
+    if (!decoded) co_return Response::error(400, "bad_request", "bad percent-encoding in the request path");
     segments.push_back(std::move(*decoded));
   }
 
@@ -104,13 +106,13 @@ Response Router::dispatch(Request request) const {
   }
 
   if (!best) {
-    if (allowed.empty()) return Response::error(404, "not_found", "no API route for " + request.path);
+    if (allowed.empty()) co_return Response::error(404, "not_found", "no API route for " + request.path);
     std::string allow;
     for (auto method : allowed) (allow += allow.empty() ? "" : ", ") += method;
     auto r = Response::error(405, "method_not_allowed",
                              request.method + " is not allowed on " + request.path + "; use " + allow);
     r.headers.emplace_back("Allow", allow);
-    return r;
+    co_return r;
   }
 
   for (std::size_t i = 0; i < segments.size(); ++i) {
@@ -120,15 +122,25 @@ Response Router::dispatch(Request request) const {
 
   // A handler bug must cost one request, not the daemon: everything it throws becomes a 500 and a
   // log line. The message stays generic; the details are in the log.
+  const std::string method = request.method, path = request.path;
   try {
-    return best->handler(request);
+    co_return co_await best->handler(std::move(request));
   } catch (const std::exception& e) {
-    spdlog::error("api: {} {} (route {}) threw: {}", request.method, request.path, best->pattern, e.what());
+    spdlog::error("api: {} {} (route {}) threw: {}", method, path, best->pattern, e.what());
   } catch (...) {
-    spdlog::error("api: {} {} (route {}) threw a non-standard exception", request.method, request.path,
-                  best->pattern);
+    spdlog::error("api: {} {} (route {}) threw a non-standard exception", method, path, best->pattern);
   }
-  return Response::error(500, "internal", "internal error while handling the request; see the daemon log");
+  co_return Response::error(500, "internal", "internal error while handling the request; see the daemon log");
+}
+
+Response dispatch_here(const Router& router, Request request) {
+  boost::asio::io_context io;
+  Response out = Response::error(500, "internal", "the handler did not finish");
+  boost::asio::co_spawn(io, router.dispatch(std::move(request)), [&out](std::exception_ptr e, Response r) {
+    if (!e) out = std::move(r);
+  });
+  io.run();
+  return out;
 }
 
 Result<std::string> percent_decode(std::string_view text, bool plus_is_space) {

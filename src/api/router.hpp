@@ -4,6 +4,13 @@
 // HttpServer turns each authenticated HTTP request into a Request and asks the Router for a Response;
 // the Router knows nothing about sockets, auth or Beast, so handlers and routing are testable and
 // fuzzable as plain functions. The app's routes are bound in routes.cpp (owned by the app wiring).
+//
+// Handlers are coroutines: a route that needs a node service co_awaits the service's answer (see
+// api/detail/await.hpp), so the connection's strand is free while the service works, and no handler
+// ever blocks an io thread. A handler that can answer at once is wrapped with sync().
+// clang-format off
+#include "api/detail/asio_compat.hpp"  // before any Boost.Asio header; see there
+// clang-format on
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -47,7 +54,15 @@ struct Response {
   static Response error(int status, const Error& e);
 };
 
-using Handler = std::function<Response(const Request&)>;
+// A route's handler. It receives its own copy of the request (a coroutine must own what it reads
+// after its first suspension).
+using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
+
+// A handler that answers without waiting for anything.
+template <class F>
+Handler sync(F f) {
+  return [f = std::move(f)](Request request) -> boost::asio::awaitable<Response> { co_return f(request); };
+}
 
 // Built once at startup, then only read: dispatch() is const and safe to call from any thread as
 // long as nobody calls add() concurrently.
@@ -60,8 +75,8 @@ class Router {
 
   // Never throws. Unknown path -> 404 "not_found"; known path, other method -> 405
   // "method_not_allowed" with an Allow header; bad percent-encoding in the path -> 400 "bad_request";
-  // a throwing handler -> 500 "internal" (logged).
-  Response dispatch(Request request) const;
+  // a throwing handler -> 500 "internal" (logged). The router must outlive the coroutine.
+  boost::asio::awaitable<Response> dispatch(Request request) const;
 
  private:
   struct Route {
@@ -73,6 +88,10 @@ class Router {
   };
   std::vector<Route> m_routes;
 };
+
+// Runs router.dispatch() to the end on a private io_context of the calling thread: for tests, the
+// fuzz target and other callers whose handlers do not wait for services running elsewhere.
+Response dispatch_here(const Router& router, Request request);
 
 // Decodes %XX escapes (and '+' as a space when plus_is_space). Errors (api::errc::bad_request) on a
 // truncated or non-hex escape and on an encoded NUL, which no handler should ever have to consider.

@@ -54,134 +54,141 @@ void add_messaging_routes(Router& router, RouteContext ctx) {
   app::Node& node = ctx.node;
   using messaging::Messenger;
 
-  router.add("GET", "/api/v1/id", [&node](const Request&) { return Response{200, node.identity(), {}}; });
+  router.add("GET", "/api/v1/id", sync([&node](const Request&) {
+               return Response{200, node.identity(), {}};
+             }));
 
-  router.add("GET", "/api/v1/contacts", [&node](const Request&) {
-    return with_messenger(node, [](Messenger& m) { return Response{200, m.contacts(), {}}; });
-  });
-  router.add("POST", "/api/v1/contacts", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) {
-      auto body = object_body(req);
-      if (!body) return bad(body.error());
-      auto invite = required(*body, "invite");
-      auto name = detail::field<std::string>(*body, "name", "");
-      auto note = detail::field<std::string>(*body, "message", "");
-      if (!invite) return bad(invite.error());
-      if (!name) return bad(name.error());
-      if (!note) return bad(note.error());
-      return from(m.add_contact(*invite, *name, *note), 201);
-    });
-  });
-  router.add("GET", "/api/v1/contacts/requests", [&node](const Request&) {
-    return with_messenger(node, [](Messenger& m) { return Response{200, m.requests(), {}}; });
-  });
-  router.add("GET", "/api/v1/contacts/{who}", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) { return from(m.contact(req.params.at("who"))); });
-  });
-  router.add("POST", "/api/v1/contacts/{who}/accept", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) { return from(m.accept(req.params.at("who"))); });
-  });
-  router.add("POST", "/api/v1/contacts/{who}/decline", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) { return from(m.decline(req.params.at("who"))); });
-  });
-  router.add("POST", "/api/v1/contacts/{who}/block", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) { return from(m.block(req.params.at("who"))); });
-  });
-  router.add("DELETE", "/api/v1/contacts/{who}", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) { return from(m.remove(req.params.at("who"))); });
-  });
-  router.add("PUT", "/api/v1/contacts/{who}/name", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) {
-      auto body = object_body(req);
-      if (!body) return bad(body.error());
-      auto name = required(*body, "name");
-      if (!name) return bad(name.error());
-      return from(m.rename(req.params.at("who"), *name));
-    });
-  });
-  router.add("POST", "/api/v1/contacts/{who}/addresses", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) {
-      auto body = object_body(req);
-      if (!body) return bad(body.error());
-      auto address = required(*body, "address");
-      if (!address) return bad(address.error());
-      return from(m.add_address(req.params.at("who"), *address));
-    });
-  });
+  router.add("GET", "/api/v1/contacts", sync([&node](const Request&) {
+               return with_messenger(node, [](Messenger& m) { return Response{200, m.contacts(), {}}; });
+             }));
+  router.add("POST", "/api/v1/contacts", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) {
+                 auto body = object_body(req);
+                 if (!body) return bad(body.error());
+                 auto invite = required(*body, "invite");
+                 auto name = detail::field<std::string>(*body, "name", "");
+                 auto note = detail::field<std::string>(*body, "message", "");
+                 if (!invite) return bad(invite.error());
+                 if (!name) return bad(name.error());
+                 if (!note) return bad(note.error());
+                 return from(m.add_contact(*invite, *name, *note), 201);
+               });
+             }));
+  router.add("GET", "/api/v1/contacts/requests", sync([&node](const Request&) {
+               return with_messenger(node, [](Messenger& m) { return Response{200, m.requests(), {}}; });
+             }));
+  router.add("GET", "/api/v1/contacts/{who}", sync([&node](const Request& req) {
+               return with_messenger(node,
+                                     [&](Messenger& m) { return from(m.contact(req.params.at("who"))); });
+             }));
+  router.add("POST", "/api/v1/contacts/{who}/accept", sync([&node](const Request& req) {
+               return with_messenger(node,
+                                     [&](Messenger& m) { return from(m.accept(req.params.at("who"))); });
+             }));
+  router.add("POST", "/api/v1/contacts/{who}/decline", sync([&node](const Request& req) {
+               return with_messenger(node,
+                                     [&](Messenger& m) { return from(m.decline(req.params.at("who"))); });
+             }));
+  router.add("POST", "/api/v1/contacts/{who}/block", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) { return from(m.block(req.params.at("who"))); });
+             }));
+  router.add("DELETE", "/api/v1/contacts/{who}", sync([&node](const Request& req) {
+               return with_messenger(node,
+                                     [&](Messenger& m) { return from(m.remove(req.params.at("who"))); });
+             }));
+  router.add("PUT", "/api/v1/contacts/{who}/name", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) {
+                 auto body = object_body(req);
+                 if (!body) return bad(body.error());
+                 auto name = required(*body, "name");
+                 if (!name) return bad(name.error());
+                 return from(m.rename(req.params.at("who"), *name));
+               });
+             }));
+  router.add("POST", "/api/v1/contacts/{who}/addresses", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) {
+                 auto body = object_body(req);
+                 if (!body) return bad(body.error());
+                 auto address = required(*body, "address");
+                 if (!address) return bad(address.error());
+                 return from(m.add_address(req.params.at("who"), *address));
+               });
+             }));
   // Files to contacts: the node hashes the path (blocking this handler, as POST /shares does).
-  router.add("POST", "/api/v1/contacts/{who}/files", [&node](const Request& req) {
-    auto body = object_body(req);
-    if (!body) return bad(body.error());
-    auto path = required(*body, "path");
-    if (!path) return bad(path.error());
-    return from(node.send_file(req.params.at("who"), *path), 201);
-  });
-  router.add("GET", "/api/v1/files", [&node](const Request&) {
-    return with_messenger(node, [&](Messenger&) { return from(node.file_offers()); });
-  });
+  router.add("POST", "/api/v1/contacts/{who}/files", sync([&node](const Request& req) {
+               auto body = object_body(req);
+               if (!body) return bad(body.error());
+               auto path = required(*body, "path");
+               if (!path) return bad(path.error());
+               return from(node.send_file(req.params.at("who"), *path), 201);
+             }));
+  router.add("GET", "/api/v1/files", sync([&node](const Request&) {
+               return with_messenger(node, [&](Messenger&) { return from(node.file_offers()); });
+             }));
 
-  router.add("GET", "/api/v1/messages", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) {
-      return from(m.inbox(query(req, "with"), query(req, "search"), int_query(req, "limit", 100),
-                          int_query(req, "after", 0)));
-    });
-  });
-  router.add("POST", "/api/v1/messages", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) {
-      auto body = object_body(req);
-      if (!body) return bad(body.error());
-      auto to = required(*body, "to");
-      auto text = required(*body, "text");
-      if (!to) return bad(to.error());
-      if (!text) return bad(text.error());
-      return from(m.send_text(*to, *text), 201);
-    });
-  });
-  router.add("GET", "/api/v1/messages/{id}", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) { return from(m.message(req.params.at("id"))); });
-  });
-  router.add("POST", "/api/v1/messages/read", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) {
-      auto body = object_body(req);
-      if (!body) return bad(body.error());
-      auto with = required(*body, "with");
-      if (!with) return bad(with.error());
-      return from(m.mark_read(*with));
-    });
-  });
+  router.add("GET", "/api/v1/messages", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) {
+                 return from(m.inbox(query(req, "with"), query(req, "search"), int_query(req, "limit", 100),
+                                     int_query(req, "after", 0)));
+               });
+             }));
+  router.add("POST", "/api/v1/messages", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) {
+                 auto body = object_body(req);
+                 if (!body) return bad(body.error());
+                 auto to = required(*body, "to");
+                 auto text = required(*body, "text");
+                 if (!to) return bad(to.error());
+                 if (!text) return bad(text.error());
+                 return from(m.send_text(*to, *text), 201);
+               });
+             }));
+  router.add("GET", "/api/v1/messages/{id}", sync([&node](const Request& req) {
+               return with_messenger(node,
+                                     [&](Messenger& m) { return from(m.message(req.params.at("id"))); });
+             }));
+  router.add("POST", "/api/v1/messages/read", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) {
+                 auto body = object_body(req);
+                 if (!body) return bad(body.error());
+                 auto with = required(*body, "with");
+                 if (!with) return bad(with.error());
+                 return from(m.mark_read(*with));
+               });
+             }));
 
-  router.add("GET", "/api/v1/groups", [&node](const Request&) {
-    return with_messenger(node, [](Messenger& m) { return Response{200, m.groups(), {}}; });
-  });
-  router.add("POST", "/api/v1/groups", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) {
-      auto body = object_body(req);
-      if (!body) return bad(body.error());
-      auto name = required(*body, "name");
-      auto members = detail::field<std::vector<std::string>>(*body, "members", {});
-      if (!name) return bad(name.error());
-      if (!members) return bad(members.error());
-      return from(m.group_create(*name, *members), 201);
-    });
-  });
-  router.add("POST", "/api/v1/groups/{group}/members", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) {
-      auto body = object_body(req);
-      if (!body) return bad(body.error());
-      auto who = required(*body, "contact");
-      if (!who) return bad(who.error());
-      return from(m.group_add(req.params.at("group"), *who));
-    });
-  });
-  router.add("POST", "/api/v1/groups/{group}/messages", [&node](const Request& req) {
-    return with_messenger(node, [&](Messenger& m) {
-      auto body = object_body(req);
-      if (!body) return bad(body.error());
-      auto text = required(*body, "text");
-      if (!text) return bad(text.error());
-      return from(m.group_send(req.params.at("group"), *text), 201);
-    });
-  });
+  router.add("GET", "/api/v1/groups", sync([&node](const Request&) {
+               return with_messenger(node, [](Messenger& m) { return Response{200, m.groups(), {}}; });
+             }));
+  router.add("POST", "/api/v1/groups", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) {
+                 auto body = object_body(req);
+                 if (!body) return bad(body.error());
+                 auto name = required(*body, "name");
+                 auto members = detail::field<std::vector<std::string>>(*body, "members", {});
+                 if (!name) return bad(name.error());
+                 if (!members) return bad(members.error());
+                 return from(m.group_create(*name, *members), 201);
+               });
+             }));
+  router.add("POST", "/api/v1/groups/{group}/members", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) {
+                 auto body = object_body(req);
+                 if (!body) return bad(body.error());
+                 auto who = required(*body, "contact");
+                 if (!who) return bad(who.error());
+                 return from(m.group_add(req.params.at("group"), *who));
+               });
+             }));
+  router.add("POST", "/api/v1/groups/{group}/messages", sync([&node](const Request& req) {
+               return with_messenger(node, [&](Messenger& m) {
+                 auto body = object_body(req);
+                 if (!body) return bad(body.error());
+                 auto text = required(*body, "text");
+                 if (!text) return bad(text.error());
+                 return from(m.group_send(req.params.at("group"), *text), 201);
+               });
+             }));
 }
 
 }  // namespace kith::api

@@ -56,10 +56,12 @@ const std::string BEARER = std::string("Authorization: Bearer ") + TOKEN + "\r\n
 class UiRules : public ::testing::Test {
  protected:
   void SetUp() override {
-    m_router.add("GET", "/api/v1/ping", [](const Request& r) {
-      return Response{200, {{"bearer", r.bearer}}, {}};
-    });
-    m_router.add("POST", "/api/v1/echo", [](const Request&) { return Response{200, {{"ok", true}}, {}}; });
+    m_router.add("GET", "/api/v1/ping", sync([](const Request& r) {
+                   return Response{200, {{"bearer", r.bearer}}, {}};
+                 }));
+    m_router.add("POST", "/api/v1/echo", sync([](const Request&) {
+                   return Response{200, {{"ok", true}}, {}};
+                 }));
     m_options.token = TOKEN;
     m_options.ui_sessions = &m_sessions;
   }

@@ -1,7 +1,9 @@
 #include "cli/local_backend.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <chrono>
+#include <future>
 
 #include "api/errors.hpp"
 #include "api/routes.hpp"
@@ -38,7 +40,18 @@ Result<nlohmann::json> LocalBackend::call(const std::string& method, const std::
                                           const nlohmann::json* body) {
   auto request = api::make_request(method, target, body ? body->dump() : std::string());
   if (!request) return tl::unexpected(request.error());
-  auto response = m_router.dispatch(std::move(*request));
+  // The routes wait for node services that run on m_io (this backend's io thread): run the handler
+  // there and wait here, on the command's own thread.
+  std::promise<api::Response> answer;
+  auto future = answer.get_future();
+  boost::asio::co_spawn(m_io, m_router.dispatch(std::move(*request)),
+                        [&answer](std::exception_ptr e, api::Response r) {
+                          if (e)
+                            answer.set_value(api::Response::error(500, "internal", "internal error"));
+                          else
+                            answer.set_value(std::move(r));
+                        });
+  auto response = future.get();
   if (response.status < 400) return response.body;
   std::string message = "HTTP " + std::to_string(response.status);
   if (response.body.is_object() && response.body.contains("error") && response.body["error"].is_object()) {

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/beast/http/error.hpp>
 #include <limits>
 #include <string>
@@ -173,20 +175,20 @@ bool is_event_stream_request(const HttpRequest& request) {
   return target.substr(0, target.find('?')) == EVENTS_PATH;
 }
 
-Response route(HttpRequest&& request, const Router& router, Auth auth, const ServerOptions& options,
-               std::uint16_t port) {
-  if (auth == Auth::none) return serve_ui(request, options, port);
-  if (auto built_in = serve_ui_api(request, auth, options, port)) return std::move(*built_in);
+boost::asio::awaitable<Response> route(HttpRequest request, const Router& router, Auth auth,
+                                       const ServerOptions& options, std::uint16_t port) {
+  if (auth == Auth::none) co_return serve_ui(request, options, port);
+  if (auto built_in = serve_ui_api(request, auth, options, port)) co_return std::move(*built_in);
   auto parsed =
       make_request(std::string(sv(request.method_string())), sv(request.target()), std::move(request.body()));
-  if (!parsed) return Response::error(400, "bad_request", parsed.error().message);
+  if (!parsed) co_return Response::error(400, "bad_request", parsed.error().message);
   if (parsed->path == EVENTS_PATH) {
     auto r = Response::error(405, "method_not_allowed", "the event stream only supports GET");
     r.headers.emplace_back("Allow", "GET");
-    return r;
+    co_return r;
   }
   parsed->bearer = auth == Auth::bearer;
-  return router.dispatch(std::move(*parsed));
+  co_return co_await router.dispatch(std::move(*parsed));
 }
 
 HttpResponse to_http_response(const Response& response, unsigned version, bool keep_alive) {
@@ -279,7 +281,16 @@ Response handle_raw_request(std::string_view raw_http_bytes, const ServerOptions
     // The server streams uploads to disk; here the body was read into memory like any other, and
     // only the admission (auth, CSRF, size) is what the server would do.
     if (detail::is_upload_request(request)) return Response{200, nullptr, {}};
-    return detail::route(std::move(request), router, admission.auth, options, port);
+    // The same coroutine the server runs, run to its end here (the fuzz target's routes answer at
+    // once).
+    boost::asio::io_context io;
+    Response out = Response::error(500, "internal", "internal error");
+    boost::asio::co_spawn(io, detail::route(std::move(request), router, admission.auth, options, port),
+                          [&out](std::exception_ptr e, Response r) {
+                            if (!e) out = std::move(r);
+                          });
+    io.run();
+    return out;
   } catch (const std::exception& e) {
     // Only allocation failure is expected here; the server would drop the connection.
     spdlog::error("api: handle_raw_request: {}", e.what());

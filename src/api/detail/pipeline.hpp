@@ -56,8 +56,9 @@ bool is_event_stream_request(const HttpRequest& request);
 
 // Public requests (Auth::none) go to serve_ui(); others: the built-in /api/v1/ui/ routes, else the
 // target is decoded and dispatched through the router; other methods on EVENTS_PATH get 405.
-Response route(HttpRequest&& request, const Router& router, Auth auth, const ServerOptions& options,
-               std::uint16_t port);
+// A coroutine: router handlers may wait for node services. `router` and `options` must outlive it.
+boost::asio::awaitable<Response> route(HttpRequest request, const Router& router, Auth auth,
+                                       const ServerOptions& options, std::uint16_t port);
 
 // The web UI's public routes (ui_routes.cpp): "/" -> 303 /ui/, /ui/... static assets, /ui/login.
 bool is_public_ui_request(const HttpRequest& head);
