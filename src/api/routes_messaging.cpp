@@ -1,5 +1,7 @@
 // /api/v1/id, /contacts, /messages and /groups (docs/api.md § Contacts and messages).
+#include "api/detail/await.hpp"
 #include "api/detail/route_helpers.hpp"
+#include "api/json_node.hpp"
 #include "api/routes.hpp"
 
 namespace kith::api {
@@ -55,7 +57,7 @@ void add_messaging_routes(Router& router, RouteContext ctx) {
   using messaging::Messenger;
 
   router.add("GET", "/api/v1/id", sync([&node](const Request&) {
-               return Response{200, node.identity(), {}};
+               return Response{200, to_json(node.identity()), {}};
              }));
 
   router.add("GET", "/api/v1/contacts", sync([&node](const Request&) {
@@ -114,16 +116,24 @@ void add_messaging_routes(Router& router, RouteContext ctx) {
                  return from(m.add_address(req.params.at("who"), *address));
                });
              }));
-  // Files to contacts: the node hashes the path (blocking this handler, as POST /shares does).
-  router.add("POST", "/api/v1/contacts/{who}/files", sync([&node](const Request& req) {
-               auto body = object_body(req);
-               if (!body) return bad(body.error());
-               auto path = required(*body, "path");
-               if (!path) return bad(path.error());
-               return from(node.send_file(req.params.at("who"), *path), 201);
-             }));
+  // Files to contacts: answers at once with the share being hashed; the offer follows when it ends.
+  router.add("POST", "/api/v1/contacts/{who}/files", [&node](Request req) -> boost::asio::awaitable<Response> {
+    auto body = object_body(req);
+    if (!body) co_return bad(body.error());
+    auto path = required(*body, "path");
+    if (!path) co_return bad(path.error());
+    auto sent = co_await detail::await<Result<app::Transfer>>(
+        [&](auto done) { node.offers().send(req.params.at("who"), *path, std::move(done)); });
+    co_return from(sent, [](const app::Transfer& t) { return to_json(t); }, 202);
+  });
   router.add("GET", "/api/v1/files", sync([&node](const Request&) {
-               return with_messenger(node, [&](Messenger&) { return from(node.file_offers()); });
+               return with_messenger(node, [&](Messenger&) {
+                 return from(node.offers().list(), [](const std::vector<store::FileOfferRecord>& list) {
+                   auto out = nlohmann::json::array();
+                   for (const auto& o : list) out.push_back(to_json(o));
+                   return out;
+                 });
+               });
              }));
 
   router.add("GET", "/api/v1/messages", sync([&node](const Request& req) {

@@ -1,45 +1,66 @@
 // /api/v1/quarantine and /api/v1/reports (docs/api.md).
+#include "api/detail/await.hpp"
 #include "api/detail/route_helpers.hpp"
+#include "api/json_node.hpp"
 #include "api/routes.hpp"
 
 namespace kith::api {
+using boost::asio::awaitable;
+using detail::await;
+using detail::bad;
+using detail::from;
 
 void add_safety_routes(Router& router, RouteContext ctx) {
   app::Node& node = ctx.node;
-  using detail::bad;
-  using detail::from;
 
-  router.add("GET", "/api/v1/quarantine", sync([&node](const Request& req) {
-               auto it = req.query.find("all");
-               bool all = it != req.query.end() && (it->second == "true" || it->second == "1");
-               return Response{200, node.quarantine_list(all), {}};
-             }));
-  router.add("GET", "/api/v1/quarantine/{id}",
-             sync([&node](const Request& req) { return from(node.quarantine_show(req.params.at("id"))); }));
-  router.add("POST", "/api/v1/quarantine/{id}/release", sync([&node](const Request& req) {
-               return from(node.quarantine_release(req.params.at("id")));
-             }));
-  router.add("DELETE", "/api/v1/quarantine/{id}",
-             sync([&node](const Request& req) { return from(node.quarantine_delete(req.params.at("id"))); }));
+  router.add("GET", "/api/v1/quarantine", [&node](Request req) -> awaitable<Response> {
+    auto it = req.query.find("all");
+    bool all = it != req.query.end() && (it->second == "true" || it->second == "1");
+    auto items = co_await await<Result<std::vector<app::QuarantineItem>>>(
+        [&](auto done) { node.release().quarantine_list(all, std::move(done)); });
+    co_return from(items, [](const std::vector<app::QuarantineItem>& list) {
+      auto out = nlohmann::json::array();
+      for (const auto& q : list) out.push_back(to_json(q));
+      return out;
+    });
+  });
+  router.add("GET", "/api/v1/quarantine/{id}", [&node](Request req) -> awaitable<Response> {
+    auto item = co_await await<Result<app::QuarantineItem>>(
+        [&](auto done) { node.release().quarantine_show(req.params.at("id"), std::move(done)); });
+    co_return from(item, [](const app::QuarantineItem& q) { return to_json(q); });
+  });
+  router.add("POST", "/api/v1/quarantine/{id}/release", [&node](Request req) -> awaitable<Response> {
+    co_return from(co_await await<Status>(
+        [&](auto done) { node.release().quarantine_release(req.params.at("id"), std::move(done)); }));
+  });
+  router.add("DELETE", "/api/v1/quarantine/{id}", [&node](Request req) -> awaitable<Response> {
+    co_return from(co_await await<Status>(
+        [&](auto done) { node.release().quarantine_delete(req.params.at("id"), std::move(done)); }));
+  });
 
-  router.add("GET", "/api/v1/reports", sync([&node](const Request&) {
-               return Response{200, node.reports(), {}};
-             }));
-  router.add("POST", "/api/v1/reports", sync([&node](const Request& req) {
-               auto body = req.json_body();
-               if (!body) return bad(body.error());
-               if (!body->is_object())
-                 return Response::error(400, "bad_request", "body must be a JSON object");
-               auto id = detail::field<std::string>(*body, "id", "");
-               auto reason = detail::field<std::string>(*body, "reason", "");
-               if (!id) return bad(id.error());
-               if (!reason) return bad(reason.error());
-               if (id->empty() || reason->empty()) {
-                 return Response::error(400, "bad_request",
-                                        "'id' (quarantine item or transfer) and 'reason' are required");
-               }
-               return from(node.report(*id, *reason), 201);
-             }));
+  router.add("GET", "/api/v1/reports", [&node](Request) -> awaitable<Response> {
+    auto list = co_await await<std::vector<app::ListedReport>>([&](auto done) { node.reports().list(std::move(done)); });
+    auto out = nlohmann::json::array();
+    for (const auto& r : list) out.push_back(to_json(r));
+    co_return Response{200, out, {}};
+  });
+  router.add("POST", "/api/v1/reports", [&node](Request req) -> awaitable<Response> {
+    auto body = req.json_body();
+    if (!body) co_return bad(body.error());
+    if (!body->is_object()) co_return Response::error(400, "bad_request", "body must be a JSON object");
+    auto id = detail::field<std::string>(*body, "id", "");
+    auto reason = detail::field<std::string>(*body, "reason", "");
+    if (!id) co_return bad(id.error());
+    if (!reason) co_return bad(reason.error());
+    if (id->empty() || reason->empty())
+      co_return Response::error(400, "bad_request", "'id' (quarantine item or transfer) and 'reason' are required");
+    auto written = co_await await<Result<app::ReportWritten>>(
+        [&](auto done) { node.reports().report(*id, *reason, std::move(done)); });
+    co_return from(
+        written,
+        [](const app::ReportWritten& w) { return nlohmann::json{{"path", w.path}, {"report", safety::to_json(w.report)}}; },
+        201);
+  });
 }
 
 }  // namespace kith::api

@@ -9,7 +9,6 @@
 namespace kith::app {
 Result<LoadedIpFilter> load_ip_filter_files(const std::vector<std::string>& paths) {
   LoadedIpFilter out;
-  out.summary = {{"files", nlohmann::json::array()}, {"ranges", 0}};
   for (const auto& path : paths) {
     auto text = base::read_file(path);
     if (!text) {
@@ -32,16 +31,11 @@ Result<LoadedIpFilter> load_ip_filter_files(const std::vector<std::string>& path
                    list.first_error);
     }
     spdlog::info("IP filter {}: {} blocked ranges ({})", path, list.ranges.size(), format_name);
-    out.summary["files"].push_back({{"path", path},
-                                    {"format", format_name},
-                                    {"ranges", list.ranges.size()},
-                                    {"allowed", list.allowed},
-                                    {"bad_lines", list.bad_lines},
-                                    {"bad_line_numbers", list.bad_line_numbers},
-                                    {"first_error", list.first_error}});
+    out.summary.files.push_back({path, format_name, list.ranges.size(), list.allowed, list.bad_lines,
+                                 list.bad_line_numbers, list.first_error});
     for (auto& r : list.ranges) out.ranges.push_back({std::move(r.first), std::move(r.last)});
   }
-  out.summary["ranges"] = out.ranges.size();
+  out.summary.ranges = out.ranges.size();
   return out;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Reads the IP filter files named by the `safety.ipfilter` setting and parses them with safety's
 // parsers. The I/O half of the IP filter: safety stays sans-IO, swarm gets plain ranges.
-#include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,10 +10,25 @@
 
 namespace kith::app {
 
+// What one file of the filter held.
+struct IpFilterFile {
+  std::string path;
+  std::string format;  // "p2p" or "emule_dat"
+  std::size_t ranges = 0;
+  int allowed = 0;  // lines that allow rather than block (not applied)
+  int bad_lines = 0;
+  std::vector<int> bad_line_numbers;  // the first few
+  std::string first_error;
+};
+
+struct IpFilterSummary {
+  std::vector<IpFilterFile> files;
+  std::size_t ranges = 0;
+};
+
 struct LoadedIpFilter {
   std::vector<swarm::AddressRange> ranges;
-  // {"files": [{path, format, ranges, allowed, bad_lines, bad_line_numbers, first_error}], "ranges": N}
-  nlohmann::json summary;
+  IpFilterSummary summary;
 };
 
 // `paths`: the files of the setting (Settings::get_list; none: no filter).

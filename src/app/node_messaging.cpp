@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
+#include <optional>
 
 #include "app/node.hpp"
 #include "identity/invite.hpp"
@@ -31,6 +33,7 @@ std::string display_name(const std::string& configured) {
 }  // namespace
 
 Status Node::start_messaging() {
+  const auto settings = m_settings.current();
   auto device = crypto::SigningKey::load_or_create(m_home.device_key_file());
   if (!device) return tl::unexpected(device.error());
   m_device_key = std::make_unique<crypto::SigningKey>(std::move(*device));
@@ -38,8 +41,8 @@ Status Node::start_messaging() {
   m_message_store = std::make_unique<store::MessageStore>(*m_db);
 
   messaging::Options o;
-  o.listen = setting_string("channel.listen");
-  o.name = display_name(setting_string("profile.name"));
+  o.listen = settings->get_string("channel.listen");
+  o.name = display_name(settings->get_string("profile.name"));
   // Contacts are told the addresses this host has (as in magnet links' x.pe hints), with the channel port.
   const auto listen = o.listen;
   o.advertise = [listen](std::uint16_t port) {
@@ -51,30 +54,47 @@ Status Node::start_messaging() {
       m_io, std::move(o), *m_user_key, *m_device_key, *m_contact_store, *m_message_store,
       [this](const std::string& type, const nlohmann::json& data) { on_messaging_event(type, data); },
       unix_ms);
+  // The messenger answers an offer at once (the FileOfferAck), under its lock: the checks run now,
+  // the download is added asynchronously, and a later failure refuses the offer in its record.
   m_messenger->set_file_offers(
       m_file_offers.get(),
-      [this](const std::string& from, const wire::pb::FileOffer& offer) {
-        return on_file_offer(from, offer);
+      [this](const std::string& from, const wire::pb::FileOffer& offer) -> Status {
+        struct Answer {
+          std::mutex mutex;
+          bool returned = false;
+          std::optional<Status> status;
+        };
+        auto answer = std::make_shared<Answer>();
+        m_offers->receive(from, offer, [answer](Status s) {
+          std::lock_guard lock(answer->mutex);
+          if (!answer->returned) answer->status = std::move(s);
+        });
+        std::lock_guard lock(answer->mutex);
+        answer->returned = true;
+        return answer->status.value_or(Status{});
       },
       [this](const std::string& id, bool accepted, const std::string& reason) {
-        auto o = m_file_offers->get(id);
-        if (!o || !*o) return;
-        auto j = offer_json(**o);
-        if (accepted)
-          spdlog::info("{} accepted file offer {} ({})", (*o)->contact, id, (*o)->name);
-        else
-          spdlog::warn("{} refused file offer {} ({}): {}", (*o)->contact, id, (*o)->name, reason);
-        publish(accepted ? "file.delivered" : "file.refused", j);
+        m_offers->acknowledged(id, accepted, reason);
       });
+  // Files to contacts go through the messenger.
+  m_offers = std::make_unique<FileOfferService>(FileOfferService::Deps{
+      .transfers = *m_transfers,
+      .swarm = *m_swarm,
+      .store = *m_file_offers,
+      .settings = m_settings,
+      .sink = m_sink,
+      .accepted_contact =
+          [this](std::string who, base::Done<Result<std::string>> done) { done(m_messenger->accepted_contact(who)); },
+      .deliver = [this](std::string contact, std::string offer) { m_messenger->deliver_offer(contact, offer); }});
   if (auto r = m_messenger->start(); !r) return r;
-  if (m_settings.get_bool("nat.upnp") || m_settings.get_bool("nat.natpmp"))
+  if (settings->get_bool("nat.upnp") || settings->get_bool("nat.natpmp"))
     m_swarm->map_port(m_messenger->port());
   start_rendezvous();
 
-  const auto lan_port = m_settings.get_int("lan.port");
+  const auto lan_port = settings->get_int("lan.port");
   if (lan_port < 1 || lan_port > 65535) {
     spdlog::warn("LAN discovery is off: lan.port {} is not a UDP port (1-65535)", lan_port);
-  } else if (m_settings.get_bool("lan.discovery")) {
+  } else if (settings->get_bool("lan.discovery")) {
     lan::Options lo;
     lo.port = static_cast<std::uint16_t>(lan_port);
     m_lan = std::make_unique<lan::Discovery>(
@@ -97,7 +117,8 @@ Status Node::start_messaging() {
 namespace kith::app {
 
 void Node::start_rendezvous() {
-  if (!m_settings.get_bool("dht.enabled") || !m_settings.get_bool("rendezvous.enabled")) return;
+  const auto settings = m_settings.current();
+  if (!settings->get_bool("dht.enabled") || !settings->get_bool("rendezvous.enabled")) return;
   m_dht_port = std::make_unique<DhtPortAdapter>(*m_swarm);
   m_rendezvous = std::make_unique<rendezvous::Rendezvous>(
       m_io, *m_dht_port, *m_user_key, rendezvous::Options{},
@@ -109,13 +130,6 @@ void Node::start_rendezvous() {
   m_rendezvous->start();
 }
 
-nlohmann::json Node::rendezvous_status() const {
-  if (!m_rendezvous) return nullptr;
-  // Read on the io thread (API handlers run there), which is also where the service's strand runs.
-  const auto s = m_rendezvous->stats();
-  return {{"puts_ok", s.puts_ok}, {"puts_failed", s.puts_failed}, {"lookups", s.lookups}, {"found", s.found}};
-}
-
 void Node::on_messaging_event(const std::string& type, const nlohmann::json& data) {
   if (m_rendezvous && type.rfind("contact.", 0) == 0) {
     if (type == "contact.accepted" || type == "contact.removed" || type == "contact.blocked")
@@ -124,25 +138,24 @@ void Node::on_messaging_event(const std::string& type, const nlohmann::json& dat
         key && (type == "contact.online" || type == "contact.offline"))
       m_rendezvous->set_online(*key, type == "contact.online");
   }
-  publish(type, data);
+  if (m_messaging_sink) m_messaging_sink(type, data);
 }
 
-nlohmann::json Node::identity() {
-  const auto name = display_name(setting_string("profile.name"));
-  if (m_messenger)
-    return {{"id", m_user_id},
-            {"name", name},
-            {"invite", m_messenger->invite()},
-            {"addresses", m_messenger->addresses()},
-            {"channel_port", m_messenger->port()}};
+Identity Node::identity() const {
+  Identity out;
+  out.id = m_user_id;
+  out.name = display_name(m_settings.current()->get_string("profile.name"));
+  if (m_messenger) {
+    out.invite = m_messenger->invite();
+    out.addresses = m_messenger->addresses();
+    out.channel_port = m_messenger->port();
+    return out;
+  }
   identity::Invite inv;
   inv.key = m_user_key->public_key();
-  inv.name = identity::valid_name(name) ? name : "";
-  return {{"id", m_user_id},
-          {"name", name},
-          {"invite", identity::format_invite(inv)},
-          {"addresses", nlohmann::json::array()},
-          {"channel_port", nullptr}};
+  inv.name = identity::valid_name(out.name) ? out.name : "";
+  out.invite = identity::format_invite(inv);
+  return out;
 }
 
 Result<messaging::Messenger*> Node::require_messenger() {

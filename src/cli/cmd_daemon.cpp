@@ -6,9 +6,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
+#include <thread>
+#include <vector>
 
 #include "api/event_hub.hpp"
 #include "api/http_server.hpp"
+#include "api/json_node.hpp"
 #include "api/routes.hpp"
 #include "api/ui_auth.hpp"
 #include "api/uploads.hpp"
@@ -40,6 +43,9 @@ Result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string&
   }
 }
 
+// Threads running the daemon's io_context (see run_daemon).
+constexpr int IO_THREADS = 2;
+
 }  // namespace
 
 int run_daemon(Context& ctx) {
@@ -56,6 +62,10 @@ int run_daemon(Context& ctx) {
   api::EventHub hub;
   auto node = app::Node::open(
       io, ctx.home, ctx.settings,
+      [&hub](const app::Event& e) {
+        auto [type, data] = api::event_json(e);
+        hub.publish(type, data);
+      },
       [&hub](const std::string& type, const nlohmann::json& data) { hub.publish(type, data); },
       /*with_messaging=*/true);
   if (!node) return report(ctx, node.error());
@@ -73,16 +83,11 @@ int run_daemon(Context& ctx) {
                           .uploads = &uploads},
                          router, hub);
   auto port = server.start();
-  if (!port) {
-    (*node)->stop();
-    return report(ctx, port.error());
-  }
+  if (!port) return report(ctx, port.error());  // ~Node stops it
   // Routes are added before io.run(), so no request can see a half-built router.
   api::add_routes(router, {**node, *port, &uploads});
-  if (auto r = app::write_daemon_info(ctx.home, {::getpid(), listen->first, *port, (*node)->bt_port()}); !r) {
-    (*node)->stop();
+  if (auto r = app::write_daemon_info(ctx.home, {::getpid(), listen->first, *port, (*node)->bt_port()}); !r)
     return report(ctx, r.error());
-  }
   spdlog::info(
       "kith daemon ready: API http://{}:{}/api/v1/, web UI http://{}:{}/ui/ (log in with `kith ui`), "
       "BitTorrent port {}, home {}",
@@ -95,10 +100,16 @@ int run_daemon(Context& ctx) {
     std::error_code fs_ec;
     std::filesystem::remove(ctx.home.daemon_file(), fs_ec);  // new CLI calls go transient from now on
     server.stop();
-    (*node)->stop();  // saves resume data of every transfer
     io.stop();
   });
+  // Every service keeps its state on its own strand, so the io_context may run on several threads: a
+  // slow handler in one service (a short synchronous call into libtorrent, a SQLite write) does not hold
+  // up the API or the channels.
+  std::vector<std::thread> threads;
+  for (int i = 1; i < IO_THREADS; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
+  for (auto& t : threads) t.join();
+  (*node)->stop();  // with nothing running on the strands: saves resume data of every transfer
   return 0;
 }
 

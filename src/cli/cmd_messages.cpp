@@ -81,20 +81,32 @@ int run_send(Context& ctx, const std::string& who, const std::string& path) {
   std::error_code ec;
   auto absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
   nlohmann::json body{{"path", ec ? path : absolute}};
-  auto r = (*backend)->call("POST", "/api/v1/contacts/" + encode_segment(who) + "/files", &body);
-  if (!r) return report(ctx, r.error());
+  auto job = (*backend)->call("POST", "/api/v1/contacts/" + encode_segment(who) + "/files", &body);
+  if (!job) return report(ctx, job.error());
+  auto shared = wait_hashed(ctx, **backend, std::move(*job));
+  if (!shared) return report(ctx, shared.error());
+  const std::string transfer_id = shared->value("id", "");
+  // The offer is stored as hashing ends; find it by its transfer.
+  auto offers = (*backend)->call("GET", "/api/v1/files");
+  if (!offers) return report(ctx, offers.error());
+  nlohmann::json offer;
+  for (const auto& o : *offers)
+    if (o.value("transfer_id", "") == transfer_id && o.value("direction", "") == "out") offer = o;
+  if (offer.is_null())
+    return report(ctx, {base::make_error_code(base::errc::internal),
+                        "the offer for transfer " + transfer_id.substr(0, 8) + " was not made (see the daemon's log)"});
   if (ctx.json) {
-    std::printf("%s\n", r->dump().c_str());
+    auto j = *shared;
+    j["offer"] = offer;
+    std::printf("%s\n", j.dump().c_str());
     return 0;
   }
-  const auto& offer = (*r)["offer"];
   std::printf("sending %s (%lld bytes) to %s: transfer %s\n", offer.value("name", "").c_str(),
-              static_cast<long long>(offer.value("size", std::int64_t{0})), who.c_str(),
-              offer.value("transfer_id", "").c_str());
+              static_cast<long long>(offer.value("size", std::int64_t{0})), who.c_str(), transfer_id.c_str());
   std::printf(
       "%s fetches it from this daemon (now if online, else when they are back): `kith show %s` shows "
       "the upload, `kith files` the offer's state\n",
-      who.c_str(), offer.value("transfer_id", "").substr(0, 8).c_str());
+      who.c_str(), transfer_id.substr(0, 8).c_str());
   return 0;
 }
 

@@ -21,9 +21,33 @@ void wait_for_interrupt() {
 
 }  // namespace
 
+Result<nlohmann::json> wait_hashed(Context& ctx, Backend& backend, nlohmann::json shared) {
+  const std::string job = shared.value("id", "");
+  ProgressPrinter printer;
+  while (shared.value("state", "") == "hashing") {
+    if (interrupted()) {
+      printer.finish();
+      if (auto r = backend.remove(job, false); !r)
+        std::fprintf(stderr, "kith: could not cancel hashing: %s\n", r.error().message.c_str());
+      return fail(base::make_error_code(base::errc::unavailable), "interrupted: hashing cancelled");
+    }
+    // --json prints only the result (one object, as scripts expect); people see progress.
+    if (!ctx.json) printer.update(shared);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    auto t = backend.show(job);  // after hashing: the transfer it became
+    if (!t) {
+      printer.finish();
+      return t;
+    }
+    shared = std::move(*t);
+  }
+  printer.finish();
+  return shared;
+}
+
 int run_share(Context& ctx, const ShareArgs& args) {
   bool format_ok = false;
-  auto format = swarm::parse_format(args.format, &format_ok);
+  swarm::parse_format(args.format, &format_ok);
   if (!format_ok) {
     return report(ctx, {base::make_error_code(base::errc::bad_input), "--format takes v1, v2 or hybrid"});
   }
@@ -33,16 +57,19 @@ int run_share(Context& ctx, const ShareArgs& args) {
   }
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
-  auto shared = (*backend)->share({args.path, format, args.trackers, args.comment, args.sign});
+  auto job = (*backend)->share({args.path, args.format, args.trackers, args.comment, args.sign});
+  if (!job) return report(ctx, job.error());
+  auto shared = wait_hashed(ctx, **backend, std::move(*job));
   if (!shared) return report(ctx, shared.error());
+  const std::string id = shared->value("id", "");
   const std::string magnet = shared->value("magnet", "");
   if (!args.torrent_out.empty()) {
-    auto bytes = base::base64_decode(shared->value("torrent", ""));
-    if (!bytes) return report(ctx, {base::make_error_code(base::errc::internal), "node returned no torrent"});
+    auto bytes = (*backend)->torrent_file(id);
+    if (!bytes) return report(ctx, bytes.error());
     if (auto r = base::atomic_write_file(args.torrent_out, *bytes); !r) return report(ctx, r.error());
   }
   if (ctx.json) {
-    print_json_line({{"id", shared->value("id", "")},
+    print_json_line({{"id", id},
                      {"name", shared->value("name", "")},
                      {"magnet", magnet},
                      {"torrent_file", args.torrent_out},
@@ -66,7 +93,7 @@ int run_get(Context& ctx, const GetArgs& args) {
   if (!src) return report(ctx, src.error());
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
-  auto added = (*backend)->get({args.link, "", args.to, args.only, args.sequential, args.peers});
+  auto added = (*backend)->get({args.link, args.to, args.only, args.sequential, args.peers});
   if (!added) return report(ctx, added.error());
   const std::string id = added->value("id", "");
 
@@ -127,7 +154,8 @@ int run_get(Context& ctx, const GetArgs& args) {
     }
     std::int64_t bytes = t->value("total_done", std::int64_t{0}) + t->value("downloaded", std::int64_t{0});
     auto now = std::chrono::steady_clock::now();
-    if (bytes != last_bytes || state == "checking" || state == "scanning" || state == "releasing") {
+    if (bytes != last_bytes || state == "checking" || state == "verifying" || state == "scanning" ||
+        state == "releasing") {
       last_bytes = bytes;
       last_change = now;
     } else if (args.timeout > 0 && now - last_change > std::chrono::seconds(args.timeout)) {

@@ -58,6 +58,11 @@ int run_quarantine(Context& ctx, const std::string& action, const std::string& i
 int run_report(Context& ctx, const std::string& id, const std::string& reason);
 int run_reports(Context& ctx);
 
+class Backend;
+// Follows a share (or a file sent to a contact) while it is hashed, with progress on stderr (none with
+// --json); the transfer it became, or why not. Ctrl-C cancels the hashing.
+Result<nlohmann::json> wait_hashed(Context& ctx, Backend& backend, nlohmann::json shared);
+
 // Exit code of `get` when the download was quarantined instead of released.
 constexpr int EXIT_QUARANTINED = 3;
 class Backend;

@@ -27,11 +27,15 @@ Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const app::Home& home,
   });
   // Restored transfers first check their resume data (quick); wait for that so that list, show and
   // status report real states, not "checking". A long full check of files is not waited for.
-  for (int i = 0; i < 50; ++i) {
-    bool checking = false;
-    for (const auto& t : backend->m_node->list()) checking |= t.value("state", "") == "checking";
-    if (!checking) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (backend->m_node->restored().wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
+    for (int i = 0; i < 50; ++i) {
+      auto list = backend->list();
+      bool checking = false;
+      if (list)
+        for (const auto& t : *list) checking |= t.value("state", "") == "checking";
+      if (!checking) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   return backend;
 }

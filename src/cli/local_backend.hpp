@@ -3,27 +3,20 @@
 #include <thread>
 
 #include "api/router.hpp"
+#include "app/node.hpp"
 #include "cli/backend.hpp"
 
 namespace kith::cli {
 
-// Runs a node inside the CLI process for the length of one command (transient mode). The node's io
-// thread runs in the background; the command's thread calls the node directly.
+// Runs a node inside the CLI process for the length of one command (transient mode). The node's
+// io_context runs on a background thread; the command's thread calls the daemon's routes in-process
+// (call()) and waits for their answers, so both modes share one code path.
 class LocalBackend final : public Backend {
  public:
   static Result<std::unique_ptr<LocalBackend>> open(const app::Home& home, const app::Settings& settings);
   ~LocalBackend() override;  // saves state and stops the node
 
   bool transient() const override { return true; }
-  Result<nlohmann::json> share(const app::ShareRequest& request) override { return m_node->share(request); }
-  Result<nlohmann::json> get(const app::GetRequest& request) override { return m_node->get(request); }
-  Result<nlohmann::json> list() override { return m_node->list(); }
-  Result<nlohmann::json> show(const std::string& id) override { return m_node->show(id); }
-  Result<std::string> torrent_file(const std::string& id) override { return m_node->torrent_file(id); }
-  Status pause(const std::string& id) override { return m_node->pause(id); }
-  Status resume(const std::string& id) override { return m_node->resume(id); }
-  Status remove(const std::string& id, bool delete_data) override { return m_node->remove(id, delete_data); }
-  Result<nlohmann::json> status() override { return m_node->status(); }
   Result<nlohmann::json> call(const std::string& method, const std::string& target,
                               const nlohmann::json* body = nullptr) override;
 

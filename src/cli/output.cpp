@@ -43,6 +43,17 @@ std::string format_eta(std::int64_t s) {
 
 std::string progress_line(const nlohmann::json& t) {
   char buf[512];
+  if (t.value("state", "") == "hashing") {
+    const auto h = t.value("hashing", nlohmann::json::object());
+    const auto total = h.value("total", std::int64_t{0});
+    const auto done = h.value("done", std::int64_t{0});
+    std::snprintf(buf, sizeof buf, "%6.1f%%  hashed %s of %s  %s  ETA %s  %s",
+                  total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0,
+                  format_bytes(done).c_str(), format_bytes(total).c_str(),
+                  format_rate(h.value("rate", std::int64_t{0})).c_str(), format_eta(h.value("eta", std::int64_t{-1})).c_str(),
+                  t.value("name", "").c_str());
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%6.1f%%  %s of %s  %s  ETA %s  %d peers  %s  %s",
                 t.value("progress", 0.0) * 100, format_bytes(t.value("total_done", std::int64_t{0})).c_str(),
                 format_bytes(t.value("total_wanted", std::int64_t{0})).c_str(),

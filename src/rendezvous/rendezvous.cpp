@@ -120,6 +120,10 @@ void Rendezvous::lookup(const crypto::PublicKey& contact, std::function<void(Res
   });
 }
 
+void Rendezvous::stats(std::function<void(Stats)> done) const {
+  boost::asio::post(m_strand, [this, done = std::move(done)] { done(m_stats); });
+}
+
 Rendezvous::Stats Rendezvous::stats() const { return m_stats; }
 
 Rendezvous::Contact Rendezvous::make_contact(const crypto::PublicKey& key) const {

@@ -74,6 +74,8 @@ class Rendezvous {
     std::int64_t puts_ok = 0, puts_failed = 0, lookups = 0, found = 0;
   };
   Stats stats() const;  // call on the strand, or when the io_context is not running (tests)
+  // From any thread: `done` gets the stats on the service's strand.
+  void stats(std::function<void(Stats)> done) const;
 
  private:
   struct Contact {

@@ -131,25 +131,50 @@ SessionHost::~SessionHost() {
   m_session.reset();  // blocks until libtorrent's threads stop
 }
 
-Result<InfoHashes> SessionHost::add(const Source& source, const AddOptions& options) {
-  lt::add_torrent_params params = source.data->params;
-  return add_params(std::move(params), options);
-}
+namespace {
 
-Result<InfoHashes> SessionHost::restore(const AddOptions& options, const Source* hints) {
+Result<lt::add_torrent_params> read_resume(const std::vector<std::uint8_t>& resume, const Source* hints) {
   lt::error_code ec;
   auto params = lt::read_resume_data(
-      {reinterpret_cast<const char*>(options.resume.data()), static_cast<long>(options.resume.size())}, ec);
+      {reinterpret_cast<const char*>(resume.data()), static_cast<long>(resume.size())}, ec);
   if (ec)
     return fail(make_error_code(errc::bad_torrent), "stored resume data is unreadable: " + ec.message());
   if (hints && hints->data) {
     const auto& extra = hints->data->params.peers;
     params.peers.insert(params.peers.end(), extra.begin(), extra.end());
   }
+  return params;
+}
+
+}  // namespace
+
+Result<InfoHashes> SessionHost::add(const Source& source, const AddOptions& options) {
+  lt::add_torrent_params params = source.data->params;
   return add_params(std::move(params), options);
 }
 
-Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const AddOptions& options) {
+Result<InfoHashes> SessionHost::restore(const AddOptions& options, const Source* hints) {
+  auto params = read_resume(options.resume, hints);
+  if (!params) return tl::unexpected(params.error());
+  return add_params(std::move(*params), options);
+}
+
+void SessionHost::add_async(const Source& source, const AddOptions& options,
+                            base::Done<Result<InfoHashes>> done) {
+  add_params_async(source.data->params, options, std::move(done));
+}
+
+void SessionHost::restore_async(const AddOptions& options, const Source* hints,
+                                base::Done<Result<InfoHashes>> done) {
+  auto params = read_resume(options.resume, hints);
+  if (!params) {
+    boost::asio::post(m_strand, [done = std::move(done), e = params.error()] { done(tl::unexpected(e)); });
+    return;
+  }
+  add_params_async(std::move(*params), options, std::move(done));
+}
+
+Result<InfoHashes> SessionHost::prepare(lt::add_torrent_params& params, const AddOptions& options) {
   if (!options.save_path.empty()) params.save_path = options.save_path;
   params.flags &= ~lt::torrent_flags::auto_managed;  // kith decides what runs, not a queue
   params.flags &= ~lt::torrent_flags::paused;
@@ -170,21 +195,69 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
   }
   auto hashes =
       params.ti ? detail::to_hashes(params.ti->info_hashes()) : detail::to_hashes(params.info_hashes);
-  {
-    std::lock_guard lock(m_mutex);
-    if (m_handles.count(hashes.id())) {
-      return fail(make_error_code(errc::duplicate), "transfer " + hashes.id() + " is already in this node");
-    }
+  std::lock_guard lock(m_mutex);
+  if (m_handles.count(hashes.id()) || m_adding.count(hashes.id())) {
+    return fail(make_error_code(errc::duplicate), "transfer " + hashes.id() + " is already in this node");
   }
+  return hashes;
+}
+
+Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const AddOptions& options) {
+  auto hashes = prepare(params, options);
+  if (!hashes) return hashes;
   std::vector<lt::tcp::endpoint> hint_peers(params.peers.begin(), params.peers.end());
   lt::error_code ec;
   lt::torrent_handle h = m_session->add_torrent(std::move(params), ec);
   if (ec) return fail(make_error_code(errc::session_error), "cannot add transfer: " + ec.message());
   {
     std::lock_guard lock(m_mutex);
-    m_hints[hashes.id()] = hint_peers;
+    m_hints[hashes->id()] = hint_peers;
+  }
+  adopt(h, *hashes, options);
+  return hashes;
+}
+
+void SessionHost::add_params_async(lt::add_torrent_params params, const AddOptions& options,
+                                   base::Done<Result<InfoHashes>> done) {
+  auto hashes = prepare(params, options);
+  if (!hashes) {
+    boost::asio::post(m_strand, [done = std::move(done), e = hashes.error()] { done(tl::unexpected(e)); });
+    return;
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    m_adding[hashes->id()] = {options, std::move(done)};
+    m_hints[hashes->id()] = std::vector<lt::tcp::endpoint>(params.peers.begin(), params.peers.end());
+  }
+  m_session->async_add_torrent(std::move(params));  // answered by an add_torrent_alert: on_added()
+}
+
+void SessionHost::on_added(const lt::add_torrent_alert& a) {
+  const auto& p = a.params;
+  auto hashes = p.ti ? detail::to_hashes(p.ti->info_hashes()) : detail::to_hashes(p.info_hashes);
+  PendingAdd pending;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_adding.find(hashes.id());
+    if (it == m_adding.end()) return;  // a synchronous add (its caller handled it)
+    pending = std::move(it->second);
+    m_adding.erase(it);
+    if (a.error) m_hints.erase(hashes.id());
+  }
+  if (a.error) {
+    pending.done(fail(make_error_code(errc::session_error), "cannot add transfer: " + a.error.message()));
+    return;
+  }
+  adopt(a.handle, hashes, pending.options);
+  pending.done(hashes);
+}
+
+void SessionHost::adopt(const lt::torrent_handle& h, const InfoHashes& hashes, const AddOptions& options) {
+  {
+    std::lock_guard lock(m_mutex);
     m_handles[hashes.id()] = std::make_unique<lt::torrent_handle>(h);
     if (!options.ssl_cert.empty()) m_ssl[hashes.id()] = {options.ssl_cert, options.ssl_key};
+    if (options.whole_pieces_only) m_whole_pieces.insert(hashes.id());
     if (options.has_wanted_files)
       m_wanted[hashes.id()] = options.wanted_files;
     else if (!options.only_glob.empty())
@@ -196,14 +269,55 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
   } else if (!options.only_glob.empty() && h.torrent_file()) {
     apply_file_selection(h, options.only_glob);
   }
+  if (options.whole_pieces_only) apply_whole_pieces(h);
   // An SSL torrent connects to no peer until it has a certificate; it may already have asked for one
   // (torrent_need_cert_alert) before the map above knew it, so give it now as well.
   if (!options.ssl_cert.empty()) apply_ssl_certificate(hashes.id());
   // Resume data right away: it is how the transfer is restored after a crash, even one that comes
   // before the first periodic save.
   h.save_resume_data(lt::torrent_handle::save_info_dict);
-  return hashes;
 }
+
+void SessionHost::detach_async(const std::string& id, base::Done<Result<std::vector<std::uint8_t>>> done) {
+  auto h = handle(id);
+  if (!h) {
+    boost::asio::post(m_strand, [done = std::move(done), e = h.error()] { done(tl::unexpected(e)); });
+    return;
+  }
+  const auto full = id_of(*h);
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_detaching.count(full)) {
+      boost::asio::post(m_strand, [done = std::move(done), full] {
+        done(fail(make_error_code(errc::session_error), full + " is already being taken out of the session"));
+      });
+      return;
+    }
+    m_detaching[full] = std::move(done);
+  }
+  // Paused first, so nothing is written after the resume data is taken; the flush makes sure every
+  // block written so far is on disk before the files are moved.
+  h->unset_flags(lt::torrent_flags::auto_managed);
+  h->pause();
+  h->save_resume_data(lt::torrent_handle::save_info_dict | lt::torrent_handle::flush_disk_cache);
+}
+
+void SessionHost::on_detach_resume(const std::string& id, Result<std::vector<std::uint8_t>> resume) {
+  base::Done<Result<std::vector<std::uint8_t>>> done;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_detaching.find(id);
+    if (it == m_detaching.end()) return;
+    done = std::move(it->second);
+    m_detaching.erase(it);
+  }
+  if (resume) {
+    if (auto r = remove(id, false); !r) resume = tl::unexpected(r.error());
+  }
+  done(std::move(resume));
+}
+
+void SessionHost::post_updates() { m_session->post_torrent_updates(); }
 
 void SessionHost::apply_file_selection(const lt::torrent_handle& h, const std::string& glob) {
   auto ti = h.torrent_file();
@@ -224,7 +338,31 @@ Status SessionHost::apply_wanted_files(const lt::torrent_handle& h, const std::v
     prio[static_cast<std::size_t>(index)] = lt::default_priority;
   }
   h.prioritize_files(prio);
+  bool whole;
+  {
+    std::lock_guard lock(m_mutex);
+    whole = m_whole_pieces.count(id_of(h)) > 0;
+  }
+  if (whole) apply_whole_pieces(h);
   return {};
+}
+
+void SessionHost::apply_whole_pieces(const lt::torrent_handle& h) {
+  auto ti = h.torrent_file();
+  if (!ti) return;
+  const auto& fs = ti->files();
+  auto files = h.get_file_priorities();
+  std::vector<lt::download_priority_t> pieces(static_cast<std::size_t>(fs.num_pieces()), lt::default_priority);
+  for (auto f : fs.file_range()) {
+    auto idx = static_cast<std::size_t>(static_cast<int>(f));
+    if (fs.pad_file_at(f) || fs.file_size(f) == 0 || idx >= files.size() || files[idx] != lt::dont_download)
+      continue;
+    // Every piece this unwanted file touches, also the ones it shares with wanted files.
+    auto first = fs.map_file(f, 0, 1).piece;
+    auto last = fs.map_file(f, fs.file_size(f) - 1, 1).piece;
+    for (auto p = first; p <= last; ++p) pieces[static_cast<std::size_t>(static_cast<int>(p))] = lt::dont_download;
+  }
+  h.prioritize_pieces(pieces);
 }
 
 Status SessionHost::set_wanted_files(const std::string& id, const std::vector<int>& wanted) {
@@ -289,6 +427,7 @@ Status SessionHost::remove(const std::string& id, bool delete_files) {
   m_hints.erase(full);
   m_sources.erase(full);
   m_ssl.erase(full);
+  m_whole_pieces.erase(full);
   return {};
 }
 
@@ -490,15 +629,17 @@ void SessionHost::shutdown() {
   }
   if (outstanding > 0) spdlog::warn("shutdown: {} transfers did not return resume data in time", outstanding);
   fail_pending_dht();
-}
-
-void SessionHost::retry_disk_full() {
-  for (const auto& st : list()) {
-    if (st.state == "error" && st.disk_full) {
-      spdlog::info("{}: retrying after disk-full error", st.id);
-      (void)resume(st.id);
-    }
+  // Adds and detaches still waiting for libtorrent: answer them (nobody else will).
+  std::map<std::string, PendingAdd> adding;
+  std::map<std::string, base::Done<Result<std::vector<std::uint8_t>>>> detaching;
+  {
+    std::lock_guard lock(m_mutex);
+    adding.swap(m_adding);
+    detaching.swap(m_detaching);
   }
+  const Error stopping{make_error_code(errc::session_error), "the node is stopping"};
+  for (auto& [id, p] : adding) p.done(tl::unexpected(stopping));
+  for (auto& [id, done] : detaching) done(tl::unexpected(stopping));
 }
 
 Status SessionHost::set_ip_filter(const std::vector<AddressRange>& ranges) {
@@ -533,10 +674,6 @@ SessionStats SessionHost::stats() const {
   s.dht_running = m_session->is_dht_running();
   m_session->post_dht_stats();  // refreshes m_dht_nodes for the next call
   s.dht_nodes = m_dht_nodes;
-  for (const auto& t : list()) {
-    s.download_rate += t.download_rate;
-    s.upload_rate += t.upload_rate;
-  }
   s.refused_by_ip_filter = m_refused_ip;
   s.refused_by_peer_id = m_peer_filter->refused();
   return s;
@@ -563,12 +700,23 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
     using K = SwarmEvent::Kind;
     if (handle_dht_alert(a)) continue;
     if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
-      m_on_event({K::resume_data,
-                  id_of(rd->handle),
-                  {},
-                  {},
-                  false,
-                  to_bytes(lt::write_resume_data_buf(rd->params))});
+      const auto id = id_of(rd->handle);
+      auto bytes = to_bytes(lt::write_resume_data_buf(rd->params));
+      m_on_event({K::resume_data, id, {}, {}, false, bytes});
+      on_detach_resume(id, std::move(bytes));
+    } else if (auto* rf = lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+      on_detach_resume(id_of(rf->handle),
+                       fail(make_error_code(errc::session_error), "no resume data: " + rf->error.message()));
+    } else if (auto* ad = lt::alert_cast<lt::add_torrent_alert>(a)) {
+      on_added(*ad);
+    } else if (auto* su = lt::alert_cast<lt::state_update_alert>(a)) {
+      SwarmEvent e{K::status_updates, {}, {}, {}, false, {}, {}};
+      e.statuses.reserve(su->status.size());
+      for (const auto& st : su->status) {
+        e.statuses.push_back(detail::to_status(st));
+        annotate(e.statuses.back());
+      }
+      m_on_event(e);
     } else if (auto* md = lt::alert_cast<lt::metadata_received_alert>(a)) {
       auto id = id_of(md->handle);
       std::string glob;

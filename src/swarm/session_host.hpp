@@ -1,9 +1,13 @@
 #pragma once
 // The node's one libtorrent session: adding, controlling and observing transfers.
 //
-// Threading: libtorrent runs its own network and disk threads. Its alerts are popped on this host's
-// strand (set_alert_notify posts there) and turned into SwarmEvents for the owner's handler, which
-// therefore runs on that strand. Every public method may be called from any thread.
+// Threading: libtorrent runs its own network and disk threads and owns the session's state there
+// (every lt::session / torrent_handle call is marshalled onto its network thread). Its alerts are
+// popped on this host's strand (set_alert_notify posts there) and turned into SwarmEvents for the
+// owner's handler, which therefore runs on that strand and must only post onward. Every public method
+// may be called from any thread; the few maps kept here are behind one leaf mutex (no callback runs
+// under it). Calls named *_async answer on this host's strand; the others return at once or after a
+// short synchronous call into libtorrent's network thread (status, file lists, magnet links).
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -20,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "base/async.hpp"
 #include "swarm/source.hpp"
 #include "swarm/types.hpp"
 
@@ -74,6 +79,10 @@ struct AddOptions {
   // for the transfer's life in this session and given again whenever libtorrent asks for it.
   std::string ssl_cert;
   std::string ssl_key;
+  // A released download: never download or seed a piece that also holds bytes of an unwanted file.
+  // Such pieces lived in libtorrent's .parts file in staging, which never leaves staging; without
+  // this they would be fetched again and a new .parts file would appear in the destination.
+  bool whole_pieces_only = false;
 };
 
 class SessionHost {
@@ -85,11 +94,24 @@ class SessionHost {
   SessionHost(const SessionHost&) = delete;
   SessionHost& operator=(const SessionHost&) = delete;
 
-  // Adds a parsed source.
+  // Adds a parsed source. `done` runs on this host's strand once libtorrent's own thread has added
+  // it (the add can take long for a torrent with many trackers: never wait for it on an io thread).
+  // Errors: swarm::errc::duplicate, session_error, bad_link (a peer that does not parse).
+  void add_async(const Source& source, const AddOptions& options, base::Done<Result<InfoHashes>> done);
+  // Restores a transfer from options.resume, asynchronously as add_async. `hints` (the magnet it came
+  // from, if any) adds its x.pe peers again, so a restart can reconnect even when the resume data lists
+  // no peers.
+  void restore_async(const AddOptions& options, const Source* hints, base::Done<Result<InfoHashes>> done);
+  // The same, waiting on the calling thread (tests and tools; not on an io thread).
   Result<InfoHashes> add(const Source& source, const AddOptions& options);
-  // Restores a transfer from options.resume. `hints` (the magnet it came from, if any) adds its x.pe
-  // peers again, so a restart can reconnect even when the resume data lists no peers.
   Result<InfoHashes> restore(const AddOptions& options, const Source* hints = nullptr);
+  // Takes a transfer out of the session, keeping its files, and answers (on this host's strand) with
+  // fresh resume data saved after its disk cache was flushed: how the release pipeline moves files
+  // itself and then restores the transfer where they are.
+  void detach_async(const std::string& id, base::Done<Result<std::vector<std::uint8_t>>> done);
+  // Asks libtorrent for the status of every transfer that changed since the last call; they arrive
+  // together as one status_updates event (libtorrent's post_torrent_updates: no per-torrent polling).
+  void post_updates();
 
   // `id` may be any unique prefix of a transfer id (as git accepts short hashes).
   Result<std::string> resolve(const std::string& id_or_prefix) const;
@@ -121,8 +143,6 @@ class SessionHost {
   // Shutdown path: collects resume data for every transfer synchronously (events delivered on the
   // calling thread), then stops alert delivery. Call once, before destruction.
   void shutdown();
-  // Retries transfers stopped by a full disk (they fail again at once if it is still full).
-  void retry_disk_full();
 
   // Replaces the session's IP filter: connections to and from addresses in `ranges` are refused,
   // and connected peers in them are dropped. An empty list allows every address. Error
@@ -171,7 +191,15 @@ class SessionHost {
   void add_private_dht_nodes(const std::string& list);
   void arm_dht_timer(const std::string& key, std::uint64_t id, int ms, bool get);
   void expire_dht(const std::string& key, std::uint64_t id, bool get);
+  // Prepares params from options; the transfer's id, or an error (duplicate, a bad peer).
+  Result<InfoHashes> prepare(lt::add_torrent_params& params, const AddOptions& options);
   Result<InfoHashes> add_params(lt::add_torrent_params params, const AddOptions& options);
+  void add_params_async(lt::add_torrent_params params, const AddOptions& options,
+                        base::Done<Result<InfoHashes>> done);
+  // After libtorrent added `h`: remember it and apply what must follow the add.
+  void adopt(const lt::torrent_handle& h, const InfoHashes& hashes, const AddOptions& options);
+  void on_added(const lt::add_torrent_alert& a);
+  void on_detach_resume(const std::string& id, Result<std::vector<std::uint8_t>> resume);
   Result<lt::torrent_handle> handle(const std::string& id) const;
   void annotate(TransferStatus& status) const;
   void record_error(const std::string& id, const std::string& message, bool disk_full);
@@ -179,6 +207,8 @@ class SessionHost {
   void apply_file_selection(const lt::torrent_handle& h, const std::string& glob);
   Status apply_wanted_files(const lt::torrent_handle& h, const std::vector<int>& wanted);
   void apply_ssl_certificate(const std::string& id);
+  // whole_pieces_only: priority 0 for every piece that overlaps an unwanted (non-pad) file.
+  void apply_whole_pieces(const lt::torrent_handle& h);
 
   boost::asio::io_context& m_io;
   boost::asio::strand<boost::asio::io_context::executor_type> m_strand;
@@ -194,6 +224,7 @@ class SessionHost {
   std::map<std::string, int> m_recoveries;                             // see recover_inconsistent()
   std::map<std::string, std::map<std::string, PeerStatus>> m_sources;  // id -> endpoint -> peer
   std::map<std::string, std::pair<std::string, std::string>> m_ssl;    // id -> (cert, key) of SSL torrents
+  std::set<std::string> m_whole_pieces;                                // ids added with whole_pieces_only
   std::shared_ptr<bool> m_alive;    // cleared in shutdown(): late alert notifications do nothing
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
   std::shared_ptr<detail::PeerIdFilter> m_peer_filter;  // also held by the session as a plugin
@@ -212,6 +243,14 @@ class SessionHost {
   std::map<std::string, std::deque<PendingPut>> m_dht_puts;
   std::map<std::string, std::deque<PendingGet>> m_dht_gets;
   std::uint64_t m_dht_next_id = 0;
+  // Adds waiting for their add_torrent_alert, and detaches waiting for their resume data, by id (under
+  // m_mutex; completions are called after unlocking).
+  struct PendingAdd {
+    AddOptions options;
+    base::Done<Result<InfoHashes>> done;
+  };
+  std::map<std::string, PendingAdd> m_adding;
+  std::map<std::string, base::Done<Result<std::vector<std::uint8_t>>>> m_detaching;
   int m_dht_grace_ms;
   int m_dht_timeout_ms;
 };

@@ -1,6 +1,7 @@
 #include "swarm/torrent_maker.hpp"
 
 #include <libtorrent/bencode.hpp>
+#include <algorithm>
 #include <libtorrent/create_torrent.hpp>
 
 namespace kith::swarm {
@@ -14,7 +15,16 @@ TorrentFormat parse_format(const std::string& text, bool* ok) {
   return TorrentFormat::hybrid;
 }
 
-Result<MadeTorrent> make_torrent(const std::filesystem::path& input, const MakeOptions& options) {
+namespace {
+
+// Thrown from libtorrent's per-piece callback to stop hashing: set_piece_hashes() aborts its disk
+// jobs when an exception leaves it (its disk_aborter guard), which is also how qBittorrent cancels.
+struct Cancelled {};
+
+}  // namespace
+
+Result<MadeTorrent> make_torrent(const std::filesystem::path& input, const MakeOptions& options,
+                                 const MakeProgress& progress) {
   std::error_code fs_ec;
   auto path = std::filesystem::absolute(input, fs_ec).lexically_normal();
   if (!path.has_filename()) path = path.parent_path();  // "dir/" -> "dir"
@@ -52,7 +62,18 @@ Result<MadeTorrent> make_torrent(const std::filesystem::path& input, const MakeO
     ct.set_priv(true);
   }
   lt::error_code ec;
-  lt::set_piece_hashes(ct, path.parent_path().string(), ec);
+  const auto total = static_cast<std::uint64_t>(fs.total_size());
+  const auto piece_length = static_cast<std::uint64_t>(ct.piece_length());
+  try {
+    lt::set_piece_hashes(ct, path.parent_path().string(), [&](lt::piece_index_t piece) {
+      if (progress.cancel && progress.cancel->load()) throw Cancelled{};
+      if (progress.on_progress)
+        progress.on_progress(std::min(total, (static_cast<std::uint64_t>(static_cast<int>(piece)) + 1) * piece_length),
+                             total);
+    }, ec);
+  } catch (const Cancelled&) {
+    return fail(make_error_code(errc::cancelled), "hashing " + path.string() + " was cancelled");
+  }
   if (ec)
     return fail(make_error_code(errc::create_failed), "cannot hash " + path.string() + ": " + ec.message());
   std::string bytes;

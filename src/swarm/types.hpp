@@ -20,6 +20,7 @@ enum class errc {
   session_error,     // libtorrent refused an operation
   dht_failed,        // a DHT put reached no node that stored it, or the DHT is off or shut down
   dht_not_found,     // a DHT get found no item under that key and salt
+  cancelled,         // the caller cancelled the operation (hashing a share)
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
@@ -96,8 +97,6 @@ struct SessionStats {
   std::uint16_t listen_port = 0;
   int dht_nodes = 0;
   bool dht_running = false;
-  std::int64_t download_rate = 0;
-  std::int64_t upload_rate = 0;
   std::int64_t refused_by_ip_filter = 0;  // connections refused by the IP filter since start
   std::int64_t refused_by_peer_id = 0;    // connections closed for a blocked peer ID since start
 };
@@ -124,6 +123,7 @@ struct SwarmEvent {
     storage_move_failed,  // move to `path` failed: `message`
     error,                // a transfer stopped with an error: `message`, `disk_full`
     removed,              // the transfer left the session
+    status_updates,       // `statuses` of the transfers that changed (answer to post_updates())
   };
   Kind kind;
   std::string id;
@@ -131,6 +131,7 @@ struct SwarmEvent {
   std::string message;
   bool disk_full = false;
   std::vector<std::uint8_t> resume;
+  std::vector<TransferStatus> statuses;
 };
 
 }  // namespace kith::swarm

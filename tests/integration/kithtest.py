@@ -341,6 +341,35 @@ class KithNode:
         except urllib.error.HTTPError as e:
             return e.code, _parse_body(e.read(), e.headers)
 
+    def follow_job(self, job, timeout=120):
+        """Follows a hashing job (the 202 answer of a share or a file sent to a contact) until it is a
+        transfer; returns that transfer. Raises AssertionError when it ends in an error."""
+        if job.get("state") != "hashing":
+            raise AssertionError("not a hashing job: %r" % (job,))
+        found = {}
+
+        def hashed():
+            st, t = self.api("GET", "/api/v1/transfers/" + job["id"])
+            if st != 200:
+                raise AssertionError("GET /api/v1/transfers/%s answered %s: %r" % (job["id"], st, t))
+            found["t"] = t
+            return t.get("state") != "hashing"
+        procutil.wait_for(hashed, timeout, what="hashing of " + job.get("name", "?"))
+        return found["t"]
+
+    def api_share(self, body, timeout=120):
+        """POST /api/v1/shares and follow the hashing job until it is a transfer. Returns the transfer
+        with its .torrent (base64) as "torrent". Raises AssertionError on any refusal."""
+        st, job = self.api("POST", "/api/v1/shares", body)
+        if st != 202:
+            raise AssertionError("POST /api/v1/shares answered %s: %r" % (st, job))
+        t = self.follow_job(job, timeout)
+        st, torrent = self.api("GET", "/api/v1/transfers/%s/torrent" % t["id"])
+        if st != 200:
+            raise AssertionError("GET torrent answered %s: %r" % (st, torrent))
+        t["torrent"] = torrent["torrent"]
+        return t
+
     def stop(self, timeout=20):
         """SIGTERM the daemon, wait; returns its exit code (SIGKILL after timeout)."""
         if not self.daemon:

@@ -97,15 +97,27 @@ class ApiTest(KithTestCase):
                     event = line[7:]
                 elif line.startswith("data: ") and event:
                     seen.append((event, json.loads(line[6:])))
-                    if event == "transfer.added":
+                    if event == "transfer.hashed":
                         return
         t = threading.Thread(target=read, daemon=True)
         t.start()
+        # A share answers at once, while its data is hashed: 202 and the hashing job.
         st, body = self.raw("POST", "/api/v1/shares", body=json.dumps({"path": src}))
-        self.assertEqual(st, 201, body)
+        self.assertEqual(st, 202, body)
+        self.assertEqual(body["state"], "hashing")
+        self.assertTrue(body["id"].startswith("h-"), body)
         t.join(30)
         conn.close()
         self.assertIn(("transfer.added", {"id": body["id"], "name": "evt", "kind": "share"}), seen)
+        hashed = [d for e, d in seen if e == "transfer.hashed"]
+        self.assertEqual(len(hashed), 1, seen)
+        self.assertEqual(hashed[0]["job"], body["id"])
+        self.assertIn(("transfer.added", {"id": hashed[0]["id"], "name": "evt", "kind": "share"}), seen)
+        # The job's id now shows the transfer it became.
+        st, t = self.raw("GET", "/api/v1/transfers/" + body["id"])
+        self.assertEqual(st, 200, t)
+        self.assertEqual(t["id"], hashed[0]["id"])
+        self.assertIn("magnet", t)
 
 
 if __name__ == "__main__":

@@ -78,9 +78,10 @@ class SendTest(kithtest.KithTestCase):
         self.assertEqual(received[0]["transfer_id"], tid)
 
         # A folder, through the API.
-        status, body = a.api("POST", "/api/v1/contacts/bob/files", {"path": folder})
-        self.assertEqual(status, 201, body)
-        self.wait_state(b, body["offer"]["transfer_id"], ["completed"])
+        status, job = a.api("POST", "/api/v1/contacts/bob/files", {"path": folder})
+        self.assertEqual(status, 202, job)  # hashed in the background; the offer follows
+        folder_id = a.follow_job(job)["id"]
+        self.wait_state(b, folder_id, ["completed"])
         self.assertTreesEqual(folder, os.path.join(dl, "album"))
 
         # Someone with the .torrent and every address of A still gets nothing.

@@ -23,6 +23,13 @@ inline Response from(const Result<nlohmann::json>& r, int ok_status = 200) {
   return Response{ok_status, *r, {}};
 }
 
+// A typed result, turned into JSON with `to_json` (the converters of json_node.hpp).
+template <class T, class Convert>
+Response from(const Result<T>& r, Convert convert, int ok_status = 200) {
+  if (!r) return Response::error(status_for(r.error()), r.error());
+  return Response{ok_status, convert(*r), {}};
+}
+
 inline Response from(const Status& r) {
   if (!r) return Response::error(status_for(r.error()), r.error());
   return Response{200, nlohmann::json{{"ok", true}}, {}};
