@@ -24,6 +24,17 @@
 namespace kith::app {
 namespace {
 
+// The "messaging" part of status() (the same shape as api::messenger_status_json).
+nlohmann::json messenger_status(const messaging::MessengerStatus& s) {
+  return {{"port", s.port},
+          {"contacts", s.contacts},
+          {"online", s.online},
+          {"requests", s.requests},
+          {"outbox", s.outbox},
+          {"refused_channels", s.refused_channels},
+          {"rejected_messages", s.rejected_messages}};
+}
+
 swarm::SessionOptions session_options(const Settings& s) {
   swarm::SessionOptions o;
   o.listen = s.get_string("bt.listen");
@@ -58,8 +69,10 @@ Node::~Node() {
 }
 
 Result<std::unique_ptr<Node>> Node::open(boost::asio::io_context& io, const Home& home, Settings settings,
-                                         EventSink sink, bool with_messaging) {
+                                         EventSink sink, bool with_messaging,
+                                         messaging::EventSink messaging_events) {
   std::unique_ptr<Node> node(new Node(io, home, std::move(settings), std::move(sink)));
+  node->m_messaging_sink = std::move(messaging_events);
   if (auto r = node->start(with_messaging); !r) return tl::unexpected(r.error());
   return node;
 }
@@ -568,7 +581,7 @@ nlohmann::json Node::status() {
       {"safety", m_inspector->state()},
       {"quarantined", held},
       {"blocklist", blocklist},
-      {"messaging", m_messenger ? m_messenger->status() : nlohmann::json(nullptr)},
+      {"messaging", m_messenger ? messenger_status(m_messenger->status_snapshot()) : nlohmann::json(nullptr)},
       {"rendezvous", rendezvous_status()}};
 }
 

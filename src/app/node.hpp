@@ -70,9 +70,11 @@ class Node {
   using EventSink = std::function<void(const std::string& type, const nlohmann::json& data)>;
 
   // with_messaging: also run contacts and messages (a channel listener; the daemon does, transient
-  // CLI nodes do not).
+  // CLI nodes do not). Their events go to messaging_events, typed (called on the messenger's strand;
+  // api/json_messaging.hpp has their JSON).
   static Result<std::unique_ptr<Node>> open(boost::asio::io_context& io, const Home& home, Settings settings,
-                                            EventSink sink, bool with_messaging = false);
+                                            EventSink sink, bool with_messaging = false,
+                                            messaging::EventSink messaging_events = nullptr);
   ~Node();
   // Saves resume data and session state; the node can then be destroyed. Call once.
   void stop();
@@ -139,10 +141,11 @@ class Node {
   Result<messaging::Messenger*> require_messenger();
   std::vector<std::string> peer_hints() const;
 
-  // Files to contacts (node_files.cpp). Hashes `path` into an SSL torrent only `who` (an accepted
-  // contact) can fetch, seeds it, and queues the offer (sent now if they are online, else when they
-  // come back). Blocking (hashing). Returns the transfer JSON with "offer".
-  Result<nlohmann::json> send_file(const std::string& who, const std::string& path);
+  // Files to contacts (node_files.cpp). Hashes `path` into an SSL torrent only `contact_id` (an
+  // accepted contact's kith ID, as Messenger::accepted_contact answers it) can fetch, seeds it, and
+  // queues the offer (sent now if they are online, else when they come back). Blocking (hashing).
+  // Returns the transfer JSON with "offer".
+  Result<nlohmann::json> send_file(const std::string& contact_id, const std::string& path);
   // Offers sent and received, newest first: [{id, direction, contact, transfer_id, name, size, state, reason,
   // created_at}].
   Result<nlohmann::json> file_offers();
@@ -153,11 +156,12 @@ class Node {
   Status start_messaging();
   void start_rendezvous();
   nlohmann::json rendezvous_status() const;
-  // Messenger events pass through here on their way to the sink: contacts changing and coming online
-  // steer the DHT presence records and lookups.
-  void on_messaging_event(const std::string& type, const nlohmann::json& data);
-  // An incoming FileOffer from an accepted contact (messenger's lock held): validates it and adds the
-  // download (staging -> scan -> download.dir), auto-accepted. Errors refuse it.
+  // Messenger events pass through here (on the messenger's strand) on their way to the sink: contacts
+  // changing and coming online steer the DHT presence records and lookups.
+  void on_messaging_event(const messaging::Event& event);
+  // An incoming FileOffer from an accepted contact (run on the io_context, posted by the messenger's
+  // offer handler): validates it and adds the download (staging -> scan -> download.dir),
+  // auto-accepted. Errors refuse it.
   Status on_file_offer(const std::string& from, const wire::pb::FileOffer& offer);
   // Restores the certificate (and the sender's address) of a transfer that came with a file offer.
   void add_ssl_options(const store::TransferRecord& rec, swarm::AddOptions& add);
@@ -196,6 +200,7 @@ class Node {
   Settings m_settings;
   std::map<std::string, nlohmann::json> m_pending_settings;  // saved, applied at the next start
   EventSink m_sink;
+  messaging::EventSink m_messaging_sink;
   std::unique_ptr<store::Database> m_db;
   std::unique_ptr<store::TransferStore> m_store;
   std::unique_ptr<store::BlockStore> m_blocks;

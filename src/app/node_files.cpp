@@ -58,11 +58,11 @@ void Node::add_ssl_options(const store::TransferRecord& rec, swarm::AddOptions& 
       if (p.is_string()) add.peers.push_back(p.get<std::string>());
 }
 
-Result<nlohmann::json> Node::send_file(const std::string& who, const std::string& path) {
+Result<nlohmann::json> Node::send_file(const std::string& contact_id, const std::string& path) {
   auto messenger = require_messenger();
   if (!messenger) return tl::unexpected(messenger.error());
-  auto contact = (*messenger)->accepted_contact(who);
-  if (!contact) return tl::unexpected(contact.error());
+  if (!identity::decode_id(contact_id))
+    return tl::unexpected(invalid("'" + contact_id + "' is not a kith ID"));
   const auto ssl_port = m_swarm->ssl_listen_port();
   if (ssl_port == 0)
     return fail(base::make_error_code(base::errc::unavailable),
@@ -98,7 +98,7 @@ Result<nlohmann::json> Node::send_file(const std::string& who, const std::string
   offer.set_size(static_cast<std::uint64_t>((*shared).value("total_size", std::int64_t{0})));
   store::FileOfferRecord rec{.id = base::to_hex(offer.id()),
                              .direction = "out",
-                             .contact = *contact,
+                             .contact = contact_id,
                              .transfer_id = transfer_id,
                              .name = offer.name(),
                              .size = static_cast<std::int64_t>(offer.size()),
@@ -112,7 +112,7 @@ Result<nlohmann::json> Node::send_file(const std::string& who, const std::string
     (void)remove(transfer_id, false);
     return tl::unexpected(r.error());
   }
-  (*messenger)->deliver_offer(*contact, rec.id);
+  (*messenger)->deliver_offer(contact_id, rec.id);
   auto j = offer_json(rec);
   spdlog::info("offered {} ({} bytes) to {}: transfer {}", rec.name, rec.size, rec.contact, transfer_id);
   publish("file.offered", j);

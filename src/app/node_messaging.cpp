@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <chrono>
+#include <variant>
 
 #include "app/node.hpp"
 #include "identity/invite.hpp"
@@ -49,12 +51,13 @@ Status Node::start_messaging() {
   };
   m_messenger = std::make_unique<messaging::Messenger>(
       m_io, std::move(o), *m_user_key, *m_device_key, *m_contact_store, *m_message_store,
-      [this](const std::string& type, const nlohmann::json& data) { on_messaging_event(type, data); },
-      unix_ms);
+      [this](const messaging::Event& e) { on_messaging_event(e); }, unix_ms);
   m_messenger->set_file_offers(
       m_file_offers.get(),
-      [this](const std::string& from, const wire::pb::FileOffer& offer) {
-        return on_file_offer(from, offer);
+      [this](std::string from, wire::pb::FileOffer offer, base::Done<Status> reply) {
+        // Off the messenger's strand: adding the download is the node's work.
+        boost::asio::post(m_io, [this, from = std::move(from), offer = std::move(offer),
+                                 reply = std::move(reply)] { reply(on_file_offer(from, offer)); });
       },
       [this](const std::string& id, bool accepted, const std::string& reason) {
         auto o = m_file_offers->get(id);
@@ -105,7 +108,9 @@ void Node::start_rendezvous() {
         m_messenger->add_user_addresses(contact, presence.addrs, messaging::Via::internet);
       });
   m_rendezvous->set_addresses(m_messenger->addresses());
-  m_rendezvous->set_contacts(m_messenger->accepted_contacts());
+  m_messenger->accepted_contacts([r = m_rendezvous.get()](Result<std::vector<crypto::PublicKey>> keys) {
+    if (keys) r->set_contacts(std::move(*keys));
+  });
   m_rendezvous->start();
 }
 
@@ -116,15 +121,19 @@ nlohmann::json Node::rendezvous_status() const {
   return {{"puts_ok", s.puts_ok}, {"puts_failed", s.puts_failed}, {"lookups", s.lookups}, {"found", s.found}};
 }
 
-void Node::on_messaging_event(const std::string& type, const nlohmann::json& data) {
-  if (m_rendezvous && type.rfind("contact.", 0) == 0) {
-    if (type == "contact.accepted" || type == "contact.removed" || type == "contact.blocked")
-      m_rendezvous->set_contacts(m_messenger->accepted_contacts());
-    if (auto key = identity::decode_id(data.value("id", ""));
-        key && (type == "contact.online" || type == "contact.offline"))
-      m_rendezvous->set_online(*key, type == "contact.online");
+void Node::on_messaging_event(const messaging::Event& e) {
+  if (m_rendezvous) {
+    if (std::holds_alternative<messaging::ContactAccepted>(e) ||
+        std::holds_alternative<messaging::ContactRemoved>(e) ||
+        std::holds_alternative<messaging::ContactBlocked>(e))
+      m_messenger->accepted_contacts([r = m_rendezvous.get()](Result<std::vector<crypto::PublicKey>> keys) {
+        if (keys) r->set_contacts(std::move(*keys));
+      });
+    if (auto* on = std::get_if<messaging::ContactOnline>(&e)) m_rendezvous->set_online(on->contact.key, true);
+    if (auto* off = std::get_if<messaging::ContactOffline>(&e))
+      m_rendezvous->set_online(off->contact.key, false);
   }
-  publish(type, data);
+  if (m_messaging_sink) m_messaging_sink(e);
 }
 
 nlohmann::json Node::identity() {

@@ -9,6 +9,7 @@
 
 #include "api/event_hub.hpp"
 #include "api/http_server.hpp"
+#include "api/json_messaging.hpp"
 #include "api/routes.hpp"
 #include "api/ui_auth.hpp"
 #include "api/uploads.hpp"
@@ -57,7 +58,11 @@ int run_daemon(Context& ctx) {
   auto node = app::Node::open(
       io, ctx.home, ctx.settings,
       [&hub](const std::string& type, const nlohmann::json& data) { hub.publish(type, data); },
-      /*with_messaging=*/true);
+      /*with_messaging=*/true,
+      [&hub](const messaging::Event& e) {
+        auto [type, data] = api::event_json(e);
+        hub.publish(type, data);
+      });
   if (!node) return report(ctx, node.error());
 
   api::Router router;
