@@ -46,7 +46,8 @@ Response respond(const Result<messaging::MarkReadResult>& r, int ok) {
 // is the answer's type (a Result or Status).
 template <class T, class Call>
 boost::asio::awaitable<Response> ask(Messenger& messenger, Call call, int ok_status = 200) {
-  auto answer = co_await detail::await<T>([&](base::Done<T> done) { call(messenger, std::move(done)); });
+  auto start = [&](base::Done<T> done) { call(messenger, std::move(done)); };
+  auto answer = co_await detail::await<T>(std::move(start));  // named: see detail/await.hpp
   co_return respond(answer, ok_status);
 }
 
@@ -54,8 +55,10 @@ boost::asio::awaitable<Response> ask(Messenger& messenger, Call call, int ok_sta
 // the path (blocking this handler, as POST /shares does) and queues the offer.
 boost::asio::awaitable<Response> send_file(app::Node& node, Messenger& messenger, std::string who,
                                            std::string path) {
-  auto contact = co_await detail::await<Result<std::string>>(
-      [&](base::Done<Result<std::string>> done) { messenger.accepted_contact(who, std::move(done)); });
+  auto start = [&](base::Done<Result<std::string>> done) {
+    messenger.accepted_contact(who, std::move(done));
+  };
+  auto contact = co_await detail::await<Result<std::string>>(std::move(start));
   if (!contact) co_return Response::error(detail::status_for(contact.error()), contact.error());
   co_return from(node.send_file(*contact, path), 201);
 }
