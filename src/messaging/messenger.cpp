@@ -62,7 +62,9 @@ void Messenger::set_file_offers(store::FileOfferStore* store, OfferHandler on_of
 // --- the strand -------------------------------------------------------------------------------------
 
 void Messenger::Poster::operator()(std::function<void()> f) const {
-  boost::asio::post(strand, [self = self, life = life, f = std::move(f)] {
+  const auto alive = life.lock();
+  if (!alive) return;  // the messenger is gone
+  boost::asio::post(alive->strand, [self = self, life = life, f = std::move(f)] {
     if (!life.lock() || self->m_stopped) return;  // gone: `self` is not touched
     f();
     self->settle();
@@ -234,7 +236,7 @@ void Messenger::serve_request_only(std::shared_ptr<net::Channel> channel) {
   auto timer = std::make_shared<boost::asio::steady_timer>(m_strand);
   timer->expires_after(REQUEST_ONLY_TIMEOUT);
   std::weak_ptr<net::Channel> weak = channel;
-  timer->async_wait([this, life = std::weak_ptr<const int>(m_life), weak](boost::system::error_code ec) {
+  timer->async_wait([this, life = std::weak_ptr<Life>(m_life), weak](boost::system::error_code ec) {
     auto ch = weak.lock();
     if (ec || !life.lock() || m_stopped || !ch) return;
     auto it = m_pending.find(ch->peer().user);
@@ -510,7 +512,7 @@ void Messenger::tick() {
     dial(c.key, std::move(cands));
   }
   m_timer.expires_after(m_options.tick);
-  m_timer.async_wait([this, life = std::weak_ptr<const int>(m_life)](boost::system::error_code ec) {
+  m_timer.async_wait([this, life = std::weak_ptr<Life>(m_life)](boost::system::error_code ec) {
     if (ec || !life.lock() || m_stopped) return;
     tick();
     settle();

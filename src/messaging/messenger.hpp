@@ -165,16 +165,20 @@ class Messenger {
   };
 
   // --- strand plumbing (messenger.cpp) ---
-  // A handle other strands and threads (channels, dials, the listener, the app's replies) keep to hand
-  // work to this strand. It holds copies, not the Messenger: the work runs only while the messenger
-  // exists and has not stopped, then settle().
-  struct Poster {
+  // What handlers and the handle below hold weakly: the strand (a copy that must not outlive the
+  // io_context, so the messenger owns the only strong reference).
+  struct Life {
     base::Strand strand;
-    std::weak_ptr<const int> life;
+  };
+  // A handle other strands and threads (channels, dials, the listener, the app's replies) keep to hand
+  // work to this strand. It holds nothing strongly: once the messenger is gone it posts nothing, and
+  // the work it posted runs only while the messenger exists and has not stopped, then settle().
+  struct Poster {
+    std::weak_ptr<Life> life;
     Messenger* self;
     void operator()(std::function<void()> f) const;
   };
-  Poster poster() { return {m_strand, m_life, this}; }
+  Poster poster() { return {m_life, this}; }
   void on_strand(std::function<void()> f) { poster()(std::move(f)); }
   // Posts `f` (returning T) onto the strand and answers `done` with its value after settle(); with an
   // error when the messenger is stopping or gone.
@@ -247,7 +251,7 @@ class Messenger {
   boost::asio::io_context& m_io;
   base::Strand m_strand;
   // Handlers hold a weak reference: once the Messenger is gone, a handler still queued does nothing.
-  std::shared_ptr<const int> m_life = std::make_shared<const int>(0);
+  std::shared_ptr<Life> m_life = std::make_shared<Life>(Life{m_strand});
 
   // Fixed at construction or by start(), then only read (any thread).
   Options m_options;
@@ -296,7 +300,7 @@ class Messenger {
 
 template <class T, class F>
 void Messenger::answer(base::Done<T> done, F f) {
-  boost::asio::post(m_strand, [this, life = std::weak_ptr<const int>(m_life), done = std::move(done),
+  boost::asio::post(m_strand, [this, life = std::weak_ptr<Life>(m_life), done = std::move(done),
                                f = std::move(f)]() mutable {
     if (!life.lock() || m_stopped) return done(T(tl::unexpected(stopping_error())));
     T result = f();
