@@ -1,5 +1,7 @@
 #include "api/json_node.hpp"
 
+#include "api/json_messaging.hpp"
+
 namespace kith::api {
 namespace {
 
@@ -174,7 +176,7 @@ nlohmann::json to_json(const app::NodeStatus& s) {
         {"refused_by_ip_filter", st.refused_by_ip_filter},
         {"refused_by_peer_id", st.refused_by_peer_id},
         {"ip_filter_ranges", s.ip_filter_ranges}}},
-      {"messaging", s.messaging ? *s.messaging : nlohmann::json(nullptr)},
+      {"messaging", s.messaging ? messenger_status_json(*s.messaging) : nlohmann::json(nullptr)},
       {"rendezvous", nullptr}};
   if (s.rendezvous) {
     const auto& r = *s.rendezvous;

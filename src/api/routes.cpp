@@ -22,8 +22,8 @@ namespace {
 // The answer to a share (from a path or an upload): the share in state "hashing"; it becomes a
 // transfer when hashing ends (GET /transfers/{job id} follows it).
 awaitable<Response> share(app::Node& node, app::ShareRequest request) {
-  auto r = co_await await<Result<app::Transfer>>(
-      [&](auto done) { node.transfers().share(std::move(request), std::move(done)); });
+  auto start = [&](auto done) { node.transfers().share(std::move(request), std::move(done)); };
+  auto r = co_await await<Result<app::Transfer>>(std::move(start));
   co_return from(r, [](const app::Transfer& t) { return to_json(t); }, 202);
 }
 
@@ -53,7 +53,8 @@ void add_routes(Router& router, RouteContext ctx) {
   app::Node& node = ctx.node;
 
   router.add("GET", "/api/v1/status", [&node, port = ctx.api_port](Request) -> awaitable<Response> {
-    auto s = co_await await<app::NodeStatus>([&](auto done) { node.status(std::move(done)); });
+    auto start = [&](auto done) { node.status(std::move(done)); };
+    auto s = co_await await<app::NodeStatus>(std::move(start));
     auto j = to_json(s);
     j["api_port"] = port;
     co_return Response{200, j, {}};
@@ -67,14 +68,16 @@ void add_routes(Router& router, RouteContext ctx) {
     if (!body) co_return bad(body.error());
     if (!body->is_object() || !body->contains("value"))
       co_return Response::error(400, "bad_request", "body must be {\"value\": VALUE}");
-    auto r = co_await await<Result<app::SettingChange>>([&](auto done) {
+    auto start = [&](auto done) {
       node.set_setting(req.params.at("name"), (*body)["value"], std::move(done));
-    });
+    };
+    auto r = co_await await<Result<app::SettingChange>>(std::move(start));
     co_return from(r, [](const app::SettingChange& c) { return to_json(c); });
   });
 
   router.add("GET", "/api/v1/transfers", [&node](Request) -> awaitable<Response> {
-    auto list = co_await await<std::vector<app::Transfer>>([&](auto done) { node.transfers().list(std::move(done)); });
+    auto start = [&](auto done) { node.transfers().list(std::move(done)); };
+    auto list = co_await await<std::vector<app::Transfer>>(std::move(start));
     co_return Response{200, to_json(list), {}};
   });
 
@@ -107,8 +110,8 @@ void add_routes(Router& router, RouteContext ctx) {
     get.to = *to;
     get.only_glob = *only;
     get.sequential = *sequential;
-    auto added =
-        co_await await<Result<app::Added>>([&](auto done) { node.transfers().get(std::move(get), std::move(done)); });
+    auto start = [&](auto done) { node.transfers().get(std::move(get), std::move(done)); };
+    auto added = co_await await<Result<app::Added>>(std::move(start));
     if (!added) co_return Response::error(status_for(added.error()), added.error());
     auto j = to_json(added->transfer);
     // Asking again for a transfer the node has is not an error; it says so.
@@ -129,14 +132,14 @@ void add_routes(Router& router, RouteContext ctx) {
   });
 
   router.add("GET", "/api/v1/transfers/{id}", [&node](Request req) -> awaitable<Response> {
-    auto t = co_await await<Result<app::Transfer>>(
-        [&](auto done) { node.transfers().show(req.params.at("id"), std::move(done)); });
+    auto start = [&](auto done) { node.transfers().show(req.params.at("id"), std::move(done)); };
+    auto t = co_await await<Result<app::Transfer>>(std::move(start));
     co_return from(t, [](const app::Transfer& t) { return to_json(t); });
   });
 
   router.add("GET", "/api/v1/transfers/{id}/torrent", [&node](Request req) -> awaitable<Response> {
-    auto bytes = co_await await<Result<std::string>>(
-        [&](auto done) { node.transfers().torrent_file(req.params.at("id"), std::move(done)); });
+    auto start = [&](auto done) { node.transfers().torrent_file(req.params.at("id"), std::move(done)); };
+    auto bytes = co_await await<Result<std::string>>(std::move(start));
     if (!bytes) {
       // session_error here means the metadata of a magnet has not arrived yet: try again later.
       bool not_yet = bytes.error().code == swarm::make_error_code(swarm::errc::session_error);
@@ -146,8 +149,8 @@ void add_routes(Router& router, RouteContext ctx) {
   });
 
   router.add("GET", "/api/v1/transfers/{id}/peers", [&node](Request req) -> awaitable<Response> {
-    auto peers = co_await await<Result<std::vector<swarm::PeerStatus>>>(
-        [&](auto done) { node.transfers().peers(req.params.at("id"), std::move(done)); });
+    auto start = [&](auto done) { node.transfers().peers(req.params.at("id"), std::move(done)); };
+    auto peers = co_await await<Result<std::vector<swarm::PeerStatus>>>(std::move(start));
     co_return from(peers, [](const auto& p) { return to_json(p); });
   });
 
@@ -158,8 +161,8 @@ void add_routes(Router& router, RouteContext ctx) {
     auto wanted = field<std::vector<int>>(*body, "wanted", {});
     if (!wanted) co_return bad(wanted.error());
     if (!body->contains("wanted")) co_return Response::error(400, "bad_request", "'wanted' (file indices) is required");
-    auto r = co_await await<Status>(
-        [&](auto done) { node.transfers().select_files(req.params.at("id"), *wanted, std::move(done)); });
+    auto start = [&](auto done) { node.transfers().select_files(req.params.at("id"), *wanted, std::move(done)); };
+    auto r = co_await await<Status>(std::move(start));
     // session_error here means a magnet whose file list has not arrived yet: try again later.
     if (!r && r.error().code == swarm::make_error_code(swarm::errc::session_error))
       co_return Response::error(409, r.error());
@@ -167,8 +170,8 @@ void add_routes(Router& router, RouteContext ctx) {
   });
 
   router.add("GET", "/api/v1/transfers/{id}/qr.svg", [&node](Request req) -> awaitable<Response> {
-    auto shown = co_await await<Result<app::Transfer>>(
-        [&](auto done) { node.transfers().show(req.params.at("id"), std::move(done)); });
+    auto start = [&](auto done) { node.transfers().show(req.params.at("id"), std::move(done)); };
+    auto shown = co_await await<Result<app::Transfer>>(std::move(start));
     if (!shown) co_return Response::error(status_for(shown.error()), shown.error());
     if (shown->magnet.empty())
       co_return Response::error(409, "conflict", "the transfer has no magnet link yet (it is still being hashed)");
@@ -203,15 +206,17 @@ void add_routes(Router& router, RouteContext ctx) {
   });
 
   router.add("POST", "/api/v1/transfers/{id}/pause", [&node](Request req) -> awaitable<Response> {
-    co_return from(co_await await<Status>([&](auto done) { node.transfers().pause(req.params.at("id"), std::move(done)); }));
+    auto start = [&](auto done) { node.transfers().pause(req.params.at("id"), std::move(done)); };
+    co_return from(co_await await<Status>(std::move(start)));
   });
   router.add("POST", "/api/v1/transfers/{id}/resume", [&node](Request req) -> awaitable<Response> {
-    co_return from(
-        co_await await<Status>([&](auto done) { node.transfers().resume(req.params.at("id"), std::move(done)); }));
+    auto start = [&](auto done) { node.transfers().resume(req.params.at("id"), std::move(done)); };
+    co_return from(co_await await<Status>(std::move(start)));
   });
 
   router.add("GET", "/api/v1/blocklist", [&node](Request) -> awaitable<Response> {
-    auto list = co_await await<app::BlockList>([&](auto done) { node.blocks().list(std::move(done)); });
+    auto start = [&](auto done) { node.blocks().list(std::move(done)); };
+    auto list = co_await await<app::BlockList>(std::move(start));
     co_return Response{200, to_json(list), {}};
   });
 
@@ -224,8 +229,8 @@ void add_routes(Router& router, RouteContext ctx) {
     auto reason = field<std::string>(*body, "reason", "");
     for (const auto* r : {&kind, &value, &reason})
       if (!*r) co_return bad(r->error());
-    auto added = co_await await<Result<app::event::BlockAdded>>(
-        [&](auto done) { node.blocks().add(*kind, *value, *reason, std::move(done)); });
+    auto start = [&](auto done) { node.blocks().add(*kind, *value, *reason, std::move(done)); };
+    auto added = co_await await<Result<app::event::BlockAdded>>(std::move(start));
     co_return from(
         added,
         [](const app::event::BlockAdded& a) {
@@ -237,15 +242,16 @@ void add_routes(Router& router, RouteContext ctx) {
   });
 
   router.add("POST", "/api/v1/blocklist/reload", [&node](Request) -> awaitable<Response> {
-    auto r = co_await await<Result<app::IpFilterSummary>>(
-        [&](auto done) { node.blocks().reload_ip_filter(std::move(done)); });
+    auto start = [&](auto done) { node.blocks().reload_ip_filter(std::move(done)); };
+    auto r = co_await await<Result<app::IpFilterSummary>>(std::move(start));
     co_return from(r, [](const app::IpFilterSummary& s) { return to_json(s); });
   });
 
   router.add("DELETE", "/api/v1/blocklist/{kind}/{value}", [&node](Request req) -> awaitable<Response> {
-    auto r = co_await await<Status>([&](auto done) {
+    auto start = [&](auto done) {
       node.blocks().remove(req.params.at("kind"), req.params.at("value"), std::move(done));
-    });
+    };
+    auto r = co_await await<Status>(std::move(start));
     if (!r && r.error().code == base::make_error_code(base::errc::not_found)) co_return Response::error(404, r.error());
     co_return from(r);
   });
@@ -253,8 +259,8 @@ void add_routes(Router& router, RouteContext ctx) {
   router.add("DELETE", "/api/v1/transfers/{id}", [&node](Request req) -> awaitable<Response> {
     auto it = req.query.find("delete_data");
     bool delete_data = it != req.query.end() && (it->second == "true" || it->second == "1");
-    co_return from(co_await await<Status>(
-        [&](auto done) { node.transfers().remove(req.params.at("id"), delete_data, std::move(done)); }));
+    auto start = [&](auto done) { node.transfers().remove(req.params.at("id"), delete_data, std::move(done)); };
+    co_return from(co_await await<Status>(std::move(start)));
   });
 
   add_safety_routes(router, ctx);

@@ -16,8 +16,8 @@ void add_safety_routes(Router& router, RouteContext ctx) {
   router.add("GET", "/api/v1/quarantine", [&node](Request req) -> awaitable<Response> {
     auto it = req.query.find("all");
     bool all = it != req.query.end() && (it->second == "true" || it->second == "1");
-    auto items = co_await await<Result<std::vector<app::QuarantineItem>>>(
-        [&](auto done) { node.release().quarantine_list(all, std::move(done)); });
+    auto start = [&](auto done) { node.release().quarantine_list(all, std::move(done)); };
+    auto items = co_await await<Result<std::vector<app::QuarantineItem>>>(std::move(start));
     co_return from(items, [](const std::vector<app::QuarantineItem>& list) {
       auto out = nlohmann::json::array();
       for (const auto& q : list) out.push_back(to_json(q));
@@ -25,21 +25,22 @@ void add_safety_routes(Router& router, RouteContext ctx) {
     });
   });
   router.add("GET", "/api/v1/quarantine/{id}", [&node](Request req) -> awaitable<Response> {
-    auto item = co_await await<Result<app::QuarantineItem>>(
-        [&](auto done) { node.release().quarantine_show(req.params.at("id"), std::move(done)); });
+    auto start = [&](auto done) { node.release().quarantine_show(req.params.at("id"), std::move(done)); };
+    auto item = co_await await<Result<app::QuarantineItem>>(std::move(start));
     co_return from(item, [](const app::QuarantineItem& q) { return to_json(q); });
   });
   router.add("POST", "/api/v1/quarantine/{id}/release", [&node](Request req) -> awaitable<Response> {
-    co_return from(co_await await<Status>(
-        [&](auto done) { node.release().quarantine_release(req.params.at("id"), std::move(done)); }));
+    auto start = [&](auto done) { node.release().quarantine_release(req.params.at("id"), std::move(done)); };
+    co_return from(co_await await<Status>(std::move(start)));
   });
   router.add("DELETE", "/api/v1/quarantine/{id}", [&node](Request req) -> awaitable<Response> {
-    co_return from(co_await await<Status>(
-        [&](auto done) { node.release().quarantine_delete(req.params.at("id"), std::move(done)); }));
+    auto start = [&](auto done) { node.release().quarantine_delete(req.params.at("id"), std::move(done)); };
+    co_return from(co_await await<Status>(std::move(start)));
   });
 
   router.add("GET", "/api/v1/reports", [&node](Request) -> awaitable<Response> {
-    auto list = co_await await<std::vector<app::ListedReport>>([&](auto done) { node.reports().list(std::move(done)); });
+    auto start = [&](auto done) { node.reports().list(std::move(done)); };
+    auto list = co_await await<std::vector<app::ListedReport>>(std::move(start));
     auto out = nlohmann::json::array();
     for (const auto& r : list) out.push_back(to_json(r));
     co_return Response{200, out, {}};
@@ -54,8 +55,8 @@ void add_safety_routes(Router& router, RouteContext ctx) {
     if (!reason) co_return bad(reason.error());
     if (id->empty() || reason->empty())
       co_return Response::error(400, "bad_request", "'id' (quarantine item or transfer) and 'reason' are required");
-    auto written = co_await await<Result<app::ReportWritten>>(
-        [&](auto done) { node.reports().report(*id, *reason, std::move(done)); });
+    auto start = [&](auto done) { node.reports().report(*id, *reason, std::move(done)); };
+    auto written = co_await await<Result<app::ReportWritten>>(std::move(start));
     co_return from(
         written,
         [](const app::ReportWritten& w) { return nlohmann::json{{"path", w.path}, {"report", safety::to_json(w.report)}}; },

@@ -9,6 +9,7 @@
 
 #include "app/ip_filter_files.hpp"
 #include "app/release_machine.hpp"
+#include "messaging/views.hpp"
 #include "safety/report.hpp"
 #include "store/block_store.hpp"
 #include "store/file_offer_store.hpp"
@@ -113,7 +114,7 @@ struct NodeStatus {
   int blocked_info_hashes = 0;
   int blocked_peer_ids = 0;
   std::size_t ip_filter_ranges = 0;
-  std::optional<nlohmann::json> messaging;  // the messenger's status; none in a transient node
+  std::optional<messaging::MessengerStatus> messaging;  // none in a transient node
   std::optional<RendezvousStats> rendezvous;
 };
 

@@ -235,7 +235,7 @@ void Node::status(base::Done<NodeStatus> done) {
   s.limit_download = settings->get_int("limits.download");
   s.limit_upload = settings->get_int("limits.upload");
   s.safety = m_inspector->state();
-  if (m_messenger) s.messaging = m_messenger->status();
+  if (m_messenger) s.messaging = m_messenger->status_snapshot();
   // The rest is owned by services on their strands: ask each in turn.
   auto shared = std::make_shared<NodeStatus>(std::move(s));
   m_transfers->totals([this, shared, done = std::move(done)](TransferTotals t) mutable {

@@ -49,8 +49,9 @@ namespace kith::app {
 
 class Node {
  public:
-  // Contacts and messages still publish (type, JSON) events: they go to this sink unchanged.
-  using MessagingSink = std::function<void(const std::string& type, const nlohmann::json& data)>;
+  // Contacts and messages publish their own typed events (messaging/events.hpp; called on the
+  // messenger's strand; api/json_messaging.hpp has their JSON).
+  using MessagingSink = messaging::EventSink;
 
   // with_messaging: also run contacts and messages (a channel listener; the daemon does, transient CLI
   // nodes do not). The services start when the io_context runs.
@@ -95,7 +96,7 @@ class Node {
   Status start_messaging();
   void start_rendezvous();
   void on_swarm_event(const swarm::SwarmEvent& event);
-  void on_messaging_event(const std::string& type, const nlohmann::json& data);
+  void on_messaging_event(const messaging::Event& event);
 
   boost::asio::io_context& m_io;
   Home m_home;

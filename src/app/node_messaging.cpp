@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <chrono>
-#include <mutex>
-#include <optional>
+#include <variant>
 
 #include "app/node.hpp"
 #include "identity/invite.hpp"
@@ -52,26 +52,13 @@ Status Node::start_messaging() {
   };
   m_messenger = std::make_unique<messaging::Messenger>(
       m_io, std::move(o), *m_user_key, *m_device_key, *m_contact_store, *m_message_store,
-      [this](const std::string& type, const nlohmann::json& data) { on_messaging_event(type, data); },
-      unix_ms);
-  // The messenger answers an offer at once (the FileOfferAck), under its lock: the checks run now,
-  // the download is added asynchronously, and a later failure refuses the offer in its record.
+      [this](const messaging::Event& e) { on_messaging_event(e); }, unix_ms);
+  // The messenger asks on its strand and takes the FileOfferAck through `reply`: the checks and the
+  // download's add run in the file-offer service, which replies when they are done.
   m_messenger->set_file_offers(
       m_file_offers.get(),
-      [this](const std::string& from, const wire::pb::FileOffer& offer) -> Status {
-        struct Answer {
-          std::mutex mutex;
-          bool returned = false;
-          std::optional<Status> status;
-        };
-        auto answer = std::make_shared<Answer>();
-        m_offers->receive(from, offer, [answer](Status s) {
-          std::lock_guard lock(answer->mutex);
-          if (!answer->returned) answer->status = std::move(s);
-        });
-        std::lock_guard lock(answer->mutex);
-        answer->returned = true;
-        return answer->status.value_or(Status{});
+      [this](std::string from, wire::pb::FileOffer offer, base::Done<Status> reply) {
+        m_offers->receive(std::move(from), std::move(offer), std::move(reply));
       },
       [this](const std::string& id, bool accepted, const std::string& reason) {
         m_offers->acknowledged(id, accepted, reason);
@@ -84,7 +71,9 @@ Status Node::start_messaging() {
       .settings = m_settings,
       .sink = m_sink,
       .accepted_contact =
-          [this](std::string who, base::Done<Result<std::string>> done) { done(m_messenger->accepted_contact(who)); },
+          [this](std::string who, base::Done<Result<std::string>> done) {
+            m_messenger->accepted_contact(std::move(who), std::move(done));
+          },
       .deliver = [this](std::string contact, std::string offer) { m_messenger->deliver_offer(contact, offer); }});
   if (auto r = m_messenger->start(); !r) return r;
   if (settings->get_bool("nat.upnp") || settings->get_bool("nat.natpmp"))
@@ -126,19 +115,25 @@ void Node::start_rendezvous() {
         m_messenger->add_user_addresses(contact, presence.addrs, messaging::Via::internet);
       });
   m_rendezvous->set_addresses(m_messenger->addresses());
-  m_rendezvous->set_contacts(m_messenger->accepted_contacts());
+  m_messenger->accepted_contacts([r = m_rendezvous.get()](Result<std::vector<crypto::PublicKey>> keys) {
+    if (keys) r->set_contacts(std::move(*keys));
+  });
   m_rendezvous->start();
 }
 
-void Node::on_messaging_event(const std::string& type, const nlohmann::json& data) {
-  if (m_rendezvous && type.rfind("contact.", 0) == 0) {
-    if (type == "contact.accepted" || type == "contact.removed" || type == "contact.blocked")
-      m_rendezvous->set_contacts(m_messenger->accepted_contacts());
-    if (auto key = identity::decode_id(data.value("id", ""));
-        key && (type == "contact.online" || type == "contact.offline"))
-      m_rendezvous->set_online(*key, type == "contact.online");
+void Node::on_messaging_event(const messaging::Event& e) {
+  if (m_rendezvous) {
+    if (std::holds_alternative<messaging::ContactAccepted>(e) ||
+        std::holds_alternative<messaging::ContactRemoved>(e) ||
+        std::holds_alternative<messaging::ContactBlocked>(e))
+      m_messenger->accepted_contacts([r = m_rendezvous.get()](Result<std::vector<crypto::PublicKey>> keys) {
+        if (keys) r->set_contacts(std::move(*keys));
+      });
+    if (auto* on = std::get_if<messaging::ContactOnline>(&e)) m_rendezvous->set_online(on->contact.key, true);
+    if (auto* off = std::get_if<messaging::ContactOffline>(&e))
+      m_rendezvous->set_online(off->contact.key, false);
   }
-  if (m_messaging_sink) m_messaging_sink(type, data);
+  if (m_messaging_sink) m_messaging_sink(e);
 }
 
 Identity Node::identity() const {

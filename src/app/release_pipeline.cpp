@@ -439,6 +439,9 @@ void ReleasePipeline::quarantine(const std::string& id, Tracked& t) {
   m_held.insert(id);
   spdlog::warn("{}: quarantined ({}): {}", id, q.outcome, q.reason);
   emit(event::QuarantineAdded{q});
+  m_deps.transfers.set_runnable(id, runnable_json(d.runnable), [id](Status r) {
+    if (!r) spdlog::warn("{}: cannot store what can run code: {}", id, r.error().message);
+  });
   if (t.early_marker) {
     drop_marker(early_marker(id));
     t.early_marker = false;

@@ -374,6 +374,16 @@ void TransferService::mark_released(std::string id, std::string runnable_json, b
   });
 }
 
+void TransferService::set_runnable(std::string id, std::string runnable_json, base::Done<Status> done) {
+  boost::asio::post(m_strand, [this, id = std::move(id), runnable = std::move(runnable_json),
+                               done = std::move(done)] {
+    auto it = m_entries.find(id);
+    if (it == m_entries.end()) return done(tl::unexpected(unknown(id)));
+    it->second.record.runnable = runnable;
+    done(m_deps.store.set_runnable(id, runnable));
+  });
+}
+
 void TransferService::on_swarm_event(swarm::SwarmEvent e) {
   boost::asio::post(m_strand, [this, e = std::move(e)] {
     using K = swarm::SwarmEvent::Kind;

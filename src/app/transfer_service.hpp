@@ -138,6 +138,8 @@ class TransferService {
   // which logs it; the data is safe either way (remove() never deletes data outside staging and
   // quarantine).
   void mark_released(std::string id, std::string runnable_json, base::Done<Status> done);
+  // What the scan found runnable (a JSON array of paths), kept with a transfer that is held.
+  void set_runnable(std::string id, std::string runnable_json, base::Done<Status> done);
 
   // libtorrent's events, from the session host's strand (posted here).
   void on_swarm_event(swarm::SwarmEvent event);

@@ -11,6 +11,7 @@
 
 #include "api/event_hub.hpp"
 #include "api/http_server.hpp"
+#include "api/json_messaging.hpp"
 #include "api/json_node.hpp"
 #include "api/routes.hpp"
 #include "api/ui_auth.hpp"
@@ -66,7 +67,10 @@ int run_daemon(Context& ctx) {
         auto [type, data] = api::event_json(e);
         hub.publish(type, data);
       },
-      [&hub](const std::string& type, const nlohmann::json& data) { hub.publish(type, data); },
+      [&hub](const messaging::Event& e) {
+        auto [type, data] = api::event_json(e);
+        hub.publish(type, data);
+      },
       /*with_messaging=*/true);
   if (!node) return report(ctx, node.error());
 

@@ -12,6 +12,7 @@ Error not_found(const std::string& why) { return Error{base::make_error_code(bas
 Error invalid(const std::string& why) {
   return Error{base::make_error_code(base::errc::invalid_argument), why};
 }
+Error ourselves() { return invalid("that is your own kith ID"); }
 
 Relation relation_from(const std::string& s) {
   if (s == "outgoing") return Relation::outgoing;
@@ -124,8 +125,14 @@ std::vector<Contact> ContactBook::list() const {
   return out;
 }
 
+std::size_t ContactBook::count(Relation relation) const {
+  return static_cast<std::size_t>(std::count_if(
+      m_contacts.begin(), m_contacts.end(), [&](const auto& kv) { return kv.second.relation == relation; }));
+}
+
 Result<Contact> ContactBook::add(const identity::Invite& invite, const std::string& name,
                                  const std::string& note, std::int64_t now) {
+  if (invite.key == m_me) return tl::unexpected(ourselves());
   if (note.size() > MAX_NOTE) return tl::unexpected(invalid("the request's message is over 500 bytes"));
   Contact c;
   if (auto* existing = find(invite.key)) c = *existing;
@@ -153,6 +160,7 @@ Result<Contact> ContactBook::add(const identity::Invite& invite, const std::stri
 Result<Relation> ContactBook::record_request(const crypto::PublicKey& key, const std::string& name,
                                              const std::string& note, const std::vector<std::string>& addrs,
                                              std::int64_t now) {
+  if (key == m_me) return tl::unexpected(ourselves());
   Contact c;
   if (auto* existing = find(key)) c = *existing;
   switch (c.relation) {
@@ -165,10 +173,7 @@ Result<Relation> ContactBook::record_request(const crypto::PublicKey& key, const
     case Relation::incoming:
       break;  // asked again: refresh
     case Relation::stranger: {
-      const auto pending = std::count_if(m_contacts.begin(), m_contacts.end(), [](const auto& kv) {
-        return kv.second.relation == Relation::incoming;
-      });
-      if (static_cast<std::size_t>(pending) >= MAX_PENDING_REQUESTS)
+      if (count(Relation::incoming) >= MAX_PENDING_REQUESTS)
         return tl::unexpected(invalid("too many contact requests are waiting; refused"));
       c.key = key;
       c.id = identity::encode_id(key);
@@ -216,6 +221,7 @@ Status ContactBook::decline(const crypto::PublicKey& key) {
 }
 
 Status ContactBook::block(const crypto::PublicKey& key, std::int64_t now) {
+  if (key == m_me) return tl::unexpected(ourselves());
   Contact c;
   if (auto* existing = find(key)) c = *existing;
   if (c.relation == Relation::stranger) {

@@ -7,7 +7,7 @@
 // exchange messages; a blocked key is refused at the channel; requests are accepted from strangers and
 // from people already asking, and nothing else (see docs/protocol/channel.md).
 //
-// Threading: not thread-safe; the owner (messaging::Messenger) serialises calls.
+// Threading: not thread-safe; the owner (messaging::Messenger) calls it on its strand only.
 #include <map>
 #include <optional>
 #include <string>
@@ -39,7 +39,8 @@ inline constexpr std::size_t MAX_NOTE = 500;
 
 class ContactBook {
  public:
-  explicit ContactBook(store::ContactStore& store) : m_store(store) {}
+  // `me`: our own user key, which is never a contact (refused with base::errc::invalid_argument).
+  ContactBook(store::ContactStore& store, const crypto::PublicKey& me) : m_store(store), m_me(me) {}
   Status load();
 
   Relation relation(const crypto::PublicKey& key) const;
@@ -47,13 +48,15 @@ class ContactBook {
   // By name (case-insensitive, exact), kith ID, or a unique prefix of a kith ID (at least 6 characters).
   // base::errc::not_found / invalid_argument (ambiguous) with a message naming the choices.
   Result<Contact> resolve(const std::string& name_or_id) const;
-  std::vector<Contact> list() const;
+  std::vector<Contact> list() const;  // sorted by name
+  std::size_t count(Relation relation) const;
 
-  // We ask `invite`'s person. Accepting at once if they had asked us. Errors: it is us, they are blocked.
+  // We ask `invite`'s person. Accepting at once if they had asked us. Errors: it is us, they are blocked,
+  // the note is too long.
   Result<Contact> add(const identity::Invite& invite, const std::string& name, const std::string& note,
                       std::int64_t now);
   // They ask us (from the channel). Returns the relation after: incoming, accepted (we had asked them),
-  // or unchanged (already accepted, blocked). Error when too many requests are pending.
+  // or unchanged (already accepted, blocked). Errors: it is us, too many requests are pending.
   Result<Relation> record_request(const crypto::PublicKey& key, const std::string& name,
                                   const std::string& note, const std::vector<std::string>& addrs,
                                   std::int64_t now);
@@ -72,6 +75,7 @@ class ContactBook {
   Contact* mutable_find(const crypto::PublicKey& key);
 
   store::ContactStore& m_store;
+  crypto::PublicKey m_me;
   std::map<crypto::PublicKey, Contact> m_contacts;
 };
 

@@ -1,7 +1,8 @@
-// Messenger: contact commands, messages, receipts, groups, and the JSON shapes of docs/api.md.
+// Messenger: contact commands, messages, receipts, groups, and the views of them (views.hpp).
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <nlohmann/json.hpp>  // group members are stored as JSON
 
 #include "base/hex.hpp"
 #include "crypto/random.hpp"
@@ -27,35 +28,172 @@ std::string host_of(const std::string& endpoint) {
   return host.substr(0, host.find('%'));
 }
 
-// "lan" for loopback, private, link-local and unique-local addresses; "internet" otherwise.
-std::string network_of(const std::string& endpoint) {
+// Via::lan for loopback, private, link-local and unique-local addresses; Via::internet otherwise.
+Via network_of(const std::string& endpoint) {
   auto host = endpoint.substr(0, endpoint.rfind(':'));
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
   auto a = boost::asio::ip::make_address(host, ec);
-  if (ec) return "internet";
+  if (ec) return Via::internet;
   if (a.is_v4()) {
     const auto b = a.to_v4().to_bytes();
     const bool lan = b[0] == 127 || b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
                      (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254);
-    return lan ? "lan" : "internet";
+    return lan ? Via::lan : Via::internet;
   }
   const auto v6 = a.to_v6();
-  return v6.is_loopback() || v6.is_link_local() || (v6.to_bytes()[0] & 0xfe) == 0xfc ? "lan" : "internet";
+  return v6.is_loopback() || v6.is_link_local() || (v6.to_bytes()[0] & 0xfe) == 0xfc ? Via::lan
+                                                                                     : Via::internet;
 }
 
 std::string hex(std::string_view bytes) { return base::to_hex(bytes); }
 
+// Group members as stored ([{id, name}], written by us); anything else reads as no members.
+std::vector<GroupMember> members_of(const store::GroupRecord& g) {
+  std::vector<GroupMember> out;
+  auto list = nlohmann::json::parse(g.members, nullptr, false);
+  if (!list.is_array()) return out;
+  auto text = [](const nlohmann::json& m, const char* key) {
+    auto it = m.find(key);
+    return it != m.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  for (const auto& m : list)
+    if (m.is_object()) out.push_back({text(m, "id"), text(m, "name")});
+  return out;
+}
+
+std::string members_json(const std::vector<GroupMember>& members) {
+  auto list = nlohmann::json::array();
+  for (const auto& m : members) list.push_back({{"id", m.id}, {"name", m.name}});
+  return list.dump();
+}
+
+GroupView group_view(const store::GroupRecord& g) {
+  return {g.id, g.name, g.creator, members_of(g), g.created_at};
+}
+
 }  // namespace
 
-Result<nlohmann::json> Messenger::add_contact(const std::string& invite_or_id, const std::string& name,
+// --- public calls: posted onto the strand ------------------------------------------------------------
+
+void Messenger::add_contact(std::string invite_or_id, std::string name, std::string note,
+                            base::Done<Result<ContactView>> done) {
+  answer(std::move(done), [this, invite_or_id = std::move(invite_or_id), name = std::move(name),
+                           note = std::move(note)] { return do_add_contact(invite_or_id, name, note); });
+}
+
+void Messenger::accept(std::string who, base::Done<Result<ContactView>> done) {
+  answer(std::move(done), [this, who = std::move(who)] { return do_accept(who); });
+}
+
+void Messenger::decline(std::string who, base::Done<Status> done) {
+  answer(std::move(done), [this, who = std::move(who)] { return do_decline(who); });
+}
+
+void Messenger::block(std::string who, base::Done<Status> done) {
+  answer(std::move(done), [this, who = std::move(who)] { return do_block(who); });
+}
+
+void Messenger::remove(std::string who, base::Done<Status> done) {
+  answer(std::move(done), [this, who = std::move(who)] { return do_remove(who); });
+}
+
+void Messenger::rename(std::string who, std::string name, base::Done<Status> done) {
+  answer(std::move(done), [this, who = std::move(who), name = std::move(name)]() -> Status {
+    auto c = m_book.resolve(who);
+    if (!c) return tl::unexpected(c.error());
+    return m_book.rename(c->key, name);
+  });
+}
+
+void Messenger::add_address(std::string who, std::string address, base::Done<Status> done) {
+  answer(std::move(done),
+         [this, who = std::move(who), address = std::move(address)] { return do_add_address(who, address); });
+}
+
+void Messenger::contacts(base::Done<Result<std::vector<ContactView>>> done) {
+  answer(std::move(done), [this]() -> Result<std::vector<ContactView>> {
+    std::vector<ContactView> out;
+    for (const auto& c : m_book.list())
+      if (c.relation != contacts::Relation::incoming) out.push_back(contact_view(c));
+    return out;
+  });
+}
+
+void Messenger::requests(base::Done<Result<std::vector<ContactView>>> done) {
+  answer(std::move(done), [this]() -> Result<std::vector<ContactView>> {
+    std::vector<ContactView> out;
+    for (const auto& c : m_book.list())
+      if (c.relation == contacts::Relation::incoming) out.push_back(contact_view(c));
+    return out;
+  });
+}
+
+void Messenger::contact(std::string who, base::Done<Result<ContactView>> done) {
+  answer(std::move(done), [this, who = std::move(who)]() -> Result<ContactView> {
+    auto c = m_book.resolve(who);
+    if (!c) return tl::unexpected(c.error());
+    return contact_view(*c);
+  });
+}
+
+void Messenger::send_text(std::string who, std::string text, base::Done<Result<MessageView>> done) {
+  answer(std::move(done),
+         [this, who = std::move(who), text = std::move(text)] { return do_send_text(who, text); });
+}
+
+void Messenger::group_create(std::string name, std::vector<std::string> members,
+                             base::Done<Result<GroupView>> done) {
+  answer(std::move(done), [this, name = std::move(name), members = std::move(members)] {
+    return do_group_create(name, members);
+  });
+}
+
+void Messenger::group_add(std::string group, std::string who, base::Done<Result<GroupView>> done) {
+  answer(std::move(done),
+         [this, group = std::move(group), who = std::move(who)] { return do_group_add(group, who); });
+}
+
+void Messenger::group_send(std::string group, std::string text, base::Done<Result<MessageView>> done) {
+  answer(std::move(done),
+         [this, group = std::move(group), text = std::move(text)] { return do_group_send(group, text); });
+}
+
+void Messenger::groups(base::Done<Result<std::vector<GroupView>>> done) {
+  answer(std::move(done), [this]() -> Result<std::vector<GroupView>> {
+    auto all = m_contact_store.groups();
+    if (!all) return tl::unexpected(all.error());
+    std::vector<GroupView> out;
+    for (const auto& g : *all) out.push_back(group_view(g));
+    return out;
+  });
+}
+
+void Messenger::inbox(std::string conversation, std::string search, int limit, std::int64_t after,
+                      base::Done<Result<InboxPage>> done) {
+  answer(std::move(done), [this, conversation = std::move(conversation), search = std::move(search), limit,
+                           after] { return do_inbox(conversation, search, limit, after); });
+}
+
+void Messenger::message(std::string id, base::Done<Result<MessageDetails>> done) {
+  answer(std::move(done), [this, id = std::move(id)] { return do_message(id); });
+}
+
+void Messenger::mark_read(std::string conversation, base::Done<Result<MarkReadResult>> done) {
+  answer(std::move(done),
+         [this, conversation = std::move(conversation)] { return do_mark_read(conversation); });
+}
+
+// --- contacts -----------------------------------------------------------------------------------------
+
+Result<ContactView> Messenger::do_add_contact(const std::string& invite_or_id, const std::string& name,
                                               const std::string& note) {
+  KITH_ASSERT_ON(m_strand);
   auto inv = identity::parse_invite(invite_or_id);
   if (!inv) return tl::unexpected(inv.error());
   if (inv->key == m_user.public_key()) return tl::unexpected(invalid("that is your own kith ID"));
   if (!name.empty() && !identity::valid_name(name))
     return tl::unexpected(invalid("a name is 1-64 bytes without control characters"));
-  std::lock_guard lock(m_mutex);
   const auto before = m_book.relation(inv->key);
   auto c = m_book.add(*inv, name, note, m_now() / 1000);
   if (!c) return tl::unexpected(c.error());
@@ -63,13 +201,14 @@ Result<nlohmann::json> Messenger::add_contact(const std::string& invite_or_id, c
   reach.next_attempt = 0;  // dial (and ask) at once
   reach.requested_at = 0;
   reach.backoff = std::chrono::milliseconds(0);
+  auto view = contact_view(*c);
   if (before == contacts::Relation::incoming && c->relation == contacts::Relation::accepted)
-    publish("contact.accepted", contact_json(*c));
-  return contact_json(*c);
+    emit(ContactAccepted{view});
+  return view;
 }
 
-Result<nlohmann::json> Messenger::accept(const std::string& who) {
-  std::lock_guard lock(m_mutex);
+Result<ContactView> Messenger::do_accept(const std::string& who) {
+  KITH_ASSERT_ON(m_strand);
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
   if (auto s = m_book.accept(c->key); !s) return tl::unexpected(s.error());
@@ -77,13 +216,13 @@ Result<nlohmann::json> Messenger::accept(const std::string& who) {
   auto& reach = m_reach[c->key];
   reach.next_attempt = 0;  // dial them: the channel tells them we accepted (kContactRequest answer)
   reach.backoff = std::chrono::milliseconds(0);
-  const auto* now = m_book.find(c->key);
-  publish("contact.accepted", contact_json(*now));
-  return contact_json(*now);
+  auto view = contact_view(*m_book.find(c->key));
+  emit(ContactAccepted{view});
+  return view;
 }
 
-Status Messenger::decline(const std::string& who) {
-  std::lock_guard lock(m_mutex);
+Status Messenger::do_decline(const std::string& who) {
+  KITH_ASSERT_ON(m_strand);
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
   if (auto it = m_pending.find(c->key); it != m_pending.end()) {
@@ -93,8 +232,8 @@ Status Messenger::decline(const std::string& who) {
   return m_book.decline(c->key);
 }
 
-Status Messenger::block(const std::string& who) {
-  std::lock_guard lock(m_mutex);
+Status Messenger::do_block(const std::string& who) {
+  KITH_ASSERT_ON(m_strand);
   crypto::PublicKey key;
   if (auto c = m_book.resolve(who))
     key = c->key;
@@ -110,12 +249,12 @@ Status Messenger::block(const std::string& who) {
   }
   for (auto& [k, p] : m_peers)
     if (p.cert.user == key) p.channel->close("blocked");
-  publish("contact.blocked", {{"id", identity::encode_id(key)}});
+  emit(ContactBlocked{key, identity::encode_id(key)});
   return {};
 }
 
-Status Messenger::remove(const std::string& who) {
-  std::lock_guard lock(m_mutex);
+Status Messenger::do_remove(const std::string& who) {
+  KITH_ASSERT_ON(m_strand);
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
   if (auto s = m_book.remove(c->key); !s) return s;
@@ -126,19 +265,12 @@ Status Messenger::remove(const std::string& who) {
   for (auto& [k, p] : m_peers)
     if (p.cert.user == c->key) p.channel->close("removed from contacts");
   m_reach.erase(c->key);
-  publish("contact.removed", {{"id", c->id}});
+  emit(ContactRemoved{c->key, c->id});
   return {};
 }
 
-Status Messenger::rename(const std::string& who, const std::string& name) {
-  std::lock_guard lock(m_mutex);
-  auto c = m_book.resolve(who);
-  if (!c) return tl::unexpected(c.error());
-  return m_book.rename(c->key, name);
-}
-
-Status Messenger::add_address(const std::string& who, const std::string& address) {
-  std::lock_guard lock(m_mutex);
+Status Messenger::do_add_address(const std::string& who, const std::string& address) {
+  KITH_ASSERT_ON(m_strand);
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
   if (auto s = m_book.add_addrs(c->key, {address}); !s) return s;
@@ -148,70 +280,46 @@ Status Messenger::add_address(const std::string& who, const std::string& address
   return {};
 }
 
-nlohmann::json Messenger::contacts() {
-  std::lock_guard lock(m_mutex);
-  auto out = nlohmann::json::array();
-  for (const auto& c : m_book.list())
-    if (c.relation != contacts::Relation::incoming) out.push_back(contact_json(c));
-  return out;
-}
-
-nlohmann::json Messenger::requests() {
-  std::lock_guard lock(m_mutex);
-  auto out = nlohmann::json::array();
-  for (const auto& c : m_book.list())
-    if (c.relation == contacts::Relation::incoming) out.push_back(contact_json(c));
-  return out;
-}
-
-Result<nlohmann::json> Messenger::contact(const std::string& who) {
-  std::lock_guard lock(m_mutex);
-  auto c = m_book.resolve(who);
-  if (!c) return tl::unexpected(c.error());
-  return contact_json(*c);
-}
-
-nlohmann::json Messenger::contact_json(const contacts::Contact& c) const {
-  nlohmann::json j = {{"id", c.id},
-                      {"name", c.name},
-                      {"state", contacts::to_string(c.relation)},
-                      {"addrs", c.addrs},
-                      {"added_at", c.added_at},
-                      {"last_seen", c.last_seen ? nlohmann::json(c.last_seen) : nlohmann::json()},
-                      {"online", false},
-                      {"via", nullptr},
-                      {"address", nullptr}};
-  if (!c.note.empty()) j["note"] = c.note;
+ContactView Messenger::contact_view(const contacts::Contact& c) const {
+  KITH_ASSERT_ON(m_strand);
+  ContactView v;
+  v.key = c.key;
+  v.id = c.id;
+  v.name = c.name;
+  v.relation = c.relation;
+  v.note = c.note;
+  v.addrs = c.addrs;
+  v.added_at = c.added_at;
+  v.last_seen = c.last_seen;
   for (const auto& [k, p] : m_peers) {
     if (p.cert.user != c.key || !p.hello || p.channel->closed()) continue;
-    j["online"] = true;
-    j["address"] = p.channel->remote_address();
+    v.online = true;
+    v.address = p.channel->remote_address();
     // On the LAN: a private or link-local address, or one the contact's LAN beacons came from.
-    std::string via = network_of(p.channel->remote_address());
+    Via via = network_of(p.channel->remote_address());
     const auto host = host_of(p.channel->remote_address());
     if (auto r = m_reach.find(c.key); r != m_reach.end())
       for (const auto& [addr, how] : r->second.addrs)
-        if (how.first == Via::lan && host_of(addr) == host) via = "lan";
-    j["via"] = via;
-    j["incoming"] = p.channel->incoming();
+        if (how.first == Via::lan && host_of(addr) == host) via = Via::lan;
+    v.via = via;
+    v.incoming = p.channel->incoming();
   }
   if (auto it = m_reach.find(c.key); it != m_reach.end()) {
-    auto known = nlohmann::json::array();
-    for (const auto& [addr, how] : it->second.addrs)
-      known.push_back({{"address", addr},
-                       {"source", how.first == Via::lan        ? "lan"
-                                  : how.first == Via::internet ? "dht"
-                                                               : "hint"}});
-    j["discovered"] = known;
+    std::vector<DiscoveredAddress> known;
+    for (const auto& [addr, how] : it->second.addrs) known.push_back({addr, how.first});
+    v.discovered = std::move(known);
   }
   if (c.relation == contacts::Relation::accepted) {
     auto unread = m_messages.unread(c.id);
-    j["unread"] = unread ? *unread : 0;
+    v.unread = unread ? *unread : 0;
   }
-  return j;
+  return v;
 }
 
+// --- messages -----------------------------------------------------------------------------------------
+
 Result<std::string> Messenger::conversation_of(const std::string& who) const {
+  KITH_ASSERT_ON(m_strand);
   if (who.empty()) return std::string();
   if (who.rfind(GROUP_PREFIX, 0) == 0) {
     auto g = resolve_group(who.substr(GROUP_PREFIX.size()));
@@ -224,6 +332,7 @@ Result<std::string> Messenger::conversation_of(const std::string& who) const {
 }
 
 Result<store::GroupRecord> Messenger::resolve_group(const std::string& name_or_id) const {
+  KITH_ASSERT_ON(m_strand);
   auto all = m_contact_store.groups();
   if (!all) return tl::unexpected(all.error());
   std::vector<store::GroupRecord> hits;
@@ -237,9 +346,9 @@ Result<store::GroupRecord> Messenger::resolve_group(const std::string& name_or_i
   return tl::unexpected(invalid("'" + name_or_id + "' names several groups; use the group's id"));
 }
 
-Result<nlohmann::json> Messenger::post(const std::string& conversation,
-                                       const std::vector<std::string>& recipients,
-                                       wire::pb::MessageBody body) {
+Result<MessageView> Messenger::post(const std::string& conversation,
+                                    const std::vector<std::string>& recipients, wire::pb::MessageBody body) {
+  KITH_ASSERT_ON(m_strand);
   auto seq = m_messages.next_seq(conversation, m_user_id);
   if (!seq) return tl::unexpected(seq.error());
   body.set_id(crypto::random_bytes(wire::MESSAGE_ID_SIZE));
@@ -260,12 +369,13 @@ Result<nlohmann::json> Messenger::post(const std::string& conversation,
   auto inserted = m_messages.insert(m, recipients, m_now());
   if (!inserted) return tl::unexpected(inserted.error());
   for (const auto& r : recipients) deliver_now(r, m);
-  auto j = message_json(m);
-  publish("message.sent", j);
-  return j;
+  auto view = message_view(m);
+  emit(MessageSent{view});
+  return view;
 }
 
 void Messenger::deliver_now(const std::string& recipient_id, const store::MessageRecord& m) {
+  KITH_ASSERT_ON(m_strand);
   auto key = identity::decode_id(recipient_id);
   if (!key) return;
   Peer* peer = peer_of_user(*key);
@@ -277,6 +387,7 @@ void Messenger::deliver_now(const std::string& recipient_id, const store::Messag
 }
 
 void Messenger::flush(Peer& peer) {
+  KITH_ASSERT_ON(m_strand);
   flush_offers(peer);
   const auto id = identity::encode_id(peer.cert.user);
   auto out = m_messages.outbox(id);
@@ -291,14 +402,15 @@ void Messenger::flush(Peer& peer) {
     f.mutable_receipt()->set_message_id(*raw);
     f.mutable_receipt()->set_kind(wire::pb::Receipt::READ);
     send_frame(peer, std::move(f));
-    (void)m_messages.remove_pending_receipt(mid, id);
+    if (auto s = m_messages.remove_pending_receipt(mid, id); !s)
+      spdlog::warn("a read receipt for {} stays queued: {}", id, s.error().message);
   }
 }
 
-Result<nlohmann::json> Messenger::send_text(const std::string& who, const std::string& text) {
+Result<MessageView> Messenger::do_send_text(const std::string& who, const std::string& text) {
+  KITH_ASSERT_ON(m_strand);
   if (text.empty()) return tl::unexpected(invalid("the message is empty"));
   if (text.size() > wire::MAX_TEXT) return tl::unexpected(invalid("a message is at most 16 KiB"));
-  std::lock_guard lock(m_mutex);
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
   if (c->relation != contacts::Relation::accepted)
@@ -312,6 +424,7 @@ Result<nlohmann::json> Messenger::send_text(const std::string& who, const std::s
 }
 
 void Messenger::on_message(Peer& peer, const wire::pb::SignedMessage& message) {
+  KITH_ASSERT_ON(m_strand);
   const auto from = identity::encode_id(peer.cert.user);
   auto body = wire::open_message(message);
   auto reject = [&](const std::string& why) {
@@ -344,13 +457,13 @@ void Messenger::on_message(Peer& peer, const wire::pb::SignedMessage& message) {
       rec.id = gid;
       rec.name = g.name();
       rec.creator = creator;
-      auto members = nlohmann::json::array();
+      std::vector<GroupMember> members;
       for (const auto& mem : g.members())
-        members.push_back(
-            {{"id", identity::encode_id(*wire::key_from_bytes(mem.key()))}, {"name", mem.name()}});
-      rec.members = members.dump();
+        members.push_back({identity::encode_id(*wire::key_from_bytes(mem.key())), mem.name()});
+      rec.members = members_json(members);
       rec.created_at = stored && *stored ? (*stored)->created_at : m_now() / 1000;
-      (void)m_contact_store.put_group(rec);
+      if (auto s = m_contact_store.put_group(rec); !s)
+        spdlog::warn("cannot store group {}: {}", gid, s.error().message);
     }
     conversation = std::string(GROUP_PREFIX) + gid;
     if (creator == m_user_id && author != m_user.public_key())
@@ -383,22 +496,26 @@ void Messenger::on_message(Peer& peer, const wire::pb::SignedMessage& message) {
   receipt.mutable_receipt()->set_kind(wire::pb::Receipt::DELIVERED);
   send_frame(peer, std::move(receipt));  // for a duplicate too: the first receipt may have been lost
   if (!*inserted) return;
-  publish("message.received", message_json(m));
+  emit(MessageReceived{message_view(m)});
   for (const auto& r : relay_to) deliver_now(r, m);
 }
 
 void Messenger::on_receipt(Peer& peer, const wire::pb::Receipt& receipt) {
+  KITH_ASSERT_ON(m_strand);
   const auto id = hex(receipt.message_id());
   const auto by = identity::encode_id(peer.cert.user);
   peer.sent.erase(id);
   const bool read = receipt.kind() == wire::pb::Receipt::READ;
   auto changed = read ? m_messages.mark_read(id, by, m_now()) : m_messages.mark_delivered(id, by, m_now());
   if (!changed || !*changed) return;
-  publish(read ? "message.read" : "message.delivered", {{"id", id}, {"by", by}});
+  if (read)
+    emit(MessageRead{id, by});
+  else
+    emit(MessageDelivered{id, by});
 }
 
-Result<nlohmann::json> Messenger::mark_read(const std::string& who) {
-  std::lock_guard lock(m_mutex);
+Result<MarkReadResult> Messenger::do_mark_read(const std::string& who) {
+  KITH_ASSERT_ON(m_strand);
   auto conv = conversation_of(who);
   if (!conv) return tl::unexpected(conv.error());
   if (conv->empty()) return tl::unexpected(invalid("name a conversation to mark read"));
@@ -415,74 +532,73 @@ Result<nlohmann::json> Messenger::mark_read(const std::string& who) {
       f.mutable_receipt()->set_message_id(*base::from_hex(m.id));
       f.mutable_receipt()->set_kind(wire::pb::Receipt::READ);
       send_frame(*peer, std::move(f));
-    } else {
-      (void)m_messages.add_pending_receipt(m.id, m.author);
+    } else if (auto s = m_messages.add_pending_receipt(m.id, m.author); !s) {
+      spdlog::warn("a read receipt for {} is lost: {}", m.author, s.error().message);
     }
   }
-  return nlohmann::json{{"conversation", *conv}, {"read", read->size()}, {"receipts", receipts}};
+  return MarkReadResult{*conv, read->size(), receipts};
 }
 
-Result<nlohmann::json> Messenger::message(const std::string& id) {
-  std::lock_guard lock(m_mutex);
+Result<MessageDetails> Messenger::do_message(const std::string& id) {
+  KITH_ASSERT_ON(m_strand);
   auto m = m_messages.get(id);
   if (!m) return tl::unexpected(m.error());
   if (!*m) return tl::unexpected(not_found("no message " + id));
-  auto j = message_json(**m);
+  MessageDetails details{message_view(**m), std::nullopt};
   if (auto d = m_messages.deliveries(id)) {
-    auto list = nlohmann::json::array();
-    for (const auto& r : *d)
-      list.push_back({{"recipient", r.recipient},
-                      {"delivered_at", r.delivered_at ? nlohmann::json(r.delivered_at) : nlohmann::json()},
-                      {"read_at", r.read_at ? nlohmann::json(r.read_at) : nlohmann::json()}});
-    j["deliveries"] = list;
+    std::vector<Receipt> list;
+    for (const auto& r : *d) list.push_back({r.recipient, r.delivered_at, r.read_at});
+    details.deliveries = std::move(list);
   }
-  return j;
+  return details;
 }
 
-Result<nlohmann::json> Messenger::inbox(const std::string& conversation, const std::string& search, int limit,
-                                        std::int64_t after) {
-  std::lock_guard lock(m_mutex);
+Result<InboxPage> Messenger::do_inbox(const std::string& conversation, const std::string& search, int limit,
+                                      std::int64_t after) {
+  KITH_ASSERT_ON(m_strand);
   auto conv = conversation_of(conversation);
   if (!conv) return tl::unexpected(conv.error());
   limit = std::clamp(limit, 1, 1000);
   auto rows =
       search.empty() ? m_messages.history(*conv, limit, after) : m_messages.search(search, *conv, limit);
   if (!rows) return tl::unexpected(rows.error());
-  auto list = nlohmann::json::array();
-  std::int64_t cursor = after;
+  InboxPage page;
+  page.cursor = after;
   for (const auto& m : *rows) {
-    list.push_back(message_json(m));
-    cursor = std::max(cursor, m.rowid);
+    page.messages.push_back(message_view(m));
+    page.cursor = std::max(page.cursor, m.rowid);
   }
-  return nlohmann::json{{"messages", list}, {"cursor", cursor}};
+  return page;
 }
 
-nlohmann::json Messenger::message_json(const store::MessageRecord& m) {
+MessageView Messenger::message_view(const store::MessageRecord& m) const {
+  KITH_ASSERT_ON(m_strand);
   auto name_of = [&](const std::string& id) -> std::string {
     if (id == m_user_id) return m_options.name.empty() ? "me" : m_options.name;
     if (auto k = identity::decode_id(id))
       if (auto* c = m_book.find(*k)) return c->name;
     return id.substr(0, 8);
   };
-  nlohmann::json j = {{"id", m.id},
-                      {"conversation", m.conversation},
-                      {"author", m.author},
-                      {"author_name", name_of(m.author)},
-                      {"outgoing", m.outgoing},
-                      {"seq", m.seq},
-                      {"sent_at", m.sent_at},
-                      {"received_at", m.received_at},
-                      {"text", m.text},
-                      {"cursor", m.rowid}};
+  MessageView v;
+  v.id = m.id;
+  v.conversation = m.conversation;
+  v.author = m.author;
+  v.author_name = name_of(m.author);
+  v.outgoing = m.outgoing;
+  v.seq = m.seq;
+  v.sent_at = m.sent_at;
+  v.received_at = m.received_at;
+  v.text = m.text;
+  v.cursor = m.rowid;
   if (m.conversation.rfind(GROUP_PREFIX, 0) == 0) {
     auto g = m_contact_store.group(m.conversation.substr(GROUP_PREFIX.size()));
-    j["conversation_name"] = g && *g ? "group:" + (*g)->name : m.conversation;
+    v.conversation_name = g && *g ? "group:" + (*g)->name : m.conversation;
   } else {
-    j["conversation_name"] = name_of(m.conversation);
+    v.conversation_name = name_of(m.conversation);
   }
   if (!m.outgoing) {
-    j["read"] = m.read_at != 0;
-    return j;
+    v.read = m.read_at != 0;
+    return v;
   }
   auto d = m_messages.deliveries(m.id);
   int delivered = 0, read = 0, total = 0;
@@ -492,44 +608,39 @@ nlohmann::json Messenger::message_json(const store::MessageRecord& m) {
       delivered += r.delivered_at != 0;
       read += r.read_at != 0;
     }
-  j["delivered"] = delivered;
-  j["recipients"] = total;
-  j["status"] = total && read == total ? "read" : total && delivered == total ? "delivered" : "queued";
-  return j;
+  v.delivered = delivered;
+  v.recipients = total;
+  v.state = total && read == total        ? MessageView::State::read
+            : total && delivered == total ? MessageView::State::delivered
+                                          : MessageView::State::queued;
+  return v;
 }
 
-nlohmann::json Messenger::group_json(const store::GroupRecord& g) const {
-  auto members = nlohmann::json::parse(g.members, nullptr, false);
-  return {{"id", g.id},
-          {"name", g.name},
-          {"creator", g.creator},
-          {"members", members.is_array() ? members : nlohmann::json::array()},
-          {"created_at", g.created_at}};
-}
+// --- groups -------------------------------------------------------------------------------------------
 
-Result<nlohmann::json> Messenger::group_create(const std::string& name,
-                                               const std::vector<std::string>& members) {
+Result<GroupView> Messenger::do_group_create(const std::string& name,
+                                             const std::vector<std::string>& members) {
+  KITH_ASSERT_ON(m_strand);
   if (!identity::valid_name(name))
     return tl::unexpected(invalid("a group name is 1-64 bytes without control characters"));
-  std::lock_guard lock(m_mutex);
   if (resolve_group(name)) return tl::unexpected(invalid("a group named '" + name + "' exists"));
-  auto list = nlohmann::json::array({{{"id", m_user_id}, {"name", m_options.name}}});
+  std::vector<GroupMember> list = {{m_user_id, m_options.name}};
   for (const auto& who : members) {
     auto c = m_book.resolve(who);
     if (!c) return tl::unexpected(c.error());
     if (c->relation != contacts::Relation::accepted)
       return tl::unexpected(invalid(c->name + " is not an accepted contact"));
-    list.push_back({{"id", c->id}, {"name", c->name}});
+    list.push_back({c->id, c->name});
   }
   if (list.size() > static_cast<std::size_t>(wire::MAX_GROUP_MEMBERS))
     return tl::unexpected(invalid("a group has at most 32 members"));
-  store::GroupRecord g{hex(crypto::random_bytes(16)), name, m_user_id, list.dump(), m_now() / 1000};
+  store::GroupRecord g{hex(crypto::random_bytes(16)), name, m_user_id, members_json(list), m_now() / 1000};
   if (auto s = m_contact_store.put_group(g); !s) return tl::unexpected(s.error());
-  return group_json(g);
+  return group_view(g);
 }
 
-Result<nlohmann::json> Messenger::group_add(const std::string& group, const std::string& who) {
-  std::lock_guard lock(m_mutex);
+Result<GroupView> Messenger::do_group_add(const std::string& group, const std::string& who) {
+  KITH_ASSERT_ON(m_strand);
   auto g = resolve_group(group);
   if (!g) return tl::unexpected(g.error());
   if (g->creator != m_user_id) return tl::unexpected(invalid("only the group's creator adds members"));
@@ -537,57 +648,51 @@ Result<nlohmann::json> Messenger::group_add(const std::string& group, const std:
   if (!c) return tl::unexpected(c.error());
   if (c->relation != contacts::Relation::accepted)
     return tl::unexpected(invalid(c->name + " is not an accepted contact"));
-  auto list = nlohmann::json::parse(g->members);
+  auto list = members_of(*g);
   for (const auto& m : list)
-    if (m.value("id", "") == c->id) return group_json(*g);
+    if (m.id == c->id) return group_view(*g);
   if (list.size() >= static_cast<std::size_t>(wire::MAX_GROUP_MEMBERS))
     return tl::unexpected(invalid("a group has at most 32 members"));
-  list.push_back({{"id", c->id}, {"name", c->name}});
-  g->members = list.dump();
+  list.push_back({c->id, c->name});
+  g->members = members_json(list);
   if (auto s = m_contact_store.put_group(*g); !s) return tl::unexpected(s.error());
-  return group_json(*g);
+  return group_view(*g);
 }
 
-Result<nlohmann::json> Messenger::group_send(const std::string& group, const std::string& text) {
+Result<MessageView> Messenger::do_group_send(const std::string& group, const std::string& text) {
+  KITH_ASSERT_ON(m_strand);
   if (text.empty() || text.size() > wire::MAX_TEXT)
     return tl::unexpected(invalid("a message is 1 byte to 16 KiB"));
-  std::lock_guard lock(m_mutex);
   auto g = resolve_group(group);
   if (!g) return tl::unexpected(g.error());
+  auto creator = identity::decode_id(g->creator);
+  if (!creator) return tl::unexpected(invalid("group " + g->id + " has no valid creator"));
   wire::pb::MessageBody body;
   body.set_text(text);
   auto* pg = body.mutable_group();
   pg->set_id(*base::from_hex(g->id));
   pg->set_name(g->name);
-  pg->set_creator(wire::to_bytes(*identity::decode_id(g->creator)));
+  pg->set_creator(wire::to_bytes(*creator));
   std::vector<std::string> recipients;
   bool me_in = false;
-  for (const auto& m : nlohmann::json::parse(g->members)) {
-    const auto id = m.value("id", "");
-    auto key = identity::decode_id(id);
+  for (const auto& m : members_of(*g)) {
+    auto key = identity::decode_id(m.id);
     if (!key) continue;
     auto* mem = pg->add_members();
     mem->set_key(wire::to_bytes(*key));
-    mem->set_name(m.value("name", ""));
-    if (id == m_user_id) {
+    mem->set_name(m.name);
+    if (m.id == m_user_id) {
       me_in = true;
       continue;
     }
     // Everyone we can reach ourselves; the creator relays to the rest.
-    if (id == g->creator || m_book.relation(*key) == contacts::Relation::accepted) recipients.push_back(id);
+    if (m.id == g->creator || m_book.relation(*key) == contacts::Relation::accepted)
+      recipients.push_back(m.id);
   }
   if (!me_in) return tl::unexpected(invalid("you are not a member of that group"));
   if (pg->members_size() < 2)
     return tl::unexpected(invalid("the group has no other member yet: `kith group add`"));
   return post(std::string(GROUP_PREFIX) + g->id, recipients, std::move(body));
-}
-
-nlohmann::json Messenger::groups() {
-  std::lock_guard lock(m_mutex);
-  auto out = nlohmann::json::array();
-  if (auto all = m_contact_store.groups())
-    for (const auto& g : *all) out.push_back(group_json(g));
-  return out;
 }
 
 }  // namespace kith::messaging

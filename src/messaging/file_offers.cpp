@@ -1,6 +1,10 @@
 // Messenger: file offers between accepted contacts (`kith send`). The messenger only carries them:
-// the outbox rows live in store::FileOfferStore, the SSL torrent and the download are app's.
+// the outbox rows live in store::FileOfferStore, the SSL torrent and the download are app's. The app
+// answers an incoming offer when it likes (adding a download takes a while): the answer comes back to
+// the strand and goes out as the FileOfferAck then.
 #include <spdlog/spdlog.h>
+
+#include <atomic>
 
 #include "base/hex.hpp"
 #include "identity/kith_id.hpp"
@@ -13,15 +17,12 @@ constexpr std::string_view SENT_PREFIX = "offer:";  // in Peer::sent, apart from
 
 }  // namespace
 
-void Messenger::set_file_offers(store::FileOfferStore* store, OfferHandler on_offer, OfferAckHandler on_ack) {
-  std::lock_guard lock(m_mutex);
-  m_offers = store;
-  m_on_offer = std::move(on_offer);
-  m_on_offer_ack = std::move(on_ack);
+void Messenger::accepted_contact(std::string who, base::Done<Result<std::string>> done) {
+  answer(std::move(done), [this, who = std::move(who)] { return do_accepted_contact(who); });
 }
 
-Result<std::string> Messenger::accepted_contact(const std::string& who) {
-  std::lock_guard lock(m_mutex);
+Result<std::string> Messenger::do_accepted_contact(const std::string& who) const {
+  KITH_ASSERT_ON(m_strand);
   auto c = m_book.resolve(who);
   if (!c) return tl::unexpected(c.error());
   if (c->relation != contacts::Relation::accepted)
@@ -32,6 +33,7 @@ Result<std::string> Messenger::accepted_contact(const std::string& who) {
 }
 
 void Messenger::send_offer(Peer& peer, const store::FileOfferRecord& offer) {
+  KITH_ASSERT_ON(m_strand);
   const auto key = std::string(SENT_PREFIX) + offer.id;
   if (peer.sent.count(key)) return;
   wire::pb::Frame f;
@@ -43,17 +45,19 @@ void Messenger::send_offer(Peer& peer, const store::FileOfferRecord& offer) {
   send_frame(peer, std::move(f));
 }
 
-void Messenger::deliver_offer(const std::string& contact_id, const std::string& offer_id) {
-  std::lock_guard lock(m_mutex);
-  auto key = identity::decode_id(contact_id);
-  if (!key || !m_offers) return;
-  Peer* peer = peer_of_user(*key);
-  if (!peer) return;
-  auto offer = m_offers->get(offer_id);
-  if (offer && *offer && (*offer)->state == "pending") send_offer(*peer, **offer);
+void Messenger::deliver_offer(std::string contact_id, std::string offer_id) {
+  on_strand([this, contact_id = std::move(contact_id), offer_id = std::move(offer_id)] {
+    auto key = identity::decode_id(contact_id);
+    if (!key || !m_offers) return;
+    Peer* peer = peer_of_user(*key);
+    if (!peer) return;
+    auto offer = m_offers->get(offer_id);
+    if (offer && *offer && (*offer)->state == "pending") send_offer(*peer, **offer);
+  });
 }
 
 void Messenger::flush_offers(Peer& peer) {
+  KITH_ASSERT_ON(m_strand);
   if (!m_offers) return;
   auto pending = m_offers->pending(identity::encode_id(peer.cert.user));
   if (!pending) {
@@ -64,22 +68,53 @@ void Messenger::flush_offers(Peer& peer) {
 }
 
 void Messenger::on_file_offer(Peer& peer, const wire::pb::FileOffer& offer) {
-  const auto from = identity::encode_id(peer.cert.user);
+  KITH_ASSERT_ON(m_strand);
+  const auto user = peer.cert.user;
+  const auto from = identity::encode_id(user);
+  if (!m_on_offer)
+    return send_offer_ack(user, offer.id(),
+                          fail(base::make_error_code(base::errc::unavailable), "this node takes no files"));
+  const auto in_flight = from + "/" + base::to_hex(offer.id());
+  // Offered again (a new channel) while the app still works on it: its answer acknowledges both.
+  if (!m_offers_in_flight.insert(in_flight).second) return;
+  // The reply may come from any thread, and late: it posts back here. Once only (a second call is
+  // ignored); it does nothing once the messenger is gone.
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  base::Done<Status> reply = [this, post = poster(), once, user, in_flight,
+                              raw_id = offer.id()](Status outcome) {
+    if (once->exchange(true)) return;
+    post([this, user, in_flight, raw_id, outcome = std::move(outcome)] {
+      m_offers_in_flight.erase(in_flight);
+      send_offer_ack(user, raw_id, outcome);
+    });
+  };
+  // Called after this piece of work, with nothing of the state referenced.
+  defer(
+      [this, from, offer, reply = std::move(reply)]() mutable { m_on_offer(from, offer, std::move(reply)); });
+}
+
+// Acknowledges an offer on a channel with `user` if one is up; otherwise they offer it again on their
+// next channel and get the same answer then (the app remembers offers it took).
+void Messenger::send_offer_ack(const crypto::PublicKey& user, const std::string& raw_id,
+                               const Status& outcome) {
+  KITH_ASSERT_ON(m_strand);
+  const auto from = identity::encode_id(user);
+  if (!outcome) spdlog::warn("refused a file offer from {}: {}", from, outcome.error().message);
+  Peer* peer = peer_of_user(user);
+  if (!peer) {
+    spdlog::info("file offer from {} answered while they are offline; they will offer it again", from);
+    return;
+  }
   wire::pb::Frame ack;
   auto* a = ack.mutable_file_offer_ack();
-  a->set_id(offer.id());
-  Status outcome = m_on_offer
-                       ? m_on_offer(from, offer)
-                       : fail(base::make_error_code(base::errc::unavailable), "this node takes no files");
+  a->set_id(raw_id);
   a->set_accepted(outcome.has_value());
-  if (!outcome) {
-    a->set_reason(outcome.error().message);
-    spdlog::warn("refused a file offer from {}: {}", from, outcome.error().message);
-  }
-  send_frame(peer, std::move(ack));
+  if (!outcome) a->set_reason(outcome.error().message);
+  send_frame(*peer, std::move(ack));
 }
 
 void Messenger::on_file_offer_ack(Peer& peer, const wire::pb::FileOfferAck& ack) {
+  KITH_ASSERT_ON(m_strand);
   if (!m_offers) return;
   const auto id = base::to_hex(ack.id());
   auto offer = m_offers->get(id);
@@ -88,7 +123,11 @@ void Messenger::on_file_offer_ack(Peer& peer, const wire::pb::FileOfferAck& ack)
       (*offer)->contact != identity::encode_id(peer.cert.user))
     return;
   auto changed = m_offers->set_state(id, ack.accepted() ? "delivered" : "refused", ack.reason());
-  if (changed && *changed && m_on_offer_ack) m_on_offer_ack(id, ack.accepted(), ack.reason());
+  if (!changed) spdlog::error("cannot record the answer to file offer {}: {}", id, changed.error().message);
+  if (changed && *changed && m_on_offer_ack)
+    defer([this, id, accepted = ack.accepted(), reason = ack.reason()] {
+      m_on_offer_ack(id, accepted, reason);
+    });
 }
 
 }  // namespace kith::messaging

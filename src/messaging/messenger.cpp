@@ -1,11 +1,14 @@
-// Messenger: channels and contact requests. Messages, groups and JSON shapes are in conversations.cpp.
+// Messenger: the strand, its lifecycle, channels and contact requests. Messages, groups and the views
+// are in conversations.cpp, file offers in file_offers.cpp.
 #include "messaging/messenger.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/ip/address.hpp>
+#include <algorithm>
+#include <boost/asio/post.hpp>
 
 #include "crypto/tls.hpp"
+#include "identity/invite.hpp"
 #include "identity/kith_id.hpp"
 
 namespace kith::messaging {
@@ -23,26 +26,77 @@ crypto::PublicKey initiator(const net::Channel& c, const crypto::PublicKey& me) 
 
 }  // namespace
 
+Error stopping_error() {
+  return Error{base::make_error_code(base::errc::unavailable), "the node is stopping"};
+}
+
 Messenger::Messenger(boost::asio::io_context& io, Options options, const crypto::SigningKey& user,
                      const crypto::SigningKey& device, store::ContactStore& contacts,
                      store::MessageStore& messages, EventSink sink, Clock now_ms)
     : m_io(io),
+      m_strand(boost::asio::make_strand(io)),
       m_options(std::move(options)),
       m_user(user),
       m_device(device),
       m_cert(identity::certify_device(user, device.public_key())),
       m_user_id(identity::encode_id(user.public_key())),
-      m_contact_store(contacts),
-      m_messages(messages),
-      m_book(contacts),
       m_sink(std::move(sink)),
       m_now(std::move(now_ms)),
-      m_timer(io),
-      m_alive(std::make_shared<bool>(true)) {}
+      m_contact_store(contacts),
+      m_messages(messages),
+      m_book(contacts, user.public_key()),
+      m_timer(m_strand) {}
 
-Messenger::~Messenger() { stop(); }
+Messenger::~Messenger() {
+  // No thread runs the io_context any more (see the header), so the state may be touched from here.
+  shutdown();
+  m_life.reset();
+}
+
+void Messenger::set_file_offers(store::FileOfferStore* store, OfferHandler on_offer, OfferAckHandler on_ack) {
+  m_offers = store;
+  m_on_offer = std::move(on_offer);
+  m_on_offer_ack = std::move(on_ack);
+}
+
+// --- the strand -------------------------------------------------------------------------------------
+
+void Messenger::Poster::operator()(std::function<void()> f) const {
+  const auto alive = life.lock();
+  if (!alive) return;  // the messenger is gone
+  boost::asio::post(alive->strand, [self = self, life = life, f = std::move(f)] {
+    if (!life.lock() || self->m_stopped) return;  // gone: `self` is not touched
+    f();
+    self->settle();
+  });
+}
+
+void Messenger::defer(std::function<void()> call) { m_deferred.push_back(std::move(call)); }
+
+void Messenger::emit(Event event) {
+  if (m_sink) defer([this, event = std::move(event)] { m_sink(event); });
+}
+
+void Messenger::settle() {
+  KITH_ASSERT_ON(m_strand);
+  std::set<crypto::PublicKey> online;
+  for (const auto& [k, p] : m_peers)
+    if (p.hello) online.insert(p.cert.user);
+  m_snap_contacts = static_cast<int>(m_book.count(contacts::Relation::accepted));
+  m_snap_requests = static_cast<int>(m_book.count(contacts::Relation::incoming));
+  m_snap_online = static_cast<int>(online.size());
+  m_snap_refused = m_refused + (m_ready && m_listener ? m_listener->refused() : 0);
+  m_snap_rejected = m_rejected_messages;
+  // Events and callbacks last, with no reference into the state held: they may call back (a stop()
+  // from a callback runs at once), and what they queue runs in this same loop, in order.
+  while (!m_deferred.empty()) {
+    auto calls = std::exchange(m_deferred, {});
+    for (auto& call : calls) call();
+  }
+}
 
 Status Messenger::start() {
+  // Before the listener exists nothing else can touch the state, so this runs on the caller's thread.
   if (auto s = m_book.load(); !s) return s;
   const auto cert = identity::encode_device_cert(m_cert);
   auto client = crypto::make_channel_context(m_device, cert, crypto::TlsRole::client);
@@ -52,30 +106,42 @@ Status Messenger::start() {
   m_client_ctx = *client;
   m_server_ctx = *server;
   auto listener = net::Listener::open(m_io, m_server_ctx, m_options.listen, m_options.channel,
-                                      [this, alive = m_alive](std::shared_ptr<net::Channel> c) {
-                                        if (*alive) on_channel(std::move(c));
+                                      [this, post = poster()](std::shared_ptr<net::Channel> c) {
+                                        // On the handshake's strand: only hand the channel over.
+                                        post([this, c = std::move(c)] { on_channel(c); });
                                       });
   if (!listener) return tl::unexpected(listener.error());
   m_listener = std::move(*listener);
-  if (m_options.advertise) m_advertised = m_options.advertise(m_listener->port());
-  spdlog::info("contact channels on port {} as {}", m_listener->port(), m_user_id);
-  tick();
+  m_port = m_listener->port();
+  if (m_options.advertise) m_advertised = m_options.advertise(m_port);
+  spdlog::info("contact channels on port {} as {}", m_port, m_user_id);
+  // Channels accepted before this reaches the strand waited in m_early (they need m_advertised).
+  on_strand([this] {
+    m_ready = true;
+    for (auto& c : std::exchange(m_early, {})) on_channel(std::move(c));
+    tick();
+  });
   return {};
 }
 
 void Messenger::stop() {
-  if (!*m_alive) return;
-  *m_alive = false;
-  m_timer.cancel();
-  if (m_listener) m_listener->close();
-  std::lock_guard lock(m_mutex);
-  for (auto& [k, p] : m_peers) p.channel->close("node stopping");
-  for (auto& [k, c] : m_pending) c->close("node stopping");
-  m_peers.clear();
-  m_pending.clear();
+  if (m_strand.running_in_this_thread()) return shutdown();
+  on_strand([this] { shutdown(); });
 }
 
-std::uint16_t Messenger::port() const { return m_listener ? m_listener->port() : 0; }
+void Messenger::shutdown() {
+  if (m_stopped) return;
+  m_stopped = true;
+  m_timer.cancel();
+  if (m_listener) m_listener->close();
+  for (auto& [k, p] : m_peers) p.channel->close("node stopping");
+  for (auto& [k, c] : m_pending) c->close("node stopping");
+  for (auto& c : m_early) c->close("node stopping");
+  m_peers.clear();
+  m_pending.clear();
+  m_pending_hello.clear();
+  m_early.clear();
+}
 
 std::string Messenger::invite() const {
   identity::Invite inv;
@@ -86,9 +152,39 @@ std::string Messenger::invite() const {
   return identity::format_invite(inv);
 }
 
-void Messenger::publish(const std::string& type, const nlohmann::json& data) {
-  if (m_sink) m_sink(type, data);
+void Messenger::status(base::Done<Result<MessengerStatus>> done) {
+  answer(std::move(done), [this]() -> Result<MessengerStatus> { return status_now(); });
 }
+
+MessengerStatus Messenger::status_now() {
+  KITH_ASSERT_ON(m_strand);
+  settle();  // the counters as of now
+  return status_snapshot();
+}
+
+MessengerStatus Messenger::status_snapshot() const {
+  MessengerStatus s;
+  s.port = m_port;
+  s.contacts = m_snap_contacts;
+  s.online = m_snap_online;
+  s.requests = m_snap_requests;
+  auto outbox = m_messages.outbox_size();
+  s.outbox = outbox ? *outbox : -1;
+  s.refused_channels = m_snap_refused;
+  s.rejected_messages = m_snap_rejected;
+  return s;
+}
+
+void Messenger::accepted_contacts(base::Done<Result<std::vector<crypto::PublicKey>>> done) {
+  answer(std::move(done), [this]() -> Result<std::vector<crypto::PublicKey>> {
+    std::vector<crypto::PublicKey> out;
+    for (const auto& c : m_book.list())
+      if (c.relation == contacts::Relation::accepted) out.push_back(c.key);
+    return out;
+  });
+}
+
+// --- channels ---------------------------------------------------------------------------------------
 
 wire::pb::Frame Messenger::hello_frame() const {
   wire::pb::Frame f;
@@ -108,7 +204,11 @@ wire::pb::Frame Messenger::request_frame(const std::string& note) const {
 }
 
 void Messenger::on_channel(std::shared_ptr<net::Channel> channel) {
-  std::lock_guard lock(m_mutex);
+  KITH_ASSERT_ON(m_strand);
+  if (!m_ready) {
+    m_early.push_back(std::move(channel));
+    return;
+  }
   const auto& peer = channel->peer();
   switch (m_book.relation(peer.user)) {
     case contacts::Relation::blocked:
@@ -132,41 +232,45 @@ void Messenger::on_channel(std::shared_ptr<net::Channel> channel) {
 // nothing else. Once the request is recorded the channel is held open until the user accepts (then
 // it becomes an ordinary channel), declines or blocks; one that sends no request in time is closed.
 void Messenger::serve_request_only(std::shared_ptr<net::Channel> channel) {
-  auto timer = std::make_shared<boost::asio::steady_timer>(m_io);
+  KITH_ASSERT_ON(m_strand);
+  auto timer = std::make_shared<boost::asio::steady_timer>(m_strand);
   timer->expires_after(REQUEST_ONLY_TIMEOUT);
   std::weak_ptr<net::Channel> weak = channel;
-  timer->async_wait([this, alive = m_alive, weak](boost::system::error_code ec) {
+  timer->async_wait([this, life = std::weak_ptr<Life>(m_life), weak](boost::system::error_code ec) {
     auto ch = weak.lock();
-    if (ec || !*alive || !ch) return;
-    std::lock_guard lock(m_mutex);
+    if (ec || !life.lock() || m_stopped || !ch) return;
     auto it = m_pending.find(ch->peer().user);
     if (it == m_pending.end() || it->second != ch) ch->close("no contact request in time");
   });
+  // The channel's handlers run on its strand and only post here.
   channel->start(
-      [this, alive = m_alive, weak, timer](wire::pb::Frame frame) {
-        auto ch = weak.lock();
-        if (!*alive || !ch) return;
-        std::lock_guard lock(m_mutex);
-        auto it = m_peers.find(ch->peer().device);
-        if (it != m_peers.end() && it->second.channel == ch)
-          return on_frame(ch, std::move(frame));  // promoted
-        on_request_frame(ch, std::move(frame));
+      [this, post = poster(), weak](wire::pb::Frame frame) {
+        post([this, weak, frame = std::move(frame)]() mutable {
+          auto ch = weak.lock();
+          if (!ch) return;
+          auto it = m_peers.find(ch->peer().device);
+          if (it != m_peers.end() && it->second.channel == ch)
+            return on_frame(ch, std::move(frame));  // promoted
+          on_request_frame(ch, std::move(frame));
+        });
       },
-      [this, alive = m_alive, weak, timer](const std::string& why) {
-        timer->cancel();
-        auto ch = weak.lock();
-        if (!*alive || !ch) return;
-        std::lock_guard lock(m_mutex);
-        auto it = m_pending.find(ch->peer().user);
-        if (it != m_pending.end() && it->second == ch) {
-          m_pending.erase(it);
-          m_pending_hello.erase(ch->peer().user);
-        }
-        on_closed(ch, why);
+      [this, post = poster(), weak, timer](const std::string& why) {
+        post([this, weak, why, timer] {
+          timer->cancel();  // the timer belongs to this strand
+          auto ch = weak.lock();
+          if (!ch) return;
+          auto it = m_pending.find(ch->peer().user);
+          if (it != m_pending.end() && it->second == ch) {
+            m_pending.erase(it);
+            m_pending_hello.erase(ch->peer().user);
+          }
+          on_closed(ch, why);
+        });
       });
 }
 
 void Messenger::on_request_frame(const std::shared_ptr<net::Channel>& ch, wire::pb::Frame frame) {
+  KITH_ASSERT_ON(m_strand);
   const auto who = identity::encode_id(ch->peer().user);
   if (frame.has_hello()) {  // a requester says hello too: kept for when the user accepts
     if (m_pending_hello.size() < MAX_PENDING_CHANNELS * 2) m_pending_hello[ch->peer().user] = frame.hello();
@@ -202,7 +306,7 @@ void Messenger::on_request_frame(const std::shared_ptr<net::Channel>& ch, wire::
   }
   if (!known) {
     spdlog::info("contact request from {} ({})", who, r.name());
-    if (auto* c = m_book.find(ch->peer().user)) publish("contact.request", contact_json(*c));
+    if (auto* c = m_book.find(ch->peer().user)) emit(ContactRequested{contact_view(*c)});
   }
   auto& held = m_pending[ch->peer().user];
   if (held && held != ch) held->close("replaced by a newer channel");
@@ -218,6 +322,7 @@ void Messenger::on_request_frame(const std::shared_ptr<net::Channel>& ch, wire::
 }
 
 void Messenger::promote(const crypto::PublicKey& user) {
+  KITH_ASSERT_ON(m_strand);
   auto it = m_pending.find(user);
   if (it == m_pending.end()) return;
   auto ch = it->second;
@@ -243,6 +348,7 @@ void Messenger::promote(const crypto::PublicKey& user) {
 }
 
 void Messenger::adopt(std::shared_ptr<net::Channel> channel) {
+  KITH_ASSERT_ON(m_strand);
   const auto device = channel->peer().device;
   auto it = m_peers.find(device);
   if (it != m_peers.end() && !it->second.channel->closed()) {
@@ -259,12 +365,17 @@ void Messenger::adopt(std::shared_ptr<net::Channel> channel) {
   peer.channel = channel;
   peer.cert = channel->peer();
   std::weak_ptr<net::Channel> weak = channel;
+  // The channel's handlers run on its strand and only post here.
   channel->start(
-      [this, alive = m_alive, weak](wire::pb::Frame frame) {
-        if (auto ch = weak.lock(); ch && *alive) on_frame(ch, std::move(frame));
+      [this, post = poster(), weak](wire::pb::Frame frame) {
+        post([this, weak, frame = std::move(frame)]() mutable {
+          if (auto ch = weak.lock()) on_frame(ch, std::move(frame));
+        });
       },
-      [this, alive = m_alive, weak](const std::string& why) {
-        if (auto ch = weak.lock(); ch && *alive) on_closed(ch, why);
+      [this, post = poster(), weak](const std::string& why) {
+        post([this, weak, why] {
+          if (auto ch = weak.lock()) on_closed(ch, why);
+        });
       });
   if (m_book.relation(peer.cert.user) == contacts::Relation::outgoing) {
     const auto* c = m_book.find(peer.cert.user);
@@ -275,13 +386,14 @@ void Messenger::adopt(std::shared_ptr<net::Channel> channel) {
 }
 
 Messenger::Peer* Messenger::peer_of_user(const crypto::PublicKey& user) {
+  KITH_ASSERT_ON(m_strand);
   for (auto& [k, p] : m_peers)
     if (p.cert.user == user && p.hello && !p.channel->closed()) return &p;
   return nullptr;
 }
 
 void Messenger::on_closed(const std::shared_ptr<net::Channel>& channel, const std::string& why) {
-  std::lock_guard lock(m_mutex);
+  KITH_ASSERT_ON(m_strand);
   auto it = m_peers.find(channel->peer().device);
   if (it == m_peers.end() || it->second.channel != channel) return;  // a replaced duplicate
   const bool was_online = it->second.hello;
@@ -289,15 +401,16 @@ void Messenger::on_closed(const std::shared_ptr<net::Channel>& channel, const st
   m_peers.erase(it);
   spdlog::info("channel with {} closed: {}", identity::encode_id(user), why);
   if (was_online && !peer_of_user(user)) {
-    (void)m_book.seen(user, m_now() / 1000);
-    if (auto* c = m_book.find(user)) publish("contact.offline", contact_json(*c));
+    if (auto s = m_book.seen(user, m_now() / 1000); !s)
+      spdlog::warn("cannot record when {} was last seen: {}", identity::encode_id(user), s.error().message);
+    if (auto* c = m_book.find(user)) emit(ContactOffline{contact_view(*c)});
   }
   auto& reach = m_reach[user];
   reach.next_attempt = m_now() + m_options.backoff_min.count();
 }
 
 void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb::Frame frame) {
-  std::lock_guard lock(m_mutex);
+  KITH_ASSERT_ON(m_strand);
   auto it = m_peers.find(channel->peer().device);
   if (it == m_peers.end() || it->second.channel != channel) return;
   Peer& peer = it->second;
@@ -313,22 +426,28 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
     case wire::pb::Frame::kContactRequest: {
       // They ask while we consider them a contact (or while we ask them): answer yes.
       if (relation == contacts::Relation::outgoing)
-        (void)m_book.record_request(peer.cert.user, frame.contact_request().name(), "", {}, m_now() / 1000);
+        if (auto r =
+                m_book.record_request(peer.cert.user, frame.contact_request().name(), "", {}, m_now() / 1000);
+            !r)
+          spdlog::warn("cannot record {} as a contact: {}", identity::encode_id(peer.cert.user),
+                       r.error().message);
       wire::pb::Frame yes;
       yes.mutable_contact_response()->set_accepted(true);
       yes.mutable_contact_response()->set_name(m_options.name);
       send_frame(peer, std::move(yes));
       if (relation == contacts::Relation::outgoing) {
-        if (auto* c = m_book.find(peer.cert.user)) publish("contact.accepted", contact_json(*c));
+        if (auto* c = m_book.find(peer.cert.user)) emit(ContactAccepted{contact_view(*c)});
         if (peer.hello) flush(peer);
       }
       break;
     }
     case wire::pb::Frame::kContactResponse:
       if (frame.contact_response().accepted() && relation == contacts::Relation::outgoing) {
-        (void)m_book.mark_accepted(peer.cert.user);
+        if (auto r = m_book.mark_accepted(peer.cert.user); !r)
+          spdlog::warn("cannot record {} as a contact: {}", identity::encode_id(peer.cert.user),
+                       r.error().message);
         spdlog::info("{} accepted our contact request", identity::encode_id(peer.cert.user));
-        if (auto* c = m_book.find(peer.cert.user)) publish("contact.accepted", contact_json(*c));
+        if (auto* c = m_book.find(peer.cert.user)) emit(ContactAccepted{contact_view(*c)});
         if (peer.hello) flush(peer);
       }
       break;
@@ -356,47 +475,52 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
 }
 
 void Messenger::on_hello(Peer& peer, const wire::pb::Hello& hello) {
+  KITH_ASSERT_ON(m_strand);
   const bool was_online = peer_of_user(peer.cert.user) != nullptr;
   peer.hello = true;
   std::vector<std::string> addrs;
   for (const auto& a : hello.addrs())
     if (identity::valid_address_hint(a) && addrs.size() < identity::MAX_ADDRS) addrs.push_back(a);
-  (void)m_book.add_addrs(peer.cert.user, addrs);
-  (void)m_book.seen(peer.cert.user, m_now() / 1000);
+  if (auto s = m_book.add_addrs(peer.cert.user, addrs); !s)
+    spdlog::debug("addresses of {} not kept: {}", identity::encode_id(peer.cert.user), s.error().message);
+  if (auto s = m_book.seen(peer.cert.user, m_now() / 1000); !s)
+    spdlog::warn("cannot record when {} was last seen: {}", identity::encode_id(peer.cert.user),
+                 s.error().message);
   auto& reach = m_reach[peer.cert.user];
   reach.backoff = std::chrono::milliseconds(0);
   if (!was_online)
-    if (auto* c = m_book.find(peer.cert.user)) publish("contact.online", contact_json(*c));
+    if (auto* c = m_book.find(peer.cert.user)) emit(ContactOnline{contact_view(*c)});
   if (m_book.relation(peer.cert.user) == contacts::Relation::accepted) flush(peer);
 }
 
 void Messenger::send_frame(Peer& peer, wire::pb::Frame frame) { peer.channel->send(std::move(frame)); }
 
 void Messenger::tick() {
-  if (!*m_alive) return;
-  {
-    std::lock_guard lock(m_mutex);
-    const auto now = m_now();
-    for (const auto& c : m_book.list()) {
-      if (c.relation != contacts::Relation::accepted && c.relation != contacts::Relation::outgoing) continue;
-      if (peer_of_user(c.key)) continue;
-      auto& reach = m_reach[c.key];
-      if (reach.dialing || now < reach.next_attempt) continue;
-      if (c.relation == contacts::Relation::outgoing && reach.requested_at &&
-          now - reach.requested_at < m_options.request_retry.count())
-        continue;
-      auto cands = candidates(c);
-      if (cands.empty()) continue;
-      dial(c.key, std::move(cands));
-    }
+  KITH_ASSERT_ON(m_strand);
+  if (m_stopped) return;
+  const auto now = m_now();
+  for (const auto& c : m_book.list()) {
+    if (c.relation != contacts::Relation::accepted && c.relation != contacts::Relation::outgoing) continue;
+    if (peer_of_user(c.key)) continue;
+    auto& reach = m_reach[c.key];
+    if (reach.dialing || now < reach.next_attempt) continue;
+    if (c.relation == contacts::Relation::outgoing && reach.requested_at &&
+        now - reach.requested_at < m_options.request_retry.count())
+      continue;
+    auto cands = candidates(c);
+    if (cands.empty()) continue;
+    dial(c.key, std::move(cands));
   }
   m_timer.expires_after(m_options.tick);
-  m_timer.async_wait([this, alive = m_alive](boost::system::error_code ec) {
-    if (!ec && *alive) tick();
+  m_timer.async_wait([this, life = std::weak_ptr<Life>(m_life)](boost::system::error_code ec) {
+    if (ec || !life.lock() || m_stopped) return;
+    tick();
+    settle();
   });
 }
 
 std::vector<std::string> Messenger::candidates(const contacts::Contact& c) const {
+  KITH_ASSERT_ON(m_strand);
   std::vector<std::string> out;
   auto add = [&](const std::string& a) {
     if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
@@ -412,54 +536,58 @@ std::vector<std::string> Messenger::candidates(const contacts::Contact& c) const
 }
 
 void Messenger::dial(const crypto::PublicKey& user, std::vector<std::string> cands) {
+  KITH_ASSERT_ON(m_strand);
   m_reach[user].dialing = true;
-  auto list = std::make_shared<std::vector<std::string>>(std::move(cands));
-  auto attempt = std::make_shared<std::function<void(std::size_t)>>();
-  *attempt = [this, alive = m_alive, user, list, attempt](std::size_t i) {
-    if (!*alive) return;
-    if (i == list->size()) {
-      std::lock_guard lock(m_mutex);
-      auto& reach = m_reach[user];
-      reach.dialing = false;
-      reach.backoff = std::clamp(reach.backoff * 2, m_options.backoff_min, m_options.backoff_max);
-      reach.next_attempt = m_now() + reach.backoff.count();
-      *attempt = nullptr;  // break the self-reference
-      return;
-    }
-    net::async_dial(m_io, m_client_ctx, (*list)[i], user, m_options.channel,
-                    [this, alive, user, i, attempt](Result<std::shared_ptr<net::Channel>> r) {
-                      if (!*alive) return;
+  dial_next(user, std::make_shared<std::vector<std::string>>(std::move(cands)), 0);
+}
+
+// Tries the candidates one after the other; each attempt's outcome comes back to the strand.
+void Messenger::dial_next(const crypto::PublicKey& user, std::shared_ptr<std::vector<std::string>> list,
+                          std::size_t i) {
+  KITH_ASSERT_ON(m_strand);
+  if (i == list->size()) {
+    auto& reach = m_reach[user];
+    reach.dialing = false;
+    reach.backoff = std::clamp(reach.backoff * 2, m_options.backoff_min, m_options.backoff_max);
+    reach.next_attempt = m_now() + reach.backoff.count();
+    return;
+  }
+  net::async_dial(m_io, m_client_ctx, (*list)[i], user, m_options.channel,
+                  [this, post = poster(), user, list, i](Result<std::shared_ptr<net::Channel>> r) {
+                    // On the dial's strand: only hand the outcome over.
+                    post([this, user, list, i, r = std::move(r)]() mutable {
                       if (!r) {
                         spdlog::debug("dial {}: {}", identity::encode_id(user), r.error().message);
-                        return (*attempt)(i + 1);
+                        return dial_next(user, list, i + 1);
                       }
-                      std::lock_guard lock(m_mutex);
                       m_reach[user].dialing = false;
                       const auto rel = m_book.relation(user);
-                      if (rel != contacts::Relation::accepted && rel != contacts::Relation::outgoing) {
+                      if (rel != contacts::Relation::accepted && rel != contacts::Relation::outgoing)
                         (*r)->close("no longer a contact");
-                      } else {
+                      else
                         adopt(std::move(*r));
-                      }
-                      *attempt = nullptr;
                     });
-  };
-  (*attempt)(0);
+                  });
 }
 
 void Messenger::add_sighting(const identity::DeviceCert& cert, const std::string& address, Via via) {
   add_user_addresses(cert.user, {address}, via);
 }
 
-void Messenger::add_user_addresses(const crypto::PublicKey& user, const std::vector<std::string>& addrs,
-                                   Via via) {
+void Messenger::add_user_addresses(const crypto::PublicKey& user, std::vector<std::string> addrs, Via via) {
   if (user == m_user.public_key()) return;
-  std::lock_guard lock(m_mutex);
+  on_strand([this, user, addrs = std::move(addrs), via] { learn_addresses(user, addrs, via); });
+}
+
+void Messenger::learn_addresses(const crypto::PublicKey& user, const std::vector<std::string>& addrs,
+                                Via via) {
+  KITH_ASSERT_ON(m_strand);
   auto& reach = m_reach[user];
   bool fresh = false;
+  const auto now = m_now();
   for (const auto& a : addrs) {
-    auto [it, inserted] = reach.addrs.insert({a, {via, m_now()}});
-    if (!inserted) it->second = {via, m_now()};
+    auto [it, inserted] = reach.addrs.insert({a, {via, now}});
+    if (!inserted) it->second = {via, now};
     fresh |= inserted;
   }
   if (fresh && !peer_of_user(user)) {  // a new way to reach them: try it at once
@@ -467,35 +595,6 @@ void Messenger::add_user_addresses(const crypto::PublicKey& user, const std::vec
     reach.backoff = std::chrono::milliseconds(0);
     if (m_book.relation(user) == contacts::Relation::outgoing) reach.requested_at = 0;
   }
-}
-
-std::vector<crypto::PublicKey> Messenger::accepted_contacts() const {
-  std::lock_guard lock(m_mutex);
-  std::vector<crypto::PublicKey> out;
-  for (const auto& c : m_book.list())
-    if (c.relation == contacts::Relation::accepted) out.push_back(c.key);
-  return out;
-}
-
-nlohmann::json Messenger::status() const {
-  std::lock_guard lock(m_mutex);
-  int online = 0, requests = 0, contacts = 0;
-  for (const auto& c : m_book.list()) {
-    if (c.relation == contacts::Relation::incoming) ++requests;
-    if (c.relation == contacts::Relation::accepted) ++contacts;
-  }
-  std::set<crypto::PublicKey> users;
-  for (const auto& [k, p] : m_peers)
-    if (p.hello) users.insert(p.cert.user);
-  online = static_cast<int>(users.size());
-  auto outbox = m_messages.outbox_size();
-  return {{"port", port()},
-          {"contacts", contacts},
-          {"online", online},
-          {"requests", requests},
-          {"outbox", outbox ? *outbox : -1},
-          {"refused_channels", m_refused + (m_listener ? m_listener->refused() : 0)},
-          {"rejected_messages", m_rejected_messages}};
 }
 
 }  // namespace kith::messaging

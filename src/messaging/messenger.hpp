@@ -1,30 +1,44 @@
 #pragma once
-// Contacts and messages over channels: the node's side of issue 3.
+// Contacts and messages over channels: the node's side of docs/protocol/channel.md.
 //   - accepts channels (net::Listener) and dials contacts at the addresses it knows (LAN sightings, DHT
 //     lookups, static hints), one channel per device pair, reconnecting with backoff;
-//   - contact requests: a stranger's channel may carry one ContactRequest and is then closed; a blocked
-//     key is closed at once; only accepted contacts exchange messages;
+//   - contact requests: a stranger's channel may carry one ContactRequest and is then held (or closed);
+//     a blocked key is closed at once; only accepted contacts exchange messages;
 //   - messages: signed by the author, stored (SQLite) before they are sent, kept in the outbox until the
 //     recipient's delivery receipt, resent in order on every new channel, duplicates dropped by id;
-//     read receipts; small groups relayed by their creator.
+//     read receipts; small groups relayed by their creator;
+//   - file offers (`kith send`): carried like messages, handed to the app, acknowledged.
 //
-// Threading: public methods may be called from any thread; state is guarded by m_mutex. Channel
-// handlers run on the channels' strands (the io_context's thread).
+// Threading (docs/architecture.md § Concurrency model): everything the messenger knows — channels in
+// use, where to reach whom, held requests, the ContactBook, counters — is owned by one strand, m_strand.
+// There is no mutex. Public methods may be called from any thread: they post onto the strand and
+// answer through a base::Done completion, called exactly once on the strand (with an error "the node
+// is stopping" after stop()). Channels (which run on strands of their own), dials, the listener and
+// timers post onto the strand too. Events, the file-offer handlers and completions are called on the
+// strand after the work is done, with nothing locked: they may call the messenger back (its public
+// methods post; port(), addresses(), invite(), device_cert() and status_snapshot() answer at once).
+//
+// Lifetime: start() once, then use; stop() from any thread (or from a callback); destroy the
+// Messenger only when no thread runs the io_context any more (after io_context::stop() and joining
+// its threads, or before it ever ran): handlers still queued then do nothing.
+#include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "base/async.hpp"
 #include "contacts/contact_book.hpp"
 #include "crypto/sign.hpp"
 #include "identity/device.hpp"
+#include "messaging/events.hpp"
+#include "messaging/views.hpp"
 #include "net/channel.hpp"
 #include "store/contact_store.hpp"
 #include "store/file_offer_store.hpp"
@@ -44,76 +58,96 @@ struct Options {
   std::chrono::milliseconds request_retry{30'000};  // an unanswered contact request is sent again
 };
 
-// How a contact was last reached or where it may be.
-enum class Via { lan, internet, hint };
+// The answer of every call made after stop(): base::errc::unavailable, "the node is stopping".
+Error stopping_error();
 
 class Messenger {
  public:
-  using EventSink = std::function<void(const std::string& type, const nlohmann::json& data)>;
-  using Clock = std::function<std::int64_t()>;  // unix milliseconds
+  using Clock = std::function<std::int64_t()>;  // unix milliseconds; called on the strand
 
+  // Files to contacts (file_offers.cpp; app's node_files.cpp does the swarm side).
+  // OfferHandler: an accepted contact offers us a file. Called on the strand; `reply` may be called
+  // later, from any thread, exactly once: its Status becomes the FileOfferAck (an error refuses, with
+  // its message), sent when the reply reaches the strand if the contact is still connected (otherwise
+  // they offer it again on their next channel).
+  using OfferHandler =
+      std::function<void(std::string from_id, wire::pb::FileOffer offer, base::Done<Status> reply)>;
+  // OfferAckHandler: a recipient acknowledged one of our offers (its row in the store is already
+  // updated). Called on the strand.
+  using OfferAckHandler = std::function<void(std::string offer_id, bool accepted, std::string reason)>;
+
+  // `sink` receives every event (events.hpp) on the strand; `now_ms` is the clock for receipts, request
+  // windows and dial backoff (tests inject their own).
   Messenger(boost::asio::io_context& io, Options options, const crypto::SigningKey& user,
             const crypto::SigningKey& device, store::ContactStore& contacts, store::MessageStore& messages,
             EventSink sink, Clock now_ms);
   ~Messenger();
-  Status start();
-  void stop();
-  std::uint16_t port() const;
-  std::vector<std::string> addresses() const { return m_advertised; }
-  const identity::DeviceCert& device_cert() const { return m_cert; }
+  Messenger(const Messenger&) = delete;
+  Messenger& operator=(const Messenger&) = delete;
 
+  // Optional, before start(): where outgoing offers wait (state "pending") and what handles incoming
+  // ones. Without it, offers are refused.
+  void set_file_offers(store::FileOfferStore* store, OfferHandler on_offer, OfferAckHandler on_ack);
+
+  // Loads the contact book, opens the listener and starts dialing. Once, before any other call, from
+  // any thread (the io_context may or may not run yet).
+  Status start();
+  // Closes the listener and every channel; later calls answer "the node is stopping". Any thread;
+  // idempotent. Runs at once on the strand, otherwise it is posted.
+  void stop();
+
+  // Fixed by start(), readable from any thread afterwards.
+  std::uint16_t port() const { return m_port; }
+  const std::vector<std::string>& addresses() const { return m_advertised; }
+  const identity::DeviceCert& device_cert() const { return m_cert; }
   // The invite link for this person: kith ID, our name, the advertised addresses.
   std::string invite() const;
 
-  // Contacts (CLI `kith contacts ...`). Names or IDs as ContactBook::resolve takes them.
-  Result<nlohmann::json> add_contact(const std::string& invite_or_id, const std::string& name,
-                                     const std::string& note);
-  Result<nlohmann::json> accept(const std::string& who);
-  Status decline(const std::string& who);
-  // Blocks a contact by name or anyone by kith ID.
-  Status block(const std::string& who);
-  Status remove(const std::string& who);
-  Status rename(const std::string& who, const std::string& name);
-  Status add_address(const std::string& who, const std::string& address);
-  nlohmann::json contacts();  // every relation except incoming requests
-  nlohmann::json requests();  // incoming requests
-  Result<nlohmann::json> contact(const std::string& who);
+  // Contacts (CLI `kith contacts ...`). `who`: a name or ID as ContactBook::resolve takes it.
+  void add_contact(std::string invite_or_id, std::string name, std::string note,
+                   base::Done<Result<ContactView>> done);
+  void accept(std::string who, base::Done<Result<ContactView>> done);
+  void decline(std::string who, base::Done<Status> done);
+  // Blocks a contact by name, or anyone by kith ID.
+  void block(std::string who, base::Done<Status> done);
+  void remove(std::string who, base::Done<Status> done);
+  void rename(std::string who, std::string name, base::Done<Status> done);
+  void add_address(std::string who, std::string address, base::Done<Status> done);
+  void contacts(base::Done<Result<std::vector<ContactView>>> done);  // every relation but incoming
+  void requests(base::Done<Result<std::vector<ContactView>>> done);  // incoming requests
+  void contact(std::string who, base::Done<Result<ContactView>> done);
+  // The kith ID of `who` if it is an accepted contact; else base::errc::invalid_argument or not_found,
+  // saying why.
+  void accepted_contact(std::string who, base::Done<Result<std::string>> done);
+  // Accepted contacts' keys (for DHT presence).
+  void accepted_contacts(base::Done<Result<std::vector<crypto::PublicKey>>> done);
 
   // Messages.
-  Result<nlohmann::json> send_text(const std::string& who, const std::string& text);
-  Result<nlohmann::json> group_create(const std::string& name, const std::vector<std::string>& members);
-  Result<nlohmann::json> group_add(const std::string& group, const std::string& who);
-  Result<nlohmann::json> group_send(const std::string& group, const std::string& text);
-  nlohmann::json groups();
-  // conversation: a contact (name/ID), "group:NAME|ID", or "" for all. after: rowid cursor.
-  Result<nlohmann::json> inbox(const std::string& conversation, const std::string& search, int limit,
-                               std::int64_t after);
-  Result<nlohmann::json> message(const std::string& id);
+  void send_text(std::string who, std::string text, base::Done<Result<MessageView>> done);
+  void group_create(std::string name, std::vector<std::string> members, base::Done<Result<GroupView>> done);
+  void group_add(std::string group, std::string who, base::Done<Result<GroupView>> done);
+  void group_send(std::string group, std::string text, base::Done<Result<MessageView>> done);
+  void groups(base::Done<Result<std::vector<GroupView>>> done);
+  // conversation: a contact (name/ID), "group:NAME|ID", or "" for all; search: plain words (FTS5);
+  // limit: clamped to 1-1000; after: a cursor.
+  void inbox(std::string conversation, std::string search, int limit, std::int64_t after,
+             base::Done<Result<InboxPage>> done);
+  void message(std::string id, base::Done<Result<MessageDetails>> done);
   // Marks a conversation's incoming messages read and sends read receipts (queued while offline).
-  Result<nlohmann::json> mark_read(const std::string& conversation);
+  void mark_read(std::string conversation, base::Done<Result<MarkReadResult>> done);
 
-  // Discovery feeds: a device of `cert.user` may be reached at `address` (LAN beacon, DHT record).
+  void status(base::Done<Result<MessengerStatus>> done);
+  // The same counters without waiting: the strand publishes them after each piece of work (so they may
+  // lag it by that much); the outbox is counted in the database now. Any thread.
+  MessengerStatus status_snapshot() const;
+
+  // Discovery feeds (posted): a device of `cert.user` may be reached at `address` (LAN beacon, DHT
+  // record).
   void add_sighting(const identity::DeviceCert& cert, const std::string& address, Via via);
-  void add_user_addresses(const crypto::PublicKey& user, const std::vector<std::string>& addrs, Via via);
-  // Accepted contacts' keys (for DHT presence).
-  std::vector<crypto::PublicKey> accepted_contacts() const;
-
-  nlohmann::json status() const;
-
-  // Files to contacts (file_offers.cpp; app's node_files.cpp does the swarm side). Offers are stored
-  // by the caller in `store` (state "pending") and sent on every new channel until acknowledged.
-  // on_offer runs on a channel's strand, under this messenger's lock, for each FileOffer an accepted
-  // contact sends; its result is sent back as the FileOfferAck (an error refuses, with its message).
-  // on_ack runs the same way when a recipient acknowledges one of ours.
-  using OfferHandler = std::function<Status(const std::string& from_id, const wire::pb::FileOffer& offer)>;
-  using OfferAckHandler =
-      std::function<void(const std::string& offer_id, bool accepted, const std::string& reason)>;
-  void set_file_offers(store::FileOfferStore* store, OfferHandler on_offer, OfferAckHandler on_ack);
-  // The kith ID of `who` (name or ID) if it is an accepted contact; else base::errc::invalid_argument
-  // or not_found, saying why.
-  Result<std::string> accepted_contact(const std::string& who);
+  void add_user_addresses(const crypto::PublicKey& user, std::vector<std::string> addrs, Via via);
   // Sends a stored pending offer now if the contact is connected (otherwise it waits for a channel).
-  void deliver_offer(const std::string& contact_id, const std::string& offer_id);
+  // Posted.
+  void deliver_offer(std::string contact_id, std::string offer_id);
 
  private:
   struct Peer {
@@ -130,6 +164,34 @@ class Messenger {
     std::int64_t requested_at = 0;  // last ContactRequest sent (outgoing relation)
   };
 
+  // --- strand plumbing (messenger.cpp) ---
+  // What handlers and the handle below hold weakly: the strand (a copy that must not outlive the
+  // io_context, so the messenger owns the only strong reference).
+  struct Life {
+    base::Strand strand;
+  };
+  // A handle other strands and threads (channels, dials, the listener, the app's replies) keep to hand
+  // work to this strand. It holds nothing strongly: once the messenger is gone it posts nothing, and
+  // the work it posted runs only while the messenger exists and has not stopped, then settle().
+  struct Poster {
+    std::weak_ptr<Life> life;
+    Messenger* self;
+    void operator()(std::function<void()> f) const;
+  };
+  Poster poster() { return {m_life, this}; }
+  void on_strand(std::function<void()> f) { poster()(std::move(f)); }
+  // Posts `f` (returning T) onto the strand and answers `done` with its value after settle(); with an
+  // error when the messenger is stopping or gone.
+  template <class T, class F>
+  void answer(base::Done<T> done, F f);
+  // After each piece of work on the strand: publishes the counters, then runs the deferred calls
+  // (events, app callbacks) in order, with no reference into the state held.
+  void settle();
+  void defer(std::function<void()> call);
+  void emit(Event event);
+  void shutdown();  // closes everything; on the strand, or when no thread runs the io_context
+
+  // --- channels (messenger.cpp); all on the strand ---
   void on_channel(std::shared_ptr<net::Channel> channel);
   void adopt(std::shared_ptr<net::Channel> channel);
   void serve_request_only(std::shared_ptr<net::Channel> channel);
@@ -139,62 +201,112 @@ class Messenger {
   void on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb::Frame frame);
   void on_closed(const std::shared_ptr<net::Channel>& channel, const std::string& why);
   void on_hello(Peer& peer, const wire::pb::Hello& hello);
-  void on_message(Peer& peer, const wire::pb::SignedMessage& message);
-  void on_receipt(Peer& peer, const wire::pb::Receipt& receipt);
-  void on_file_offer(Peer& peer, const wire::pb::FileOffer& offer);
-  void on_file_offer_ack(Peer& peer, const wire::pb::FileOfferAck& ack);
-  void flush_offers(Peer& peer);
-  void send_offer(Peer& peer, const store::FileOfferRecord& offer);
   void tick();
   void dial(const crypto::PublicKey& user, std::vector<std::string> candidates);
+  void dial_next(const crypto::PublicKey& user, std::shared_ptr<std::vector<std::string>> list,
+                 std::size_t i);
   std::vector<std::string> candidates(const contacts::Contact& c) const;
-  void flush(Peer& peer);
   void send_frame(Peer& peer, wire::pb::Frame frame);
-  void deliver_now(const std::string& recipient_id, const store::MessageRecord& m);
   Peer* peer_of_user(const crypto::PublicKey& user);
   wire::pb::Frame hello_frame() const;
   wire::pb::Frame request_frame(const std::string& note) const;
+  void learn_addresses(const crypto::PublicKey& user, const std::vector<std::string>& addrs, Via via);
+  MessengerStatus status_now();
+
+  // --- contacts, messages, groups (conversations.cpp); all on the strand ---
+  Result<ContactView> do_add_contact(const std::string& invite_or_id, const std::string& name,
+                                     const std::string& note);
+  Result<ContactView> do_accept(const std::string& who);
+  Status do_decline(const std::string& who);
+  Status do_block(const std::string& who);
+  Status do_remove(const std::string& who);
+  Status do_add_address(const std::string& who, const std::string& address);
+  Result<MessageView> do_send_text(const std::string& who, const std::string& text);
+  Result<GroupView> do_group_create(const std::string& name, const std::vector<std::string>& members);
+  Result<GroupView> do_group_add(const std::string& group, const std::string& who);
+  Result<MessageView> do_group_send(const std::string& group, const std::string& text);
+  Result<InboxPage> do_inbox(const std::string& conversation, const std::string& search, int limit,
+                             std::int64_t after);
+  Result<MessageDetails> do_message(const std::string& id);
+  Result<MarkReadResult> do_mark_read(const std::string& conversation);
+  void on_message(Peer& peer, const wire::pb::SignedMessage& message);
+  void on_receipt(Peer& peer, const wire::pb::Receipt& receipt);
+  void flush(Peer& peer);
+  void deliver_now(const std::string& recipient_id, const store::MessageRecord& m);
   Result<std::string> conversation_of(const std::string& who) const;
   Result<store::GroupRecord> resolve_group(const std::string& name_or_id) const;
-  Result<nlohmann::json> post(const std::string& conversation, const std::vector<std::string>& recipients,
-                              wire::pb::MessageBody body);
-  nlohmann::json contact_json(const contacts::Contact& c) const;
-  nlohmann::json message_json(const store::MessageRecord& m);
-  nlohmann::json group_json(const store::GroupRecord& g) const;
-  void publish(const std::string& type, const nlohmann::json& data);
+  Result<MessageView> post(const std::string& conversation, const std::vector<std::string>& recipients,
+                           wire::pb::MessageBody body);
+  ContactView contact_view(const contacts::Contact& c) const;
+  MessageView message_view(const store::MessageRecord& m) const;
+
+  // --- file offers (file_offers.cpp); all on the strand ---
+  Result<std::string> do_accepted_contact(const std::string& who) const;
+  void on_file_offer(Peer& peer, const wire::pb::FileOffer& offer);
+  void send_offer_ack(const crypto::PublicKey& user, const std::string& raw_id, const Status& outcome);
+  void on_file_offer_ack(Peer& peer, const wire::pb::FileOfferAck& ack);
+  void flush_offers(Peer& peer);
+  void send_offer(Peer& peer, const store::FileOfferRecord& offer);
 
   boost::asio::io_context& m_io;
+  base::Strand m_strand;
+  // Handlers hold a weak reference: once the Messenger is gone, a handler still queued does nothing.
+  std::shared_ptr<Life> m_life = std::make_shared<Life>(Life{m_strand});
+
+  // Fixed at construction or by start(), then only read (any thread).
   Options m_options;
   const crypto::SigningKey& m_user;
   const crypto::SigningKey& m_device;
   identity::DeviceCert m_cert;
   std::string m_user_id;
-  store::ContactStore& m_contact_store;
-  store::MessageStore& m_messages;
-  contacts::ContactBook m_book;
-  EventSink m_sink;
-  Clock m_now;
+  std::vector<std::string> m_advertised;
+  std::uint16_t m_port = 0;
   std::shared_ptr<boost::asio::ssl::context> m_client_ctx;
   std::shared_ptr<boost::asio::ssl::context> m_server_ctx;
-  std::unique_ptr<net::Listener> m_listener;
-  std::vector<std::string> m_advertised;  // set once in start()
-  boost::asio::steady_timer m_timer;
-  std::shared_ptr<bool> m_alive;
+  store::FileOfferStore* m_offers = nullptr;  // nullptr: offers refused
+  OfferHandler m_on_offer;
+  OfferAckHandler m_on_offer_ack;
+  EventSink m_sink;
+  Clock m_now;
+  // The stores are thread-safe (store::Database serialises); the messenger uses them on its strand,
+  // status_snapshot() reads the outbox count from any thread.
+  store::ContactStore& m_contact_store;
+  store::MessageStore& m_messages;
 
-  mutable std::recursive_mutex m_mutex;        // guards everything below and m_book
-  std::map<crypto::PublicKey, Peer> m_peers;   // by device key: channels in use
-  std::map<crypto::PublicKey, Reach> m_reach;  // by user key
+  // Owned by the strand.
+  contacts::ContactBook m_book;
+  std::unique_ptr<net::Listener> m_listener;
+  boost::asio::steady_timer m_timer;
+  bool m_ready = false;    // start()'s work reached the strand: channels may be served
+  bool m_stopped = false;  // stop() reached the strand
+  std::vector<std::shared_ptr<net::Channel>> m_early;  // accepted before m_ready
+  std::map<crypto::PublicKey, Peer> m_peers;           // by device key: channels in use
+  std::map<crypto::PublicKey, Reach> m_reach;          // by user key
   // Channels of people whose request waits for the user (by user key): held open so that an accept
   // reaches them at once, even behind a NAT that we cannot dial through. At most MAX_PENDING_CHANNELS.
   std::map<crypto::PublicKey, std::shared_ptr<net::Channel>> m_pending;
   std::map<crypto::PublicKey, wire::pb::Hello> m_pending_hello;  // their Hello on a held channel
-  std::uint64_t m_refused = 0;                // channels closed by policy (blocked, stranger sending data)
-  std::uint64_t m_rejected_messages = 0;      // bad signature, wrong recipient, not a member
-  store::FileOfferStore* m_offers = nullptr;  // set once before start(); nullptr: offers refused
-  OfferHandler m_on_offer;
-  OfferAckHandler m_on_offer_ack;
+  std::set<std::string> m_offers_in_flight;  // incoming offer ids the app has not answered yet
+  std::uint64_t m_refused = 0;               // channels closed by policy (blocked, stranger sending data)
+  std::uint64_t m_rejected_messages = 0;     // bad signature, wrong recipient, not a member
   std::int64_t m_request_window_start = 0;
-  int m_requests_in_window = 0;  // incoming requests per minute, flood cap
+  int m_requests_in_window = 0;                   // incoming requests per minute, flood cap
+  std::vector<std::function<void()>> m_deferred;  // run by settle()
+
+  // Published by settle() for status_snapshot().
+  std::atomic<int> m_snap_contacts{0}, m_snap_online{0}, m_snap_requests{0};
+  std::atomic<std::uint64_t> m_snap_refused{0}, m_snap_rejected{0};
 };
+
+template <class T, class F>
+void Messenger::answer(base::Done<T> done, F f) {
+  boost::asio::post(m_strand, [this, life = std::weak_ptr<Life>(m_life), done = std::move(done),
+                               f = std::move(f)]() mutable {
+    if (!life.lock() || m_stopped) return done(T(tl::unexpected(stopping_error())));
+    T result = f();
+    settle();
+    done(std::move(result));
+  });
+}
 
 }  // namespace kith::messaging

@@ -10,11 +10,11 @@ Status BlockStore::put(const BlockRecord& r) {
 Result<bool> BlockStore::remove(const std::string& kind, const std::string& value) {
   // Read and delete in one transaction, so "was it there" is true of the delete itself.
   bool found = false;
-  auto r = m_db.transaction([&]() -> Status {
-    auto rows = m_db.query("SELECT 1 FROM blocklist WHERE kind = ?1 AND value = ?2", {kind, value});
+  auto r = m_db.transaction([&](Transaction& tx) -> Status {
+    auto rows = tx.query("SELECT 1 FROM blocklist WHERE kind = ?1 AND value = ?2", {kind, value});
     if (!rows) return tl::unexpected(rows.error());
     found = !rows->empty();
-    return m_db.exec("DELETE FROM blocklist WHERE kind = ?1 AND value = ?2", {kind, value});
+    return tx.exec("DELETE FROM blocklist WHERE kind = ?1 AND value = ?2", {kind, value});
   });
   if (!r) return tl::unexpected(r.error());
   return found;

@@ -41,11 +41,11 @@ Result<std::vector<ContactRecord>> ContactStore::list() {
 
 Result<bool> ContactStore::remove(const std::string& id) {
   bool found = false;
-  auto r = m_db.transaction([&]() -> Status {
-    auto rows = m_db.query("SELECT 1 FROM contacts WHERE id = ?1", {id});
+  auto r = m_db.transaction([&](Transaction& tx) -> Status {
+    auto rows = tx.query("SELECT 1 FROM contacts WHERE id = ?1", {id});
     if (!rows) return tl::unexpected(rows.error());
     found = !rows->empty();
-    return m_db.exec("DELETE FROM contacts WHERE id = ?1", {id});
+    return tx.exec("DELETE FROM contacts WHERE id = ?1", {id});
   });
   if (!r) return tl::unexpected(r.error());
   return found;

@@ -55,32 +55,56 @@ Status Database::migrate(const std::vector<std::string>& migrations) {
                                                     std::to_string(migrations.size()) + "; upgrade kith");
   }
   for (int i = version; i < static_cast<int>(migrations.size()); ++i) {
-    auto r = transaction([&]() -> Status {
-      if (auto e = exec(migrations[static_cast<std::size_t>(i)]); !e) return e;
-      return exec("PRAGMA user_version=" + std::to_string(i + 1));
+    auto r = transaction([&](Transaction& tx) -> Status {
+      if (auto e = tx.exec(migrations[static_cast<std::size_t>(i)]); !e) return e;
+      return tx.exec("PRAGMA user_version=" + std::to_string(i + 1));
     });
     if (!r) return r;
   }
   return {};
 }
 
-Status Database::transaction(const std::function<Status()>& body) {
+Status Database::check_not_in_transaction() const {
+  if (m_transaction_thread.load() != std::this_thread::get_id()) return {};
+  return fail(make_error_code(errc::query_failed),
+              "database: a statement inside transaction() must run through its Transaction");
+}
+
+Status Database::transaction(const std::function<Status(Transaction&)>& body) {
+  if (auto r = check_not_in_transaction(); !r) return r;  // nested: the lock is ours already
   std::lock_guard lock(m_mutex);
-  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-  auto result = body();
+  if (auto r = exec_locked("BEGIN IMMEDIATE", {}); !r) return r;
+  m_transaction_thread = std::this_thread::get_id();
+  Transaction tx(*this);
+  auto result = body(tx);
+  m_transaction_thread = std::thread::id();
   if (!result) {
-    (void)exec("ROLLBACK");
+    if (auto r = exec_locked("ROLLBACK", {}); !r)
+      result.error().message += " (and the rollback failed: " + r.error().message + ")";
     return result;
   }
-  if (auto r = exec("COMMIT"); !r) {
-    (void)exec("ROLLBACK");
+  if (auto r = exec_locked("COMMIT", {}); !r) {
+    (void)exec_locked("ROLLBACK", {});
     return r;
   }
   return {};
 }
 
+Result<std::vector<Row>> Transaction::query(const std::string& sql, const std::vector<Value>& params) {
+  return m_db.query_locked(sql, params);
+}
+
+Status Transaction::exec(const std::string& sql, const std::vector<Value>& params) {
+  return m_db.exec_locked(sql, params);
+}
+
 Status Database::exec(const std::string& sql, const std::vector<Value>& params) {
+  if (auto r = check_not_in_transaction(); !r) return r;
   std::lock_guard lock(m_mutex);
+  return exec_locked(sql, params);
+}
+
+Status Database::exec_locked(const std::string& sql, const std::vector<Value>& params) {
   if (params.empty()) {
     // sqlite3_exec runs several ';'-separated statements (migrations need that).
     char* err = nullptr;
@@ -98,6 +122,7 @@ Status Database::exec(const std::string& sql, const std::vector<Value>& params) 
 }
 
 Result<std::vector<Row>> Database::query(const std::string& sql, const std::vector<Value>& params) {
+  if (auto r = check_not_in_transaction(); !r) return tl::unexpected(r.error());
   std::lock_guard lock(m_mutex);
   return query_locked(sql, params);
 }

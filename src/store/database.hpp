@@ -1,8 +1,10 @@
 #pragma once
 // RAII SQLite database with numbered migrations. The only user of sqlite3 in kith.
 //
-// One connection per Database, guarded by a mutex: calls from any thread are serialised. SQLite work in
-// kith is small (a row per transfer, resume blobs of a few KiB), so a serial connection is enough.
+// One connection per Database, guarded by a (non-recursive) mutex: calls from any thread are
+// serialised. SQLite work in kith is small (a row per transfer, resume blobs of a few KiB), so a serial
+// connection is enough; slow work belongs on a worker pool (docs/architecture.md § Threading).
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -10,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -33,10 +36,30 @@ inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), ca
 using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, std::vector<std::uint8_t>>;
 using Row = std::vector<Value>;
 
+class Database;
+
+// The statements of one Database::transaction(): they run under the lock transaction() holds. Valid
+// only inside the body it was given to.
+class Transaction {
+ public:
+  Result<std::vector<Row>> query(const std::string& sql, const std::vector<Value>& params = {});
+  Status exec(const std::string& sql, const std::vector<Value>& params = {});
+
+ private:
+  friend class Database;
+  explicit Transaction(Database& db) : m_db(db) {}
+  Database& m_db;
+};
+
 class Database {
  public:
+  // A private database in memory (SQLite's ":memory:"), gone when the Database is destroyed: unit
+  // tests open one with the real migrations.
+  static constexpr const char* IN_MEMORY = ":memory:";
+
   // Opens (creating if missing) and brings the schema up to date by running `migrations` in order:
   // migration i (0-based) moves the schema from version i to i+1, in one transaction each.
+  // `file` may be IN_MEMORY.
   static Result<std::unique_ptr<Database>> open(const std::filesystem::path& file,
                                                 const std::vector<std::string>& migrations);
   ~Database();
@@ -46,17 +69,25 @@ class Database {
   // Runs one statement with positional parameters (?1, ?2, ...) and returns all rows.
   Result<std::vector<Row>> query(const std::string& sql, const std::vector<Value>& params = {});
   Status exec(const std::string& sql, const std::vector<Value>& params = {});
-  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it fails.
-  Status transaction(const std::function<Status()>& body);
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, holding the lock throughout; rolls back if it
+  // fails. The body runs its statements through the Transaction it is given: query()/exec() of this
+  // Database called from inside the body fail (they would wait for the lock the body holds).
+  Status transaction(const std::function<Status(Transaction&)>& body);
 
   int schema_version();
 
  private:
+  friend class Transaction;
   explicit Database(sqlite3* db) : m_db(db) {}
+  // The statements themselves; the caller holds m_mutex.
   Result<std::vector<Row>> query_locked(const std::string& sql, const std::vector<Value>& params);
+  Status exec_locked(const std::string& sql, const std::vector<Value>& params);
+  // An error if the calling thread is inside transaction(): it holds m_mutex already.
+  Status check_not_in_transaction() const;
   Status migrate(const std::vector<std::string>& migrations);
 
-  std::recursive_mutex m_mutex;  // recursive: transaction() bodies call exec()
+  std::mutex m_mutex;
+  std::atomic<std::thread::id> m_transaction_thread{};  // the thread running a transaction body, if any
   sqlite3* m_db;
 };
 

@@ -24,7 +24,9 @@ MessageRecord message_from(const Row& r) {
   return m;
 }
 
-Result<std::vector<MessageRecord>> messages(Database& db, const std::string& sql,
+// `db`: the Database, or the Transaction of a transaction() body.
+template <class Db>
+Result<std::vector<MessageRecord>> messages(Db& db, const std::string& sql,
                                             const std::vector<Value>& params) {
   auto rows = db.query(sql, params);
   if (!rows) return tl::unexpected(rows.error());
@@ -61,12 +63,12 @@ std::string fts_query(const std::string& text) {
 Result<bool> MessageStore::insert(const MessageRecord& m, const std::vector<std::string>& recipients,
                                   std::int64_t now_ms) {
   bool inserted = false;
-  auto r = m_db.transaction([&]() -> Status {
-    auto known = m_db.query("SELECT 1 FROM messages WHERE id = ?1", {m.id});
+  auto r = m_db.transaction([&](Transaction& tx) -> Status {
+    auto known = tx.query("SELECT 1 FROM messages WHERE id = ?1", {m.id});
     if (!known) return tl::unexpected(known.error());
     if (!known->empty()) return {};
     std::vector<std::uint8_t> blob(m.signed_bytes.begin(), m.signed_bytes.end());
-    auto ins = m_db.exec(
+    auto ins = tx.exec(
         "INSERT INTO messages (id, conversation, author, outgoing, seq, sent_at, received_at, text, signed, "
         "read_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -75,8 +77,8 @@ Result<bool> MessageStore::insert(const MessageRecord& m, const std::vector<std:
     if (!ins) return ins;
     for (const auto& to : recipients) {
       auto q =
-          m_db.exec("INSERT OR IGNORE INTO deliveries (message_id, recipient, queued_at) VALUES (?1, ?2, ?3)",
-                    {m.id, to, now_ms});
+          tx.exec("INSERT OR IGNORE INTO deliveries (message_id, recipient, queued_at) VALUES (?1, ?2, ?3)",
+                  {m.id, to, now_ms});
       if (!q) return q;
     }
     inserted = true;
@@ -157,16 +159,16 @@ Result<std::vector<DeliveryRecord>> MessageStore::deliveries(const std::string& 
 Result<std::vector<MessageRecord>> MessageStore::read_conversation(const std::string& conversation,
                                                                    std::int64_t when) {
   std::vector<MessageRecord> unread;
-  auto r = m_db.transaction([&]() -> Status {
+  auto r = m_db.transaction([&](Transaction& tx) -> Status {
     auto rows =
-        messages(m_db,
+        messages(tx,
                  std::string("SELECT ") + COLUMNS +
                      " FROM messages m WHERE m.conversation = ?1 AND m.outgoing = 0 AND m.read_at IS NULL"
                      " ORDER BY m.rowid",
                  {conversation});
     if (!rows) return tl::unexpected(rows.error());
     unread = std::move(*rows);
-    return m_db.exec(
+    return tx.exec(
         "UPDATE messages SET read_at = ?2 WHERE conversation = ?1 AND outgoing = 0 AND read_at IS NULL",
         {conversation, when});
   });

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "store/block_store.hpp"
 #include "store/database.hpp"
@@ -207,4 +208,62 @@ TEST(FileOfferStore, OutboxUntilAcknowledged) {
   EXPECT_EQ(fs.list()->size(), 2u);
   db->reset();
   std::filesystem::remove(file);
+}
+
+// Unit tests of other modules use an in-memory database with the real schema.
+TEST(Database, InMemoryRunsTheRealMigrations) {
+  auto db = store::Database::open(store::Database::IN_MEMORY, store::state_migrations());
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ((*db)->schema_version(), static_cast<int>(store::state_migrations().size()));
+  store::BlockStore blocks(**db);
+  ASSERT_TRUE(blocks.put({"info_hash", "aa", "", 1}));
+  EXPECT_EQ(blocks.list()->size(), 1u);
+  // Each in-memory database is private: a second one starts empty.
+  auto other = store::Database::open(store::Database::IN_MEMORY, store::state_migrations());
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(store::BlockStore(**other).list()->empty());
+}
+
+// transaction() holds the connection's (non-recursive) lock: its body works through the Transaction,
+// and a body that calls the Database itself gets an error instead of a deadlock.
+TEST(Database, TransactionBodyUsesTheTransaction) {
+  auto db = store::Database::open(store::Database::IN_MEMORY, {"CREATE TABLE t (x INTEGER)"});
+  ASSERT_TRUE(db);
+  auto ok = (*db)->transaction([](store::Transaction& tx) -> Status {
+    if (auto r = tx.exec("INSERT INTO t VALUES (?1)", {std::int64_t{1}}); !r) return r;
+    auto rows = tx.query("SELECT COUNT(*) FROM t");
+    if (!rows) return tl::unexpected(rows.error());
+    EXPECT_EQ(store::as_int((*rows)[0][0]), 1);
+    return {};
+  });
+  ASSERT_TRUE(ok) << ok.error().message;
+  auto misuse = (*db)->transaction(
+      [&](store::Transaction&) -> Status { return (*db)->exec("INSERT INTO t VALUES (2)"); });
+  ASSERT_FALSE(misuse);
+  EXPECT_NE(misuse.error().message.find("inside transaction"), std::string::npos) << misuse.error().message;
+  auto rows = (*db)->query("SELECT x FROM t");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->size(), 1u);  // the failed transaction was rolled back
+}
+
+// Other threads wait for a transaction to end (the lock serialises them), and see all of it or none.
+TEST(Database, TransactionsFromSeveralThreadsAreSerialised) {
+  auto db = store::Database::open(store::Database::IN_MEMORY, {"CREATE TABLE t (x INTEGER)"});
+  ASSERT_TRUE(db);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto r = (*db)->transaction([&](store::Transaction& tx) -> Status {
+          if (auto a = tx.exec("INSERT INTO t VALUES (?1)", {std::int64_t{t}}); !a) return a;
+          return tx.exec("INSERT INTO t VALUES (?1)", {std::int64_t{t}});
+        });
+        EXPECT_TRUE(r);
+        auto rows = (*db)->query("SELECT COUNT(*) FROM t");
+        ASSERT_TRUE(rows);
+        EXPECT_EQ(store::as_int((*rows)[0][0]) % 2, 0);  // never half a transaction
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(store::as_int((*(*db)->query("SELECT COUNT(*) FROM t"))[0][0]), 400);
 }

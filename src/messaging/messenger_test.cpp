@@ -1,0 +1,637 @@
+// Messengers in one process, each with its own io_context (run by two threads), its own in-memory
+// database and an injected clock, talking over real TLS channels on 127.0.0.1. Every wait has a
+// deadline that fails the test; no test asserts a duration.
+#include "messaging/messenger.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include "base/hex.hpp"
+#include "crypto/random.hpp"
+#include "crypto/tls.hpp"
+#include "identity/kith_id.hpp"
+#include "store/migrations.hpp"
+
+using namespace kith;
+using namespace std::chrono_literals;
+using messaging::Messenger;
+
+namespace {
+
+constexpr auto DEADLINE = 20s;
+
+// Waits for `start(done)`'s answer; a missing answer fails the test (by an exception gtest reports).
+template <class T, class Start>
+T wait_answer(Start start, const char* what = "an answer") {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  start(base::Done<T>([promise](T value) { promise->set_value(std::move(value)); }));
+  if (future.wait_for(DEADLINE) != std::future_status::ready)
+    throw std::runtime_error(std::string("no ") + what + " before the deadline");
+  return future.get();
+}
+
+// Polls `pred` until it holds; fails the test at the deadline.
+template <class Pred>
+void eventually(Pred pred, const std::string& what) {
+  const auto until = std::chrono::steady_clock::now() + DEADLINE;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) throw std::runtime_error("never happened: " + what);
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+// The messengers' clock: unix milliseconds that move only when the test says so.
+struct FakeClock {
+  std::atomic<std::int64_t> ms{1'760'000'000'000};
+  void advance(std::chrono::milliseconds d) { ms += d.count(); }
+};
+
+// What a messenger announced, in order. Also checks that the sink is never entered twice at once.
+class EventLog {
+ public:
+  void add(const messaging::Event& e) {
+    if (m_inside.exchange(true)) m_overlapped = true;
+    {
+      std::lock_guard lock(m_mutex);
+      m_events.push_back(e);
+    }
+    m_inside = false;
+    m_changed.notify_all();
+  }
+  std::vector<messaging::Event> all() const {
+    std::lock_guard lock(m_mutex);
+    return m_events;
+  }
+  template <class E>
+  std::vector<E> of() const {
+    std::vector<E> out;
+    for (const auto& e : all())
+      if (auto* x = std::get_if<E>(&e)) out.push_back(*x);
+    return out;
+  }
+  // Waits until `n` events of type E arrived; returns them.
+  template <class E>
+  std::vector<E> wait(std::size_t n, const std::string& what) {
+    std::unique_lock lock(m_mutex);
+    auto count = [&] {
+      std::size_t c = 0;
+      for (const auto& e : m_events) c += std::holds_alternative<E>(e);
+      return c;
+    };
+    if (!m_changed.wait_for(lock, DEADLINE, [&] { return count() >= n; }))
+      throw std::runtime_error("no event before the deadline: " + what);
+    lock.unlock();
+    return of<E>();
+  }
+  bool overlapped() const { return m_overlapped; }
+
+ private:
+  mutable std::mutex m_mutex;
+  std::condition_variable m_changed;
+  std::vector<messaging::Event> m_events;
+  std::atomic<bool> m_inside{false}, m_overlapped{false};
+};
+
+// A person with one device: keys and a database that outlive their messengers (restarts).
+struct Person {
+  explicit Person(std::string n) : name(std::move(n)) {
+    auto opened = store::Database::open(store::Database::IN_MEMORY, store::state_migrations());
+    if (!opened) throw std::runtime_error(opened.error().message);
+    db = std::move(*opened);
+    contacts = std::make_unique<store::ContactStore>(*db);
+    messages = std::make_unique<store::MessageStore>(*db);
+    offers = std::make_unique<store::FileOfferStore>(*db);
+  }
+  std::string id() const { return identity::encode_id(user.public_key()); }
+
+  std::string name;
+  crypto::SigningKey user = std::move(*crypto::SigningKey::generate());
+  crypto::SigningKey device = std::move(*crypto::SigningKey::generate());
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::ContactStore> contacts;
+  std::unique_ptr<store::MessageStore> messages;
+  std::unique_ptr<store::FileOfferStore> offers;
+  FakeClock clock;
+  std::uint16_t port = 0;  // 0 until the first start; restarts listen on the same port
+};
+
+struct OfferHooks {
+  Messenger::OfferHandler on_offer;
+  Messenger::OfferAckHandler on_ack;
+};
+
+// One running messenger of a person, on its own io_context with two threads.
+class Running {
+ public:
+  Running(Person& p, std::function<void(Messenger&, const messaging::Event&)> also = nullptr,
+          std::optional<OfferHooks> offers = std::nullopt)
+      : m_person(p), m_guard(boost::asio::make_work_guard(m_io)) {
+    messaging::Options o;
+    o.listen = "127.0.0.1:" + std::to_string(p.port);
+    o.name = p.name;
+    o.advertise = [](std::uint16_t port) {
+      return std::vector<std::string>{"127.0.0.1:" + std::to_string(port)};
+    };
+    o.tick = 20ms;
+    m = std::make_unique<Messenger>(
+        m_io, o, p.user, p.device, *p.contacts, *p.messages,
+        [this, also](const messaging::Event& e) {
+          events.add(e);
+          if (also) also(*m, e);
+        },
+        [&clock = p.clock] { return clock.ms.load(); });
+    if (offers) m->set_file_offers(p.offers.get(), offers->on_offer, offers->on_ack);
+    for (int i = 0; i < 2; ++i) m_threads.emplace_back([this] { m_io.run(); });
+    auto started = m->start();
+    if (!started) throw std::runtime_error(started.error().message);
+    p.port = m->port();
+  }
+  ~Running() {
+    m->stop();
+    // Its answer comes after the stop reached the strand.
+    (void)wait_answer<Result<messaging::MessengerStatus>>([&](auto done) { m->status(std::move(done)); });
+    m_guard.reset();
+    m_io.stop();
+    for (auto& t : m_threads) t.join();
+    m.reset();
+  }
+
+  std::string invite() const { return m->invite(); }
+
+  std::unique_ptr<Messenger> m;
+  EventLog events;
+
+ private:
+  Person& m_person;
+  boost::asio::io_context m_io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> m_guard;
+  std::vector<std::thread> m_threads;
+};
+
+template <class T>
+T value(Result<T> r) {
+  if (!r) throw std::runtime_error("unexpected error: " + r.error().message);
+  return std::move(*r);
+}
+
+void ok(const Status& s) {
+  if (!s) throw std::runtime_error("unexpected error: " + s.error().message);
+}
+
+// Shorthands for the calls the tests make, waiting for their answers.
+Result<messaging::ContactView> add_contact(Running& r, const std::string& invite,
+                                           const std::string& note = "") {
+  return wait_answer<Result<messaging::ContactView>>(
+      [&](auto done) { r.m->add_contact(invite, "", note, done); });
+}
+Result<messaging::ContactView> accept(Running& r, const std::string& who) {
+  return wait_answer<Result<messaging::ContactView>>([&](auto done) { r.m->accept(who, done); });
+}
+Result<messaging::ContactView> contact(Running& r, const std::string& who) {
+  return wait_answer<Result<messaging::ContactView>>([&](auto done) { r.m->contact(who, done); });
+}
+Result<messaging::MessageView> send(Running& r, const std::string& who, const std::string& text) {
+  return wait_answer<Result<messaging::MessageView>>([&](auto done) { r.m->send_text(who, text, done); });
+}
+Result<messaging::InboxPage> inbox(Running& r, const std::string& with, std::int64_t after = 0,
+                                   const std::string& search = "") {
+  return wait_answer<Result<messaging::InboxPage>>(
+      [&](auto done) { r.m->inbox(with, search, 100, after, done); });
+}
+Result<messaging::MessageDetails> message(Running& r, const std::string& id) {
+  return wait_answer<Result<messaging::MessageDetails>>([&](auto done) { r.m->message(id, done); });
+}
+messaging::MessengerStatus status(Running& r) {
+  return value(wait_answer<Result<messaging::MessengerStatus>>([&](auto done) { r.m->status(done); }));
+}
+
+// `a` asks `b`, `b` accepts: both see each other online afterwards.
+void befriend(Running& a, Person& pa, Running& b, Person& pb) {
+  const auto a_online = a.events.of<messaging::ContactOnline>().size();
+  const auto b_online = b.events.of<messaging::ContactOnline>().size();
+  value(add_contact(a, b.invite()));
+  b.events.wait<messaging::ContactRequested>(b.events.of<messaging::ContactRequested>().size() + 1,
+                                             pb.name + " gets " + pa.name + "'s request");
+  value(accept(b, pa.id()));
+  a.events.wait<messaging::ContactOnline>(a_online + 1, pa.name + " sees " + pb.name + " online");
+  b.events.wait<messaging::ContactOnline>(b_online + 1, pb.name + " sees " + pa.name + " online");
+}
+
+bool is_stopping(const Error& e) { return e.code == base::make_error_code(base::errc::unavailable); }
+
+}  // namespace
+
+TEST(Messenger, RequestAcceptMessagesAndReceipts) {
+  Person alice("alice"), bob("bob");
+  Running a(alice), b(bob);
+
+  auto asked = add_contact(a, b.invite(), "hello bob");
+  ASSERT_TRUE(asked) << asked.error().message;
+  EXPECT_EQ(asked->relation, contacts::Relation::outgoing);
+  EXPECT_EQ(asked->name, "bob");  // from the invite
+  auto requested = b.events.wait<messaging::ContactRequested>(1, "bob gets the request");
+  EXPECT_EQ(requested[0].contact.id, alice.id());
+  EXPECT_EQ(requested[0].contact.note, "hello bob");
+  EXPECT_EQ(requested[0].contact.relation, contacts::Relation::incoming);
+  auto waiting = wait_answer<Result<std::vector<messaging::ContactView>>>([&](auto d) { b.m->requests(d); });
+  ASSERT_TRUE(waiting);
+  ASSERT_EQ(waiting->size(), 1u);
+  EXPECT_EQ(waiting->front().name, "alice");
+
+  auto accepted = accept(b, "alice");  // by name
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  EXPECT_EQ(accepted->relation, contacts::Relation::accepted);
+  EXPECT_TRUE(accepted->online);  // the held request channel carries on
+  a.events.wait<messaging::ContactOnline>(1, "alice sees bob online");
+
+  // Events in the order things happened, on both sides.
+  auto names = [](const std::vector<messaging::Event>& events) {
+    std::vector<std::size_t> kinds;
+    for (const auto& e : events) kinds.push_back(e.index());
+    return kinds;
+  };
+  using E = messaging::Event;
+  EXPECT_EQ(names(b.events.all()), (std::vector<std::size_t>{E(messaging::ContactRequested{}).index(),
+                                                             E(messaging::ContactOnline{}).index(),
+                                                             E(messaging::ContactAccepted{}).index()}));
+  EXPECT_EQ(names(a.events.all()), (std::vector<std::size_t>{E(messaging::ContactAccepted{}).index(),
+                                                             E(messaging::ContactOnline{}).index()}));
+
+  auto sent = send(a, "bob", "hi bob");
+  ASSERT_TRUE(sent) << sent.error().message;
+  EXPECT_TRUE(sent->outgoing);
+  EXPECT_EQ(sent->recipients, 1);
+  EXPECT_EQ(sent->conversation, bob.id());
+  EXPECT_EQ(sent->conversation_name, "bob");
+  auto received = b.events.wait<messaging::MessageReceived>(1, "bob receives")[0].message;
+  EXPECT_EQ(received.id, sent->id);
+  EXPECT_EQ(received.text, "hi bob");
+  EXPECT_EQ(received.author, alice.id());
+  EXPECT_EQ(received.author_name, "alice");
+  EXPECT_FALSE(received.outgoing);
+  EXPECT_FALSE(received.read);
+  auto delivered = a.events.wait<messaging::MessageDelivered>(1, "alice gets the delivery receipt");
+  EXPECT_EQ(delivered[0].id, sent->id);
+  EXPECT_EQ(delivered[0].by, bob.id());
+  auto details = message(a, sent->id);
+  ASSERT_TRUE(details);
+  EXPECT_EQ(details->message.state, messaging::MessageView::State::delivered);
+  ASSERT_TRUE(details->deliveries);
+  ASSERT_EQ(details->deliveries->size(), 1u);
+  EXPECT_EQ(details->deliveries->front().recipient, bob.id());
+  EXPECT_EQ(details->deliveries->front().delivered_at, alice.clock.ms.load());
+  EXPECT_EQ(details->deliveries->front().read_at, 0);
+  EXPECT_EQ(value(contact(b, "alice")).unread, 1);
+
+  bob.clock.advance(5s);
+  auto marked = wait_answer<Result<messaging::MarkReadResult>>([&](auto d) { b.m->mark_read("alice", d); });
+  ASSERT_TRUE(marked);
+  EXPECT_EQ(marked->conversation, alice.id());
+  EXPECT_EQ(marked->read, 1u);
+  EXPECT_EQ(marked->receipts, 1);
+  auto read = a.events.wait<messaging::MessageRead>(1, "alice gets the read receipt");
+  EXPECT_EQ(read[0].id, sent->id);
+  EXPECT_EQ(value(message(a, sent->id)).message.state, messaging::MessageView::State::read);
+  EXPECT_EQ(value(contact(b, "alice")).unread, 0);
+
+  auto reply = send(b, "alice", "hi alice");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(a.events.wait<messaging::MessageReceived>(1, "alice receives")[0].message.text, "hi alice");
+
+  auto page = inbox(a, "bob");
+  ASSERT_TRUE(page) << page.error().message;
+  ASSERT_EQ(page->messages.size(), 2u);
+  EXPECT_EQ(page->messages[0].text, "hi bob");
+  EXPECT_EQ(page->messages[1].text, "hi alice");
+  EXPECT_EQ(page->cursor, page->messages[1].cursor);
+  EXPECT_TRUE(value(inbox(a, "bob", page->cursor)).messages.empty());
+  auto found = value(inbox(a, "", 0, "ALICE"));
+  ASSERT_EQ(found.messages.size(), 1u);
+  EXPECT_EQ(found.messages[0].text, "hi alice");
+  EXPECT_FALSE(inbox(a, "nobody"));
+
+  auto view = value(contact(a, "bob"));
+  EXPECT_TRUE(view.online);
+  EXPECT_EQ(view.address, "127.0.0.1:" + std::to_string(bob.port));
+  EXPECT_EQ(view.via, messaging::Via::lan);  // loopback counts as the LAN
+  EXPECT_EQ(view.incoming, false);           // alice dialed
+  EXPECT_EQ(view.unread, 1);
+  EXPECT_EQ(view.last_seen, alice.clock.ms.load() / 1000);
+
+  auto s = status(a);
+  EXPECT_EQ(s.contacts, 1);
+  EXPECT_EQ(s.online, 1);
+  EXPECT_EQ(s.requests, 0);
+  EXPECT_EQ(s.outbox, 0);
+  EXPECT_EQ(s.port, alice.port);
+  EXPECT_EQ(s.refused_channels, 0u);
+  // The snapshot catches up with the strand.
+  eventually([&] { return a.m->status_snapshot().online == 1; }, "the snapshot shows bob online");
+  EXPECT_FALSE(a.events.overlapped());
+  EXPECT_FALSE(b.events.overlapped());
+}
+
+TEST(Messenger, OfflineMessagesAreSentOnReconnectOnceAndInOrder) {
+  Person alice("alice"), bob("bob");
+  Running a(alice);
+  std::vector<std::string> ids;
+  {
+    Running b(bob);
+    befriend(a, alice, b, bob);
+  }  // bob's node stops
+  a.events.wait<messaging::ContactOffline>(1, "alice sees bob go offline");
+  for (const auto* text : {"one", "two", "three"}) {
+    auto sent = send(a, "bob", text);
+    ASSERT_TRUE(sent) << sent.error().message;
+    EXPECT_EQ(sent->state, messaging::MessageView::State::queued);
+    ids.push_back(sent->id);
+  }
+  EXPECT_EQ(status(a).outbox, 3);
+
+  Running b(bob);  // back, on the same port, with the same database
+  auto got = b.events.wait<messaging::MessageReceived>(3, "bob receives the queued messages");
+  ASSERT_EQ(got.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].message.id, ids[i]);
+    EXPECT_EQ(got[i].message.seq, static_cast<std::int64_t>(i + 1));
+  }
+  a.events.wait<messaging::MessageDelivered>(3, "alice gets three delivery receipts");
+  // A message sent now travels behind anything still on the way: after it, nothing more can come.
+  ASSERT_TRUE(send(a, "bob", "four"));
+  b.events.wait<messaging::MessageReceived>(4, "bob receives the fourth");
+  EXPECT_EQ(b.events.of<messaging::MessageReceived>().size(), 4u);  // each once
+  auto page = value(inbox(b, "alice"));
+  ASSERT_EQ(page.messages.size(), 4u);
+  EXPECT_EQ(page.messages[0].text, "one");
+  EXPECT_EQ(page.messages[1].text, "two");
+  EXPECT_EQ(page.messages[2].text, "three");
+  EXPECT_EQ(page.messages[3].text, "four");
+  eventually([&] { return status(a).outbox == 0; }, "alice's outbox empties");
+  EXPECT_EQ(a.events.of<messaging::MessageDelivered>().size(), 4u);
+}
+
+TEST(Messenger, AStrangersDataFrameClosesTheChannel) {
+  Person alice("alice");
+  Running a(alice);
+  // Mallory has a valid device certificate but is nobody's contact.
+  auto mallory_user = std::move(*crypto::SigningKey::generate());
+  auto mallory_device = std::move(*crypto::SigningKey::generate());
+  const auto cert =
+      identity::encode_device_cert(identity::certify_device(mallory_user, mallory_device.public_key()));
+  auto client = *crypto::make_channel_context(mallory_device, cert, crypto::TlsRole::client);
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);  // run_for() must not run out of work in between
+  std::optional<Result<std::shared_ptr<net::Channel>>> dialed;
+  net::async_dial(io, client, "127.0.0.1:" + std::to_string(alice.port), alice.user.public_key(), {},
+                  [&](Result<std::shared_ptr<net::Channel>> r) { dialed = std::move(r); });
+  const auto until = std::chrono::steady_clock::now() + DEADLINE;
+  while (!dialed && std::chrono::steady_clock::now() < until) io.run_for(10ms);
+  ASSERT_TRUE(dialed && *dialed) << "mallory cannot dial alice";
+  auto channel = **dialed;
+  std::optional<std::string> closed;
+  channel->start([](wire::pb::Frame) {}, [&](const std::string& why) { closed = why; });
+  wire::pb::Frame hello;
+  hello.mutable_hello()->set_name("mallory");
+  channel->send(hello);
+  wire::pb::Frame data;
+  data.mutable_message()->set_body("not a request");
+  data.mutable_message()->set_signature(std::string(64, 'x'));
+  channel->send(data);
+  while (!closed && std::chrono::steady_clock::now() < until) io.run_for(10ms);
+  ASSERT_TRUE(closed) << "alice kept a stranger's channel that carried data";
+  eventually([&] { return status(a).refused_channels == 1; }, "alice counts the refused channel");
+  auto requests = wait_answer<Result<std::vector<messaging::ContactView>>>([&](auto d) { a.m->requests(d); });
+  ASSERT_TRUE(requests);
+  EXPECT_TRUE(requests->empty());
+  EXPECT_TRUE(a.events.all().empty());
+  EXPECT_EQ(status(a).rejected_messages, 0u);  // never read as a message
+}
+
+TEST(Messenger, ABlockedContactIsRefused) {
+  Person alice("alice"), bob("bob");
+  Running a(alice), b(bob);
+  befriend(a, alice, b, bob);
+  ASSERT_TRUE(wait_answer<Status>([&](auto d) { b.m->block("alice", d); }));
+  auto blocked = b.events.wait<messaging::ContactBlocked>(1, "bob's block is announced");
+  EXPECT_EQ(blocked[0].id, alice.id());
+  a.events.wait<messaging::ContactOffline>(1, "bob's channel closes");
+  EXPECT_EQ(value(contact(b, "alice")).relation, contacts::Relation::blocked);
+
+  auto sent = send(a, "bob", "are you there?");
+  ASSERT_TRUE(sent);
+  // Alice dials again once her backoff has passed (her clock says when), and is refused each time.
+  eventually(
+      [&] {
+        alice.clock.advance(61s);
+        return status(b).refused_channels >= 2;
+      },
+      "bob refuses alice's new channels");
+  EXPECT_EQ(value(message(a, sent->id)).message.state, messaging::MessageView::State::queued);
+  EXPECT_TRUE(value(inbox(b, "")).messages.empty());
+  EXPECT_TRUE(b.events.of<messaging::MessageReceived>().empty());
+  EXPECT_EQ(b.events.of<messaging::ContactOnline>().size(), 1u);  // only before the block
+  // Blocking is by name or by any kith ID, never our own.
+  EXPECT_FALSE(wait_answer<Status>([&](auto d) { b.m->block(bob.id(), d); }));
+  auto stranger = std::move(*crypto::SigningKey::generate());
+  EXPECT_TRUE(
+      wait_answer<Status>([&](auto d) { b.m->block(identity::encode_id(stranger.public_key()), d); }));
+}
+
+TEST(Messenger, TheGroupsCreatorRelaysToMembersWhoAreNotContacts) {
+  Person alice("alice"), bob("bob"), carol("carol");
+  Running a(alice), b(bob), c(carol);
+  befriend(a, alice, b, bob);
+  befriend(a, alice, c, carol);  // bob and carol do not know each other
+
+  auto group = wait_answer<Result<messaging::GroupView>>([&](auto d) {
+    a.m->group_create("trio", {"bob", "carol"}, d);
+  });
+  ASSERT_TRUE(group) << group.error().message;
+  EXPECT_EQ(group->members.size(), 3u);
+  EXPECT_EQ(group->creator, alice.id());
+  auto first =
+      wait_answer<Result<messaging::MessageView>>([&](auto d) { a.m->group_send("trio", "hello all", d); });
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->recipients, 2);
+  auto at_bob = b.events.wait<messaging::MessageReceived>(1, "bob gets the group message")[0].message;
+  EXPECT_EQ(at_bob.conversation, "group:" + group->id);
+  EXPECT_EQ(at_bob.conversation_name, "group:trio");
+  c.events.wait<messaging::MessageReceived>(1, "carol gets the group message");
+
+  // Bob reaches only alice himself; she relays to carol.
+  auto from_bob =
+      wait_answer<Result<messaging::MessageView>>([&](auto d) { b.m->group_send("trio", "from bob", d); });
+  ASSERT_TRUE(from_bob) << from_bob.error().message;
+  EXPECT_EQ(from_bob->recipients, 1);
+  auto at_carol =
+      c.events.wait<messaging::MessageReceived>(2, "carol gets bob's message through alice")[1].message;
+  EXPECT_EQ(at_carol.id, from_bob->id);
+  EXPECT_EQ(at_carol.author, bob.id());
+  EXPECT_EQ(at_carol.author_name, bob.id().substr(0, 8));  // not carol's contact
+  EXPECT_EQ(at_carol.text, "from bob");
+  EXPECT_EQ(a.events.wait<messaging::MessageReceived>(1, "alice gets bob's message")[0].message.text,
+            "from bob");
+  auto bobs_groups = wait_answer<Result<std::vector<messaging::GroupView>>>([&](auto d) { b.m->groups(d); });
+  ASSERT_TRUE(bobs_groups);
+  ASSERT_EQ(bobs_groups->size(), 1u);
+  EXPECT_EQ(bobs_groups->front().members.size(), 3u);
+  // Only the creator adds members.
+  EXPECT_FALSE(
+      (wait_answer<Result<messaging::GroupView>>([&](auto d) { b.m->group_add("trio", "alice", d); })));
+}
+
+TEST(Messenger, AFileOfferIsAcknowledgedWhenTheAppAnswers) {
+  Person alice("alice"), bob("bob");
+  struct Offered {
+    std::string from;
+    wire::pb::FileOffer offer;
+    base::Done<Status> reply;
+  };
+  std::mutex mutex;
+  std::vector<Offered> offered;
+  std::vector<std::tuple<std::string, bool, std::string>> acks;
+  OfferHooks bob_hooks{[&](std::string from, wire::pb::FileOffer offer, base::Done<Status> reply) {
+                         std::lock_guard lock(mutex);
+                         offered.push_back({std::move(from), std::move(offer), std::move(reply)});
+                       },
+                       nullptr};
+  OfferHooks alice_hooks{nullptr, [&](std::string id, bool accepted, std::string reason) {
+                           std::lock_guard lock(mutex);
+                           acks.emplace_back(id, accepted, reason);
+                         }};
+  Running a(alice, nullptr, alice_hooks), b(bob, nullptr, bob_hooks);
+  befriend(a, alice, b, bob);
+
+  auto offer_to_bob = [&](const std::string& name) {
+    wire::pb::FileOffer offer;
+    offer.set_id(crypto::random_bytes(16));
+    offer.set_name(name);
+    offer.set_size(5);
+    store::FileOfferRecord rec{.id = base::to_hex(offer.id()),
+                               .direction = "out",
+                               .contact = bob.id(),
+                               .transfer_id = "t-" + name,
+                               .name = name,
+                               .size = 5,
+                               .offer = offer.SerializeAsString(),
+                               .state = "pending",
+                               .created_at = 1};
+    ok(alice.offers->put(rec));
+    a.m->deliver_offer(bob.id(), rec.id);
+    return rec.id;
+  };
+  auto offered_count = [&] {
+    std::lock_guard lock(mutex);
+    return offered.size();
+  };
+  auto acked = [&](std::size_t n) {
+    std::lock_guard lock(mutex);
+    return acks.size() >= n;
+  };
+
+  const auto first = offer_to_bob("a.bin");
+  eventually([&] { return offered_count() == 1; }, "bob's app gets the offer");
+  EXPECT_EQ(offered[0].from, alice.id());
+  EXPECT_EQ(offered[0].offer.name(), "a.bin");
+  // Nothing is acknowledged before the app answers.
+  EXPECT_EQ(value(alice.offers->get(first))->state, "pending");
+  EXPECT_FALSE(acked(1));
+  std::thread([reply = offered[0].reply] {
+    reply(Status{});
+    reply(fail(base::make_error_code(base::errc::invalid_argument), "a second answer is ignored"));
+  }).join();
+  eventually([&] { return acked(1); }, "alice gets the acknowledgement");
+  EXPECT_EQ(acks[0], std::make_tuple(first, true, std::string()));
+  EXPECT_EQ(value(alice.offers->get(first))->state, "delivered");
+
+  const auto second = offer_to_bob("b.bin");
+  eventually([&] { return offered_count() == 2; }, "bob's app gets the second offer");
+  std::thread([reply = offered[1].reply] {
+    reply(fail(base::make_error_code(base::errc::invalid_argument), "no room for b.bin"));
+  }).join();
+  eventually([&] { return acked(2); }, "alice gets the refusal");
+  EXPECT_EQ(acks[1], std::make_tuple(second, false, std::string("no room for b.bin")));
+  auto refused = value(alice.offers->get(second));
+  EXPECT_EQ(refused->state, "refused");
+  EXPECT_EQ(refused->reason, "no room for b.bin");
+  EXPECT_EQ(acks.size(), 2u);
+}
+
+// The sink runs with nothing locked: it may call the messenger back, from its own thread and from
+// others, and even stop it; calls after the stop still get an answer.
+TEST(Messenger, TheSinkMayCallTheMessengerBack) {
+  Person alice("alice"), bob("bob");
+  std::atomic<int> answered{0}, snapshots{0};
+  auto call_back = [&](Messenger& m, const messaging::Event&) {
+    m.contacts([&](Result<std::vector<messaging::ContactView>> r) { answered += r.has_value(); });
+    std::thread([&m, &snapshots] {
+      (void)m.status_snapshot();
+      (void)m.invite();
+      ++snapshots;
+    }).join();
+    (void)m.status_snapshot();
+  };
+  Running a(alice, call_back), b(bob, [&](Messenger&m, const messaging::Event&e) {
+    call_back(m, e);
+    if (std::holds_alternative<messaging::MessageReceived>(e)) m.stop();  // from the sink, on the strand
+  });
+  befriend(a, alice, b, bob);
+  ASSERT_TRUE(send(a, "bob", "stop now"));
+  b.events.wait<messaging::MessageReceived>(1, "bob receives");
+  // Every call from the sinks is answered, but the one bob made just before stopping. (Alice's events
+  // go on: bob going offline is one.)
+  eventually(
+      [&] {
+        const auto events = static_cast<int>(a.events.all().size() + b.events.all().size());
+        return answered == events - 1 && snapshots == events;
+      },
+      "every call from the sinks is answered");
+  // Bob stopped: every call still gets an answer, an error.
+  auto after = wait_answer<Result<std::vector<messaging::ContactView>>>([&](auto d) { b.m->contacts(d); });
+  ASSERT_FALSE(after);
+  EXPECT_TRUE(is_stopping(after.error())) << after.error().message;
+  auto not_sent = send(b, "alice", "too late");
+  ASSERT_FALSE(not_sent);
+  EXPECT_TRUE(is_stopping(not_sent.error()));
+  EXPECT_FALSE(a.events.overlapped());
+  EXPECT_FALSE(b.events.overlapped());
+}
+
+TEST(Messenger, BadCallsGetClearErrors) {
+  Person alice("alice");
+  Running a(alice);
+  auto own = add_contact(a, a.invite());
+  ASSERT_FALSE(own);
+  EXPECT_EQ(own.error().code, base::make_error_code(base::errc::invalid_argument));
+  auto garbage = add_contact(a, "kith:nonsense");
+  ASSERT_FALSE(garbage);
+  EXPECT_EQ(garbage.error().code, base::make_error_code(base::errc::bad_input));
+  auto nobody = send(a, "nobody", "hi");
+  ASSERT_FALSE(nobody);
+  EXPECT_EQ(nobody.error().code, base::make_error_code(base::errc::not_found));
+  Person bob("bob");
+  ASSERT_TRUE(add_contact(a, identity::encode_id(bob.user.public_key())));  // asked, not accepted
+  auto not_yet = send(a, bob.id(), "hi");
+  ASSERT_FALSE(not_yet);
+  EXPECT_EQ(not_yet.error().code, base::make_error_code(base::errc::invalid_argument));
+  auto empty = send(a, bob.id(), "");
+  ASSERT_FALSE(empty);
+  auto file_to = wait_answer<Result<std::string>>([&](auto d) { a.m->accepted_contact(bob.id(), d); });
+  ASSERT_FALSE(file_to);
+  EXPECT_EQ(file_to.error().code, base::make_error_code(base::errc::invalid_argument));
+  EXPECT_FALSE(message(a, std::string(32, 'f')));
+  EXPECT_FALSE(wait_answer<Status>([&](auto d) { a.m->add_address(bob.id(), "not an address", d); }));
+  EXPECT_TRUE(wait_answer<Status>([&](auto d) { a.m->add_address(bob.id(), "127.0.0.1:9", d); }));
+  EXPECT_TRUE(wait_answer<Status>([&](auto d) { a.m->rename(bob.id(), "Robert", d); }));
+  EXPECT_EQ(value(contact(a, "robert")).id, bob.id());
+}
