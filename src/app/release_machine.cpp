@@ -114,7 +114,10 @@ void ReleaseMachine::scan_done(int index, safety::Decision verdict) {
 void ReleaseMachine::scan_gave_up(int index) { m_running.erase(index); }
 
 void ReleaseMachine::all_downloaded() {
-  if (m_phase == ReleasePhase::staging) m_phase = ReleasePhase::verifying;
+  if (m_phase != ReleasePhase::staging) return;
+  m_phase = ReleasePhase::verifying;
+  // Every wanted piece is there, so every wanted file is complete (whatever file_completed said).
+  for (auto& f : m_files) f.complete = true;
 }
 
 void ReleaseMachine::verified() {

@@ -62,7 +62,7 @@ class ReleaseMachine {
   // A stream scan that ended without a verdict; the file waits until it is complete.
   void scan_gave_up(int index);
 
-  // libtorrent says every wanted piece is there: staging -> verifying.
+  // libtorrent says every wanted piece is there: staging -> verifying; every wanted file is complete.
   void all_downloaded();
   // The pipeline checked that every wanted byte passed its hash check: verifying -> scanning.
   void verified();
