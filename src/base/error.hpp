@@ -1,7 +1,9 @@
 #pragma once
 // Result and error types shared by every module.
 //
-// Result<T> is tl::expected<T, Error>. Error carries a std::error_code (machine-readable: each module
+// Result<T> is tl::expected<T, Error>, marked [[nodiscard]]: a result nobody looks at is how an
+// error on the fail-closed path gets lost, so dropping one is a compile error (-Werror in the
+// presets); where dropping is right, say why in a comment and log it instead. Error carries a std::error_code (machine-readable: each module
 // has its own enum and category) and a human message with the context a user needs ("cannot read
 // /x/y.torrent: No such file"). The code alone could not say which file or which peer.
 #include <string>
@@ -20,8 +22,15 @@ struct Error {
 };
 
 template <class T>
-using Result = tl::expected<T, Error>;
-using Status = tl::expected<void, Error>;
+class [[nodiscard]] Result : public tl::expected<T, Error> {
+ public:
+  using Expected = tl::expected<T, Error>;
+  using Expected::Expected;
+  Result() = default;
+  // From tl::expected's own monadic helpers (map, and_then, ...), which return the base type.
+  Result(Expected e) : Expected(std::move(e)) {}
+};
+using Status = Result<void>;
 
 inline tl::unexpected<Error> fail(std::error_code code, std::string message) {
   return tl::unexpected<Error>(Error{code, std::move(message)});
