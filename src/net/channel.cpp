@@ -248,7 +248,7 @@ Listener::Listener(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx
       m_on_channel(std::move(on_channel)),
       m_acceptor(io),
       m_handshakes(std::make_shared<int>(0)),
-      m_alive(std::make_shared<bool>(true)) {}
+      m_alive(std::make_shared<std::atomic<bool>>(true)) {}
 
 Listener::~Listener() { close(); }
 

@@ -12,6 +12,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -116,7 +117,7 @@ class Listener {
   std::uint16_t m_port = 0;
   std::shared_ptr<int> m_handshakes;  // count of handshakes in flight; shared with their handlers
   std::atomic<std::uint64_t> m_refused{0};
-  std::shared_ptr<bool> m_alive;
+  std::shared_ptr<std::atomic<bool>> m_alive;  // cleared by close() on any thread; read by accept handlers
 };
 
 inline constexpr int MAX_HANDSHAKES = 64;

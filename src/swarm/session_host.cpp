@@ -80,7 +80,7 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
     : m_io(io),
       m_strand(boost::asio::make_strand(io)),
       m_on_event(std::move(on_event)),
-      m_alive(std::make_shared<bool>(true)),
+      m_alive(std::make_shared<std::atomic<bool>>(true)),
       m_peer_filter(std::make_shared<detail::PeerIdFilter>()),
       m_dht_grace_ms(options.dht_grace_ms),
       m_dht_timeout_ms(options.dht_timeout_ms) {
@@ -116,7 +116,7 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
   }
   if (options.dht_private) add_private_dht_nodes(options.dht_bootstrap);
   // The notify callback runs on a libtorrent thread and must not block: it only posts.
-  std::weak_ptr<bool> alive = m_alive;
+  std::weak_ptr<std::atomic<bool>> alive = m_alive;
   m_session->set_alert_notify([this, alive] {
     if (alive.lock())
       boost::asio::post(m_strand, [this, alive] {
@@ -410,7 +410,11 @@ Result<lt::torrent_handle> SessionHost::handle(const std::string& id) const {
   auto full = resolve(id);
   if (!full) return tl::unexpected(full.error());
   std::lock_guard lock(m_mutex);
-  return *m_handles.at(*full);
+  // Removed between resolve() and here (another thread): the same answer as never having had it.
+  auto it = m_handles.find(*full);
+  if (it == m_handles.end())
+    return fail(make_error_code(errc::unknown_transfer), "no transfer with id '" + id + "' (see `kith list`)");
+  return *it->second;
 }
 
 Status SessionHost::remove(const std::string& id, bool delete_files) {
@@ -596,8 +600,7 @@ void SessionHost::request_resume_data() {
 }
 
 void SessionHost::shutdown() {
-  if (!*m_alive) return;
-  *m_alive = false;  // from here on, alerts are popped by this thread only
+  if (!m_alive->exchange(false)) return;  // from here on, alerts are popped by this thread only
   m_session->pause();
   int outstanding = 0;
   {

@@ -225,7 +225,9 @@ class SessionHost {
   std::map<std::string, std::map<std::string, PeerStatus>> m_sources;  // id -> endpoint -> peer
   std::map<std::string, std::pair<std::string, std::string>> m_ssl;    // id -> (cert, key) of SSL torrents
   std::set<std::string> m_whole_pieces;                                // ids added with whole_pieces_only
-  std::shared_ptr<bool> m_alive;    // cleared in shutdown(): late alert notifications do nothing
+  // Cleared in shutdown() (the caller's thread) and read on the strand and in libtorrent's notify
+  // callback: atomic. Late alert notifications and DHT timers do nothing once it is false.
+  std::shared_ptr<std::atomic<bool>> m_alive;
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
   std::shared_ptr<detail::PeerIdFilter> m_peer_filter;  // also held by the session as a plugin
   std::atomic<std::int64_t> m_refused_ip{0};            // peer_blocked_alerts seen (strand)

@@ -190,7 +190,7 @@ void SessionHost::fail_pending_dht() {
 
 void SessionHost::arm_dht_timer(const std::string& key, std::uint64_t id, int ms, bool get) {
   auto timer = std::make_shared<boost::asio::steady_timer>(m_strand, std::chrono::milliseconds(ms));
-  std::weak_ptr<bool> alive = m_alive;
+  std::weak_ptr<std::atomic<bool>> alive = m_alive;
   timer->async_wait([this, timer, alive, key, id, get](const boost::system::error_code& ec) {
     if (ec) return;
     if (auto a = alive.lock(); a && *a) expire_dht(key, id, get);
