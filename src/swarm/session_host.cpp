@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "base/hex.hpp"
+#include "swarm/detail/intake_limits.hpp"
 #include "swarm/detail/peer_id_filter.hpp"
 #include "swarm/detail/settings.hpp"
 #include "swarm/detail/source_data.hpp"
@@ -146,6 +147,9 @@ Result<InfoHashes> SessionHost::restore(const AddOptions& options, const Source*
     const auto& extra = hints->data->params.peers;
     params.peers.insert(params.peers.end(), extra.begin(), extra.end());
   }
+  // Resume data saved before intake was capped (limits.hpp) can still hold a link's every tracker.
+  detail::log_dropped(detail::cap_lists(params),
+                      "stored transfer " + detail::to_hashes(params.info_hashes).id());
   return add_params(std::move(params), options);
 }
 
