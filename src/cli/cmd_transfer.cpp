@@ -54,7 +54,7 @@ int run_share(Context& ctx, const ShareArgs& args) {
   }
   if ((*backend)->transient()) {
     std::fprintf(stderr, "seeding %s from this process; press Ctrl-C to stop (or run `kith daemon`)\n",
-                 shared->value("name", "").c_str());
+                 safe(shared->value("name", "")).c_str());
     wait_for_interrupt();
   }
   return 0;
@@ -100,7 +100,7 @@ int run_get(Context& ctx, const GetArgs& args) {
       if (ctx.json)
         print_json_line({{"event", "done"}, {"id", id}, {"name", t->value("name", "")}, {"path", path}});
       else
-        std::printf("%s\n", path.c_str());
+        std::printf("%s\n", safe(path).c_str());  // the name is the link's: exact in --json
       std::fflush(stdout);
       if (!ctx.json) print_publisher(t->value("publisher", nlohmann::json::object()));
       print_runnable_note(*t);
@@ -122,7 +122,7 @@ int run_get(Context& ctx, const GetArgs& args) {
     }
     if (!error.empty() && error != reported_error) {
       printer.finish();
-      std::fprintf(stderr, "kith: %s\n", error.c_str());  // e.g. disk full: keeps waiting for space
+      std::fprintf(stderr, "kith: %s\n", safe(error).c_str());  // e.g. disk full: keeps waiting for space
       reported_error = error;
     }
     std::int64_t bytes = t->value("total_done", std::int64_t{0}) + t->value("downloaded", std::int64_t{0});
