@@ -9,6 +9,7 @@
 #include "cli/backend.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "swarm/selection.hpp"
 #include "swarm/source.hpp"
 #include "swarm/torrent_maker.hpp"
 
@@ -64,6 +65,8 @@ int run_get(Context& ctx, const GetArgs& args) {
   // Refuse bad input before starting a node, so nothing is created for it.
   auto src = swarm::parse_link_or_file(args.link);
   if (!src) return report(ctx, src.error());
+  // A .torrent's files are known now: an --only that matches none of them is refused here too.
+  if (auto r = swarm::check_selection(*src, args.only); !r) return report(ctx, r.error());
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
   auto added = (*backend)->get({args.link, "", args.to, args.only, args.sequential, args.peers});
@@ -116,6 +119,13 @@ int run_get(Context& ctx, const GetArgs& args) {
       return report_quarantined(ctx, **backend, id);
     }
     const std::string error = t->value("error", "");
+    if (state == "error" && t->value("error_code", "") == "swarm.nothing_selected") {
+      // A magnet's --only or so= named none of the files the metadata brought: bad input, and nothing
+      // to keep (in transient mode the transfer goes; a daemon keeps it, in error, for `kith list`).
+      printer.finish();
+      if ((*backend)->transient()) (void)(*backend)->remove(id, true);
+      return report(ctx, {swarm::make_error_code(swarm::errc::nothing_selected), error});
+    }
     if (state == "held" || (state == "error" && !t->value("disk_full", false))) {
       printer.finish();
       return report(ctx, {base::make_error_code(base::errc::internal), t->value("name", "") + ": " + error});

@@ -378,6 +378,7 @@ TEST(SessionHost, SslTorrentOnlyForCertificateHolders) {
 
 #include "swarm/detail/source_data.hpp"
 #include "swarm/limits.hpp"
+#include "swarm/selection.hpp"
 
 namespace {
 
@@ -396,6 +397,18 @@ std::string torrent_with(const fs::path& dir, const std::function<void(lt::entry
 }
 
 std::size_t count_priorities(const swarm::Source& s) { return s.data->params.file_priorities.size(); }
+
+// An io_context running on its own thread, stopped and joined however the test ends.
+struct IoThread {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  std::thread thread{[this] { io.run(); }};
+  ~IoThread() {
+    work.reset();
+    io.stop();
+    thread.join();
+  }
+};
 
 }  // namespace
 
@@ -537,5 +550,90 @@ TEST(Intake, OneSizeLimitForFilesAndBytes) {
   ASSERT_FALSE(from_file);
   EXPECT_EQ(from_file.error().code, from_bytes.error().code);
   EXPECT_EQ(from_file.error().message, (dir / "big.torrent").string() + ": " + from_bytes.error().message);
+  fs::remove_all(dir);
+}
+
+TEST(Intake, AGlobThatMatchesNothingIsRefusedBeforeTheAdd) {
+  auto dir = temp_dir("intake_glob");
+  auto s = swarm::parse_torrent(torrent_with(dir, [](lt::entry&) {}));
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(swarm::check_selection(*s, ""));
+  EXPECT_TRUE(swarm::check_selection(*s, "*.txt"));
+  auto none = swarm::check_selection(*s, "nomatch*");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, swarm::make_error_code(swarm::errc::nothing_selected));
+  EXPECT_EQ(none.error().message, "--only 'nomatch*' matched none of the 2 files");  // pad files not counted
+  boost::asio::io_context io;
+  swarm::SessionHost host(io, test_options(), [](const swarm::SwarmEvent&) {});
+  auto added = host.add(*s, {.save_path = (dir / "get").string(), .only_glob = "nomatch*"});
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().code, swarm::make_error_code(swarm::errc::nothing_selected));
+  EXPECT_TRUE(host.list().empty());
+  // An explicit empty choice of files is the user's, not an error.
+  EXPECT_TRUE(host.add(*s, {.save_path = (dir / "get").string(), .has_wanted_files = true}));
+  host.shutdown();
+  fs::remove_all(dir);
+}
+
+// A magnet's file list arrives with the metadata: a selection that names no file then ends the
+// transfer in an error with its own code, and it never "finishes".
+TEST(SessionHost, AMagnetSelectionThatNamesNoFileEndsInAnError) {
+  auto dir = temp_dir("select_none");
+  write(dir / "seed" / "data" / "one.bin", 100000, 3);
+  write(dir / "seed" / "data" / "two.txt", 1000, 4);
+  auto made = swarm::make_torrent(dir / "seed" / "data", {});  // hybrid: a pad file between the two
+  ASSERT_TRUE(made);
+  IoThread loop;  // before the hosts, so that a failed assertion still stops them first
+  auto& io = loop.io;
+  swarm::SessionHost seeder(io, test_options(), [](const swarm::SwarmEvent&) {});
+  auto seeded = seeder.add(made->source, {.save_path = (dir / "seed").string(), .seed_mode = true});
+  ASSERT_TRUE(seeded);
+  auto link = seeder.magnet(seeded->id(), swarm::peer_hints("127.0.0.1:0", seeder.listen_port()));
+  ASSERT_TRUE(link);
+  struct Case {
+    std::string link, glob, message;
+  };
+  for (const auto& c :
+       {Case{*link + "&so=7", "", "the link's file selection (so=) names none of the 2 files"},
+        Case{*link, "nomatch*", "--only 'nomatch*' matched none of the 2 files"}}) {
+    std::mutex m;
+    std::condition_variable cv;
+    bool finished = false, failed = false;
+    swarm::SessionHost leecher(io, test_options(), [&](const swarm::SwarmEvent& e) {
+      std::lock_guard lock(m);
+      finished |= e.kind == swarm::SwarmEvent::Kind::finished;
+      failed |= e.kind == swarm::SwarmEvent::Kind::error;
+      cv.notify_all();
+    });
+    auto src = swarm::parse_magnet(c.link);
+    ASSERT_TRUE(src);
+    auto got = leecher.add(*src, {.save_path = (dir / "get").string(), .only_glob = c.glob});
+    ASSERT_TRUE(got) << got.error().message;
+    const auto id = got->id();
+    {
+      std::unique_lock lock(m);
+      ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return failed; }))
+          << "no error for " << c.link << " " << c.glob << ": state " << leecher.status(id)->state
+          << " metadata " << leecher.status(id)->has_metadata << " finished " << finished;
+    }
+    auto st = leecher.status(id);
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->state, "error");
+    EXPECT_EQ(st->error, c.message);
+    EXPECT_EQ(st->error_code, "swarm.nothing_selected");
+    EXPECT_EQ(leecher.list().front().error_code, "swarm.nothing_selected");
+    {
+      std::lock_guard lock(m);
+      EXPECT_FALSE(finished) << "an empty selection must not count as a finished download";
+    }
+    // Choosing files clears it.
+    auto files = leecher.files(id);
+    ASSERT_TRUE(files);
+    ASSERT_EQ(files->size(), 2u);
+    ASSERT_TRUE(leecher.set_wanted_files(id, {files->front().index}));
+    EXPECT_TRUE(leecher.status(id)->error_code.empty());
+    leecher.shutdown();
+  }
+  seeder.shutdown();
   fs::remove_all(dir);
 }
