@@ -122,6 +122,9 @@ Result<InfoHashes> SessionHost::add(const Source& source, const AddOptions& opti
   if (!options.has_wanted_files)
     if (auto r = check_selection(source, options.only_glob); !r) return tl::unexpected(r.error());
   lt::add_torrent_params params = source.data->params;
+  // Once per transfer, here rather than at parse time: a link is parsed again by each process
+  // that checks it (the CLI, then the node).
+  detail::log_dropped(source.data->dropped, "transfer " + source.hashes.id());
   return add_params(std::move(params), options);
 }
 

@@ -74,7 +74,7 @@ Result<Source> parse_magnet(std::string_view link) {
   }
   Source s;
   s.hashes = detail::to_hashes(data->params.info_hashes);
-  detail::log_dropped(detail::cap_lists(data->params), "magnet link " + s.hashes.id());
+  data->dropped = detail::cap_lists(data->params);
   s.name = data->params.name;
   s.has_metadata = false;
   s.data = std::move(data);
@@ -111,9 +111,9 @@ Result<Source> parse_torrent(std::string_view bytes) {
   }
   auto data = std::make_shared<detail::SourceData>();
   data->params.ti = ti;
+  data->dropped = dropped;
   Source s;
   s.hashes = detail::to_hashes(ti->info_hashes());
-  detail::log_dropped(dropped, ".torrent " + s.hashes.id());
   s.name = ti->name();
   s.has_metadata = true;
   s.ssl_root = std::string(ti->ssl_cert());

@@ -29,7 +29,8 @@ Dropped cap_lists(lt::add_torrent_params& params);
 // is not a dictionary (then the parser reports what is wrong with it).
 std::optional<std::string> cap_torrent_lists(const lt::bdecode_node& torrent, Dropped& dropped);
 
-// Logs one line naming what was dropped from `what` (a link, a .torrent), if anything was.
+// Logs one line naming what was dropped from `what` (a transfer, by id: never the link's own text),
+// if anything was.
 void log_dropped(const Dropped& dropped, std::string_view what);
 
 }  // namespace kith::swarm::detail
