@@ -139,7 +139,8 @@ Result<InfoHashes> SessionHost::restore(const AddOptions& options, const Source*
     params.peers.insert(params.peers.end(), extra.begin(), extra.end());
   }
   // Resume data saved before intake was capped (limits.hpp) can still hold a link's every tracker.
-  detail::log_dropped(detail::cap_lists(params),
+  // Its peers are libtorrent's own (the link's x.pe hints, added above, were capped at parse).
+  detail::log_dropped(detail::cap_lists(params, /*peers=*/false),
                       "stored transfer " + detail::to_hashes(params.info_hashes).id());
   return add_params(std::move(params), options);
 }

@@ -375,6 +375,7 @@ TEST(SessionHost, SslTorrentOnlyForCertificateHolders) {
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/torrent_info.hpp>
+#include <libtorrent/write_resume_data.hpp>
 
 #include "swarm/detail/source_data.hpp"
 #include "swarm/limits.hpp"
@@ -550,6 +551,28 @@ TEST(Intake, OneSizeLimitForFilesAndBytes) {
   ASSERT_FALSE(from_file);
   EXPECT_EQ(from_file.error().code, from_bytes.error().code);
   EXPECT_EQ(from_file.error().message, (dir / "big.torrent").string() + ": " + from_bytes.error().message);
+  fs::remove_all(dir);
+}
+
+// Resume data written before intake was capped can hold a link's every tracker.
+TEST(Intake, RestoredResumeDataIsCappedToo) {
+  auto dir = temp_dir("intake_restore");
+  auto s = swarm::parse_torrent(torrent_with(dir, [](lt::entry&) {}));
+  ASSERT_TRUE(s);
+  lt::add_torrent_params p = s->data->params;
+  p.save_path = (dir / "get").string();
+  for (int i = 0; i < 1000; ++i) p.trackers.push_back("http://127.0.0.1:1/" + std::to_string(i));
+  auto buf = lt::write_resume_data_buf(p);
+  boost::asio::io_context io;
+  swarm::SessionHost host(io, test_options(), [](const swarm::SwarmEvent&) {});
+  auto restored = host.restore({.resume = std::vector<std::uint8_t>(buf.begin(), buf.end())});
+  ASSERT_TRUE(restored) << restored.error().message;
+  auto link = host.magnet(restored->id(), {});
+  ASSERT_TRUE(link);
+  std::size_t trackers = 0;
+  for (auto at = link->find("&tr="); at != std::string::npos; at = link->find("&tr=", at + 1)) ++trackers;
+  EXPECT_EQ(trackers, swarm::MAX_TRACKERS);
+  host.shutdown();
   fs::remove_all(dir);
 }
 

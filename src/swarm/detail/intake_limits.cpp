@@ -52,7 +52,7 @@ std::string Dropped::describe() const {
   return out;
 }
 
-Dropped cap_lists(lt::add_torrent_params& p) {
+Dropped cap_lists(lt::add_torrent_params& p, bool peers) {
   Dropped d;
   {
     // Trackers carry a parallel list of tiers (which may be shorter: missing tiers are 0).
@@ -74,7 +74,7 @@ Dropped cap_lists(lt::add_torrent_params& p) {
   }
   d.web_seeds = keep_first_distinct(p.url_seeds, MAX_WEB_SEEDS);
   d.web_seeds += keep_first_distinct(p.http_seeds, MAX_WEB_SEEDS - p.url_seeds.size());
-  d.peers = keep_first_distinct(p.peers, MAX_PEER_HINTS);
+  if (peers) d.peers = keep_first_distinct(p.peers, MAX_PEER_HINTS);
   d.dht_nodes = keep_first_distinct(p.dht_nodes, MAX_DHT_NODES);
   return d;
 }

@@ -20,8 +20,10 @@ struct Dropped {
 };
 
 // Dedupes and caps the trackers (keeping their tiers), web seeds, peers and DHT nodes of parsed
-// magnet or resume data, in place, keeping the first entries in their order.
-Dropped cap_lists(lt::add_torrent_params& params);
+// magnet or resume data, in place, keeping the first entries in their order. `peers` false leaves
+// the peers alone: resume data lists the peers libtorrent itself collected from the swarm (bounded
+// by its peer list), which a restart should keep.
+Dropped cap_lists(lt::add_torrent_params& params, bool peers = true);
 
 // The same for the lists outside the info dict of a decoded .torrent (announce-list, url-list,
 // httpseeds, nodes): the bencoded torrent with those lists cut and every other key (the info dict
