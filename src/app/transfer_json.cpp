@@ -34,6 +34,7 @@ nlohmann::json to_json(const swarm::TransferStatus& st, const store::TransferRec
           {"kind", rec.kind},
           {"state", state},
           {"error", error},
+          {"error_code", error.empty() ? std::string() : st.error_code},
           {"disk_full", st.disk_full},
           {"progress", st.progress},
           {"total_wanted", st.total_wanted},

@@ -52,7 +52,7 @@ Result<nlohmann::json> RemoteBackend::get(const app::GetRequest& request) {
     // Check the file here, where the user's relative path and permissions apply, then send its bytes.
     auto src = swarm::parse_link_or_file(request.link);
     if (!src) return tl::unexpected(src.error());
-    auto bytes = base::read_file(request.link);
+    auto bytes = swarm::read_torrent_file(request.link);
     if (!bytes) return tl::unexpected(bytes.error());
     body["torrent"] = base::base64_encode(*bytes);
   }

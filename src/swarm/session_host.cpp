@@ -1,6 +1,5 @@
 #include "swarm/session_host.hpp"
 
-#include <fnmatch.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -24,28 +23,16 @@
 #include <optional>
 
 #include "base/hex.hpp"
+#include "swarm/detail/intake_limits.hpp"
 #include "swarm/detail/peer_id_filter.hpp"
+#include "swarm/detail/selection.hpp"
 #include "swarm/detail/settings.hpp"
 #include "swarm/detail/source_data.hpp"
 #include "swarm/detail/status.hpp"
+#include "swarm/selection.hpp"
 
 namespace kith::swarm {
 namespace {
-
-// dont_download for every file, default for those whose path or name matches the glob.
-std::vector<lt::download_priority_t> glob_priorities(const lt::file_storage& files, const std::string& glob) {
-  std::vector<lt::download_priority_t> prio(static_cast<std::size_t>(files.num_files()), lt::dont_download);
-  for (auto i : files.file_range()) {
-    if (files.pad_file_at(i)) continue;
-    std::string path = files.file_path(i);
-    std::string base = std::string(files.file_name(i));
-    // Match the whole path ("*/*.mp3") or just the name ("*.mp3"), as users of other clients expect.
-    if (fnmatch(glob.c_str(), path.c_str(), 0) == 0 || fnmatch(glob.c_str(), base.c_str(), 0) == 0) {
-      prio[static_cast<std::size_t>(static_cast<int>(i))] = lt::default_priority;
-    }
-  }
-  return prio;
-}
 
 std::string id_of(const lt::torrent_handle& h) { return detail::to_hashes(h.info_hashes()).id(); }
 
@@ -132,7 +119,12 @@ SessionHost::~SessionHost() {
 }
 
 Result<InfoHashes> SessionHost::add(const Source& source, const AddOptions& options) {
+  if (!options.has_wanted_files)
+    if (auto r = check_selection(source, options.only_glob); !r) return tl::unexpected(r.error());
   lt::add_torrent_params params = source.data->params;
+  // Once per transfer, here rather than at parse time: a link is parsed again by each process
+  // that checks it (the CLI, then the node).
+  detail::log_dropped(source.data->dropped, "transfer " + source.hashes.id());
   return add_params(std::move(params), options);
 }
 
@@ -146,6 +138,10 @@ Result<InfoHashes> SessionHost::restore(const AddOptions& options, const Source*
     const auto& extra = hints->data->params.peers;
     params.peers.insert(params.peers.end(), extra.begin(), extra.end());
   }
+  // Resume data saved before intake was capped (limits.hpp) can still hold a link's every tracker.
+  // Its peers are libtorrent's own (the link's x.pe hints, added above, were capped at parse).
+  detail::log_dropped(detail::cap_lists(params, /*peers=*/false),
+                      "stored transfer " + detail::to_hashes(params.info_hashes).id());
   return add_params(std::move(params), options);
 }
 
@@ -161,7 +157,7 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
   // With the file list known (a .torrent), the selection goes in with the add itself: set afterwards,
   // peers dialled at add time could already be sent requests for unwanted files.
   if (params.ti && !options.has_wanted_files && !options.only_glob.empty()) {
-    params.file_priorities = glob_priorities(params.ti->files(), options.only_glob);
+    params.file_priorities = detail::glob_priorities(params.ti->files(), options.only_glob);
   }
   for (const auto& peer : options.peers) {
     auto endpoint = detail::parse_endpoint(peer);
@@ -196,6 +192,7 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
   } else if (!options.only_glob.empty() && h.torrent_file()) {
     apply_file_selection(h, options.only_glob);
   }
+  if (!options.has_wanted_files) (void)flag_empty_selection(h);  // restored with an empty selection
   // An SSL torrent connects to no peer until it has a certificate; it may already have asked for one
   // (torrent_need_cert_alert) before the map above knew it, so give it now as well.
   if (!options.ssl_cert.empty()) apply_ssl_certificate(hashes.id());
@@ -208,7 +205,7 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
 void SessionHost::apply_file_selection(const lt::torrent_handle& h, const std::string& glob) {
   auto ti = h.torrent_file();
   if (!ti) return;
-  h.prioritize_files(glob_priorities(ti->files(), glob));
+  h.prioritize_files(detail::glob_priorities(ti->files(), glob));
 }
 
 Status SessionHost::apply_wanted_files(const lt::torrent_handle& h, const std::vector<int>& wanted) {
@@ -234,6 +231,7 @@ Status SessionHost::set_wanted_files(const std::string& id, const std::vector<in
   {
     std::lock_guard lock(m_mutex);
     m_globs.erase(id_of(*h));  // the explicit choice replaces the glob
+    m_unselected.erase(id_of(*h));
     m_wanted[id_of(*h)] = wanted;
   }
   h->save_resume_data(lt::torrent_handle::save_info_dict);
@@ -284,6 +282,7 @@ Status SessionHost::remove(const std::string& id, bool delete_files) {
   m_handles.erase(full);
   m_globs.erase(full);
   m_wanted.erase(full);
+  m_unselected.erase(full);
   m_errors.erase(full);
   m_disk_full.erase(full);
   m_hints.erase(full);
@@ -389,9 +388,16 @@ void SessionHost::record_error(const std::string& id, const std::string& message
 }
 
 void SessionHost::annotate(TransferStatus& st) const {
+  std::lock_guard lock(m_mutex);
+  if (auto it = m_unselected.find(st.id); it != m_unselected.end()) {
+    // Nothing to download: libtorrent calls that finished, kith calls it an error (selection.hpp).
+    st.state = "error";
+    st.error = it->second;
+    st.error_code = Error{make_error_code(errc::nothing_selected), {}}.code_name();
+    return;
+  }
   if (st.state != "error") return;
   // The alert that reported the error said more (which file, disk full) than the status does.
-  std::lock_guard lock(m_mutex);
   if (auto it = m_errors.find(st.id); it != m_errors.end()) st.error = it->second;
   st.disk_full = st.disk_full || m_disk_full.count(st.id) > 0;
 }
@@ -586,9 +592,16 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       }
       md->handle.save_resume_data(lt::torrent_handle::save_info_dict);
       m_on_event({K::metadata_received, id, {}, {}, false, {}});
+      if (!wanted && flag_empty_selection(md->handle))
+        m_on_event({K::error, id, {}, selection_error(id).value_or(""), false, {}});
     } else if (auto* fin = lt::alert_cast<lt::torrent_finished_alert>(a)) {
+      // "Finished" with no file selected is the error above, not a download to release.
+      const auto id = id_of(fin->handle);
+      if (flag_empty_selection(fin->handle))
+        m_on_event({K::error, id, {}, selection_error(id).value_or(""), false, {}});
+      if (selection_error(id)) continue;
       fin->handle.save_resume_data(lt::torrent_handle::save_info_dict);
-      m_on_event({K::finished, id_of(fin->handle), {}, {}, false, {}});
+      m_on_event({K::finished, id, {}, {}, false, {}});
     } else if (auto* mv = lt::alert_cast<lt::storage_moved_alert>(a)) {
       mv->handle.save_resume_data(lt::torrent_handle::save_info_dict);
       m_on_event({K::storage_moved, id_of(mv->handle), mv->storage_path(), {}, false, {}});

@@ -177,6 +177,10 @@ class SessionHost {
   void record_error(const std::string& id, const std::string& message, bool disk_full);
   bool recover_inconsistent(const lt::torrent_handle& h);
   void apply_file_selection(const lt::torrent_handle& h, const std::string& glob);
+  // selection.cpp: notes a transfer whose glob or so= selects no file (true the first time), and
+  // that note's message.
+  bool flag_empty_selection(const lt::torrent_handle& h);
+  std::optional<std::string> selection_error(const std::string& id) const;
   Status apply_wanted_files(const lt::torrent_handle& h, const std::vector<int>& wanted);
   void apply_ssl_certificate(const std::string& id);
 
@@ -188,6 +192,7 @@ class SessionHost {
   std::map<std::string, std::unique_ptr<lt::torrent_handle>> m_handles;
   std::map<std::string, std::string> m_globs;        // selective download, applied once metadata arrives
   std::map<std::string, std::vector<int>> m_wanted;  // explicit file selection, applied once metadata arrives
+  std::map<std::string, std::string> m_unselected;   // glob or so= selects no file: the error (selection.hpp)
   std::map<std::string, std::string> m_errors;       // last error alert's message per transfer
   std::set<std::string> m_disk_full;                 // transfers stopped by a full disk
   std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;       // peers named by the link or the user

@@ -20,6 +20,7 @@ enum class errc {
   session_error,     // libtorrent refused an operation
   dht_failed,        // a DHT put reached no node that stored it, or the DHT is off or shut down
   dht_not_found,     // a DHT get found no item under that key and salt
+  nothing_selected,  // --only or a magnet's so= selects none of the torrent's files (selection.hpp)
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
@@ -40,6 +41,9 @@ struct TransferStatus {
   std::string name;
   std::string state;  // checking | metadata | downloading | finished | seeding | paused | error
   std::string error;  // non-empty in state "error"
+  // With `error`, when kith knows what kind it is: the error's code name (Error::code_name(), e.g.
+  // "swarm.nothing_selected"); empty for libtorrent's own errors (a file, the disk).
+  std::string error_code;
   bool disk_full = false;
   bool has_metadata = false;
   double progress = 0;             // 0..1 of the wanted bytes
