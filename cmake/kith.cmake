@@ -1,9 +1,13 @@
 # Helpers shared by every module's CMakeLists.txt.
 
-# Warnings are errors in our own code only (third-party headers are included as SYSTEM).
+# Warnings in our own code only (third-party headers are included as SYSTEM); errors with KITH_WERROR,
+# which the presets turn on.
 function(kith_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror -Wno-deprecated-declarations
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-deprecated-declarations
     -Wno-missing-field-initializers)  # designated initialisers leave the rest at their defaults on purpose
+  if(KITH_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
 endfunction()
 
 # kith_module(NAME SOURCES ... DEPS ...): a static library kith_<NAME> whose headers are included as
