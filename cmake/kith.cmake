@@ -10,13 +10,19 @@ function(kith_warnings target)
   endif()
 endfunction()
 
-# kith_module(NAME SOURCES ... DEPS ...): a static library kith_<NAME> whose headers are included as
-# "<module>/<file>.hpp" from src/.
+# kith_module(NAME SOURCES ... PUBLIC ... PRIVATE ...): a static library kith_<NAME> whose headers are
+# included as "<module>/<file>.hpp" from src/. A dependency is PUBLIC only when the module's headers
+# include its headers (so its include paths and definitions reach the module's users); everything else
+# is PRIVATE. Static libraries still pass PRIVATE dependencies on to the final link.
 function(kith_module name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC;PRIVATE;DEPS" ${ARGN})
+  if(ARG_DEPS)
+    message(FATAL_ERROR "kith_module(${name}): DEPS is gone; list what the module's headers include under "
+                        "PUBLIC and the rest under PRIVATE (cmake/kith.cmake)")
+  endif()
   add_library(kith_${name} STATIC ${ARG_SOURCES})
   target_include_directories(kith_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(kith_${name} PUBLIC ${ARG_DEPS})
+  target_link_libraries(kith_${name} PUBLIC ${ARG_PUBLIC} PRIVATE ${ARG_PRIVATE})
   kith_warnings(kith_${name})
 endfunction()
 
