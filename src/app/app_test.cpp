@@ -94,6 +94,23 @@ TEST(Home, OneLockPerHome) {
   fs::remove_all(dir);
 }
 
+TEST(Home, DaemonInfoKeepsAnIpv6ApiAddress) {
+  auto dir = temp_dir("daemon6");
+  app::Home home(dir);
+  ASSERT_TRUE(app::write_daemon_info(home, {::getpid(), "::1", 7737, 1}));
+  auto text = base::read_file(home.daemon_file(), 4096);
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->find("\"[::1]:7737\""), std::string::npos) << *text;  // a URL authority as it is
+  auto info = app::read_daemon_info(home);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->api_host, "::1");
+  EXPECT_EQ(info->api_port, 7737);
+  ASSERT_TRUE(base::atomic_write_file(
+      home.daemon_file(), "{\"pid\":" + std::to_string(::getpid()) + ",\"api\":\"127.0.0.1:x\"}", 0600));
+  EXPECT_FALSE(app::read_daemon_info(home));
+  fs::remove_all(dir);
+}
+
 TEST(Home, StaleDaemonInfoIsIgnored) {
   auto dir = temp_dir("daemon");
   app::Home home(dir);
