@@ -4,8 +4,10 @@ Everything here is stdlib only and keeps all traffic on loopback: every kith pro
 SAFE_SETTINGS (listen on 127.0.0.1, DHT/LSD/UPnP/NAT-PMP off) and a fresh home.
 
 Environment:
-  KITH_BIN       path to the kith binary (default build/src/cli/kith under the repo root)
-  KITH_KEEP_TMP  if set to 1, temporary homes and data are kept for post-mortems
+  KITH_BIN           path to the kith binary (default build/src/cli/kith under the repo root)
+  KITH_BIN_REQUIRED  1 (ctest sets it): a missing or wrong KITH_BIN fails every kith test instead of
+                     skipping it, so a misconfigured run cannot pass with nothing tested
+  KITH_KEEP_TMP      if set to 1, temporary homes and data are kept for post-mortems
 """
 import hashlib
 import json
@@ -31,6 +33,7 @@ import procutil  # noqa: E402
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KITH_BIN = os.environ.get("KITH_BIN") or os.path.join(REPO_ROOT, "build", "src", "cli", "kith")
 KEEP_TMP = os.environ.get("KITH_KEEP_TMP") == "1"
+KITH_BIN_REQUIRED = os.environ.get("KITH_BIN_REQUIRED") == "1"
 
 # Passed to every kith invocation: nothing may leave loopback.
 SAFE_SETTINGS = {
@@ -80,8 +83,42 @@ MiB = 1 << 20
 _BLOCK = 16 * 1024  # BitTorrent block size; each one gets a unique stamp (see make_tree)
 
 
-def kith_available():
-    return os.path.isfile(KITH_BIN) and os.access(KITH_BIN, os.X_OK)
+_KITH_PROBLEM = []  # [None or the reason], filled by kith_problem()
+
+
+def kith_problem():
+    """None when KITH_BIN is a working kith binary, else why not (checked once per process:
+    it must exist, be executable and answer `--help` with its "kith: ..." banner)."""
+    if not _KITH_PROBLEM:
+        _KITH_PROBLEM.append(_probe_kith())
+    return _KITH_PROBLEM[0]
+
+
+def _probe_kith():
+    if not os.path.isfile(KITH_BIN):
+        return "kith binary not found at %s (set KITH_BIN)" % KITH_BIN
+    if not os.access(KITH_BIN, os.X_OK):
+        return "%s is not executable" % KITH_BIN
+    try:
+        cp = subprocess.run([KITH_BIN, "--help"], capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "%s --help failed: %s" % (KITH_BIN, e)
+    if cp.returncode != 0 or not cp.stdout.startswith("kith: "):
+        return "%s is not a kith binary: `--help` exited %d and printed %r" % (
+            KITH_BIN, cp.returncode, (cp.stdout + cp.stderr)[:200])
+    return None
+
+
+def require_kith(testcase):
+    """Skip (by hand) or fail (under ctest, KITH_BIN_REQUIRED=1) when there is no working kith."""
+    problem = kith_problem()
+    if problem is None:
+        return
+    if KITH_BIN_REQUIRED:
+        testcase.fail(problem + " -- ctest sets KITH_BIN to the build's binary; a skip here would hide that "
+                      "nothing was tested")
+    testcase.skipTest(problem)
 
 
 def free_port():
@@ -395,14 +432,14 @@ def _parse_body(raw, headers):
 
 
 class KithTestCase(unittest.TestCase):
-    """Base class: skips when the kith binary is missing; makes temp dirs and nodes that
-    are cleaned up even when the test fails."""
+    """Base class: skips when the kith binary is missing (fails under ctest: require_kith);
+    makes temp dirs and nodes that are cleaned up even when the test fails."""
 
     requires_kith = True
 
     def setUp(self):
-        if self.requires_kith and not kith_available():
-            self.skipTest("kith binary not found at %s (set KITH_BIN)" % KITH_BIN)
+        if self.requires_kith:
+            require_kith(self)
 
     def tmpdir(self, prefix="kith-data-"):
         d = tmpdir(prefix)
