@@ -8,6 +8,7 @@ Environment:
   KITH_BIN_REQUIRED  1 (ctest sets it): a missing or wrong KITH_BIN fails every kith test instead of
                      skipping it, so a misconfigured run cannot pass with nothing tested
   KITH_KEEP_TMP      if set to 1, temporary homes and data are kept for post-mortems
+  KITH_SANITIZER_LOGS  set by the tsan/asan test presets: see tests/sanitizers/README.md
 """
 import hashlib
 import json
@@ -34,6 +35,10 @@ REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KITH_BIN = os.environ.get("KITH_BIN") or os.path.join(REPO_ROOT, "build", "src", "cli", "kith")
 KEEP_TMP = os.environ.get("KITH_KEEP_TMP") == "1"
 KITH_BIN_REQUIRED = os.environ.get("KITH_BIN_REQUIRED") == "1"
+# With a sanitizer build (the tsan/asan test presets set this), each node's kith processes write their
+# reports under this folder, and a test whose nodes reported anything fails (KithTestCase).
+SANITIZER_LOGS = os.environ.get("KITH_SANITIZER_LOGS")
+_SANITIZER_OPTION_VARS = ("TSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS")
 
 # Passed to every kith invocation: nothing may leave loopback.
 SAFE_SETTINGS = {
@@ -267,6 +272,10 @@ class KithNode:
         self.daemon = None
         self.token = None
         self.info = None  # parsed daemon.json
+        self.sanitizer_dir = None
+        if SANITIZER_LOGS:
+            os.makedirs(SANITIZER_LOGS, exist_ok=True)
+            self.sanitizer_dir = tempfile.mkdtemp(prefix=os.path.basename(self.root) + "-", dir=SANITIZER_LOGS)
         self._procs = []
         self._log_seq = 0
 
@@ -285,7 +294,22 @@ class KithNode:
         env.update(HOME=self.root, XDG_DATA_HOME=os.path.join(self.root, "xdg-data"),
                    XDG_CONFIG_HOME=os.path.join(self.root, "xdg-config"),
                    XDG_CACHE_HOME=os.path.join(self.root, "xdg-cache"))
+        if self.sanitizer_dir:
+            # log_path=PREFIX: each process writes PREFIX.<pid> only if it has something to report.
+            for var in _SANITIZER_OPTION_VARS:
+                env[var] = (env.get(var, "") + " log_path=" + os.path.join(self.sanitizer_dir, "report")).strip()
         return env
+
+    def sanitizer_reports(self):
+        """{file name: text} of the sanitizer reports this node's processes wrote (empty without any)."""
+        if not self.sanitizer_dir or not os.path.isdir(self.sanitizer_dir):
+            return {}
+        out = {}
+        for name in sorted(os.listdir(self.sanitizer_dir)):
+            if name.startswith("report."):
+                with open(os.path.join(self.sanitizer_dir, name), errors="replace") as f:
+                    out[name] = f.read()
+        return out
 
     def run(self, *args, check=True, timeout=120, input=None):
         """Run one CLI command to completion; returns CompletedProcess with text output.
@@ -461,7 +485,20 @@ class KithTestCase(unittest.TestCase):
         # On failure, show the daemon log: it is usually the only clue.
         if self.failed() and node.daemon is not None:
             sys.stderr.write("\n--- %s daemon log (tail) ---\n%s\n" % (node.home, node.tail()))
-        node.close()
+        node.close()  # every process has exited: their sanitizer reports are complete
+        reports = node.sanitizer_reports()
+        if not reports:
+            if node.sanitizer_dir:
+                shutil.rmtree(node.sanitizer_dir, ignore_errors=True)
+            return
+        with open(os.path.join(node.sanitizer_dir, "test.txt"), "w") as f:
+            f.write(self.id() + "\n")
+        summary = []
+        for name, text in reports.items():
+            lines = [ln for ln in text.splitlines() if "SUMMARY:" in ln or ln.startswith(("WARNING:", "ERROR:"))]
+            summary.append("%s: %s" % (name, "; ".join(lines[:6]) or text[:300]))
+        raise AssertionError("sanitizer reports from kith processes (kept in %s):\n%s" % (
+            node.sanitizer_dir, "\n".join(summary)))
 
     def client(self, cls, *args, **kwargs):
         """Start an interop client (interop.Aria2, ...) closed after the test; its log
