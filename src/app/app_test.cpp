@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <cerrno>
 #include <filesystem>
+#include <fstream>
 
 #include "app/home.hpp"
 #include "app/settings.hpp"
@@ -16,6 +19,16 @@ fs::path temp_dir(const std::string& name) {
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
+}
+
+// A pid that no process has: the kernel hands out pids below /proc/sys/kernel/pid_max, so pid_max
+// itself is never alive (a fixed number like 999999 is a valid pid where pid_max is 4194304, the
+// default of systemd-based systems).
+pid_t pid_never_alive() {
+  std::ifstream in("/proc/sys/kernel/pid_max");
+  long max = 0;
+  in >> max;
+  return max > 1 ? static_cast<pid_t>(max) : 0;
 }
 
 }  // namespace
@@ -94,6 +107,23 @@ TEST(Home, OneLockPerHome) {
   fs::remove_all(dir);
 }
 
+TEST(Home, DaemonInfoKeepsAnIpv6ApiAddress) {
+  auto dir = temp_dir("daemon6");
+  app::Home home(dir);
+  ASSERT_TRUE(app::write_daemon_info(home, {::getpid(), "::1", 7737, 1}));
+  auto text = base::read_file(home.daemon_file(), 4096);
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->find("\"[::1]:7737\""), std::string::npos) << *text;  // a URL authority as it is
+  auto info = app::read_daemon_info(home);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->api_host, "::1");
+  EXPECT_EQ(info->api_port, 7737);
+  ASSERT_TRUE(base::atomic_write_file(
+      home.daemon_file(), "{\"pid\":" + std::to_string(::getpid()) + ",\"api\":\"127.0.0.1:x\"}", 0600));
+  EXPECT_FALSE(app::read_daemon_info(home));
+  fs::remove_all(dir);
+}
+
 TEST(Home, StaleDaemonInfoIsIgnored) {
   auto dir = temp_dir("daemon");
   app::Home home(dir);
@@ -101,7 +131,11 @@ TEST(Home, StaleDaemonInfoIsIgnored) {
   auto info = app::read_daemon_info(home);
   ASSERT_TRUE(info);
   EXPECT_EQ(info->api_port, 1234);
-  ASSERT_TRUE(app::write_daemon_info(home, {999999, "127.0.0.1", 1234, 5678}));
+  const pid_t gone = pid_never_alive();
+  ASSERT_GT(gone, 0) << "cannot read /proc/sys/kernel/pid_max";
+  ASSERT_EQ(::kill(gone, 0), -1);
+  ASSERT_EQ(errno, ESRCH);
+  ASSERT_TRUE(app::write_daemon_info(home, {gone, "127.0.0.1", 1234, 5678}));
   EXPECT_FALSE(app::read_daemon_info(home));
   fs::remove_all(dir);
 }

@@ -13,6 +13,7 @@
 #include "app/errors.hpp"
 #include "base/fs.hpp"
 #include "base/hex.hpp"
+#include "base/host_port.hpp"
 
 namespace kith::app {
 
@@ -66,7 +67,7 @@ HomeLock::~HomeLock() {
 
 Status write_daemon_info(const Home& home, const DaemonInfo& info) {
   nlohmann::json j{{"pid", info.pid},
-                   {"api", info.api_host + ":" + std::to_string(info.api_port)},
+                   {"api", base::join_host_port(info.api_host, info.api_port)},
                    {"bt_port", info.bt_port}};
   return base::atomic_write_file(home.daemon_file(), j.dump() + "\n", 0600);
 }
@@ -79,10 +80,10 @@ std::optional<DaemonInfo> read_daemon_info(const Home& home) {
   DaemonInfo info;
   try {
     info.pid = j.at("pid").get<int>();
-    auto api = j.at("api").get<std::string>();
-    auto colon = api.rfind(':');
-    info.api_host = api.substr(0, colon);
-    info.api_port = static_cast<std::uint16_t>(std::stoi(api.substr(colon + 1)));
+    auto api = base::parse_host_port(j.at("api").get<std::string>());
+    if (!api) return std::nullopt;
+    info.api_host = api->host;
+    info.api_port = api->port;
     info.bt_port = j.value("bt_port", std::uint16_t{0});
   } catch (const std::exception&) {
     return std::nullopt;

@@ -14,30 +14,20 @@
 #include "api/uploads.hpp"
 #include "app/errors.hpp"
 #include "app/node.hpp"
+#include "base/host_port.hpp"
 #include "base/log.hpp"
 #include "cli/commands.hpp"
 
 namespace kith::cli {
 namespace {
 
-// "127.0.0.1:7737" or "[::1]:7737".
-Result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& text) {
-  auto colon = text.rfind(':');
-  auto bad = [&] {
+// "127.0.0.1:7737" or "[::1]:7737"; port 0 picks a free port.
+Result<std::pair<std::string, std::uint16_t>> parse_api_listen(const std::string& text) {
+  auto hp = base::parse_host_port(text, base::PortRule::allow_zero);
+  if (!hp)
     return fail(app::make_error_code(app::errc::bad_setting),
-                "api.listen must be HOST:PORT, not '" + text + "'");
-  };
-  if (colon == std::string::npos || colon == 0) return bad();
-  std::string host = text.substr(0, colon);
-  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  try {
-    std::size_t used = 0;
-    int port = std::stoi(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1 || port < 0 || port > 65535) return bad();
-    return std::pair{host, static_cast<std::uint16_t>(port)};
-  } catch (const std::exception&) {
-    return bad();
-  }
+                "api.listen must be HOST:PORT, not '" + text + "': " + hp.error().message);
+  return std::pair{hp->host, hp->port};
 }
 
 }  // namespace
@@ -49,7 +39,7 @@ int run_daemon(Context& ctx) {
   if (!lock) return report(ctx, lock.error());
   auto token = ctx.home.api_token();
   if (!token) return report(ctx, token.error());
-  auto listen = parse_host_port(ctx.settings.get_string("api.listen"));
+  auto listen = parse_api_listen(ctx.settings.get_string("api.listen"));
   if (!listen) return report(ctx, listen.error());
 
   boost::asio::io_context io;

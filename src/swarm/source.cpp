@@ -7,6 +7,7 @@
 
 #include "base/fs.hpp"
 #include "base/hex.hpp"
+#include "base/host_port.hpp"
 #include "crypto/transfer_certs.hpp"
 #include "swarm/detail/intake_limits.hpp"
 #include "swarm/detail/piece_layers.hpp"
@@ -24,23 +25,17 @@ std::string hash_hex(const lt::sha256_hash& h) {
 }
 
 Result<lt::tcp::endpoint> parse_endpoint(const std::string& text) {
-  auto colon = text.rfind(':');
-  auto bad =
-      fail(make_error_code(errc::bad_link), "'" + text + "' is not a peer address (IP:PORT or [IPv6]:PORT)");
-  if (colon == std::string::npos || colon == 0) return bad;
-  auto host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto bad = [&](const std::string& why) {
+    return fail(make_error_code(errc::bad_link),
+                "'" + text + "' is not a peer address (IP:PORT or [IPv6]:PORT): " + why);
+  };
+  auto hp = base::parse_host_port(text);
+  if (!hp) return bad(hp.error().message);
+  if (hp->kind == base::HostKind::name) return bad("a peer is named by its IP address");
   lt::error_code ec;
-  auto address = lt::make_address(host, ec);
-  if (ec) return bad;
-  try {
-    std::size_t used = 0;
-    int port = std::stoi(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1 || port <= 0 || port > 65535) return bad;
-    return lt::tcp::endpoint(address, static_cast<std::uint16_t>(port));
-  } catch (const std::exception&) {
-    return bad;
-  }
+  auto address = lt::make_address(hp->host, ec);
+  if (ec) return bad(ec.message());
+  return lt::tcp::endpoint(address, hp->port);
 }
 
 InfoHashes to_hashes(const lt::info_hash_t& ih) {
