@@ -14,34 +14,11 @@
 #include "api/uploads.hpp"
 #include "app/errors.hpp"
 #include "app/node.hpp"
+#include "base/endpoint.hpp"
 #include "base/log.hpp"
 #include "cli/commands.hpp"
 
 namespace kith::cli {
-namespace {
-
-// "127.0.0.1:7737" or "[::1]:7737".
-Result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& text) {
-  auto colon = text.rfind(':');
-  auto bad = [&] {
-    return fail(app::make_error_code(app::errc::bad_setting),
-                "api.listen must be HOST:PORT, not '" + text + "'");
-  };
-  if (colon == std::string::npos || colon == 0) return bad();
-  std::string host = text.substr(0, colon);
-  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  try {
-    std::size_t used = 0;
-    int port = std::stoi(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1 || port < 0 || port > 65535) return bad();
-    return std::pair{host, static_cast<std::uint16_t>(port)};
-  } catch (const std::exception&) {
-    return bad();
-  }
-}
-
-}  // namespace
-
 int run_daemon(Context& ctx) {
   base::init_logging(ctx.settings.get_string("log.level"));
   if (auto r = ctx.home.prepare(); !r) return report(ctx, r.error());
@@ -49,8 +26,11 @@ int run_daemon(Context& ctx) {
   if (!lock) return report(ctx, lock.error());
   auto token = ctx.home.api_token();
   if (!token) return report(ctx, token.error());
-  auto listen = parse_host_port(ctx.settings.get_string("api.listen"));
-  if (!listen) return report(ctx, listen.error());
+  // The parser the settings registry checked api.listen with.
+  auto listen = base::parse_ip_port(ctx.settings.get_string("api.listen"), {.allow_zero = true});
+  if (!listen)
+    return report(
+        ctx, Error{app::make_error_code(app::errc::bad_setting), "api.listen: " + listen.error().message});
 
   boost::asio::io_context io;
   api::EventHub hub;
@@ -64,8 +44,8 @@ int run_daemon(Context& ctx) {
   api::UiSessions ui_sessions;
   api::Uploads uploads(ctx.home.uploads_dir());
   api::HttpServer server(io,
-                         {.address = listen->first,
-                          .port = listen->second,
+                         {.address = listen->host,
+                          .port = listen->port,
                           .token = *token,
                           // a base64 .torrent of up to 32 MiB, the size `get` accepts from a file
                           .max_body = 48u << 20,
@@ -79,14 +59,14 @@ int run_daemon(Context& ctx) {
   }
   // Routes are added before io.run(), so no request can see a half-built router.
   api::add_routes(router, {**node, *port, &uploads});
-  if (auto r = app::write_daemon_info(ctx.home, {::getpid(), listen->first, *port, (*node)->bt_port()}); !r) {
+  if (auto r = app::write_daemon_info(ctx.home, {::getpid(), listen->host, *port, (*node)->bt_port()}); !r) {
     (*node)->stop();
     return report(ctx, r.error());
   }
   spdlog::info(
       "kith daemon ready: API http://{}:{}/api/v1/, web UI http://{}:{}/ui/ (log in with `kith ui`), "
       "BitTorrent port {}, home {}",
-      listen->first, *port, listen->first, *port, (*node)->bt_port(), ctx.home.root().string());
+      listen->host, *port, listen->host, *port, (*node)->bt_port(), ctx.home.root().string());
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "base/endpoint.hpp"
 #include "crypto/tls.hpp"
 
 namespace kith::net {
@@ -257,25 +258,18 @@ Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& io,
                                                  const std::string& address, ChannelOptions options,
                                                  OnChannel on_channel) {
   std::unique_ptr<Listener> l(new Listener(io, std::move(ctx), options, std::move(on_channel)));
-  std::string host, port_text;
+  // base::parse_ip_port: the parser the settings registry checks channel.listen with.
+  auto where = base::parse_ip_port(address, {.allow_zero = true});
   boost::system::error_code ec;
   asio::ip::address ip;
-  unsigned long port = 0;
-  if (split_address(address, host, port_text)) {
-    ip = asio::ip::make_address(host, ec);
-    try {
-      port = std::stoul(port_text);
-    } catch (const std::exception&) {
-      port = 70000;
-    }
-  }
-  if (host.empty() || ec || port > 65535)
+  if (where) ip = asio::ip::make_address(where->host, ec);
+  if (!where || ec)
     return fail(base::make_error_code(base::errc::invalid_argument),
                 "'" + address + "' is not an address to listen on (ip:port, e.g. [::]:6882)");
+  const std::uint16_t port = where->port;
   // The IPv6 wildcard is dual-stack (one socket for both families), falling back to IPv4 alone.
-  std::vector<tcp::endpoint> tries = {{ip, static_cast<std::uint16_t>(port)}};
-  if (ip.is_v6() && ip.is_unspecified())
-    tries.push_back({asio::ip::address_v4::any(), static_cast<std::uint16_t>(port)});
+  std::vector<tcp::endpoint> tries = {{ip, port}};
+  if (ip.is_v6() && ip.is_unspecified()) tries.push_back({asio::ip::address_v4::any(), port});
   for (const auto& ep : tries) {
     l->m_acceptor.open(ep.protocol(), ec);
     if (ec) continue;

@@ -94,6 +94,13 @@ class UiRoutesTest(KithTestCase):
         st, body = n.api("PUT", "/api/v1/settings/disk.io", {"value": "floppy"})
         self.assertEqual(st, 400, body)
         self.assertEqual(n.api("PUT", "/api/v1/settings/limits.download", {"wrong": 1})[0], 400)
+        # A value the node could not use is refused with the setting's name, and not saved.
+        for name, value in (("bt.listen", "garbage"), ("channel.listen", "[::]"), ("lan.port", 0),
+                            ("dht.bootstrap", "a b:1"), ("safety.ipfilter", "/no/such/file.p2p")):
+            st, body = n.api("PUT", "/api/v1/settings/" + name, {"value": value})
+            self.assertEqual((st, body["error"]["code"]), (400, "app.bad_setting"), (name, body))
+            self.assertIn(name, body["error"]["message"])
+        self.assertFalse(os.path.exists(os.path.join(n.home, "config.toml")), "nothing was saved")
 
         st, body = n.api("PUT", "/api/v1/settings/limits.download", {"value": 250000})
         self.assertEqual(st, 200, body)
