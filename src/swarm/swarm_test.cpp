@@ -449,6 +449,16 @@ TEST(SessionHost, SizesRatesAndFileChoiceAsTheUserSeesThem) {
   EXPECT_EQ(chosen->total_size, all);
   EXPECT_DOUBLE_EQ(chosen->progress, 1.0);
 
+  // No peer left: nothing can move.
+  leecher.shutdown();
+  std::optional<swarm::TransferStatus> alone;
+  for (int i = 0; i < 100; ++i) {
+    alone = seeder.status(seeded->id()).value();
+    if (alone->peers == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(alone->peers, 0);
+  EXPECT_EQ(alone->upload_rate, 0);
   // Paused: neither direction can move.
   ASSERT_TRUE(seeder.pause(seeded->id()));
   auto paused = seeder.status(seeded->id());
@@ -456,7 +466,6 @@ TEST(SessionHost, SizesRatesAndFileChoiceAsTheUserSeesThem) {
   EXPECT_EQ(paused->state, "paused");
   EXPECT_EQ(paused->upload_rate, 0);
   EXPECT_EQ(paused->download_rate, 0);
-  leecher.shutdown();
   seeder.shutdown();
   work.reset();
   io.stop();

@@ -92,8 +92,9 @@ TransferStatus to_status(const lt::torrent_status& st) {
   t.progress = t.total_wanted > 0 ? static_cast<double>(t.total_done) / static_cast<double>(t.total_wanted)
                                   : (st.has_metadata ? 1.0 : 0.0);
   // libtorrent's rates are moving averages that decay for seconds after data stopped: where nothing
-  // can be moving (paused, failed, checking; downloading once every wanted piece is here), say 0.
-  const bool idle = t.state == "paused" || t.state == "error" || t.state == "checking";
+  // can be moving (paused, failed, checking, no peer connected; downloading once every wanted piece
+  // is here), say 0.
+  const bool idle = t.state == "paused" || t.state == "error" || t.state == "checking" || st.num_peers == 0;
   t.download_rate = idle || st.is_finished ? 0 : st.download_payload_rate;
   t.upload_rate = idle ? 0 : st.upload_payload_rate;
   t.downloaded = st.total_payload_download;
