@@ -103,7 +103,8 @@ const std::vector<SettingDef>& setting_defs() {
       {"bt.listen",
        "string",
        S("0.0.0.0:6881,[::]:6881"),
-       "BitTorrent listen addresses (libtorrent listen_interfaces syntax; port 0 picks a free port)",
+       "BitTorrent listen addresses: comma-separated IP:PORT, IPv6 in brackets ([::]:6881); port 0 picks a "
+       "free port",
        {},
        check_bt_listen},
       {"bt.ssl_listen",
