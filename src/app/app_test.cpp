@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <variant>
 
 #include "app/errors.hpp"
 #include "app/home.hpp"
@@ -181,7 +185,70 @@ TEST(Home, StaleDaemonInfoIsIgnored) {
   auto info = app::read_daemon_info(home);
   ASSERT_TRUE(info);
   EXPECT_EQ(info->api_port, 1234);
-  ASSERT_TRUE(app::write_daemon_info(home, {999999, "127.0.0.1", 1234, 5678}));
+  // A pid that names no process: a child that has ended and been reaped (the kernel reuses pids
+  // only after going round its whole range).
+  const pid_t gone = ::fork();
+  ASSERT_GE(gone, 0);
+  if (gone == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(gone, nullptr, 0), gone);
+  ASSERT_TRUE(app::write_daemon_info(home, {gone, "127.0.0.1", 1234, 5678}));
   EXPECT_FALSE(app::read_daemon_info(home));
+  fs::remove_all(dir);
+}
+
+// The lock names its holder, so that a daemon can say whom it waits for and a command can tell a
+// daemon (wait for its API) from another command (refuse, as before).
+TEST(Home, TheLockNamesItsHolder) {
+  auto dir = temp_dir("holder");
+  app::Home home(dir);
+  {
+    auto lock = app::HomeLock::acquire(home, "daemon");
+    ASSERT_TRUE(lock);
+    auto holder = app::lock_holder(home);
+    ASSERT_TRUE(holder);
+    EXPECT_EQ(holder->pid, ::getpid());
+    EXPECT_EQ(holder->role, "daemon");
+    EXPECT_NE(holder->command.find("app_test"), std::string::npos) << holder->command;
+    auto second = app::HomeLock::acquire(home);
+    ASSERT_FALSE(second);
+    EXPECT_NE(second.error().message.find("kith process " + std::to_string(::getpid())), std::string::npos)
+        << second.error().message;
+  }
+  EXPECT_FALSE(app::lock_holder(home)) << "a free lock names nobody";
+  fs::remove_all(dir);
+}
+
+TEST(Home, ACommandWaitsForAStartingDaemonAndOtherwiseTakesTheHome) {
+  using namespace std::chrono_literals;
+  auto dir = temp_dir("attach");
+  app::Home home(dir);
+  {
+    // Nobody there: the command gets the lock for a node of its own.
+    auto found = app::find_daemon_or_lock(home, 5s);
+    ASSERT_TRUE(found) << found.error().message;
+    EXPECT_TRUE(std::holds_alternative<app::HomeLock>(*found));
+    // Held by a command: refused at once, naming it.
+    auto again = app::find_daemon_or_lock(home, 5s);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, app::make_error_code(app::errc::home_locked));
+  }
+  {
+    // A daemon is starting: wait for it rather than take the home.
+    auto mark = app::StartingMark::hold(home);
+    ASSERT_TRUE(mark) << mark.error().message;
+    EXPECT_EQ(app::starting_daemon(home), ::getpid());
+    auto found = app::find_daemon_or_lock(home, 300ms);
+    ASSERT_FALSE(found) << "took the home of a starting daemon";
+    EXPECT_EQ(found.error().code, base::make_error_code(base::errc::unavailable));
+    EXPECT_FALSE(app::StartingMark::hold(home)) << "two daemons cannot start at once";
+    // Its API is up: the command talks to it.
+    ASSERT_TRUE(app::write_daemon_info(home, {::getpid(), "127.0.0.1", 1234, 5678}));
+    mark->release();
+    EXPECT_FALSE(app::starting_daemon(home));
+    auto daemon = app::find_daemon_or_lock(home, 5s);
+    ASSERT_TRUE(daemon) << daemon.error().message;
+    ASSERT_TRUE(std::holds_alternative<app::DaemonInfo>(*daemon));
+    EXPECT_EQ(std::get<app::DaemonInfo>(*daemon).api_port, 1234);
+  }
   fs::remove_all(dir);
 }

@@ -4,8 +4,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <thread>
 
 #include "api/event_hub.hpp"
 #include "api/http_server.hpp"
@@ -19,10 +21,51 @@
 #include "cli/commands.hpp"
 
 namespace kith::cli {
-int run_daemon(Context& ctx) {
+namespace {
+
+// Takes HOME/lock for the daemon. A command may hold it (a transient node: `kith status` started
+// at the same moment, a `kith get` still running); wait up to `wait` for it to let go, saying so.
+Result<app::HomeLock> take_home(const app::Home& home, std::chrono::seconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  bool told = false;
+  for (;;) {
+    if (auto info = app::read_daemon_info(home)) {
+      return fail(app::make_error_code(app::errc::home_locked),
+                  "a kith daemon already runs for " + home.root().string() + " (pid " +
+                      std::to_string(info->pid) + ", API " + info->api_host + ":" +
+                      std::to_string(info->api_port) + ")");
+    }
+    auto lock = app::HomeLock::acquire(home, "daemon");
+    if (lock) return lock;
+    auto holder = app::lock_holder(home);
+    const std::string who = holder ? "kith process " + std::to_string(holder->pid) +
+                                         (holder->command.empty() ? "" : " (" + holder->command + ")")
+                                   : "another kith process";
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return fail(
+          app::make_error_code(app::errc::home_locked),
+          who + " is still using " + home.root().string() + " after " + std::to_string(wait.count()) +
+              " s. `kith share` and `kith get --seed` run until Ctrl-C: stop it, then start the daemon "
+              "again (or let it wait longer with --wait SECONDS)");
+    }
+    if (!told) {
+      spdlog::info("waiting for {} to finish with {} (up to {} s)", who, home.root().string(), wait.count());
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace
+
+int run_daemon(Context& ctx, int wait_seconds) {
   base::init_logging(ctx.settings.get_string("log.level"));
   if (auto r = ctx.home.prepare(); !r) return report(ctx, r.error());
-  auto lock = app::HomeLock::acquire(ctx.home);
+  // Announced before the home's lock is taken, so that a command started at the same moment waits
+  // for this daemon's API instead of taking the home for a transient node (app/home.hpp).
+  auto starting = app::StartingMark::hold(ctx.home);
+  if (!starting) return report(ctx, starting.error());
+  auto lock = take_home(ctx.home, std::chrono::seconds(wait_seconds));
   if (!lock) return report(ctx, lock.error());
   auto token = ctx.home.api_token();
   if (!token) return report(ctx, token.error());
@@ -63,6 +106,7 @@ int run_daemon(Context& ctx) {
     (*node)->stop();
     return report(ctx, r.error());
   }
+  starting->release();  // commands find daemon.json from now on
   spdlog::info(
       "kith daemon ready: API http://{}:{}/api/v1/, web UI http://{}:{}/ui/ (log in with `kith ui`), "
       "BitTorrent port {}, home {}",
