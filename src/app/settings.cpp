@@ -79,7 +79,7 @@ Status check_display_name(const std::string& what, const SettingValue& v) {
 
 // safety.ipfilter: the loader the node runs at start (which stops the node when a file fails).
 Status check_ipfilter_files(const std::string& what, const SettingValue& v) {
-  auto loaded = load_ip_filter_files(base::split_list(text_of(v)));
+  auto loaded = load_ip_filter_files(base::split_list(text_of(v)), /*log=*/false);
   if (!loaded) return tl::unexpected(bad(what + ": " + loaded.error().message));
   return {};
 }

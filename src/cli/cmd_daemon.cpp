@@ -102,6 +102,18 @@ int run_daemon(Context& ctx, int wait_seconds) {
   }
   // Routes are added before io.run(), so no request can see a half-built router.
   api::add_routes(router, {**node, *port, &uploads});
+  // Before daemon.json names this process: from then on SIGTERM is a clean stop, not a kill.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", signo);
+    std::error_code fs_ec;
+    // New commands wait for this daemon to let go of the home, then go transient.
+    std::filesystem::remove(ctx.home.daemon_file(), fs_ec);
+    server.stop();
+    (*node)->stop();  // saves resume data of every transfer
+    io.stop();
+  });
   if (auto r = app::write_daemon_info(ctx.home, {::getpid(), listen->host, *port, (*node)->bt_port()}); !r) {
     (*node)->stop();
     return report(ctx, r.error());
@@ -112,16 +124,6 @@ int run_daemon(Context& ctx, int wait_seconds) {
       "BitTorrent port {}, home {}",
       listen->host, *port, listen->host, *port, (*node)->bt_port(), ctx.home.root().string());
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    spdlog::info("signal {}: shutting down", signo);
-    std::error_code fs_ec;
-    std::filesystem::remove(ctx.home.daemon_file(), fs_ec);  // new CLI calls go transient from now on
-    server.stop();
-    (*node)->stop();  // saves resume data of every transfer
-    io.stop();
-  });
   io.run();
   return 0;
 }
