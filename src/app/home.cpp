@@ -155,7 +155,8 @@ Result<StartingMark> StartingMark::hold(const Home& home) {
       ::close(fd);
       auto other = starting_daemon(home);
       return fail(make_error_code(errc::home_locked),
-                  "another kith daemon" + (other ? " (pid " + std::to_string(*other) + ")" : std::string()) +
+                  "another kith daemon" +
+                      (other && *other > 0 ? " (pid " + std::to_string(*other) + ")" : std::string()) +
                       " is starting for " + home.root().string());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
