@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
 #include "identity/device.hpp"
 #include "identity/invite.hpp"
 #include "identity/kith_id.hpp"

@@ -19,7 +19,7 @@
 #include "api/detail/sse_decoder.hpp"
 #include "api/errors.hpp"
 #include "api/http_server.hpp"
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
 
 namespace kith::api {
 namespace asio = boost::asio;

@@ -73,7 +73,13 @@ void add_routes(Router& router, RouteContext ctx) {
                get.to = *to;
                get.only_glob = *only;
                get.sequential = *sequential;
-               return from(node.get(get), 201);
+               // A transfer the node already has: 200 with "existing": true;
+               // a new one: 201, "existing": false.
+               auto added = node.get(get);
+               if (!added) return from(added);
+               const bool existing = added->value("existing", false);
+               (*added)["existing"] = existing;
+               return from(added, existing ? 200 : 201);
              }));
 
   router.add("POST", "/api/v1/shares", sync([&node](const Request& req) {
@@ -150,10 +156,8 @@ void add_routes(Router& router, RouteContext ctx) {
 
   router.add("POST", "/api/v1/uploads/{id}/share", sync([&node, uploads = ctx.uploads](const Request& req) {
                if (!uploads) return Response::error(404, "not_found", "uploads are not enabled");
-               auto path = uploads->share_path(req.params.at("id"));
-               if (!path)
-                 return Response::error(path.error().code == base::errc::not_found ? 404 : 400, path.error());
                auto format = std::string("hybrid");
+               auto name = std::string();  // the folder several loose files are shared in (uploads.hpp)
                if (!req.body.empty()) {
                  auto body = req.json_body();
                  if (!body) return bad(body.error());
@@ -161,7 +165,13 @@ void add_routes(Router& router, RouteContext ctx) {
                                             : Result<std::string>("hybrid");
                  if (!f) return bad(f.error());
                  format = *f;
+                 auto n = body->is_object() ? field<std::string>(*body, "name", "") : Result<std::string>("");
+                 if (!n) return bad(n.error());
+                 name = *n;
                }
+               auto path = uploads->share_path(req.params.at("id"), name);
+               if (!path)
+                 return Response::error(path.error().code == base::errc::not_found ? 404 : 400, path.error());
                bool ok = false;
                app::ShareRequest share{path->string(), swarm::parse_format(format, &ok), {}, {}};
                if (!ok) return Response::error(400, "bad_request", "'format' must be v1, v2 or hybrid");

@@ -342,7 +342,11 @@ Result<nlohmann::json> Node::get(const GetRequest& request) {
     std::lock_guard lock(m_mutex);
     existing = m_records.count(id) > 0;
   }
-  if (existing) return show(id);
+  if (existing) {
+    auto shown = show(id);
+    if (shown) (*shown)["existing"] = true;  // the API answers 200 instead of 201 (docs/api.md)
+    return shown;
+  }
   auto destination = destination_for(request.to);
   // What the transfer came from, for `show` and as a fallback to restore from. Restores normally use
   // the resume data (saved right after the add, metadata included), not this.

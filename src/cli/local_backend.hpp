@@ -11,7 +11,9 @@ namespace kith::cli {
 // thread runs in the background; the command's thread calls the node directly.
 class LocalBackend final : public Backend {
  public:
-  static Result<std::unique_ptr<LocalBackend>> open(const app::Home& home, const app::Settings& settings);
+  // `lock`: the home's lock, taken by connect() (app::find_daemon_or_lock).
+  static Result<std::unique_ptr<LocalBackend>> open(const app::Home& home, const app::Settings& settings,
+                                                    app::HomeLock lock);
   ~LocalBackend() override;  // saves state and stops the node
 
   bool transient() const override { return true; }

@@ -1,6 +1,6 @@
 #include "identity/invite.hpp"
 
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
 #include "base/url.hpp"
 #include "identity/kith_id.hpp"
 

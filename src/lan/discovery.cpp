@@ -16,7 +16,7 @@
 #include <cstring>
 #include <set>
 
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
 #include "lan/detail/interfaces.hpp"
 
 namespace kith::lan {

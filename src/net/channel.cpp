@@ -7,7 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
 #include "crypto/tls.hpp"
 
 namespace kith::net {
@@ -251,14 +251,15 @@ Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& io,
                                                  const std::string& address, ChannelOptions options,
                                                  OnChannel on_channel) {
   std::unique_ptr<Listener> l(new Listener(io, std::move(ctx), options, std::move(on_channel)));
+  // base::parse_ip_port: the parser the settings registry checks channel.listen with.
+  auto where = base::parse_ip_port(address, base::PortRule::allow_zero);
   boost::system::error_code ec;
-  auto where = base::parse_host_port(address, base::PortRule::allow_zero);
   asio::ip::address ip;
-  if (where) ip = asio::ip::make_address(where->host, ec);  // a name is not an address to listen on
+  if (where) ip = asio::ip::make_address(where->host, ec);
   if (!where || ec)
     return fail(base::make_error_code(base::errc::invalid_argument),
                 "'" + address + "' is not an address to listen on (ip:port, e.g. [::]:6882)");
-  const auto port = where->port;
+  const std::uint16_t port = where->port;
   // The IPv6 wildcard is dual-stack (one socket for both families), falling back to IPv4 alone.
   std::vector<tcp::endpoint> tries = {{ip, port}};
   if (ip.is_v6() && ip.is_unspecified()) tries.push_back({asio::ip::address_v4::any(), port});

@@ -6,9 +6,9 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <sstream>
 
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
+#include "swarm/listen.hpp"
 
 namespace kith::swarm {
 namespace {
@@ -48,20 +48,16 @@ std::vector<InterfaceAddress> interface_addresses() {
 std::vector<std::string> peer_hints(const std::string& listen, std::uint16_t port) {
   std::vector<std::string> hints;
   bool want_any_v4 = false, want_any_v6 = false;
-  std::stringstream ss(listen);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
-    // listen_interfaces may end an entry's port with flags ("6881s": SSL, "l": local only).
-    while (!item.empty() && (item.back() == 's' || item.back() == 'l')) item.pop_back();
-    auto entry = base::parse_host_port(item, base::PortRule::allow_zero);
-    if (!entry) continue;  // libtorrent does not listen on it either (its own log says why)
-    if (entry->host == "0.0.0.0")
+  // The same reading of the setting as the session's listen_interfaces (listen.hpp); a value the
+  // settings registry would refuse gives no hints.
+  auto entries = parse_listen(listen);
+  for (const auto& e : entries ? *entries : std::vector<base::HostPort>{}) {
+    if (e.host == "0.0.0.0")
       want_any_v4 = true;
-    else if (entry->host == "::")
+    else if (e.host == "::")
       want_any_v6 = true;
     else
-      hints.push_back(base::join_host_port(entry->host, port));
+      hints.push_back(base::join_host_port(e.host, port));
   }
   if (want_any_v4 || want_any_v6) {
     auto addrs = interface_addresses();

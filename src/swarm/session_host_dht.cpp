@@ -8,7 +8,7 @@
 #include <libtorrent/entry.hpp>
 #include <libtorrent/session.hpp>
 
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
 #include "swarm/session_host.hpp"
 
 namespace kith::swarm {

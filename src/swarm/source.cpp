@@ -7,7 +7,7 @@
 
 #include "base/fs.hpp"
 #include "base/hex.hpp"
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
 #include "crypto/transfer_certs.hpp"
 #include "swarm/detail/intake_limits.hpp"
 #include "swarm/detail/piece_layers.hpp"

@@ -660,3 +660,105 @@ TEST(SessionHost, AMagnetSelectionThatNamesNoFileEndsInAnError) {
   seeder.shutdown();
   fs::remove_all(dir);
 }
+
+// What a user sees of a transfer: sizes without BEP 47 pad files (a hybrid torrent has them between
+// files), rates of 0 where nothing can move, and the wanted bytes following the file choice even once
+// the download is complete (libtorrent then counts every byte as wanted).
+TEST(SessionHost, SizesRatesAndFileChoiceAsTheUserSeesThem) {
+  auto dir = temp_dir("sizes");
+  write(dir / "seed" / "data" / "a.bin", 1000001, 1);  // odd sizes: pad files follow a and b
+  write(dir / "seed" / "data" / "b.bin", 2000003, 2);
+  write(dir / "seed" / "data" / "c.txt", 5000, 3);
+  const std::int64_t a_size = 1000001, all = 1000001 + 2000003 + 5000;
+  auto made = swarm::make_torrent(dir / "seed" / "data", {.format = swarm::TorrentFormat::hybrid});
+  ASSERT_TRUE(made) << made.error().message;
+  {
+    lt::error_code ec;
+    lt::torrent_info ti(lt::span<const char>(made->bytes.data(), static_cast<long>(made->bytes.size())), ec,
+                        lt::from_span);
+    ASSERT_FALSE(ec);
+    int pads = 0;
+    for (auto i : ti.files().file_range()) pads += ti.files().pad_file_at(i) ? 1 : 0;
+    ASSERT_GT(pads, 0) << "the test needs a torrent with pad files";
+    ASSERT_GT(ti.total_size(), all);
+  }
+
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false;
+  auto slow = test_options();
+  slow.download_limit = 1 << 20;  // ~3 s of transfer, so libtorrent's rate average is well above 0
+  slow.limit_lan = true;
+  swarm::SessionHost seeder(io, test_options(), [](const swarm::SwarmEvent&) {});
+  swarm::SessionHost leecher(io, slow, [&](const swarm::SwarmEvent& e) {
+    std::lock_guard lock(m);
+    finished |= e.kind == swarm::SwarmEvent::Kind::finished;
+    cv.notify_all();
+  });
+  auto seeded = seeder.add(made->source, {.save_path = (dir / "seed").string(), .seed_mode = true});
+  ASSERT_TRUE(seeded) << seeded.error().message;
+  auto shared = seeder.status(seeded->id());
+  ASSERT_TRUE(shared);
+  EXPECT_EQ(shared->total_size, all);
+  EXPECT_EQ(shared->total_wanted, all);
+  auto got = leecher.add(made->source, {.save_path = (dir / "get").string(),
+                                        .peers = {"127.0.0.1:" + std::to_string(seeder.listen_port())}});
+  ASSERT_TRUE(got) << got.error().message;
+  const auto id = got->id();
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(120), [&] { return finished; })) << "no finish";
+  }
+  auto st = leecher.status(id);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->total_size, all);
+  EXPECT_EQ(st->total_wanted, all);
+  EXPECT_EQ(st->total_done, all);
+  EXPECT_DOUBLE_EQ(st->progress, 1.0);
+  EXPECT_EQ(st->download_rate, 0) << "nothing is downloaded once every wanted piece is here";
+  auto files = leecher.files(id);
+  ASSERT_TRUE(files);
+  ASSERT_EQ(files->size(), 3u);
+  std::int64_t listed = 0;
+  for (const auto& f : *files) listed += f.size;
+  EXPECT_EQ(listed, all);
+
+  // Choosing one file of the complete download: the wanted bytes follow once libtorrent applied it.
+  ASSERT_TRUE(leecher.set_wanted_files(id, {(*files)[0].index}));
+  std::optional<swarm::TransferStatus> chosen;
+  for (int i = 0; i < 100; ++i) {
+    chosen = leecher.status(id).value();
+    if (chosen->total_wanted != all) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(chosen->total_wanted, a_size);
+  EXPECT_EQ(chosen->total_done, a_size);
+  EXPECT_EQ(chosen->total_size, all);
+  EXPECT_DOUBLE_EQ(chosen->progress, 1.0);
+
+  // No peer left: nothing can move.
+  leecher.shutdown();
+  std::optional<swarm::TransferStatus> alone;
+  for (int i = 0; i < 100; ++i) {
+    alone = seeder.status(seeded->id()).value();
+    if (alone->peers == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(alone->peers, 0);
+  EXPECT_EQ(alone->upload_rate, 0);
+  // Paused: neither direction can move.
+  ASSERT_TRUE(seeder.pause(seeded->id()));
+  auto paused = seeder.status(seeded->id());
+  ASSERT_TRUE(paused);
+  EXPECT_EQ(paused->state, "paused");
+  EXPECT_EQ(paused->upload_rate, 0);
+  EXPECT_EQ(paused->download_rate, 0);
+  seeder.shutdown();
+  work.reset();
+  io.stop();
+  io_thread.join();
+  fs::remove_all(dir);
+}

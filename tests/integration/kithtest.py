@@ -347,17 +347,27 @@ class KithNode:
 
     # -- daemon ----------------------------------------------------------------------
 
-    def start_daemon(self, timeout=30):
+    def start_daemon(self, timeout=30, *daemon_args):
         """Start `kith daemon` and wait until it wrote daemon.json for this very process
         (a stale file from an earlier, killed daemon has another pid)."""
+        self.spawn_daemon(*daemon_args)
+        return self.wait_daemon(timeout)
+
+    def spawn_daemon(self, *daemon_args):
+        """Start `kith daemon` without waiting for it (see wait_daemon)."""
         self._log_seq += 1
         log = os.path.join(self.logs, "%02d-daemon.log" % self._log_seq)
         out = open(log, "w")
-        self.daemon = procutil.spawn(self.argv("daemon"), env=self.env(), stdout=out,
+        self.daemon = procutil.spawn(self.argv("daemon", *daemon_args), env=self.env(), stdout=out,
                                      stderr=subprocess.STDOUT)
         out.close()
         self.daemon.log_path = log
         self._procs.append(self.daemon)
+        return self.daemon
+
+    def wait_daemon(self, timeout=30):
+        """Wait until the daemon of spawn_daemon() wrote daemon.json; fails if it exited first."""
+        log = self.daemon.log_path
         path = os.path.join(self.home, "daemon.json")
 
         def ready():

@@ -86,6 +86,13 @@ class BadInputTest(KithTestCase):
         self.assert_fails(n, ["show", "abcdef"], 2, "no transfer")
         self.assert_fails(n, ["--set", "no.such=1", "list"], 2, "unknown setting")
         self.assert_fails(n, ["--set", "limits.download=fast", "list"], 2)
+        # Checked with the parser the node uses: not saved, not silently listening nowhere.
+        self.assert_fails(n, ["--set", "bt.listen=garbage", "list"], 2, "bt.listen")
+        self.assert_fails(n, ["--set", "api.listen=localhost:7737", "daemon"], 2, "api.listen")
+        self.assert_fails(n, ["--set", "dht.bootstrap=nohost", "list"], 2, "dht.bootstrap")
+        with open(os.path.join(n.home, "config.toml"), "w") as f:
+            f.write('[bt]\nlisten = "garbage"\n')
+        self.assert_fails(n, ["settings"], 2, "bt.listen")
         with open(os.path.join(n.home, "config.toml"), "w") as f:
             f.write("[bt\nlisten = 1\n")
         self.assert_fails(n, ["list"], 2, "config.toml")

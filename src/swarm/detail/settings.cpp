@@ -1,18 +1,25 @@
 #include "swarm/detail/settings.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <libtorrent/alert.hpp>
+
+#include "swarm/listen.hpp"
 
 namespace kith::swarm::detail {
 
 std::string listen_interfaces(const SessionOptions& o) {
-  std::string out = o.listen;
-  std::size_t start = 0;
-  while (start < o.ssl_listen.size()) {
-    auto end = o.ssl_listen.find(',', start);
-    if (end == std::string::npos) end = o.ssl_listen.size();
-    auto entry = o.ssl_listen.substr(start, end - start);
-    if (!entry.empty()) out += (out.empty() ? "" : ",") + entry + "s";  // "s": libtorrent's SSL listener
-    start = end + 1;
+  // Rebuilt from swarm::parse_listen, the parser the settings registry checks bt.listen and
+  // bt.ssl_listen with, so libtorrent listens on exactly what was accepted (listen.hpp).
+  std::string out;
+  for (const auto& [text, ssl] : {std::pair{&o.listen, false}, std::pair{&o.ssl_listen, true}}) {
+    auto entries = parse_listen(*text);
+    if (!entries) {
+      spdlog::error("not listening on '{}': {}", *text, entries.error().message);
+      continue;
+    }
+    auto part = swarm::listen_interfaces(*entries, ssl);
+    if (!part.empty()) out += (out.empty() ? "" : ",") + part;
   }
   return out;
 }

@@ -1,4 +1,4 @@
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
 
 #include <arpa/inet.h>
 
@@ -8,6 +8,7 @@ namespace kith::base {
 namespace {
 
 constexpr std::size_t MAX_NAME = 253;  // the longest DNS name (RFC 1035, without the final dot)
+constexpr std::size_t MAX_LABEL = 63;  // the longest label of one
 
 tl::unexpected<Error> bad(std::string why) { return fail(make_error_code(errc::bad_input), std::move(why)); }
 
@@ -28,6 +29,20 @@ bool valid_zone(std::string_view zone) {
   if (zone.empty() || zone.size() > 15) return false;
   for (char c : zone)
     if (!is_name_char(c) && c != '_') return false;
+  return true;
+}
+
+// Labels of 1..63 characters: no "a..b", no ".a" (a final dot, the DNS root, is allowed).
+bool valid_labels(std::string_view name) {
+  std::size_t label = 0;
+  for (char c : name) {
+    if (c != '.') {
+      if (++label > MAX_LABEL) return false;
+      continue;
+    }
+    if (label == 0) return false;
+    label = 0;
+  }
   return true;
 }
 
@@ -81,6 +96,8 @@ Result<HostPort> parse_host_port(std::string_view text, PortRule rule) {
       out.kind = HostKind::ipv4;
     } else {
       if (host.size() > MAX_NAME) return bad("the host name is longer than 253 characters");
+      if (!valid_labels(host))
+        return bad("the host name has an empty part or one longer than 63 characters between its dots");
       out.kind = HostKind::name;
     }
     out.host = std::string(host);
@@ -92,6 +109,16 @@ Result<HostPort> parse_host_port(std::string_view text, PortRule rule) {
   return out;
 }
 
+Result<HostPort> parse_ip_port(std::string_view text, PortRule rule) {
+  auto hp = parse_host_port(text, rule);
+  if (!hp) return hp;
+  if (hp->kind == HostKind::name)
+    return bad("the host is a name, not an IP address (e.g. 0.0.0.0:6881, 127.0.0.1:0 or [::]:6881)");
+  if (hp->host.find('%') != std::string::npos)
+    return bad("an address to listen on takes no '%interface' (bind the address itself)");
+  return hp;
+}
+
 std::string HostPort::to_string() const { return join_host_port(host, port); }
 
 std::string join_host_port(std::string_view host, std::uint16_t port) {
@@ -101,6 +128,21 @@ std::string join_host_port(std::string_view host, std::uint16_t port) {
   else
     out.append(host);
   return out + ":" + std::to_string(port);
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    auto item = text.substr(start, end - start);
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b != std::string_view::npos) out.emplace_back(item.substr(b, e - b + 1));
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace kith::base

@@ -1,6 +1,9 @@
-#include "base/host_port.hpp"
+#include "base/endpoint.hpp"
 
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 using namespace kith;
 using base::HostKind;
@@ -102,4 +105,47 @@ TEST(HostPort, FormatsBackToParseableText) {
   }
   EXPECT_EQ(base::join_host_port("::1", 7737), "[::1]:7737");
   EXPECT_EQ(base::join_host_port("127.0.0.1", 0), "127.0.0.1:0");
+}
+
+// From the settings check (app/settings.cpp): listen addresses are IP literals, never names.
+TEST(HostPort, IpPortTakesLiteralsOnly) {
+  auto v4 = base::parse_ip_port("127.0.0.1:7737");
+  ASSERT_TRUE(v4) << v4.error().message;
+  EXPECT_EQ(v4->host, "127.0.0.1");
+  EXPECT_EQ(v4->port, 7737);
+  EXPECT_EQ(v4->kind, HostKind::ipv4);
+  auto v6 = base::parse_ip_port("[::]:0", PortRule::allow_zero);
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->host, "::");
+  EXPECT_EQ(v6->kind, HostKind::ipv6);
+  EXPECT_EQ(v6->to_string(), "[::]:0");
+  for (const char* bad :
+       {"garbage", "", ":80", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:8x", "127.0.0.1:-1",
+        "localhost:80", "eth0:6881", "::1:80", "[::1]", "[nope]:80", "1.2.3:80", "127.0.0.1:+80",
+        "127.0.0.1:123456", " 127.0.0.1:80", "[fe80::1%eth0]:6881"}) {
+    auto r = base::parse_ip_port(bad, PortRule::allow_zero);
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().code, base::make_error_code(base::errc::bad_input));
+    }
+  }
+  EXPECT_FALSE(base::parse_ip_port("127.0.0.1:0")) << "port 0 only where it means 'any free port'";
+}
+
+TEST(HostPort, NamesHaveDnsLabels) {
+  auto name = base::parse_host_port("dht.libtorrent.org:25401");
+  ASSERT_TRUE(name) << name.error().message;
+  EXPECT_EQ(name->host, "dht.libtorrent.org");
+  EXPECT_EQ(name->port, 25401);
+  for (const char* bad : {"router.bittorrent.com", "a b:1", "a..b:1", ".a:1", "host:0", "x_y:1", "h:70000"}) {
+    EXPECT_FALSE(base::parse_host_port(bad)) << bad;
+  }
+  EXPECT_FALSE(base::parse_host_port(std::string(64, 'a') + ".org:1")) << "a label has at most 63 characters";
+  EXPECT_TRUE(base::parse_host_port(std::string(63, 'a') + ".org:1"));
+}
+
+TEST(HostPort, ListsAreTrimmedAndEmptyItemsDropped) {
+  EXPECT_EQ(base::split_list(" a:1 ,\tb:2,, "), (std::vector<std::string>{"a:1", "b:2"}));
+  EXPECT_TRUE(base::split_list("").empty());
+  EXPECT_TRUE(base::split_list(" , ").empty());
 }
