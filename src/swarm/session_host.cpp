@@ -120,7 +120,7 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
   m_session->set_alert_notify([this, alive] {
     if (alive.lock())
       boost::asio::post(m_strand, [this, alive] {
-        if (auto a = alive.lock(); a && *a) on_alerts();
+        if (alive.lock()) on_alerts();  // which looks at *m_alive under m_alert_mutex
       });
   });
 }
@@ -457,8 +457,13 @@ void SessionHost::request_resume_data() {
 }
 
 void SessionHost::shutdown() {
-  if (!*m_alive) return;
-  *m_alive = false;  // from here on, alerts are popped by this thread only
+  {
+    // A strand handler may be in the middle of a batch: popping alerts here would free the ones it is
+    // still reading. Once past this lock, on_alerts() pops nothing any more.
+    std::lock_guard lock(m_alert_mutex);
+    if (!*m_alive) return;
+    *m_alive = false;  // from here on, alerts are popped by this thread only
+  }
   m_session->pause();
   int outstanding = 0;
   {
@@ -554,7 +559,10 @@ void SessionHost::apply_ssl_certificate(const std::string& id) {
   h->second->set_ssl_certificate_buffer(cert->second.first, cert->second.second, std::string(DH_PARAMS));
 }
 
-void SessionHost::on_alerts() { handle_alerts(false); }
+void SessionHost::on_alerts() {
+  std::lock_guard lock(m_alert_mutex);  // never while shutdown() pops alerts itself
+  if (*m_alive) handle_alerts(false);
+}
 
 void SessionHost::handle_alerts(bool /*from_shutdown*/) {
   std::vector<lt::alert*> alerts;

@@ -195,6 +195,9 @@ class SessionHost {
   std::map<std::string, std::map<std::string, PeerStatus>> m_sources;  // id -> endpoint -> peer
   std::map<std::string, std::pair<std::string, std::string>> m_ssl;    // id -> (cert, key) of SSL torrents
   std::shared_ptr<bool> m_alive;    // cleared in shutdown(): late alert notifications do nothing
+  std::mutex m_alert_mutex;         // held while alerts are popped and handled on the strand, and while
+                                    // shutdown() clears m_alive: libtorrent frees popped alerts at the
+                                    // next pop, so two threads must never pop at once
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
   std::shared_ptr<detail::PeerIdFilter> m_peer_filter;  // also held by the session as a plugin
   std::atomic<std::int64_t> m_refused_ip{0};            // peer_blocked_alerts seen (strand)
