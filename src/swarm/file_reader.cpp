@@ -28,6 +28,7 @@ struct FileReader::Impl {
   std::int64_t offset_in_torrent = 0;  // where the file starts in the torrent's byte stream
   int piece_length = 0;
   int last_piece = 0;  // the file's last piece
+  int readahead_pieces = 0;
   std::string path;
   std::atomic<bool> cancelled{false};
   std::atomic<int> deadlines_set{0};
@@ -58,31 +59,26 @@ struct FileReader::Impl {
     // libtorrent's own order serves it best.
     if (missing.empty() && pending.empty()) return;
     for (int p : missing) set_deadline(p, options.first_deadline_ms);
-    if (static_cast<int>(pending.size()) > options.readahead_pieces / 2) return;
+    if (static_cast<int>(pending.size()) > readahead_pieces / 2) return;
     int k = 1;
-    for (int p : gate->missing(last + 1, std::min(last + options.readahead_pieces, last_piece)))
+    for (int p : gate->missing(last + 1, std::min(last + readahead_pieces, last_piece)))
       set_deadline(p, options.first_deadline_ms + k++ * options.step_ms);
   }
 };
 
 // Verified pieces whose last blocks are still queued for writing (see piece_gate.hpp) are written within
-// milliseconds; libtorrent posts nothing when that happens, so ask have_piece() until it says so.
+// milliseconds, and libtorrent posts nothing when that happens. A fresh picture of the transfer
+// (PieceGates::picture: passed pieces minus the download queue) marks every piece that is written by
+// then, for all readers at once, with two calls into libtorrent, however many pieces it confirms: a
+// reader that is behind the download confirms a whole stretch with one picture.
 Status FileReader::Impl::wait_written(int first, int last, std::chrono::steady_clock::time_point deadline) {
   for (int p = first; p <= last; ++p) {
-    auto pause = std::chrono::microseconds(500);
+    auto pause = std::chrono::microseconds(200);
     while (!gate->written(p)) {
       // Closed, cancelled or suspended: say so (this returns at once for a verified piece otherwise).
       if (auto w = gate->wait(p, p, deadline, &cancelled); !w) return w;
-      bool have = false;
-      try {
-        have = handle.have_piece(lt::piece_index_t{p});
-      } catch (const std::exception&) {
-        return fail(make_error_code(errc::cancelled), "the transfer is gone");
-      }
-      if (have) {
-        gate->set_written(p);
-        break;
-      }
+      detail::PieceGates::picture(*gate, handle);
+      if (gate->written(p)) break;
       if (std::chrono::steady_clock::now() + pause > deadline) {
         return fail(make_error_code(errc::timed_out),
                     "piece " + std::to_string(p) + " was not written in time");
@@ -195,11 +191,13 @@ Result<std::unique_ptr<FileReader>> SessionHost::open_reader(const std::string& 
   impl->handle = *h;
   impl->gate = std::move(gate);
   impl->options = options;
-  impl->options.readahead_pieces = std::max(0, options.readahead_pieces);
   impl->file = file_index;
   impl->size = static_cast<std::uint64_t>(fs.file_size(index));
   impl->offset_in_torrent = fs.file_offset(index);
   impl->piece_length = fs.piece_length();
+  impl->readahead_pieces = static_cast<int>(std::min<std::uint64_t>(
+      (options.readahead_bytes + static_cast<std::uint64_t>(impl->piece_length) - 1) / impl->piece_length,
+      1 << 16));
   impl->last_piece =
       impl->size == 0
           ? 0

@@ -21,14 +21,15 @@
 namespace kith::swarm {
 
 struct ReaderOptions {
-  // When a read has to wait, the next this many pieces of the file that are missing get a deadline too
-  // (later ones later), so that a scanner that keeps up with the download keeps libtorrent's
-  // time-critical queue fed instead of emptying and refilling it (libtorrent cancels its other requests
-  // each time that queue goes from empty to non-empty).
-  int readahead_pieces = 8;
+  // When a read has to wait, the missing pieces in the next this many bytes of the file get a deadline
+  // too (later ones later), and the window is topped up while the reader keeps waiting: a scanner that
+  // keeps up with the download then finds its next bytes there or on their way, and libtorrent's
+  // time-critical queue does not keep emptying and refilling (it cancels its other requests each time
+  // that queue goes from empty to non-empty). 0: only the pieces a read waits for.
+  std::uint64_t readahead_bytes = 8 << 20;
   // Deadline for the pieces a read waits for; read-ahead piece k gets first_deadline_ms + k * step_ms.
   int first_deadline_ms = 0;
-  int step_ms = 100;
+  int step_ms = 20;
 };
 
 class FileReader {

@@ -103,13 +103,6 @@ bool PieceGate::written(int piece) const {
          m_written[static_cast<std::size_t>(piece)];
 }
 
-void PieceGate::set_written(int piece) {
-  std::lock_guard lock(m_mutex);
-  if (m_closed.empty() && piece >= 0 && static_cast<std::size_t>(piece) < m_verified.size() &&
-      m_verified[static_cast<std::size_t>(piece)])
-    m_written[static_cast<std::size_t>(piece)] = true;
-}
-
 std::vector<int> PieceGate::missing(int first, int last) const {
   std::lock_guard lock(m_mutex);
   std::vector<int> out;

@@ -6,10 +6,10 @@
 // Two facts per piece. "Verified": it passed its hash check (piece_finished_alert). "Written": it is
 // verified AND every block of it is in the file. They differ: libtorrent 2.0 hashes a piece from its
 // in-memory store buffer and posts piece_finished_alert as soon as the hash matches, while blocks may
-// still be queued for writing (its comment in torrent::we_have says otherwise; the picker's
-// have_piece() is what waits for the writes). A test read zeros that way. So readers wait for
-// "verified" here, then make sure of "written" (FileReader asks torrent_handle::have_piece and notes
-// the answer with set_written); pictures count only written pieces. Bytes of a piece that is not
+// still be queued for writing (its comment in torrent::we_have says otherwise; the picker's have state
+// is what waits for the writes). A test read zeros that way. Only pictures (passed pieces minus the
+// download queue: see detail/piece_gates.cpp) mark pieces written, so readers wait for "verified" here
+// and then take pictures until their pieces are written (FileReader). Bytes of a piece that is not
 // written are never handed out.
 //
 // Threading: every method may be called from any thread. Waiters block on a condition variable that
@@ -55,9 +55,7 @@ class PieceGate {
   bool known() const;  // a picture was applied (the number of pieces is known) and no check runs
   int num_pieces() const;
   bool has(int piece) const;      // verified
-  bool written(int piece) const;  // verified and known to be in the file
-  // A reader found the verified `piece` in the file (have_piece). Ignored unless it is verified now.
-  void set_written(int piece);
+  bool written(int piece) const;  // verified and known to be in the file (from a picture)
   // Pieces in [first, last] that are not verified (all of them while nothing is known).
   std::vector<int> missing(int first, int last) const;
   // Blocks until every piece in [first, last] is verified: ok. Errors: swarm::errc::cancelled (closed,

@@ -151,13 +151,13 @@ TEST(PieceGate, WrittenIsMoreThanVerified) {
   gate.add(1);  // piece_finished: verified, maybe not all written yet
   EXPECT_TRUE(gate.has(1));
   EXPECT_FALSE(gate.written(1));
-  gate.set_written(1);
+  gate.apply(gate.epoch(), 4, {1});  // a later picture finds it written
   EXPECT_TRUE(gate.written(1));
-  gate.set_written(2);  // not verified: ignored
-  EXPECT_FALSE(gate.written(2));
+  EXPECT_TRUE(gate.written(0));  // and keeps what the earlier one found
+  const auto before = gate.epoch();
   gate.start_check();
   EXPECT_FALSE(gate.written(0));
-  gate.set_written(1);  // a reader's answer from before the check
+  gate.apply(before, 4, {0, 1});  // a picture from before the check
   EXPECT_FALSE(gate.written(1));
 }
 
