@@ -25,9 +25,8 @@ struct FileReader::Impl {
   ReaderOptions options;
   int file = 0;
   std::uint64_t size = 0;
-  std::int64_t offset_in_torrent = 0;  // where the file starts in the torrent's byte stream
-  int piece_length = 0;
-  int last_piece = 0;  // the file's last piece
+  std::shared_ptr<const lt::torrent_info> torrent;  // its file storage maps file bytes to pieces
+  int last_piece = 0;                               // the file's last piece
   int readahead_pieces = 0;
   std::string path;
   std::atomic<bool> cancelled{false};
@@ -37,8 +36,11 @@ struct FileReader::Impl {
   int fd = -1;            // opened at the first read (the file exists once a piece of it is written)
   std::set<int> pending;  // pieces given a deadline that had not arrived when last looked at
 
+  // The piece holding byte `offset` of the file (v1 pieces may span files; v2 and hybrid torrents align
+  // files to pieces with pad files: map_file knows both).
   int piece_of(std::uint64_t offset) const {
-    return static_cast<int>((offset_in_torrent + static_cast<std::int64_t>(offset)) / piece_length);
+    return static_cast<int>(
+        torrent->files().map_file(lt::file_index_t{file}, static_cast<std::int64_t>(offset), 1).piece);
   }
 
   void set_deadline(int piece, int ms) {
@@ -193,16 +195,11 @@ Result<std::unique_ptr<FileReader>> SessionHost::open_reader(const std::string& 
   impl->options = options;
   impl->file = file_index;
   impl->size = static_cast<std::uint64_t>(fs.file_size(index));
-  impl->offset_in_torrent = fs.file_offset(index);
-  impl->piece_length = fs.piece_length();
-  impl->readahead_pieces = static_cast<int>(std::min<std::uint64_t>(
-      (options.readahead_bytes + static_cast<std::uint64_t>(impl->piece_length) - 1) / impl->piece_length,
-      1 << 16));
-  impl->last_piece =
-      impl->size == 0
-          ? 0
-          : static_cast<int>((impl->offset_in_torrent + static_cast<std::int64_t>(impl->size) - 1) /
-                             impl->piece_length);
+  impl->torrent = ti;
+  const auto piece_length = static_cast<std::uint64_t>(fs.piece_length());
+  impl->readahead_pieces = static_cast<int>(
+      std::min<std::uint64_t>((options.readahead_bytes + piece_length - 1) / piece_length, 1 << 16));
+  impl->last_piece = impl->size == 0 ? 0 : impl->piece_of(impl->size - 1);
   impl->path = fs.file_path(index, h->status(lt::torrent_handle::query_save_path).save_path);
   return std::make_unique<FileReader>(std::move(impl));
 }
