@@ -136,7 +136,7 @@ RunResult download(const Args& a, const swarm::Source& source, const fs::path& s
     }
     {
       std::unique_lock lock(m);
-      if (!cv.wait_for(lock, std::chrono::minutes(30), [&] { return finished.has_value(); }))
+      if (!cv.wait_for(lock, std::chrono::minutes(10), [&] { return finished.has_value(); }))
         throw std::runtime_error("the download did not finish");
     }
     r.download = std::chrono::duration<double>(*finished - start).count();
@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (a.dir.empty()) a.dir = fs::temp_directory_path() / ("kith-stream-bench-" + std::to_string(::getpid()));
+  if (a.dir.empty()) a.dir = fs::temp_directory_path() / ("stream-scan-bench-" + std::to_string(::getpid()));
   fs::create_directories(a.dir);
   if (a.db.empty()) {
     a.db = a.dir / "db";
@@ -234,7 +234,7 @@ int main(int argc, char** argv) {
   std::cout << "data: " << a.files << " file(s), " << a.size_mib << " MiB, "
             << formats[static_cast<int>(a.format)] << ", " << scanner.signature_count()
             << " signatures; readahead " << a.readahead_mib << " MiB" << (a.sequential ? ", sequential" : "")
-            << ", " << a.workers << " scan thread(s)\n";
+            << ", " << a.workers << " scan thread(s)" << std::endl;
 
   // Warm the page cache for the seeder, as bench/run.py does.
   for (const auto& p : fs::is_directory(seed / name)
@@ -280,14 +280,14 @@ int main(int argc, char** argv) {
               << "; download+stream scan: finished " << s.download << " s, last verdict " << s.last_verdict
               << " s, tail " << tail.back() << " s (" << 100 * tail.back() / std::max(1e-9, s.last_verdict)
               << " %), scans waited " << s.waited << " s"
-              << (s.aborted ? ", ABORTED " + std::to_string(s.aborted) : "") << "\n";
+              << (s.aborted ? ", ABORTED " + std::to_string(s.aborted) : "") << std::endl;
     fs::remove_all(out);
   }
   std::cout << "medians over " << a.runs << " run(s): download alone " << median(dl) << " s; scan() alone "
             << median(scan_whole) << " s; clamscan " << median(clam) << " s; download+stream scan "
             << median(stream_total) << " s (download part " << median(stream_dl) << " s, tail "
             << median(tail) << " s); sequential download+scan would be " << median(dl) + median(scan_whole)
-            << " s\n";
+            << " s" << std::endl;
   fs::remove_all(a.dir);
   return 0;
 }

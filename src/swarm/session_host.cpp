@@ -23,7 +23,6 @@
 #include <libtorrent/write_resume_data.hpp>
 #include <optional>
 
-#include "base/hex.hpp"
 #include "swarm/detail/peer_id_filter.hpp"
 #include "swarm/detail/piece_gates.hpp"
 #include "swarm/detail/settings.hpp"
