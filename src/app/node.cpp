@@ -629,6 +629,8 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
       break;
     case K::removed:
       break;
+    case K::file_completed:  // the release pipeline (issue 10) scans each file as it completes
+      break;
   }
 }
 

@@ -13,7 +13,9 @@ const std::error_category& category() {
                                       "session_error",
                                       "dht_failed",
                                       "dht_not_found",
-                                      "nothing_selected"};
+                                      "nothing_selected",
+                                      "cancelled",
+                                      "timed_out"};
   static const base::NamedCategory instance("kith.swarm", "swarm", NAMES);
   return instance;
 }

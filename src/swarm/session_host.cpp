@@ -22,12 +22,13 @@
 #include <libtorrent/write_resume_data.hpp>
 #include <optional>
 
-#include "base/hex.hpp"
 #include "swarm/detail/intake_limits.hpp"
 #include "swarm/detail/peer_id_filter.hpp"
+#include "swarm/detail/piece_gates.hpp"
 #include "swarm/detail/selection.hpp"
 #include "swarm/detail/settings.hpp"
 #include "swarm/detail/source_data.hpp"
+#include "swarm/detail/source_recorder.hpp"
 #include "swarm/detail/status.hpp"
 #include "swarm/selection.hpp"
 
@@ -69,6 +70,8 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
       m_on_event(std::move(on_event)),
       m_alive(std::make_shared<bool>(true)),
       m_peer_filter(std::make_shared<detail::PeerIdFilter>()),
+      m_recorder(std::make_shared<detail::SourceRecorder>()),
+      m_gates(std::make_shared<detail::PieceGates>()),
       m_dht_grace_ms(options.dht_grace_ms),
       m_dht_timeout_ms(options.dht_timeout_ms) {
   lt::session_params params;
@@ -90,6 +93,7 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
   // detail/settings.cpp, only narrows it down). Ours goes in before the session starts, so that every
   // torrent gets it: the peer-ID filter of the block list.
   params.extensions.push_back(m_peer_filter);
+  params.extensions.push_back(m_recorder);  // sources(): who sent payload, instead of block alerts
   m_session = std::make_unique<lt::session>(std::move(params));
   if (options.limit_lan) {
     // By default libtorrent puts LAN and loopback peers in a peer class without rate limits; put
@@ -107,7 +111,7 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
   m_session->set_alert_notify([this, alive] {
     if (alive.lock())
       boost::asio::post(m_strand, [this, alive] {
-        if (auto a = alive.lock(); a && *a) on_alerts();
+        if (alive.lock()) on_alerts();  // which looks at *m_alive under m_alert_mutex
       });
   });
 }
@@ -186,6 +190,7 @@ Result<InfoHashes> SessionHost::add_params(lt::add_torrent_params params, const 
     else if (!options.only_glob.empty())
       m_globs[hashes.id()] = options.only_glob;
   }
+  m_gates->open(hashes.id(), h);  // verified pieces, for open_reader()
   if (options.has_wanted_files && h.torrent_file()) {
     if (auto r = apply_wanted_files(h, options.wanted_files); !r)
       spdlog::warn("{}: stored file selection not applied: {}", hashes.id(), r.error().message);
@@ -278,6 +283,8 @@ Status SessionHost::remove(const std::string& id, bool delete_files) {
   if (!h) return tl::unexpected(h.error());
   auto full = id_of(*h);
   m_session->remove_torrent(*h, delete_files ? lt::session_handle::delete_files : lt::remove_flags_t{});
+  m_gates->close(full, "the transfer was removed");  // readers waiting for its bytes give up
+  m_recorder->forget(full);
   std::lock_guard lock(m_mutex);
   m_handles.erase(full);
   m_globs.erase(full);
@@ -286,7 +293,6 @@ Status SessionHost::remove(const std::string& id, bool delete_files) {
   m_errors.erase(full);
   m_disk_full.erase(full);
   m_hints.erase(full);
-  m_sources.erase(full);
   m_ssl.erase(full);
   return {};
 }
@@ -350,14 +356,7 @@ Result<std::vector<PeerStatus>> SessionHost::peers(const std::string& id) const 
   return out;
 }
 
-std::vector<PeerStatus> SessionHost::sources(const std::string& id) const {
-  std::lock_guard lock(m_mutex);
-  std::vector<PeerStatus> out;
-  if (auto it = m_sources.find(id); it != m_sources.end()) {
-    for (const auto& [endpoint, peer] : it->second) out.push_back(peer);
-  }
-  return out;
-}
+std::vector<PeerStatus> SessionHost::sources(const std::string& id) const { return m_recorder->sources(id); }
 
 bool SessionHost::recover_inconsistent(const lt::torrent_handle& h) {
   // libtorrent 2.0.8 sometimes fails a hybrid torrent fetched by magnet (v2 hashes learned from peers)
@@ -463,8 +462,14 @@ void SessionHost::request_resume_data() {
 }
 
 void SessionHost::shutdown() {
-  if (!*m_alive) return;
-  *m_alive = false;  // from here on, alerts are popped by this thread only
+  {
+    // A strand handler may be in the middle of a batch: popping alerts here would free the ones it is
+    // still reading. Once past this lock, on_alerts() pops nothing any more.
+    std::lock_guard lock(m_alert_mutex);
+    if (!*m_alive) return;
+    *m_alive = false;  // from here on, alerts are popped by this thread only
+  }
+  m_gates->close_all("the session is shutting down");
   m_session->pause();
   int outstanding = 0;
   {
@@ -560,13 +565,17 @@ void SessionHost::apply_ssl_certificate(const std::string& id) {
   h->second->set_ssl_certificate_buffer(cert->second.first, cert->second.second, std::string(DH_PARAMS));
 }
 
-void SessionHost::on_alerts() { handle_alerts(false); }
+void SessionHost::on_alerts() {
+  std::lock_guard lock(m_alert_mutex);  // never while shutdown() pops alerts itself
+  if (*m_alive) handle_alerts(false);
+}
 
 void SessionHost::handle_alerts(bool /*from_shutdown*/) {
   std::vector<lt::alert*> alerts;
   m_session->pop_alerts(&alerts);
   for (auto* a : alerts) {
     using K = SwarmEvent::Kind;
+    m_gates->observe(a);  // verified pieces, pause/resume/recheck: for open_reader()'s waits
     if (handle_dht_alert(a)) continue;
     if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
       m_on_event({K::resume_data,
@@ -656,18 +665,16 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       spdlog::debug("libtorrent: {}", pb->message());
     } else if (a->category() & (lt::alert_category::peer | lt::alert_category::connect)) {
       spdlog::debug("libtorrent: {}", a->message());
-    } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {
-      // The alert names the peer the block came from, even when (as for a quick download) that peer
-      // is gone by the time the alert is handled: get_peer_info() then would not see it.
-      PeerStatus peer;
-      peer.endpoint = detail::endpoint_text(bf->endpoint);
-      auto id = id_of(bf->handle);
-      std::lock_guard lock(m_mutex);
-      auto& known = m_sources[id];
-      if (!known.count(peer.endpoint)) {
-        peer.peer_id = base::to_hex(std::string_view(bf->pid.data(), bf->pid.size()));
-        known[peer.endpoint] = std::move(peer);
-      }
+    } else if (auto* fc = lt::alert_cast<lt::file_completed_alert>(a)) {
+      // Not for pad files, nor for an unwanted file whose pieces all came for its neighbours (its bytes
+      // are in the `.parts` file): only a wanted file can be scanned and released.
+      auto ti = fc->handle.torrent_file();
+      if (!ti || ti->files().pad_file_at(fc->index) ||
+          fc->handle.file_priority(fc->index) == lt::dont_download)
+        continue;
+      SwarmEvent e{K::file_completed, id_of(fc->handle), {}, {}, false, {}};
+      e.file = static_cast<int>(fc->index);
+      m_on_event(e);
     } else if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
       spdlog::warn("{}: piece {} failed its hash check; it will be downloaded again", id_of(hf->handle),
                    static_cast<int>(hf->piece_index));

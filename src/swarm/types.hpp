@@ -21,6 +21,8 @@ enum class errc {
   dht_failed,        // a DHT put reached no node that stored it, or the DHT is off or shut down
   dht_not_found,     // a DHT get found no item under that key and salt
   nothing_selected,  // --only or a magnet's so= selects none of the torrent's files (selection.hpp)
+  cancelled,         // a wait for a transfer's bytes ended: removed, paused, shut down or cancelled
+  timed_out,         // a transfer's bytes were not there by the deadline
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
@@ -128,6 +130,7 @@ struct SwarmEvent {
     storage_move_failed,  // move to `path` failed: `message`
     error,                // a transfer stopped with an error: `message`, `disk_full`
     removed,              // the transfer left the session
+    file_completed,       // every piece of wanted file `file` is verified and written
   };
   Kind kind;
   std::string id;
@@ -135,6 +138,7 @@ struct SwarmEvent {
   std::string message;
   bool disk_full = false;
   std::vector<std::uint8_t> resume;
+  int file = -1;  // file_completed: the file's index in the torrent (FileStatus::index)
 };
 
 }  // namespace kith::swarm

@@ -39,8 +39,11 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   lt::alert_category_t mask =
       lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
       lt::alert_category::dht | lt::alert_category::ip_block |  // peer_blocked: refusal counters
-      lt::alert_category::block_progress |                      // block_finished: who sent data (sources())
-      lt::alert_category::port_mapping;                         // map_port() results, logged
+      lt::alert_category::piece_progress |  // piece_finished: verified pieces (PieceGate, open_reader)
+      lt::alert_category::file_progress |   // file_completed: scan each file as it completes
+      lt::alert_category::port_mapping;     // map_port() results, logged
+  // Not block_progress: one alert per 16 KiB block crowds the queue at full speed (metadata_received
+  // could be dropped); sources() comes from a peer plugin instead (detail/source_recorder.hpp).
   if (o.debug_alerts) mask |= lt::alert_category::peer | lt::alert_category::connect;
   p.set_int(lt::settings_pack::alert_mask, mask);
   // Peers on the same host or LAN (x.pe hints, LSD) are the common case for kith: allow several
