@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "app/errors.hpp"
+#include "base/endpoint.hpp"
 #include "base/fs.hpp"
 #include "base/hex.hpp"
-#include "base/endpoint.hpp"
 
 namespace kith::app {
 

@@ -5,9 +5,9 @@
 #include <libtorrent/torrent_info.hpp>
 #include <optional>
 
+#include "base/endpoint.hpp"
 #include "base/fs.hpp"
 #include "base/hex.hpp"
-#include "base/endpoint.hpp"
 #include "crypto/transfer_certs.hpp"
 #include "swarm/detail/intake_limits.hpp"
 #include "swarm/detail/piece_layers.hpp"
