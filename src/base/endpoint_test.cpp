@@ -92,8 +92,14 @@ TEST(HostPort, RejectsMalformedWithAReason) {
       EXPECT_EQ(r.error().message.find(c.text), std::string::npos) << r.error().message;
     }
   }
-  EXPECT_FALSE(base::parse_host_port(std::string(254, 'a') + ":1"));
-  EXPECT_TRUE(base::parse_host_port(std::string(253, 'a') + ":1"));
+  // 253 characters in labels of at most 63 (a single label that long is refused: NamesHaveDnsLabels).
+  const std::string label(63, 'a');
+  const std::string longest = label + "." + label + "." + label + "." + std::string(61, 'b');
+  ASSERT_EQ(longest.size(), 253u);
+  EXPECT_TRUE(base::parse_host_port(longest + ":1"));
+  auto too_long = base::parse_host_port(longest + "b:1");
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.error().message.find("longer than 253"), std::string::npos) << too_long.error().message;
   EXPECT_FALSE(base::parse_host_port(std::string_view("a\0b:1", 5)));
 }
 
