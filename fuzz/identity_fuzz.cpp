@@ -1,12 +1,15 @@
 // Fuzzes what identity parses from outside: kith IDs (typed or pasted by people) and the publisher
-// signature parameters of magnet links, invite links and device certificates. Invariants: a decoded
-// ID encodes back to the same text (modulo case); a parsed invite formats and parses back to the same.
+// signature parameters of magnet links, invite links and device certificates, and the host:port parser
+// under their address hints. Invariants: a decoded ID encodes back to the same text (modulo case); a
+// parsed invite formats and parses back to the same; a parsed host:port formats back to text that
+// parses to the same host, port and kind.
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "base/endpoint.hpp"
 #include "identity/device.hpp"
 #include "identity/invite.hpp"
 #include "identity/kith_id.hpp"
@@ -26,6 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto again = kith::identity::parse_invite(kith::identity::format_invite(*inv));
     if (!again || again->key != inv->key || again->name != inv->name || again->addrs != inv->addrs)
       std::abort();
+  }
+  if (auto hp = kith::base::parse_host_port(input, kith::base::PortRule::allow_zero)) {
+    auto again = kith::base::parse_host_port(hp->to_string(), kith::base::PortRule::allow_zero);
+    if (!again || again->host != hp->host || again->port != hp->port || again->kind != hp->kind) std::abort();
   }
   if (auto cert = kith::identity::decode_device_cert(input)) {
     (void)kith::identity::verify_device_cert(*cert);

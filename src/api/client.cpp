@@ -19,6 +19,7 @@
 #include "api/detail/sse_decoder.hpp"
 #include "api/errors.hpp"
 #include "api/http_server.hpp"
+#include "base/endpoint.hpp"
 
 namespace kith::api {
 namespace asio = boost::asio;
@@ -38,11 +39,9 @@ struct Endpoint {
   std::uint16_t port;
   std::string token;
 
-  std::string where() const { return host + ":" + std::to_string(port); }
+  std::string where() const { return base::join_host_port(host, port); }
   // The Host header must be one the server's DNS-rebinding check accepts.
-  std::string host_header() const {
-    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  }
+  std::string host_header() const { return base::join_host_port(host, port); }
 };
 
 auto redirect(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }

@@ -39,6 +39,7 @@ nlohmann::json to_json(const app::Transfer& t) {
                    {"kind", rec.kind},
                    {"state", t.state},
                    {"error", t.error},
+                   {"error_code", t.error.empty() ? std::string() : st.error_code},
                    {"disk_full", st.disk_full},
                    {"progress", st.progress},
                    {"total_wanted", st.total_wanted},

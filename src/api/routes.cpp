@@ -192,14 +192,17 @@ void add_routes(Router& router, RouteContext ctx) {
 
   router.add("POST", "/api/v1/uploads/{id}/share", [&node, uploads = ctx.uploads](Request req) -> awaitable<Response> {
     if (!uploads) co_return Response::error(404, "not_found", "uploads are not enabled");
-    auto path = uploads->share_path(req.params.at("id"));
-    if (!path) co_return Response::error(path.error().code == base::errc::not_found ? 404 : 400, path.error());
     nlohmann::json body = nlohmann::json::object();
     if (!req.body.empty()) {
       auto parsed = req.json_body();
       if (!parsed) co_return bad(parsed.error());
       if (parsed->is_object()) body = *parsed;
     }
+    // The folder several loose files are shared in (uploads.hpp); "" for one dropped file or folder.
+    auto name = field<std::string>(body, "name", "");
+    if (!name) co_return bad(name.error());
+    auto path = uploads->share_path(req.params.at("id"), *name);
+    if (!path) co_return Response::error(path.error().code == base::errc::not_found ? 404 : 400, path.error());
     auto request = share_request(body, path->string());
     if (!request) co_return bad(request.error());
     co_return co_await share(node, std::move(*request));

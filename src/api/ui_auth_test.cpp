@@ -295,3 +295,63 @@ TEST(UploadServer, StreamsLargeBodiesToDiskAndRefusesOverwrites) {
   thread.join();
   std::filesystem::remove_all(root);
 }
+
+namespace {
+void touch(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+}
+}  // namespace
+
+// Several loose files shared from a browser become one folder with a name a person can read, not
+// the upload's random hex id.
+TEST(Uploads, SeveralLooseFilesAreSharedAsOneNamedFolder) {
+  auto root = std::filesystem::temp_directory_path() / ("kith-upload-name-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(root);
+  Uploads uploads(root);
+
+  auto named = uploads.create().value();
+  for (const char* f : {"notes.txt", "report.pdf"}) touch(uploads.prepare_file(named, f).value(), f);
+  touch(uploads.prepare_file(named, "pics/a.jpg").value(), "a");
+  for (const std::string& bad :
+       std::vector<std::string>{"a/b", "..", ".", ".hidden", "tab\there", " ", std::string(256, 'x')}) {
+    auto r = uploads.share_path(named, bad);
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().code, base::make_error_code(base::errc::bad_input)) << bad;
+    }
+  }
+  EXPECT_TRUE(std::filesystem::exists(root / named / "notes.txt")) << "a refused name moves nothing";
+  auto share = uploads.share_path(named, "Holiday 2024");
+  ASSERT_TRUE(share) << share.error().message;
+  EXPECT_EQ(*share, root / named / "Holiday 2024");
+  EXPECT_TRUE(std::filesystem::is_regular_file(*share / "notes.txt"));
+  EXPECT_TRUE(std::filesystem::is_regular_file(*share / "report.pdf"));
+  EXPECT_TRUE(std::filesystem::is_regular_file(*share / "pics" / "a.jpg"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(root / named), {}), 1);
+  // Asking again (a retried request) shares the same folder.
+  EXPECT_EQ(uploads.share_path(named, "Holiday 2024").value(), *share);
+
+  // No name given: the first name, sorted, without its extension, "and N more".
+  auto unnamed = uploads.create().value();
+  for (const char* f : {"zebra.png", "apple.tar.gz", "mango"})
+    touch(uploads.prepare_file(unnamed, f).value(), f);
+  auto dflt = uploads.share_path(unnamed);
+  ASSERT_TRUE(dflt) << dflt.error().message;
+  EXPECT_EQ(dflt->filename(), "apple.tar and 2 more");
+
+  // A name equal to one of the entries is fine: everything goes into the new folder.
+  auto same = uploads.create().value();
+  std::filesystem::create_directories(root / same / "docs");
+  touch(uploads.prepare_file(same, "docs/x.txt").value(), "x");
+  touch(uploads.prepare_file(same, "y.txt").value(), "y");
+  auto nested = uploads.share_path(same, "docs");
+  ASSERT_TRUE(nested) << nested.error().message;
+  EXPECT_TRUE(std::filesystem::is_regular_file(*nested / "docs" / "x.txt"));
+  EXPECT_TRUE(std::filesystem::is_regular_file(*nested / "y.txt"));
+
+  // One dropped folder or file keeps its own name; `name` is not needed then.
+  auto single = uploads.create().value();
+  touch(uploads.prepare_file(single, "only.txt").value(), "1");
+  EXPECT_EQ(uploads.share_path(single, "ignored").value(), root / single / "only.txt");
+  std::filesystem::remove_all(root);
+}

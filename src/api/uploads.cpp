@@ -2,7 +2,9 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
+#include <vector>
 
 #include "base/fs.hpp"
 #include "base/hex.hpp"
@@ -23,6 +25,21 @@ bool is_hex_id(std::string_view id) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+std::string trim(std::string_view text) {
+  auto b = text.find_first_not_of(' ');
+  if (b == std::string_view::npos) return {};
+  auto e = text.find_last_not_of(' ');
+  return std::string(text.substr(b, e - b + 1));
+}
+
+// Hex of `bytes` random bytes ("" if the kernel gives none, which getrandom does not do once booted).
+std::string random_hex(std::size_t bytes) {
+  std::array<char, 32> buf{};
+  bytes = std::min(bytes, buf.size());
+  if (::getrandom(buf.data(), bytes, 0) != static_cast<ssize_t>(bytes)) return {};
+  return base::to_hex(std::string_view(buf.data(), bytes));
 }
 
 }  // namespace
@@ -54,11 +71,8 @@ Result<std::filesystem::path> safe_relative_path(std::string_view relative) {
 }
 
 Result<std::string> Uploads::create() {
-  std::array<char, 16> bytes{};
-  if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size())) {
-    return fail(base::errc::io_error, "no randomness for an upload id");
-  }
-  auto id = base::to_hex(std::string_view(bytes.data(), bytes.size()));
+  auto id = random_hex(16);
+  if (id.empty()) return fail(base::errc::io_error, "no randomness for an upload id");
   if (auto r = base::ensure_dir(m_root, 0700); !r) return tl::unexpected(r.error());
   if (auto r = base::ensure_dir(m_root / id, 0700); !r) return tl::unexpected(r.error());
   return id;
@@ -84,18 +98,42 @@ Result<std::filesystem::path> Uploads::prepare_file(std::string_view id, std::st
   return file;
 }
 
-Result<std::filesystem::path> Uploads::share_path(std::string_view id) const {
+Result<std::filesystem::path> Uploads::share_path(std::string_view id, std::string_view name) const {
   auto dir = folder(id);
   if (!dir) return dir;
   std::error_code ec;
-  std::filesystem::path only;
-  int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(*dir, ec)) {
-    only = entry.path();
-    ++count;
+  std::vector<std::filesystem::path> entries;
+  for (const auto& entry : std::filesystem::directory_iterator(*dir, ec)) entries.push_back(entry.path());
+  if (ec || entries.empty())
+    return fail(base::errc::not_found, "upload '" + std::string(id) + "' has no files");
+  if (entries.size() == 1) return entries.front();
+  std::sort(entries.begin(), entries.end());
+
+  // Several entries: gather them in one folder, so that the torrent is named after it and not after
+  // the upload's random id.
+  std::string folder_name = trim(name);
+  if (folder_name.empty() && !name.empty()) return tl::unexpected(bad("the share's name is empty"));
+  if (folder_name.empty()) {
+    folder_name = entries.front().filename().string();
+    if (auto dot = folder_name.rfind('.'); dot != std::string::npos && dot > 0) folder_name.resize(dot);
+    folder_name += " and " + std::to_string(entries.size() - 1) + " more";
   }
-  if (ec || count == 0) return fail(base::errc::not_found, "upload '" + std::string(id) + "' has no files");
-  return count == 1 ? only : *dir;
+  if (folder_name.front() == '.' || folder_name.find('/') != std::string::npos)
+    return tl::unexpected(
+        bad("the share's name '" + folder_name + "' must not start with '.' or contain '/'"));
+  if (auto r = safe_relative_path(folder_name); !r) return tl::unexpected(r.error());
+  // Into a fresh folder first, then renamed: a name equal to one of the entries cannot collide.
+  auto gather = *dir / (".gather-" + random_hex(8));
+  if (!std::filesystem::create_directory(gather, ec) || ec)
+    return fail(base::errc::io_error, "cannot create " + gather.string() + ": " + ec.message());
+  for (const auto& e : entries) {
+    std::filesystem::rename(e, gather / e.filename(), ec);
+    if (ec) return fail(base::errc::io_error, "cannot move " + e.string() + ": " + ec.message());
+  }
+  auto target = *dir / folder_name;
+  std::filesystem::rename(gather, target, ec);
+  if (ec) return fail(base::errc::io_error, "cannot create " + target.string() + ": " + ec.message());
+  return target;
 }
 
 }  // namespace kith::api

@@ -4,7 +4,8 @@
 // dropped files under their relative paths; the node then shares that content from there.
 //
 // Thread-safe: the server streams into paths from prepare_file() on the io thread; the routes create
-// and share uploads there too. Nothing here holds state besides the folder itself.
+// and share uploads there too (share_path moves files, so two shares of one upload must not run at
+// once). Nothing here holds state besides the folder itself.
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -26,9 +27,14 @@ class Uploads {
   // (255 per segment). base::errc::not_found: no such upload.
   Result<std::filesystem::path> prepare_file(std::string_view id, std::string_view relative) const;
 
-  // What to share for upload `id`: its one top-level entry (the dropped folder or file), or the
-  // upload folder itself when several were dropped. base::errc::not_found if it is missing or empty.
-  Result<std::filesystem::path> share_path(std::string_view id) const;
+  // What to share for upload `id`: its one top-level entry (the dropped folder or file). Several
+  // entries side by side (loose files chosen together) are first moved into one new folder named
+  // `name`, which becomes the share's name; without a name: the first entry's name (sorted, without
+  // its extension) and "and N more". `name` is trimmed of spaces; refused (bad_input): a name that
+  // is then empty (but was not), starts with '.', or is not one safe path segment (see prepare_file). Ignored
+  // when there is one entry. Calling it again shares the same folder. base::errc::not_found if the
+  // upload is missing or empty.
+  Result<std::filesystem::path> share_path(std::string_view id, std::string_view name = {}) const;
 
   const std::filesystem::path& root() const { return m_root; }
 

@@ -20,6 +20,7 @@ bool is_user_error(const Error& e) {
   return c == make_error_code(errc::bad_setting) || c == make_error_code(errc::bad_config) ||
          c == make_error_code(errc::bad_path) || c == swarm::make_error_code(swarm::errc::bad_link) ||
          c == swarm::make_error_code(swarm::errc::bad_torrent) ||
+         c == swarm::make_error_code(swarm::errc::nothing_selected) ||
          c == swarm::make_error_code(swarm::errc::unknown_transfer) ||
          c == safety::make_error_code(safety::errc::unknown_item) ||
          c == safety::make_error_code(safety::errc::quarantined) ||

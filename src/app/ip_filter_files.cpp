@@ -7,7 +7,7 @@
 #include "safety/ip_filter.hpp"
 
 namespace kith::app {
-Result<LoadedIpFilter> load_ip_filter_files(const std::vector<std::string>& paths) {
+Result<LoadedIpFilter> load_ip_filter_files(const std::vector<std::string>& paths, bool log) {
   LoadedIpFilter out;
   for (const auto& path : paths) {
     auto text = base::read_file(path);
@@ -23,14 +23,14 @@ Result<LoadedIpFilter> load_ip_filter_files(const std::vector<std::string>& path
           safety::make_error_code(safety::errc::bad_list),
           "IP filter " + path + " has no valid line (read as " + format_name + "; " + list.first_error + ")");
     }
-    if (list.bad_lines > 0) {
+    if (log && list.bad_lines > 0) {
       std::string numbers;
       for (int n : list.bad_line_numbers) numbers += (numbers.empty() ? "" : ", ") + std::to_string(n);
       spdlog::warn("IP filter {}: skipped {} bad lines (lines {}{}); first: {}", path, list.bad_lines,
                    numbers, list.bad_lines > static_cast<int>(list.bad_line_numbers.size()) ? ", ..." : "",
                    list.first_error);
     }
-    spdlog::info("IP filter {}: {} blocked ranges ({})", path, list.ranges.size(), format_name);
+    if (log) spdlog::info("IP filter {}: {} blocked ranges ({})", path, list.ranges.size(), format_name);
     out.summary.files.push_back({path, format_name, list.ranges.size(), list.allowed, list.bad_lines,
                                  list.bad_line_numbers, list.first_error});
     for (auto& r : list.ranges) out.ranges.push_back({std::move(r.first), std::move(r.last)});

@@ -34,7 +34,8 @@ struct LoadedIpFilter {
 // `paths`: the files of the setting (Settings::get_list; none: no filter).
 // Bad lines are skipped and reported in the summary (and logged as a warning). Fails, with
 // safety::errc::bad_list, when a file cannot be read or has lines but not one valid range: a
-// filter the user asked for must not silently be missing.
-Result<LoadedIpFilter> load_ip_filter_files(const std::vector<std::string>& paths);
+// filter the user asked for must not silently be missing. `log`: false to only check the files
+// (the settings registry, which may run before logging is set up, when spdlog writes to stdout).
+Result<LoadedIpFilter> load_ip_filter_files(const std::vector<std::string>& paths, bool log = true);
 
 }  // namespace kith::app

@@ -3,27 +3,132 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <climits>
 #include <sstream>
 
 #include "app/errors.hpp"
+#include "app/ip_filter_files.hpp"
+#include "base/endpoint.hpp"
 #include "base/fs.hpp"
+#include "identity/invite.hpp"
+#include "swarm/listen.hpp"
 
 namespace kith::app {
+namespace {
+
+Error bad(const std::string& msg) { return Error{make_error_code(errc::bad_setting), msg}; }
+
+const std::string& text_of(const SettingValue& v) { return std::get<std::string>(v); }
+
+// bt.listen, bt.ssl_listen: swarm::parse_listen is what the session is built from (swarm/listen.hpp).
+Status listen_entries(const std::string& what, const SettingValue& v, bool may_be_empty) {
+  auto entries = swarm::parse_listen(text_of(v));
+  if (!entries) return tl::unexpected(bad(what + ": " + entries.error().message));
+  if (entries->empty() && !may_be_empty)
+    return tl::unexpected(
+        bad(what + " needs at least one IP:PORT to listen on, e.g. 0.0.0.0:6881,[::]:6881"));
+  return {};
+}
+Status check_bt_listen(const std::string& what, const SettingValue& v) {
+  return listen_entries(what, v, false);
+}
+Status check_ssl_listen(const std::string& what, const SettingValue& v) {
+  return listen_entries(what, v, true);
+}
+
+// api.listen (the daemon's HTTP server), channel.listen (net::Listener): one IP:PORT each.
+Status check_listen_address(const std::string& what, const SettingValue& v) {
+  // base's messages give the reason only; the value is the user's own text, so name it.
+  if (auto r = base::parse_ip_port(text_of(v), base::PortRule::allow_zero); !r)
+    return tl::unexpected(bad(what + ": '" + text_of(v) + "': " + r.error().message));
+  return {};
+}
+
+// dht.bootstrap: host names are resolved by libtorrent, which reads "host:port" entries.
+Status check_bootstrap(const std::string& what, const SettingValue& v) {
+  for (const auto& item : base::split_list(text_of(v))) {
+    if (auto r = base::parse_host_port(item); !r)
+      return tl::unexpected(bad(what + ": '" + item + "': " + r.error().message));
+  }
+  return {};
+}
+
+Status in_range(const std::string& what, const SettingValue& v, std::int64_t lo, std::int64_t hi,
+                const std::string& unit) {
+  const auto n = std::get<std::int64_t>(v);
+  if (n >= lo && n <= hi) return {};
+  return tl::unexpected(bad(what + " takes " + std::to_string(lo) + " to " + std::to_string(hi) + unit +
+                            ", not " + std::to_string(n)));
+}
+Status check_udp_port(const std::string& what, const SettingValue& v) {
+  return in_range(what, v, 1, 65535, "");
+}
+// libtorrent takes rate limits as an int.
+Status check_rate(const std::string& what, const SettingValue& v) {
+  return in_range(what, v, 0, INT32_MAX, " (bytes per second; 0: unlimited)");
+}
+Status check_scan_limit(const std::string& what, const SettingValue& v) {
+  return in_range(what, v, 1, 2047, " (MiB)");
+}
+
+// profile.name goes into invites and Hello frames, which refuse what identity::valid_name refuses.
+Status check_display_name(const std::string& what, const SettingValue& v) {
+  const auto& name = text_of(v);
+  if (name.empty() || identity::valid_name(name)) return {};
+  return tl::unexpected(bad(what + " takes at most " + std::to_string(identity::MAX_NAME) +
+                            " bytes and no control characters"));
+}
+
+// safety.ipfilter: the loader the node runs at start (which stops the node when a file fails).
+Status check_ipfilter_files(const std::string& what, const SettingValue& v) {
+  auto loaded = load_ip_filter_files(base::split_list(text_of(v)), /*log=*/false);
+  if (!loaded) return tl::unexpected(bad(what + ": " + loaded.error().message));
+  return {};
+}
+
+// safety.signatures: every entry must exist (ClamAV loads folders and files; loading takes seconds,
+// so it is left to the node).
+Status check_paths_exist(const std::string& what, const SettingValue& v) {
+  for (const auto& item : base::split_list(text_of(v))) {
+    std::error_code ec;
+    if (!std::filesystem::exists(item, ec))
+      return tl::unexpected(bad(what + ": " + item + " does not exist"));
+  }
+  return {};
+}
+
+}  // namespace
 
 const std::vector<SettingDef>& setting_defs() {
   using S = std::string;
   static const std::vector<SettingDef> DEFS = {
-      {"bt.listen", "string", S("0.0.0.0:6881,[::]:6881"),
-       "BitTorrent listen addresses (libtorrent listen_interfaces syntax; port 0 picks a free port)"},
-      {"bt.ssl_listen", "string", S("0.0.0.0:6883,[::]:6883"),
+      {"bt.listen",
+       "string",
+       S("0.0.0.0:6881,[::]:6881"),
+       "BitTorrent listen addresses: comma-separated IP:PORT, IPv6 in brackets ([::]:6881); port 0 picks a "
+       "free port",
+       {},
+       check_bt_listen},
+      {"bt.ssl_listen",
+       "string",
+       S("0.0.0.0:6883,[::]:6883"),
        "Where SSL torrents (files sent to contacts with `kith send`) accept TLS peers: host:port entries as "
-       "in bt.listen; port 0 picks a free port; empty: no SSL listener, so this node cannot send files"},
-      {"api.listen", "string", S("127.0.0.1:7737"),
-       "Address and port of the local HTTP API (keep it on loopback; port 0 picks a free port)"},
+       "in bt.listen; port 0 picks a free port; empty: no SSL listener, so this node cannot send files",
+       {},
+       check_ssl_listen},
+      {"api.listen",
+       "string",
+       S("127.0.0.1:7737"),
+       "Address and port of the local HTTP API (keep it on loopback; port 0 picks a free port)",
+       {},
+       check_listen_address},
       {"dht.enabled", "bool", true, "Join the Mainline DHT to find peers without a tracker"},
-      {"dht.bootstrap", "string",
+      {"dht.bootstrap",
+       "string",
        S("dht.libtorrent.org:25401,router.bittorrent.com:6881,dht.transmissionbt.com:6881"),
-       "DHT bootstrap nodes, comma-separated host:port (empty: only nodes remembered from earlier runs)"},
+       "DHT bootstrap nodes, comma-separated host:port (empty: only nodes remembered from earlier runs)",
+       {},
+       check_bootstrap},
       {"dht.private_network", "bool", false,
        "Run the DHT as a private network (test labs, isolated networks): accept nodes on loopback and "
        "private addresses and several per IP, and use bootstrap nodes directly. Off on the public DHT"},
@@ -33,8 +138,18 @@ const std::vector<SettingDef>& setting_defs() {
       {"lsd.enabled", "bool", true, "Local Service Discovery: find peers on the LAN by multicast"},
       {"nat.upnp", "bool", true, "Map the listen port on the router with UPnP"},
       {"nat.natpmp", "bool", true, "Map the listen port on the router with NAT-PMP"},
-      {"limits.download", "int", std::int64_t{0}, "Download rate limit in bytes per second (0: unlimited)"},
-      {"limits.upload", "int", std::int64_t{0}, "Upload rate limit in bytes per second (0: unlimited)"},
+      {"limits.download",
+       "int",
+       std::int64_t{0},
+       "Download rate limit in bytes per second (0: unlimited)",
+       {},
+       check_rate},
+      {"limits.upload",
+       "int",
+       std::int64_t{0},
+       "Upload rate limit in bytes per second (0: unlimited)",
+       {},
+       check_rate},
       {"limits.lan", "bool", false, "Apply the rate limits to peers on the LAN and this host too"},
       {"disk.io",
        "string",
@@ -45,29 +160,51 @@ const std::vector<SettingDef>& setting_defs() {
        "Folder finished downloads are released into (empty: $XDG_DOWNLOAD_DIR, else ~/Downloads)"},
       {"resume.interval", "int", std::int64_t{15},
        "Seconds between saves of resume data (what survives a crash or kill -9)"},
-      {"safety.ipfilter", "string", S(""),
+      {"safety.ipfilter",
+       "string",
+       S(""),
        "IP filter files to load at start, comma-separated: PeerGuardian .p2p text or eMule ipfilter.dat "
-       "(peers in their blocked ranges are neither accepted nor dialled; empty: no filter)"},
-      {"safety.signatures", "string", S(""),
-       "Extra ClamAV signature folders or files, comma-separated (loaded besides the system database)"},
+       "(peers in their blocked ranges are neither accepted nor dialled; empty: no filter)",
+       {},
+       nullptr,
+       check_ipfilter_files},
+      {"safety.signatures",
+       "string",
+       S(""),
+       "Extra ClamAV signature folders or files, comma-separated (loaded besides the system database)",
+       {},
+       nullptr,
+       check_paths_exist},
       {"safety.system_signatures", "bool", true,
        "Load the system ClamAV database (/var/lib/clamav, kept current by freshclam)"},
       {"safety.hold_runnable", "bool", false,
        "Keep clean downloads that can run code (executables, scripts, macros) in quarantine too"},
-      {"safety.scan_limit", "int", std::int64_t{2047},
+      {"safety.scan_limit",
+       "int",
+       std::int64_t{2047},
        "MiB: larger files (or archive contents) are not fully scanned and stay in quarantine (ClamAV 1.4 "
-       "scans at most 2047)"},
+       "scans at most 2047)",
+       {},
+       check_scan_limit},
       {"safety.require_signed", "bool", false,
        "Refuse magnet links without a valid publisher signature (`kith share --sign`)"},
       {"safety.report_syslog", "bool", false, "Also send `kith report` reports to syslog (facility user)"},
-      {"profile.name", "string", S(""),
-       "Your display name, shown to contacts and in your invite (empty: your login name)"},
-      {"channel.listen", "string", S("[::]:6882"),
+      {"profile.name",
+       "string",
+       S(""),
+       "Your display name, shown to contacts and in your invite (empty: your login name)",
+       {},
+       check_display_name},
+      {"channel.listen",
+       "string",
+       S("[::]:6882"),
        "Address and TCP port for contact channels (TLS); [::] listens on IPv6 and IPv4; port 0 picks a free "
-       "port. Used by `kith daemon` only"},
+       "port. Used by `kith daemon` only",
+       {},
+       check_listen_address},
       {"lan.discovery", "bool", true,
        "Find contacts on the LAN by signed multicast beacons (UDP 239.255.70.77 and ff02::6b69:7468)"},
-      {"lan.port", "int", std::int64_t{29170}, "UDP port of the LAN beacons"},
+      {"lan.port", "int", std::int64_t{29170}, "UDP port of the LAN beacons", {}, check_udp_port},
       {"log.level",
        "string",
        S("info"),
@@ -85,8 +222,6 @@ const SettingDef* find_def(const std::string& name) {
   }
   return nullptr;
 }
-
-Error bad(const std::string& msg) { return Error{make_error_code(errc::bad_setting), msg}; }
 
 Result<SettingValue> parse_text(const SettingDef& def, const std::string& text) {
   if (def.type == "bool") {
@@ -121,6 +256,19 @@ Status check_choice(const SettingDef& def, const SettingValue& v) {
   return tl::unexpected(bad(def.name + " takes one of: " + list + " (not '" + *text + "')"));
 }
 
+// Every value goes through here, however it arrives. `changing`: set by --set or the API (not read
+// from config.toml), so the checks of what it names outside kith run too.
+Status validate(const SettingDef& def, const SettingValue& v, bool changing) {
+  if (auto c = check_choice(def, v); !c) return c;
+  if (def.check) {
+    if (auto c = def.check(def.name, v); !c) return c;
+  }
+  if (changing && def.check_on_change) {
+    if (auto c = def.check_on_change(def.name, v); !c) return c;
+  }
+  return {};
+}
+
 std::string unknown_message(const std::string& name) {
   return "unknown setting '" + name + "' (see `kith settings` for the list)";
 }
@@ -136,7 +284,7 @@ Status Settings::set(const std::string& name, const std::string& text) {
   if (!def) return tl::unexpected(bad(unknown_message(name)));
   auto v = parse_text(*def, text);
   if (!v) return tl::unexpected(v.error());
-  if (auto c = check_choice(*def, *v); !c) return c;
+  if (auto c = validate(*def, *v, true); !c) return c;
   m_values[name] = *v;
   return {};
 }
@@ -144,16 +292,19 @@ Status Settings::set(const std::string& name, const std::string& text) {
 Status Settings::set_json(const std::string& name, const nlohmann::json& value) {
   const auto* def = find_def(name);
   if (!def) return tl::unexpected(bad(unknown_message(name)));
+  SettingValue v;
   if (def->type == "bool" && value.is_boolean())
-    m_values[name] = value.get<bool>();
-  else if (def->type == "int" && value.is_number_unsigned())
-    m_values[name] = value.get<std::int64_t>();
-  else if (def->type == "string" && value.is_string()) {
-    if (auto c = check_choice(*def, value.get<std::string>()); !c) return c;
-    m_values[name] = value.get<std::string>();
-  } else {
+    v = value.get<bool>();
+  else if (def->type == "int" && value.is_number_integer() &&
+           (value.is_number_unsigned() ? value.get<std::uint64_t>() <= INT64_MAX
+                                       : value.get<std::int64_t>() >= 0))
+    v = value.get<std::int64_t>();
+  else if (def->type == "string" && value.is_string())
+    v = value.get<std::string>();
+  else
     return tl::unexpected(bad(name + " takes a value of type " + def->type));
-  }
+  if (auto c = validate(*def, v, true); !c) return c;
+  m_values[name] = std::move(v);
   return {};
 }
 
@@ -192,19 +343,23 @@ Status Settings::load_file(const std::filesystem::path& file) {
         result = fail(make_error_code(errc::bad_config), file.string() + ": " + unknown_message(name));
         return;
       }
+      SettingValue v;
       if (def->type == "bool" && node.is_boolean())
-        m_values[name] = *node.value<bool>();
+        v = *node.value<bool>();
       else if (def->type == "int" && node.is_integer() && *node.value<std::int64_t>() >= 0)
-        m_values[name] = *node.value<std::int64_t>();
-      else if (def->type == "string" && node.is_string()) {
-        if (auto c = check_choice(*def, *node.value<std::string>()); !c) {
-          result = fail(make_error_code(errc::bad_config), file.string() + ": " + c.error().message);
-          return;
-        }
-        m_values[name] = *node.value<std::string>();
-      } else
+        v = *node.value<std::int64_t>();
+      else if (def->type == "string" && node.is_string())
+        v = *node.value<std::string>();
+      else {
         result =
             fail(make_error_code(errc::bad_config), file.string() + ": " + name + " must be a " + def->type);
+        return;
+      }
+      if (auto c = validate(*def, v, false); !c) {
+        result = fail(make_error_code(errc::bad_config), file.string() + ": " + c.error().message);
+        return;
+      }
+      m_values[name] = std::move(v);
     }
   };
   walk(table, "");
@@ -237,15 +392,7 @@ const std::string& Settings::get_string(const std::string& name) const {
 }
 
 std::vector<std::string> Settings::get_list(const std::string& name) const {
-  std::vector<std::string> out;
-  std::stringstream in(get_string(name));
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    auto b = item.find_first_not_of(" \t");
-    auto e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
+  return base::split_list(get_string(name));
 }
 
 nlohmann::json Settings::to_json() const {

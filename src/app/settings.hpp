@@ -15,12 +15,23 @@ namespace kith::app {
 
 using SettingValue = std::variant<bool, std::int64_t, std::string>;
 
+// Refuses a value the node could not use, with the message a user needs. `what` is the setting name.
+using SettingCheck = Status (*)(const std::string& what, const SettingValue& value);
+
 struct SettingDef {
   std::string name;  // "section.key", also the TOML path in config.toml
   std::string type;  // "bool" | "int" | "string"
   SettingValue default_value;
   std::string description;
   std::vector<std::string> choices = {};  // for strings: the only values allowed (empty: any)
+  // The parser the node reads the value with, run on every value however it arrives (config.toml,
+  // --set, the API), so a value that would not work is refused up front (nullptr: any value of the
+  // type).
+  SettingCheck check = nullptr;
+  // Checks of what the value names outside kith (files), run only when the value is changed (--set,
+  // the API): the files may come and go between runs, and the node checks them again when it uses
+  // them.
+  SettingCheck check_on_change = nullptr;
 };
 
 const std::vector<SettingDef>& setting_defs();

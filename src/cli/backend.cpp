@@ -38,7 +38,7 @@ Result<nlohmann::json> Backend::get(const GetParams& p) {
     // Read the file here, where the user's relative path and permissions apply, and send its bytes.
     auto src = swarm::parse_link_or_file(p.link);
     if (!src) return tl::unexpected(src.error());
-    auto bytes = base::read_file(p.link);
+    auto bytes = swarm::read_torrent_file(p.link);  // the same size limit as the node's
     if (!bytes) return tl::unexpected(bytes.error());
     body["torrent"] = base::base64_encode(*bytes);
   }

@@ -3,6 +3,7 @@
 
 #include "cli/backend.hpp"
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 
 namespace kith::cli {
 namespace {
@@ -17,8 +18,9 @@ Result<std::pair<std::string, std::string>> target(const BlockArgs& args) {
   return std::pair<std::string, std::string>{"peer_id", args.peer_id};
 }
 
-void print_ip_filter(const nlohmann::json& summary) {
-  const auto& files = summary.value("files", nlohmann::json::array());
+void print_ip_filter(const nlohmann::json& raw) {
+  const auto summary = safe_json(raw);  // a bad line of a downloaded list is quoted as it was
+  const auto files = summary.value("files", nlohmann::json::array());
   if (files.empty()) {
     std::printf("ip filter: none (setting safety.ipfilter)\n");
     return;
@@ -51,8 +53,9 @@ int run_block(Context& ctx, const std::string& action, const BlockArgs& args) {
       std::printf("%s\n", added->dump().c_str());
       return 0;
     }
-    std::printf("blocked %s %s\n", added->value("kind", "").c_str(), added->value("value", "").c_str());
-    for (const auto& id : added->value("removed", nlohmann::json::array())) {
+    const auto shown = safe_json(*added);
+    std::printf("blocked %s %s\n", shown.value("kind", "").c_str(), shown.value("value", "").c_str());
+    for (const auto& id : shown.value("removed", nlohmann::json::array())) {
       std::printf("removed transfer %s (staged data deleted; released files kept)\n",
                   id.get<std::string>().c_str());
     }
@@ -67,7 +70,7 @@ int run_block(Context& ctx, const std::string& action, const BlockArgs& args) {
           "%s\n",
           nlohmann::json({{"kind", what.first}, {"value", what.second}, {"ok", true}}).dump().c_str());
     else
-      std::printf("unblocked %s %s\n", what.first.c_str(), what.second.c_str());
+      std::printf("unblocked %s %s\n", what.first.c_str(), safe(what.second).c_str());
     return 0;
   }
   if (action == "reload") {
@@ -85,7 +88,7 @@ int run_block(Context& ctx, const std::string& action, const BlockArgs& args) {
     std::printf("%s\n", list->dump().c_str());
     return 0;
   }
-  const auto& entries = (*list)["entries"];
+  const auto entries = safe_json((*list)["entries"]);
   if (entries.empty()) std::printf("block list: empty\n");
   for (const auto& e : entries) {
     std::printf("%-9s  %-64s  %s  %s\n", e.value("kind", "").c_str(), e.value("value", "").c_str(),

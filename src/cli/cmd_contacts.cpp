@@ -3,6 +3,7 @@
 
 #include "cli/backend.hpp"
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 
 namespace kith::cli {
 namespace {
@@ -21,7 +22,8 @@ std::string state_line(const nlohmann::json& c) {
                           : "offline, never seen";
 }
 
-void print_contacts(const nlohmann::json& list, const char* empty) {
+void print_contacts(const nlohmann::json& contacts, const char* empty) {
+  const auto list = safe_json(contacts);  // names and notes are what the other side chose
   if (list.empty()) std::printf("%s\n", empty);
   for (const auto& c : list) {
     std::printf("%-20s  %-36s  %s\n", c.value("name", "").c_str(), state_line(c).c_str(),
@@ -44,8 +46,9 @@ int run_id(Context& ctx) {
     print_json(*id);
     return 0;
   }
-  std::printf("kith ID: %s\nname:    %s\ninvite:  %s\n", id->value("id", "").c_str(),
-              id->value("name", "").c_str(), id->value("invite", "").c_str());
+  const auto shown = safe_json(*id);
+  std::printf("kith ID: %s\nname:    %s\ninvite:  %s\n", shown.value("id", "").c_str(),
+              shown.value("name", "").c_str(), shown.value("invite", "").c_str());
   if (id->value("addresses", nlohmann::json::array()).empty())
     std::fprintf(stderr,
                  "(the invite has no addresses while no daemon runs: contacts find you by LAN or DHT)\n");
@@ -95,9 +98,10 @@ int run_contacts(Context& ctx, const ContactsArgs& a) {
     r = b.call("GET", who);
     if (r && !ctx.json) {
       print_contacts(nlohmann::json::array({*r}), "");
-      for (const auto& addr : r->value("addrs", nlohmann::json::array()))
+      const auto shown = safe_json(*r);
+      for (const auto& addr : shown.value("addrs", nlohmann::json::array()))
         std::printf("%-20s  address hint %s\n", "", addr.get<std::string>().c_str());
-      for (const auto& d : r->value("discovered", nlohmann::json::array()))
+      for (const auto& d : shown.value("discovered", nlohmann::json::array()))
         std::printf("%-20s  found by %s at %s\n", "", d.value("source", "").c_str(),
                     d.value("address", "").c_str());
     }
@@ -110,7 +114,7 @@ int run_contacts(Context& ctx, const ContactsArgs& a) {
   if (ctx.json)
     print_json(*r);
   else if (!done.empty())
-    std::printf("%s\n", done.c_str());
+    std::printf("%s\n", safe(done).c_str());  // may hold the name an invite or a contact chose
   return 0;
 }
 

@@ -50,7 +50,7 @@ int run_control(Context& ctx, const std::string& action, const std::string& id, 
                 action == "remove"  ? "removed"
                 : action == "pause" ? "paused"
                                     : "resumed",
-                full.c_str(), t->value("name", "").c_str());
+                safe(full).c_str(), safe(t->value("name", "")).c_str());
   return 0;
 }
 
@@ -64,6 +64,7 @@ int run_status(Context& ctx) {
     std::printf("%s\n", s->dump().c_str());
     return 0;
   }
+  *s = safe_json(*s);  // a scanner's reason quotes libclamav and file names
   std::printf("node id      %s\n", s->value("node_id", "").c_str());
   std::printf("your id      %s\n", s->value("user_id", "").c_str());
   std::printf("version      %s\n", s->value("version", "").c_str());
@@ -101,8 +102,9 @@ int run_settings(Context& ctx) {
     return 0;
   }
   for (const auto& s : all) {
-    std::printf("%s (%s)\n    value:   %s\n    default: %s\n    %s\n", s["name"].get<std::string>().c_str(),
-                s["type"].get<std::string>().c_str(), s["value"].dump().c_str(), s["default"].dump().c_str(),
+    std::printf("%s (%s)\n    value:   %s\n    default: %s\n    %s\n",
+                safe(s["name"].get<std::string>()).c_str(), s["type"].get<std::string>().c_str(),
+                safe(s["value"].dump()).c_str(), s["default"].dump().c_str(),
                 s["description"].get<std::string>().c_str());
   }
   return 0;

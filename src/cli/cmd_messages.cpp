@@ -12,6 +12,7 @@
 
 #include "cli/backend.hpp"
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 
 namespace kith::cli {
 namespace {
@@ -27,7 +28,8 @@ std::string clock_time(std::int64_t unix_ms) {
   return buf;
 }
 
-void print_message(const nlohmann::json& m, bool show_conversation) {
+void print_message(const nlohmann::json& message, bool show_conversation) {
+  const auto m = safe_json(message);  // names and text come from contacts: nothing raw to the terminal
   std::string where;
   if (show_conversation) where = "[" + m.value("conversation_name", std::string()) + "] ";
   std::string mark;
@@ -101,12 +103,12 @@ int run_send(Context& ctx, const std::string& who, const std::string& path) {
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
-  std::printf("sending %s (%lld bytes) to %s: transfer %s\n", offer.value("name", "").c_str(),
-              static_cast<long long>(offer.value("size", std::int64_t{0})), who.c_str(), transfer_id.c_str());
+  std::printf("sending %s (%lld bytes) to %s: transfer %s\n", safe(offer.value("name", "")).c_str(),
+              static_cast<long long>(offer.value("size", std::int64_t{0})), safe(who).c_str(), transfer_id.c_str());
   std::printf(
       "%s fetches it from this daemon (now if online, else when they are back): `kith show %s` shows "
       "the upload, `kith files` the offer's state\n",
-      who.c_str(), transfer_id.substr(0, 8).c_str());
+      safe(who).c_str(), transfer_id.substr(0, 8).c_str());
   return 0;
 }
 
@@ -120,7 +122,7 @@ int run_files(Context& ctx) {
     return 0;
   }
   if (r->empty()) std::printf("no files sent or received\n");
-  for (const auto& o : *r) {
+  for (const auto& o : safe_json(*r)) {
     const bool out = o.value("direction", "") == "out";
     std::printf("%s %s %s %s  %s (%lld bytes)  %s%s\n", o.value("transfer_id", "").substr(0, 8).c_str(),
                 out ? "to" : "from", o.value("contact", "").c_str(), o.value("state", "").c_str(),
@@ -150,9 +152,9 @@ int run_msg(Context& ctx, const std::string& who, const std::string& text) {
     std::printf("%s\n", r->dump().c_str());
   else if (r->value("status", "") == "queued")
     std::printf("queued for %s: not reachable now; sent when they are back online\n",
-                r->value("conversation_name", who).c_str());
+                safe(r->value("conversation_name", who)).c_str());
   else
-    std::printf("delivered to %s\n", r->value("conversation_name", who).c_str());
+    std::printf("delivered to %s\n", safe(r->value("conversation_name", who)).c_str());
   return 0;
 }
 
@@ -162,7 +164,7 @@ int run_chat(Context& ctx, const std::string& who) {
   auto& b = **backend;
   auto contact = b.call("GET", "/api/v1/contacts/" + encode_segment(who));
   if (!contact) return report(ctx, contact.error());
-  const auto name = contact->value("name", who);
+  const auto name = safe(contact->value("name", who));
   std::fprintf(stderr, "chat with %s (%s). Type a line and Enter to send; Ctrl-D or Ctrl-C to leave.\n",
                name.c_str(), contact->value("online", false) ? "online" : "offline: messages wait for them");
   auto history = b.call("GET", messages_target(who, "", 20, 0));
@@ -198,7 +200,7 @@ int run_chat(Context& ctx, const std::string& who) {
       if (line.empty()) continue;
       nlohmann::json body{{"to", who}, {"text", line}};
       auto sent = b.call("POST", "/api/v1/messages", &body);
-      if (!sent) std::fprintf(stderr, "kith: not sent: %s\n", sent.error().message.c_str());
+      if (!sent) std::fprintf(stderr, "kith: not sent: %s\n", safe(sent.error().message).c_str());
     }
     auto next = print_new(ctx, b, who, cursor, false);
     if (!next) return report(ctx, next.error());
@@ -262,10 +264,10 @@ int run_group(Context& ctx, const GroupArgs& a) {
     return 0;
   }
   if (a.action == "msg") {
-    std::printf("sent to group %s (%d recipients)\n", a.group.c_str(), r->value("recipients", 0));
+    std::printf("sent to group %s (%d recipients)\n", safe(a.group).c_str(), r->value("recipients", 0));
     return 0;
   }
-  auto groups = r->is_array() ? *r : nlohmann::json::array({*r});
+  auto groups = safe_json(r->is_array() ? *r : nlohmann::json::array({*r}));
   if (groups.empty()) std::printf("no groups: `kith group create NAME CONTACT...`\n");
   for (const auto& g : groups) {
     std::string members;

@@ -13,13 +13,15 @@ namespace {
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }
 
-void print_item(const nlohmann::json& q) {
+void print_item(const nlohmann::json& item) {
+  const auto q = safe_json(item);
   std::printf("%s  %-9s %-13s %s\n", short_id(q.value("id", "")).c_str(), q.value("state", "").c_str(),
               q.value("outcome", "").c_str(), q.value("name", "").c_str());
   std::printf("          %s\n", q.value("reason", "").c_str());
 }
 
-void print_item_details(const nlohmann::json& q) {
+void print_item_details(const nlohmann::json& item) {
+  const auto q = safe_json(item);
   std::printf("id           %s\n", q.value("id", "").c_str());
   std::printf("name         %s\n", q.value("name", "").c_str());
   std::printf("state        %s\n", q.value("state", "").c_str());
@@ -48,6 +50,7 @@ void print_item_details(const nlohmann::json& q) {
 int report_quarantined(const Context& ctx, Backend& backend, const std::string& id) {
   auto q = backend.call("GET", "/api/v1/quarantine/" + id);
   nlohmann::json item = q ? *q : nlohmann::json{{"id", id}, {"reason", "held by the safety check"}};
+  const auto shown = safe_json(item);
   if (ctx.json) {
     print_json_line({{"event", "quarantined"},
                      {"id", id},
@@ -58,13 +61,13 @@ int report_quarantined(const Context& ctx, Backend& backend, const std::string& 
   std::fprintf(stderr,
                "kith: %s was quarantined, not released: %s\n"
                "      details: kith quarantine show %s; to release it anyway: kith quarantine release %s\n",
-               item.value("name", id).c_str(), item.value("reason", "").c_str(), short_id(id).c_str(),
-               short_id(id).c_str());
+               shown.value("name", safe(id)).c_str(), shown.value("reason", "").c_str(),
+               safe(short_id(id)).c_str(), safe(short_id(id)).c_str());
   return EXIT_QUARANTINED;
 }
 
 void print_runnable_note(const nlohmann::json& t) {
-  const auto runnable = t.value("runnable", nlohmann::json::array());
+  const auto runnable = safe_json(t.value("runnable", nlohmann::json::array()));
   if (runnable.empty()) return;
   std::fprintf(stderr, "note: %zu file(s) can run code (e.g. %s); open them only if you trust the source\n",
                runnable.size(), runnable.front().get<std::string>().c_str());
@@ -77,7 +80,7 @@ void print_publisher(const nlohmann::json& p) {
     std::fprintf(stderr, "signed by you\n");
   } else {
     // Contacts (who a key belongs to) come later; until then every other key is unknown.
-    std::fprintf(stderr, "signed by unknown key %s\n", p.value("id", "").c_str());
+    std::fprintf(stderr, "signed by unknown key %s\n", safe(p.value("id", "")).c_str());
   }
 }
 
@@ -92,7 +95,7 @@ int run_quarantine(Context& ctx, const std::string& action, const std::string& i
     } else if (items->empty()) {
       std::printf("nothing in quarantine\n");
     } else {
-      for (const auto& q : *items) print_item(q);
+      for (const auto& q : *items) print_item(q);  // made terminal-safe there
     }
     return 0;
   }
@@ -120,9 +123,9 @@ int run_quarantine(Context& ctx, const std::string& action, const std::string& i
   if (ctx.json)
     std::printf("%s\n", nlohmann::json({{"id", full}, {"action", action}, {"ok", true}}).dump().c_str());
   else
-    std::printf("%s %s (%s)%s\n", action == "release" ? "released" : "deleted", full.c_str(),
-                item->value("name", "").c_str(),
-                action == "release" ? (" to " + item->value("destination", "")).c_str() : "");
+    std::printf("%s %s (%s)%s\n", action == "release" ? "released" : "deleted", safe(full).c_str(),
+                safe(item->value("name", "")).c_str(),
+                action == "release" ? (" to " + safe(item->value("destination", ""))).c_str() : "");
   return 0;
 }
 
@@ -135,7 +138,7 @@ int run_report(Context& ctx, const std::string& id, const std::string& reason) {
   if (ctx.json)
     std::printf("%s\n", r->dump().c_str());
   else
-    std::printf("report written to %s\n", r->value("path", "").c_str());
+    std::printf("report written to %s\n", safe(r->value("path", "")).c_str());
   return 0;
 }
 
@@ -149,7 +152,7 @@ int run_reports(Context& ctx) {
     return 0;
   }
   if (r->empty()) std::printf("no reports\n");
-  for (const auto& rep : *r) {
+  for (const auto& rep : safe_json(*r)) {
     std::printf("%s  %s  %s: %s\n", rep.value("created_at", "").c_str(), rep.value("outcome", "").c_str(),
                 rep.value("name", "").c_str(), rep.value("reason", "").c_str());
     std::printf("    %s\n", rep.value("path", "").c_str());

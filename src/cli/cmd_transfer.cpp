@@ -9,6 +9,7 @@
 #include "cli/backend.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "swarm/selection.hpp"
 #include "swarm/source.hpp"
 #include "swarm/torrent_maker.hpp"
 
@@ -81,7 +82,7 @@ int run_share(Context& ctx, const ShareArgs& args) {
   }
   if ((*backend)->transient()) {
     std::fprintf(stderr, "seeding %s from this process; press Ctrl-C to stop (or run `kith daemon`)\n",
-                 shared->value("name", "").c_str());
+                 safe(shared->value("name", "")).c_str());
     wait_for_interrupt();
   }
   return 0;
@@ -91,6 +92,8 @@ int run_get(Context& ctx, const GetArgs& args) {
   // Refuse bad input before starting a node, so nothing is created for it.
   auto src = swarm::parse_link_or_file(args.link);
   if (!src) return report(ctx, src.error());
+  // A .torrent's files are known now: an --only that matches none of them is refused here too.
+  if (auto r = swarm::check_selection(*src, args.only); !r) return report(ctx, r.error());
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
   auto added = (*backend)->get({args.link, args.to, args.only, args.sequential, args.peers});
@@ -127,7 +130,7 @@ int run_get(Context& ctx, const GetArgs& args) {
       if (ctx.json)
         print_json_line({{"event", "done"}, {"id", id}, {"name", t->value("name", "")}, {"path", path}});
       else
-        std::printf("%s\n", path.c_str());
+        std::printf("%s\n", safe(path).c_str());  // the name is the link's: exact in --json
       std::fflush(stdout);
       if (!ctx.json) print_publisher(t->value("publisher", nlohmann::json::object()));
       print_runnable_note(*t);
@@ -143,13 +146,20 @@ int run_get(Context& ctx, const GetArgs& args) {
       return report_quarantined(ctx, **backend, id);
     }
     const std::string error = t->value("error", "");
+    if (state == "error" && t->value("error_code", "") == "swarm.nothing_selected") {
+      // A magnet's --only or so= named none of the files the metadata brought: bad input, and nothing
+      // to keep (in transient mode the transfer goes; a daemon keeps it, in error, for `kith list`).
+      printer.finish();
+      if ((*backend)->transient()) (void)(*backend)->remove(id, true);
+      return report(ctx, {swarm::make_error_code(swarm::errc::nothing_selected), error});
+    }
     if (state == "held" || (state == "error" && !t->value("disk_full", false))) {
       printer.finish();
       return report(ctx, {base::make_error_code(base::errc::internal), t->value("name", "") + ": " + error});
     }
     if (!error.empty() && error != reported_error) {
       printer.finish();
-      std::fprintf(stderr, "kith: %s\n", error.c_str());  // e.g. disk full: keeps waiting for space
+      std::fprintf(stderr, "kith: %s\n", safe(error).c_str());  // e.g. disk full: keeps waiting for space
       reported_error = error;
     }
     std::int64_t bytes = t->value("total_done", std::int64_t{0}) + t->value("downloaded", std::int64_t{0});

@@ -4,10 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "api/client.hpp"
 #include "cli/commands.hpp"
@@ -55,6 +57,11 @@ bool open_in_browser(const std::string& url) {
 
 int run_ui(Context& ctx, bool open) {
   auto info = app::read_daemon_info(ctx.home);
+  // A daemon that is starting: wait for its API (as other commands do, up to 2 minutes).
+  for (int i = 0; !info && app::starting_daemon(ctx.home) && i < 6000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    info = app::read_daemon_info(ctx.home);
+  }
   if (!info) {
     return report(ctx, Error{base::make_error_code(base::errc::unavailable),
                              "no daemon runs for " + ctx.home.root().string() +

@@ -43,7 +43,8 @@ struct BlockArgs {
   std::string reason;
 };
 
-int run_daemon(Context& ctx);
+// `wait_seconds`: how long a starting daemon waits for a command that is using the home.
+int run_daemon(Context& ctx, int wait_seconds);
 int run_share(Context& ctx, const ShareArgs& args);
 int run_get(Context& ctx, const GetArgs& args);
 int run_list(Context& ctx);

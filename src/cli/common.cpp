@@ -6,6 +6,7 @@
 #include "api/errors.hpp"
 #include "app/errors.hpp"
 #include "base/log.hpp"
+#include "base/terminal.hpp"
 #include "base/url.hpp"
 #include "cli/backend.hpp"
 #include "cli/commands.hpp"
@@ -32,7 +33,8 @@ int report(const Context& ctx, const Error& error) {
     nlohmann::json j{{"error", {{"code", error.code_name()}, {"message", error.message}}}};
     std::printf("%s\n", j.dump().c_str());
   }
-  std::fprintf(stderr, "kith: %s\n", error.message.c_str());
+  // Messages quote links, file names and what peers sent: shown escaped (the JSON above is exact).
+  std::fprintf(stderr, "kith: %s\n", base::terminal_safe(error.message).c_str());
   return is_bad_input(error) ? 2 : 1;
 }
 

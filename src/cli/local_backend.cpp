@@ -3,20 +3,26 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <chrono>
+#include <cstdio>
 #include <future>
+#include <variant>
 
 #include "api/errors.hpp"
 #include "api/routes.hpp"
 #include "cli/remote_backend.hpp"
 
 namespace kith::cli {
+namespace {
 
-Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const app::Home& home,
-                                                         const app::Settings& settings) {
-  if (auto r = home.prepare(); !r) return tl::unexpected(r.error());
-  auto lock = app::HomeLock::acquire(home);
-  if (!lock) return tl::unexpected(lock.error());
-  std::unique_ptr<LocalBackend> backend(new LocalBackend(std::move(*lock)));
+// How long a command waits for a daemon that is starting (which may itself wait up to its --wait
+// for another command) or stopping (saving resume data) before it gives up.
+constexpr std::chrono::seconds DAEMON_WAIT{120};
+
+}  // namespace
+
+Result<std::unique_ptr<LocalBackend>> LocalBackend::open(const app::Home& home, const app::Settings& settings,
+                                                         app::HomeLock lock) {
+  std::unique_ptr<LocalBackend> backend(new LocalBackend(std::move(lock)));
   auto node = app::Node::open(backend->m_io, home, settings, nullptr);
   if (!node) return tl::unexpected(node.error());
   backend->m_node = std::move(*node);
@@ -73,12 +79,19 @@ LocalBackend::~LocalBackend() {
 }
 
 Result<std::unique_ptr<Backend>> connect(const app::Home& home, const app::Settings& settings) {
-  if (auto info = app::read_daemon_info(home)) {
+  if (auto r = home.prepare(); !r) return tl::unexpected(r.error());
+  // A daemon that is starting or stopping is waited for, not raced for the home (app/home.hpp).
+  auto found = app::find_daemon_or_lock(home, DAEMON_WAIT, [&home](int pid) {
+    const std::string who = pid ? " (pid " + std::to_string(pid) + ")" : "";
+    std::fprintf(stderr, "kith: waiting for the kith daemon%s of %s\n", who.c_str(), home.root().c_str());
+  });
+  if (!found) return tl::unexpected(found.error());
+  if (auto* info = std::get_if<app::DaemonInfo>(&*found)) {
     auto token = home.api_token();
     if (!token) return tl::unexpected(token.error());
     return std::unique_ptr<Backend>(std::make_unique<RemoteBackend>(*info, *token));
   }
-  auto local = LocalBackend::open(home, settings);
+  auto local = LocalBackend::open(home, settings, std::move(std::get<app::HomeLock>(*found)));
   if (!local) return tl::unexpected(local.error());
   return std::unique_ptr<Backend>(std::move(*local));
 }

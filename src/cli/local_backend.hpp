@@ -13,7 +13,9 @@ namespace kith::cli {
 // (call()) and waits for their answers, so both modes share one code path.
 class LocalBackend final : public Backend {
  public:
-  static Result<std::unique_ptr<LocalBackend>> open(const app::Home& home, const app::Settings& settings);
+  // `lock`: the home's lock, taken by connect() (app::find_daemon_or_lock).
+  static Result<std::unique_ptr<LocalBackend>> open(const app::Home& home, const app::Settings& settings,
+                                                    app::HomeLock lock);
   ~LocalBackend() override;  // saves state and stops the node
 
   bool transient() const override { return true; }

@@ -31,6 +31,12 @@ int main(int argc, char** argv) {
   cli.add_flag("--json", json, "Machine-readable JSON output on stdout");
 
   auto* daemon = cli.add_subcommand("daemon", "Run a node in the foreground until SIGINT/SIGTERM");
+  int daemon_wait = 60;
+  daemon
+      ->add_option("--wait", daemon_wait,
+                   "Seconds to wait for a kith command that is using this home to finish, before giving up")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   cli::ShareArgs share_args;
   auto* share = cli.add_subcommand("share", "Share a file or folder and print its magnet link");
@@ -186,7 +192,7 @@ int main(int argc, char** argv) {
     if (auto r = ctx.settings.apply_override(o); !r) return cli::report(ctx, r.error());
   }
 
-  if (*daemon) return cli::run_daemon(ctx);
+  if (*daemon) return cli::run_daemon(ctx, daemon_wait);
   cli::install_interrupt_handler();
   if (*share) return cli::run_share(ctx, share_args);
   if (*get) return cli::run_get(ctx, get_args);

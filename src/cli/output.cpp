@@ -5,7 +5,26 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/terminal.hpp"
+
 namespace kith::cli {
+
+std::string safe(std::string_view text) { return base::terminal_safe(text); }
+
+nlohmann::json safe_json(const nlohmann::json& j) {
+  if (j.is_string()) return safe(j.get_ref<const std::string&>());
+  if (j.is_array()) {
+    auto out = nlohmann::json::array();
+    for (const auto& v : j) out.push_back(safe_json(v));
+    return out;
+  }
+  if (j.is_object()) {
+    auto out = nlohmann::json::object();
+    for (const auto& [k, v] : j.items()) out[k] = safe_json(v);
+    return out;
+  }
+  return j;
+}
 
 std::string format_bytes(std::int64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -41,7 +60,8 @@ std::string format_eta(std::int64_t s) {
   return buf;
 }
 
-std::string progress_line(const nlohmann::json& t) {
+std::string progress_line(const nlohmann::json& transfer) {
+  const auto t = safe_json(transfer);
   char buf[512];
   if (t.value("state", "") == "hashing") {
     const auto h = t.value("hashing", nlohmann::json::object());
@@ -95,7 +115,8 @@ void print_json_line(const nlohmann::json& j) {
   std::fflush(stdout);
 }
 
-void print_transfer_table(const nlohmann::json& transfers) {
+void print_transfer_table(const nlohmann::json& list) {
+  const auto transfers = safe_json(list);
   if (transfers.empty()) {
     std::printf("no transfers (add one with `kith get LINK` or `kith share PATH`)\n");
     return;
@@ -114,7 +135,8 @@ void print_transfer_table(const nlohmann::json& transfers) {
   }
 }
 
-void print_transfer_details(const nlohmann::json& t) {
+void print_transfer_details(const nlohmann::json& transfer) {
+  const auto t = safe_json(transfer);
   auto line = [](const char* k, const std::string& v) { std::printf("%-12s %s\n", k, v.c_str()); };
   line("id", t.value("id", ""));
   line("name", t.value("name", ""));

@@ -3,8 +3,17 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace kith::cli {
+
+// Human (non-JSON) output shows text from peers and links (names, file names, client names, messages,
+// contact names, reasons, errors that quote a link) only through these: control characters and bidi
+// overrides come out escaped (base::terminal_safe), so such text cannot drive the terminal or forge a
+// line. JSON output is left exact: its encoder escapes control characters itself.
+std::string safe(std::string_view text);
+// A copy of `j` with every string in it (at any depth) passed through safe(), for the human printers.
+nlohmann::json safe_json(const nlohmann::json& j);
 
 std::string format_bytes(std::int64_t bytes);            // "1.5 MiB"
 std::string format_rate(std::int64_t bytes_per_second);  // "12.3 MB/s"

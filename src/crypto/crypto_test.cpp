@@ -114,3 +114,21 @@ TEST(TransferCerts, LeavesChainToTheirRootOnly) {
   EXPECT_FALSE(kith::crypto::cert_signed_by("not a certificate", a->root_cert));
   EXPECT_NE(a->sender_cert, a->recipient_cert);
 }
+
+TEST(TransferCerts, IsOneCertificate) {
+  auto certs = kith::crypto::make_transfer_certs();
+  ASSERT_TRUE(certs) << certs.error().message;
+  EXPECT_TRUE(kith::crypto::is_one_certificate(certs->root_cert));
+  EXPECT_TRUE(kith::crypto::is_one_certificate("a comment line\n" + certs->root_cert + "\n\n"));
+  EXPECT_FALSE(kith::crypto::is_one_certificate(""));
+  EXPECT_FALSE(kith::crypto::is_one_certificate("garbage"));
+  EXPECT_FALSE(kith::crypto::is_one_certificate(certs->sender_key));  // a key, not a certificate
+  EXPECT_FALSE(kith::crypto::is_one_certificate(certs->root_cert + certs->sender_cert));
+  EXPECT_FALSE(kith::crypto::is_one_certificate(certs->root_cert + "trailing junk"));
+  // The PEM armour around bytes that are not a certificate.
+  EXPECT_FALSE(kith::crypto::is_one_certificate(
+      "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n"));
+  std::string cut = certs->root_cert;
+  cut.erase(cut.size() / 2, 40);  // a damaged body
+  EXPECT_FALSE(kith::crypto::is_one_certificate(cut));
+}

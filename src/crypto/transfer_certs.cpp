@@ -7,6 +7,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cctype>
+#include <climits>
 #include <memory>
 
 namespace kith::crypto {
@@ -101,6 +103,19 @@ bool cert_signed_by(std::string_view cert, std::string_view root) {
   if (!c || !r) return false;
   EVP_PKEY* root_key = X509_get0_pubkey(r.get());
   const bool ok = root_key && X509_verify(c.get(), root_key) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+bool is_one_certificate(std::string_view pem) {
+  if (pem.empty() || pem.size() > static_cast<std::size_t>(INT_MAX)) return false;
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return false;
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  bool ok = cert != nullptr;
+  // What is left in the buffer follows the END line: a second certificate or garbage is refused.
+  char c;
+  while (ok && BIO_read(bio.get(), &c, 1) == 1) ok = std::isspace(static_cast<unsigned char>(c)) != 0;
   ERR_clear_error();
   return ok;
 }

@@ -28,4 +28,10 @@ Result<TransferCerts> make_transfer_certs();
 // offer before adding it).
 bool cert_signed_by(std::string_view cert_pem, std::string_view root_pem);
 
+// True if `pem` is exactly one X.509 certificate in PEM that OpenSSL can read (text before its BEGIN
+// line is allowed, as in PEM; anything but white space after its END line is not). What swarm checks
+// a torrent's `ssl-cert` with before handing it to libtorrent, which would otherwise fail the transfer
+// only once it is added.
+bool is_one_certificate(std::string_view pem);
+
 }  // namespace kith::crypto

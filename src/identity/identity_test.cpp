@@ -101,3 +101,19 @@ TEST(Invite, FormatParseAndRejects) {
   EXPECT_FALSE(parse_invite("kith:abc"));
   EXPECT_FALSE(parse_invite(std::string(3000, 'a')));
 }
+
+TEST(Invite, AddressHints) {
+  for (const char* ok : {"10.0.0.7:6882", "[2001:db8::7]:6882", "[::ffff:10.0.0.7]:1", "kith.example:65535"})
+    EXPECT_TRUE(valid_address_hint(ok)) << ok;
+  for (const char* bad :
+       {"10.0.0.7", "10.0.0.7:0", "::1:6882", "[fe80::1%eth0]:6882", "300.1.1.1:1", "a b:1", "[x]:1", "h:+1"})
+    EXPECT_FALSE(valid_address_hint(bad)) << bad;
+  // The error names the reason and not the peer's text.
+  auto key = crypto::SigningKey::generate();
+  ASSERT_TRUE(key);
+  auto r = parse_invite("kith:" + encode_id(key->public_key()) + "?addr=%1b%5d0%3b1:80");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "not a kith invite: an address is not host:port: the host has a character other "
+            "than letters, digits, '-' and '.'");
+}

@@ -1,7 +1,6 @@
 #include "identity/invite.hpp"
 
-#include <cctype>
-
+#include "base/endpoint.hpp"
 #include "base/url.hpp"
 #include "identity/kith_id.hpp"
 
@@ -46,28 +45,20 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
-bool valid_address_hint(std::string_view hint) {
-  auto colon = hint.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == hint.size()) return false;
-  auto host = hint.substr(0, colon), port = hint.substr(colon + 1);
-  if (port.size() > 5) return false;
-  long p = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return false;
-    p = p * 10 + (c - '0');
-  }
-  if (p < 1 || p > 65535) return false;
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return false;
-    for (char c : host.substr(1, host.size() - 2))
-      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
-    return true;
-  }
-  if (host.size() > 253) return false;
-  for (char c : host)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
-  return true;
+namespace {
+
+// A hint is for other machines: an interface name ("[fe80::1%eth0]") means nothing to them.
+Status check_address_hint(std::string_view hint) {
+  auto hp = base::parse_host_port(hint);
+  if (!hp) return tl::unexpected(hp.error());
+  if (hp->host.find('%') != std::string::npos)
+    return fail(base::make_error_code(base::errc::bad_input), "an address with an interface ('%') is local");
+  return {};
 }
+
+}  // namespace
+
+bool valid_address_hint(std::string_view hint) { return check_address_hint(hint).has_value(); }
 
 std::string format_invite(const Invite& invite) {
   std::string out = std::string(SCHEME) + encode_id(invite.key);
@@ -118,7 +109,9 @@ Result<Invite> parse_invite(std::string_view text) {
       named = true;
     } else if (k == "addr") {
       if (inv.addrs.size() == MAX_ADDRS) return tl::unexpected(bad("more than 8 addresses"));
-      if (!valid_address_hint(*v)) return tl::unexpected(bad("address '" + *v + "' is not host:port"));
+      // The reason, not the text: an invite comes from someone else.
+      if (auto ok = check_address_hint(*v); !ok)
+        return tl::unexpected(bad("an address is not host:port: " + ok.error().message));
       inv.addrs.push_back(*v);
     }
     // Unknown parameters are ignored, so later versions can add some.

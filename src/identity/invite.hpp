@@ -26,7 +26,8 @@ inline constexpr std::size_t MAX_ADDRS = 8;
 std::string format_invite(const Invite& invite);
 // Accepts an invite link or a bare kith ID. base::errc::bad_input with what is wrong.
 Result<Invite> parse_invite(std::string_view text);
-// "host:port" with a port 1-65535 and a host of letters, digits, '.', '-', or a bracketed IPv6 address.
+// "host:port" with a port 1-65535 and a host of letters, digits, '.', '-', a dotted IPv4 address or a
+// bracketed IPv6 address (base::parse_host_port).
 bool valid_address_hint(std::string_view hint);
 // A display name: 1..MAX_NAME bytes, no control characters.
 bool valid_name(std::string_view name);

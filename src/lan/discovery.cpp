@@ -16,6 +16,7 @@
 #include <cstring>
 #include <set>
 
+#include "base/endpoint.hpp"
 #include "lan/detail/interfaces.hpp"
 
 namespace kith::lan {
@@ -369,7 +370,6 @@ void Discovery::Impl::drain(Family& f) {
 void Discovery::Impl::handle(std::string_view datagram, const sockaddr_storage& from, unsigned ifindex) {
   char text[INET6_ADDRSTRLEN] = {};
   std::string ip;
-  bool v6 = false;
   if (from.ss_family == AF_INET) {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(from).sin_addr, text, sizeof text);
     ip = text;
@@ -379,7 +379,6 @@ void Discovery::Impl::handle(std::string_view datagram, const sockaddr_storage& 
     ip = text;
     // A link-local address means nothing without its interface.
     if (a.sin6_scope_id != 0) ip += "%" + detail::interface_name(a.sin6_scope_id);
-    v6 = true;
   } else {
     ++m_bad;
     return;
@@ -419,7 +418,7 @@ void Discovery::Impl::handle(std::string_view datagram, const sockaddr_storage& 
   }
   Sighting s;
   s.cert = d.beacon->cert;
-  s.address = (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(d.beacon->port);
+  s.address = base::join_host_port(ip, d.beacon->port);
   s.interface = ifindex ? detail::interface_name(ifindex) : std::string();
   if (!m_on_sighting) return;
   try {

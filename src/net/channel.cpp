@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "base/endpoint.hpp"
 #include "crypto/tls.hpp"
 
 namespace kith::net {
@@ -179,15 +180,6 @@ struct Dial {
   }
 };
 
-bool split_address(const std::string& address, std::string& host, std::string& port) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  host = address.substr(0, colon);
-  port = address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return !host.empty() && !port.empty();
-}
-
 }  // namespace
 
 void async_dial(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, const std::string& address,
@@ -198,10 +190,11 @@ void async_dial(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, c
   d->expected = expected_user;
   d->options = options;
   d->done = std::move(done);
-  std::string host, port;
-  if (!split_address(address, host, port)) {
-    asio::post(d->strand,
-               [d, address] { d->finish(tl::unexpected(bad("'" + address + "' is not host:port"))); });
+  auto target = base::parse_host_port(address);
+  if (!target) {
+    asio::post(d->strand, [d, address, why = target.error().message] {
+      d->finish(tl::unexpected(bad("'" + address + "' is not host:port: " + why)));
+    });
     return;
   }
   d->timer.expires_after(options.handshake_timeout);
@@ -210,7 +203,8 @@ void async_dial(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, c
       d->finish(tl::unexpected(unreachable("no channel to " + address + " within the handshake timeout")));
   });
   d->resolver.async_resolve(
-      host, port, [d, address](boost::system::error_code ec, tcp::resolver::results_type results) {
+      target->host, std::to_string(target->port),
+      [d, address](boost::system::error_code ec, tcp::resolver::results_type results) {
         if (d->finished) return;
         if (ec)
           return d->finish(tl::unexpected(unreachable("cannot resolve " + address + ": " + ec.message())));
@@ -257,25 +251,18 @@ Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& io,
                                                  const std::string& address, ChannelOptions options,
                                                  OnChannel on_channel) {
   std::unique_ptr<Listener> l(new Listener(io, std::move(ctx), options, std::move(on_channel)));
-  std::string host, port_text;
+  // base::parse_ip_port: the parser the settings registry checks channel.listen with.
+  auto where = base::parse_ip_port(address, base::PortRule::allow_zero);
   boost::system::error_code ec;
   asio::ip::address ip;
-  unsigned long port = 0;
-  if (split_address(address, host, port_text)) {
-    ip = asio::ip::make_address(host, ec);
-    try {
-      port = std::stoul(port_text);
-    } catch (const std::exception&) {
-      port = 70000;
-    }
-  }
-  if (host.empty() || ec || port > 65535)
+  if (where) ip = asio::ip::make_address(where->host, ec);
+  if (!where || ec)
     return fail(base::make_error_code(base::errc::invalid_argument),
                 "'" + address + "' is not an address to listen on (ip:port, e.g. [::]:6882)");
+  const std::uint16_t port = where->port;
   // The IPv6 wildcard is dual-stack (one socket for both families), falling back to IPv4 alone.
-  std::vector<tcp::endpoint> tries = {{ip, static_cast<std::uint16_t>(port)}};
-  if (ip.is_v6() && ip.is_unspecified())
-    tries.push_back({asio::ip::address_v4::any(), static_cast<std::uint16_t>(port)});
+  std::vector<tcp::endpoint> tries = {{ip, port}};
+  if (ip.is_v6() && ip.is_unspecified()) tries.push_back({asio::ip::address_v4::any(), port});
   for (const auto& ep : tries) {
     l->m_acceptor.open(ep.protocol(), ec);
     if (ec) continue;

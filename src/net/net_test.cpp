@@ -3,7 +3,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <thread>
+#include <chrono>
+#include <functional>
 
 #include "crypto/tls.hpp"
 #include "net/channel.hpp"
@@ -12,6 +13,20 @@ using namespace kith;
 namespace asio = boost::asio;
 
 namespace {
+
+// Runs the io_context until `done()` holds; false when it still does not after `limit` (or the context
+// ran out of work first), so a test that waits for something that never happens fails instead of hanging.
+[[nodiscard]] bool run_until(asio::io_context& io, const std::function<bool()>& done,
+                             std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    io.restart();  // run_one_for leaves the context stopped when it runs out of work
+    io.run_one_for(deadline - now);
+  }
+  return true;
+}
 
 // A person with one device, and that device's TLS contexts.
 struct Node {
@@ -29,7 +44,8 @@ Result<std::shared_ptr<net::Channel>> dial(asio::io_context& io, Node& from, std
   std::optional<Result<std::shared_ptr<net::Channel>>> out;
   net::async_dial(io, from.client, "127.0.0.1:" + std::to_string(port), expected, {},
                   [&](Result<std::shared_ptr<net::Channel>> r) { out = std::move(r); });
-  while (!out) io.run_one();
+  if (!run_until(io, [&] { return out.has_value(); }))
+    return fail(base::make_error_code(base::errc::unavailable), "the dial did not finish within 10 s");
   return std::move(*out);
 }
 
@@ -57,13 +73,13 @@ TEST(Channel, HandshakePinsKeysAndCarriesFrames) {
     f.mutable_hello()->set_name(name);
     (*ch)->send(f);
   }
-  while (got.size() < 2) io.run_one();
+  ASSERT_TRUE(run_until(io, [&] { return got.size() >= 2; })) << "frames received: " << got.size();
   ASSERT_TRUE(accepted);
   EXPECT_EQ(accepted->peer().user, a.user.public_key());  // the server learns the client's key too
   EXPECT_EQ(got, (std::vector<std::string>{"one", "two"}));
 
   accepted->close("test");
-  while (closed.empty()) io.run_one();
+  ASSERT_TRUE(run_until(io, [&] { return !closed.empty(); })) << "the client never saw the close";
 }
 
 TEST(Channel, RefusesAnotherKeyThanExpected) {
@@ -90,10 +106,13 @@ TEST(Channel, RefusesPlainTlsWithoutKithCertificate) {
       *crypto::make_channel_context(stranger.device, "not a device certificate", crypto::TlsRole::client);
   net::Channel::Stream s(io, *ctx);
   s.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), (*listener)->port()});
-  boost::system::error_code ec;
-  std::thread t([&] { s.handshake(asio::ssl::stream_base::client, ec); });
-  while ((*listener)->refused() == 0) io.run_one();
-  t.join();
+  bool handshake_done = false;
+  s.async_handshake(asio::ssl::stream_base::client,
+                    [&](boost::system::error_code) { handshake_done = true; });
+  ASSERT_TRUE(run_until(io, [&] { return (*listener)->refused() > 0; })) << "the listener never refused it";
+  EXPECT_EQ(channels, 0);
+  // The client's side ends too (refused, not left hanging in the handshake).
+  EXPECT_TRUE(run_until(io, [&] { return handshake_done; }));
   EXPECT_EQ(channels, 0);
 }
 
@@ -113,7 +132,7 @@ TEST(Channel, OversizedFrameClosesTheChannel) {
   wire::pb::Frame f;
   f.mutable_hello()->set_name(std::string(wire::MAX_FRAME + 10, 'x'));
   (*ch)->send(f);
-  while (why.empty()) io.run_one();
+  ASSERT_TRUE(run_until(io, [&] { return !why.empty(); })) << "the server kept the channel open";
   EXPECT_NE(why.find("over the limit"), std::string::npos) << why;
 }
 
@@ -132,6 +151,6 @@ TEST(Channel, SilentPeerTimesOut) {
   auto ch = dial(io, a, (*listener)->port(), std::nullopt);
   ASSERT_TRUE(ch);
   // The client never starts reading, so it never answers pings: the server gives up.
-  while (why.empty()) io.run_one();
+  ASSERT_TRUE(run_until(io, [&] { return !why.empty(); })) << "the server never gave up on the silent peer";
   EXPECT_NE(why.find("silent"), std::string::npos) << why;
 }

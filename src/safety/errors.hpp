@@ -12,6 +12,8 @@ enum class errc {
   bad_list,         // a block list or IP filter file could not be parsed
   blocked,          // the content or peer is on a block list
   quarantined,      // the transfer is in quarantine: only `kith quarantine release|delete` act on it
+  scan_aborted,     // a scan of a file still arriving gave up (its source failed or ran out of time):
+                    // not a verdict; the complete file must be scanned instead
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }

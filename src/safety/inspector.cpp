@@ -1,5 +1,8 @@
 #include "safety/inspector.hpp"
 
+#include <algorithm>
+
+#include "safety/errors.hpp"
 #include "safety/runnable.hpp"
 
 namespace kith::safety {
@@ -62,62 +65,108 @@ nlohmann::json Inspector::state() const {
           {"databases", m_scanner->sources()}};
 }
 
-Decision Inspector::inspect(const std::filesystem::path& root,
-                            const std::vector<std::filesystem::path>& files,
-                            const ScanProgress& progress) const {
-  std::shared_ptr<const Scanner> scanner;
+std::shared_ptr<const Scanner> Inspector::wait_scanner(std::string& why) const {
+  std::unique_lock lock(m_mutex);
+  m_ready.wait(lock, [this] { return m_loaded; });
+  why = m_unavailable_why;
+  return m_scanner;
+}
+
+FileVerdict judge(const std::filesystem::path& rel, const FileScan& scan,
+                  std::optional<std::string> runnable) {
+  FileVerdict v;
+  v.finding.path = rel.generic_string();
+  if (runnable) v.finding.runnable = *runnable;
+  v.bytes = scan.bytes;
+  if (!scan.ok) v.finding.problem = "scan error: " + scan.error;
+  for (const auto& name : scan.names) {
+    v.finding.detections.push_back(name);
+    if (is_macro_alert(name)) {
+      if (v.finding.runnable.empty()) v.finding.runnable = "document with macros";
+    } else if (is_incomplete_alert(name)) {
+      if (v.finding.problem.empty()) v.finding.problem = "not fully scanned (" + name + ")";
+    } else if (v.signature.empty()) {
+      v.signature = name;
+    }
+  }
+  return v;
+}
+
+FileVerdict Inspector::inspect_file(const std::filesystem::path& root,
+                                    const std::filesystem::path& rel) const {
   std::string why;
-  {
-    std::unique_lock lock(m_mutex);
-    m_ready.wait(lock, [this] { return m_loaded; });
-    scanner = m_scanner;
-    why = m_unavailable_why;
+  auto scanner = wait_scanner(why);
+  const auto path = root / rel;
+  if (!scanner) {
+    FileVerdict v;
+    v.finding.path = rel.generic_string();
+    if (auto kind = runnable_kind(path)) v.finding.runnable = *kind;
+    v.not_scanned = why.empty() ? "no scanner" : why;
+    return v;
   }
+  return judge(rel, scanner->scan(path), runnable_kind(path));
+}
 
-  std::uint64_t total = 0;
-  for (const auto& f : files) {
-    std::error_code ec;
-    total += std::filesystem::file_size(root / f, ec);
+Result<FileVerdict> Inspector::inspect_stream(const std::filesystem::path& rel,
+                                              const ByteSource& source) const {
+  std::string why;
+  auto scanner = wait_scanner(why);
+  if (!scanner) {
+    // Nothing to scan with: the no-database verdict needs no bytes (the runnable flag goes by name).
+    FileVerdict v;
+    v.finding.path = rel.generic_string();
+    if (auto kind = runnable_kind(rel, {})) v.finding.runnable = *kind;
+    v.not_scanned = why.empty() ? "no scanner" : why;
+    return v;
   }
+  FileScan scan = scanner->scan_source(source);
+  if (scan.aborted) {
+    return fail(make_error_code(errc::scan_aborted),
+                "the scan of " + rel.generic_string() + " while it arrived gave up: " + scan.error);
+  }
+  return judge(rel, scan, runnable_kind(rel, scan.head));
+}
 
+Decision Inspector::decide(const std::vector<std::filesystem::path>& files,
+                           const std::vector<FileVerdict>& verdicts) const {
   Decision d;
   bool infected = false, incomplete = false;
-  std::string first_problem;
+  std::string first_problem, not_scanned;
   for (const auto& rel : files) {
-    const auto path = root / rel;
-    FileFinding finding{rel.generic_string(), {}, {}, {}};
-    if (auto kind = runnable_kind(path)) finding.runnable = *kind;
-    if (scanner) {
-      FileScan scan = scanner->scan(path);
-      d.bytes_scanned += scan.bytes;
-      if (!scan.ok) finding.problem = "scan error: " + scan.error;
-      for (const auto& name : scan.names) {
-        finding.detections.push_back(name);
-        if (is_macro_alert(name)) {
-          if (finding.runnable.empty()) finding.runnable = "document with macros";
-        } else if (is_incomplete_alert(name)) {
-          if (finding.problem.empty()) finding.problem = "not fully scanned (" + name + ")";
-        } else if (!infected) {
-          infected = true;
-          d.signature = name;
-          d.reason = "infected: " + name + " in " + finding.path;
-        }
-      }
-      if (!finding.problem.empty()) {
-        incomplete = true;
-        if (first_problem.empty()) first_problem = finding.problem + " in " + finding.path;
-      }
-      if (progress) progress(d.bytes_scanned, total);
+    const auto path = rel.generic_string();
+    auto it = std::find_if(verdicts.begin(), verdicts.end(),
+                           [&](const FileVerdict& v) { return v.finding.path == path; });
+    FileVerdict v;
+    if (it != verdicts.end()) {
+      v = *it;
+    } else {
+      v.finding.path = path;  // fail closed: a wanted file nobody scanned holds the download back
+      v.finding.problem = "not scanned";
     }
-    if (!finding.runnable.empty()) d.runnable.push_back(finding.path);
-    if (!finding.detections.empty() || !finding.problem.empty() || !finding.runnable.empty()) {
-      d.findings.push_back(std::move(finding));
+    if (!v.not_scanned.empty()) {
+      if (not_scanned.empty()) not_scanned = v.not_scanned;
+    } else {
+      d.bytes_scanned += v.bytes;
+      if (v.infected() && !infected) {
+        infected = true;
+        d.signature = v.signature;
+        d.reason = "infected: " + v.signature + " in " + path;
+      }
+      if (v.incomplete()) {
+        incomplete = true;
+        if (first_problem.empty()) first_problem = v.finding.problem + " in " + path;
+      }
+    }
+    if (!v.finding.runnable.empty()) d.runnable.push_back(path);
+    if (!v.finding.detections.empty() || !v.finding.problem.empty() || !v.finding.runnable.empty()) {
+      d.findings.push_back(std::move(v.finding));
     }
   }
 
-  if (!scanner) {
+  if (!not_scanned.empty()) {
     d.outcome = Outcome::no_database;
-    d.reason = "not scanned: " + why;
+    d.reason = "not scanned: " + not_scanned;
+    d.signature.clear();
   } else if (infected) {
     d.outcome = Outcome::infected;
   } else if (incomplete) {
@@ -131,6 +180,26 @@ Decision Inspector::inspect(const std::filesystem::path& root,
     d.outcome = Outcome::clean;
   }
   return d;
+}
+
+Decision Inspector::inspect(const std::filesystem::path& root,
+                            const std::vector<std::filesystem::path>& files,
+                            const ScanProgress& progress) const {
+  std::string why;
+  const bool have_scanner = wait_scanner(why) != nullptr;
+  std::uint64_t total = 0;
+  for (const auto& f : files) {
+    std::error_code ec;
+    total += std::filesystem::file_size(root / f, ec);
+  }
+  std::vector<FileVerdict> verdicts;
+  std::uint64_t done = 0;
+  for (const auto& rel : files) {
+    verdicts.push_back(inspect_file(root, rel));
+    done += verdicts.back().bytes;
+    if (progress && have_scanner) progress(done, total);
+  }
+  return decide(files, verdicts);
 }
 
 }  // namespace kith::safety

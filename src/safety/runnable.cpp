@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <fstream>
 #include <map>
 
@@ -60,11 +61,10 @@ const std::map<std::string, const char*>& extension_kinds() {
   return KINDS;
 }
 
-std::optional<std::string> kind_by_magic(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::array<unsigned char, 4> b{};
-  in.read(reinterpret_cast<char*>(b.data()), b.size());
-  if (in.gcount() < 2) return std::nullopt;  // short files: the 4-byte checks below fail on the zeros
+std::optional<std::string> kind_by_magic(std::string_view head) {
+  if (head.size() < 2) return std::nullopt;
+  std::array<unsigned char, 4> b{};  // short files: the 4-byte checks below fail on the zeros
+  for (std::size_t i = 0; i < b.size() && i < head.size(); ++i) b[i] = static_cast<unsigned char>(head[i]);
   if (b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F') return "ELF executable";
   if (b[0] == 'M' && b[1] == 'Z') return "Windows executable";
   if (b[0] == '#' && b[1] == '!') return "script";
@@ -76,15 +76,29 @@ std::optional<std::string> kind_by_magic(const std::filesystem::path& file) {
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<std::string> runnable_kind(const std::filesystem::path& file) {
-  auto ext = file.extension().string();
+std::optional<std::string> kind_by_extension(const std::filesystem::path& name) {
+  auto ext = name.extension().string();
   if (!ext.empty()) ext.erase(0, 1);
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (auto it = extension_kinds().find(ext); it != extension_kinds().end()) return std::string(it->second);
-  return kind_by_magic(file);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> runnable_kind(const std::filesystem::path& file) {
+  if (auto kind = kind_by_extension(file)) return kind;
+  std::ifstream in(file, std::ios::binary);
+  std::array<char, 4> b{};
+  in.read(b.data(), b.size());
+  return kind_by_magic(
+      std::string_view(b.data(), static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0))));
+}
+
+std::optional<std::string> runnable_kind(const std::filesystem::path& name, std::string_view head) {
+  if (auto kind = kind_by_extension(name)) return kind;
+  return kind_by_magic(head);
 }
 
 bool is_macro_alert(const std::string& detection) {

@@ -5,12 +5,16 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace kith::safety {
 
 // Why `file` can run code ("Windows executable", "shell script", ...), judged by its name and its
 // first bytes; nullopt for data files. Reads at most a few bytes; an unreadable file is judged by name.
 std::optional<std::string> runnable_kind(const std::filesystem::path& file);
+// The same judgement from a name and the file's first bytes (`head`, at least 4 of them when the file
+// has that many), for a file that is read through a stream rather than opened here.
+std::optional<std::string> runnable_kind(const std::filesystem::path& name, std::string_view head);
 
 // True for a libclamav detection name that only says "contains macros" (not malware by itself).
 bool is_macro_alert(const std::string& detection);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "safety/clamav_glue.hpp"
 #include "safety/errors.hpp"
 
 namespace kith::safety {
@@ -14,11 +15,13 @@ namespace {
 cl_error_t init_once() {
   static cl_error_t result = [] {
     // libclamav logs through a callback; route its warnings and errors into our log, drop its chatter.
-    cl_set_clcb_msg([](enum cl_msg severity, const char*, const char* msg, void*) {
+    cl_set_clcb_msg([](enum cl_msg severity, const char*, const char* msg, void* context) {
       // Its "errors" include expected ones (an empty database folder); our callers report what matters.
-      if (severity == CL_MSG_ERROR)
+      const auto* scan = static_cast<const detail::ScanContext*>(context);  // null outside a scan
+      const bool quiet = scan && scan->quiet && *scan->quiet;
+      if (severity == CL_MSG_ERROR && !quiet)
         spdlog::warn("clamav: {}", msg ? msg : "");
-      else if (severity == CL_MSG_WARN)
+      else if (severity == CL_MSG_WARN || severity == CL_MSG_ERROR)
         spdlog::debug("clamav: {}", msg ? msg : "");
     });
     return cl_init(CL_INIT_DEFAULT);
@@ -26,12 +29,35 @@ cl_error_t init_once() {
   return result;
 }
 
-// Called by libclamav for every detection in all-match mode; context is the FileScan being filled.
+// Called by libclamav for every detection in all-match mode; context is a detail::ScanContext.
 void on_virus_found(int, const char* name, void* context) {
-  if (context && name) static_cast<FileScan*>(context)->names.emplace_back(name);
+  auto* scan = static_cast<detail::ScanContext*>(context);
+  if (scan && scan->out && name) scan->out->names.emplace_back(name);
 }
 
 }  // namespace
+
+namespace detail {
+
+cl_scan_options scan_options() {
+  cl_scan_options opts{};
+  opts.general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS;
+  opts.parse = ~0u;
+  opts.heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE |
+                   CL_SCAN_HEURISTIC_ENCRYPTED_DOC | CL_SCAN_HEURISTIC_MACROS;
+  return opts;
+}
+
+void take_result(cl_error_t rc, const char* name, FileScan& out) {
+  if (rc == CL_CLEAN || rc == CL_VIRUS) {
+    out.ok = true;
+    if (rc == CL_VIRUS && out.names.empty() && name) out.names.emplace_back(name);
+  } else {
+    out.error = cl_strerror(rc);
+  }
+}
+
+}  // namespace detail
 
 std::filesystem::path system_database_dir() { return cl_retdbdir(); }
 
@@ -76,6 +102,9 @@ Result<std::unique_ptr<Scanner>> Scanner::open(const ScannerOptions& options) {
   cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_RECURSION, options.max_recursion);
   cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_FILES, options.max_files);
   cl_engine_set_num(s->m_engine, CL_ENGINE_MAX_SCANTIME, options.max_scan_ms);
+  s->m_max_scan = std::chrono::milliseconds(options.max_scan_ms);
+  s->m_stream_wait = std::chrono::milliseconds(
+      std::uint64_t{options.max_scan_ms} * std::min<std::uint32_t>(options.stream_wait_percent, 100) / 100);
   // libclamav's scan cache hashes every file (MD5) before scanning it, to skip files seen before. A
   // node scans each download once, so the cache only costs: ~1/3 of the scan time on a 64 MiB file.
   cl_engine_set_num(s->m_engine, CL_ENGINE_DISABLE_CACHE, 1);
@@ -93,25 +122,17 @@ Scanner::~Scanner() {
 
 FileScan Scanner::scan(const std::filesystem::path& file) const {
   FileScan out;
+  const auto start = std::chrono::steady_clock::now();
   std::error_code ec;
   out.bytes = std::filesystem::file_size(file, ec);
-  cl_scan_options opts{};
-  // All parsers (archives, documents, executables, mail); all matches, so that a heuristic alert
-  // (e.g. "encrypted") does not hide a real signature in the same file; and the alerts that say a
-  // file was not fully scanned or carries macros.
-  opts.general = CL_SCAN_GENERAL_ALLMATCHES | CL_SCAN_GENERAL_HEURISTICS;
-  opts.parse = ~0u;
-  opts.heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE |
-                   CL_SCAN_HEURISTIC_ENCRYPTED_DOC | CL_SCAN_HEURISTIC_MACROS;
+  cl_scan_options opts = detail::scan_options();
   const char* name = nullptr;
   unsigned long scanned = 0;
-  auto rc = cl_scanfile_callback(file.c_str(), &name, &scanned, m_engine, &opts, &out);
-  if (rc == CL_CLEAN || rc == CL_VIRUS) {
-    out.ok = true;
-    if (rc == CL_VIRUS && out.names.empty() && name) out.names.emplace_back(name);
-  } else {
-    out.error = cl_strerror(rc);
-  }
+  detail::ScanContext context{&out, nullptr};
+  auto rc = cl_scanfile_callback(file.c_str(), &name, &scanned, m_engine, &opts, &context);
+  detail::take_result(rc, name, out);
+  out.elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   return out;
 }
 

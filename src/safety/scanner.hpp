@@ -3,6 +3,7 @@
 // signature folders and then shared by every scan: a compiled cl_engine is read-only and may be used
 // by several threads at once. Loading the official databases takes seconds and hundreds of MiB, so
 // the node loads it on a worker thread at start.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "safety/byte_source.hpp"
 
 struct cl_engine;
 
@@ -27,15 +29,29 @@ struct ScannerOptions {
   std::uint32_t max_recursion = 17;             // archive nesting
   std::uint32_t max_files = 10000;              // members per archive
   std::uint32_t max_scan_ms = 600000;           // per top-level file
+  // scan_source() waits for bytes at most until this share (percent) of max_scan_ms has passed since the
+  // scan began, then gives up (aborted, not a verdict), so that waiting for a slow download cannot run
+  // into libclamav's time limit and turn into a "not fully scanned" verdict.
+  std::uint32_t stream_wait_percent = 75;
 };
 
 // What libclamav said about one file. `names` is every detection (all-match mode), including
-// libclamav's heuristic alerts (encrypted archive, limits exceeded, macros), which classify() sorts.
+// libclamav's heuristic alerts (encrypted archive, limits exceeded, macros), which Inspector sorts.
+//
+// Three kinds of result: a verdict with `ok` (libclamav finished: clean, or detections in `names`); a
+// verdict without `ok` (libclamav failed: `error`; the file counts as not fully scanned); and, from
+// scan_source() only, `aborted`: the source gave up before libclamav was done. An aborted scan is NOT
+// a verdict: `names` is empty whatever was seen before, and the caller must scan the complete file.
 struct FileScan {
-  bool ok = false;    // false: libclamav returned an error; `error` says which
-  std::string error;  // cl_strerror text
+  bool ok = false;       // libclamav finished the scan (CL_CLEAN or CL_VIRUS)
+  bool aborted = false;  // scan_source(): the source failed or the wait ran out; `error` says why
+  std::string error;     // cl_strerror text, or why the stream scan was aborted
   std::vector<std::string> names;
-  std::uint64_t bytes = 0;  // size of the file on disk
+  std::uint64_t bytes = 0;  // size of the file
+  std::string head;         // scan_source(): the file's first bytes (up to 4), for runnable_kind()
+  std::chrono::milliseconds waited{0};   // scan_source(): time spent waiting in ByteSource::read
+  std::chrono::milliseconds elapsed{0};  // wall time of the whole scan
+  bool verdict() const { return !aborted; }
 };
 
 class Scanner {
@@ -47,6 +63,12 @@ class Scanner {
 
   // Thread-safe. Archives are unpacked (within the limits); every detection is collected.
   FileScan scan(const std::filesystem::path& file) const;
+  // The same scan (engine, options, limits, all-match mode, heuristics) of a file read through
+  // `source`, whose bytes may still be arriving: libclamav reads it through a handle map whose reads
+  // wait for the bytes (stream_scan.cpp). Gives `aborted` (never a verdict) when a read fails, when the
+  // source has not delivered within the wait budget (ScannerOptions::stream_wait_percent), or when
+  // libclamav's time limit is reached (time spent waiting counts there). Thread-safe; blocks.
+  FileScan scan_source(const ByteSource& source) const;
 
   unsigned signature_count() const { return m_signatures; }
   // "name (N signatures)" per loaded source, for `kith status` and the start-up log.
@@ -57,6 +79,8 @@ class Scanner {
   cl_engine* m_engine = nullptr;
   unsigned m_signatures = 0;
   std::vector<std::string> m_sources;
+  std::chrono::milliseconds m_max_scan{0};     // 0: no time limit
+  std::chrono::milliseconds m_stream_wait{0};  // how long scan_source() may wait for bytes in all
 };
 
 // The system's ClamAV database folder (libclamav's compiled-in default, /var/lib/clamav on Debian).

@@ -6,7 +6,9 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <sstream>
+
+#include "base/endpoint.hpp"
+#include "swarm/listen.hpp"
 
 namespace kith::swarm {
 namespace {
@@ -41,37 +43,30 @@ std::vector<InterfaceAddress> interface_addresses() {
   return out;
 }
 
-std::string endpoint(const std::string& host, bool v6, std::uint16_t port) {
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 std::vector<std::string> peer_hints(const std::string& listen, std::uint16_t port) {
   std::vector<std::string> hints;
   bool want_any_v4 = false, want_any_v6 = false;
-  std::stringstream ss(listen);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
-    auto colon = item.rfind(':');
-    std::string host = colon == std::string::npos ? item : item.substr(0, colon);
-    bool v6 = !host.empty() && host.front() == '[';
-    if (v6) host = host.substr(1, host.size() - 2);
-    if (host == "0.0.0.0")
+  // The same reading of the setting as the session's listen_interfaces (listen.hpp); a value the
+  // settings registry would refuse gives no hints.
+  auto entries = parse_listen(listen);
+  for (const auto& e : entries ? *entries : std::vector<base::HostPort>{}) {
+    if (e.host == "0.0.0.0")
       want_any_v4 = true;
-    else if (host == "::")
+    else if (e.host == "::")
       want_any_v6 = true;
-    else if (!host.empty())
-      hints.push_back(endpoint(host, v6, port));
+    else
+      hints.push_back(base::join_host_port(e.host, port));
   }
   if (want_any_v4 || want_any_v6) {
     auto addrs = interface_addresses();
     for (const auto& a : addrs) {
       if (a.loopback || a.link_local) continue;
-      if ((a.v6 && want_any_v6) || (!a.v6 && want_any_v4)) hints.push_back(endpoint(a.text, a.v6, port));
+      if ((a.v6 && want_any_v6) || (!a.v6 && want_any_v4))
+        hints.push_back(base::join_host_port(a.text, port));
     }
-    if (hints.empty() && want_any_v4) hints.push_back(endpoint("127.0.0.1", false, port));
+    if (hints.empty() && want_any_v4) hints.push_back(base::join_host_port("127.0.0.1", port));
   }
   std::sort(hints.begin(), hints.end());
   hints.erase(std::unique(hints.begin(), hints.end()), hints.end());

@@ -1,6 +1,5 @@
 #include "swarm/session_host.hpp"
 
-#include <fnmatch.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -23,29 +22,18 @@
 #include <libtorrent/write_resume_data.hpp>
 #include <optional>
 
-#include "base/hex.hpp"
+#include "swarm/detail/intake_limits.hpp"
 #include "swarm/detail/peer_id_filter.hpp"
+#include "swarm/detail/piece_gates.hpp"
+#include "swarm/detail/selection.hpp"
 #include "swarm/detail/settings.hpp"
 #include "swarm/detail/source_data.hpp"
+#include "swarm/detail/source_recorder.hpp"
 #include "swarm/detail/status.hpp"
+#include "swarm/selection.hpp"
 
 namespace kith::swarm {
 namespace {
-
-// dont_download for every file, default for those whose path or name matches the glob.
-std::vector<lt::download_priority_t> glob_priorities(const lt::file_storage& files, const std::string& glob) {
-  std::vector<lt::download_priority_t> prio(static_cast<std::size_t>(files.num_files()), lt::dont_download);
-  for (auto i : files.file_range()) {
-    if (files.pad_file_at(i)) continue;
-    std::string path = files.file_path(i);
-    std::string base = std::string(files.file_name(i));
-    // Match the whole path ("*/*.mp3") or just the name ("*.mp3"), as users of other clients expect.
-    if (fnmatch(glob.c_str(), path.c_str(), 0) == 0 || fnmatch(glob.c_str(), base.c_str(), 0) == 0) {
-      prio[static_cast<std::size_t>(static_cast<int>(i))] = lt::default_priority;
-    }
-  }
-  return prio;
-}
 
 std::string id_of(const lt::torrent_handle& h) { return detail::to_hashes(h.info_hashes()).id(); }
 
@@ -82,6 +70,8 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
       m_on_event(std::move(on_event)),
       m_alive(std::make_shared<std::atomic<bool>>(true)),
       m_peer_filter(std::make_shared<detail::PeerIdFilter>()),
+      m_recorder(std::make_shared<detail::SourceRecorder>()),
+      m_gates(std::make_shared<detail::PieceGates>()),
       m_dht_grace_ms(options.dht_grace_ms),
       m_dht_timeout_ms(options.dht_timeout_ms) {
   lt::session_params params;
@@ -103,6 +93,7 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
   // detail/settings.cpp, only narrows it down). Ours goes in before the session starts, so that every
   // torrent gets it: the peer-ID filter of the block list.
   params.extensions.push_back(m_peer_filter);
+  params.extensions.push_back(m_recorder);  // sources(): who sent payload, instead of block alerts
   m_session = std::make_unique<lt::session>(std::move(params));
   if (options.limit_lan) {
     // By default libtorrent puts LAN and loopback peers in a peer class without rate limits; put
@@ -120,7 +111,7 @@ SessionHost::SessionHost(boost::asio::io_context& io, const SessionOptions& opti
   m_session->set_alert_notify([this, alive] {
     if (alive.lock())
       boost::asio::post(m_strand, [this, alive] {
-        if (auto a = alive.lock(); a && *a) on_alerts();
+        if (alive.lock()) on_alerts();  // which looks at *m_alive under m_alert_mutex
       });
   });
 }
@@ -143,13 +134,22 @@ Result<lt::add_torrent_params> read_resume(const std::vector<std::uint8_t>& resu
     const auto& extra = hints->data->params.peers;
     params.peers.insert(params.peers.end(), extra.begin(), extra.end());
   }
+  // Resume data saved before intake was capped (limits.hpp) can still hold a link's every tracker.
+  // Its peers are libtorrent's own (the link's x.pe hints, added above, were capped at parse).
+  detail::log_dropped(detail::cap_lists(params, /*peers=*/false),
+                      "stored transfer " + detail::to_hashes(params.info_hashes).id());
   return params;
 }
 
 }  // namespace
 
 Result<InfoHashes> SessionHost::add(const Source& source, const AddOptions& options) {
+  if (!options.has_wanted_files)
+    if (auto r = check_selection(source, options.only_glob); !r) return tl::unexpected(r.error());
   lt::add_torrent_params params = source.data->params;
+  // Once per transfer, here rather than at parse time: a link is parsed again by each process
+  // that checks it (the CLI, then the node).
+  detail::log_dropped(source.data->dropped, "transfer " + source.hashes.id());
   return add_params(std::move(params), options);
 }
 
@@ -161,6 +161,12 @@ Result<InfoHashes> SessionHost::restore(const AddOptions& options, const Source*
 
 void SessionHost::add_async(const Source& source, const AddOptions& options,
                             base::Done<Result<InfoHashes>> done) {
+  if (!options.has_wanted_files)
+    if (auto r = check_selection(source, options.only_glob); !r) {
+      boost::asio::post(m_strand, [done = std::move(done), e = r.error()] { done(tl::unexpected(e)); });
+      return;
+    }
+  detail::log_dropped(source.data->dropped, "transfer " + source.hashes.id());
   add_params_async(source.data->params, options, std::move(done));
 }
 
@@ -186,7 +192,7 @@ Result<InfoHashes> SessionHost::prepare(lt::add_torrent_params& params, const Ad
   // With the file list known (a .torrent), the selection goes in with the add itself: set afterwards,
   // peers dialled at add time could already be sent requests for unwanted files.
   if (params.ti && !options.has_wanted_files && !options.only_glob.empty()) {
-    params.file_priorities = glob_priorities(params.ti->files(), options.only_glob);
+    params.file_priorities = detail::glob_priorities(params.ti->files(), options.only_glob);
   }
   for (const auto& peer : options.peers) {
     auto endpoint = detail::parse_endpoint(peer);
@@ -263,6 +269,7 @@ void SessionHost::adopt(const lt::torrent_handle& h, const InfoHashes& hashes, c
     else if (!options.only_glob.empty())
       m_globs[hashes.id()] = options.only_glob;
   }
+  m_gates->open(hashes.id(), h);  // verified pieces, for open_reader()
   if (options.has_wanted_files && h.torrent_file()) {
     if (auto r = apply_wanted_files(h, options.wanted_files); !r)
       spdlog::warn("{}: stored file selection not applied: {}", hashes.id(), r.error().message);
@@ -270,6 +277,7 @@ void SessionHost::adopt(const lt::torrent_handle& h, const InfoHashes& hashes, c
     apply_file_selection(h, options.only_glob);
   }
   if (options.whole_pieces_only) apply_whole_pieces(h);
+  if (!options.has_wanted_files) (void)flag_empty_selection(h);  // restored with an empty selection
   // An SSL torrent connects to no peer until it has a certificate; it may already have asked for one
   // (torrent_need_cert_alert) before the map above knew it, so give it now as well.
   if (!options.ssl_cert.empty()) apply_ssl_certificate(hashes.id());
@@ -322,7 +330,7 @@ void SessionHost::post_updates() { m_session->post_torrent_updates(); }
 void SessionHost::apply_file_selection(const lt::torrent_handle& h, const std::string& glob) {
   auto ti = h.torrent_file();
   if (!ti) return;
-  h.prioritize_files(glob_priorities(ti->files(), glob));
+  h.prioritize_files(detail::glob_priorities(ti->files(), glob));
 }
 
 Status SessionHost::apply_wanted_files(const lt::torrent_handle& h, const std::vector<int>& wanted) {
@@ -372,6 +380,7 @@ Status SessionHost::set_wanted_files(const std::string& id, const std::vector<in
   {
     std::lock_guard lock(m_mutex);
     m_globs.erase(id_of(*h));  // the explicit choice replaces the glob
+    m_unselected.erase(id_of(*h));
     m_wanted[id_of(*h)] = wanted;
   }
   h->save_resume_data(lt::torrent_handle::save_info_dict);
@@ -422,14 +431,16 @@ Status SessionHost::remove(const std::string& id, bool delete_files) {
   if (!h) return tl::unexpected(h.error());
   auto full = id_of(*h);
   m_session->remove_torrent(*h, delete_files ? lt::session_handle::delete_files : lt::remove_flags_t{});
+  m_gates->close(full, "the transfer was removed");  // readers waiting for its bytes give up
+  m_recorder->forget(full);
   std::lock_guard lock(m_mutex);
   m_handles.erase(full);
   m_globs.erase(full);
   m_wanted.erase(full);
+  m_unselected.erase(full);
   m_errors.erase(full);
   m_disk_full.erase(full);
   m_hints.erase(full);
-  m_sources.erase(full);
   m_ssl.erase(full);
   m_whole_pieces.erase(full);
   return {};
@@ -494,14 +505,7 @@ Result<std::vector<PeerStatus>> SessionHost::peers(const std::string& id) const 
   return out;
 }
 
-std::vector<PeerStatus> SessionHost::sources(const std::string& id) const {
-  std::lock_guard lock(m_mutex);
-  std::vector<PeerStatus> out;
-  if (auto it = m_sources.find(id); it != m_sources.end()) {
-    for (const auto& [endpoint, peer] : it->second) out.push_back(peer);
-  }
-  return out;
-}
+std::vector<PeerStatus> SessionHost::sources(const std::string& id) const { return m_recorder->sources(id); }
 
 bool SessionHost::recover_inconsistent(const lt::torrent_handle& h) {
   // libtorrent 2.0.8 sometimes fails a hybrid torrent fetched by magnet (v2 hashes learned from peers)
@@ -532,9 +536,16 @@ void SessionHost::record_error(const std::string& id, const std::string& message
 }
 
 void SessionHost::annotate(TransferStatus& st) const {
+  std::lock_guard lock(m_mutex);
+  if (auto it = m_unselected.find(st.id); it != m_unselected.end()) {
+    // Nothing to download: libtorrent calls that finished, kith calls it an error (selection.hpp).
+    st.state = "error";
+    st.error = it->second;
+    st.error_code = Error{make_error_code(errc::nothing_selected), {}}.code_name();
+    return;
+  }
   if (st.state != "error") return;
   // The alert that reported the error said more (which file, disk full) than the status does.
-  std::lock_guard lock(m_mutex);
   if (auto it = m_errors.find(st.id); it != m_errors.end()) st.error = it->second;
   st.disk_full = st.disk_full || m_disk_full.count(st.id) > 0;
 }
@@ -600,7 +611,13 @@ void SessionHost::request_resume_data() {
 }
 
 void SessionHost::shutdown() {
-  if (!m_alive->exchange(false)) return;  // from here on, alerts are popped by this thread only
+  {
+    // A strand handler may be in the middle of a batch: popping alerts here would free the ones it is
+    // still reading. Once past this lock, on_alerts() pops nothing any more.
+    std::lock_guard lock(m_alert_mutex);
+    if (!m_alive->exchange(false)) return;  // from here on, alerts are popped by this thread only
+  }
+  m_gates->close_all("the session is shutting down");
   m_session->pause();
   int outstanding = 0;
   {
@@ -694,13 +711,17 @@ void SessionHost::apply_ssl_certificate(const std::string& id) {
   h->second->set_ssl_certificate_buffer(cert->second.first, cert->second.second, std::string(DH_PARAMS));
 }
 
-void SessionHost::on_alerts() { handle_alerts(false); }
+void SessionHost::on_alerts() {
+  std::lock_guard lock(m_alert_mutex);  // never while shutdown() pops alerts itself
+  if (*m_alive) handle_alerts(false);
+}
 
 void SessionHost::handle_alerts(bool /*from_shutdown*/) {
   std::vector<lt::alert*> alerts;
   m_session->pop_alerts(&alerts);
   for (auto* a : alerts) {
     using K = SwarmEvent::Kind;
+    m_gates->observe(a);  // verified pieces, pause/resume/recheck: for open_reader()'s waits
     if (handle_dht_alert(a)) continue;
     if (auto* rd = lt::alert_cast<lt::save_resume_data_alert>(a)) {
       const auto id = id_of(rd->handle);
@@ -737,9 +758,16 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       }
       md->handle.save_resume_data(lt::torrent_handle::save_info_dict);
       m_on_event({K::metadata_received, id, {}, {}, false, {}});
+      if (!wanted && flag_empty_selection(md->handle))
+        m_on_event({K::error, id, {}, selection_error(id).value_or(""), false, {}});
     } else if (auto* fin = lt::alert_cast<lt::torrent_finished_alert>(a)) {
+      // "Finished" with no file selected is the error above, not a download to release.
+      const auto id = id_of(fin->handle);
+      if (flag_empty_selection(fin->handle))
+        m_on_event({K::error, id, {}, selection_error(id).value_or(""), false, {}});
+      if (selection_error(id)) continue;
       fin->handle.save_resume_data(lt::torrent_handle::save_info_dict);
-      m_on_event({K::finished, id_of(fin->handle), {}, {}, false, {}});
+      m_on_event({K::finished, id, {}, {}, false, {}});
     } else if (auto* mv = lt::alert_cast<lt::storage_moved_alert>(a)) {
       mv->handle.save_resume_data(lt::torrent_handle::save_info_dict);
       m_on_event({K::storage_moved, id_of(mv->handle), mv->storage_path(), {}, false, {}});
@@ -794,18 +822,16 @@ void SessionHost::handle_alerts(bool /*from_shutdown*/) {
       spdlog::debug("libtorrent: {}", pb->message());
     } else if (a->category() & (lt::alert_category::peer | lt::alert_category::connect)) {
       spdlog::debug("libtorrent: {}", a->message());
-    } else if (auto* bf = lt::alert_cast<lt::block_finished_alert>(a)) {
-      // The alert names the peer the block came from, even when (as for a quick download) that peer
-      // is gone by the time the alert is handled: get_peer_info() then would not see it.
-      PeerStatus peer;
-      peer.endpoint = detail::endpoint_text(bf->endpoint);
-      auto id = id_of(bf->handle);
-      std::lock_guard lock(m_mutex);
-      auto& known = m_sources[id];
-      if (!known.count(peer.endpoint)) {
-        peer.peer_id = base::to_hex(std::string_view(bf->pid.data(), bf->pid.size()));
-        known[peer.endpoint] = std::move(peer);
-      }
+    } else if (auto* fc = lt::alert_cast<lt::file_completed_alert>(a)) {
+      // Not for pad files, nor for an unwanted file whose pieces all came for its neighbours (its bytes
+      // are in the `.parts` file): only a wanted file can be scanned and released.
+      auto ti = fc->handle.torrent_file();
+      if (!ti || ti->files().pad_file_at(fc->index) ||
+          fc->handle.file_priority(fc->index) == lt::dont_download)
+        continue;
+      SwarmEvent e{K::file_completed, id_of(fc->handle), {}, {}, false, {}};
+      e.file = static_cast<int>(fc->index);
+      m_on_event(e);
     } else if (auto* hf = lt::alert_cast<lt::hash_failed_alert>(a)) {
       spdlog::warn("{}: piece {} failed its hash check; it will be downloaded again", id_of(hf->handle),
                    static_cast<int>(hf->piece_index));

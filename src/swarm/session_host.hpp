@@ -25,13 +25,16 @@
 #include <vector>
 
 #include "base/async.hpp"
+#include "swarm/file_reader.hpp"
 #include "swarm/source.hpp"
 #include "swarm/types.hpp"
 
 namespace kith::swarm {
 namespace detail {
 class PeerIdFilter;
-}
+class PieceGates;
+class SourceRecorder;
+}  // namespace detail
 
 struct SessionOptions {
   std::string listen = "0.0.0.0:6881,[::]:6881";  // libtorrent listen_interfaces syntax
@@ -124,9 +127,16 @@ class SessionHost {
   Result<std::vector<FileStatus>> files(const std::string& id) const;
   // Peers connected now.
   Result<std::vector<PeerStatus>> peers(const std::string& id) const;
-  // Every peer that sent this transfer payload since it was added in this session (from libtorrent's
-  // block_finished alerts, so a peer gone by the time the download finishes is still named).
+  // Every peer that sent this transfer payload since it was added in this session (noted by a peer
+  // plugin at its first block, detail/source_recorder.hpp, so a peer gone by the time the download
+  // finishes is still named). `id` is the full transfer id.
   std::vector<PeerStatus> sources(const std::string& id) const;
+  // A reader of wanted file `file_index` (FileStatus::index) that hands out only verified bytes, waiting
+  // for them and asking libtorrent to fetch them first (file_reader.hpp; defined in file_reader.cpp).
+  // swarm::errc::session_error before the metadata is known; base::errc::bad_input for a pad file, an
+  // unwanted file or an index that is not a file of the torrent.
+  Result<std::unique_ptr<FileReader>> open_reader(const std::string& id, int file_index,
+                                                  const ReaderOptions& options = {}) const;
   // Downloads exactly the files whose indices are in `wanted` (FileStatus::index), skips the others,
   // and saves resume data. swarm::errc::session_error before a magnet's metadata arrived;
   // base::errc::bad_input for an index that is not a file of the torrent (pad files included).
@@ -205,6 +215,10 @@ class SessionHost {
   void record_error(const std::string& id, const std::string& message, bool disk_full);
   bool recover_inconsistent(const lt::torrent_handle& h);
   void apply_file_selection(const lt::torrent_handle& h, const std::string& glob);
+  // selection.cpp: notes a transfer whose glob or so= selects no file (true the first time), and
+  // that note's message.
+  bool flag_empty_selection(const lt::torrent_handle& h);
+  std::optional<std::string> selection_error(const std::string& id) const;
   Status apply_wanted_files(const lt::torrent_handle& h, const std::vector<int>& wanted);
   void apply_ssl_certificate(const std::string& id);
   // whole_pieces_only: priority 0 for every piece that overlaps an unwanted (non-pad) file.
@@ -218,18 +232,23 @@ class SessionHost {
   std::map<std::string, std::unique_ptr<lt::torrent_handle>> m_handles;
   std::map<std::string, std::string> m_globs;        // selective download, applied once metadata arrives
   std::map<std::string, std::vector<int>> m_wanted;  // explicit file selection, applied once metadata arrives
+  std::map<std::string, std::string> m_unselected;   // glob or so= selects no file: the error (selection.hpp)
   std::map<std::string, std::string> m_errors;       // last error alert's message per transfer
   std::set<std::string> m_disk_full;                 // transfers stopped by a full disk
-  std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;       // peers named by the link or the user
-  std::map<std::string, int> m_recoveries;                             // see recover_inconsistent()
-  std::map<std::string, std::map<std::string, PeerStatus>> m_sources;  // id -> endpoint -> peer
-  std::map<std::string, std::pair<std::string, std::string>> m_ssl;    // id -> (cert, key) of SSL torrents
-  std::set<std::string> m_whole_pieces;                                // ids added with whole_pieces_only
+  std::map<std::string, std::vector<lt::tcp::endpoint>> m_hints;     // peers named by the link or the user
+  std::map<std::string, int> m_recoveries;                           // see recover_inconsistent()
+  std::map<std::string, std::pair<std::string, std::string>> m_ssl;  // id -> (cert, key) of SSL torrents
+  std::set<std::string> m_whole_pieces;                              // ids added with whole_pieces_only
   // Cleared in shutdown() (the caller's thread) and read on the strand and in libtorrent's notify
   // callback: atomic. Late alert notifications and DHT timers do nothing once it is false.
   std::shared_ptr<std::atomic<bool>> m_alive;
+  std::mutex m_alert_mutex;  // held while alerts are popped and handled on the strand, and while
+                             // shutdown() clears m_alive: libtorrent frees popped alerts at the
+                             // next pop, so two threads must never pop at once
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
   std::shared_ptr<detail::PeerIdFilter> m_peer_filter;  // also held by the session as a plugin
+  std::shared_ptr<detail::SourceRecorder> m_recorder;   // sources(); also a session plugin
+  std::shared_ptr<detail::PieceGates> m_gates;          // verified pieces per transfer (open_reader)
   std::atomic<std::int64_t> m_refused_ip{0};            // peer_blocked_alerts seen (strand)
   // DHT requests waiting for their alert (or their timer), per key bytes + salt, oldest first (under
   // m_mutex).

@@ -8,6 +8,7 @@
 #include <libtorrent/entry.hpp>
 #include <libtorrent/session.hpp>
 
+#include "base/endpoint.hpp"
 #include "swarm/session_host.hpp"
 
 namespace kith::swarm {
@@ -97,15 +98,11 @@ void SessionHost::add_private_dht_nodes(const std::string& list) {
     if (end == std::string::npos) end = list.size();
     auto entry = list.substr(start, end - start);
     start = end + 1;
-    auto colon = entry.rfind(':');
-    if (colon == std::string::npos) continue;
-    auto host = entry.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-    try {
-      m_session->add_dht_node({host, std::stoi(entry.substr(colon + 1))});
-    } catch (const std::exception&) {
-      spdlog::warn("ignoring DHT node '{}': not host:port", entry);
-    }
+    if (entry.empty()) continue;
+    if (auto node = base::parse_host_port(entry))
+      m_session->add_dht_node({node->host, node->port});
+    else
+      spdlog::warn("ignoring DHT node '{}': not host:port: {}", entry, node.error().message);
   }
 }
 

@@ -27,8 +27,14 @@ struct Source {
 
 // A magnet link ("magnet:?xt=urn:btih:...", v1 and/or v2 "xt=urn:btmh:1220...", "x.pe" peer hints).
 Result<Source> parse_magnet(std::string_view link);
-// The bytes of a .torrent file (bencoded metainfo, v1, v2 or hybrid).
+// The bytes of a .torrent file (bencoded metainfo, v1, v2 or hybrid). Refused (errc::bad_torrent):
+// more than MAX_TORRENT_BYTES, v2 piece layers that do not hash to their files' roots, an ssl-cert
+// that is not one readable certificate. Trackers, web seeds and DHT nodes past swarm/limits.hpp are
+// dropped (logged once), as are those of a magnet link and its x.pe peers.
 Result<Source> parse_torrent(std::string_view bytes);
+// The bytes of the .torrent file at `path`: errc::bad_torrent with parse_torrent's message when it is
+// over MAX_TORRENT_BYTES (swarm/limits.hpp), base::errc::not_found when it does not exist.
+Result<std::string> read_torrent_file(const std::string& path);
 // `text` is a magnet link, or else a path to a .torrent file that is read and parsed.
 Result<Source> parse_link_or_file(const std::string& text);
 

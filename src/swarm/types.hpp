@@ -20,7 +20,10 @@ enum class errc {
   session_error,     // libtorrent refused an operation
   dht_failed,        // a DHT put reached no node that stored it, or the DHT is off or shut down
   dht_not_found,     // a DHT get found no item under that key and salt
-  cancelled,         // the caller cancelled the operation (hashing a share)
+  nothing_selected,  // --only or a magnet's so= selects none of the torrent's files (selection.hpp)
+  cancelled,         // the caller cancelled (hashing a share), or a wait for a transfer's bytes ended: removed,
+                     // paused, shut down
+  timed_out,         // a transfer's bytes were not there by the deadline
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
@@ -41,6 +44,9 @@ struct TransferStatus {
   std::string name;
   std::string state;  // checking | metadata | downloading | finished | seeding | paused | error
   std::string error;  // non-empty in state "error"
+  // With `error`, when kith knows what kind it is: the error's code name (Error::code_name(), e.g.
+  // "swarm.nothing_selected"); empty for libtorrent's own errors (a file, the disk).
+  std::string error_code;
   bool disk_full = false;
   bool has_metadata = false;
   double progress = 0;             // 0..1 of the wanted bytes
@@ -124,6 +130,7 @@ struct SwarmEvent {
     error,                // a transfer stopped with an error: `message`, `disk_full`
     removed,              // the transfer left the session
     status_updates,       // `statuses` of the transfers that changed (answer to post_updates())
+    file_completed,       // every piece of wanted file `file` is verified and written
   };
   Kind kind;
   std::string id;
@@ -132,6 +139,7 @@ struct SwarmEvent {
   bool disk_full = false;
   std::vector<std::uint8_t> resume;
   std::vector<TransferStatus> statuses;
+  int file = -1;  // file_completed: the file's index in the torrent (FileStatus::index)
 };
 
 }  // namespace kith::swarm

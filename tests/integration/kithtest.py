@@ -4,8 +4,11 @@ Everything here is stdlib only and keeps all traffic on loopback: every kith pro
 SAFE_SETTINGS (listen on 127.0.0.1, DHT/LSD/UPnP/NAT-PMP off) and a fresh home.
 
 Environment:
-  KITH_BIN       path to the kith binary (default build/src/cli/kith under the repo root)
-  KITH_KEEP_TMP  if set to 1, temporary homes and data are kept for post-mortems
+  KITH_BIN           path to the kith binary (default build/src/cli/kith under the repo root)
+  KITH_BIN_REQUIRED  1 (ctest sets it): a missing or wrong KITH_BIN fails every kith test instead of
+                     skipping it, so a misconfigured run cannot pass with nothing tested
+  KITH_KEEP_TMP      if set to 1, temporary homes and data are kept for post-mortems
+  KITH_SANITIZER_LOGS  set by the tsan/asan test presets: see tests/sanitizers/README.md
 """
 import hashlib
 import json
@@ -31,6 +34,11 @@ import procutil  # noqa: E402
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 KITH_BIN = os.environ.get("KITH_BIN") or os.path.join(REPO_ROOT, "build", "src", "cli", "kith")
 KEEP_TMP = os.environ.get("KITH_KEEP_TMP") == "1"
+KITH_BIN_REQUIRED = os.environ.get("KITH_BIN_REQUIRED") == "1"
+# With a sanitizer build (the tsan/asan test presets set this), each node's kith processes write their
+# reports under this folder, and a test whose nodes reported anything fails (KithTestCase).
+SANITIZER_LOGS = os.environ.get("KITH_SANITIZER_LOGS")
+_SANITIZER_OPTION_VARS = ("TSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS")
 
 # Passed to every kith invocation: nothing may leave loopback.
 SAFE_SETTINGS = {
@@ -80,8 +88,42 @@ MiB = 1 << 20
 _BLOCK = 16 * 1024  # BitTorrent block size; each one gets a unique stamp (see make_tree)
 
 
-def kith_available():
-    return os.path.isfile(KITH_BIN) and os.access(KITH_BIN, os.X_OK)
+_KITH_PROBLEM = []  # [None or the reason], filled by kith_problem()
+
+
+def kith_problem():
+    """None when KITH_BIN is a working kith binary, else why not (checked once per process:
+    it must exist, be executable and answer `--help` with its "kith: ..." banner)."""
+    if not _KITH_PROBLEM:
+        _KITH_PROBLEM.append(_probe_kith())
+    return _KITH_PROBLEM[0]
+
+
+def _probe_kith():
+    if not os.path.isfile(KITH_BIN):
+        return "kith binary not found at %s (set KITH_BIN)" % KITH_BIN
+    if not os.access(KITH_BIN, os.X_OK):
+        return "%s is not executable" % KITH_BIN
+    try:
+        cp = subprocess.run([KITH_BIN, "--help"], capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "%s --help failed: %s" % (KITH_BIN, e)
+    if cp.returncode != 0 or not cp.stdout.startswith("kith: "):
+        return "%s is not a kith binary: `--help` exited %d and printed %r" % (
+            KITH_BIN, cp.returncode, (cp.stdout + cp.stderr)[:200])
+    return None
+
+
+def require_kith(testcase):
+    """Skip (by hand) or fail (under ctest, KITH_BIN_REQUIRED=1) when there is no working kith."""
+    problem = kith_problem()
+    if problem is None:
+        return
+    if KITH_BIN_REQUIRED:
+        testcase.fail(problem + " -- ctest sets KITH_BIN to the build's binary; a skip here would hide that "
+                      "nothing was tested")
+    testcase.skipTest(problem)
 
 
 def free_port():
@@ -230,6 +272,10 @@ class KithNode:
         self.daemon = None
         self.token = None
         self.info = None  # parsed daemon.json
+        self.sanitizer_dir = None
+        if SANITIZER_LOGS:
+            os.makedirs(SANITIZER_LOGS, exist_ok=True)
+            self.sanitizer_dir = tempfile.mkdtemp(prefix=os.path.basename(self.root) + "-", dir=SANITIZER_LOGS)
         self._procs = []
         self._log_seq = 0
 
@@ -248,7 +294,22 @@ class KithNode:
         env.update(HOME=self.root, XDG_DATA_HOME=os.path.join(self.root, "xdg-data"),
                    XDG_CONFIG_HOME=os.path.join(self.root, "xdg-config"),
                    XDG_CACHE_HOME=os.path.join(self.root, "xdg-cache"))
+        if self.sanitizer_dir:
+            # log_path=PREFIX: each process writes PREFIX.<pid> only if it has something to report.
+            for var in _SANITIZER_OPTION_VARS:
+                env[var] = (env.get(var, "") + " log_path=" + os.path.join(self.sanitizer_dir, "report")).strip()
         return env
+
+    def sanitizer_reports(self):
+        """{file name: text} of the sanitizer reports this node's processes wrote (empty without any)."""
+        if not self.sanitizer_dir or not os.path.isdir(self.sanitizer_dir):
+            return {}
+        out = {}
+        for name in sorted(os.listdir(self.sanitizer_dir)):
+            if name.startswith("report."):
+                with open(os.path.join(self.sanitizer_dir, name), errors="replace") as f:
+                    out[name] = f.read()
+        return out
 
     def run(self, *args, check=True, timeout=120, input=None):
         """Run one CLI command to completion; returns CompletedProcess with text output.
@@ -286,17 +347,27 @@ class KithNode:
 
     # -- daemon ----------------------------------------------------------------------
 
-    def start_daemon(self, timeout=30):
+    def start_daemon(self, timeout=30, *daemon_args):
         """Start `kith daemon` and wait until it wrote daemon.json for this very process
         (a stale file from an earlier, killed daemon has another pid)."""
+        self.spawn_daemon(*daemon_args)
+        return self.wait_daemon(timeout)
+
+    def spawn_daemon(self, *daemon_args):
+        """Start `kith daemon` without waiting for it (see wait_daemon)."""
         self._log_seq += 1
         log = os.path.join(self.logs, "%02d-daemon.log" % self._log_seq)
         out = open(log, "w")
-        self.daemon = procutil.spawn(self.argv("daemon"), env=self.env(), stdout=out,
+        self.daemon = procutil.spawn(self.argv("daemon", *daemon_args), env=self.env(), stdout=out,
                                      stderr=subprocess.STDOUT)
         out.close()
         self.daemon.log_path = log
         self._procs.append(self.daemon)
+        return self.daemon
+
+    def wait_daemon(self, timeout=30):
+        """Wait until the daemon of spawn_daemon() wrote daemon.json; fails if it exited first."""
+        log = self.daemon.log_path
         path = os.path.join(self.home, "daemon.json")
 
         def ready():
@@ -424,14 +495,14 @@ def _parse_body(raw, headers):
 
 
 class KithTestCase(unittest.TestCase):
-    """Base class: skips when the kith binary is missing; makes temp dirs and nodes that
-    are cleaned up even when the test fails."""
+    """Base class: skips when the kith binary is missing (fails under ctest: require_kith);
+    makes temp dirs and nodes that are cleaned up even when the test fails."""
 
     requires_kith = True
 
     def setUp(self):
-        if self.requires_kith and not kith_available():
-            self.skipTest("kith binary not found at %s (set KITH_BIN)" % KITH_BIN)
+        if self.requires_kith:
+            require_kith(self)
 
     def tmpdir(self, prefix="kith-data-"):
         d = tmpdir(prefix)
@@ -453,7 +524,20 @@ class KithTestCase(unittest.TestCase):
         # On failure, show the daemon log: it is usually the only clue.
         if self.failed() and node.daemon is not None:
             sys.stderr.write("\n--- %s daemon log (tail) ---\n%s\n" % (node.home, node.tail()))
-        node.close()
+        node.close()  # every process has exited: their sanitizer reports are complete
+        reports = node.sanitizer_reports()
+        if not reports:
+            if node.sanitizer_dir:
+                shutil.rmtree(node.sanitizer_dir, ignore_errors=True)
+            return
+        with open(os.path.join(node.sanitizer_dir, "test.txt"), "w") as f:
+            f.write(self.id() + "\n")
+        summary = []
+        for name, text in reports.items():
+            lines = [ln for ln in text.splitlines() if "SUMMARY:" in ln or ln.startswith(("WARNING:", "ERROR:"))]
+            summary.append("%s: %s" % (name, "; ".join(lines[:6]) or text[:300]))
+        raise AssertionError("sanitizer reports from kith processes (kept in %s):\n%s" % (
+            node.sanitizer_dir, "\n".join(summary)))
 
     def client(self, cls, *args, **kwargs):
         """Start an interop client (interop.Aria2, ...) closed after the test; its log

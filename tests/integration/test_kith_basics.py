@@ -10,7 +10,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import interop  # noqa: E402
 import kithtest  # noqa: E402
-from kithtest import MiB  # noqa: E402
+from kithtest import MiB, procutil  # noqa: E402
 
 SPEC = {"one.bin": 3 * MiB + 17, "dir/two.txt": 4096, "dir/sub/three": 1}
 
@@ -45,6 +45,61 @@ class DaemonLifecycle(kithtest.KithTestCase):
         second = node.start_daemon()  # must not trip over the stale daemon.json
         self.assertNotEqual(first["pid"], second["pid"])
         self.assertEqual(200, node.api("GET", "/api/v1/transfers")[0])
+
+
+class DaemonStartRace(kithtest.KithTestCase):
+    """`kith daemon & kith status` on one home: the command must not find "no daemon" and take
+    the home for a transient node while the daemon starts (the daemon then died with "another kith
+    process is using ..."), nor fail on the daemon's lock. Both must succeed, every time."""
+
+    ROUNDS = 24  # the race was lost about 1 time in 8
+
+    def test_a_command_at_daemon_start(self):
+        node = self.node()
+        for i in range(self.ROUNDS):
+            with self.subTest(round=i):
+                command = ("status", "list")[i % 2]
+                try:
+                    # Which process starts first alternates: each side of the race is exercised.
+                    if i % 4 < 2:
+                        node.spawn_daemon()
+                        cp = node.run(command, "--json", check=False, timeout=120)
+                        failure = cp.stderr
+                    else:
+                        cp = node.spawn(command, "--json")
+                        node.spawn_daemon()
+                        cp.wait(timeout=120)
+                        failure = node.tail(cp.log_path)
+                    self.assertEqual(0, cp.returncode, "kith %s failed while a daemon started: %s" % (
+                        command, failure))
+                    node.wait_daemon(timeout=120)
+                    self.assertEqual(200, node.api("GET", "/api/v1/status")[0])
+                finally:
+                    self.assertEqual(0, node.stop(), "the daemon ended cleanly")
+
+
+    def test_a_daemon_waits_for_a_command_and_names_one_that_keeps_the_home(self):
+        node = self.node()
+        src = kithtest.make_tree(os.path.join(self.tmpdir(), "seeded"), {"f.bin": 5000})
+        share = node.spawn("share", src, "--json")  # a transient node: seeds until Ctrl-C
+        share.reader.next_json(60)
+        node.spawn_daemon("--wait", "1")
+        self.assertEqual(1, node.daemon.wait(timeout=60), "the home stays with the running share")
+        log = node.tail()
+        self.assertIn("waiting for kith process %d" % share.pid, log)
+        last = log.strip().splitlines()[-1]
+        self.assertTrue(last.startswith("kith: kith process %d (" % share.pid), last)
+        self.assertIn(" share ", last)
+        self.assertIn("--wait", last)
+        self.assertIsNone(share.poll(), "the share was left alone")
+        # Once the command ends, a daemon that was waiting for it comes up.
+        node.spawn_daemon("--wait", "60")
+        procutil.wait_for(lambda: "waiting for kith process %d" % share.pid in node.tail(), 60,
+                          what="the daemon to wait for the share")
+        share.terminate()  # Ctrl-C's way out: state saved, home let go
+        share.wait(timeout=60)
+        node.wait_daemon(timeout=120)
+        self.assertEqual(0, node.stop())
 
 
 class ExitCodes(kithtest.KithTestCase):

@@ -3,8 +3,13 @@
 Two daemons become contacts over loopback; A sends, B receives into its download.dir through staging
 and the safety scan. A third node that has the .torrent and A's addresses cannot fetch it, and a TLS
 client without a certificate is refused on A's SSL port. B killed with SIGKILL mid-transfer resumes.
+
+"Refused" is checked where it happens: with log.level=debug a daemon logs libtorrent's peer alerts, so
+the tests wait for the lines that show the connection reached A's SSL listener and failed for want of a
+certificate (a closed port or a peer that never dials would not produce them).
 """
 import os
+import re
 import socket
 import ssl
 import time
@@ -44,6 +49,15 @@ class SendTest(kithtest.KithTestCase):
         procutil.wait_for(both_online, 60, what="contacts accepted and online")
         return a, b, aid["id"], bid["id"]
 
+    def wait_log(self, node, pattern, timeout=60, what=None):
+        """Wait until node's daemon log has a line matching the regex; returns the match."""
+        rx = re.compile(pattern)
+
+        def find():
+            with open(node.daemon.log_path, errors="replace") as f:
+                return rx.search(f.read())
+        return procutil.wait_for(find, timeout, what=what or "log line /%s/" % pattern)
+
     def wait_state(self, node, tid, states, timeout=120):
         def check():
             status, t = node.api("GET", "/api/v1/transfers/%s" % tid)
@@ -51,7 +65,7 @@ class SendTest(kithtest.KithTestCase):
         return procutil.wait_for(check, timeout, what="transfer %s in %s" % (tid[:8], states))
 
     def test_send_file_and_folder_privately(self):
-        a, b, aid, bid = self.make_pair()
+        a, b, aid, bid = self.make_pair({"log.level": "debug"})  # debug: libtorrent's peer alerts (carol)
         data = self.tmpdir()
         kithtest.make_tree(data, {"report.bin": 3 * MiB + 123})
         folder = kithtest.make_tree(os.path.join(data, "album"), {"one.bin": MiB, "sub/two.txt": 4321}, seed=2)
@@ -84,8 +98,9 @@ class SendTest(kithtest.KithTestCase):
         self.wait_state(b, folder_id, ["completed"])
         self.assertTreesEqual(folder, os.path.join(dl, "album"))
 
-        # Someone with the .torrent and every address of A still gets nothing.
-        c = self.node("carol", contact_settings("carol"))
+        # Someone with the .torrent and every address of A still gets nothing: carol dials both of A's
+        # ports, A's SSL listener refuses her for want of a certificate, and no byte arrives.
+        c = self.node("carol", contact_settings("carol", {"log.level": "debug"}))
         c.start_daemon()
         _, torrent = a.api("GET", "/api/v1/transfers/%s/torrent" % tid)
         ssl_port = a.api("GET", "/api/v1/status")[1]["ssl_port"]
@@ -93,31 +108,41 @@ class SendTest(kithtest.KithTestCase):
         status, _ = c.api("POST", "/api/v1/transfers", {
             "torrent": torrent["torrent"], "peers": ["127.0.0.1:%d" % a.bt_port, "127.0.0.1:%d" % ssl_port]})
         self.assertEqual(status, 201)
-        time.sleep(8)
+        self.wait_log(c, r"peer \[ 127\.0\.0\.1:%d .*\] disconnecting \(SSL/TCP\) .*certificate required" % ssl_port,
+                      what="carol's connection to A's SSL port refused for want of a certificate")
+        self.wait_log(a, r"peer error \[ssl_handshake\] \[asio\.ssl\]: peer did not return a certificate",
+                      what="A's SSL listener refusing a peer without a certificate")
+        self.wait_log(c, r"peer \[ 127\.0\.0\.1:%d .*\] disconnecting" % a.bt_port,
+                      what="carol's connection to A's plain port ended")
         _, ct = c.api("GET", "/api/v1/transfers/%s" % tid)
         self.assertEqual(ct["total_done"], 0, ct)
+        self.assertEqual(c.api("GET", "/api/v1/transfers/%s/peers" % tid)[1], [])
 
     def test_tls_client_without_certificate_is_refused(self):
-        a, _b, _aid, _bid = self.make_pair()
+        a, _b, _aid, _bid = self.make_pair({"log.level": "debug"})  # debug: libtorrent's peer alerts
         data = self.tmpdir()
         kithtest.make_tree(data, {"x.bin": MiB})
         sent = a.run_json("--json", "send", "bob", os.path.join(data, "x.bin"))
+        tid = sent["offer"]["transfer_id"]
         port = a.api("GET", "/api/v1/status")[1]["ssl_port"]
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        refused = False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-                with ctx.wrap_socket(raw, server_hostname=sent["offer"]["transfer_id"]) as tls:
+        # The TCP connection must succeed: a closed port (ECONNREFUSED) is a failure here, not a refusal.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            local_port = raw.getsockname()[1]
+            with self.assertRaises(ssl.SSLError) as refused:
+                with ctx.wrap_socket(raw, server_hostname=tid) as tls:  # SNI picks the torrent
                     # BitTorrent handshake; a TLS 1.3 server reports a missing client certificate only
                     # after the client's first flight, so read to see the answer.
-                    tls.sendall(b"\x13BitTorrent protocol" + bytes(8) + bytes.fromhex(sent["offer"]["transfer_id"])
-                                + b"-XX0000-012345678901")
-                    refused = tls.recv(68) == b""
-        except (ssl.SSLError, OSError):
-            refused = True
-        self.assertTrue(refused, "a peer without a certificate was served")
+                    tls.sendall(b"\x13BitTorrent protocol" + bytes(8) + bytes.fromhex(tid) + b"-XX0000-012345678901")
+                    answer = tls.recv(68)
+                    self.fail("a peer without a certificate got an answer: %r" % answer)
+        self.assertEqual(refused.exception.reason, "TLSV13_ALERT_CERTIFICATE_REQUIRED", refused.exception)
+        # A's side of the same connection (our source port): refused in the TLS handshake for that reason.
+        self.wait_log(a, r"peer \[ 127\.0\.0\.1:%d .*\] peer error \[ssl_handshake\] \[asio\.ssl\]: "
+                      r"peer did not return a certificate" % local_port,
+                      what="A refusing our connection for want of a certificate")
 
     def test_eicar_lands_in_quarantine(self):
         a, b, _aid, _bid = self.make_pair()

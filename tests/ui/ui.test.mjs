@@ -18,6 +18,7 @@ const ARTIFACTS = process.env.KITH_UI_ARTIFACTS || path.join(REPO, 'build', 'tes
 const LONG = 180000; // safety net for waits; nothing asserts a duration
 
 let a; let b; let context; let page; let loginUrl; let dataDir; let downloads; let profile;
+let album; // node A's share that B downloads first: {magnet, id, size}
 const requests = [];
 const problems = []; // console errors and CSP violations
 
@@ -103,7 +104,8 @@ test('a link added in the page downloads from node A, live, byte for byte', asyn
   const src = makeTree(path.join(dataDir, 'album'), {
     'big.bin': 24 << 20, 'docs/notes.txt': 20000, 'docs/cover.jpg': 300 * 1024,
   });
-  const shared = a.runJson(['share', src]);
+  const shared = a.runJson(['share', src]); // a hybrid torrent: pad files between its files
+  album = { magnet: shared.magnet, id: shared.id, size: (24 << 20) + 20000 + 300 * 1024 };
   assert.ok(shared.magnet.includes(`x.pe=127.0.0.1:${a.btPort}`), 'the link names A on loopback');
   // A second listener on the event stream, to check that the page's session receives live events.
   await page.evaluate(() => {
@@ -125,7 +127,41 @@ test('a link added in the page downloads from node A, live, byte for byte', asyn
   assert.deepEqual(hashTree(path.join(downloads, 'album')), hashTree(src));
   const seen = await page.evaluate(() => window.kithSeen);
   assert.ok(seen.includes('transfer.added') && seen.includes('transfer.completed'), `events seen: ${seen}`);
+  // Sizes leave the hybrid torrent's padding out; a finished download downloads at 0 B/s.
+  const t = (await b.call('GET', `/api/v1/transfers/${album.id}`)).body;
+  assert.equal(t.total_size, album.size);
+  assert.equal(t.total_wanted, album.size);
+  assert.equal(t.download_rate, 0);
   await shot('02-download-completed');
+});
+
+test('adding a link that is already there says so and points to it', async () => {
+  const before = (await b.call('GET', '/api/v1/transfers')).body.length;
+  await page.fill('#add-link', album.magnet);
+  await page.click('#add-submit');
+  const note = page.locator('#add-note');
+  await note.locator('a').waitFor();
+  assert.match(await note.innerText(), /already in your transfers/i);
+  assert.doesNotMatch(await page.locator('#status').innerText(), /^Added/);
+  assert.equal(await note.locator('a').getAttribute('href'), `#/transfers/${album.id}`);
+  assert.equal((await b.call('GET', '/api/v1/transfers')).body.length, before);
+  await shot('02b-already-there');
+});
+
+test('a magnet without metadata says it waits for it, not "0% of 0 B"', async () => {
+  // Nobody has this hash (no DHT, no tracker, no peer): the metadata never comes.
+  await page.fill('#add-link', `magnet:?xt=urn:btih:${'c0ffee'.repeat(6)}c0ff&dn=nowhere`);
+  await page.click('#add-submit');
+  const r = row('nowhere');
+  await r.waitFor({ state: 'visible', timeout: LONG });
+  const facts = await r.locator('.facts').innerText();
+  assert.match(facts, /waiting for metadata/);
+  assert.doesNotMatch(facts, /0% of 0 B/);
+  assert.equal(await r.locator('progress').evaluate((p) => p.hasAttribute('value')), false, 'indeterminate');
+  await shot('02c-waiting-for-metadata');
+  page.once('dialog', (d) => d.accept());
+  await r.getByRole('button', { name: 'Remove nowhere' }).click();
+  await r.waitFor({ state: 'detached', timeout: LONG });
 });
 
 test('pause and resume from the page', async () => {
@@ -133,7 +169,13 @@ test('pause and resume from the page', async () => {
   await r.getByRole('button', { name: 'Pause album' }).click();
   await r.locator('.state', { hasText: 'paused' }).waitFor({ timeout: LONG });
   const list = (await b.call('GET', '/api/v1/transfers')).body;
-  assert.equal(list.find((t) => t.name === 'album').state, 'paused');
+  const paused = list.find((t) => t.name === 'album');
+  assert.equal(paused.state, 'paused');
+  // Nothing moves while paused: 0, not libtorrent's decaying averages.
+  assert.deepEqual([paused.download_rate, paused.upload_rate], [0, 0]);
+  const facts = await r.locator('.facts').innerText();
+  assert.match(facts, /↓ 0 B\/s/);
+  assert.match(facts, /↑ 0 B\/s/);
   await shot('03-paused');
   await r.getByRole('button', { name: 'Resume album' }).click();
   await r.locator('.state', { hasText: 'completed' }).waitFor({ timeout: LONG });
@@ -164,6 +206,19 @@ test('details: files, magnet link and its QR code', async () => {
   });
   assert.ok(qr > 0, 'the QR code image loaded');
   await shot('05-details');
+  // Fewer files of the finished download: the size shown follows the choice.
+  const small = 20000 + 300 * 1024;
+  await page.getByLabel('album/big.bin').uncheck();
+  await page.click('#files-apply');
+  await waitFor(async () => (await b.call('GET', `/api/v1/transfers/${album.id}`)).body.total_wanted === small,
+    LONG, 'total_wanted to follow the choice');
+  await waitFor(async () => (await page.locator('#details-summary').innerText()).includes('100% of 320 KiB'),
+    LONG, 'the page to show the chosen size');
+  await shot('05b-details-fewer-files');
+  await page.getByLabel('album/big.bin').check();
+  await page.click('#files-apply');
+  await waitFor(async () => (await b.call('GET', `/api/v1/transfers/${album.id}`)).body.total_wanted === album.size,
+    LONG, 'every file chosen again');
   await page.goto(`http://${b.api}/ui/#/transfers`);
 });
 
@@ -182,7 +237,7 @@ test('a .torrent file chosen in the page is added; files are chosen one by one; 
   await waitFor(async () => (await page.locator('#files-list input[type=checkbox]').count()) === 2, LONG, 'files');
   await page.getByLabel('second/two.bin').uncheck();
   await page.click('#files-apply');
-  await page.locator('#files-note', { hasText: 'Downloading 1 file.' }).waitFor();
+  await page.locator('#files-note', { hasText: 'Selection applied: 1 file.' }).waitFor();
   const id = (await b.call('GET', '/api/v1/transfers')).body.find((t) => t.name === 'second').id;
   const files = (await b.call('GET', `/api/v1/transfers/${id}`)).body.files;
   assert.deepEqual(files.map((f) => [f.path, f.wanted]), [['second/one.bin', true], ['second/two.bin', false]]);
@@ -209,6 +264,25 @@ test('a folder chosen in the page is uploaded, shared, and fetched by node A', a
   await shot('07-shared-upload');
 });
 
+test('several loose files are shared under a name the user gives', async () => {
+  const dir = makeTree(path.join(dataDir, 'loose'), { 'sunset.jpg': 90000, 'beach.jpg': 80000, 'notes.txt': 3000 });
+  await page.setInputFiles('#share-files', ['sunset.jpg', 'beach.jpg', 'notes.txt'].map((f) => path.join(dir, f)));
+  const form = page.locator('#share-name-form');
+  await form.waitFor({ state: 'visible' });
+  assert.equal(await page.inputValue('#share-name'), 'beach and 2 more', 'a sensible default');
+  await shot('07b-share-name');
+  await page.fill('#share-name', 'Holiday');
+  await form.getByRole('button', { name: 'Share' }).click();
+  await row('Holiday').waitFor({ state: 'visible', timeout: LONG });
+  assert.equal(await form.isHidden(), true);
+  const t = (await b.call('GET', '/api/v1/transfers')).body.find((x) => x.name === 'Holiday');
+  assert.equal(t.kind, 'share');
+  const shown = (await b.call('GET', `/api/v1/transfers/${t.id}`)).body;
+  const dest = path.join(dataDir, 'a-got-loose');
+  a.run(['get', shown.magnet, '--to', dest]);
+  assert.deepEqual(hashTree(path.join(dest, 'Holiday')), hashTree(dir));
+});
+
 test('a file dropped on the drop zone is shared', async () => {
   await page.evaluate(() => {
     const dt = new DataTransfer();
@@ -231,6 +305,20 @@ test('node page: status and a live setting', async () => {
   assert.equal((await b.call('GET', '/api/v1/status')).body.limits.upload, 123456);
   assert.match(fs.readFileSync(path.join(b.home, 'config.toml'), 'utf8'), /upload = 123456/);
   await shot('08-node');
+  // A value the node could not use is refused with the node's message, next to the field.
+  const listen = page.locator('form[data-name="bt.listen"]');
+  await listen.locator('input').fill('garbage');
+  await listen.getByRole('button', { name: 'Save bt.listen' }).click();
+  const setting = page.locator('.setting', { has: listen });
+  const error = setting.locator('.error');
+  await waitFor(async () => (await error.innerText()).length > 0, LONG, 'the refusal');
+  assert.match(await error.innerText(), /Not saved: bt\.listen: 'garbage' is not IP:PORT/);
+  assert.equal(await listen.locator('input').getAttribute('aria-invalid'), 'true');
+  assert.doesNotMatch(fs.readFileSync(path.join(b.home, 'config.toml'), 'utf8'), /garbage/);
+  await setting.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(ARTIFACTS, '08b-setting-refused.png') });
+  await listen.locator('input').fill('127.0.0.1:0');
+  assert.equal(await error.innerText(), '', 'typing clears the message');
 });
 
 test('quarantine: an EICAR download is held with its reason, never released; delete from the page', async () => {
@@ -295,6 +383,32 @@ test('keyboard: Tab reaches the link field and Enter adds', async () => {
   await page.keyboard.type('not a magnet');
   await page.keyboard.press('Enter');
   await waitFor(async () => (await page.locator('#add-error').innerText()).length > 0, LONG, 'error');
+});
+
+test('log out: the page drops every node detail and says how to log in again', async () => {
+  await page.goto(`http://${b.api}/ui/#/node`);
+  await page.locator('#node-status').waitFor();
+  await waitFor(async () => (await page.locator('#node-status').innerText()).includes(String(b.btPort)), LONG, 'status');
+  const nodeId = (await b.call('GET', '/api/v1/status')).body.node_id;
+  await page.click('#logout');
+  await page.locator('#login-needed').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#login-reason').innerText(), 'You have logged out.');
+  assert.match(await page.locator('#login-needed').innerText(), /kith ui/);
+  assert.equal(await page.locator('#conn').innerText(), 'not logged in');
+  assert.equal(await page.locator('.top nav').isHidden(), true, 'no way into views that are gone');
+  const sent = requests.length;
+  await page.waitForTimeout(6000); // longer than the page's 5 s polling: nothing may be asked any more
+  const after = requests.slice(sent).filter((u) => u.includes('/api/'));
+  assert.deepEqual(after, [], 'no request after logging out');
+  // Nothing of the node is left in the page, shown or hidden, and no developer error text.
+  const text = await page.evaluate(() => document.body.textContent);
+  for (const gone of ['album', 'Holiday', nodeId, String(b.btPort), '401', 'HTTP', 'nauthori', 'Error']) {
+    assert.ok(!text.includes(gone), `"${gone}" is still in the page after logout`);
+  }
+  assert.equal(await page.locator('#transfer-list li').count(), 0);
+  await shot('12-logged-out');
+  const status = await page.evaluate(async () => (await fetch('/api/v1/status')).status);
+  assert.equal(status, 401, 'the session is over on the node too');
 });
 
 test('the page made no request outside this node and broke no CSP rule', async () => {

@@ -10,7 +10,18 @@ export class ApiError extends Error {
   }
 }
 
+// Called once a request is refused for want of a session (logged out elsewhere, expired, the daemon
+// restarted): the page then drops what it shows of the node. Set by app.js.
+let unauthorized = () => {};
+export function onUnauthorized(handler) { unauthorized = handler; }
+
+// Once the session is over, requests still under way (a refresh, a poll) are never answered, so
+// nothing the node said can be drawn again after the page cleared it.
+let closed = false;
+const never = () => new Promise(() => {});
+
 async function call(method, path, body, extraHeaders = {}) {
+  if (closed) return never();
   const headers = { 'X-Kith-CSRF': '1', ...extraHeaders };
   let payload;
   if (body instanceof Blob) {
@@ -21,6 +32,12 @@ async function call(method, path, body, extraHeaders = {}) {
   }
   const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
   const text = await res.text();
+  if (closed) return never();
+  if (res.status === 401) {
+    closed = true;
+    unauthorized();
+    return never();
+  }
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!res.ok) {
@@ -51,8 +68,15 @@ export const api = {
   uploadFile: (id, path, file) =>
     call('PUT', `/api/v1/uploads/${enc(id)}/files?path=${enc(path)}`, file,
          { 'Content-Type': 'application/octet-stream' }),
-  shareUpload: (id) => call('POST', `/api/v1/uploads/${enc(id)}/share`),
-  logout: () => call('POST', '/api/v1/ui/logout'),
+  // `name`: the shared folder's name when several files were uploaded side by side (docs/api.md).
+  shareUpload: (id, name) => call('POST', `/api/v1/uploads/${enc(id)}/share`, name ? { name } : undefined),
+  // Ends the session; from then on this page asks the node nothing. Fails only if the node was not
+  // reached (a session that had already ended counts as logged out).
+  logout: async () => {
+    closed = true;
+    const res = await fetch('/api/v1/ui/logout', { method: 'POST', headers: { 'X-Kith-CSRF': '1' }, credentials: 'same-origin' });
+    if (!res.ok && res.status !== 401) throw new ApiError(res.status, 'http_' + res.status, res.statusText);
+  },
   quarantine: (all) => call('GET', `/api/v1/quarantine${all ? '?all=true' : ''}`),
   releaseQuarantined: (id) => call('POST', `/api/v1/quarantine/${enc(id)}/release`),
   deleteQuarantined: (id) => call('DELETE', `/api/v1/quarantine/${enc(id)}`),

@@ -1,6 +1,6 @@
 // Entry point: hash routing between the views, the live event stream with a polling fallback, and
 // the "not logged in" state.
-import { api, followEvents } from './api.js';
+import { api, followEvents, onUnauthorized } from './api.js';
 import * as details from './details.js';
 import * as node from './node.js';
 import * as quarantine from './quarantine.js';
@@ -35,11 +35,29 @@ async function refreshQuarantineCount() {
   $('quarantine-count').textContent = items.length ? `(${items.length})` : '';
 }
 
-function loggedOut() {
+let events = null; // the EventSource while logged in
+let poller = null; // the polling fallback's interval
+
+// No session (logged out, expired, never logged in): stop talking to the node and drop everything the
+// page shows of it, so nothing of the node stays on screen or in the page. `reason` is one plain line.
+function loggedOut(reason = '') {
+  if (events) { events.close(); events = null; }
+  if (poller) { clearInterval(poller); poller = null; }
+  window.removeEventListener('hashchange', route);
+  transfers.clear();
+  details.clear();
+  quarantine.clear();
+  node.clear();
+  say('');
+  $('quarantine-count').textContent = '';
   for (const v of VIEWS) $('view-' + v).hidden = true;
+  document.querySelector('.top nav').hidden = true;
+  $('login-reason').textContent = reason;
   $('login-needed').hidden = false;
   $('logout').hidden = true;
   $('conn').textContent = 'not logged in';
+  $('conn').classList.remove('live');
+  if (location.hash) history.replaceState(null, '', location.pathname);
 }
 
 let refreshQueued = false;
@@ -61,12 +79,19 @@ async function start() {
   details.init(say);
   node.init(say);
   quarantine.init(say);
+  let loggedIn = true;
+  let started = false;
+  onUnauthorized(() => {
+    if (!loggedIn) return;
+    loggedIn = false;
+    loggedOut(started ? 'Your session has ended: sessions expire, and end when the node restarts.' : '');
+  });
   try {
-    await api.status();
+    await api.status(); // unanswered without a session: onUnauthorized shows the login screen
   } catch (e) {
-    if (e.status === 401) return loggedOut();
     say(`Cannot reach the node: ${e.message}`);
   }
+  started = true;
   window.addEventListener('hashchange', route);
   route();
   refreshQuarantineCount().catch(() => {});
@@ -74,7 +99,7 @@ async function start() {
   const types = ['transfer.added', 'transfer.metadata', 'transfer.state', 'transfer.progress',
     'transfer.scanning', 'transfer.scanned', 'transfer.completed', 'transfer.held', 'transfer.error',
     'transfer.removed', 'quarantine.added', 'quarantine.released', 'quarantine.deleted'];
-  followEvents(types, (type, data) => {
+  events = followEvents(types, (type, data) => {
     if (type === 'transfer.progress') {
       if (!transfers.updateOne(data)) queueRefresh();
       return;
@@ -84,15 +109,22 @@ async function start() {
     if (type === 'quarantine.added') say(`Held in quarantine: ${data.name || data.id}`);
     queueRefresh();
   }, (live) => {
+    if (!loggedIn) return;
     $('conn').textContent = live ? 'live' : 'reconnecting…';
     $('conn').classList.toggle('live', live);
+    // The event stream cannot report a 401; a cheap request tells an ended session from a lost node.
+    if (!live) api.status().catch(() => {});
   });
-  setInterval(() => {
+  poller = setInterval(() => {
     if (!$('view-transfers').hidden) transfers.refresh().catch(() => {});
     if (!$('view-details').hidden) details.refresh();
   }, POLL_MS);
   $('logout').addEventListener('click', async () => {
-    try { await api.logout(); } finally { loggedOut(); }
+    loggedIn = false;
+    let done = true;
+    try { await api.logout(); } catch { done = false; }
+    loggedOut(done ? 'You have logged out.'
+      : 'You are logged out in this page, but the node could not be told (is it still running?).');
   });
 }
 

@@ -10,7 +10,9 @@ let filesDirty = false; // the person changed checkboxes: do not overwrite them 
 function summary(t) {
   const facts = [
     ['State', t.state + (t.error ? ` — ${t.error}` : '')],
-    ['Progress', `${percent(t.progress)} of ${size(t.total_wanted)} (torrent: ${size(t.total_size)})`],
+    ['Progress', t.has_metadata
+      ? `${percent(t.progress)} of ${size(t.total_wanted)} (torrent: ${size(t.total_size)})`
+      : 'waiting for metadata from peers (the size and the files come with it)'],
     ['Rates', `↓ ${rate(t.download_rate)}  ↑ ${rate(t.upload_rate)}`],
     ['Peers', `${t.peers} (${t.seeds} seeds)`],
     ['ETA', eta(t.eta)],
@@ -78,6 +80,19 @@ export async function refresh() {
 
 export function hide() { current = null; }
 
+// Logged out: nothing of the node stays in the page.
+export function clear() {
+  current = null;
+  filesDirty = false;
+  $('details-title').textContent = 'Transfer';
+  $('details-summary').replaceChildren();
+  $('details-magnet').value = '';
+  $('details-qr').removeAttribute('src');
+  $('files-list').replaceChildren();
+  $('files-note').textContent = '';
+  $('peers-table').querySelector('tbody').replaceChildren();
+}
+
 async function copyMagnet() {
   const text = $('details-magnet').value;
   try {
@@ -96,7 +111,7 @@ async function applyFiles(event) {
   try {
     await api.selectFiles(current, wanted);
     filesDirty = false;
-    $('files-note').textContent = `Downloading ${wanted.length} file${wanted.length === 1 ? '' : 's'}.`;
+    $('files-note').textContent = `Selection applied: ${wanted.length} file${wanted.length === 1 ? '' : 's'}.`;
     await refresh();
   } catch (e) {
     $('files-note').textContent = `Not applied: ${e.message}`;

@@ -49,8 +49,17 @@ function input(s, id) {
 function settingRow(s) {
   const id = 'setting-' + s.name.replace(/\W/g, '-');
   const field = input(s, id);
-  const note = el('p', { class: 'note', role: 'status', 'aria-live': 'polite' },
+  const note = el('p', { class: 'note', id: `${id}-note`, role: 'status', 'aria-live': 'polite' },
     s.pending !== undefined ? 'Saved; applies at the next start.' : '');
+  const error = el('p', { class: 'error', id: `${id}-error`, role: 'alert' });
+  field.setAttribute('aria-describedby', `${id}-error ${id}-note`);
+  // The node checks every value with the parser that uses it; its message goes next to the field.
+  const refused = (message) => {
+    note.textContent = '';
+    error.textContent = `Not saved: ${message}`;
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+  };
   const form = el('form', { 'data-name': s.name },
     el('label', { for: id }, s.name), field,
     el('button', { type: 'submit', class: 'secondary', 'aria-label': `Save ${s.name}` }, 'Save'));
@@ -60,25 +69,38 @@ function settingRow(s) {
     if (s.type === 'bool') value = field.checked;
     else if (s.type === 'int') value = Number(field.value);
     else value = field.value;
-    if (s.type === 'int' && !(Number.isInteger(value) && value >= 0)) {
-      note.textContent = 'Enter a whole number, 0 or more.';
+    if (s.type === 'int' && field.value.trim() === '') {
+      refused('enter a whole number, 0 or more.');
       return;
     }
     try {
       const r = await api.setSetting(s.name, value);
+      error.textContent = '';
+      field.removeAttribute('aria-invalid');
       note.textContent = r.applied === 'live' ? 'Saved and applied.' : 'Saved; applies at the next start.';
       announce(`${s.name} saved`);
       await refreshStatus();
     } catch (err) {
-      note.textContent = `Not saved: ${err.message}`;
+      refused(err.message);
     }
   });
-  return el('div', { class: 'setting' }, form, el('p', { class: 'desc' }, `${s.description} (default: ${JSON.stringify(s.default)})`), note);
+  field.addEventListener('input', () => {
+    error.textContent = '';
+    field.removeAttribute('aria-invalid');
+  });
+  return el('div', { class: 'setting' }, form, error,
+    el('p', { class: 'desc' }, `${s.description} (default: ${JSON.stringify(s.default)})`), note);
 }
 
 export async function show() {
   const [, settings] = await Promise.all([refreshStatus(), api.settings()]);
   $('settings-list').replaceChildren(...settings.map(settingRow));
+}
+
+// Logged out: nothing of the node stays in the page.
+export function clear() {
+  $('node-status').replaceChildren();
+  $('settings-list').replaceChildren();
 }
 
 export function init(say) { announce = say; }

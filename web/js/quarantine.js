@@ -72,6 +72,13 @@ export async function refresh() {
   $('quarantine-empty').hidden = items.length > 0;
 }
 
+// Logged out: nothing of the node stays in the page.
+export function clear() {
+  $('quarantine-list').replaceChildren();
+  $('quarantine-empty').hidden = true;
+  $('quarantine-all').checked = false;
+}
+
 export function init(say) {
   announce = say;
   $('quarantine-all').addEventListener('change', () => refresh().catch((e) => say(e.message)));

@@ -34,10 +34,16 @@ function fillRow({ parts }, t) {
   parts.nameLink.textContent = t.name;
   parts.state.textContent = stateLabel(t);
   parts.state.className = 'state ' + t.state;
-  parts.bar.value = t.progress || 0;
-  parts.bar.setAttribute('aria-label', `${t.name}: ${percent(t.progress)} done`);
+  // Before a magnet's metadata arrives nothing is known of the size: say so, not "0% of 0 B".
+  if (t.has_metadata) {
+    parts.bar.value = t.progress || 0;
+    parts.bar.setAttribute('aria-label', `${t.name}: ${percent(t.progress)} done`);
+  } else {
+    parts.bar.removeAttribute('value'); // indeterminate
+    parts.bar.setAttribute('aria-label', `${t.name}: waiting for metadata`);
+  }
   const f = [
-    `${percent(t.progress)} of ${size(t.total_wanted)}`,
+    t.has_metadata ? `${percent(t.progress)} of ${size(t.total_wanted)}` : 'waiting for metadata from peers',
     `↓ ${rate(t.download_rate)}`,
     `↑ ${rate(t.upload_rate)}`,
     `${t.peers} peer${t.peers === 1 ? '' : 's'}`,
@@ -88,6 +94,25 @@ export async function refresh() {
   render(await api.transfers());
 }
 
+// Logged out: nothing of the node stays in the page.
+export function clear() {
+  rows.clear();
+  $('transfer-list').replaceChildren();
+  $('empty').hidden = true;
+  $('add-form').reset();
+  for (const id of ['add-note', 'add-error', 'share-progress', 'share-error']) $(id).replaceChildren();
+  $('share-name-cancel').click();
+}
+
+// Points at a row for a moment (the transfer a link added earlier).
+function highlight(id) {
+  const row = rows.get(id);
+  if (!row) return;
+  row.li.classList.add('flash');
+  row.li.scrollIntoView({ block: 'nearest' });
+  setTimeout(() => row.li.classList.remove('flash'), 4000);
+}
+
 async function control(id, action, name) {
   try {
     await (action === 'resume' ? api.resume(id) : api.pause(id));
@@ -124,6 +149,7 @@ async function onAdd(event) {
   const file = $('add-torrent').files[0];
   const error = $('add-error');
   error.textContent = '';
+  $('add-note').replaceChildren();
   if (!link && !file) {
     error.textContent = 'Paste a magnet link or choose a .torrent file.';
     $('add-link').focus();
@@ -133,8 +159,17 @@ async function onAdd(event) {
   try {
     const t = link ? await api.addLink(link) : await api.addTorrent(await readAsBase64(file));
     $('add-form').reset();
-    announce(`Added ${t.name}`);
-    await refresh();
+    if (t.existing) {
+      // The node answers with the transfer it already has (200, "existing": true).
+      $('add-note').replaceChildren('Already in your transfers: ',
+        el('a', { href: `#/transfers/${t.id}` }, t.name), '. Nothing was added.');
+      announce(`${t.name} is already in your transfers`);
+      await refresh();
+      highlight(t.id);
+    } else {
+      announce(`Added ${t.name}`);
+      await refresh();
+    }
   } catch (e) {
     error.textContent = e.message;
   } finally {
@@ -159,13 +194,59 @@ async function collect(entry, prefix, out) {
   }
 }
 
+// What the node names a share of several loose files when it is given no name: the first name
+// (sorted, without its extension) "and N more". The field starts with the same, for the user to edit.
+export function suggestedName(tops) {
+  const sorted = [...tops].sort();
+  const stem = sorted[0].replace(/(.)\.[^.]*$/, '$1');
+  return `${stem} and ${sorted.length - 1} more`;
+}
+
+// Several files or folders side by side become one folder: ask for its name (null: cancelled).
+function askName(count, suggested) {
+  const form = $('share-name-form');
+  const field = $('share-name');
+  $('share-name-count').textContent = String(count);
+  field.value = suggested;
+  form.hidden = false;
+  field.focus();
+  field.select();
+  return new Promise((resolve) => {
+    const done = (value) => {
+      form.hidden = true;
+      form.onsubmit = null;
+      $('share-name-cancel').onclick = null;
+      resolve(value);
+    };
+    form.onsubmit = (e) => {
+      e.preventDefault();
+      const value = field.value.trim();
+      if (!value || value.includes('/')) {
+        $('share-error').textContent = 'Give the folder a name, without "/".';
+        field.focus();
+        return;
+      }
+      $('share-error').textContent = '';
+      done(value);
+    };
+    $('share-name-cancel').onclick = () => done(null);
+  });
+}
+
 async function share(items) {
   const progress = $('share-progress');
   const error = $('share-error');
   error.textContent = '';
+  progress.textContent = '';
   if (!items.length) {
     error.textContent = 'Nothing to share: the selection has no files.';
     return;
+  }
+  const tops = new Set(items.map((x) => x.path.split('/')[0]));
+  let name;
+  if (tops.size > 1) {
+    name = await askName(tops.size, suggestedName(tops));
+    if (name === null) return;
   }
   try {
     const { id } = await api.newUpload();
@@ -177,7 +258,7 @@ async function share(items) {
       done += item.file.size;
     }
     progress.textContent = `Uploaded ${size(done)} of ${size(total)}; hashing…`;
-    const t = await api.shareUpload(id);
+    const t = await api.shareUpload(id, name);
     progress.textContent = `Sharing ${t.name}.`;
     announce(`Sharing ${t.name}`);
     await refresh();
@@ -212,7 +293,10 @@ function fromInput(input, useRelative) {
 export function init(say) {
   announce = say;
   $('add-form').addEventListener('submit', onAdd);
-  $('add-link').addEventListener('input', () => { $('add-error').textContent = ''; });
+  $('add-link').addEventListener('input', () => {
+    $('add-error').textContent = '';
+    $('add-note').replaceChildren();
+  });
   const zone = $('drop-zone');
   zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
   zone.addEventListener('dragleave', () => zone.classList.remove('over'));

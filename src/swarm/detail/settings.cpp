@@ -1,18 +1,25 @@
 #include "swarm/detail/settings.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <libtorrent/alert.hpp>
+
+#include "swarm/listen.hpp"
 
 namespace kith::swarm::detail {
 
 std::string listen_interfaces(const SessionOptions& o) {
-  std::string out = o.listen;
-  std::size_t start = 0;
-  while (start < o.ssl_listen.size()) {
-    auto end = o.ssl_listen.find(',', start);
-    if (end == std::string::npos) end = o.ssl_listen.size();
-    auto entry = o.ssl_listen.substr(start, end - start);
-    if (!entry.empty()) out += (out.empty() ? "" : ",") + entry + "s";  // "s": libtorrent's SSL listener
-    start = end + 1;
+  // Rebuilt from swarm::parse_listen, the parser the settings registry checks bt.listen and
+  // bt.ssl_listen with, so libtorrent listens on exactly what was accepted (listen.hpp).
+  std::string out;
+  for (const auto& [text, ssl] : {std::pair{&o.listen, false}, std::pair{&o.ssl_listen, true}}) {
+    auto entries = parse_listen(*text);
+    if (!entries) {
+      spdlog::error("not listening on '{}': {}", *text, entries.error().message);
+      continue;
+    }
+    auto part = swarm::listen_interfaces(*entries, ssl);
+    if (!part.empty()) out += (out.empty() ? "" : ",") + part;
   }
   return out;
 }
@@ -32,8 +39,11 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   lt::alert_category_t mask =
       lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
       lt::alert_category::dht | lt::alert_category::ip_block |  // peer_blocked: refusal counters
-      lt::alert_category::block_progress |                      // block_finished: who sent data (sources())
-      lt::alert_category::port_mapping;                         // map_port() results, logged
+      lt::alert_category::piece_progress |  // piece_finished: verified pieces (PieceGate, open_reader)
+      lt::alert_category::file_progress |   // file_completed: scan each file as it completes
+      lt::alert_category::port_mapping;     // map_port() results, logged
+  // Not block_progress: one alert per 16 KiB block crowds the queue at full speed (metadata_received
+  // could be dropped); sources() comes from a peer plugin instead (detail/source_recorder.hpp).
   if (o.debug_alerts) mask |= lt::alert_category::peer | lt::alert_category::connect;
   p.set_int(lt::settings_pack::alert_mask, mask);
   // Peers on the same host or LAN (x.pe hints, LSD) are the common case for kith: allow several

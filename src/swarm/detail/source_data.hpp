@@ -4,12 +4,14 @@
 #include <libtorrent/info_hash.hpp>
 #include <libtorrent/socket.hpp>
 
+#include "swarm/detail/intake_limits.hpp"
 #include "swarm/types.hpp"
 
 namespace kith::swarm::detail {
 
 struct SourceData {
   lt::add_torrent_params params;
+  Dropped dropped;  // what intake cut from the link's or torrent's lists; logged when it is added
 };
 
 // "1.2.3.4:6881" or "[::1]:6881" -> endpoint; errc::bad_link otherwise (names are not resolved).
