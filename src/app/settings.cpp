@@ -40,7 +40,7 @@ Status check_ssl_listen(const std::string& what, const SettingValue& v) {
 Status check_listen_address(const std::string& what, const SettingValue& v) {
   // base's messages give the reason only; the value is the user's own text, so name it.
   if (auto r = base::parse_ip_port(text_of(v), base::PortRule::allow_zero); !r)
-    return tl::unexpected(bad(what + ": '" + text_of(v) + "': " + r.error().message));
+    return tl::unexpected(bad(what + ": '" + text_of(v) + "' is not IP:PORT: " + r.error().message));
   return {};
 }
 
@@ -48,7 +48,7 @@ Status check_listen_address(const std::string& what, const SettingValue& v) {
 Status check_bootstrap(const std::string& what, const SettingValue& v) {
   for (const auto& item : base::split_list(text_of(v))) {
     if (auto r = base::parse_host_port(item); !r)
-      return tl::unexpected(bad(what + ": '" + item + "': " + r.error().message));
+      return tl::unexpected(bad(what + ": '" + item + "' is not HOST:PORT: " + r.error().message));
   }
   return {};
 }

@@ -59,10 +59,12 @@ Result<std::uint16_t> parse_port(std::string_view text, PortRule rule) {
   return static_cast<std::uint16_t>(value);
 }
 
-}  // namespace
-
-Result<HostPort> parse_host_port(std::string_view text, PortRule rule) {
-  if (text.empty()) return bad("the address is empty (expected HOST:PORT or [IPv6]:PORT)");
+// `names`: whether the host may be a DNS name (parse_host_port) or must be an IP (parse_ip_port);
+// the messages then show the form the caller asked for.
+Result<HostPort> parse(std::string_view text, PortRule rule, bool names) {
+  const std::string form =
+      names ? "HOST:PORT or [IPv6]:PORT" : "IP:PORT, e.g. 0.0.0.0:6881, 127.0.0.1:0 or [::]:6881";
+  if (text.empty()) return bad("the address is empty (expected " + form + ")");
   HostPort out;
   std::string_view port;
   if (text.front() == '[') {
@@ -81,7 +83,7 @@ Result<HostPort> parse_host_port(std::string_view text, PortRule rule) {
     port = text.substr(close + 2);
   } else {
     auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return bad("no ':PORT' (expected HOST:PORT or [IPv6]:PORT)");
+    if (colon == std::string_view::npos) return bad("no ':PORT' (expected " + form + ")");
     auto host = text.substr(0, colon);
     if (host.find(':') != std::string_view::npos)
       return bad("an IPv6 address must be in brackets: [ADDRESS]:PORT");
@@ -109,8 +111,12 @@ Result<HostPort> parse_host_port(std::string_view text, PortRule rule) {
   return out;
 }
 
+}  // namespace
+
+Result<HostPort> parse_host_port(std::string_view text, PortRule rule) { return parse(text, rule, true); }
+
 Result<HostPort> parse_ip_port(std::string_view text, PortRule rule) {
-  auto hp = parse_host_port(text, rule);
+  auto hp = parse(text, rule, false);
   if (!hp) return hp;
   if (hp->kind == HostKind::name)
     return bad("the host is a name, not an IP address (e.g. 0.0.0.0:6881, 127.0.0.1:0 or [::]:6881)");
