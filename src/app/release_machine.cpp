@@ -95,7 +95,7 @@ std::vector<ScanJob> ReleaseMachine::take_scans(int slots, bool stream) {
   const bool streaming = std::any_of(m_running.begin(), m_running.end(), [](const auto& r) { return r.second; });
   if (slots > 0 && stream && !streaming) {
     for (const auto& f : m_files) {
-      if (!f.complete && waiting(f)) {
+      if (!f.complete && waiting(f) && !m_no_stream.count(f.index)) {
         m_running[f.index] = true;
         out.push_back({f, true});
         break;
@@ -111,7 +111,10 @@ void ReleaseMachine::scan_done(int index, safety::Decision verdict) {
   if (wanted) m_verdicts[index] = std::move(verdict);
 }
 
-void ReleaseMachine::scan_gave_up(int index) { m_running.erase(index); }
+void ReleaseMachine::scan_gave_up(int index) {
+  m_running.erase(index);
+  m_no_stream.insert(index);  // scanned once complete, not streamed again
+}
 
 void ReleaseMachine::all_downloaded() {
   if (m_phase != ReleasePhase::staging) return;

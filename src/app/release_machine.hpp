@@ -88,6 +88,7 @@ class ReleaseMachine {
   std::vector<WantedFile> m_files;         // in torrent order
   std::map<int, safety::Decision> m_verdicts;  // by file index
   std::map<int, bool> m_running;               // file index -> is a stream scan
+  std::set<int> m_no_stream;                   // stream scans that gave up: wait until complete
 };
 
 // Combines per-file verdicts into one decision: infected beats not-fully-scanned beats no database

@@ -75,6 +75,13 @@ TEST(ReleaseMachine, AStreamScanThatGivesUpIsNoVerdict) {
   EXPECT_EQ(jobs[0].file.index, 0);
   EXPECT_TRUE(m.take_scans(2, true).empty()) << "no second stream scan while one runs";
   m.scan_gave_up(0);
+  // The same file is not streamed again (a paused download would start and give up in a loop); the
+  // next incomplete one may be.
+  jobs = m.take_scans(2, true);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].file.index, 1);
+  m.scan_gave_up(1);
+  EXPECT_TRUE(m.take_scans(2, true).empty());
   m.all_downloaded();
   m.verified();
   EXPECT_EQ(m.next(), Next::wait) << "a scan that gave up releases nothing";

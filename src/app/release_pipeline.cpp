@@ -48,7 +48,11 @@ Status ReleasePipeline::start() {
   return {};
 }
 
-void ReleasePipeline::stop() { m_stopped = true; }
+void ReleasePipeline::stop() {
+  // The io_context has stopped: nothing runs on the strand, so its state may be read here.
+  m_stopped = true;
+  for (auto& [key, reader] : m_readers) reader->cancel();
+}
 
 Status ReleasePipeline::put_marker(const std::string& key) { return m_deps.markers.put_kv(key, {'1'}); }
 
@@ -210,7 +214,9 @@ void ReleasePipeline::advance(const std::string& id) {
   }
   const bool may_scan = phase == ReleasePhase::scanning || (phase == ReleasePhase::staging && t.early_scans);
   if (may_scan && m_scans < m_deps.max_scans) {
-    auto jobs = t.machine.take_scans(m_deps.max_scans - m_scans + t.machine.running_scans(), /*stream=*/false);
+    // In staging, the first file not complete yet may be scanned while it arrives (one per download).
+    auto jobs = t.machine.take_scans(m_deps.max_scans - m_scans + t.machine.running_scans(),
+                                     /*stream=*/phase == ReleasePhase::staging);
     if (!jobs.empty() && phase == ReleasePhase::staging && !t.early_marker) {
       if (auto r = put_marker(early_marker(id)); r) {
         t.early_marker = true;
@@ -238,6 +244,7 @@ void ReleasePipeline::advance(const std::string& id) {
 
 void ReleasePipeline::start_scan(const std::string& id, Tracked& t, const ScanJob& job) {
   KITH_ASSERT_ON(m_strand);
+  if (job.stream) return start_stream_scan(id, t, job);
   ++m_scans;
   const auto root = m_deps.home.staging_dir() / id;
   boost::asio::post(m_deps.scan_pool, [this, id, root, generation = t.generation, file = job.file,
@@ -256,6 +263,58 @@ void ReleasePipeline::start_scan(const std::string& id, Tracked& t, const ScanJo
   });
 }
 
+void ReleasePipeline::start_stream_scan(const std::string& id, Tracked& t, const ScanJob& job) {
+  KITH_ASSERT_ON(m_strand);
+  // The reader hands out only verified bytes of this file (never the .parts file), asks libtorrent for
+  // the pieces it waits for first, and gives up when the transfer is paused, removed or stopped.
+  auto opened = m_deps.swarm.open_reader(id, job.file.index);
+  if (!opened) {
+    spdlog::debug("{}: no stream scan of {}: {}", id, job.file.path, opened.error().message);
+    t.machine.scan_gave_up(job.file.index);
+    return;
+  }
+  std::shared_ptr<swarm::FileReader> reader = std::move(*opened);
+  m_readers[{id, job.file.index}] = reader;
+  ++m_scans;
+  boost::asio::post(m_deps.scan_pool, [this, id, generation = t.generation, file = job.file, reader,
+                                       inspector = m_deps.inspector] {
+    safety::ByteSource source;
+    source.size = reader->size();
+    source.name = file.path;
+    source.read = [reader](void* buf, std::size_t count, std::uint64_t offset, safety::ByteSource::Deadline deadline) {
+      return reader->read(buf, count, offset, deadline);
+    };
+    std::optional<safety::Decision> d;  // none: the stream scan gave up, which is no verdict
+    std::string why;
+    try {
+      auto verdict = inspector->inspect_stream(fs::path(file.path), source);
+      if (verdict)
+        d = inspector->decide({fs::path(file.path)}, {*verdict});
+      else
+        why = verdict.error().message;
+    } catch (const std::exception& ex) {
+      why = std::string("scanner error: ") + ex.what();
+    }
+    boost::asio::post(m_strand, [this, id, generation, index = file.index, d = std::move(d), why]() mutable {
+      m_readers.erase({id, index});
+      if (d) return scan_finished(id, generation, index, std::move(*d));
+      spdlog::info("{}: the scan during the download gave up ({}); the file is scanned once complete", id, why);
+      stream_gave_up(id, generation, index);
+    });
+  });
+}
+
+void ReleasePipeline::stream_gave_up(const std::string& id, std::uint64_t generation, int index) {
+  KITH_ASSERT_ON(m_strand);
+  --m_scans;
+  auto it = m_tracked.find(id);
+  if (it != m_tracked.end() && it->second.generation == generation) {
+    it->second.machine.scan_gave_up(index);
+    advance(id);
+  }
+  free_slot(id);
+}
+
 void ReleasePipeline::scan_finished(const std::string& id, std::uint64_t generation, int index,
                                     safety::Decision verdict) {
   KITH_ASSERT_ON(m_strand);
@@ -265,6 +324,11 @@ void ReleasePipeline::scan_finished(const std::string& id, std::uint64_t generat
     it->second.machine.scan_done(index, std::move(verdict));
     advance(id);
   }
+  free_slot(id);
+}
+
+void ReleasePipeline::free_slot(const std::string& id) {
+  KITH_ASSERT_ON(m_strand);
   // A slot is free: other downloads may be waiting for it.
   std::vector<std::string> others;
   for (const auto& [other, t] : m_tracked)

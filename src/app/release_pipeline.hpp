@@ -1,5 +1,6 @@
 #pragma once
-// The path every download takes out of staging: scan (while it downloads, file by file), then release
+// The path every download takes out of staging: scan (while it downloads, file by file: complete files
+// from disk, the first incomplete one through a swarm::FileReader as its pieces arrive), then release
 // into its destination or hold it in quarantine (release_machine.hpp has the states; docs/safety.md the
 // rules). Also the quarantine commands.
 //
@@ -32,6 +33,7 @@
 #include "safety/inspector.hpp"
 #include "store/quarantine_store.hpp"
 #include "store/transfer_store.hpp"
+#include "swarm/file_reader.hpp"
 #include "swarm/session_host.hpp"
 
 namespace kith::app {
@@ -105,7 +107,13 @@ class ReleasePipeline {
   void advance(const std::string& id);
   void refresh_files(Tracked& t, const std::string& id);
   void start_scan(const std::string& id, Tracked& t, const ScanJob& job);
+  // A file still downloading, scanned through a swarm::FileReader as its verified pieces arrive.
+  void start_stream_scan(const std::string& id, Tracked& t, const ScanJob& job);
   void scan_finished(const std::string& id, std::uint64_t generation, int index, safety::Decision verdict);
+  // A stream scan ended without a verdict (the download stalled, was paused or removed).
+  void stream_gave_up(const std::string& id, std::uint64_t generation, int index);
+  // A scan slot is free: downloads waiting for one may start scans.
+  void free_slot(const std::string& id);
   void release(const std::string& id, Tracked& t);
   void released(const std::string& id, const std::string& from, std::vector<std::uint8_t> resume);
   void release_failed(const std::string& id, const std::string& from, std::vector<std::uint8_t> resume,
@@ -122,6 +130,9 @@ class ReleasePipeline {
   base::Strand m_strand;
   bool m_stopped = false;
   int m_scans = 0;  // running now, over every download
+  // Readers of stream scans running now (download id + file index). A reader's own cancel() may be
+  // called from any thread: stop() cancels them so that no scan-pool thread keeps waiting for bytes.
+  std::map<std::pair<std::string, int>, std::shared_ptr<swarm::FileReader>> m_readers;
   std::uint64_t m_next_generation = 1;
   std::set<std::string> m_held;  // in quarantine (state "held") at start
   std::map<std::string, Tracked> m_tracked;

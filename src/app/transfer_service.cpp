@@ -393,6 +393,7 @@ void TransferService::on_swarm_event(swarm::SwarmEvent e) {
           auto it = m_entries.find(st.id);
           if (it == m_entries.end()) continue;
           it->second.status = st;
+          if (st.state != "error") it->second.last_error.clear();
           auto t = view(it->second);
           if (t.state != it->second.last_state) {
             it->second.last_state = t.state;
@@ -429,10 +430,15 @@ void TransferService::on_swarm_event(swarm::SwarmEvent e) {
         emit(event::TransferMetadata{e.id, st->name});
         break;
       }
-      case K::error:
+      case K::error: {
+        if (auto it = m_entries.find(e.id); it != m_entries.end()) {
+          if (it->second.last_error == e.message) break;
+          it->second.last_error = e.message;
+        }
         spdlog::error("{}: {}", e.id, e.message);
         emit(event::TransferError{e.id, e.message, e.disk_full, true});
         break;
+      }
       default:
         break;
     }

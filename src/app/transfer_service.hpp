@@ -160,6 +160,9 @@ class TransferService {
     std::optional<ReleaseView> release;
     bool attached = false;  // in libtorrent's session now (not being added, moved or removed)
     std::string last_state;
+    // The last error libtorrent reported: one full disk raises dozens of alerts a second, each one
+    // logged and announced only when it says something new. Cleared when the state leaves "error".
+    std::string last_error;
   };
 
   // transfer_intake.cpp

@@ -112,8 +112,9 @@ class UiRoutesTest(KithTestCase):
             if name:  # a bad name moves nothing and shares nothing
                 st, body = n.api("POST", "/api/v1/uploads/%s/share" % up["id"], {"name": "../x"})
                 self.assertEqual((st, body["error"]["code"]), (400, "base.bad_input"), body)
-            st, shared = n.api("POST", "/api/v1/uploads/%s/share" % up["id"], {"name": name} if name else None)
-            self.assertEqual(st, 201, shared)
+            st, job = n.api("POST", "/api/v1/uploads/%s/share" % up["id"], {"name": name} if name else None)
+            self.assertEqual(st, 202, job)
+            shared = n.follow_job(job)
             shares[name] = shared
             self.assertEqual(sorted(os.path.basename(f["path"]) for f in shared["files"]),
                              ["a.jpg", "b.jpg", "c.txt"])
