@@ -212,8 +212,8 @@ def main():
     p.add_argument("--skip-dht", action="store_true")
     p.add_argument("--skip-lan", action="store_true")
     args = p.parse_args()
-    if not kithtest.kith_available():
-        sys.exit("no kith binary: build first, or set KITH_BIN")
+    if kithtest.kith_problem():
+        sys.exit(kithtest.kith_problem())
     loopback(args)
     if not args.skip_lan:
         lan_online(args)

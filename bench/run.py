@@ -223,8 +223,8 @@ def main():
                     "or from an x.pe magnet")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     args = ap.parse_args()
-    if not kithtest.kith_available():
-        sys.exit("kith binary not found at %s (set KITH_BIN)" % kithtest.KITH_BIN)
+    if kithtest.kith_problem():
+        sys.exit(kithtest.kith_problem())
     only = set(filter(None, args.only.split(",")))
     wanted = lambda n: not only or n in only  # noqa: E731
 

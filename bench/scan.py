@@ -127,8 +127,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--signatures", default=None, help="signature folder (default: the tests' database)")
     args = ap.parse_args()
-    if not kithtest.kith_available():
-        sys.exit("kith binary not found at %s (set KITH_BIN)" % kithtest.KITH_BIN)
+    if kithtest.kith_problem():
+        sys.exit(kithtest.kith_problem())
     db = args.signatures or kithtest.signature_db()
     settings = {"safety.signatures": db, "safety.system_signatures": "false"}
 
