@@ -65,7 +65,7 @@ class Messenger {
  public:
   using Clock = std::function<std::int64_t()>;  // unix milliseconds; called on the strand
 
-  // Files to contacts (file_offers.cpp; app's node_files.cpp does the swarm side).
+  // Files to contacts (file_offers.cpp; app's file_offer_service.cpp does the swarm side).
   // OfferHandler: an accepted contact offers us a file. Called on the strand; `reply` may be called
   // later, from any thread, exactly once: its Status becomes the FileOfferAck (an error refuses, with
   // its message), sent when the reply reaches the strand if the contact is still connected (otherwise
