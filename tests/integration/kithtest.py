@@ -518,7 +518,14 @@ class KithTestCase(unittest.TestCase):
         """True while cleanups run after a failed or errored test (unittest internals,
         stable since 3.4; used only to decide whether to print logs)."""
         outcome = getattr(self, "_outcome", None)
-        return outcome is not None and not getattr(outcome, "success", True)
+        if outcome is None:
+            return False
+        if not getattr(outcome, "success", True):
+            return True
+        # Python 3.11 records the error in the result but leaves outcome.success True.
+        result = getattr(outcome, "result", None)
+        reported = list(getattr(result, "errors", [])) + list(getattr(result, "failures", []))
+        return any(test is self for test, _ in reported)
 
     def _close_node(self, node):
         # On failure, show the daemon log: it is usually the only clue.
