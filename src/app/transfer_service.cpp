@@ -432,6 +432,16 @@ void TransferService::on_swarm_event(swarm::SwarmEvent e) {
       }
       case K::error: {
         if (auto it = m_entries.find(e.id); it != m_entries.end()) {
+          // libtorrent's post_torrent_updates does not always report a torrent that stopped with an
+          // error (nothing changes afterwards, so no later update comes either): ask for its status.
+          if (it->second.attached)
+            if (auto st = m_deps.swarm.status(e.id)) {
+              it->second.status = *st;
+              if (auto t = view(it->second); t.state != it->second.last_state) {
+                it->second.last_state = t.state;
+                emit(event::TransferState{e.id, t.state});
+              }
+            }
           if (it->second.last_error == e.message) break;
           it->second.last_error = e.message;
         }
