@@ -39,7 +39,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
 
   cli::ShareArgs share_args;
-  auto* share = cli.add_subcommand("share", "Share a file or folder and print its magnet link (hashing shows progress on stderr; Ctrl-C cancels it)");
+  auto* share = cli.add_subcommand("share",
+                                   "Share a file or folder and print its magnet link (hashing shows progress "
+                                   "on stderr; Ctrl-C cancels it)");
   share->add_option("path", share_args.path, "File or folder to share")->required();
   share->add_option("--format", share_args.format, "Torrent format: v1, v2 or hybrid")->capture_default_str();
   share->add_option("--torrent", share_args.torrent_out, "Also write the .torrent file here");
