@@ -34,39 +34,40 @@ nlohmann::json to_json(const app::Transfer& t) {
   if (!st.hashes.v2.empty()) info_hashes["v2"] = st.hashes.v2;
   const bool quarantined = t.release && (t.release->phase == app::ReleasePhase::quarantined ||
                                          t.release->phase == app::ReleasePhase::quarantining);
-  nlohmann::json j{{"id", st.id.empty() ? rec.id : st.id},
-                   {"name", st.name.empty() ? rec.name : st.name},
-                   {"kind", rec.kind},
-                   {"state", t.state},
-                   {"error", t.error},
-                   {"error_code", t.error.empty() ? std::string() : st.error_code},
-                   {"disk_full", st.disk_full},
-                   {"progress", st.progress},
-                   {"total_wanted", st.total_wanted},
-                   {"total_done", st.total_done},
-                   {"total_size", st.total_size},
-                   {"download_rate", st.download_rate},
-                   {"upload_rate", st.upload_rate},
-                   {"downloaded", st.downloaded},
-                   {"uploaded", st.uploaded},
-                   {"peers", st.peers},
-                   {"seeds", st.seeds},
-                   {"eta", st.eta},
-                   {"has_metadata", st.has_metadata},
-                   {"sequential", st.sequential},
-                   {"only", rec.only_glob},
-                   {"released", rec.released},
-                   {"destination", rec.destination},
-                   {"save_path", st.save_path},
-                   {"source", rec.source},
-                   {"added_at", rec.added_at},
-                   {"completed_at", rec.completed_at},
-                   {"info_hashes", info_hashes},
-                   {"runnable", runnable},
-                   {"quarantined", quarantined},
-                   {"scan",
-                    {{"done", t.release ? t.release->scan_done : 0}, {"total", t.release ? t.release->scan_total : 0}}},
-                   {"publisher", publisher_json(t.publisher)}};
+  nlohmann::json j{
+      {"id", st.id.empty() ? rec.id : st.id},
+      {"name", st.name.empty() ? rec.name : st.name},
+      {"kind", rec.kind},
+      {"state", t.state},
+      {"error", t.error},
+      {"error_code", t.error.empty() ? std::string() : st.error_code},
+      {"disk_full", st.disk_full},
+      {"progress", st.progress},
+      {"total_wanted", st.total_wanted},
+      {"total_done", st.total_done},
+      {"total_size", st.total_size},
+      {"download_rate", st.download_rate},
+      {"upload_rate", st.upload_rate},
+      {"downloaded", st.downloaded},
+      {"uploaded", st.uploaded},
+      {"peers", st.peers},
+      {"seeds", st.seeds},
+      {"eta", st.eta},
+      {"has_metadata", st.has_metadata},
+      {"sequential", st.sequential},
+      {"only", rec.only_glob},
+      {"released", rec.released},
+      {"destination", rec.destination},
+      {"save_path", st.save_path},
+      {"source", rec.source},
+      {"added_at", rec.added_at},
+      {"completed_at", rec.completed_at},
+      {"info_hashes", info_hashes},
+      {"runnable", runnable},
+      {"quarantined", quarantined},
+      {"scan",
+       {{"done", t.release ? t.release->scan_done : 0}, {"total", t.release ? t.release->scan_total : 0}}},
+      {"publisher", publisher_json(t.publisher)}};
   if (t.hashing) {
     const auto& h = *t.hashing;
     j["hashing"] = {{"path", h.path}, {"done", h.done}, {"total", h.total}, {"rate", h.rate}, {"eta", h.eta}};
@@ -88,7 +89,8 @@ nlohmann::json to_json(const std::vector<app::Transfer>& list) {
 nlohmann::json to_json(const std::vector<swarm::FileStatus>& files) {
   auto out = nlohmann::json::array();
   for (const auto& f : files)
-    out.push_back({{"index", f.index}, {"path", f.path}, {"size", f.size}, {"done", f.done}, {"wanted", f.wanted}});
+    out.push_back(
+        {{"index", f.index}, {"path", f.path}, {"size", f.size}, {"done", f.done}, {"wanted", f.wanted}});
   return out;
 }
 
@@ -181,7 +183,8 @@ nlohmann::json to_json(const app::NodeStatus& s) {
       {"rendezvous", nullptr}};
   if (s.rendezvous) {
     const auto& r = *s.rendezvous;
-    j["rendezvous"] = {{"puts_ok", r.puts_ok}, {"puts_failed", r.puts_failed}, {"lookups", r.lookups}, {"found", r.found}};
+    j["rendezvous"] = {
+        {"puts_ok", r.puts_ok}, {"puts_failed", r.puts_failed}, {"lookups", r.lookups}, {"found", r.found}};
   }
   return j;
 }
@@ -281,7 +284,9 @@ std::pair<std::string, nlohmann::json> event_json(const app::Event& event) {
           [](const ev::IpFilterReloaded& e) -> std::pair<std::string, nlohmann::json> {
             return {"blocklist.ip_filter", to_json(e.summary)};
           },
-          [](const ev::FileOffer& e) -> std::pair<std::string, nlohmann::json> { return {e.type, to_json(e.offer)}; },
+          [](const ev::FileOffer& e) -> std::pair<std::string, nlohmann::json> {
+            return {e.type, to_json(e.offer)};
+          },
       },
       event);
 }

@@ -24,7 +24,8 @@ namespace {
 awaitable<Response> share(app::Node& node, app::ShareRequest request) {
   auto start = [&](auto done) { node.transfers().share(std::move(request), std::move(done)); };
   auto r = co_await await<Result<app::Transfer>>(std::move(start));
-  co_return from(r, [](const app::Transfer& t) { return to_json(t); }, 202);
+  co_return from(
+      r, [](const app::Transfer& t) { return to_json(t); }, 202);
 }
 
 // Builds a ShareRequest from a JSON body's optional fields.
@@ -60,8 +61,9 @@ void add_routes(Router& router, RouteContext ctx) {
     co_return Response{200, j, {}};
   });
 
-  router.add("GET", "/api/v1/settings",
-             sync([&node](const Request&) { return Response{200, node.settings().to_json(), {}}; }));
+  router.add("GET", "/api/v1/settings", sync([&node](const Request&) {
+               return Response{200, node.settings().to_json(), {}};
+             }));
 
   router.add("PUT", "/api/v1/settings/{name}", [&node](Request req) -> awaitable<Response> {
     auto body = req.json_body();
@@ -98,13 +100,15 @@ void add_routes(Router& router, RouteContext ctx) {
       if (!*r) co_return bad(r->error());
     if (!sequential) co_return bad(sequential.error());
     if (link->empty() == torrent->empty())
-      co_return Response::error(400, "bad_request", "give exactly one of 'link' (magnet) or 'torrent' (base64)");
+      co_return Response::error(400, "bad_request",
+                                "give exactly one of 'link' (magnet) or 'torrent' (base64)");
     if (!torrent->empty()) {
       auto bytes = base::base64_decode(*torrent);
       if (!bytes) co_return Response::error(400, "bad_request", "'torrent' is not valid base64");
       get.torrent_bytes = std::move(*bytes);
     } else if (link->rfind("magnet:", 0) != 0) {
-      co_return Response::error(400, "swarm.bad_link", "'link' must be a magnet link; send .torrent files as 'torrent'");
+      co_return Response::error(400, "swarm.bad_link",
+                                "'link' must be a magnet link; send .torrent files as 'torrent'");
     }
     get.link = *link;
     get.to = *to;
@@ -160,8 +164,11 @@ void add_routes(Router& router, RouteContext ctx) {
     if (!body->is_object()) co_return Response::error(400, "bad_request", "body must be a JSON object");
     auto wanted = field<std::vector<int>>(*body, "wanted", {});
     if (!wanted) co_return bad(wanted.error());
-    if (!body->contains("wanted")) co_return Response::error(400, "bad_request", "'wanted' (file indices) is required");
-    auto start = [&](auto done) { node.transfers().select_files(req.params.at("id"), *wanted, std::move(done)); };
+    if (!body->contains("wanted"))
+      co_return Response::error(400, "bad_request", "'wanted' (file indices) is required");
+    auto start = [&](auto done) {
+      node.transfers().select_files(req.params.at("id"), *wanted, std::move(done));
+    };
     auto r = co_await await<Status>(std::move(start));
     // session_error here means a magnet whose file list has not arrived yet: try again later.
     if (!r && r.error().code == swarm::make_error_code(swarm::errc::session_error))
@@ -174,7 +181,8 @@ void add_routes(Router& router, RouteContext ctx) {
     auto shown = co_await await<Result<app::Transfer>>(std::move(start));
     if (!shown) co_return Response::error(status_for(shown.error()), shown.error());
     if (shown->magnet.empty())
-      co_return Response::error(409, "conflict", "the transfer has no magnet link yet (it is still being hashed)");
+      co_return Response::error(409, "conflict",
+                                "the transfer has no magnet link yet (it is still being hashed)");
     auto svg = qr_svg(shown->magnet);
     if (!svg) co_return Response::error(500, svg.error());
     Response r;
@@ -190,23 +198,27 @@ void add_routes(Router& router, RouteContext ctx) {
                return Response{201, {{"id", *id}}, {}};
              }));
 
-  router.add("POST", "/api/v1/uploads/{id}/share", [&node, uploads = ctx.uploads](Request req) -> awaitable<Response> {
-    if (!uploads) co_return Response::error(404, "not_found", "uploads are not enabled");
-    nlohmann::json body = nlohmann::json::object();
-    if (!req.body.empty()) {
-      auto parsed = req.json_body();
-      if (!parsed) co_return bad(parsed.error());
-      if (parsed->is_object()) body = *parsed;
-    }
-    // The folder several loose files are shared in (uploads.hpp); "" for one dropped file or folder.
-    auto name = field<std::string>(body, "name", "");
-    if (!name) co_return bad(name.error());
-    auto path = uploads->share_path(req.params.at("id"), *name);
-    if (!path) co_return Response::error(path.error().code == base::errc::not_found ? 404 : 400, path.error());
-    auto request = share_request(body, path->string());
-    if (!request) co_return bad(request.error());
-    co_return co_await share(node, std::move(*request));
-  });
+  router.add("POST", "/api/v1/uploads/{id}/share",
+             [&node, uploads = ctx.uploads](Request req) -> awaitable<Response> {
+               if (!uploads) co_return Response::error(404, "not_found", "uploads are not enabled");
+               nlohmann::json body = nlohmann::json::object();
+               if (!req.body.empty()) {
+                 auto parsed = req.json_body();
+                 if (!parsed) co_return bad(parsed.error());
+                 if (parsed->is_object()) body = *parsed;
+               }
+               // The folder several loose files are shared in (uploads.hpp); "" for one dropped file or
+               // folder.
+               auto name = field<std::string>(body, "name", "");
+               if (!name) co_return bad(name.error());
+               auto path = uploads->share_path(req.params.at("id"), *name);
+               if (!path)
+                 co_return Response::error(path.error().code == base::errc::not_found ? 404 : 400,
+                                           path.error());
+               auto request = share_request(body, path->string());
+               if (!request) co_return bad(request.error());
+               co_return co_await share(node, std::move(*request));
+             });
 
   router.add("POST", "/api/v1/transfers/{id}/pause", [&node](Request req) -> awaitable<Response> {
     auto start = [&](auto done) { node.transfers().pause(req.params.at("id"), std::move(done)); };
@@ -255,14 +267,17 @@ void add_routes(Router& router, RouteContext ctx) {
       node.blocks().remove(req.params.at("kind"), req.params.at("value"), std::move(done));
     };
     auto r = co_await await<Status>(std::move(start));
-    if (!r && r.error().code == base::make_error_code(base::errc::not_found)) co_return Response::error(404, r.error());
+    if (!r && r.error().code == base::make_error_code(base::errc::not_found))
+      co_return Response::error(404, r.error());
     co_return from(r);
   });
 
   router.add("DELETE", "/api/v1/transfers/{id}", [&node](Request req) -> awaitable<Response> {
     auto it = req.query.find("delete_data");
     bool delete_data = it != req.query.end() && (it->second == "true" || it->second == "1");
-    auto start = [&](auto done) { node.transfers().remove(req.params.at("id"), delete_data, std::move(done)); };
+    auto start = [&](auto done) {
+      node.transfers().remove(req.params.at("id"), delete_data, std::move(done));
+    };
     co_return from(co_await await<Status>(std::move(start)));
   });
 

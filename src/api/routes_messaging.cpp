@@ -180,16 +180,18 @@ void add_messaging_routes(Router& router, RouteContext ctx) {
   });
   // Files to contacts: answers at once with the share being hashed (202); the offer follows when it
   // ends (file.offered), or the hashing job fails (transfer.error).
-  router.add("POST", "/api/v1/contacts/{who}/files", [&node](Request req) -> boost::asio::awaitable<Response> {
-    auto body = object_body(req);
-    if (!body) co_return bad(body.error());
-    auto path = required(*body, "path");
-    if (!path) co_return bad(path.error());
-    if (auto m = node.require_messenger(); !m) co_return Response::error(503, m.error());
-    auto start = [&](auto done) { node.offers().send(req.params.at("who"), *path, std::move(done)); };
-    auto sent = co_await detail::await<Result<app::Transfer>>(std::move(start));
-    co_return from(sent, [](const app::Transfer& t) { return to_json(t); }, 202);
-  });
+  router.add(
+      "POST", "/api/v1/contacts/{who}/files", [&node](Request req) -> boost::asio::awaitable<Response> {
+        auto body = object_body(req);
+        if (!body) co_return bad(body.error());
+        auto path = required(*body, "path");
+        if (!path) co_return bad(path.error());
+        if (auto m = node.require_messenger(); !m) co_return Response::error(503, m.error());
+        auto start = [&](auto done) { node.offers().send(req.params.at("who"), *path, std::move(done)); };
+        auto sent = co_await detail::await<Result<app::Transfer>>(std::move(start));
+        co_return from(
+            sent, [](const app::Transfer& t) { return to_json(t); }, 202);
+      });
   router.add("GET", "/api/v1/files", sync([&node](const Request&) {
                if (auto m = node.require_messenger(); !m) return Response::error(503, m.error());
                return from(node.offers().list(), [](const std::vector<store::FileOfferRecord>& list) {

@@ -54,12 +54,15 @@ void add_safety_routes(Router& router, RouteContext ctx) {
     if (!id) co_return bad(id.error());
     if (!reason) co_return bad(reason.error());
     if (id->empty() || reason->empty())
-      co_return Response::error(400, "bad_request", "'id' (quarantine item or transfer) and 'reason' are required");
+      co_return Response::error(400, "bad_request",
+                                "'id' (quarantine item or transfer) and 'reason' are required");
     auto start = [&](auto done) { node.reports().report(*id, *reason, std::move(done)); };
     auto written = co_await await<Result<app::ReportWritten>>(std::move(start));
     co_return from(
         written,
-        [](const app::ReportWritten& w) { return nlohmann::json{{"path", w.path}, {"report", safety::to_json(w.report)}}; },
+        [](const app::ReportWritten& w) {
+          return nlohmann::json{{"path", w.path}, {"report", safety::to_json(w.report)}};
+        },
         201);
   });
 }

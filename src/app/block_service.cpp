@@ -79,9 +79,9 @@ Status BlockService::check(const swarm::InfoHashes& hashes) const {
     auto it = blocked->find(*h);
     if (it == blocked->end()) continue;
     std::string why = it->second.empty() ? "" : " (" + it->second + ")";
-    return fail(safety::make_error_code(safety::errc::blocked),
-                "info-hash " + *h + " is on the block list" + why + "; `kith block remove " + *h +
-                    "` allows it again");
+    return fail(safety::make_error_code(safety::errc::blocked), "info-hash " + *h + " is on the block list" +
+                                                                    why + "; `kith block remove " + *h +
+                                                                    "` allows it again");
   }
   return {};
 }
@@ -104,17 +104,19 @@ void BlockService::add(std::string kind, std::string value, std::string reason,
     }
     publish_hashes();
     m_deps.transfers.remove_blocked(
-        rec.value, base::post_to(m_strand, base::Done<std::vector<std::string>>(
-                                               [this, rec, done = std::move(done)](std::vector<std::string> removed) {
-                                                 event::BlockAdded added{rec, std::move(removed)};
-                                                 emit(added);
-                                                 done(added);
-                                               })));
+        rec.value,
+        base::post_to(m_strand, base::Done<std::vector<std::string>>(
+                                    [this, rec, done = std::move(done)](std::vector<std::string> removed) {
+                                      event::BlockAdded added{rec, std::move(removed)};
+                                      emit(added);
+                                      done(added);
+                                    })));
   });
 }
 
 void BlockService::remove(std::string kind, std::string value, base::Done<Status> done) {
-  boost::asio::post(m_strand, [this, kind = std::move(kind), value = std::move(value), done = std::move(done)] {
+  boost::asio::post(m_strand, [this, kind = std::move(kind), value = std::move(value),
+                               done = std::move(done)] {
     auto kv = normalise(kind, value);
     if (!kv) return done(tl::unexpected(kv.error()));
     auto removed = m_deps.store.remove(kv->first, kv->second);

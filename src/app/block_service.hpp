@@ -54,7 +54,8 @@ class BlockService {
   // kind: "info_hash" or "peer_id" (see safety/block_entry.hpp). Blocking an info-hash also removes a
   // transfer of it from the node: a download not yet released loses its staged or quarantined data;
   // released downloads and shares keep their files where they are.
-  void add(std::string kind, std::string value, std::string reason, base::Done<Result<event::BlockAdded>> done);
+  void add(std::string kind, std::string value, std::string reason,
+           base::Done<Result<event::BlockAdded>> done);
   // Error base::errc::not_found if the entry is not on the list.
   void remove(std::string kind, std::string value, base::Done<Status> done);
   void list(base::Done<BlockList> done);

@@ -22,7 +22,9 @@ constexpr std::size_t MAX_OFFER_TORRENT = 56 * 1024;
 constexpr int MAX_PIECES = 1024;
 constexpr int MAX_OFFER_PEERS = 16;
 
-Error invalid(const std::string& why) { return Error{base::make_error_code(base::errc::invalid_argument), why}; }
+Error invalid(const std::string& why) {
+  return Error{base::make_error_code(base::errc::invalid_argument), why};
+}
 
 }  // namespace
 
@@ -32,28 +34,31 @@ void FileOfferService::emit(Event e) const {
 
 void FileOfferService::send(std::string who, std::string path, base::Done<Result<Transfer>> done) {
   if (!m_deps.accepted_contact)
-    return done(fail(base::make_error_code(base::errc::unavailable),
-                     "contacts and messages run in the daemon: start it with `kith daemon` (then run this again)"));
-  m_deps.accepted_contact(who, [this, path = std::move(path), done = std::move(done)](Result<std::string> contact) mutable {
-    if (!contact) return done(tl::unexpected(contact.error()));
-    if (m_deps.swarm.ssl_listen_port() == 0)
-      return done(fail(base::make_error_code(base::errc::unavailable),
-                       "this node has no SSL listener (setting bt.ssl_listen is empty or its port is taken), so "
-                       "nobody could fetch a file from it"));
-    auto certs = crypto::make_transfer_certs();
-    if (!certs) return done(tl::unexpected(certs.error()));
-    ShareRequest request{.path = path,
-                         .format = swarm::TorrentFormat::v1,
-                         .root_cert = certs->root_cert,
-                         .ssl_cert = certs->sender_cert,
-                         .ssl_key = certs->sender_key,
-                         .max_pieces = MAX_PIECES};
-    request.on_hashed = [this, contact = *contact, path, certs = *certs](Result<Transfer> shared) {
-      if (!shared) return;  // the hashing job reported it (transfer.error)
-      offer(contact, path, certs, *shared);
-    };
-    m_deps.transfers.share(std::move(request), std::move(done));
-  });
+    return done(
+        fail(base::make_error_code(base::errc::unavailable),
+             "contacts and messages run in the daemon: start it with `kith daemon` (then run this again)"));
+  m_deps.accepted_contact(
+      who, [this, path = std::move(path), done = std::move(done)](Result<std::string> contact) mutable {
+        if (!contact) return done(tl::unexpected(contact.error()));
+        if (m_deps.swarm.ssl_listen_port() == 0)
+          return done(
+              fail(base::make_error_code(base::errc::unavailable),
+                   "this node has no SSL listener (setting bt.ssl_listen is empty or its port is taken), so "
+                   "nobody could fetch a file from it"));
+        auto certs = crypto::make_transfer_certs();
+        if (!certs) return done(tl::unexpected(certs.error()));
+        ShareRequest request{.path = path,
+                             .format = swarm::TorrentFormat::v1,
+                             .root_cert = certs->root_cert,
+                             .ssl_cert = certs->sender_cert,
+                             .ssl_key = certs->sender_key,
+                             .max_pieces = MAX_PIECES};
+        request.on_hashed = [this, contact = *contact, path, certs = *certs](Result<Transfer> shared) {
+          if (!shared) return;  // the hashing job reported it (transfer.error)
+          offer(contact, path, certs, *shared);
+        };
+        m_deps.transfers.share(std::move(request), std::move(done));
+      });
 }
 
 void FileOfferService::offer(const std::string& contact, const std::string& path,
@@ -104,17 +109,20 @@ void FileOfferService::receive(std::string from, wire::pb::FileOffer offer, base
   auto known = m_deps.store.get(id);
   if (!known) return reply(tl::unexpected(known.error()));
   if (*known) {  // sent again (our ack was lost): answer as the first time
-    if ((*known)->direction != "in" || (*known)->contact != from) return reply(tl::unexpected(invalid("offer id reused")));
+    if ((*known)->direction != "in" || (*known)->contact != from)
+      return reply(tl::unexpected(invalid("offer id reused")));
     if ((*known)->state != "accepted") return reply(tl::unexpected(invalid((*known)->reason)));
     return reply(Status{});
   }
   auto src = swarm::parse_torrent(offer.torrent());
   if (!src) return reply(tl::unexpected(src.error()));
   // Only SSL torrents: anything else could be fetched (and seeded on) by anyone who learns its hash.
-  if (src->ssl_root.empty()) return reply(tl::unexpected(invalid("the offered torrent is not an SSL torrent")));
+  if (src->ssl_root.empty())
+    return reply(tl::unexpected(invalid("the offered torrent is not an SSL torrent")));
   if (!crypto::cert_signed_by(offer.cert_pem(), src->ssl_root))
     return reply(tl::unexpected(invalid("the offer's certificate is not signed by the torrent's root")));
-  if (offer.peers_size() > MAX_OFFER_PEERS) return reply(tl::unexpected(invalid("too many peer addresses in the offer")));
+  if (offer.peers_size() > MAX_OFFER_PEERS)
+    return reply(tl::unexpected(invalid("too many peer addresses in the offer")));
   std::vector<std::string> peers(offer.peers().begin(), offer.peers().end());
   store::FileOfferRecord rec{.id = id,
                              .direction = "in",
@@ -140,7 +148,8 @@ void FileOfferService::receive(std::string from, wire::pb::FileOffer offer, base
         spdlog::error("offer {}: {}", id, r.error().message);
       return reply(tl::unexpected(added.error()));
     }
-    spdlog::info("{} sent {} ({} bytes): downloading as transfer {}", rec.contact, rec.name, rec.size, rec.transfer_id);
+    spdlog::info("{} sent {} ({} bytes): downloading as transfer {}", rec.contact, rec.name, rec.size,
+                 rec.transfer_id);
     emit(event::FileOffer{"file.received", rec});
     reply(Status{});
   });

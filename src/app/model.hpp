@@ -45,8 +45,8 @@ struct ReleaseView {
 };
 
 struct Transfer {
-  swarm::TransferStatus status;  // libtorrent's view (last update)
-  store::TransferRecord record;  // what the node stored
+  swarm::TransferStatus status;        // libtorrent's view (last update)
+  store::TransferRecord record;        // what the node stored
   std::optional<ReleaseView> release;  // downloads only
   std::optional<Hashing> hashing;      // a share being hashed
   Publisher publisher;

@@ -35,7 +35,8 @@ std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.
 
 }  // namespace
 
-Node::Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink, MessagingSink messaging_sink)
+Node::Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink,
+           MessagingSink messaging_sink)
     : m_io(io),
       m_home(home),
       m_settings(std::move(home), std::move(settings)),
@@ -49,7 +50,8 @@ Node::~Node() {
 
 Result<std::unique_ptr<Node>> Node::open(boost::asio::io_context& io, const Home& home, Settings settings,
                                          EventSink sink, MessagingSink messaging_sink, bool with_messaging) {
-  std::unique_ptr<Node> node(new Node(io, home, std::move(settings), std::move(sink), std::move(messaging_sink)));
+  std::unique_ptr<Node> node(
+      new Node(io, home, std::move(settings), std::move(sink), std::move(messaging_sink)));
   if (auto r = node->start(with_messaging); !r) {
     node->m_stopped = true;  // nothing of it ran: nothing to save
     return tl::unexpected(r.error());
@@ -107,15 +109,15 @@ Status Node::start(bool with_messaging) {
       .sink = m_sink,
       .check_allowed = [this](const swarm::InfoHashes& h) { return m_blocks->check(h); }});
   m_pipeline = std::make_unique<ReleasePipeline>(ReleasePipeline::Deps{.io = m_io,
-                                                                        .scan_pool = m_scans,
-                                                                        .workers = m_workers,
-                                                                        .home = m_home,
-                                                                        .inspector = m_inspector,
-                                                                        .swarm = *m_swarm,
-                                                                        .transfers = *m_transfers,
-                                                                        .markers = *m_store,
-                                                                        .quarantine = *m_quarantine,
-                                                                        .sink = m_sink});
+                                                                       .scan_pool = m_scans,
+                                                                       .workers = m_workers,
+                                                                       .home = m_home,
+                                                                       .inspector = m_inspector,
+                                                                       .swarm = *m_swarm,
+                                                                       .transfers = *m_transfers,
+                                                                       .markers = *m_store,
+                                                                       .quarantine = *m_quarantine,
+                                                                       .sink = m_sink});
   m_blocks = std::make_unique<BlockService>(BlockService::Deps{.io = m_io,
                                                                .workers = m_workers,
                                                                .settings = m_settings,
@@ -131,8 +133,11 @@ Status Node::start(bool with_messaging) {
                                                                   .pipeline = *m_pipeline,
                                                                   .node_id = m_node_id,
                                                                   .sink = m_sink});
-  m_offers = std::make_unique<FileOfferService>(FileOfferService::Deps{
-      .transfers = *m_transfers, .swarm = *m_swarm, .store = *m_file_offers, .settings = m_settings, .sink = m_sink});
+  m_offers = std::make_unique<FileOfferService>(FileOfferService::Deps{.transfers = *m_transfers,
+                                                                       .swarm = *m_swarm,
+                                                                       .store = *m_file_offers,
+                                                                       .settings = m_settings,
+                                                                       .sink = m_sink});
   m_transfers->set_pipeline(m_pipeline.get());
 
   // Before any transfer is added: the IP filter and blocked peer IDs apply from the first connection.
@@ -154,7 +159,8 @@ void Node::start_scanner() {
   m_inspector = std::make_shared<safety::Inspector>(
       safety::InspectorOptions{.hold_runnable = settings->get_bool("safety.hold_runnable")});
   safety::ScannerOptions options;
-  if (settings->get_bool("safety.system_signatures")) options.databases.push_back(safety::system_database_dir());
+  if (settings->get_bool("safety.system_signatures"))
+    options.databases.push_back(safety::system_database_dir());
   for (const auto& p : settings->get_list("safety.signatures")) options.databases.emplace_back(p);
   const auto limit = static_cast<std::uint64_t>(settings->get_int("safety.scan_limit")) << 20;
   options.max_file_size = options.max_scan_size = limit;
@@ -209,14 +215,15 @@ void Node::stop() {
 }
 
 void Node::set_setting(std::string name, nlohmann::json value, base::Done<Result<SettingChange>> done) {
-  boost::asio::post(m_workers, [this, name = std::move(name), value = std::move(value), done = std::move(done)] {
-    auto change = m_settings.set(name, value);
-    if (change && change->live && (name == "limits.download" || name == "limits.upload")) {
-      const auto now = m_settings.current();
-      m_swarm->set_rate_limits(now->get_int("limits.download"), now->get_int("limits.upload"));
-    }
-    done(std::move(change));
-  });
+  boost::asio::post(
+      m_workers, [this, name = std::move(name), value = std::move(value), done = std::move(done)] {
+        auto change = m_settings.set(name, value);
+        if (change && change->live && (name == "limits.download" || name == "limits.upload")) {
+          const auto now = m_settings.current();
+          m_swarm->set_rate_limits(now->get_int("limits.download"), now->get_int("limits.upload"));
+        }
+        done(std::move(change));
+      });
 }
 
 void Node::status(base::Done<NodeStatus> done) {
@@ -246,15 +253,15 @@ void Node::status(base::Done<NodeStatus> done) {
       shared->blocked_info_hashes = c.info_hashes;
       shared->blocked_peer_ids = c.peer_ids;
       shared->ip_filter_ranges = c.ip_filter_ranges;
-      m_pipeline->quarantine_list(false, [this, shared, done = std::move(done)](
-                                             Result<std::vector<QuarantineItem>> held) mutable {
-        shared->quarantined = held ? held->size() : 0;
-        if (!m_rendezvous) return done(std::move(*shared));
-        m_rendezvous->stats([shared, done = std::move(done)](rendezvous::Rendezvous::Stats r) {
-          shared->rendezvous = RendezvousStats{r.puts_ok, r.puts_failed, r.lookups, r.found};
-          done(std::move(*shared));
-        });
-      });
+      m_pipeline->quarantine_list(
+          false, [this, shared, done = std::move(done)](Result<std::vector<QuarantineItem>> held) mutable {
+            shared->quarantined = held ? held->size() : 0;
+            if (!m_rendezvous) return done(std::move(*shared));
+            m_rendezvous->stats([shared, done = std::move(done)](rendezvous::Rendezvous::Stats r) {
+              shared->rendezvous = RendezvousStats{r.puts_ok, r.puts_failed, r.lookups, r.found};
+              done(std::move(*shared));
+            });
+          });
     });
   });
 }

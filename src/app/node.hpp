@@ -90,7 +90,8 @@ class Node {
   void set_setting(std::string name, nlohmann::json value, base::Done<Result<SettingChange>> done);
 
  private:
-  Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink, MessagingSink messaging_sink);
+  Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink,
+       MessagingSink messaging_sink);
   Status start(bool with_messaging);
   void start_scanner();
   Status start_messaging();

@@ -74,7 +74,8 @@ Status Node::start_messaging() {
           [this](std::string who, base::Done<Result<std::string>> done) {
             m_messenger->accepted_contact(std::move(who), std::move(done));
           },
-      .deliver = [this](std::string contact, std::string offer) { m_messenger->deliver_offer(contact, offer); }});
+      .deliver = [this](std::string contact,
+                        std::string offer) { m_messenger->deliver_offer(contact, offer); }});
   if (auto r = m_messenger->start(); !r) return r;
   if (settings->get_bool("nat.upnp") || settings->get_bool("nat.natpmp"))
     m_swarm->map_port(m_messenger->port());

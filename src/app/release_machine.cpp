@@ -92,7 +92,8 @@ std::vector<ScanJob> ReleaseMachine::take_scans(int slots, bool stream) {
       --slots;
     }
   }
-  const bool streaming = std::any_of(m_running.begin(), m_running.end(), [](const auto& r) { return r.second; });
+  const bool streaming =
+      std::any_of(m_running.begin(), m_running.end(), [](const auto& r) { return r.second; });
   if (slots > 0 && stream && !streaming) {
     for (const auto& f : m_files) {
       if (!f.complete && waiting(f) && !m_no_stream.count(f.index)) {
@@ -107,7 +108,8 @@ std::vector<ScanJob> ReleaseMachine::take_scans(int slots, bool stream) {
 
 void ReleaseMachine::scan_done(int index, safety::Decision verdict) {
   m_running.erase(index);
-  const bool wanted = std::any_of(m_files.begin(), m_files.end(), [&](const auto& f) { return f.index == index; });
+  const bool wanted =
+      std::any_of(m_files.begin(), m_files.end(), [&](const auto& f) { return f.index == index; });
   if (wanted) m_verdicts[index] = std::move(verdict);
 }
 

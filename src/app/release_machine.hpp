@@ -24,7 +24,16 @@
 
 namespace kith::app {
 
-enum class ReleasePhase { staging, verifying, scanning, releasing, released, quarantining, quarantined, held };
+enum class ReleasePhase {
+  staging,
+  verifying,
+  scanning,
+  releasing,
+  released,
+  quarantining,
+  quarantined,
+  held
+};
 const char* to_string(ReleasePhase phase);
 
 struct WantedFile {
@@ -78,14 +87,14 @@ class ReleaseMachine {
 
   // -> releasing | quarantining; also quarantined -> releasing, the user's release from quarantine.
   void moving(bool to_quarantine);
-  void moved();                     // -> released | quarantined
-  void move_failed();               // releasing -> held (a quarantine move failing stays quarantined)
-  void retry();                     // held -> verifying
+  void moved();        // -> released | quarantined
+  void move_failed();  // releasing -> held (a quarantine move failing stays quarantined)
+  void retry();        // held -> verifying
 
  private:
   ReleasePhase m_phase;
   bool m_files_known = false;
-  std::vector<WantedFile> m_files;         // in torrent order
+  std::vector<WantedFile> m_files;             // in torrent order
   std::map<int, safety::Decision> m_verdicts;  // by file index
   std::map<int, bool> m_running;               // file index -> is a stream scan
   std::set<int> m_no_stream;                   // stream scans that gave up: wait until complete

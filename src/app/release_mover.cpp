@@ -9,8 +9,8 @@
 #include <cstring>
 #include <set>
 
-#include "crypto/random.hpp"
 #include "base/hex.hpp"
+#include "crypto/random.hpp"
 
 namespace kith::app {
 namespace {
@@ -39,12 +39,14 @@ Status fsync_path(const fs::path& p, int flags) {
 // Another file system: copy to a hidden sibling, sync it, link it into place (link fails rather than
 // replace), then drop the temporary name and the source.
 Status copy_across(const fs::path& from, const fs::path& to) {
-  const auto tmp = to.parent_path() / ("." + to.filename().string() + ".kith-" + base::to_hex(crypto::random_bytes(4)));
+  const auto tmp =
+      to.parent_path() / ("." + to.filename().string() + ".kith-" + base::to_hex(crypto::random_bytes(4)));
   std::error_code ec;
   fs::copy_file(from, tmp, fs::copy_options::none, ec);
   if (ec) {
     fs::remove(tmp, ec);
-    return tl::unexpected(io_error("cannot copy " + from.string() + " to " + to.parent_path().string(), ec.value()));
+    return tl::unexpected(
+        io_error("cannot copy " + from.string() + " to " + to.parent_path().string(), ec.value()));
   }
   if (auto r = fsync_path(tmp, O_RDONLY); !r) {
     fs::remove(tmp, ec);
@@ -53,7 +55,8 @@ Status copy_across(const fs::path& from, const fs::path& to) {
   if (::link(tmp.c_str(), to.c_str()) != 0) {
     int err = errno;
     fs::remove(tmp, ec);
-    return tl::unexpected(io_error(err == EEXIST ? to.string() + " already exists" : "cannot create " + to.string(), err));
+    return tl::unexpected(
+        io_error(err == EEXIST ? to.string() + " already exists" : "cannot create " + to.string(), err));
   }
   fs::remove(tmp, ec);
   fs::remove(from, ec);
@@ -64,7 +67,8 @@ Status move_one(const fs::path& from, const fs::path& to) {
   int err = rename_noreplace(from, to);
   if (err == 0) return {};
   if (err == EEXIST)
-    return fail(std::error_code(EEXIST, std::generic_category()), to.string() + " already exists; it was not replaced");
+    return fail(std::error_code(EEXIST, std::generic_category()),
+                to.string() + " already exists; it was not replaced");
   if (err == EXDEV) return copy_across(from, to);
   return tl::unexpected(io_error("cannot move " + from.string() + " to " + to.string(), err));
 }

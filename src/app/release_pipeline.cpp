@@ -24,7 +24,8 @@ std::string runnable_json(const std::vector<std::string>& files) { return nlohma
 
 nlohmann::json peers_json(const std::vector<swarm::PeerStatus>& peers) {
   auto out = nlohmann::json::array();
-  for (const auto& p : peers) out.push_back({{"endpoint", p.endpoint}, {"client", p.client}, {"peer_id", p.peer_id}});
+  for (const auto& p : peers)
+    out.push_back({{"endpoint", p.endpoint}, {"client", p.client}, {"peer_id", p.peer_id}});
   return out;
 }
 
@@ -58,7 +59,8 @@ Status ReleasePipeline::put_marker(const std::string& key) { return m_deps.marke
 
 void ReleasePipeline::drop_marker(const std::string& key) {
   if (auto r = m_deps.markers.remove_kv(key); !r)
-    spdlog::error("cannot remove the marker {}: {} (it is cleared at the next start)", key, r.error().message);
+    spdlog::error("cannot remove the marker {}: {} (it is cleared at the next start)", key,
+                  r.error().message);
 }
 
 void ReleasePipeline::track(store::TransferRecord record) {
@@ -96,7 +98,8 @@ void ReleasePipeline::forget(std::string id, bool deleted) {
   boost::asio::post(m_strand, [this, id = std::move(id), deleted] {
     if (auto it = m_tracked.find(id); it != m_tracked.end()) {
       if (it->second.release_done)
-        it->second.release_done(fail(base::make_error_code(base::errc::unavailable), "the transfer was removed"));
+        it->second.release_done(
+            fail(base::make_error_code(base::errc::unavailable), "the transfer was removed"));
       m_tracked.erase(it);
     }
     drop_marker(early_marker(id));
@@ -131,13 +134,15 @@ void ReleasePipeline::selection_changed(std::string id) {
 void ReleasePipeline::refresh_files(Tracked& t, const std::string& id) {
   KITH_ASSERT_ON(m_strand);
   const auto phase = t.machine.phase();
-  if (phase != ReleasePhase::staging && phase != ReleasePhase::verifying && phase != ReleasePhase::scanning) return;
-  auto files = m_deps.swarm.files(id);  // a short synchronous call into libtorrent's thread
+  if (phase != ReleasePhase::staging && phase != ReleasePhase::verifying && phase != ReleasePhase::scanning)
+    return;
+  auto files = m_deps.swarm.files(id);   // a short synchronous call into libtorrent's thread
   if (!files || files->empty()) return;  // no metadata yet
   std::vector<WantedFile> wanted;
   for (const auto& f : *files)
     if (f.wanted)
-      wanted.push_back({f.index, f.path, static_cast<std::uint64_t>(f.size), f.size > 0 ? f.done >= f.size : true});
+      wanted.push_back(
+          {f.index, f.path, static_cast<std::uint64_t>(f.size), f.size > 0 ? f.done >= f.size : true});
   t.machine.set_files(std::move(wanted));
 }
 
@@ -156,7 +161,8 @@ void ReleasePipeline::on_swarm_event(swarm::SwarmEvent e) {
         t.total_wanted = st.total_wanted;
         t.finished_state = st.state;
         if (progressed || !t.machine.has_files()) refresh_files(t, st.id);
-        if (st.has_metadata && (st.state == "finished" || st.state == "seeding") && st.total_done >= st.total_wanted)
+        if (st.has_metadata && (st.state == "finished" || st.state == "seeding") &&
+            st.total_done >= st.total_wanted)
           t.machine.all_downloaded();
         changed.push_back(st.id);
       }
@@ -221,7 +227,8 @@ void ReleasePipeline::advance(const std::string& id) {
       if (auto r = put_marker(early_marker(id)); r) {
         t.early_marker = true;
       } else {
-        spdlog::warn("{}: cannot record early scans ({}); it is scanned once complete", id, r.error().message);
+        spdlog::warn("{}: cannot record early scans ({}); it is scanned once complete", id,
+                     r.error().message);
         t.early_scans = false;
         for (const auto& j : jobs) t.machine.scan_gave_up(j.file.index);
         jobs.clear();
@@ -281,7 +288,8 @@ void ReleasePipeline::start_stream_scan(const std::string& id, Tracked& t, const
     safety::ByteSource source;
     source.size = reader->size();
     source.name = file.path;
-    source.read = [reader](void* buf, std::size_t count, std::uint64_t offset, safety::ByteSource::Deadline deadline) {
+    source.read = [reader](void* buf, std::size_t count, std::uint64_t offset,
+                           safety::ByteSource::Deadline deadline) {
       return reader->read(buf, count, offset, deadline);
     };
     std::optional<safety::Decision> d;  // none: the stream scan gave up, which is no verdict
@@ -298,7 +306,8 @@ void ReleasePipeline::start_stream_scan(const std::string& id, Tracked& t, const
     boost::asio::post(m_strand, [this, id, generation, index = file.index, d = std::move(d), why]() mutable {
       m_readers.erase({id, index});
       if (d) return scan_finished(id, generation, index, std::move(*d));
-      spdlog::info("{}: the scan during the download gave up ({}); the file is scanned once complete", id, why);
+      spdlog::info("{}: the scan during the download gave up ({}); the file is scanned once complete", id,
+                   why);
       stream_gave_up(id, generation, index);
     });
   });
@@ -369,35 +378,36 @@ void ReleasePipeline::release(const std::string& id, Tracked& t) {
   }
   t.machine.moving(false);
   publish_view(id, t);
-  const auto from = t.from_quarantine && !t.save_path.empty() ? t.save_path
-                                                                : (m_deps.home.staging_dir() / id).string();
+  const auto from =
+      t.from_quarantine && !t.save_path.empty() ? t.save_path : (m_deps.home.staging_dir() / id).string();
   m_deps.transfers.detach(
-      id, base::post_to(m_strand, base::Done<Result<std::vector<std::uint8_t>>>(
-                                      [this, id, from](Result<std::vector<std::uint8_t>> resume) {
-                                        auto it = m_tracked.find(id);
-                                        if (it == m_tracked.end()) return;
-                                        if (!resume) {
-                                          it->second.machine.move_failed();
-                                          hold(id, it->second, "could not take it out of the session to move it: " +
-                                                                   resume.error().message);
-                                          return;
-                                        }
-                                        std::vector<std::string> files;
-                                        for (const auto& f : it->second.machine.files()) files.push_back(f.path);
-                                        const auto to = it->second.record.destination;
-                                        boost::asio::post(m_deps.workers, [this, id, from, to, files,
-                                                                           resume = std::move(*resume)]() mutable {
-                                          auto moved = base::ensure_dir(to);
-                                          if (moved) moved = move_files(from, to, files);
-                                          boost::asio::post(m_strand, [this, id, from, moved,
-                                                                       resume = std::move(resume)]() mutable {
-                                            if (moved)
-                                              released(id, from, std::move(resume));
-                                            else
-                                              release_failed(id, from, std::move(resume), moved.error());
-                                          });
-                                        });
-                                      })));
+      id, base::post_to(
+              m_strand,
+              base::Done<Result<std::vector<std::uint8_t>>>([this, id,
+                                                             from](Result<std::vector<std::uint8_t>> resume) {
+                auto it = m_tracked.find(id);
+                if (it == m_tracked.end()) return;
+                if (!resume) {
+                  it->second.machine.move_failed();
+                  hold(id, it->second,
+                       "could not take it out of the session to move it: " + resume.error().message);
+                  return;
+                }
+                std::vector<std::string> files;
+                for (const auto& f : it->second.machine.files()) files.push_back(f.path);
+                const auto to = it->second.record.destination;
+                boost::asio::post(m_deps.workers, [this, id, from, to, files,
+                                                   resume = std::move(*resume)]() mutable {
+                  auto moved = base::ensure_dir(to);
+                  if (moved) moved = move_files(from, to, files);
+                  boost::asio::post(m_strand, [this, id, from, moved, resume = std::move(resume)]() mutable {
+                    if (moved)
+                      released(id, from, std::move(resume));
+                    else
+                      release_failed(id, from, std::move(resume), moved.error());
+                  });
+                });
+              })));
 }
 
 void ReleasePipeline::release_failed(const std::string& id, const std::string& from,
@@ -407,8 +417,9 @@ void ReleasePipeline::release_failed(const std::string& id, const std::string& f
   if (it == m_tracked.end()) return;
   auto& t = it->second;
   const bool from_quarantine = t.from_quarantine;
-  const auto message = "could not move the finished download into place: " + why.message +
-                       (from_quarantine ? "" : " (free the name or space there, then `kith resume " + id.substr(0, 8) + "`)");
+  const auto message =
+      "could not move the finished download into place: " + why.message +
+      (from_quarantine ? "" : " (free the name or space there, then `kith resume " + id.substr(0, 8) + "`)");
   if (from_quarantine) {
     t.machine = ReleaseMachine(ReleasePhase::quarantined);
     t.from_quarantine = false;
@@ -427,7 +438,8 @@ void ReleasePipeline::release_failed(const std::string& id, const std::string& f
   hold(id, t, message);
 }
 
-void ReleasePipeline::released(const std::string& id, const std::string& from, std::vector<std::uint8_t> resume) {
+void ReleasePipeline::released(const std::string& id, const std::string& from,
+                               std::vector<std::uint8_t> resume) {
   KITH_ASSERT_ON(m_strand);
   auto it = m_tracked.find(id);
   if (it == m_tracked.end()) return;
@@ -446,10 +458,10 @@ void ReleasePipeline::released(const std::string& id, const std::string& from, s
   // The pieces shared with unwanted files stayed behind (in the .parts file): never serve them.
   auto trimmed = swarm::drop_partial_pieces(resume);
   if (!trimmed) spdlog::error("{}: {}", id, trimmed.error().message);
-  m_deps.transfers.reattach(id, trimmed ? std::move(*trimmed) : std::move(resume), destination, false, true,
-                            [id](Status r) {
-                              if (!r) spdlog::error("{}: could not put it back into the session: {}", id, r.error().message);
-                            });
+  m_deps.transfers.reattach(
+      id, trimmed ? std::move(*trimmed) : std::move(resume), destination, false, true, [id](Status r) {
+        if (!r) spdlog::error("{}: could not put it back into the session: {}", id, r.error().message);
+      });
   m_deps.transfers.mark_released(id, runnable, [id](Status r) {
     // The data is in its destination either way; removing the transfer never deletes data outside
     // staging and quarantine, so a record that still says "not released" cannot hurt it.
@@ -499,7 +511,8 @@ void ReleasePipeline::quarantine(const std::string& id, Tracked& t) {
   q.quarantined_at = base::unix_seconds();
   // Until the record is stored, the scanning marker stays: a crash now quarantines it again at start.
   const bool recorded = m_deps.quarantine.put(q).has_value();
-  if (!recorded) spdlog::error("{}: cannot record the quarantine; it stays held and is recorded at the next start", id);
+  if (!recorded)
+    spdlog::error("{}: cannot record the quarantine; it stays held and is recorded at the next start", id);
   m_held.insert(id);
   spdlog::warn("{}: quarantined ({}): {}", id, q.outcome, q.reason);
   emit(event::QuarantineAdded{q});
@@ -513,42 +526,41 @@ void ReleasePipeline::quarantine(const std::string& id, Tracked& t) {
   const auto staging = (m_deps.home.staging_dir() / id).string();
   const auto folder = (m_deps.home.quarantine_dir() / id).string();
   m_deps.transfers.detach(
-      id, base::post_to(m_strand, base::Done<Result<std::vector<std::uint8_t>>>(
-                                      [this, id, staging, folder, recorded](Result<std::vector<std::uint8_t>> resume) {
-                                        auto finish = [this, id, recorded] {
-                                          auto it = m_tracked.find(id);
-                                          if (it == m_tracked.end()) return;
-                                          it->second.machine.moved();
-                                          it->second.forced.reset();
-                                          if (recorded) drop_marker(scan_marker(id));
-                                          publish_view(id, it->second);
-                                        };
-                                        if (!resume) {
-                                          // Still in the session: at least it must not seed what it holds.
-                                          if (auto r = m_deps.swarm.pause(id); !r)
-                                            spdlog::error("{}: cannot pause it: {}", id, r.error().message);
-                                          return finish();
-                                        }
-                                        boost::asio::post(m_deps.workers, [this, id, staging, folder, finish,
-                                                                           resume = std::move(*resume)]() mutable {
-                                          std::error_code ec;
-                                          fs::create_directories(fs::path(folder).parent_path(), ec);
-                                          fs::rename(staging, folder, ec);
-                                          // A failed move leaves it in staging: equally out of the user's way.
-                                          const auto where = ec ? staging : folder;
-                                          if (ec) spdlog::error("{}: could not move it into the quarantine folder: {}", id, ec.message());
-                                          boost::asio::post(m_strand, [this, id, where, finish,
-                                                                       resume = std::move(resume)]() mutable {
-                                            m_deps.transfers.reattach(id, std::move(resume), where, true, false,
-                                                                      [id](Status r) {
-                                                                        if (!r)
-                                                                          spdlog::error("{}: could not put it back: {}", id,
-                                                                                        r.error().message);
-                                                                      });
-                                            finish();
-                                          });
-                                        });
-                                      })));
+      id,
+      base::post_to(
+          m_strand,
+          base::Done<Result<std::vector<std::uint8_t>>>([this, id, staging, folder,
+                                                         recorded](Result<std::vector<std::uint8_t>> resume) {
+            auto finish = [this, id, recorded] {
+              auto it = m_tracked.find(id);
+              if (it == m_tracked.end()) return;
+              it->second.machine.moved();
+              it->second.forced.reset();
+              if (recorded) drop_marker(scan_marker(id));
+              publish_view(id, it->second);
+            };
+            if (!resume) {
+              // Still in the session: at least it must not seed what it holds.
+              if (auto r = m_deps.swarm.pause(id); !r)
+                spdlog::error("{}: cannot pause it: {}", id, r.error().message);
+              return finish();
+            }
+            boost::asio::post(m_deps.workers, [this, id, staging, folder, finish,
+                                               resume = std::move(*resume)]() mutable {
+              std::error_code ec;
+              fs::create_directories(fs::path(folder).parent_path(), ec);
+              fs::rename(staging, folder, ec);
+              // A failed move leaves it in staging: equally out of the user's way.
+              const auto where = ec ? staging : folder;
+              if (ec) spdlog::error("{}: could not move it into the quarantine folder: {}", id, ec.message());
+              boost::asio::post(m_strand, [this, id, where, finish, resume = std::move(resume)]() mutable {
+                m_deps.transfers.reattach(id, std::move(resume), where, true, false, [id](Status r) {
+                  if (!r) spdlog::error("{}: could not put it back: {}", id, r.error().message);
+                });
+                finish();
+              });
+            });
+          })));
 }
 
 Result<std::string> ReleasePipeline::resolve(const std::string& prefix) {
@@ -557,11 +569,14 @@ Result<std::string> ReleasePipeline::resolve(const std::string& prefix) {
   std::string found;
   for (const auto& q : *all) {
     if (q.id.rfind(prefix, 0) != 0) continue;
-    if (!found.empty()) return tl::unexpected(unknown_item("'" + prefix + "' matches several quarantine items; give more digits"));
+    if (!found.empty())
+      return tl::unexpected(
+          unknown_item("'" + prefix + "' matches several quarantine items; give more digits"));
     found = q.id;
   }
   if (found.empty() || prefix.empty())
-    return tl::unexpected(unknown_item("no quarantine item '" + prefix + "' (see `kith quarantine list --all`)"));
+    return tl::unexpected(
+        unknown_item("no quarantine item '" + prefix + "' (see `kith quarantine list --all`)"));
   return found;
 }
 
@@ -576,7 +591,8 @@ void ReleasePipeline::resolve_quarantine(std::string id, base::Done<Result<store
   });
 }
 
-void ReleasePipeline::quarantine_list(bool include_resolved, base::Done<Result<std::vector<QuarantineItem>>> done) {
+void ReleasePipeline::quarantine_list(bool include_resolved,
+                                      base::Done<Result<std::vector<QuarantineItem>>> done) {
   boost::asio::post(m_strand, [this, include_resolved, done = std::move(done)] {
     auto items = m_deps.quarantine.list(include_resolved ? "" : "held");
     if (!items) return done(tl::unexpected(items.error()));
@@ -605,7 +621,8 @@ void ReleasePipeline::quarantine_release(std::string id, base::Done<Status> done
     if (!full) return done(tl::unexpected(full.error()));
     const auto short_id = full->substr(0, 8);
     if (!m_held.count(*full))
-      return done(tl::unexpected(unknown_item("quarantine item " + short_id + " is no longer held (released or deleted)")));
+      return done(tl::unexpected(
+          unknown_item("quarantine item " + short_id + " is no longer held (released or deleted)")));
     auto it = m_tracked.find(*full);
     auto st = m_deps.swarm.status(*full);
     if (it == m_tracked.end() || !st)
@@ -619,7 +636,8 @@ void ReleasePipeline::quarantine_release(std::string id, base::Done<Status> done
       return done(fail(base::make_error_code(base::errc::invalid_argument),
                        "quarantine item " + short_id + " was held back before it finished downloading (" +
                            std::to_string(st->total_done) + " of " + std::to_string(st->total_wanted) +
-                           " bytes); it cannot be released. `kith quarantine delete " + short_id + "` removes it"));
+                           " bytes); it cannot be released. `kith quarantine delete " + short_id +
+                           "` removes it"));
     // Its wanted files, as they are now (the move takes only those).
     auto files = m_deps.swarm.files(*full);
     if (!files) return done(tl::unexpected(files.error()));
@@ -641,8 +659,8 @@ void ReleasePipeline::quarantine_delete(std::string id, base::Done<Status> done)
     auto full = resolve(id);
     if (!full) return done(tl::unexpected(full.error()));
     if (!m_held.count(*full))
-      return done(tl::unexpected(
-          unknown_item("quarantine item " + full->substr(0, 8) + " is no longer held (released or deleted)")));
+      return done(tl::unexpected(unknown_item("quarantine item " + full->substr(0, 8) +
+                                              " is no longer held (released or deleted)")));
     if (m_tracked.count(*full)) {
       // Deletes the data and the transfer; forget(deleted) resolves the record.
       return m_deps.transfers.remove(*full, true, std::move(done));

@@ -19,8 +19,8 @@
 //                    no verdict is taken: the download is held and retried.
 #include <boost/asio/thread_pool.hpp>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -93,13 +93,13 @@ class ReleasePipeline {
     std::string finished_state;  // libtorrent's last state ("finished"/"seeding" once all is there)
     std::int64_t total_wanted = 0;
     std::int64_t total_done = 0;
-    bool early_scans = true;          // false after an early-scan marker was found at start
-    bool early_marker = false;        // early-scan:<id> written
-    bool scanning_marker = false;     // scanning:<id> written
-    bool announced_scan = false;      // transfer.scanning sent
-    bool from_quarantine = false;     // the move under way is the user's release from quarantine
-    std::uint64_t generation = 0;     // scan results of an older generation are dropped
-    std::string error;                // why it is held
+    bool early_scans = true;                 // false after an early-scan marker was found at start
+    bool early_marker = false;               // early-scan:<id> written
+    bool scanning_marker = false;            // scanning:<id> written
+    bool announced_scan = false;             // transfer.scanning sent
+    bool from_quarantine = false;            // the move under way is the user's release from quarantine
+    std::uint64_t generation = 0;            // scan results of an older generation are dropped
+    std::string error;                       // why it is held
     std::optional<safety::Decision> forced;  // a verdict found at start (a scan that never finished)
     base::Done<Status> release_done;         // the user's release from quarantine waits for the move
   };

@@ -16,20 +16,20 @@
 namespace kith::app {
 
 void ReportService::report(std::string id, std::string reason, base::Done<Result<ReportWritten>> done) {
-  m_deps.pipeline.resolve_quarantine(
-      id, [this, id, reason = std::move(reason), done = std::move(done)](Result<store::QuarantineRecord> q) mutable {
-        const std::string full = q ? q->id : id;
-        std::optional<store::QuarantineRecord> item;
-        if (q) item = *q;
-        m_deps.transfers.show(full, [this, full, item = std::move(item), reason = std::move(reason),
-                                     done = std::move(done)](Result<Transfer> t) mutable {
-          if (!t && !item) return done(tl::unexpected(t.error()));
-          std::optional<Transfer> transfer;
-          if (t) transfer = std::move(*t);
-          const auto id = transfer ? transfer->status.id : full;
-          write(id, std::move(item), std::move(transfer), std::move(reason), std::move(done));
-        });
-      });
+  m_deps.pipeline.resolve_quarantine(id, [this, id, reason = std::move(reason),
+                                          done = std::move(done)](Result<store::QuarantineRecord> q) mutable {
+    const std::string full = q ? q->id : id;
+    std::optional<store::QuarantineRecord> item;
+    if (q) item = *q;
+    m_deps.transfers.show(full, [this, full, item = std::move(item), reason = std::move(reason),
+                                 done = std::move(done)](Result<Transfer> t) mutable {
+      if (!t && !item) return done(tl::unexpected(t.error()));
+      std::optional<Transfer> transfer;
+      if (t) transfer = std::move(*t);
+      const auto id = transfer ? transfer->status.id : full;
+      write(id, std::move(item), std::move(transfer), std::move(reason), std::move(done));
+    });
+  });
 }
 
 void ReportService::write(std::string full, std::optional<store::QuarantineRecord> q,
@@ -38,9 +38,9 @@ void ReportService::write(std::string full, std::optional<store::QuarantineRecor
   auto sources = m_deps.swarm.sources(full);
   const bool syslog = m_deps.settings.current()->get_bool("safety.report_syslog");
   // Hashing every file of the download: the pool.
-  boost::asio::post(m_deps.workers, [this, full = std::move(full), q = std::move(q), transfer = std::move(transfer),
-                                     reason = std::move(reason), sources = std::move(sources), syslog,
-                                     done = std::move(done)]() mutable {
+  boost::asio::post(m_deps.workers, [this, full = std::move(full), q = std::move(q),
+                                     transfer = std::move(transfer), reason = std::move(reason),
+                                     sources = std::move(sources), syslog, done = std::move(done)]() mutable {
     safety::Report r;
     const auto now = base::unix_seconds();
     r.id = base::compact_utc(now) + "-" + full.substr(0, 8);

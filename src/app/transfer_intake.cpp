@@ -29,7 +29,8 @@ std::filesystem::path TransferService::destination_for(const std::string& to) co
   return std::filesystem::path(home && *home ? home : ".") / "Downloads";
 }
 
-Result<std::string> TransferService::check_publisher(const std::string& link, const swarm::Source& src) const {
+Result<std::string> TransferService::check_publisher(const std::string& link,
+                                                     const swarm::Source& src) const {
   if (link.rfind("magnet:", 0) != 0) return std::string();  // .torrent files carry no signature
   auto sig = identity::parse_link_signature(link);
   if (!sig) return tl::unexpected(Error{swarm::make_error_code(swarm::errc::bad_link), sig.error().message});
@@ -136,28 +137,27 @@ void TransferService::add_download(GetRequest request, swarm::Source src, base::
                             .ssl_key = request.ssl_key};
   m_deps.swarm.add_async(
       src, options,
-      base::post_to(m_strand, base::Done<Result<swarm::InfoHashes>>(
-                                  [this, id, staging, done = std::move(done)](Result<swarm::InfoHashes> added) {
-                                    m_adding.erase(id);
-                                    auto it = m_entries.find(id);
-                                    if (!added || it == m_entries.end()) {
-                                      if (auto r = m_deps.store.remove(id); !r)
-                                        spdlog::error("{}: {}", id, r.error().message);
-                                      m_entries.erase(id);
-                                      delete_unreleased_data(id);
-                                      if (!added) return done(tl::unexpected(added.error()));
-                                      return done(tl::unexpected(
-                                          Error{swarm::make_error_code(swarm::errc::unknown_transfer),
-                                                id + " was removed while it was being added"}));
-                                    }
-                                    it->second.attached = true;
-                                    if (auto st = m_deps.swarm.status(id)) it->second.status = *st;
-                                    emit(event::TransferAdded{id, it->second.record.name, "get"});
-                                    if (m_pipeline) m_pipeline->track(it->second.record);
-                                    auto shown = detailed(id);
-                                    if (!shown) return done(tl::unexpected(shown.error()));
-                                    done(Added{std::move(*shown), false});
-                                  })));
+      base::post_to(
+          m_strand, base::Done<Result<swarm::InfoHashes>>([this, id, staging, done = std::move(done)](
+                                                              Result<swarm::InfoHashes> added) {
+            m_adding.erase(id);
+            auto it = m_entries.find(id);
+            if (!added || it == m_entries.end()) {
+              if (auto r = m_deps.store.remove(id); !r) spdlog::error("{}: {}", id, r.error().message);
+              m_entries.erase(id);
+              delete_unreleased_data(id);
+              if (!added) return done(tl::unexpected(added.error()));
+              return done(tl::unexpected(Error{swarm::make_error_code(swarm::errc::unknown_transfer),
+                                               id + " was removed while it was being added"}));
+            }
+            it->second.attached = true;
+            if (auto st = m_deps.swarm.status(id)) it->second.status = *st;
+            emit(event::TransferAdded{id, it->second.record.name, "get"});
+            if (m_pipeline) m_pipeline->track(it->second.record);
+            auto shown = detailed(id);
+            if (!shown) return done(tl::unexpected(shown.error()));
+            done(Added{std::move(*shown), false});
+          })));
 }
 
 void TransferService::share(ShareRequest request, base::Done<Result<Transfer>> done) {
@@ -270,17 +270,18 @@ void TransferService::hashed(HashJob job, ShareRequest request, Result<swarm::Ma
   m_deps.swarm.add_async(
       made->source, options,
       base::post_to(m_strand, base::Done<Result<swarm::InfoHashes>>(
-                                  [this, id, job = std::move(job), request = std::move(request)](
-                                      Result<swarm::InfoHashes> added) mutable {
+                                  [this, id, job = std::move(job),
+                                   request = std::move(request)](Result<swarm::InfoHashes> added) mutable {
                                     m_adding.erase(id);
                                     auto it = m_entries.find(id);
                                     if (!added || it == m_entries.end()) {
                                       if (auto r = m_deps.store.remove(id); !r)
                                         spdlog::error("{}: {}", id, r.error().message);
                                       m_entries.erase(id);
-                                      Error e = added ? Error{swarm::make_error_code(swarm::errc::unknown_transfer),
-                                                              id + " was removed while it was being added"}
-                                                      : added.error();
+                                      Error e =
+                                          added ? Error{swarm::make_error_code(swarm::errc::unknown_transfer),
+                                                        id + " was removed while it was being added"}
+                                                : added.error();
                                       emit(event::TransferError{job.id, e.message, false, false});
                                       m_jobs.erase(job.id);
                                       m_job_outcome[job.id] = tl::unexpected(e);
@@ -315,23 +316,22 @@ void TransferService::restore_all(base::Done<Status> done) {
     const auto id = rec.id;
     m_entries[id] = std::move(entry);
     m_adding.insert(id);
-    auto answer = base::post_to(m_strand, base::Done<Result<swarm::InfoHashes>>(
-                                              [this, id, left, finished](Result<swarm::InfoHashes> added) {
-                                                m_adding.erase(id);
-                                                auto it = m_entries.find(id);
-                                                if (!added) {
-                                                  spdlog::error("cannot restore transfer {}: {}", id,
-                                                                added.error().message);
-                                                  m_entries.erase(id);
-                                                } else if (it != m_entries.end()) {
-                                                  it->second.attached = true;
-                                                  if (auto st = m_deps.swarm.status(id)) it->second.status = *st;
-                                                  if (m_pipeline && it->second.record.kind == "get" &&
-                                                      !it->second.record.released)
-                                                    m_pipeline->track(it->second.record);
-                                                }
-                                                if (--*left == 0) (*finished)(Status{});
-                                              }));
+    auto answer = base::post_to(
+        m_strand,
+        base::Done<Result<swarm::InfoHashes>>([this, id, left, finished](Result<swarm::InfoHashes> added) {
+          m_adding.erase(id);
+          auto it = m_entries.find(id);
+          if (!added) {
+            spdlog::error("cannot restore transfer {}: {}", id, added.error().message);
+            m_entries.erase(id);
+          } else if (it != m_entries.end()) {
+            it->second.attached = true;
+            if (auto st = m_deps.swarm.status(id)) it->second.status = *st;
+            if (m_pipeline && it->second.record.kind == "get" && !it->second.record.released)
+              m_pipeline->track(it->second.record);
+          }
+          if (--*left == 0) (*finished)(Status{});
+        }));
     if (!rec.resume.empty()) {
       options.resume = rec.resume;
       auto hints =

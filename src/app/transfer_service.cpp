@@ -108,11 +108,11 @@ Transfer TransferService::job_view(const HashJob& job) const {
   h.path = job.path;
   h.done = job.done->load();
   h.total = job.total->load();
-  const auto secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - job.started).count();
+  const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.started).count();
   if (secs > 0.5 && h.done > 0) {
     h.rate = static_cast<std::int64_t>(static_cast<double>(h.done) / secs);
-    if (h.rate > 0) h.eta = static_cast<std::int64_t>((h.total - h.done) / static_cast<std::uint64_t>(h.rate));
+    if (h.rate > 0)
+      h.eta = static_cast<std::int64_t>((h.total - h.done) / static_cast<std::uint64_t>(h.rate));
   }
   t.status.total_size = t.status.total_wanted = static_cast<std::int64_t>(h.total);
   t.status.total_done = static_cast<std::int64_t>(h.done);
@@ -134,7 +134,8 @@ Result<Transfer> TransferService::detailed(const std::string& id) {
   if (it->second.attached) {
     // Short synchronous calls into libtorrent's thread: one transfer, when someone asks to see it.
     if (auto files = m_deps.swarm.files(id)) t.files = std::move(*files);
-    if (auto link = m_deps.swarm.magnet(id, peer_hints())) t.magnet = *link + it->second.record.link_signature;
+    if (auto link = m_deps.swarm.magnet(id, peer_hints()))
+      t.magnet = *link + it->second.record.link_signature;
   }
   return t;
 }
@@ -202,7 +203,8 @@ void TransferService::resume(std::string id, base::Done<Status> done) {
     if (phase == ReleasePhase::quarantined || phase == ReleasePhase::quarantining) {
       // Resuming would seed what the safety check held back.
       return done(fail(safety::make_error_code(safety::errc::quarantined),
-                       full->substr(0, 8) + " is in quarantine; `kith quarantine release " + full->substr(0, 8) +
+                       full->substr(0, 8) + " is in quarantine; `kith quarantine release " +
+                           full->substr(0, 8) +
                            "` releases it (and seeds it again), `kith quarantine delete` deletes it"));
     }
     if (!e.attached) return done(tl::unexpected(moving(*full)));
@@ -280,7 +282,8 @@ void TransferService::remove(std::string id, bool delete_data, base::Done<Status
     // Whether data is "in staging" is decided by where it is, never by a flag alone, so released data
     // can never be deleted as if it were staging.
     const auto save_path = it->second.status.save_path.empty() ? std::string() : it->second.status.save_path;
-    const bool in_home = inside(save_path, m_deps.home.staging_dir()) || inside(save_path, m_deps.home.quarantine_dir());
+    const bool in_home =
+        inside(save_path, m_deps.home.staging_dir()) || inside(save_path, m_deps.home.quarantine_dir());
     const bool unreleased = it->second.record.kind == "get" && !it->second.record.released;
     if (auto r = m_deps.store.remove(*full); !r) return done(r);
     if (auto r = m_deps.swarm.remove(*full, delete_data || in_home); !r) return done(r);
@@ -322,12 +325,13 @@ void TransferService::detach(std::string id, base::Done<Result<std::vector<std::
     if (it == m_entries.end() || !it->second.attached) return done(tl::unexpected(unknown(id)));
     it->second.attached = false;
     m_deps.swarm.detach_async(
-        id, base::post_to(m_strand, base::Done<Result<std::vector<std::uint8_t>>>(
-                                        [this, id, done = std::move(done)](Result<std::vector<std::uint8_t>> r) {
-                                          auto e = m_entries.find(id);
-                                          if (!r && e != m_entries.end()) e->second.attached = true;
-                                          done(std::move(r));
-                                        })));
+        id,
+        base::post_to(m_strand, base::Done<Result<std::vector<std::uint8_t>>>(
+                                    [this, id, done = std::move(done)](Result<std::vector<std::uint8_t>> r) {
+                                      auto e = m_entries.find(id);
+                                      if (!r && e != m_entries.end()) e->second.attached = true;
+                                      done(std::move(r));
+                                    })));
   });
 }
 
@@ -346,42 +350,43 @@ void TransferService::reattach(std::string id, std::vector<std::uint8_t> resume,
     options.whole_pieces_only = released;
     m_deps.swarm.restore_async(
         options, nullptr,
-        base::post_to(m_strand, base::Done<Result<swarm::InfoHashes>>(
-                                    [this, id, paused, save_path, done = std::move(done)](Result<swarm::InfoHashes> r) {
-                                      auto e = m_entries.find(id);
-                                      if (!r) return done(tl::unexpected(r.error()));
-                                      if (e == m_entries.end()) return done(Status{});
-                                      e->second.attached = true;
-                                      e->second.status.save_path = save_path;
-                                      e->second.record.paused = paused;
-                                      m_deps.swarm.post_updates();
-                                      done(m_deps.store.set_paused(id, paused));
-                                    })));
+        base::post_to(m_strand,
+                      base::Done<Result<swarm::InfoHashes>>(
+                          [this, id, paused, save_path, done = std::move(done)](Result<swarm::InfoHashes> r) {
+                            auto e = m_entries.find(id);
+                            if (!r) return done(tl::unexpected(r.error()));
+                            if (e == m_entries.end()) return done(Status{});
+                            e->second.attached = true;
+                            e->second.status.save_path = save_path;
+                            e->second.record.paused = paused;
+                            m_deps.swarm.post_updates();
+                            done(m_deps.store.set_paused(id, paused));
+                          })));
   });
 }
 
 void TransferService::mark_released(std::string id, std::string runnable_json, base::Done<Status> done) {
-  boost::asio::post(m_strand, [this, id = std::move(id), runnable = std::move(runnable_json),
-                               done = std::move(done)] {
-    auto it = m_entries.find(id);
-    if (it == m_entries.end()) return done(tl::unexpected(unknown(id)));
-    auto& rec = it->second.record;
-    rec.released = true;
-    rec.completed_at = base::unix_seconds();
-    rec.runnable = runnable;
-    if (auto r = m_deps.store.set_runnable(id, runnable); !r) return done(r);
-    done(m_deps.store.mark_released(id, rec.completed_at));
-  });
+  boost::asio::post(m_strand,
+                    [this, id = std::move(id), runnable = std::move(runnable_json), done = std::move(done)] {
+                      auto it = m_entries.find(id);
+                      if (it == m_entries.end()) return done(tl::unexpected(unknown(id)));
+                      auto& rec = it->second.record;
+                      rec.released = true;
+                      rec.completed_at = base::unix_seconds();
+                      rec.runnable = runnable;
+                      if (auto r = m_deps.store.set_runnable(id, runnable); !r) return done(r);
+                      done(m_deps.store.mark_released(id, rec.completed_at));
+                    });
 }
 
 void TransferService::set_runnable(std::string id, std::string runnable_json, base::Done<Status> done) {
-  boost::asio::post(m_strand, [this, id = std::move(id), runnable = std::move(runnable_json),
-                               done = std::move(done)] {
-    auto it = m_entries.find(id);
-    if (it == m_entries.end()) return done(tl::unexpected(unknown(id)));
-    it->second.record.runnable = runnable;
-    done(m_deps.store.set_runnable(id, runnable));
-  });
+  boost::asio::post(m_strand,
+                    [this, id = std::move(id), runnable = std::move(runnable_json), done = std::move(done)] {
+                      auto it = m_entries.find(id);
+                      if (it == m_entries.end()) return done(tl::unexpected(unknown(id)));
+                      it->second.record.runnable = runnable;
+                      done(m_deps.store.set_runnable(id, runnable));
+                    });
 }
 
 void TransferService::on_swarm_event(swarm::SwarmEvent e) {

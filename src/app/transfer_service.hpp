@@ -191,9 +191,9 @@ class TransferService {
   ReleasePipeline* m_pipeline = nullptr;
   bool m_stopped = false;
   int m_ticks = 0;
-  std::map<std::string, Entry> m_entries;          // by transfer id
-  std::set<std::string> m_adding;                  // ids whose add is in flight
-  std::map<std::string, HashJob> m_jobs;           // by job id
+  std::map<std::string, Entry> m_entries;  // by transfer id
+  std::set<std::string> m_adding;          // ids whose add is in flight
+  std::map<std::string, HashJob> m_jobs;   // by job id
   // Hashing jobs that ended: the transfer each became, or why not (so that following a job by its id
   // always ends in an answer).
   std::map<std::string, Result<std::string>> m_job_outcome;

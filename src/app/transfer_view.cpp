@@ -12,7 +12,8 @@ std::string state_of(const swarm::TransferStatus& st, const store::TransferRecor
                      const std::optional<ReleaseView>& release) {
   std::string state = st.state;
   if (rec.kind != "get") return state;
-  const auto phase = release ? release->phase : (rec.released ? ReleasePhase::released : ReleasePhase::staging);
+  const auto phase =
+      release ? release->phase : (rec.released ? ReleasePhase::released : ReleasePhase::staging);
   if (phase == ReleasePhase::quarantined || phase == ReleasePhase::quarantining) return "quarantined";
   // Moving pauses the torrent and takes it out of the session for a moment: that is the release.
   if (phase == ReleasePhase::releasing) return "releasing";

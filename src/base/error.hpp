@@ -3,9 +3,9 @@
 //
 // Result<T> is tl::expected<T, Error>, marked [[nodiscard]]: a result nobody looks at is how an
 // error on the fail-closed path gets lost, so dropping one is a compile error (-Werror in the
-// presets); where dropping is right, say why in a comment and log it instead. Error carries a std::error_code (machine-readable: each module
-// has its own enum and category) and a human message with the context a user needs ("cannot read
-// /x/y.torrent: No such file"). The code alone could not say which file or which peer.
+// presets); where dropping is right, say why in a comment and log it instead. Error carries a std::error_code
+// (machine-readable: each module has its own enum and category) and a human message with the context a user
+// needs ("cannot read /x/y.torrent: No such file"). The code alone could not say which file or which peer.
 #include <string>
 #include <system_error>
 #include <tl/expected.hpp>

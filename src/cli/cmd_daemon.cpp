@@ -125,7 +125,7 @@ int run_daemon(Context& ctx, int wait_seconds) {
   });
   if (auto r = app::write_daemon_info(ctx.home, {::getpid(), listen->host, *port, (*node)->bt_port()}); !r)
     return report(ctx, r.error());  // ~Node stops it
-  starting->release();  // commands find daemon.json from now on
+  starting->release();              // commands find daemon.json from now on
   spdlog::info(
       "kith daemon ready: API http://{}:{}/api/v1/, web UI http://{}:{}/ui/ (log in with `kith ui`), "
       "BitTorrent port {}, home {}",

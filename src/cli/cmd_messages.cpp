@@ -95,8 +95,9 @@ int run_send(Context& ctx, const std::string& who, const std::string& path) {
   for (const auto& o : *offers)
     if (o.value("transfer_id", "") == transfer_id && o.value("direction", "") == "out") offer = o;
   if (offer.is_null())
-    return report(ctx, {base::make_error_code(base::errc::internal),
-                        "the offer for transfer " + transfer_id.substr(0, 8) + " was not made (see the daemon's log)"});
+    return report(
+        ctx, {base::make_error_code(base::errc::internal),
+              "the offer for transfer " + transfer_id.substr(0, 8) + " was not made (see the daemon's log)"});
   if (ctx.json) {
     auto j = *shared;
     j["offer"] = offer;
@@ -104,7 +105,8 @@ int run_send(Context& ctx, const std::string& who, const std::string& path) {
     return 0;
   }
   std::printf("sending %s (%lld bytes) to %s: transfer %s\n", safe(offer.value("name", "")).c_str(),
-              static_cast<long long>(offer.value("size", std::int64_t{0})), safe(who).c_str(), transfer_id.c_str());
+              static_cast<long long>(offer.value("size", std::int64_t{0})), safe(who).c_str(),
+              transfer_id.c_str());
   std::printf(
       "%s fetches it from this daemon (now if online, else when they are back): `kith show %s` shows "
       "the upload, `kith files` the offer's state\n",

@@ -70,8 +70,8 @@ std::string progress_line(const nlohmann::json& transfer) {
     std::snprintf(buf, sizeof buf, "%6.1f%%  hashed %s of %s  %s  ETA %s  %s",
                   total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0,
                   format_bytes(done).c_str(), format_bytes(total).c_str(),
-                  format_rate(h.value("rate", std::int64_t{0})).c_str(), format_eta(h.value("eta", std::int64_t{-1})).c_str(),
-                  t.value("name", "").c_str());
+                  format_rate(h.value("rate", std::int64_t{0})).c_str(),
+                  format_eta(h.value("eta", std::int64_t{-1})).c_str(), t.value("name", "").c_str());
     return buf;
   }
   std::snprintf(buf, sizeof buf, "%6.1f%%  %s of %s  %s  ETA %s  %d peers  %s  %s",

@@ -6,13 +6,13 @@
 //
 // Threading: every channel runs on its own strand; handlers are called there. send() and close() may be
 // called from any thread.
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>

@@ -14,7 +14,8 @@ Result<std::vector<std::uint8_t>> drop_partial_pieces(const std::vector<std::uin
   auto params = lt::read_resume_data(
       {reinterpret_cast<const char*>(resume.data()), static_cast<long>(resume.size())}, ec);
   if (ec) return fail(make_error_code(errc::bad_torrent), "resume data is unreadable: " + ec.message());
-  if (!params.ti) return fail(make_error_code(errc::bad_torrent), "resume data without the torrent's metadata");
+  if (!params.ti)
+    return fail(make_error_code(errc::bad_torrent), "resume data without the torrent's metadata");
   const auto& fs = params.ti->files();
   const auto& prio = params.file_priorities;
   for (auto f : fs.file_range()) {

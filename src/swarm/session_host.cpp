@@ -360,7 +360,8 @@ void SessionHost::apply_whole_pieces(const lt::torrent_handle& h) {
   if (!ti) return;
   const auto& fs = ti->files();
   auto files = h.get_file_priorities();
-  std::vector<lt::download_priority_t> pieces(static_cast<std::size_t>(fs.num_pieces()), lt::default_priority);
+  std::vector<lt::download_priority_t> pieces(static_cast<std::size_t>(fs.num_pieces()),
+                                              lt::default_priority);
   for (auto f : fs.file_range()) {
     auto idx = static_cast<std::size_t>(static_cast<int>(f));
     if (fs.pad_file_at(f) || fs.file_size(f) == 0 || idx >= files.size() || files[idx] != lt::dont_download)
@@ -368,7 +369,8 @@ void SessionHost::apply_whole_pieces(const lt::torrent_handle& h) {
     // Every piece this unwanted file touches, also the ones it shares with wanted files.
     auto first = fs.map_file(f, 0, 1).piece;
     auto last = fs.map_file(f, fs.file_size(f) - 1, 1).piece;
-    for (auto p = first; p <= last; ++p) pieces[static_cast<std::size_t>(static_cast<int>(p))] = lt::dont_download;
+    for (auto p = first; p <= last; ++p)
+      pieces[static_cast<std::size_t>(static_cast<int>(p))] = lt::dont_download;
   }
   h.prioritize_pieces(pieces);
 }
@@ -422,7 +424,8 @@ Result<lt::torrent_handle> SessionHost::handle(const std::string& id) const {
   // Removed between resolve() and here (another thread): the same answer as never having had it.
   auto it = m_handles.find(*full);
   if (it == m_handles.end())
-    return fail(make_error_code(errc::unknown_transfer), "no transfer with id '" + id + "' (see `kith list`)");
+    return fail(make_error_code(errc::unknown_transfer),
+                "no transfer with id '" + id + "' (see `kith list`)");
   return *it->second;
 }
 

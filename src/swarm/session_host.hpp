@@ -242,9 +242,9 @@ class SessionHost {
   // Cleared in shutdown() (the caller's thread) and read on the strand and in libtorrent's notify
   // callback: atomic. Late alert notifications and DHT timers do nothing once it is false.
   std::shared_ptr<std::atomic<bool>> m_alive;
-  std::mutex m_alert_mutex;  // held while alerts are popped and handled on the strand, and while
-                             // shutdown() clears m_alive: libtorrent frees popped alerts at the
-                             // next pop, so two threads must never pop at once
+  std::mutex m_alert_mutex;         // held while alerts are popped and handled on the strand, and while
+                                    // shutdown() clears m_alive: libtorrent frees popped alerts at the
+                                    // next pop, so two threads must never pop at once
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
   std::shared_ptr<detail::PeerIdFilter> m_peer_filter;  // also held by the session as a plugin
   std::shared_ptr<detail::SourceRecorder> m_recorder;   // sources(); also a session plugin

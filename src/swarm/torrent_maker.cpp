@@ -1,7 +1,7 @@
 #include "swarm/torrent_maker.hpp"
 
-#include <libtorrent/bencode.hpp>
 #include <algorithm>
+#include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 
 namespace kith::swarm {
@@ -65,12 +65,16 @@ Result<MadeTorrent> make_torrent(const std::filesystem::path& input, const MakeO
   const auto total = static_cast<std::uint64_t>(fs.total_size());
   const auto piece_length = static_cast<std::uint64_t>(ct.piece_length());
   try {
-    lt::set_piece_hashes(ct, path.parent_path().string(), [&](lt::piece_index_t piece) {
-      if (progress.cancel && progress.cancel->load()) throw Cancelled{};
-      if (progress.on_progress)
-        progress.on_progress(std::min(total, (static_cast<std::uint64_t>(static_cast<int>(piece)) + 1) * piece_length),
-                             total);
-    }, ec);
+    lt::set_piece_hashes(
+        ct, path.parent_path().string(),
+        [&](lt::piece_index_t piece) {
+          if (progress.cancel && progress.cancel->load()) throw Cancelled{};
+          if (progress.on_progress)
+            progress.on_progress(
+                std::min(total, (static_cast<std::uint64_t>(static_cast<int>(piece)) + 1) * piece_length),
+                total);
+        },
+        ec);
   } catch (const Cancelled&) {
     return fail(make_error_code(errc::cancelled), "hashing " + path.string() + " was cancelled");
   }

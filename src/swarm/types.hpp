@@ -21,9 +21,9 @@ enum class errc {
   dht_failed,        // a DHT put reached no node that stored it, or the DHT is off or shut down
   dht_not_found,     // a DHT get found no item under that key and salt
   nothing_selected,  // --only or a magnet's so= selects none of the torrent's files (selection.hpp)
-  cancelled,         // the caller cancelled (hashing a share), or a wait for a transfer's bytes ended: removed,
-                     // paused, shut down
-  timed_out,         // a transfer's bytes were not there by the deadline
+  cancelled,  // the caller cancelled (hashing a share), or a wait for a transfer's bytes ended: removed,
+              // paused, shut down
+  timed_out,  // a transfer's bytes were not there by the deadline
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
