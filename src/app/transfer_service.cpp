@@ -252,11 +252,11 @@ void TransferService::forget(const std::string& id) {
     it = it->second && *it->second == id ? m_job_outcome.erase(it) : std::next(it);
 }
 
-void TransferService::delete_unreleased_data(const std::string& id) {
+void TransferService::delete_unreleased_data(const std::string& id, std::function<void()> deleted) {
   // libtorrent deletes the files on its disk thread while this takes the folders around them; the two
   // race (remove_all stops at a file that vanished under it), so try a few times, on the pool.
   const auto home = m_deps.home;
-  boost::asio::post(m_deps.workers, [home, id] {
+  boost::asio::post(m_deps.workers, [home, id, deleted = std::move(deleted)] {
     for (const auto& dir : {home.staging_dir() / id, home.quarantine_dir() / id}) {
       std::error_code ec;
       for (int i = 0; i < 50 && std::filesystem::exists(dir, ec); ++i) {
@@ -264,6 +264,7 @@ void TransferService::delete_unreleased_data(const std::string& id) {
         if (ec) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }
+    if (deleted) deleted();
   });
 }
 
@@ -287,10 +288,14 @@ void TransferService::remove(std::string id, bool delete_data, base::Done<Status
     const bool unreleased = it->second.record.kind == "get" && !it->second.record.released;
     if (auto r = m_deps.store.remove(*full); !r) return done(r);
     if (auto r = m_deps.swarm.remove(*full, delete_data || in_home); !r) return done(r);
-    if (unreleased && in_home) delete_unreleased_data(*full);
     forget(*full);
     if (m_pipeline) m_pipeline->forget(*full, /*deleted=*/true);
     emit(event::TransferRemoved{*full});
+    // The answer waits for staged data to be gone: whoever removed it may look right after.
+    if (unreleased && in_home)
+      return delete_unreleased_data(*full, [this, done = std::move(done)]() mutable {
+        boost::asio::post(m_strand, [done = std::move(done)] { done(Status{}); });
+      });
     done(Status{});
   });
 }

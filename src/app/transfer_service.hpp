@@ -181,7 +181,8 @@ class TransferService {
   Result<Transfer> detailed(const std::string& id);
   void forget(const std::string& id);
   // Deletes what is left of HOME/staging/<id> and HOME/quarantine/<id> (worker pool).
-  void delete_unreleased_data(const std::string& id);
+  // Deletes HOME/staging/<id> and HOME/quarantine/<id> on the worker pool, then calls `deleted` there.
+  void delete_unreleased_data(const std::string& id, std::function<void()> deleted = {});
   void tick();
   void emit(Event e) const;
 
