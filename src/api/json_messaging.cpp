@@ -51,6 +51,7 @@ nlohmann::json contact_json(const messaging::ContactView& c) {
                       {"address", c.address ? nlohmann::json(*c.address) : nlohmann::json()}};
   if (!c.note.empty()) j["note"] = c.note;
   if (c.incoming) j["incoming"] = *c.incoming;
+  if (c.path) j["path"] = *c.path;
   if (c.discovered) {
     auto known = nlohmann::json::array();
     for (const auto& d : *c.discovered)
@@ -128,6 +129,13 @@ nlohmann::json mark_read_json(const messaging::MarkReadResult& r) {
   return {{"conversation", r.conversation}, {"read", r.read}, {"receipts", r.receipts}};
 }
 
+nlohmann::json nat_json(const messaging::NatStatus& n) {
+  return {{"type", n.type},
+          {"public_addresses", n.public_addresses},
+          {"public_ips", n.public_ips},
+          {"observers", n.observers}};
+}
+
 nlohmann::json messenger_status_json(const messaging::MessengerStatus& s) {
   return {{"port", s.port},
           {"contacts", s.contacts},
@@ -135,7 +143,17 @@ nlohmann::json messenger_status_json(const messaging::MessengerStatus& s) {
           {"requests", s.requests},
           {"outbox", s.outbox},
           {"refused_channels", s.refused_channels},
-          {"rejected_messages", s.rejected_messages}};
+          {"rejected_messages", s.rejected_messages},
+          {"addresses", s.addresses},
+          {"nat", nat_json(s.nat)},
+          {"relay",
+           {{"enabled", s.relay.enabled},
+            {"circuits", s.relay.circuits},
+            {"waiting", s.relay.waiting},
+            {"max_circuits", s.relay.max_circuits},
+            {"bytes", s.relay.bytes},
+            {"refused", s.relay.refused},
+            {"relayed_channels", s.relay.relayed_channels}}}};
 }
 
 std::pair<std::string, nlohmann::json> event_json(const messaging::Event& event) {
@@ -160,6 +178,8 @@ std::pair<std::string, nlohmann::json> event_json(const messaging::Event& event)
           return {"message.received", message_json(e.message)};
         else if constexpr (std::is_same_v<E, messaging::MessageDelivered>)
           return {"message.delivered", {{"id", e.id}, {"by", e.by}}};
+        else if constexpr (std::is_same_v<E, messaging::AddressesChanged>)
+          return {"node.addresses", {{"addresses", e.addresses}, {"nat", nat_json(e.nat)}}};
         else {
           static_assert(std::is_same_v<E, messaging::MessageRead>, "every event has a name");
           return {"message.read", {{"id", e.id}, {"by", e.by}}};

@@ -111,9 +111,18 @@ TEST(JsonMessaging, GroupsAndStatus) {
             R"("members":[{"id":"ME","name":"bob"},{"id":"KID","name":"alice"}],"name":"trio"})");
   EXPECT_EQ(api::groups_json({g}).size(), 1u);
   messaging::MessengerStatus s{6882, 2, 1, 3, -1, 4, 5};
+  s.addresses = {"10.0.0.5:6882", "198.18.0.1:6882"};
+  s.nat = {"endpoint-independent", {"198.18.0.1:6882"}, {"198.18.0.1"}, 2};
+  s.relay.enabled = true;
+  s.relay.max_circuits = 8;
+  s.relay.bytes = 1000;
   EXPECT_EQ(api::messenger_status_json(s).dump(),
-            R"({"contacts":2,"online":1,"outbox":-1,"port":6882,"refused_channels":4,"rejected_messages":5,)"
-            R"("requests":3})");
+            R"({"addresses":["10.0.0.5:6882","198.18.0.1:6882"],"contacts":2,)"
+            R"("nat":{"observers":2,"public_addresses":["198.18.0.1:6882"],"public_ips":["198.18.0.1"],)"
+            R"("type":"endpoint-independent"},"online":1,"outbox":-1,"port":6882,)"
+            R"("refused_channels":4,"rejected_messages":5,)"
+            R"("relay":{"bytes":1000,"circuits":0,"enabled":true,"max_circuits":8,"refused":0,)"
+            R"("relayed_channels":0,"waiting":0},"requests":3})");
 }
 
 TEST(JsonMessaging, EventNamesAndData) {

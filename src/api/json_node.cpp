@@ -206,6 +206,7 @@ nlohmann::json to_json(const store::FileOfferRecord& o) {
           {"size", o.size},
           {"peers", parse_or(o.peers, nlohmann::json::array())},
           {"state", o.state},
+          {"done", o.done},
           {"reason", o.reason},
           {"created_at", o.created_at}};
 }

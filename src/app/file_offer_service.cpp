@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 #include "app/errors.hpp"
@@ -75,8 +77,7 @@ void FileOfferService::offer(const std::string& contact, const std::string& path
     return fail_offer(path + " has too many files to send in one offer (its file list takes " +
                       std::to_string(torrent->size() / 1024) + " KiB, at most " +
                       std::to_string(MAX_OFFER_TORRENT / 1024) + " KiB); send it as an archive");
-  const auto ssl_listen = m_deps.settings.current()->get_string("bt.ssl_listen");
-  const auto peers = swarm::peer_hints(ssl_listen, m_deps.swarm.ssl_listen_port());
+  const auto peers = ssl_peers();
   wire::pb::FileOffer offer;
   offer.set_id(crypto::random_bytes(16));
   offer.set_name(shared.status.name.empty() ? shared.record.name : shared.status.name);
@@ -103,7 +104,12 @@ void FileOfferService::offer(const std::string& contact, const std::string& path
   emit(event::FileOffer{"file.offered", rec});
 }
 
-void FileOfferService::receive(std::string from, wire::pb::FileOffer offer, base::Done<Status> reply) {
+std::vector<std::string> FileOfferService::ssl_peers() const {
+  return swarm::peer_hints(m_deps.settings.current()->get_string("bt.ssl_listen"), m_deps.swarm.ssl_listen_port());
+}
+
+void FileOfferService::receive(std::string from, wire::pb::FileOffer offer,
+                               base::Done<Result<std::vector<std::string>>> reply) {
   if (offer.id().size() != 16) return reply(tl::unexpected(invalid("an offer id is 16 bytes")));
   const auto id = base::to_hex(offer.id());
   auto known = m_deps.store.get(id);
@@ -111,8 +117,8 @@ void FileOfferService::receive(std::string from, wire::pb::FileOffer offer, base
   if (*known) {  // sent again (our ack was lost): answer as the first time
     if ((*known)->direction != "in" || (*known)->contact != from)
       return reply(tl::unexpected(invalid("offer id reused")));
-    if ((*known)->state != "accepted") return reply(tl::unexpected(invalid((*known)->reason)));
-    return reply(Status{});
+    if ((*known)->state == "refused") return reply(tl::unexpected(invalid((*known)->reason)));
+    return reply(ssl_peers());
   }
   auto src = swarm::parse_torrent(offer.torrent());
   if (!src) return reply(tl::unexpected(src.error()));
@@ -136,7 +142,7 @@ void FileOfferService::receive(std::string from, wire::pb::FileOffer offer, base
                              .state = "accepted",
                              .created_at = base::unix_seconds()};
   // Stored before the download is added: a restore finds the certificate for it.
-  if (auto r = m_deps.store.put(rec); !r) return reply(r);
+  if (auto r = m_deps.store.put(rec); !r) return reply(tl::unexpected(r.error()));
   GetRequest get{.torrent_bytes = offer.torrent(),
                  .peers = peers,
                  .ssl_cert = offer.cert_pem(),
@@ -151,18 +157,98 @@ void FileOfferService::receive(std::string from, wire::pb::FileOffer offer, base
     spdlog::info("{} sent {} ({} bytes): downloading as transfer {}", rec.contact, rec.name, rec.size,
                  rec.transfer_id);
     emit(event::FileOffer{"file.received", rec});
-    reply(Status{});
+    reply(ssl_peers());
   });
 }
 
-void FileOfferService::acknowledged(const std::string& offer_id, bool accepted, const std::string& reason) {
+void FileOfferService::acknowledged(const std::string& offer_id, bool accepted, const std::string& reason,
+                                    const std::vector<std::string>& peers) {
   auto o = m_deps.store.get(offer_id);
   if (!o || !*o) return;
-  if (accepted)
-    spdlog::info("{} accepted file offer {} ({})", (*o)->contact, offer_id, (*o)->name);
-  else
+  if (!accepted) {
     spdlog::warn("{} refused file offer {} ({}): {}", (*o)->contact, offer_id, (*o)->name, reason);
-  emit(event::FileOffer{accepted ? "file.delivered" : "file.refused", **o});
+    return emit(event::FileOffer{"file.refused", **o});
+  }
+  spdlog::info("{} accepted file offer {} ({})", (*o)->contact, offer_id, (*o)->name);
+  // The recipient dials us; we dial them too: whichever side can be reached, the data flows.
+  if (auto r = m_deps.swarm.connect_peers((*o)->transfer_id, peers); !r)
+    spdlog::warn("offer {}: cannot dial the recipient: {}", offer_id, r.error().message);
+  emit(event::FileOffer{"file.accepted", **o});
+}
+
+void FileOfferService::progressed(const std::string& offer_id, const std::string& state,
+                                  std::int64_t /*done: in the record already*/) {
+  auto o = m_deps.store.get(offer_id);
+  if (!o || !*o) return;
+  if (state == "delivered" || state == "quarantined") {
+    spdlog::info("{} {} {} ({})", (*o)->contact, state == "delivered" ? "received" : "quarantined", (*o)->name,
+                 offer_id);
+    m_deps.swarm.forget_hints((*o)->transfer_id);  // nothing more to send them
+  }
+  emit(event::FileOffer{"file." + state, **o});
+}
+
+void FileOfferService::observe(const Event& e) {
+  std::string tid, state;
+  std::uint64_t done = 0, total = 0;
+  if (const auto* p = std::get_if<event::TransferProgress>(&e)) {
+    const auto& t = p->transfer;
+    if (t.state != "downloading" && t.state != "metadata" && t.state != "checking" && t.state != "finished")
+      return;
+    tid = t.status.id;
+    state = "transferring";
+    done = static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.status.total_done));
+    total = static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.status.total_wanted));
+  } else if (const auto* s = std::get_if<event::TransferScanning>(&e)) {
+    tid = s->id;
+    state = "scanning";
+  } else if (const auto* c = std::get_if<event::TransferCompleted>(&e)) {
+    tid = c->id;
+    state = "delivered";
+  } else if (const auto* q = std::get_if<event::QuarantineAdded>(&e)) {
+    tid = q->item.id;
+    state = "quarantined";
+  } else {
+    return;
+  }
+  if (tid.empty()) return;
+  bool known;
+  {
+    std::lock_guard lock(m_mutex);
+    known = m_watched.count(tid) != 0;
+  }
+  if (!known) {  // first sight of this transfer: is it an offer we received? (SQLite, outside the lock)
+    Watched w;
+    if (auto o = m_deps.store.by_transfer(tid, "in"); o && *o) {
+      w.is_offer = true;
+      w.offer_id = (*o)->id;
+      w.contact = (*o)->contact;
+      w.state = (*o)->state;
+    }
+    std::lock_guard lock(m_mutex);
+    m_watched.emplace(tid, w);
+  }
+  Watched w;
+  {
+    std::lock_guard lock(m_mutex);
+    auto& watched = m_watched[tid];
+    if (!watched.is_offer || watched.state == "delivered" || watched.state == "quarantined") return;
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+    if (state == watched.state && now - watched.reported_ms < 2000) return;
+    watched.state = state;
+    watched.reported_ms = now;
+    w = watched;
+  }
+  if (state != "transferring") total = done = 0;
+  if (auto o = m_deps.store.get(w.offer_id); o && *o) {
+    if (state != "transferring") done = total = static_cast<std::uint64_t>((*o)->size);
+    if (auto r = m_deps.store.set_progress(w.offer_id, state, static_cast<std::int64_t>(done)); !r)
+      spdlog::warn("offer {}: {}", w.offer_id, r.error().message);
+  }
+  if (state == "delivered" || state == "quarantined") m_deps.swarm.forget_hints(tid);  // the sender has no more
+  if (m_deps.report) m_deps.report(w.contact, w.offer_id, state, done, total);
 }
 
 Result<std::vector<store::FileOfferRecord>> FileOfferService::list() { return m_deps.store.list(); }

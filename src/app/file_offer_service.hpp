@@ -4,10 +4,17 @@
 // it on the SSL listener, and queues a FileOffer through the messenger; the recipient adds it as an
 // ordinary download, so it goes staging -> scan -> download.dir (or quarantine) like every other one.
 //
-// Threading: no state of its own besides the offer table (store::FileOfferStore, thread-safe). Its
-// completions run where the service it waited for answered (the transfer service's strand); the
-// messenger is reached only through the two functions in Deps, which post.
+// A sent offer is "offered" once the recipient acknowledged it, then follows the recipient's reports
+// (FileOfferProgress): transferring, scanning, and "delivered" only once their copy was scanned and
+// released (or "quarantined"). The recipient reports its own download's progress the same way.
+//
+// Threading: its state is the offer table (store::FileOfferStore, thread-safe) and a small map of the
+// transfers it watches (under a mutex, never held while calling out). Its completions run where the
+// service it waited for answered (the transfer service's strand); observe() runs wherever an event is
+// emitted; the messenger is reached only through the functions in Deps, which post.
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,6 +42,10 @@ class FileOfferService {
     std::function<void(std::string who, base::Done<Result<std::string>>)> accepted_contact;
     // Sends a stored pending offer now if the contact is connected (else it waits for a channel).
     std::function<void(std::string contact_id, std::string offer_id)> deliver;
+    // Tells the sender of an offer we received how our download goes (messenger's FileOfferProgress).
+    std::function<void(std::string contact_id, std::string offer_id, std::string state, std::uint64_t done,
+                       std::uint64_t total)>
+        report;
   };
   explicit FileOfferService(Deps deps) : m_deps(std::move(deps)) {}
 
@@ -42,10 +53,18 @@ class FileOfferService {
   // ends (file.offered), or not (transfer.error on the hashing job).
   void send(std::string who, std::string path, base::Done<Result<Transfer>> done);
   // An offer that arrived from the accepted contact `from`: checked, stored, and its download added
-  // (auto-accepted). `reply` says whether it was taken (the FileOfferAck); any thread.
-  void receive(std::string from, wire::pb::FileOffer offer, base::Done<Status> reply);
-  // The recipient acknowledged one of ours.
-  void acknowledged(const std::string& offer_id, bool accepted, const std::string& reason);
+  // (auto-accepted). `reply` says whether it was taken and where we take its peers (the FileOfferAck);
+  // any thread.
+  void receive(std::string from, wire::pb::FileOffer offer, base::Done<Result<std::vector<std::string>>> reply);
+  // The recipient acknowledged one of ours; `peers`: where it takes peers, dialled from our side too
+  // (a recipient behind a NAT cannot be reached, but it can reach us, and the other way round).
+  void acknowledged(const std::string& offer_id, bool accepted, const std::string& reason,
+                    const std::vector<std::string>& peers);
+  // The recipient's download of one of ours moved on (the store is updated already).
+  void progressed(const std::string& offer_id, const std::string& state, std::int64_t done);
+  // Every node event, from any thread: the downloads of offers we received are reported to their
+  // senders (transferring at most every 2 s, then scanning, delivered or quarantined).
+  void observe(const Event& e);
   // Sent and received, newest first.
   Result<std::vector<store::FileOfferRecord>> list();
 
@@ -53,8 +72,18 @@ class FileOfferService {
   void offer(const std::string& contact, const std::string& path, const crypto::TransferCerts& certs,
              const Transfer& shared);
   void emit(Event e) const;
+  std::vector<std::string> ssl_peers() const;  // where this node takes SSL torrent peers
+
+  struct Watched {
+    bool is_offer = false;  // false: a transfer that is not an incoming offer
+    std::string offer_id, contact;
+    std::string state;
+    std::int64_t reported_ms = 0;
+  };
 
   Deps m_deps;
+  std::mutex m_mutex;
+  std::map<std::string, Watched> m_watched;  // by transfer id
 };
 
 }  // namespace kith::app

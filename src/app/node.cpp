@@ -106,7 +106,7 @@ Status Node::start(bool with_messaging) {
       .offers = *m_file_offers,
       .user_key = *m_user_key,
       .user_id = m_user_id,
-      .sink = m_sink,
+      .sink = m_service_sink,
       .check_allowed = [this](const swarm::InfoHashes& h) { return m_blocks->check(h); }});
   m_pipeline = std::make_unique<ReleasePipeline>(ReleasePipeline::Deps{.io = m_io,
                                                                        .scan_pool = m_scans,
@@ -117,14 +117,14 @@ Status Node::start(bool with_messaging) {
                                                                        .transfers = *m_transfers,
                                                                        .markers = *m_store,
                                                                        .quarantine = *m_quarantine,
-                                                                       .sink = m_sink});
+                                                                       .sink = m_service_sink});
   m_blocks = std::make_unique<BlockService>(BlockService::Deps{.io = m_io,
                                                                .workers = m_workers,
                                                                .settings = m_settings,
                                                                .swarm = *m_swarm,
                                                                .store = *m_block_store,
                                                                .transfers = *m_transfers,
-                                                               .sink = m_sink});
+                                                               .sink = m_service_sink});
   m_reports = std::make_unique<ReportService>(ReportService::Deps{.workers = m_workers,
                                                                   .home = m_home,
                                                                   .settings = m_settings,
@@ -132,7 +132,7 @@ Status Node::start(bool with_messaging) {
                                                                   .transfers = *m_transfers,
                                                                   .pipeline = *m_pipeline,
                                                                   .node_id = m_node_id,
-                                                                  .sink = m_sink});
+                                                                  .sink = m_service_sink});
   m_offers = std::make_unique<FileOfferService>(FileOfferService::Deps{.transfers = *m_transfers,
                                                                        .swarm = *m_swarm,
                                                                        .store = *m_file_offers,
@@ -198,6 +198,7 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
 void Node::stop() {
   if (m_stopped) return;
   m_stopped = true;
+  m_offer_observer = nullptr;
   if (m_transfers) m_transfers->stop();  // cancels hashing (checked after each piece)
   if (m_pipeline) m_pipeline->stop();
   if (m_lan) m_lan->stop();

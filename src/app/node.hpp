@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <future>
+#include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -103,6 +104,13 @@ class Node {
   Home m_home;
   SettingsStore m_settings;
   EventSink m_sink;
+  // What the services emit: the file-offer service sees it first (downloads of offers we received
+  // report their progress to the sender), then m_sink. Set once m_offers is the messaging one.
+  std::atomic<FileOfferService*> m_offer_observer{nullptr};
+  EventSink m_service_sink = [this](const Event& e) {
+    if (auto* offers = m_offer_observer.load()) offers->observe(e);
+    if (m_sink) m_sink(e);
+  };
   MessagingSink m_messaging_sink;
   std::atomic<bool> m_stopping{false};
   bool m_stopped = false;

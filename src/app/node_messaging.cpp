@@ -43,6 +43,9 @@ Status Node::start_messaging() {
   messaging::Options o;
   o.listen = settings->get_string("channel.listen");
   o.name = display_name(settings->get_string("profile.name"));
+  o.relay.enabled = settings->get_bool("relay.enabled");
+  o.relay.max_circuits = static_cast<int>(settings->get_int("relay.max_circuits"));
+  o.relay.max_bytes = static_cast<std::uint64_t>(settings->get_int("relay.max_mib")) << 20;
   // Contacts are told the addresses this host has (as in magnet links' x.pe hints), with the channel port.
   const auto listen = o.listen;
   o.advertise = [listen](std::uint16_t port) {
@@ -57,11 +60,14 @@ Status Node::start_messaging() {
   // download's add run in the file-offer service, which replies when they are done.
   m_messenger->set_file_offers(
       m_file_offers.get(),
-      [this](std::string from, wire::pb::FileOffer offer, base::Done<Status> reply) {
+      [this](std::string from, wire::pb::FileOffer offer, base::Done<messaging::Messenger::OfferReply> reply) {
         m_offers->receive(std::move(from), std::move(offer), std::move(reply));
       },
-      [this](const std::string& id, bool accepted, const std::string& reason) {
-        m_offers->acknowledged(id, accepted, reason);
+      [this](const std::string& id, bool accepted, const std::string& reason, const std::vector<std::string>& peers) {
+        m_offers->acknowledged(id, accepted, reason, peers);
+      },
+      [this](const std::string& id, const std::string& state, std::int64_t done) {
+        m_offers->progressed(id, state, done);
       });
   // Files to contacts go through the messenger.
   m_offers = std::make_unique<FileOfferService>(FileOfferService::Deps{
@@ -75,7 +81,12 @@ Status Node::start_messaging() {
             m_messenger->accepted_contact(std::move(who), std::move(done));
           },
       .deliver = [this](std::string contact,
-                        std::string offer) { m_messenger->deliver_offer(contact, offer); }});
+                        std::string offer) { m_messenger->deliver_offer(contact, offer); },
+      .report = [this](std::string contact, std::string offer, std::string state, std::uint64_t done,
+                       std::uint64_t total) {
+        m_messenger->report_offer_progress(std::move(contact), std::move(offer), std::move(state), done, total);
+      }});
+  m_offer_observer = m_offers.get();  // this instance lives as long as the node
   if (auto r = m_messenger->start(); !r) return r;
   if (settings->get_bool("nat.upnp") || settings->get_bool("nat.natpmp"))
     m_swarm->map_port(m_messenger->port());
@@ -133,6 +144,8 @@ void Node::on_messaging_event(const messaging::Event& e) {
     if (auto* on = std::get_if<messaging::ContactOnline>(&e)) m_rendezvous->set_online(on->contact.key, true);
     if (auto* off = std::get_if<messaging::ContactOffline>(&e))
       m_rendezvous->set_online(off->contact.key, false);
+    // A public address learnt from peers goes into the DHT presence record at once.
+    if (auto* moved = std::get_if<messaging::AddressesChanged>(&e)) m_rendezvous->set_addresses(moved->addresses);
   }
   if (m_messaging_sink) m_messaging_sink(e);
 }

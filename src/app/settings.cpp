@@ -67,6 +67,12 @@ Status check_udp_port(const std::string& what, const SettingValue& v) {
 Status check_rate(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 0, INT32_MAX, " (bytes per second; 0: unlimited)");
 }
+Status check_relay_circuits(const std::string& what, const SettingValue& v) {
+  return in_range(what, v, 0, 256, " (relay circuits at once)");
+}
+Status check_relay_mib(const std::string& what, const SettingValue& v) {
+  return in_range(what, v, 0, 1 << 30, " (MiB per relay circuit; 0: no cap)");
+}
 Status check_scan_limit(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 1, 2047, " (MiB)");
 }
@@ -205,6 +211,13 @@ const std::vector<SettingDef>& setting_defs() {
       {"lan.discovery", "bool", true,
        "Find contacts on the LAN by signed multicast beacons (UDP 239.255.70.77 and ff02::6b69:7468)"},
       {"lan.port", "int", std::int64_t{29170}, "UDP port of the LAN beacons", {}, check_udp_port},
+      {"relay.enabled", "bool", true,
+       "Relay contact channels between two of your contacts who cannot reach each other directly (behind "
+       "NATs). The relay carries their end-to-end encrypted TLS and cannot read it. Used by `kith daemon`"},
+      {"relay.max_circuits", "int", std::int64_t{8}, "Relayed channels at once, at most", {},
+       check_relay_circuits},
+      {"relay.max_mib", "int", std::int64_t{4096},
+       "MiB one relayed channel may carry, both directions together (0: no cap)", {}, check_relay_mib},
       {"log.level",
        "string",
        S("info"),

@@ -19,6 +19,8 @@ namespace {
 
 constexpr auto TICK = std::chrono::seconds(1);
 constexpr int DISK_FULL_RETRY_TICKS = 15;
+// Transfers with no peer dial their hinted peers again this often (files to contacts have no tracker).
+constexpr int REDIAL_TICKS = 10;
 
 Error unknown(const std::string& id) {
   return Error{swarm::make_error_code(swarm::errc::unknown_transfer),
@@ -479,6 +481,7 @@ void TransferService::tick() {
     if (auto r = m_deps.store.put_kv("session_state", m_deps.swarm.session_state()); !r)
       spdlog::warn("saving the session state: {}", r.error().message);
   }
+  if (m_ticks % REDIAL_TICKS == 0) m_deps.swarm.redial_idle();  // never give up on a hinted peer
   if (m_ticks % DISK_FULL_RETRY_TICKS == 0) {
     for (const auto& [id, e] : m_entries) {
       if (e.attached && e.status.state == "error" && e.status.disk_full) {

@@ -92,6 +92,30 @@ int run_status(Context& ctx) {
   else
     std::printf("scanner      %s\n", scanner.c_str());
   std::printf("quarantined  %d (kith quarantine list)\n", s->value("quarantined", 0));
+  if (s->contains("messaging") && (*s)["messaging"].is_object()) {
+    const auto& m = (*s)["messaging"];
+    const auto nat = m.value("nat", nlohmann::json::object());
+    const std::string type = nat.value("type", "unknown");
+    std::string reach = type == "none"                   ? "no NAT (reachable directly)"
+                        : type == "endpoint-independent" ? "endpoint-independent (hole punching can work)"
+                        : type == "endpoint-dependent"   ? "endpoint-dependent (contacts reach you through relays)"
+                                                         : "not known yet (needs channels with two public peers)";
+    std::printf("nat          %s\n", reach.c_str());
+    std::string ips;
+    for (const auto& ip : nat.value("public_ips", nlohmann::json::array())) ips += (ips.empty() ? "" : ", ") + ip.get<std::string>();
+    if (!ips.empty()) std::printf("public ip    %s\n", ips.c_str());
+    std::string addrs;
+    for (const auto& a : m.value("addresses", nlohmann::json::array())) addrs += (addrs.empty() ? "" : ", ") + a.get<std::string>();
+    std::printf("advertised   %s\n", addrs.empty() ? "(none)" : addrs.c_str());
+    const auto relay = m.value("relay", nlohmann::json::object());
+    if (relay.value("enabled", false))
+      std::printf("relay        on: %d of %d circuits, %s relayed, %d refused; %d of your channels relayed\n",
+                  relay.value("circuits", 0), relay.value("max_circuits", 0),
+                  format_bytes(relay.value("bytes", std::int64_t{0})).c_str(), relay.value("refused", 0),
+                  relay.value("relayed_channels", 0));
+    else
+      std::printf("relay        off; %d of your channels relayed\n", relay.value("relayed_channels", 0));
+  }
   return 0;
 }
 

@@ -126,10 +126,16 @@ int run_files(Context& ctx) {
   if (r->empty()) std::printf("no files sent or received\n");
   for (const auto& o : safe_json(*r)) {
     const bool out = o.value("direction", "") == "out";
-    std::printf("%s %s %s %s  %s (%lld bytes)  %s%s\n", o.value("transfer_id", "").substr(0, 8).c_str(),
-                out ? "to" : "from", o.value("contact", "").c_str(), o.value("state", "").c_str(),
-                o.value("name", "").c_str(), static_cast<long long>(o.value("size", std::int64_t{0})),
-                o.value("reason", "").c_str(), "");
+    std::string state = o.value("state", "");
+    const auto size = o.value("size", std::int64_t{0});
+    if (state == "transferring" && size > 0) {  // "transferring 42 %"
+      char pct[32];
+      std::snprintf(pct, sizeof pct, " %d %%", static_cast<int>(100 * o.value("done", std::int64_t{0}) / size));
+      state += pct;
+    }
+    std::printf("%s %s %s %s  %s (%lld bytes)  %s\n", o.value("transfer_id", "").substr(0, 8).c_str(),
+                out ? "to" : "from", o.value("contact", "").c_str(), state.c_str(), o.value("name", "").c_str(),
+                static_cast<long long>(size), o.value("reason", "").c_str());
   }
   return 0;
 }

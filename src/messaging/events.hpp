@@ -45,8 +45,14 @@ struct MessageRead {  // "message.read": a recipient's read receipt
   std::string by;
 };
 
+struct AddressesChanged {  // "node.addresses": what we advertise changed (a public address learnt or lost)
+  std::vector<std::string> addresses;
+  NatStatus nat;
+};
+
 using Event = std::variant<ContactRequested, ContactAccepted, ContactOnline, ContactOffline, ContactBlocked,
-                           ContactRemoved, MessageSent, MessageReceived, MessageDelivered, MessageRead>;
+                           ContactRemoved, MessageSent, MessageReceived, MessageDelivered, MessageRead,
+                           AddressesChanged>;
 using EventSink = std::function<void(const Event&)>;
 
 }  // namespace kith::messaging

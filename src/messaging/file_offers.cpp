@@ -4,9 +4,12 @@
 // the strand and goes out as the FileOfferAck then.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <set>
 
 #include "base/hex.hpp"
+#include "identity/invite.hpp"
 #include "identity/kith_id.hpp"
 #include "messaging/messenger.hpp"
 
@@ -65,6 +68,55 @@ void Messenger::flush_offers(Peer& peer) {
     return;
   }
   for (const auto& o : *pending) send_offer(peer, o);
+  // Senders learn how offers they sent us ended, even if they were away when it happened.
+  auto finished = m_offers->finished_in(identity::encode_id(peer.cert.user), 50);
+  if (!finished) return spdlog::error("reading received file offers: {}", finished.error().message);
+  for (const auto& o : *finished)
+    send_offer_progress(peer, o.id, o.state, static_cast<std::uint64_t>(o.size), static_cast<std::uint64_t>(o.size));
+}
+
+void Messenger::report_offer_progress(std::string contact_id, std::string offer_id, std::string state,
+                                      std::uint64_t done, std::uint64_t total) {
+  on_strand([this, contact_id = std::move(contact_id), offer_id = std::move(offer_id), state = std::move(state),
+             done, total] {
+    auto key = identity::decode_id(contact_id);
+    if (!key) return;
+    if (Peer* peer = peer_of_user(*key)) send_offer_progress(*peer, offer_id, state, done, total);
+  });
+}
+
+void Messenger::send_offer_progress(Peer& peer, const std::string& offer_id, const std::string& state,
+                                    std::uint64_t done, std::uint64_t total) {
+  KITH_ASSERT_ON(m_strand);
+  auto raw = base::from_hex(offer_id);
+  if (!raw) return;
+  wire::pb::Frame f;
+  auto* p = f.mutable_file_offer_progress();
+  p->set_id(*raw);
+  p->set_state(state);
+  p->set_done(done);
+  p->set_total(total);
+  send_frame(peer, std::move(f));
+}
+
+void Messenger::on_file_offer_progress(Peer& peer, const wire::pb::FileOfferProgress& progress) {
+  KITH_ASSERT_ON(m_strand);
+  if (!m_offers) return;
+  static const std::set<std::string> states = {"transferring", "scanning", "delivered", "quarantined"};
+  if (!states.count(progress.state())) return;
+  const auto id = base::to_hex(progress.id());
+  auto offer = m_offers->get(id);
+  // Only the recipient of an offer may tell its progress; a final state is final.
+  if (!offer || !*offer || (*offer)->direction != "out" ||
+      (*offer)->contact != identity::encode_id(peer.cert.user))
+    return;
+  const auto& now = (*offer)->state;
+  if (now == "delivered" || now == "quarantined" || now == "refused") return;
+  const auto done = static_cast<std::int64_t>(std::min<std::uint64_t>(progress.done(), (*offer)->size));
+  auto changed = m_offers->set_progress(id, progress.state(), done);
+  if (!changed) return spdlog::error("cannot record the progress of file offer {}: {}", id, changed.error().message);
+  if (*changed && m_on_offer_progress)
+    defer([this, id, state = progress.state(), done] { m_on_offer_progress(id, state, done); });
 }
 
 void Messenger::on_file_offer(Peer& peer, const wire::pb::FileOffer& offer) {
@@ -80,8 +132,8 @@ void Messenger::on_file_offer(Peer& peer, const wire::pb::FileOffer& offer) {
   // The reply may come from any thread, and late: it posts back here. Once only (a second call is
   // ignored); it does nothing once the messenger is gone.
   auto once = std::make_shared<std::atomic<bool>>(false);
-  base::Done<Status> reply = [this, post = poster(), once, user, in_flight,
-                              raw_id = offer.id()](Status outcome) {
+  base::Done<OfferReply> reply = [this, post = poster(), once, user, in_flight,
+                                  raw_id = offer.id()](OfferReply outcome) {
     if (once->exchange(true)) return;
     post([this, user, in_flight, raw_id, outcome = std::move(outcome)] {
       m_offers_in_flight.erase(in_flight);
@@ -96,7 +148,7 @@ void Messenger::on_file_offer(Peer& peer, const wire::pb::FileOffer& offer) {
 // Acknowledges an offer on a channel with `user` if one is up; otherwise they offer it again on their
 // next channel and get the same answer then (the app remembers offers it took).
 void Messenger::send_offer_ack(const crypto::PublicKey& user, const std::string& raw_id,
-                               const Status& outcome) {
+                               const OfferReply& outcome) {
   KITH_ASSERT_ON(m_strand);
   const auto from = identity::encode_id(user);
   if (!outcome) spdlog::warn("refused a file offer from {}: {}", from, outcome.error().message);
@@ -110,6 +162,8 @@ void Messenger::send_offer_ack(const crypto::PublicKey& user, const std::string&
   a->set_id(raw_id);
   a->set_accepted(outcome.has_value());
   if (!outcome) a->set_reason(outcome.error().message);
+  if (outcome)
+    for (const auto& p : *outcome) a->add_peers(p);
   send_frame(*peer, std::move(ack));
 }
 
@@ -122,11 +176,16 @@ void Messenger::on_file_offer_ack(Peer& peer, const wire::pb::FileOfferAck& ack)
   if (!offer || !*offer || (*offer)->direction != "out" ||
       (*offer)->contact != identity::encode_id(peer.cert.user))
     return;
-  auto changed = m_offers->set_state(id, ack.accepted() ? "delivered" : "refused", ack.reason());
+  // Acknowledged is not delivered: that waits for the recipient's FileOfferProgress.
+  if ((*offer)->state != "pending") return;
+  auto changed = m_offers->set_state(id, ack.accepted() ? "offered" : "refused", ack.reason());
   if (!changed) spdlog::error("cannot record the answer to file offer {}: {}", id, changed.error().message);
+  std::vector<std::string> peers;
+  for (const auto& p : ack.peers())
+    if (identity::valid_address_hint(p) && peers.size() < 16) peers.push_back(p);
   if (changed && *changed && m_on_offer_ack)
-    defer([this, id, accepted = ack.accepted(), reason = ack.reason()] {
-      m_on_offer_ack(id, accepted, reason);
+    defer([this, id, accepted = ack.accepted(), reason = ack.reason(), peers] {
+      m_on_offer_ack(id, accepted, reason, peers);
     });
 }
 

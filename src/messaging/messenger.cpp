@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <boost/asio/post.hpp>
 
 #include "crypto/tls.hpp"
@@ -53,10 +54,12 @@ Messenger::~Messenger() {
   m_life.reset();
 }
 
-void Messenger::set_file_offers(store::FileOfferStore* store, OfferHandler on_offer, OfferAckHandler on_ack) {
+void Messenger::set_file_offers(store::FileOfferStore* store, OfferHandler on_offer, OfferAckHandler on_ack,
+                                OfferProgressHandler on_progress) {
   m_offers = store;
   m_on_offer = std::move(on_offer);
   m_on_offer_ack = std::move(on_ack);
+  m_on_offer_progress = std::move(on_progress);
 }
 
 // --- the strand -------------------------------------------------------------------------------------
@@ -87,6 +90,12 @@ void Messenger::settle() {
   m_snap_online = static_cast<int>(online.size());
   m_snap_refused = m_refused + (m_ready && m_listener ? m_listener->refused() : 0);
   m_snap_rejected = m_rejected_messages;
+  {
+    std::lock_guard lock(m_snap_mutex);
+    m_snap_advertised = m_advertised;
+    m_snap_nat = NatStatus{net::to_string(m_nat.type), m_nat.public_addresses, m_nat.public_ips, m_nat.observers};
+    m_snap_relay = relay_status();
+  }
   // Events and callbacks last, with no reference into the state held: they may call back (a stop()
   // from a callback runs at once), and what they queue runs in this same loop, in order.
   while (!m_deferred.empty()) {
@@ -105,15 +114,23 @@ Status Messenger::start() {
   if (!server) return tl::unexpected(server.error());
   m_client_ctx = *client;
   m_server_ctx = *server;
-  auto listener = net::Listener::open(m_io, m_server_ctx, m_options.listen, m_options.channel,
-                                      [this, post = poster()](std::shared_ptr<net::Channel> c) {
-                                        // On the handshake's strand: only hand the channel over.
-                                        post([this, c = std::move(c)] { on_channel(c); });
-                                      });
+  auto listener = net::Listener::open(
+      m_io, m_server_ctx, m_options.listen, m_options.channel,
+      [this, post = poster()](std::shared_ptr<net::Channel> c) {
+        // On the handshake's strand: only hand the channel over.
+        post([this, c = std::move(c)] { on_channel(c); });
+      },
+      [this, post = poster()](net::RelayToken token, boost::asio::ip::tcp::socket socket) {
+        post([this, token, s = std::make_shared<boost::asio::ip::tcp::socket>(std::move(socket))] {
+          on_relay_socket(token, s);
+        });
+      });
   if (!listener) return tl::unexpected(listener.error());
   m_listener = std::move(*listener);
   m_port = m_listener->port();
-  if (m_options.advertise) m_advertised = m_options.advertise(m_port);
+  if (m_options.advertise) m_interface_addrs = m_options.advertise(m_port);
+  m_advertised = m_interface_addrs;
+  m_snap_advertised = m_advertised;
   spdlog::info("contact channels on port {} as {}", m_port, m_user_id);
   // Channels accepted before this reaches the strand waited in m_early (they need m_advertised).
   on_strand([this] {
@@ -141,13 +158,14 @@ void Messenger::shutdown() {
   m_pending.clear();
   m_pending_hello.clear();
   m_early.clear();
+  expire_relays(std::numeric_limits<std::int64_t>::max());  // closes halves still waiting
 }
 
 std::string Messenger::invite() const {
   identity::Invite inv;
   inv.key = m_user.public_key();
   inv.name = identity::valid_name(m_options.name) ? m_options.name : "";
-  for (const auto& a : m_advertised)
+  for (const auto& a : addresses())
     if (identity::valid_address_hint(a) && inv.addrs.size() < identity::MAX_ADDRS) inv.addrs.push_back(a);
   return identity::format_invite(inv);
 }
@@ -162,8 +180,19 @@ MessengerStatus Messenger::status_now() {
   return status_snapshot();
 }
 
+std::vector<std::string> Messenger::addresses() const {
+  std::lock_guard lock(m_snap_mutex);
+  return m_snap_advertised;
+}
+
 MessengerStatus Messenger::status_snapshot() const {
   MessengerStatus s;
+  {
+    std::lock_guard lock(m_snap_mutex);
+    s.nat = m_snap_nat;
+    s.relay = m_snap_relay;
+    s.addresses = m_snap_advertised;
+  }
   s.port = m_port;
   s.contacts = m_snap_contacts;
   s.online = m_snap_online;
@@ -186,20 +215,26 @@ void Messenger::accepted_contacts(base::Done<Result<std::vector<crypto::PublicKe
 
 // --- channels ---------------------------------------------------------------------------------------
 
-wire::pb::Frame Messenger::hello_frame() const {
+// Hello and requests tell the peer where we see them ("observed"): a direct channel's remote address is
+// their public mapping when a NAT is in between. A relayed channel's remote address is the relay's.
+wire::pb::Frame Messenger::hello_frame(const net::Channel& channel) const {
+  KITH_ASSERT_ON(m_strand);
   wire::pb::Frame f;
   auto* h = f.mutable_hello();
   h->set_name(m_options.name);
   for (const auto& a : m_advertised) h->add_addrs(a);
+  if (!channel.relayed()) h->set_observed(channel.remote_address());
   return f;
 }
 
-wire::pb::Frame Messenger::request_frame(const std::string& note) const {
+wire::pb::Frame Messenger::request_frame(const net::Channel& channel, const std::string& note) const {
+  KITH_ASSERT_ON(m_strand);
   wire::pb::Frame f;
   auto* r = f.mutable_contact_request();
   r->set_name(m_options.name);
   r->set_text(note);
   for (const auto& a : m_advertised) r->add_addrs(a);
+  if (!channel.relayed()) r->set_observed(channel.remote_address());
   return f;
 }
 
@@ -296,6 +331,7 @@ void Messenger::on_request_frame(const std::shared_ptr<net::Channel>& ch, wire::
     return;
   }
   const auto& r = frame.contact_request();
+  observe(*ch, r.observed());
   std::vector<std::string> addrs(r.addrs().begin(), r.addrs().end());
   const bool known = m_book.relation(ch->peer().user) == contacts::Relation::incoming;
   auto rel = m_book.record_request(ch->peer().user, r.name(), r.text(), addrs, now / 1000);
@@ -338,7 +374,7 @@ void Messenger::promote(const crypto::PublicKey& user) {
   yes.mutable_contact_response()->set_accepted(true);
   yes.mutable_contact_response()->set_name(m_options.name);
   ch->send(std::move(yes));
-  ch->send(hello_frame());
+  ch->send(hello_frame(*ch));
   wire::pb::Hello theirs;
   if (auto h = m_pending_hello.find(user); h != m_pending_hello.end()) {
     theirs = h->second;
@@ -352,13 +388,24 @@ void Messenger::adopt(std::shared_ptr<net::Channel> channel) {
   const auto device = channel->peer().device;
   auto it = m_peers.find(device);
   if (it != m_peers.end() && !it->second.channel->closed()) {
-    const auto& me = m_device.public_key();
-    const auto old_init = initiator(*it->second.channel, me), new_init = initiator(*channel, me);
-    if (old_init == new_init || old_init < new_init) {
-      channel->close("duplicate channel");
-      return;
+    // A direct (or punched) path wins over a relayed one; otherwise both ends keep the same channel.
+    const auto& old = *it->second.channel;
+    if (old.relayed() != channel->relayed()) {
+      if (channel->relayed()) {
+        channel->close("duplicate channel (a direct one is up)");
+        return;
+      }
+      spdlog::info("a direct channel with {} replaces the relayed one", identity::encode_id(channel->peer().user));
+      it->second.channel->close("replaced by a direct channel");
+    } else {
+      const auto& me = m_device.public_key();
+      const auto old_init = initiator(old, me), new_init = initiator(*channel, me);
+      if (old_init == new_init || old_init < new_init) {
+        channel->close("duplicate channel");
+        return;
+      }
+      it->second.channel->close("duplicate channel");
     }
-    it->second.channel->close("duplicate channel");
   }
   Peer& peer = m_peers[device];
   peer = Peer{};
@@ -379,10 +426,10 @@ void Messenger::adopt(std::shared_ptr<net::Channel> channel) {
       });
   if (m_book.relation(peer.cert.user) == contacts::Relation::outgoing) {
     const auto* c = m_book.find(peer.cert.user);
-    channel->send(request_frame(c ? c->note : ""));
+    channel->send(request_frame(*channel, c ? c->note : ""));
     m_reach[peer.cert.user].requested_at = m_now();
   }
-  channel->send(hello_frame());
+  channel->send(hello_frame(*channel));
 }
 
 Messenger::Peer* Messenger::peer_of_user(const crypto::PublicKey& user) {
@@ -469,6 +516,24 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
     case wire::pb::Frame::kFileOfferAck:
       on_file_offer_ack(peer, frame.file_offer_ack());
       break;
+    case wire::pb::Frame::kRelayRequest:
+      on_relay_request(peer, frame.relay_request());
+      break;
+    case wire::pb::Frame::kRelayReady:
+      on_relay_ready(peer, frame.relay_ready());
+      break;
+    case wire::pb::Frame::kRelayCall:
+      on_relay_call(peer, frame.relay_call());
+      break;
+    case wire::pb::Frame::kRelayRefused:
+      on_relay_refused(peer, frame.relay_refused());
+      break;
+    case wire::pb::Frame::kFileOfferProgress:
+      on_file_offer_progress(peer, frame.file_offer_progress());
+      break;
+    case wire::pb::Frame::kPunch:
+      if (relation == contacts::Relation::accepted) on_punch(peer, frame.punch());
+      break;
     default:
       break;
   }
@@ -486,11 +551,17 @@ void Messenger::on_hello(Peer& peer, const wire::pb::Hello& hello) {
   if (auto s = m_book.seen(peer.cert.user, m_now() / 1000); !s)
     spdlog::warn("cannot record when {} was last seen: {}", identity::encode_id(peer.cert.user),
                  s.error().message);
+  observe(*peer.channel, hello.observed());
   auto& reach = m_reach[peer.cert.user];
   reach.backoff = std::chrono::milliseconds(0);
+  reach.failed_rounds = 0;
+  reach.relay_backoff = std::chrono::milliseconds(0);
   if (!was_online)
     if (auto* c = m_book.find(peer.cert.user)) emit(ContactOnline{contact_view(*c)});
-  if (m_book.relation(peer.cert.user) == contacts::Relation::accepted) flush(peer);
+  if (m_book.relation(peer.cert.user) == contacts::Relation::accepted) {
+    flush(peer);
+    offer_punch(peer);
+  }
 }
 
 void Messenger::send_frame(Peer& peer, wire::pb::Frame frame) { peer.channel->send(std::move(frame)); }
@@ -499,14 +570,16 @@ void Messenger::tick() {
   KITH_ASSERT_ON(m_strand);
   if (m_stopped) return;
   const auto now = m_now();
+  expire_relays(now);
   for (const auto& c : m_book.list()) {
     if (c.relation != contacts::Relation::accepted && c.relation != contacts::Relation::outgoing) continue;
     if (peer_of_user(c.key)) continue;
     auto& reach = m_reach[c.key];
-    if (reach.dialing || now < reach.next_attempt) continue;
     if (c.relation == contacts::Relation::outgoing && reach.requested_at &&
         now - reach.requested_at < m_options.request_retry.count())
       continue;
+    consider_relays(c, reach, now);
+    if (reach.dialing || now < reach.next_attempt) continue;
     auto cands = candidates(c);
     if (cands.empty()) continue;
     dial(c.key, std::move(cands));
@@ -548,26 +621,35 @@ void Messenger::dial_next(const crypto::PublicKey& user, std::shared_ptr<std::ve
   if (i == list->size()) {
     auto& reach = m_reach[user];
     reach.dialing = false;
+    ++reach.failed_rounds;
     reach.backoff = std::clamp(reach.backoff * 2, m_options.backoff_min, m_options.backoff_max);
     reach.next_attempt = m_now() + reach.backoff.count();
     return;
   }
-  net::async_dial(m_io, m_client_ctx, (*list)[i], user, m_options.channel,
-                  [this, post = poster(), user, list, i](Result<std::shared_ptr<net::Channel>> r) {
-                    // On the dial's strand: only hand the outcome over.
-                    post([this, user, list, i, r = std::move(r)]() mutable {
-                      if (!r) {
-                        spdlog::debug("dial {}: {}", identity::encode_id(user), r.error().message);
-                        return dial_next(user, list, i + 1);
-                      }
-                      m_reach[user].dialing = false;
-                      const auto rel = m_book.relation(user);
-                      if (rel != contacts::Relation::accepted && rel != contacts::Relation::outgoing)
-                        (*r)->close("no longer a contact");
-                      else
-                        adopt(std::move(*r));
-                    });
-                  });
+  net::async_dial(
+      m_io, m_client_ctx, (*list)[i], user, m_options.channel,
+      [this, post = poster(), user, list, i](Result<std::shared_ptr<net::Channel>> r) {
+        // On the dial's strand: only hand the outcome over.
+        post([this, user, list, i, r = std::move(r)]() mutable {
+          if (!r) {
+            spdlog::debug("dial {}: {}", identity::encode_id(user), r.error().message);
+            return dial_next(user, list, i + 1);
+          }
+          m_reach[user].dialing = false;
+          on_dialled(user, std::move(*r));
+        });
+      },
+      net::DialOptions{.source_port = m_port});
+}
+
+// A channel we opened (directly or through a relay) to `user`.
+void Messenger::on_dialled(const crypto::PublicKey& user, std::shared_ptr<net::Channel> channel) {
+  KITH_ASSERT_ON(m_strand);
+  const auto rel = m_book.relation(user);
+  if (rel != contacts::Relation::accepted && rel != contacts::Relation::outgoing)
+    channel->close("no longer a contact");
+  else
+    adopt(std::move(channel));
 }
 
 void Messenger::add_sighting(const identity::DeviceCert& cert, const std::string& address, Via via) {
@@ -593,6 +675,7 @@ void Messenger::learn_addresses(const crypto::PublicKey& user, const std::vector
   if (fresh && !peer_of_user(user)) {  // a new way to reach them: try it at once
     reach.next_attempt = 0;
     reach.backoff = std::chrono::milliseconds(0);
+    reach.failed_rounds = 0;
     if (m_book.relation(user) == contacts::Relation::outgoing) reach.requested_at = 0;
   }
 }

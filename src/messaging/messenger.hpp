@@ -28,6 +28,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <set>
 #include <string>
@@ -40,11 +41,22 @@
 #include "messaging/events.hpp"
 #include "messaging/views.hpp"
 #include "net/channel.hpp"
+#include "net/nat.hpp"
+#include "net/relay.hpp"
 #include "store/contact_store.hpp"
 #include "store/file_offer_store.hpp"
 #include "store/message_store.hpp"
 
 namespace kith::messaging {
+
+struct RelayOptions {
+  bool enabled = true;                     // relay channels between our contacts (relay.enabled)
+  int max_circuits = 8;                    // spliced or waiting at once (relay.max_circuits)
+  std::uint64_t max_bytes = 4ull << 30;    // per circuit, both directions; 0: no cap (relay.max_mib)
+  std::chrono::milliseconds wait{15'000};  // a circuit's second half must arrive within this
+  // How soon to ask relays again for someone we still cannot reach (doubling up to the max).
+  std::chrono::milliseconds retry_min{5'000}, retry_max{60'000};
+};
 
 struct Options {
   std::string listen = "[::]:6882";  // channel listener (net::Listener::open); port 0: any free port
@@ -56,6 +68,7 @@ struct Options {
   std::chrono::milliseconds backoff_min{1000};
   std::chrono::milliseconds backoff_max{60'000};
   std::chrono::milliseconds request_retry{30'000};  // an unanswered contact request is sent again
+  RelayOptions relay;
 };
 
 // The answer of every call made after stop(): base::errc::unavailable, "the node is stopping".
@@ -67,14 +80,20 @@ class Messenger {
 
   // Files to contacts (file_offers.cpp; app's file_offer_service.cpp does the swarm side).
   // OfferHandler: an accepted contact offers us a file. Called on the strand; `reply` may be called
-  // later, from any thread, exactly once: its Status becomes the FileOfferAck (an error refuses, with
-  // its message), sent when the reply reaches the strand if the contact is still connected (otherwise
-  // they offer it again on their next channel).
+  // later, from any thread, exactly once: it becomes the FileOfferAck (an error refuses, with its
+  // message; a value accepts and lists where we take the transfer's peers), sent when the reply
+  // reaches the strand if the contact is still connected (otherwise they offer it again on their
+  // next channel).
+  using OfferReply = Result<std::vector<std::string>>;
   using OfferHandler =
-      std::function<void(std::string from_id, wire::pb::FileOffer offer, base::Done<Status> reply)>;
+      std::function<void(std::string from_id, wire::pb::FileOffer offer, base::Done<OfferReply> reply)>;
   // OfferAckHandler: a recipient acknowledged one of our offers (its row in the store is already
-  // updated). Called on the strand.
-  using OfferAckHandler = std::function<void(std::string offer_id, bool accepted, std::string reason)>;
+  // updated); `peers`: where it takes the transfer's peers. Called on the strand.
+  using OfferAckHandler =
+      std::function<void(std::string offer_id, bool accepted, std::string reason, std::vector<std::string> peers)>;
+  // OfferProgressHandler: the recipient's download of one of our offers moved on (the store is already
+  // updated): state transferring | scanning | delivered | quarantined. Called on the strand.
+  using OfferProgressHandler = std::function<void(std::string offer_id, std::string state, std::int64_t done)>;
 
   // `sink` receives every event (events.hpp) on the strand; `now_ms` is the clock for receipts, request
   // windows and dial backoff (tests inject their own).
@@ -87,7 +106,8 @@ class Messenger {
 
   // Optional, before start(): where outgoing offers wait (state "pending") and what handles incoming
   // ones. Without it, offers are refused.
-  void set_file_offers(store::FileOfferStore* store, OfferHandler on_offer, OfferAckHandler on_ack);
+  void set_file_offers(store::FileOfferStore* store, OfferHandler on_offer, OfferAckHandler on_ack,
+                       OfferProgressHandler on_progress = nullptr);
 
   // Loads the contact book, opens the listener and starts dialing. Once, before any other call, from
   // any thread (the io_context may or may not run yet).
@@ -98,7 +118,9 @@ class Messenger {
 
   // Fixed by start(), readable from any thread afterwards.
   std::uint16_t port() const { return m_port; }
-  const std::vector<std::string>& addresses() const { return m_advertised; }
+  // What we advertise now (Hello, requests, invites, DHT presence): interface addresses, then the public
+  // ones peers' observations revealed (nat.hpp). Any thread; changes are announced (AddressesChanged).
+  std::vector<std::string> addresses() const;
   const identity::DeviceCert& device_cert() const { return m_cert; }
   // The invite link for this person: kith ID, our name, the advertised addresses.
   std::string invite() const;
@@ -148,6 +170,10 @@ class Messenger {
   // Sends a stored pending offer now if the contact is connected (otherwise it waits for a channel).
   // Posted.
   void deliver_offer(std::string contact_id, std::string offer_id);
+  // Tells the sender of incoming offer `offer_id` how our download of it goes (FileOfferProgress), if
+  // they are connected; the final states are told again on every new channel. Posted.
+  void report_offer_progress(std::string contact_id, std::string offer_id, std::string state, std::uint64_t done,
+                             std::uint64_t total);
 
  private:
   struct Peer {
@@ -155,6 +181,7 @@ class Messenger {
     identity::DeviceCert cert;
     bool hello = false;          // their Hello arrived: the channel is in use
     std::set<std::string> sent;  // message ids sent on this channel and not yet acknowledged
+    bool punch_tried = false;    // a relayed channel: a hole punch was offered or answered
   };
   struct Reach {                                                // per contact: where and when to dial
     std::map<std::string, std::pair<Via, std::int64_t>> addrs;  // address -> (how learnt, when, unix ms)
@@ -162,6 +189,19 @@ class Messenger {
     std::chrono::milliseconds backoff{0};
     bool dialing = false;
     std::int64_t requested_at = 0;  // last ContactRequest sent (outgoing relation)
+    int failed_rounds = 0;          // dial rounds that reached no address since the last channel
+    std::int64_t relay_next = 0;    // when to ask relays (again)
+    std::chrono::milliseconds relay_backoff{0};
+  };
+  struct Circuit {  // a relay circuit we serve, until both halves arrived
+    crypto::PublicKey asker{}, target{};
+    std::int64_t expires = 0;
+    std::shared_ptr<boost::asio::ip::tcp::socket> first;  // the half that arrived first
+  };
+  struct Ask {  // a relay we asked to reach `target`
+    crypto::PublicKey target{}, relay{};
+    std::string relay_address;
+    std::int64_t expires = 0;
   };
 
   // --- strand plumbing (messenger.cpp) ---
@@ -208,10 +248,34 @@ class Messenger {
   std::vector<std::string> candidates(const contacts::Contact& c) const;
   void send_frame(Peer& peer, wire::pb::Frame frame);
   Peer* peer_of_user(const crypto::PublicKey& user);
-  wire::pb::Frame hello_frame() const;
-  wire::pb::Frame request_frame(const std::string& note) const;
+  wire::pb::Frame hello_frame(const net::Channel& channel) const;
+  wire::pb::Frame request_frame(const net::Channel& channel, const std::string& note) const;
+  void on_dialled(const crypto::PublicKey& user, std::shared_ptr<net::Channel> channel);
   void learn_addresses(const crypto::PublicKey& user, const std::vector<std::string>& addrs, Via via);
   MessengerStatus status_now();
+
+  // --- relays and the NAT report (relays.cpp); all on the strand ---
+  void consider_relays(const contacts::Contact& c, Reach& reach, std::int64_t now);
+  void ask_relays(const crypto::PublicKey& target);
+  void on_relay_request(Peer& peer, const wire::pb::RelayRequest& request);
+  void on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready);
+  void on_relay_call(Peer& peer, const wire::pb::RelayCall& call);
+  void on_relay_refused(Peer& peer, const wire::pb::RelayRefused& refused);
+  void on_relay_socket(net::RelayToken token, std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+  void expire_relays(std::int64_t now);
+  // Where we reach a contact's listener (to use it as a relay): the far end of a channel we opened, else
+  // an address they told us.
+  std::string listener_address(const Peer& peer) const;
+  // A peer's word on where it sees us (Hello.observed, ContactRequest.observed) on that channel.
+  void observe(const net::Channel& channel, const std::string& observed);
+
+  // --- hole punching over a relayed channel (punch.cpp); all on the strand ---
+  std::vector<std::string> punch_addresses() const;  // our listen port's public mappings, if worth a try
+  void offer_punch(Peer& peer);
+  void on_punch(Peer& peer, const wire::pb::Punch& punch);
+  void punch(const crypto::PublicKey& user, const std::vector<std::string>& addrs);
+  void update_advertised();
+  RelayStatus relay_status() const;
 
   // --- contacts, messages, groups (conversations.cpp); all on the strand ---
   Result<ContactView> do_add_contact(const std::string& invite_or_id, const std::string& name,
@@ -243,7 +307,10 @@ class Messenger {
   // --- file offers (file_offers.cpp); all on the strand ---
   Result<std::string> do_accepted_contact(const std::string& who) const;
   void on_file_offer(Peer& peer, const wire::pb::FileOffer& offer);
-  void send_offer_ack(const crypto::PublicKey& user, const std::string& raw_id, const Status& outcome);
+  void send_offer_ack(const crypto::PublicKey& user, const std::string& raw_id, const OfferReply& outcome);
+  void on_file_offer_progress(Peer& peer, const wire::pb::FileOfferProgress& progress);
+  void send_offer_progress(Peer& peer, const std::string& offer_id, const std::string& state, std::uint64_t done,
+                           std::uint64_t total);
   void on_file_offer_ack(Peer& peer, const wire::pb::FileOfferAck& ack);
   void flush_offers(Peer& peer);
   void send_offer(Peer& peer, const store::FileOfferRecord& offer);
@@ -259,13 +326,14 @@ class Messenger {
   const crypto::SigningKey& m_device;
   identity::DeviceCert m_cert;
   std::string m_user_id;
-  std::vector<std::string> m_advertised;
   std::uint16_t m_port = 0;
+  std::vector<std::string> m_interface_addrs;  // Options::advertise(port): this host's own addresses
   std::shared_ptr<boost::asio::ssl::context> m_client_ctx;
   std::shared_ptr<boost::asio::ssl::context> m_server_ctx;
   store::FileOfferStore* m_offers = nullptr;  // nullptr: offers refused
   OfferHandler m_on_offer;
   OfferAckHandler m_on_offer_ack;
+  OfferProgressHandler m_on_offer_progress;
   EventSink m_sink;
   Clock m_now;
   // The stores are thread-safe (store::Database serialises); the messenger uses them on its strand,
@@ -292,10 +360,22 @@ class Messenger {
   std::int64_t m_request_window_start = 0;
   int m_requests_in_window = 0;                   // incoming requests per minute, flood cap
   std::vector<std::function<void()>> m_deferred;  // run by settle()
+  std::vector<std::string> m_advertised;          // interface addresses + m_nat.public_addresses
+  std::vector<net::Observation> m_observations;   // newest last, one per observer
+  net::NatReport m_nat;
+  std::map<net::RelayToken, Circuit> m_circuits;  // as a relay: announced, waiting for their halves
+  int m_circuits_active = 0;                      // as a relay: spliced now
+  std::uint64_t m_relayed_bytes = 0, m_relay_refused = 0;
+  std::map<net::RelayToken, Ask> m_asks;  // relays we asked
+  int m_relay_dials = 0;                  // RelayCalls being followed
 
   // Published by settle() for status_snapshot().
   std::atomic<int> m_snap_contacts{0}, m_snap_online{0}, m_snap_requests{0};
   std::atomic<std::uint64_t> m_snap_refused{0}, m_snap_rejected{0};
+  mutable std::mutex m_snap_mutex;  // guards the three below; held only to copy
+  std::vector<std::string> m_snap_advertised;
+  NatStatus m_snap_nat;
+  RelayStatus m_snap_relay;
 };
 
 template <class T, class F>

@@ -12,6 +12,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -123,11 +124,13 @@ struct Person {
   std::unique_ptr<store::FileOfferStore> offers;
   FakeClock clock;
   std::uint16_t port = 0;  // 0 until the first start; restarts listen on the same port
+  bool relay = true;       // Options::relay.enabled
 };
 
 struct OfferHooks {
   Messenger::OfferHandler on_offer;
   Messenger::OfferAckHandler on_ack;
+  Messenger::OfferProgressHandler on_progress = nullptr;
 };
 
 // One running messenger of a person, on its own io_context with two threads.
@@ -143,6 +146,7 @@ class Running {
       return std::vector<std::string>{"127.0.0.1:" + std::to_string(port)};
     };
     o.tick = 20ms;
+    o.relay.enabled = p.relay;
     m = std::make_unique<Messenger>(
         m_io, o, p.user, p.device, *p.contacts, *p.messages,
         [this, also](const messaging::Event& e) {
@@ -150,7 +154,7 @@ class Running {
           if (also) also(*m, e);
         },
         [&clock = p.clock] { return clock.ms.load(); });
-    if (offers) m->set_file_offers(p.offers.get(), offers->on_offer, offers->on_ack);
+    if (offers) m->set_file_offers(p.offers.get(), offers->on_offer, offers->on_ack, offers->on_progress);
     for (int i = 0; i < 2; ++i) m_threads.emplace_back([this] { m_io.run(); });
     auto started = m->start();
     if (!started) throw std::runtime_error(started.error().message);
@@ -495,19 +499,27 @@ TEST(Messenger, AFileOfferIsAcknowledgedWhenTheAppAnswers) {
   struct Offered {
     std::string from;
     wire::pb::FileOffer offer;
-    base::Done<Status> reply;
+    base::Done<Messenger::OfferReply> reply;
   };
   std::mutex mutex;
   std::vector<Offered> offered;
   std::vector<std::tuple<std::string, bool, std::string>> acks;
-  OfferHooks bob_hooks{[&](std::string from, wire::pb::FileOffer offer, base::Done<Status> reply) {
+  std::vector<std::string> ack_peers;
+  std::vector<std::pair<std::string, std::int64_t>> progress;
+  OfferHooks bob_hooks{[&](std::string from, wire::pb::FileOffer offer, base::Done<Messenger::OfferReply> reply) {
                          std::lock_guard lock(mutex);
                          offered.push_back({std::move(from), std::move(offer), std::move(reply)});
                        },
                        nullptr};
-  OfferHooks alice_hooks{nullptr, [&](std::string id, bool accepted, std::string reason) {
+  OfferHooks alice_hooks{nullptr,
+                         [&](std::string id, bool accepted, std::string reason, std::vector<std::string> peers) {
                            std::lock_guard lock(mutex);
                            acks.emplace_back(id, accepted, reason);
+                           if (accepted) ack_peers = peers;
+                         },
+                         [&](std::string, std::string state, std::int64_t done) {
+                           std::lock_guard lock(mutex);
+                           progress.emplace_back(state, done);
                          }};
   Running a(alice, nullptr, alice_hooks), b(bob, nullptr, bob_hooks);
   befriend(a, alice, b, bob);
@@ -547,16 +559,32 @@ TEST(Messenger, AFileOfferIsAcknowledgedWhenTheAppAnswers) {
   EXPECT_EQ(value(alice.offers->get(first))->state, "pending");
   EXPECT_FALSE(acked(1));
   std::thread([reply = offered[0].reply] {
-    reply(Status{});
+    reply(std::vector<std::string>{"127.0.0.1:7000", "not an address"});
     reply(fail(base::make_error_code(base::errc::invalid_argument), "a second answer is ignored"));
   }).join();
   eventually([&] { return acked(1); }, "alice gets the acknowledgement");
   EXPECT_EQ(acks[0], std::make_tuple(first, true, std::string()));
+  EXPECT_EQ(ack_peers, std::vector<std::string>{"127.0.0.1:7000"});  // where alice dials bob too
+  // Acknowledged is not delivered: that is bob's word once his copy is scanned and released.
+  EXPECT_EQ(value(alice.offers->get(first))->state, "offered");
+  b.m->report_offer_progress(alice.id(), first, "transferring", 2, 5);
+  eventually([&] { return value(alice.offers->get(first))->state == "transferring"; }, "progress at alice");
+  EXPECT_EQ(value(alice.offers->get(first))->done, 2);
+  b.m->report_offer_progress(alice.id(), first, "delivered", 5, 5);
+  eventually([&] { return value(alice.offers->get(first))->state == "delivered"; }, "delivered at alice");
+  b.m->report_offer_progress(alice.id(), first, "bogus", 1, 5);          // not a state
+  b.m->report_offer_progress(alice.id(), first, "transferring", 3, 5);  // after a final state
+  offer_to_bob("c.bin");  // on the same channel after the two reports: once it arrived, they did
+  eventually([&] { return offered_count() == 2; }, "bob's app gets the next offer");
   EXPECT_EQ(value(alice.offers->get(first))->state, "delivered");
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(progress, (std::vector<std::pair<std::string, std::int64_t>>{{"transferring", 2}, {"delivered", 5}}));
+  }
 
   const auto second = offer_to_bob("b.bin");
-  eventually([&] { return offered_count() == 2; }, "bob's app gets the second offer");
-  std::thread([reply = offered[1].reply] {
+  eventually([&] { return offered_count() == 3; }, "bob's app gets the second offer");
+  std::thread([reply = offered[2].reply] {
     reply(fail(base::make_error_code(base::errc::invalid_argument), "no room for b.bin"));
   }).join();
   eventually([&] { return acked(2); }, "alice gets the refusal");
@@ -634,4 +662,51 @@ TEST(Messenger, BadCallsGetClearErrors) {
   EXPECT_TRUE(wait_answer<Status>([&](auto d) { a.m->add_address(bob.id(), "127.0.0.1:9", d); }));
   EXPECT_TRUE(wait_answer<Status>([&](auto d) { a.m->rename(bob.id(), "Robert", d); }));
   EXPECT_EQ(value(contact(a, "robert")).id, bob.id());
+}
+
+// Carol knows bob only by his kith ID (no address, as behind a NAT neither can dial the other); alice is
+// a contact of both. Carol's request, the answer and messages travel through alice's relay, inside the
+// end-to-end TLS channel between carol and bob.
+TEST(Messenger, AMutualContactRelaysWhenThereIsNoDirectPath) {
+  Person alice("alice"), bob("bob"), carol("carol");
+  Running a(alice), b(bob), c(carol);
+  befriend(b, bob, a, alice);
+  befriend(c, carol, a, alice);
+
+  auto asked = add_contact(c, bob.id(), "carol here");
+  ASSERT_TRUE(asked) << asked.error().message;
+  auto requested = b.events.wait<messaging::ContactRequested>(1, "bob gets carol's request through alice");
+  EXPECT_EQ(requested[0].contact.id, carol.id());
+  EXPECT_EQ(requested[0].contact.note, "carol here");
+  value(accept(b, carol.id()));
+  eventually([&] { return value(contact(c, bob.id())).online; }, "carol sees bob online");
+  const auto seen = value(contact(c, bob.id()));
+  EXPECT_EQ(seen.path, std::optional<std::string>("relayed"));
+  EXPECT_EQ(seen.via, std::optional<messaging::Via>(messaging::Via::internet));
+
+  value(send(c, bob.id(), "through the relay"));
+  value(send(b, carol.id(), "and back"));
+  eventually([&] { return value(inbox(b, carol.id())).messages.size() == 2; }, "both messages at bob");
+  eventually([&] { return value(inbox(c, bob.id())).messages.size() == 2; }, "both messages at carol");
+  std::set<std::string> at_bob;
+  for (const auto& m : value(inbox(b, carol.id())).messages) at_bob.insert(m.text);
+  EXPECT_EQ(at_bob, (std::set<std::string>{"through the relay", "and back"}));
+
+  const auto relay = status(a).relay;
+  EXPECT_TRUE(relay.enabled);
+  EXPECT_EQ(relay.circuits, 1);
+  EXPECT_EQ(status(c).relay.relayed_channels, 1);
+  EXPECT_EQ(status(b).relay.relayed_channels, 1);
+}
+
+TEST(Messenger, ARelayThatIsOffRefusesAndNothingArrives) {
+  Person alice("alice"), bob("bob"), carol("carol");
+  alice.relay = false;
+  Running a(alice), b(bob), c(carol);
+  befriend(b, bob, a, alice);
+  befriend(c, carol, a, alice);
+  value(add_contact(c, bob.id()));
+  eventually([&] { return status(a).relay.refused >= 1; }, "alice refuses to relay");
+  EXPECT_TRUE(b.events.of<messaging::ContactRequested>().empty());
+  EXPECT_EQ(status(a).relay.circuits, 0);
 }

@@ -36,6 +36,9 @@ struct ContactView {
   std::optional<std::string> address;
   std::optional<Via> via;
   std::optional<bool> incoming;
+  // The channel's path: "direct", "hole-punched" or "relayed" (through a contact's relay; still end-to-end
+  // TLS between us).
+  std::optional<std::string> path;
   // Addresses learnt in this run (LAN beacons, DHT records); absent when none was ever looked at.
   std::optional<std::vector<DiscoveredAddress>> discovered;
   std::optional<std::int64_t> unread;  // accepted contacts only
@@ -97,6 +100,26 @@ struct GroupView {
   std::int64_t created_at = 0;  // unix seconds
 };
 
+// What peers tell us about our public address (net/nat.hpp has the rules).
+struct NatStatus {
+  std::string type = "unknown";  // unknown | none | endpoint-independent | endpoint-dependent
+  std::vector<std::string> public_addresses;  // where the Internet may reach our channel listener
+  std::vector<std::string> public_ips;        // every public IP peers saw us at
+  int observers = 0;                          // distinct public peers counted
+};
+
+// Relaying for contacts (docs/protocol/channel.md § Relays): what this node does for others, and how
+// many of our own channels run through someone's relay.
+struct RelayStatus {
+  bool enabled = false;
+  int circuits = 0;       // spliced now
+  int waiting = 0;        // announced, the second half not arrived yet
+  int max_circuits = 0;
+  std::uint64_t bytes = 0;    // relayed since start, both directions
+  std::uint64_t refused = 0;  // requests refused (off, not a contact, not connected, a cap)
+  int relayed_channels = 0;   // our own channels that run through a relay now
+};
+
 struct MessengerStatus {
   std::uint16_t port = 0;               // the channel listener's
   int contacts = 0;                     // accepted
@@ -105,6 +128,9 @@ struct MessengerStatus {
   std::int64_t outbox = 0;              // deliveries waiting for a receipt; -1 if the database could not say
   std::uint64_t refused_channels = 0;   // closed by policy, or failed their handshake
   std::uint64_t rejected_messages = 0;  // bad signature, wrong recipient, not a member
+  NatStatus nat;
+  RelayStatus relay;
+  std::vector<std::string> addresses;  // advertised now: interface addresses, then public ones
 };
 
 }  // namespace kith::messaging

@@ -4,13 +4,13 @@ namespace kith::store {
 namespace {
 
 constexpr const char* COLUMNS =
-    "id, direction, contact, transfer_id, name, size, cert, key, peers, offer, state, reason, created_at";
+    "id, direction, contact, transfer_id, name, size, cert, key, peers, offer, state, reason, created_at, done";
 
 FileOfferRecord offer_from(const Row& r) {
   auto blob = as_blob(r[9]);
   return {as_text(r[0]),  as_text(r[1]),  as_text(r[2]), as_text(r[3]), as_text(r[4]),
           as_int(r[5]),   as_text(r[6]),  as_text(r[7]), as_text(r[8]), std::string(blob.begin(), blob.end()),
-          as_text(r[10]), as_text(r[11]), as_int(r[12])};
+          as_text(r[10]), as_text(r[11]), as_int(r[12]), as_int(r[13])};
 }
 
 Result<std::vector<FileOfferRecord>> rows_of(Result<std::vector<Row>> rows) {
@@ -31,9 +31,9 @@ Result<std::optional<FileOfferRecord>> first_of(Result<std::vector<Row>> rows) {
 Status FileOfferStore::put(const FileOfferRecord& o) {
   return m_db.exec(
       std::string("INSERT OR REPLACE INTO file_offers (") + COLUMNS +
-          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
       {o.id, o.direction, o.contact, o.transfer_id, o.name, o.size, o.cert, o.key, o.peers,
-       std::vector<std::uint8_t>(o.offer.begin(), o.offer.end()), o.state, o.reason, o.created_at});
+       std::vector<std::uint8_t>(o.offer.begin(), o.offer.end()), o.state, o.reason, o.created_at, o.done});
 }
 
 Result<std::optional<FileOfferRecord>> FileOfferStore::get(const std::string& id) {
@@ -65,6 +65,22 @@ Result<bool> FileOfferStore::set_state(const std::string& id, const std::string&
       !r)
     return tl::unexpected(r.error());
   return true;
+}
+
+Result<bool> FileOfferStore::set_progress(const std::string& id, const std::string& state, std::int64_t done) {
+  auto before = get(id);
+  if (!before) return tl::unexpected(before.error());
+  if (!*before || ((*before)->state == state && (*before)->done == done)) return false;
+  if (auto r = m_db.exec("UPDATE file_offers SET state = ?2, done = ?3 WHERE id = ?1", {id, state, done}); !r)
+    return tl::unexpected(r.error());
+  return true;
+}
+
+Result<std::vector<FileOfferRecord>> FileOfferStore::finished_in(const std::string& contact, int limit) {
+  return rows_of(m_db.query(std::string("SELECT ") + COLUMNS +
+                                " FROM file_offers WHERE contact = ?1 AND direction = 'in'"
+                                " AND state IN ('delivered', 'quarantined') ORDER BY created_at DESC LIMIT ?2",
+                            {contact, std::int64_t{limit}}));
 }
 
 Result<std::vector<FileOfferRecord>> FileOfferStore::list() {

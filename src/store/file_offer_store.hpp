@@ -21,9 +21,13 @@ struct FileOfferRecord {
   std::string key;           // its key, PEM
   std::string peers = "[]";  // JSON array of "host:port" (incoming offers)
   std::string offer;         // serialized wire FileOffer (outgoing offers)
-  std::string state;         // out: pending | delivered | refused; in: accepted
+  // out: pending | offered (acknowledged) | transferring | scanning | delivered | quarantined | refused;
+  // in: accepted | transferring | scanning | delivered | quarantined. "delivered": scanned clean and
+  // released at the recipient (docs/protocol/file-offer.md).
+  std::string state;
   std::string reason;
   std::int64_t created_at = 0;  // unix seconds
+  std::int64_t done = 0;        // bytes the recipient has (while transferring)
 };
 
 class FileOfferStore {
@@ -39,6 +43,9 @@ class FileOfferStore {
   Result<std::vector<FileOfferRecord>> pending(const std::string& contact);
   // True if a row changed.
   Result<bool> set_state(const std::string& id, const std::string& state, const std::string& reason);
+  Result<bool> set_progress(const std::string& id, const std::string& state, std::int64_t done);
+  // Incoming offers from `contact` that reached a final state (delivered, quarantined), newest first.
+  Result<std::vector<FileOfferRecord>> finished_in(const std::string& contact, int limit);
   // Every offer, newest first.
   Result<std::vector<FileOfferRecord>> list();
 

@@ -135,6 +135,14 @@ const std::vector<std::string>& state_migrations() {
       CREATE INDEX file_offers_by_transfer ON file_offers (transfer_id);
       CREATE INDEX file_offers_outbox ON file_offers (contact, state);
       )sql",
+      // 7: an offer is "delivered" only once the recipient released it (issue 11). States now: out:
+      // pending, offered (acknowledged), transferring, scanning, delivered, quarantined, refused; in:
+      // accepted, transferring, scanning, delivered, quarantined. `done`: bytes the recipient has.
+      // Offers acknowledged under the old meaning of 'delivered' become 'offered': nobody knows more.
+      R"sql(
+      ALTER TABLE file_offers ADD COLUMN done INTEGER NOT NULL DEFAULT 0;
+      UPDATE file_offers SET state = 'offered' WHERE direction = 'out' AND state = 'delivered';
+      )sql",
   };
   return MIGRATIONS;
 }

@@ -20,6 +20,8 @@
 #include <libtorrent/session_params.hpp>
 #include <libtorrent/torrent_info.hpp>
 #include <libtorrent/write_resume_data.hpp>
+
+#include "base/endpoint.hpp"
 #include <optional>
 
 #include "swarm/detail/intake_limits.hpp"
@@ -277,6 +279,48 @@ Status SessionHost::resume(const std::string& id) {
   }
   for (const auto& ep : hints) h->connect_peer(ep);
   return {};
+}
+
+Status SessionHost::connect_peers(const std::string& id, const std::vector<std::string>& peers) {
+  auto h = handle(id);
+  if (!h) return tl::unexpected(h.error());
+  std::vector<lt::tcp::endpoint> added;
+  for (const auto& p : peers) {
+    auto hp = base::parse_ip_port(p);
+    boost::system::error_code ec;
+    auto ip = hp ? lt::make_address(hp->host, ec) : lt::address();
+    if (!hp || ec) continue;
+    added.emplace_back(ip, hp->port);
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    auto& hints = m_hints[id_of(*h)];
+    for (const auto& ep : added)
+      if (hints.size() < 16 && std::find(hints.begin(), hints.end(), ep) == hints.end()) hints.push_back(ep);
+  }
+  for (const auto& ep : added) h->connect_peer(ep);
+  return {};
+}
+
+void SessionHost::redial_idle() {
+  std::vector<std::pair<lt::torrent_handle, std::vector<lt::tcp::endpoint>>> todo;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [id, hints] : m_hints) {
+      auto it = m_handles.find(id);
+      if (it != m_handles.end() && it->second && !hints.empty()) todo.emplace_back(*it->second, hints);
+    }
+  }
+  for (const auto& [h, hints] : todo) {
+    const auto st = h.status({});
+    if (st.num_peers > 0 || (st.flags & lt::torrent_flags::paused)) continue;
+    for (const auto& ep : hints) h.connect_peer(ep);
+  }
+}
+
+void SessionHost::forget_hints(const std::string& id) {
+  std::lock_guard lock(m_mutex);
+  m_hints.erase(id);
 }
 
 Status SessionHost::move_storage(const std::string& id, const std::string& destination) {

@@ -298,6 +298,10 @@ test('node page: status and a live setting', async () => {
   await page.click('#nav-node');
   await page.locator('#view-node').waitFor({ state: 'visible' });
   await waitFor(async () => (await page.locator('#node-status').innerText()).includes(String(b.btPort)), LONG, 'status');
+  // The daemon's reach: on loopback no public peer has seen it, and it relays for contacts by default.
+  const facts = await page.locator('#node-status').innerText();
+  assert.match(facts, /NAT\s+not known yet/);
+  assert.match(facts, /Relay for contacts\s+on: 0 of 8 circuits/);
   const form = page.locator('form[data-name="limits.upload"]');
   await form.locator('input').fill('123456');
   await form.getByRole('button', { name: 'Save limits.upload' }).click();

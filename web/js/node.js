@@ -8,6 +8,28 @@ let announce = () => {};
 
 function limit(v) { return v ? rate(v) : 'none'; }
 
+const NAT = {
+  none: 'no NAT: reachable directly',
+  'endpoint-independent': 'endpoint-independent (hole punching can work)',
+  'endpoint-dependent': 'endpoint-dependent (contacts reach you through relays)',
+};
+
+// Reach across NATs (daemon only): what contacts see of this node, and relaying for them.
+function reach(m) {
+  if (!m) return [];
+  const nat = m.nat || {};
+  const relay = m.relay || {};
+  return [
+    ['NAT', NAT[nat.type] || 'not known yet (needs channels with two public peers)'],
+    ['Public IP', (nat.public_ips || []).join(', ') || 'unknown'],
+    ['Advertised to contacts', (m.addresses || []).join(', ') || 'none'],
+    ['Relay for contacts', relay.enabled
+      ? `on: ${relay.circuits} of ${relay.max_circuits} circuits, ${relay.bytes} bytes relayed`
+      : 'off'],
+    ['Your relayed channels', relay.relayed_channels || 0],
+  ];
+}
+
 function scanner(s) {
   if (s.scanner === 'ready') return `ClamAV, ${s.signatures} signatures`;
   if (s.scanner === 'unavailable') return `unavailable: ${s.reason} (every download is held)`;
@@ -32,6 +54,7 @@ export async function refreshStatus() {
     ['Transfers', s.transfers],
     ['Virus scanner', scanner(s.safety || {})],
     ['In quarantine', s.quarantined],
+    ...reach(s.messaging),
   ];
   $('node-status').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
 }

@@ -1,0 +1,284 @@
+// Messenger: relays between contacts and what peers tell us about our public address
+// (docs/protocol/channel.md § Relays, § Observed addresses).
+//
+// A node that cannot open a channel to someone (a dial round failed, or no address is known) asks its
+// online contacts to relay. A contact that relays (relay.enabled) and has a direct channel with that
+// person announces the circuit to both with a random token; both connect to its listener and it splices
+// the two TCP connections. The channel between the ends is their own TLS with pinned keys, so the relay
+// carries ciphertext it cannot read or alter.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "base/endpoint.hpp"
+#include "base/hex.hpp"
+#include "base/terminal.hpp"
+#include "crypto/random.hpp"
+#include "identity/kith_id.hpp"
+#include "messaging/messenger.hpp"
+
+namespace kith::messaging {
+namespace {
+
+constexpr int MAX_RELAYS_ASKED = 4;          // contacts asked at once for one person
+constexpr std::size_t MAX_ASKS = 64;         // our requests in flight
+constexpr std::size_t MAX_OBSERVATIONS = 32;  // newest kept, one per observer
+constexpr int MAX_RELAYED_DIALS = 8;          // RelayCalls we follow at once
+
+bool token_of(const std::string& bytes, net::RelayToken& token) {
+  if (bytes.size() != token.size()) return false;
+  std::copy(bytes.begin(), bytes.end(), token.begin());
+  return true;
+}
+
+std::string bytes_of(const net::RelayToken& token) { return std::string(token.begin(), token.end()); }
+
+bool key_of(const std::string& bytes, crypto::PublicKey& key) {
+  if (bytes.size() != key.size()) return false;
+  std::copy(bytes.begin(), bytes.end(), key.begin());
+  return true;
+}
+
+std::string bytes_of(const crypto::PublicKey& key) { return std::string(key.begin(), key.end()); }
+
+net::RelayToken new_token() {
+  net::RelayToken t{};
+  const auto random = crypto::random_bytes(t.size());
+  std::copy(random.begin(), random.end(), t.begin());
+  return t;
+}
+
+}  // namespace
+
+// --- asking --------------------------------------------------------------------------------------------
+
+void Messenger::consider_relays(const contacts::Contact& c, Reach& reach, std::int64_t now) {
+  KITH_ASSERT_ON(m_strand);
+  // Only when a dial round reached nothing, or there is nothing to dial; and not while a channel with
+  // them is being set up (their Hello still to come).
+  if (reach.failed_rounds == 0 && !candidates(c).empty()) return;
+  if (now < reach.relay_next) return;
+  for (const auto& [k, p] : m_peers)
+    if (p.cert.user == c.key && !p.channel->closed()) return;
+  reach.relay_backoff =
+      std::clamp(reach.relay_backoff * 2, m_options.relay.retry_min, m_options.relay.retry_max);
+  reach.relay_next = now + reach.relay_backoff.count();
+  ask_relays(c.key);
+}
+
+void Messenger::ask_relays(const crypto::PublicKey& target) {
+  KITH_ASSERT_ON(m_strand);
+  const auto now = m_now();
+  int asked = 0;
+  for (auto& [k, p] : m_peers) {
+    if (asked == MAX_RELAYS_ASKED || m_asks.size() >= MAX_ASKS) break;
+    if (!p.hello || p.channel->closed() || p.channel->relayed() || p.cert.user == target) continue;
+    if (m_book.relation(p.cert.user) != contacts::Relation::accepted) continue;
+    auto where = listener_address(p);
+    if (where.empty()) continue;
+    const auto token = new_token();
+    m_asks[token] = Ask{target, p.cert.user, where, now + m_options.relay.wait.count()};
+    wire::pb::Frame f;
+    f.mutable_relay_request()->set_token(bytes_of(token));
+    f.mutable_relay_request()->set_target(bytes_of(target));
+    send_frame(p, std::move(f));
+    ++asked;
+  }
+  if (asked)
+    spdlog::info("cannot reach {} directly: asked {} contact(s) to relay", identity::encode_id(target), asked);
+}
+
+void Messenger::on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready) {
+  KITH_ASSERT_ON(m_strand);
+  net::RelayToken token;
+  if (!token_of(ready.token(), token)) return;
+  auto it = m_asks.find(token);
+  if (it == m_asks.end() || it->second.relay != peer.cert.user) return;
+  const Ask ask = it->second;
+  m_asks.erase(it);
+  if (peer_of_user(ask.target)) return;  // reached meanwhile; the relay drops the circuit in time
+  spdlog::info("opening a channel to {} through {}'s relay", identity::encode_id(ask.target),
+               identity::encode_id(ask.relay));
+  net::async_dial(
+      m_io, m_client_ctx, ask.relay_address, ask.target, m_options.channel,
+      [this, post = poster(), target = ask.target](Result<std::shared_ptr<net::Channel>> r) {
+        post([this, target, r = std::move(r)]() mutable {
+          if (!r) return spdlog::info("relayed channel to {}: {}", identity::encode_id(target), r.error().message);
+          on_dialled(target, std::move(*r));
+        });
+      },
+      net::DialOptions{.relay_token = token});
+}
+
+void Messenger::on_relay_refused(Peer& peer, const wire::pb::RelayRefused& refused) {
+  KITH_ASSERT_ON(m_strand);
+  net::RelayToken token;
+  if (!token_of(refused.token(), token)) return;
+  auto it = m_asks.find(token);
+  if (it == m_asks.end() || it->second.relay != peer.cert.user) return;
+  spdlog::debug("{} does not relay to {}: {}", identity::encode_id(peer.cert.user),
+                identity::encode_id(it->second.target), base::terminal_safe(refused.reason().substr(0, 200)));
+  m_asks.erase(it);
+}
+
+// --- being asked: the relay ----------------------------------------------------------------------------
+
+void Messenger::on_relay_request(Peer& peer, const wire::pb::RelayRequest& request) {
+  KITH_ASSERT_ON(m_strand);
+  net::RelayToken token;
+  crypto::PublicKey target;
+  if (!token_of(request.token(), token)) return;
+  auto refuse = [&](const std::string& reason) {
+    ++m_relay_refused;
+    wire::pb::Frame f;
+    f.mutable_relay_refused()->set_token(request.token());
+    f.mutable_relay_refused()->set_reason(reason);
+    send_frame(peer, std::move(f));
+  };
+  if (!key_of(request.target(), target)) return refuse("not a user key");
+  if (!m_options.relay.enabled) return refuse("relaying is off on this node");
+  if (m_book.relation(peer.cert.user) != contacts::Relation::accepted || peer.channel->relayed())
+    return refuse("this node relays only for its contacts' direct channels");
+  // One answer for "not my contact" and "not connected", so a contact learns no more than it must.
+  Peer* other = m_book.relation(target) == contacts::Relation::accepted ? peer_of_user(target) : nullptr;
+  if (!other || other->channel->relayed() || target == peer.cert.user)
+    return refuse("cannot reach that person now");
+  if (static_cast<int>(m_circuits.size()) + m_circuits_active >= m_options.relay.max_circuits)
+    return refuse("this relay is full");
+  if (m_circuits.count(token)) return;
+  m_circuits[token] = Circuit{peer.cert.user, target, m_now() + m_options.relay.wait.count(), nullptr};
+  wire::pb::Frame call;
+  call.mutable_relay_call()->set_token(request.token());
+  call.mutable_relay_call()->set_from(bytes_of(peer.cert.user));
+  send_frame(*other, std::move(call));
+  wire::pb::Frame ready;
+  ready.mutable_relay_ready()->set_token(request.token());
+  send_frame(peer, std::move(ready));
+  spdlog::info("relaying a channel from {} to {}", identity::encode_id(peer.cert.user), identity::encode_id(target));
+}
+
+void Messenger::on_relay_socket(net::RelayToken token, std::shared_ptr<boost::asio::ip::tcp::socket> socket) {
+  KITH_ASSERT_ON(m_strand);
+  auto it = m_circuits.find(token);
+  if (it == m_circuits.end() || it->second.expires < m_now()) {
+    ++m_relay_refused;
+    boost::system::error_code ignored;
+    socket->close(ignored);
+    return;
+  }
+  if (!it->second.first) {
+    it->second.first = std::move(socket);
+    return;
+  }
+  auto first = std::move(it->second.first);
+  m_circuits.erase(it);
+  ++m_circuits_active;
+  net::splice(m_io, std::move(*first), std::move(*socket), m_options.relay.max_bytes,
+              [this, post = poster()](net::SpliceStats stats) {
+                post([this, stats] {
+                  --m_circuits_active;
+                  m_relayed_bytes += stats.bytes;
+                  spdlog::info("relay circuit closed after {} bytes: {}", stats.bytes, stats.why);
+                });
+              });
+}
+
+void Messenger::expire_relays(std::int64_t now) {
+  KITH_ASSERT_ON(m_strand);
+  std::erase_if(m_circuits, [now](auto& entry) {
+    if (entry.second.expires >= now) return false;
+    boost::system::error_code ignored;
+    if (entry.second.first) entry.second.first->close(ignored);
+    return true;
+  });
+  std::erase_if(m_asks, [now](const auto& entry) { return entry.second.expires < now; });
+}
+
+// --- being called through a relay ----------------------------------------------------------------------
+
+void Messenger::on_relay_call(Peer& peer, const wire::pb::RelayCall& call) {
+  KITH_ASSERT_ON(m_strand);
+  net::RelayToken token;
+  crypto::PublicKey from;
+  if (!token_of(call.token(), token) || !key_of(call.from(), from)) return;
+  if (m_book.relation(peer.cert.user) != contacts::Relation::accepted || from == m_user.public_key()) return;
+  if (m_book.relation(from) == contacts::Relation::blocked) {
+    spdlog::info("ignored a relayed call from blocked {}", identity::encode_id(from));
+    return;
+  }
+  if (peer_of_user(from) || m_relay_dials >= MAX_RELAYED_DIALS) return;
+  const auto where = listener_address(peer);
+  if (where.empty()) return;
+  ++m_relay_dials;
+  // We take TLS's server side: the channel is the caller's, as if it had reached our listener.
+  net::async_dial(
+      m_io, m_server_ctx, where, from, m_options.channel,
+      [this, post = poster(), from](Result<std::shared_ptr<net::Channel>> r) {
+        post([this, from, r = std::move(r)]() mutable {
+          --m_relay_dials;
+          if (!r) return spdlog::info("relayed channel from {}: {}", identity::encode_id(from), r.error().message);
+          on_channel(std::move(*r));
+        });
+      },
+      net::DialOptions{.relay_token = token, .tls_server = true});
+}
+
+std::string Messenger::listener_address(const Peer& peer) const {
+  KITH_ASSERT_ON(m_strand);
+  if (!peer.channel->incoming() && !peer.channel->relayed()) return peer.channel->remote_address();
+  if (const auto* c = m_book.find(peer.cert.user)) {
+    auto cands = candidates(*c);
+    if (!cands.empty()) return cands.front();
+  }
+  return "";
+}
+
+RelayStatus Messenger::relay_status() const {
+  KITH_ASSERT_ON(m_strand);
+  RelayStatus s;
+  s.enabled = m_options.relay.enabled;
+  s.circuits = m_circuits_active;
+  s.waiting = static_cast<int>(m_circuits.size());
+  s.max_circuits = m_options.relay.max_circuits;
+  s.bytes = m_relayed_bytes;
+  s.refused = m_relay_refused;
+  for (const auto& [k, p] : m_peers)
+    if (p.hello && !p.channel->closed() && p.channel->relayed()) ++s.relayed_channels;
+  return s;
+}
+
+// --- observed addresses --------------------------------------------------------------------------------
+
+void Messenger::observe(const net::Channel& channel, const std::string& observed) {
+  KITH_ASSERT_ON(m_strand);
+  if (channel.relayed() || observed.empty() || observed.size() > 64) return;
+  const auto who = base::to_hex(bytes_of(channel.peer().device));
+  std::erase_if(m_observations, [&](const net::Observation& o) { return o.observer == who; });
+  m_observations.push_back({who, channel.local_address(), observed});
+  if (m_observations.size() > MAX_OBSERVATIONS) m_observations.erase(m_observations.begin());
+  std::vector<std::string> own;
+  for (const auto& a : m_interface_addrs)
+    if (auto hp = base::parse_host_port(a)) own.push_back(hp->host);
+  const auto before = m_nat;
+  m_nat = net::classify_nat(m_observations, own, m_port);
+  if (m_nat.type != before.type)
+    spdlog::info("NAT: {} (public {})", net::to_string(m_nat.type),
+                 m_nat.public_ips.empty() ? std::string("unknown") : m_nat.public_ips.front());
+  if (m_nat.public_addresses != before.public_addresses) update_advertised();
+}
+
+void Messenger::update_advertised() {
+  KITH_ASSERT_ON(m_strand);
+  auto next = m_interface_addrs;
+  for (const auto& a : m_nat.public_addresses)
+    if (std::find(next.begin(), next.end(), a) == next.end()) next.push_back(a);
+  if (next == m_advertised) return;
+  m_advertised = std::move(next);
+  // Contacts online now hear it at once (a Hello again only refreshes what they know of us).
+  for (auto& [k, p] : m_peers)
+    if (p.hello && !p.channel->closed()) send_frame(p, hello_frame(*p.channel));
+  emit(AddressesChanged{m_advertised, NatStatus{net::to_string(m_nat.type), m_nat.public_addresses,
+                                                m_nat.public_ips, m_nat.observers}});
+}
+
+}  // namespace kith::messaging

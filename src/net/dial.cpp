@@ -1,0 +1,151 @@
+// async_dial: TCP connect (optionally from the listener's port, optionally to a relay), then TLS and
+// the identity check.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "base/endpoint.hpp"
+#include "net/channel.hpp"
+#include "net/detail.hpp"
+
+namespace kith::net {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using detail::bad;
+using detail::unreachable;
+
+namespace {
+
+// State of one dial attempt, shared by its handlers.
+struct Dial {
+  Dial(asio::io_context& io, asio::ssl::context& ctx)
+      : strand(asio::make_strand(io)), resolver(strand), stream(strand, ctx), timer(strand) {}
+  Channel::Executor strand;
+  tcp::resolver resolver;
+  Channel::Stream stream;
+  asio::steady_timer timer;
+  std::shared_ptr<asio::ssl::context> ctx;
+  std::optional<crypto::PublicKey> expected;
+  ChannelOptions options;
+  DialOptions dial;
+  std::string address;
+  std::string preamble;
+  std::function<void(Result<std::shared_ptr<Channel>>)> done;
+  bool finished = false;
+
+  void finish(Result<std::shared_ptr<Channel>> r) {
+    if (finished) return;
+    finished = true;
+    timer.cancel();
+    if (!r) {
+      boost::system::error_code ec;
+      stream.lowest_layer().close(ec);
+    }
+    done(std::move(r));
+  }
+
+  // Tries the resolved endpoints in order; the first from the shared source port, and if that cannot
+  // be used for this connection (EADDRINUSE/EADDRNOTAVAIL: the same 4-tuple is taken or in TIME_WAIT),
+  // again from any port.
+  void connect(std::shared_ptr<Dial> self, tcp::resolver::results_type results,
+               tcp::resolver::results_type::const_iterator it, bool from_source_port) {
+    if (finished) return;
+    if (it == results.end())
+      return finish(tl::unexpected(unreachable("cannot connect to " + address + ": no address answered")));
+    auto& sock = stream.lowest_layer();
+    boost::system::error_code ec;
+    sock.close(ec);
+    sock.open(it->endpoint().protocol(), ec);
+    if (ec) return connect(self, results, std::next(it), true);
+    if (from_source_port && dial.source_port) {
+      sock.set_option(tcp::socket::reuse_address(true), ec);
+      sock.set_option(detail::reuse_port(true), ec);
+      const auto any = it->endpoint().address().is_v6() ? asio::ip::address(asio::ip::address_v6::any())
+                                                        : asio::ip::address(asio::ip::address_v4::any());
+      sock.bind({any, dial.source_port}, ec);
+      if (ec) {  // the port is not ours to share here: any port will do
+        sock.close(ec);
+        sock.open(it->endpoint().protocol(), ec);
+        if (ec) return connect(self, results, std::next(it), true);
+      }
+    }
+    sock.async_connect(it->endpoint(), [self, results, it, from_source_port](boost::system::error_code ec) {
+      if (self->finished) return;
+      if (ec == asio::error::address_in_use || ec == boost::system::errc::address_not_available) {
+        if (from_source_port && self->dial.source_port) return self->connect(self, results, it, false);
+      }
+      if (ec) {
+        if (std::next(it) != results.end()) return self->connect(self, results, std::next(it), true);
+        return self->finish(
+            tl::unexpected(unreachable("cannot connect to " + self->address + ": " + ec.message())));
+      }
+      boost::system::error_code ignored;
+      self->stream.lowest_layer().set_option(tcp::no_delay(true), ignored);
+      if (self->dial.relay_token) return self->send_preamble(self);
+      self->handshake(self);
+    });
+  }
+
+  void send_preamble(std::shared_ptr<Dial> self) {
+    preamble = relay_preamble(*dial.relay_token);
+    asio::async_write(stream.next_layer(), asio::buffer(preamble), [self](boost::system::error_code ec, std::size_t) {
+      if (self->finished) return;
+      if (ec)
+        return self->finish(tl::unexpected(unreachable("relay " + self->address + " refused: " + ec.message())));
+      self->handshake(self);
+    });
+  }
+
+  void handshake(std::shared_ptr<Dial> self) {
+    const auto role = dial.tls_server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
+    stream.async_handshake(role, [self](boost::system::error_code ec) {
+      if (self->finished) return;
+      const auto where = self->dial.relay_token ? "the peer through relay " + self->address : self->address;
+      if (ec) return self->finish(tl::unexpected(bad("TLS handshake with " + where + " failed: " + ec.message())));
+      auto peer = verified_peer(self->stream);
+      if (!peer) return self->finish(tl::unexpected(peer.error()));
+      if (self->expected && peer->user != *self->expected)
+        return self->finish(tl::unexpected(bad(where + " answered with another person's key than expected")));
+      const auto path = self->dial.relay_token ? Path::relayed : self->dial.punch ? Path::punched : Path::direct;
+      self->finish(std::make_shared<Channel>(std::move(self->stream), *peer, self->dial.tls_server, self->options,
+                                             path));
+    });
+  }
+};
+
+}  // namespace
+
+void async_dial(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, const std::string& address,
+                std::optional<crypto::PublicKey> expected_user, ChannelOptions options,
+                std::function<void(Result<std::shared_ptr<Channel>>)> done, DialOptions dial) {
+  auto d = std::make_shared<Dial>(io, *ctx);
+  d->ctx = ctx;
+  d->expected = expected_user;
+  d->options = options;
+  d->dial = dial;
+  d->address = address;
+  d->done = std::move(done);
+  auto target = base::parse_host_port(address);
+  if (!target) {
+    asio::post(d->strand, [d, address, why = target.error().message] {
+      d->finish(tl::unexpected(bad("'" + address + "' is not host:port: " + why)));
+    });
+    return;
+  }
+  d->timer.expires_after(options.handshake_timeout);
+  d->timer.async_wait([d, address](boost::system::error_code ec) {
+    if (!ec)
+      d->finish(tl::unexpected(unreachable("no channel to " + address + " within the handshake timeout")));
+  });
+  d->resolver.async_resolve(target->host, std::to_string(target->port),
+                            [d, address](boost::system::error_code ec, tcp::resolver::results_type results) {
+                              if (d->finished) return;
+                              if (ec)
+                                return d->finish(tl::unexpected(
+                                    unreachable("cannot resolve " + address + ": " + ec.message())));
+                              d->connect(d, results, results.begin(), true);
+                            });
+}
+
+}  // namespace kith::net

@@ -1,0 +1,87 @@
+#include "net/relay.hpp"
+
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <memory>
+
+namespace kith::net {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+std::string relay_preamble(const RelayToken& token) {
+  std::string out(RELAY_MAGIC);
+  out.append(reinterpret_cast<const char*>(token.data()), token.size());
+  return out;
+}
+
+bool parse_relay_preamble(std::string_view bytes, RelayToken& token) {
+  if (bytes.size() != RELAY_PREAMBLE_SIZE || bytes.substr(0, RELAY_MAGIC.size()) != RELAY_MAGIC) return false;
+  std::copy(bytes.begin() + RELAY_MAGIC.size(), bytes.end(), reinterpret_cast<char*>(token.data()));
+  return true;
+}
+
+namespace {
+
+// Both sockets live on one strand (re-wrapped from whatever executor accepted them), so the two pumps
+// and the shared counters need no lock.
+struct Splice : std::enable_shared_from_this<Splice> {
+  Splice(asio::io_context& io, std::uint64_t cap) : strand(asio::make_strand(io)), side{tcp::socket(strand), tcp::socket(strand)}, max_bytes(cap) {}
+  asio::strand<asio::io_context::executor_type> strand;
+  tcp::socket side[2];
+  std::array<std::array<char, 64 * 1024>, 2> buffer{};
+  std::uint64_t max_bytes;
+  SpliceStats stats;
+  bool ended = false;
+  std::function<void(SpliceStats)> done;
+
+  // Moves bytes from side[from] to side[1 - from].
+  void pump(int from) {
+    side[from].async_read_some(asio::buffer(buffer[from]), [self = shared_from_this(), from](
+                                                                 boost::system::error_code ec, std::size_t n) {
+      if (self->ended) return;
+      if (ec) return self->end(ec == asio::error::eof ? "a side closed" : ec.message());
+      self->stats.bytes += n;
+      if (self->max_bytes && self->stats.bytes > self->max_bytes) return self->end("the relay's byte cap");
+      asio::async_write(self->side[1 - from], asio::buffer(self->buffer[from].data(), n),
+                        [self, from](boost::system::error_code ec, std::size_t) {
+                          if (self->ended) return;
+                          if (ec) return self->end(ec.message());
+                          self->pump(from);
+                        });
+    });
+  }
+
+  void end(std::string why) {
+    if (ended) return;
+    ended = true;
+    boost::system::error_code ignored;
+    for (auto& s : side) {
+      s.shutdown(tcp::socket::shutdown_both, ignored);
+      s.close(ignored);
+    }
+    stats.why = std::move(why);
+    if (done) std::exchange(done, nullptr)(stats);
+  }
+};
+
+}  // namespace
+
+void splice(asio::io_context& io, tcp::socket a, tcp::socket b, std::uint64_t max_bytes,
+            std::function<void(SpliceStats)> done) {
+  auto s = std::make_shared<Splice>(io, max_bytes);
+  s->done = std::move(done);
+  boost::system::error_code ec;
+  const auto pa = a.local_endpoint(ec).protocol();
+  const auto pb = b.local_endpoint(ec).protocol();
+  s->side[0].assign(pa, a.release(ec), ec);
+  if (!ec) s->side[1].assign(pb, b.release(ec), ec);
+  asio::post(s->strand, [s, ec] {
+    if (ec) return s->end("cannot take over the sockets: " + ec.message());
+    boost::system::error_code ignored;
+    for (auto& side : s->side) side.set_option(tcp::no_delay(true), ignored);
+    s->pump(0);
+    s->pump(1);
+  });
+}
+
+}  // namespace kith::net

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""kith across NAT routers (issue 11), in network namespaces; the routers answer no UPnP or NAT-PMP.
+  - a node behind a NAT learns its public address and NAT type from what two public contacts see
+    (endpoint-independent behind a port-preserving router, endpoint-dependent behind a symmetric one);
+  - two people each behind their own NAT router, with a public mutual contact: a contact request by
+    invite, its acceptance and messages both ways travel through the mutual contact's relay, inside
+    their end-to-end TLS: the relay's wire never carries the message text (symmetric NATs);
+  - behind port-preserving ("cone") NATs the relayed channel is then replaced by a hole-punched one;
+  - `kith send` both ways between a node behind a NAT and a public one (the sender dials too), each
+    file scanned and released, and "delivered" at the sender only once it was.
+Needs root; KITH_BIN is set by ctest."""
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import procutil  # noqa: E402
+from kithtest import KITH_BIN_REQUIRED, kith_problem  # noqa: E402
+from lab import Lab, unavailable_reason  # noqa: E402
+from nsnode import NsNode  # noqa: E402
+
+# Captures every frame on one interface of the namespace it runs in, appending the raw bytes to a file,
+# until killed (AF_PACKET: needs root, which the lab has).
+SNIFFER = r"""
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+with open(sys.argv[2], "wb", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536))
+"""
+
+
+class KithBehindNat(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        reason = unavailable_reason()
+        if reason:
+            raise unittest.SkipTest(reason)
+        problem = kith_problem()
+        if problem and KITH_BIN_REQUIRED:  # under ctest: a wrong KITH_BIN must not pass as a skip
+            raise AssertionError(problem)
+        if problem:
+            raise unittest.SkipTest(problem)
+
+    def node(self, lab, host, name):
+        n = NsNode(lab, host, name, {"lan.discovery": "false"})
+        self.addCleanup(n.close)
+        n.start_daemon()
+        return n
+
+    def befriend(self, asker, answerer):
+        asker.run("contacts", "add", answerer.json("id")["invite"])
+        procutil.wait_for(lambda: answerer.json("contacts", "requests"), 30, what="the request at " + answerer.name)
+        answerer.run("contacts", "accept", asker.name)
+        answerer.wait_online(asker.name)
+        asker.wait_online(answerer.name)
+
+    def nat(self, n):
+        return n.json("status")["messaging"]["nat"]
+
+    def learns_its_nat(self, nat, expected_type):
+        with Lab(homes=1, nat=nat) as lab:
+            a = self.node(lab, "a", "alice")
+            b = self.node(lab, "b", "bob")
+            c = self.node(lab, "c", "carol")  # 10.77.0.10 behind the router 198.18.0.1
+            self.befriend(c, a)
+            self.befriend(c, b)
+            got = procutil.wait_for(lambda: (lambda n: n if n["type"] != "unknown" else None)(self.nat(c)), 20,
+                                    interval=0.5, what="carol's NAT type")
+            self.assertEqual(got["type"], expected_type)
+            self.assertEqual(got["public_ips"], ["198.18.0.1"])
+            self.assertEqual(got["observers"], 2)
+            status = c.json("status")["messaging"]
+            public = [x for x in status["addresses"] if x.startswith("198.18.0.1:")]
+            if expected_type == "endpoint-independent":
+                self.assertEqual(got["public_addresses"], ["198.18.0.1:6882"])  # the router kept the port
+                self.assertEqual(public, ["198.18.0.1:6882"])  # advertised to contacts, invites, DHT
+                self.assertIn("198.18.0.1:6882", c.json("id")["addresses"])
+            else:
+                self.assertEqual(got["public_addresses"], [])  # a symmetric mapping is useless to others
+                self.assertEqual(public, [])
+            self.assertEqual(self.nat(a)["type"], "none")  # alice's own address is what carol sees
+            self.assertIn("nat", c.run("status").stdout)
+
+    def test_cone_nat_is_endpoint_independent(self):
+        self.learns_its_nat("cone", "endpoint-independent")
+
+    def test_symmetric_nat_is_endpoint_dependent(self):
+        self.learns_its_nat("symmetric", "endpoint-dependent")
+
+    def test_two_nats_talk_through_a_mutual_contact(self):
+        with Lab(homes=2, nat="symmetric") as lab:
+            a = self.node(lab, "a", "alice")  # public, a contact of both
+            c = self.node(lab, "c", "carol")  # behind router r (198.18.0.1)
+            d = self.node(lab, "d", "dave")   # behind router r2 (198.18.0.2)
+            self.befriend(c, a)
+            self.befriend(d, a)
+            capture = os.path.join(a.home, "relay-wire.bin")
+            sniffer = lab.popen("a", [sys.executable, "-c", SNIFFER, "eth0", capture],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.addCleanup(sniffer.kill)
+            # Carol has only dave's invite (private addresses only): no direct path in either direction.
+            c.run("contacts", "add", d.json("id")["invite"])
+            procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
+            d.run("contacts", "accept", "carol")
+            at_c = d.wait_online("carol", timeout=60) and c.wait_online("dave", timeout=60)
+            self.assertEqual(at_c.get("path"), "relayed", at_c)
+            self.assertEqual(d.contact("carol").get("path"), "relayed")
+            secret_c = "carol-to-dave-" + os.urandom(8).hex()
+            secret_d = "dave-to-carol-" + os.urandom(8).hex()
+            c.run("msg", "dave", secret_c)
+            d.run("msg", "carol", secret_d)
+            procutil.wait_for(lambda: {m["text"] for m in c.inbox("dave")} >= {secret_c, secret_d}, 30,
+                              what="both messages at carol")
+            procutil.wait_for(lambda: {m["text"] for m in d.inbox("carol")} >= {secret_c, secret_d}, 30,
+                              what="both messages at dave")
+            relay = a.json("status")["messaging"]["relay"]
+            self.assertEqual(relay["circuits"], 1)
+            self.assertEqual(c.json("status")["messaging"]["relay"]["relayed_channels"], 1)
+            time.sleep(1)  # the sniffer's last frames
+            sniffer.kill()
+            sniffer.wait()
+            with open(capture, "rb") as f:
+                wire = f.read()
+            # The capture saw the relayed traffic (both routers' addresses), but never the text.
+            self.assertGreater(len(wire), 2000)
+            self.assertIn(bytes([198, 18, 0, 1]), wire)
+            self.assertIn(bytes([198, 18, 0, 2]), wire)
+            for secret in (secret_c, secret_d):
+                self.assertNotIn(secret.encode(), wire)
+
+    def test_two_cone_nats_punch_a_direct_channel(self):
+        with Lab(homes=2, nat="cone") as lab:
+            a = self.node(lab, "a", "alice")
+            c = self.node(lab, "c", "carol")
+            d = self.node(lab, "d", "dave")
+            self.befriend(c, a)
+            self.befriend(d, a)
+            c.run("contacts", "add", d.json("id")["invite"])
+            procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
+            d.run("contacts", "accept", "carol")
+            punched = lambda n, who: (lambda x: x if x and x["online"] and x.get("path") == "hole-punched"
+                                      else None)(n.contact(who))
+            at_c = procutil.wait_for(lambda: punched(c, "dave"), 60, interval=0.5, what="a punched channel at carol")
+            procutil.wait_for(lambda: punched(d, "carol"), 30, interval=0.5, what="a punched channel at dave")
+            self.assertEqual(at_c["address"], "198.18.0.2:6882")  # dave's router, the port it kept
+            procutil.wait_for(lambda: a.json("status")["messaging"]["relay"]["circuits"] == 0, 30,
+                              what="alice's circuit closed once the direct channel took over")
+            c.run("msg", "dave", "direct now")
+            d.run("msg", "carol", "direct back")
+            procutil.wait_for(lambda: {m["text"] for m in c.inbox("dave")} >= {"direct now", "direct back"}, 30,
+                              what="both messages at carol")
+
+    def test_files_both_ways_between_a_nat_and_a_public_node(self):
+        with Lab(homes=1, nat="symmetric") as lab:
+            a = self.node(lab, "a", "alice")
+            c = self.node(lab, "c", "carol")  # alice cannot dial carol, carol can dial alice
+            self.befriend(c, a)
+            for sender, recipient, name in ((c, a, "from-carol.bin"), (a, c, "from-alice.bin")):
+                path = os.path.join(sender.home, name)
+                with open(path, "wb") as f:
+                    f.write(os.urandom(3 * 1024 * 1024 + 17))
+                sent = sender.json("send", recipient.name, path)
+                tid = sent["offer"]["transfer_id"]
+                offers = lambda: {o["transfer_id"]: o for o in sender.json("files")}
+                procutil.wait_for(lambda: offers()[tid]["state"] == "delivered" or None, 120, interval=0.5,
+                                  what="%s delivered" % name)
+                got = os.path.join(recipient.settings["download.dir"], name)
+                with open(path, "rb") as f1, open(got, "rb") as f2:
+                    self.assertEqual(hashlib.sha256(f1.read()).digest(), hashlib.sha256(f2.read()).digest())
+                with open(recipient.daemon.log_path) as f:
+                    self.assertIn("%s: scanned clean" % tid, f.read())
+                self.assertIn("delivered", sender.run("files").stdout)
+                received = {o["transfer_id"]: o for o in recipient.json("files")}[tid]
+                self.assertEqual((received["direction"], received["state"]), ("in", "delivered"))
+
+
+if __name__ == "__main__":
+    unittest.main()
