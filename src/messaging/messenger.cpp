@@ -17,7 +17,7 @@ namespace {
 
 constexpr int MAX_REQUESTS_PER_MINUTE = 20;
 constexpr std::size_t MAX_PENDING_CHANNELS = 32;
-constexpr auto REQUEST_ONLY_TIMEOUT = std::chrono::seconds(10);
+constexpr auto RELAYED_REDIAL_DELAY = std::chrono::milliseconds(30'000);
 
 // The device that opened a channel: ties between two channels of one device pair are broken the same
 // way on both ends (the channel opened by the smaller device key survives).
@@ -269,13 +269,15 @@ void Messenger::on_channel(std::shared_ptr<net::Channel> channel) {
 void Messenger::serve_request_only(std::shared_ptr<net::Channel> channel) {
   KITH_ASSERT_ON(m_strand);
   auto timer = std::make_shared<boost::asio::steady_timer>(m_strand);
-  timer->expires_after(REQUEST_ONLY_TIMEOUT);
+  timer->expires_after(m_options.request_only_timeout);
   std::weak_ptr<net::Channel> weak = channel;
   timer->async_wait([this, life = std::weak_ptr<Life>(m_life), weak](boost::system::error_code ec) {
     auto ch = weak.lock();
     if (ec || !life.lock() || m_stopped || !ch) return;
-    auto it = m_pending.find(ch->peer().user);
-    if (it == m_pending.end() || it->second != ch) ch->close("no contact request in time");
+    if (auto held = m_pending.find(ch->peer().user); held != m_pending.end() && held->second == ch) return;
+    // Accepted meanwhile (promote): an ordinary channel now.
+    if (auto p = m_peers.find(ch->peer().device); p != m_peers.end() && p->second.channel == ch) return;
+    ch->close("no contact request in time");
   });
   // The channel's handlers run on its strand and only post here.
   channel->start(
@@ -556,6 +558,9 @@ void Messenger::on_hello(Peer& peer, const wire::pb::Hello& hello) {
   reach.backoff = std::chrono::milliseconds(0);
   reach.failed_rounds = 0;
   reach.relay_backoff = std::chrono::milliseconds(0);
+  // Online through a relay: direct dials wait until a hole punch had its chance (its dials use the same
+  // ports and addresses, and would collide with ours).
+  if (peer.channel->relayed()) reach.next_attempt = m_now() + RELAYED_REDIAL_DELAY.count();
   if (!was_online)
     if (auto* c = m_book.find(peer.cert.user)) emit(ContactOnline{contact_view(*c)});
   if (m_book.relation(peer.cert.user) == contacts::Relation::accepted) {
@@ -573,12 +578,14 @@ void Messenger::tick() {
   expire_relays(now);
   for (const auto& c : m_book.list()) {
     if (c.relation != contacts::Relation::accepted && c.relation != contacts::Relation::outgoing) continue;
-    if (peer_of_user(c.key)) continue;
+    // Online through a relay: keep trying their addresses now and then (backoff up to a minute); a
+    // direct channel that comes up replaces the relayed one (adopt).
+    if (auto* online = peer_of_user(c.key); online && !online->channel->relayed()) continue;
     auto& reach = m_reach[c.key];
     if (c.relation == contacts::Relation::outgoing && reach.requested_at &&
         now - reach.requested_at < m_options.request_retry.count())
       continue;
-    consider_relays(c, reach, now);
+    if (!peer_of_user(c.key)) consider_relays(c, reach, now);
     if (reach.dialing || now < reach.next_attempt) continue;
     auto cands = candidates(c);
     if (cands.empty()) continue;

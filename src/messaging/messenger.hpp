@@ -68,6 +68,8 @@ struct Options {
   std::chrono::milliseconds backoff_min{1000};
   std::chrono::milliseconds backoff_max{60'000};
   std::chrono::milliseconds request_retry{30'000};  // an unanswered contact request is sent again
+  // A stranger's channel that carries no ContactRequest within this is closed.
+  std::chrono::milliseconds request_only_timeout{10'000};
   RelayOptions relay;
 };
 

@@ -125,6 +125,7 @@ struct Person {
   FakeClock clock;
   std::uint16_t port = 0;  // 0 until the first start; restarts listen on the same port
   bool relay = true;       // Options::relay.enabled
+  std::chrono::milliseconds request_only_timeout{10'000};
 };
 
 struct OfferHooks {
@@ -147,6 +148,7 @@ class Running {
     };
     o.tick = 20ms;
     o.relay.enabled = p.relay;
+    o.request_only_timeout = p.request_only_timeout;
     m = std::make_unique<Messenger>(
         m_io, o, p.user, p.device, *p.contacts, *p.messages,
         [this, also](const messaging::Event& e) {
@@ -709,4 +711,18 @@ TEST(Messenger, ARelayThatIsOffRefusesAndNothingArrives) {
   eventually([&] { return status(a).relay.refused >= 1; }, "alice refuses to relay");
   EXPECT_TRUE(b.events.of<messaging::ContactRequested>().empty());
   EXPECT_EQ(status(a).relay.circuits, 0);
+}
+
+// The channel a request arrived on is held open for the answer; once accepted it is an ordinary
+// channel, which the request-mode timeout must not close (it did, 10 s after every request).
+TEST(Messenger, AnAcceptedRequestsChannelOutlivesTheRequestTimeout) {
+  Person alice("alice"), bob("bob");
+  alice.request_only_timeout = 300ms;
+  Running a(alice), b(bob);
+  befriend(b, bob, a, alice);  // bob asks on his channel to alice; alice accepts at once
+  std::this_thread::sleep_for(900ms);
+  EXPECT_TRUE(a.events.of<messaging::ContactOffline>().empty()) << "the accepted channel was closed";
+  EXPECT_TRUE(value(contact(a, bob.id())).online);
+  value(send(b, alice.id(), "still here"));
+  eventually([&] { return value(inbox(a, bob.id())).messages.size() == 1; }, "the message on that channel");
 }

@@ -84,8 +84,8 @@ void Messenger::ask_relays(const crypto::PublicKey& target) {
     send_frame(p, std::move(f));
     ++asked;
   }
-  if (asked)
-    spdlog::info("cannot reach {} directly: asked {} contact(s) to relay", identity::encode_id(target), asked);
+  if (asked)  // debug: an offline contact is asked about again and again (backoff up to a minute)
+    spdlog::debug("cannot reach {} directly: asked {} contact(s) to relay", identity::encode_id(target), asked);
 }
 
 void Messenger::on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready) {

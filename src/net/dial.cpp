@@ -20,10 +20,15 @@ namespace {
 // State of one dial attempt, shared by its handlers.
 struct Dial {
   Dial(asio::io_context& io, asio::ssl::context& ctx)
-      : strand(asio::make_strand(io)), resolver(strand), stream(strand, ctx), timer(strand) {}
+      : strand(asio::make_strand(io)),
+        resolver(strand),
+        ssl(ctx),
+        stream(std::make_unique<Channel::Stream>(strand, ctx)),
+        timer(strand) {}
   Channel::Executor strand;
   tcp::resolver resolver;
-  Channel::Stream stream;
+  asio::ssl::context& ssl;
+  std::unique_ptr<Channel::Stream> stream;  // replaced for a second try from another port
   asio::steady_timer timer;
   std::shared_ptr<asio::ssl::context> ctx;
   std::optional<crypto::PublicKey> expected;
@@ -33,6 +38,9 @@ struct Dial {
   std::string preamble;
   std::function<void(Result<std::shared_ptr<Channel>>)> done;
   bool finished = false;
+  bool from_listen_port = false;  // this connection left from dial.source_port
+  tcp::resolver::results_type results;
+  tcp::resolver::results_type::const_iterator endpoint;  // the one connected to
 
   void finish(Result<std::shared_ptr<Channel>> r) {
     if (finished) return;
@@ -40,7 +48,7 @@ struct Dial {
     timer.cancel();
     if (!r) {
       boost::system::error_code ec;
-      stream.lowest_layer().close(ec);
+      stream->lowest_layer().close(ec);
     }
     done(std::move(r));
   }
@@ -53,7 +61,8 @@ struct Dial {
     if (finished) return;
     if (it == results.end())
       return finish(tl::unexpected(unreachable("cannot connect to " + address + ": no address answered")));
-    auto& sock = stream.lowest_layer();
+    auto& sock = stream->lowest_layer();
+    from_listen_port = false;
     boost::system::error_code ec;
     sock.close(ec);
     sock.open(it->endpoint().protocol(), ec);
@@ -64,6 +73,7 @@ struct Dial {
       const auto any = it->endpoint().address().is_v6() ? asio::ip::address(asio::ip::address_v6::any())
                                                         : asio::ip::address(asio::ip::address_v4::any());
       sock.bind({any, dial.source_port}, ec);
+      from_listen_port = !ec;
       if (ec) {  // the port is not ours to share here: any port will do
         sock.close(ec);
         sock.open(it->endpoint().protocol(), ec);
@@ -81,7 +91,9 @@ struct Dial {
             tl::unexpected(unreachable("cannot connect to " + self->address + ": " + ec.message())));
       }
       boost::system::error_code ignored;
-      self->stream.lowest_layer().set_option(tcp::no_delay(true), ignored);
+      self->stream->lowest_layer().set_option(tcp::no_delay(true), ignored);
+      self->results = results;
+      self->endpoint = it;
       if (self->dial.relay_token) return self->send_preamble(self);
       self->handshake(self);
     });
@@ -89,7 +101,7 @@ struct Dial {
 
   void send_preamble(std::shared_ptr<Dial> self) {
     preamble = relay_preamble(*dial.relay_token);
-    asio::async_write(stream.next_layer(), asio::buffer(preamble), [self](boost::system::error_code ec, std::size_t) {
+    asio::async_write(stream->next_layer(), asio::buffer(preamble), [self](boost::system::error_code ec, std::size_t) {
       if (self->finished) return;
       if (ec)
         return self->finish(tl::unexpected(unreachable("relay " + self->address + " refused: " + ec.message())));
@@ -99,16 +111,26 @@ struct Dial {
 
   void handshake(std::shared_ptr<Dial> self) {
     const auto role = dial.tls_server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
-    stream.async_handshake(role, [self](boost::system::error_code ec) {
+    stream->async_handshake(role, [self](boost::system::error_code ec) {
       if (self->finished) return;
       const auto where = self->dial.relay_token ? "the peer through relay " + self->address : self->address;
+      // Both ends dialled each other from their listen ports at the same moment: TCP joined the two
+      // dials into one connection (a simultaneous open) on which both speak first as TLS clients.
+      // Once more from any port, which is an ordinary dial to their listener.
+      if (ec && self->from_listen_port && !self->dial.punch && !self->dial.relay_token) {
+        spdlog::debug("dial {}: TLS handshake failed ({}); again from another port", self->address, ec.message());
+        boost::system::error_code ignored;
+        self->stream->lowest_layer().close(ignored);
+        self->stream = std::make_unique<Channel::Stream>(self->strand, self->ssl);
+        return self->connect(self, self->results, self->endpoint, false);
+      }
       if (ec) return self->finish(tl::unexpected(bad("TLS handshake with " + where + " failed: " + ec.message())));
-      auto peer = verified_peer(self->stream);
+      auto peer = verified_peer(*self->stream);
       if (!peer) return self->finish(tl::unexpected(peer.error()));
       if (self->expected && peer->user != *self->expected)
         return self->finish(tl::unexpected(bad(where + " answered with another person's key than expected")));
       const auto path = self->dial.relay_token ? Path::relayed : self->dial.punch ? Path::punched : Path::direct;
-      self->finish(std::make_shared<Channel>(std::move(self->stream), *peer, self->dial.tls_server, self->options,
+      self->finish(std::make_shared<Channel>(std::move(*self->stream), *peer, self->dial.tls_server, self->options,
                                              path));
     });
   }
