@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "app/errors.hpp"
 #include "base/clock.hpp"
@@ -188,30 +189,42 @@ void FileOfferService::progressed(const std::string& offer_id, const std::string
   emit(event::FileOffer{"file." + state, **o});
 }
 
-void FileOfferService::observe(const Event& e) {
-  std::string tid, state;
+namespace {
+
+// What a node event says about a received offer's download, if anything.
+struct OfferReport {
+  std::string transfer_id, state;  // state: transferring | scanning | delivered | quarantined
   std::uint64_t done = 0, total = 0;
+};
+
+std::optional<OfferReport> offer_report_of(const Event& e) {
   if (const auto* p = std::get_if<event::TransferProgress>(&e)) {
     const auto& t = p->transfer;
     if (t.state != "downloading" && t.state != "metadata" && t.state != "checking" && t.state != "finished")
-      return;
-    tid = t.status.id;
-    state = "transferring";
-    done = static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.status.total_done));
-    total = static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.status.total_wanted));
-  } else if (const auto* s = std::get_if<event::TransferScanning>(&e)) {
-    tid = s->id;
-    state = "scanning";
-  } else if (const auto* c = std::get_if<event::TransferCompleted>(&e)) {
-    tid = c->id;
-    state = "delivered";
-  } else if (const auto* q = std::get_if<event::QuarantineAdded>(&e)) {
-    tid = q->item.id;
-    state = "quarantined";
-  } else {
+      return std::nullopt;
+    return OfferReport{t.status.id, "transferring",
+                       static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.status.total_done)),
+                       static_cast<std::uint64_t>(std::max<std::int64_t>(0, t.status.total_wanted))};
+  }
+  if (const auto* s = std::get_if<event::TransferScanning>(&e)) return OfferReport{s->id, "scanning"};
+  if (const auto* c = std::get_if<event::TransferCompleted>(&e)) return OfferReport{c->id, "delivered"};
+  if (const auto* q = std::get_if<event::QuarantineAdded>(&e)) return OfferReport{q->item.id, "quarantined"};
+  return std::nullopt;
+}
+
+}  // namespace
+
+void FileOfferService::observe(const Event& e) {
+  if (const auto* removed = std::get_if<event::TransferRemoved>(&e)) {
+    std::lock_guard lock(m_mutex);
+    m_watched.erase(removed->id);
     return;
   }
-  if (tid.empty()) return;
+  auto report = offer_report_of(e);
+  if (!report || report->transfer_id.empty()) return;
+  const auto& tid = report->transfer_id;
+  const auto& state = report->state;
+  auto done = report->done, total = report->total;
   bool known;
   {
     std::lock_guard lock(m_mutex);
@@ -241,7 +254,6 @@ void FileOfferService::observe(const Event& e) {
     watched.reported_ms = now;
     w = watched;
   }
-  if (state != "transferring") total = done = 0;
   if (auto o = m_deps.store.get(w.offer_id); o && *o) {
     if (state != "transferring") done = total = static_cast<std::uint64_t>((*o)->size);
     if (auto r = m_deps.store.set_progress(w.offer_id, state, static_cast<std::int64_t>(done)); !r)
