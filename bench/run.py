@@ -14,6 +14,7 @@ download first):
 """
 import argparse
 import functools
+import hashlib
 import json
 import os
 import statistics
@@ -37,10 +38,28 @@ def log(msg):
     sys.stderr.flush()
 
 
+def files_under(path):
+    """Every file under `path` (or `path` itself), in a fixed order."""
+    if os.path.isfile(path):
+        return [path]
+    return sorted(os.path.join(d, f) for d, _, fs in os.walk(path) for f in fs)
+
+
 def warm_page_cache(path):
-    with open(path, "rb") as f:
-        while f.read(8 << 20):
-            pass
+    for name in files_under(path):
+        with open(name, "rb") as f:
+            while f.read(8 << 20):
+                pass
+
+
+def tree_sha(path):
+    """sha256 of a file, or of a folder's relative names and contents."""
+    if os.path.isfile(path):
+        return kithtest.sha256_file(path)
+    h = hashlib.sha256()
+    for name in files_under(path):
+        h.update(os.path.relpath(name, path).encode() + b"\0" + kithtest.sha256_file(name).encode())
+    return h.hexdigest()
 
 
 class Seeder:
@@ -125,7 +144,7 @@ def scenario(name, runner, seeder, args, size, results):
         try:
             wall, cpu, rss, anon = runner(seeder, out, args.timeout)
             got = os.path.join(out, seeder.facts.name)
-            if args.verify and kithtest.sha256_file(got) != args.expected_sha:
+            if args.verify and tree_sha(got) != args.expected_sha:
                 raise RuntimeError("downloaded bytes differ")
         except (RuntimeError, TimeoutError, OSError) as e:
             first = (str(e).strip().splitlines() or ["?"])
@@ -182,8 +201,9 @@ def ratios(results):
 
 def print_table(report):
     rows = report["results"]
-    print("size %.0f MiB, %d runs (median throughput and CPU, max RSS), %d CPUs" % (
-        report["size_bytes"] / 2**20, report["runs"], os.cpu_count()))
+    print("size %.0f MiB%s, %d runs (median throughput and CPU, max RSS), %d CPUs" % (
+        report["size_bytes"] / 2**20, " in %d files" % report["files"] if report["files"] > 1 else "",
+        report["runs"], os.cpu_count()))
     print("versions: %s; qBittorrent protocol %s; kith gets from %s" % (
         ", ".join("%s=%s" % kv for kv in report["versions"].items()), report["qbt_protocol"],
         report["kith_source"]))
@@ -221,6 +241,8 @@ def main():
     ap.add_argument("--kith-source", default="torrent", choices=("torrent", "magnet"),
                     help="kith get from the .torrent + --peer (default, as the anchors) "
                     "or from an x.pe magnet")
+    ap.add_argument("--files", type=int, default=1,
+                    help="1: one file of --size-mib (default); N: a folder of N files sharing it")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     args = ap.parse_args()
     if kithtest.kith_problem():
@@ -230,10 +252,17 @@ def main():
 
     size = args.size_mib * 2**20
     work = kithtest.tmpdir("kith-bench-")
-    data = os.path.join(work, "bench-%dMiB.bin" % args.size_mib)
-    log("writing %d MiB sample file" % args.size_mib)
-    kithtest.write_sample_file(data, size, seed=1)
-    args.expected_sha = kithtest.sha256_file(data) if args.verify else None
+    if args.files > 1:
+        data = os.path.join(work, "bench-%dMiB-%dfiles" % (args.size_mib, args.files))
+        log("writing a folder of %d files, %d MiB in all" % (args.files, args.size_mib))
+        for i in range(args.files):
+            part = size // args.files + (1 if i < size % args.files else 0)
+            kithtest.write_sample_file(os.path.join(data, "f%04d.bin" % i), part, seed=i + 1)
+    else:
+        data = os.path.join(work, "bench-%dMiB.bin" % args.size_mib)
+        log("writing %d MiB sample file" % args.size_mib)
+        kithtest.write_sample_file(data, size, seed=1)
+    args.expected_sha = tree_sha(data) if args.verify else None
     warm_page_cache(data)
 
     results, skipped = {}, {}
@@ -265,7 +294,7 @@ def main():
     finally:
         kithtest.rmtree(work)
 
-    report = {"size_bytes": size, "runs": args.runs, "warmup": args.warmup,
+    report = {"size_bytes": size, "files": args.files, "runs": args.runs, "warmup": args.warmup,
               "qbt_protocol": args.qbt_protocol, "kith_source": args.kith_source,
               "versions": versions(),
               "cpus": os.cpu_count(), "results": results, "ratios": ratios(results),
