@@ -15,8 +15,11 @@ std::string state_line(const nlohmann::json& c) {
   if (state == "outgoing") return "asked, waiting for them to accept";
   if (state == "incoming") return "asks to be your contact";
   if (state == "blocked") return "blocked";
-  if (c.value("online", false))
-    return "online (" + c.value("via", std::string("?")) + ", " + c.value("address", std::string()) + ")";
+  if (c.value("online", false)) {
+    const auto path = c.value("path", std::string("direct"));  // relayed: the address is the relay's
+    return "online (" + c.value("via", std::string("?")) + ", " + (path == "direct" ? "" : path + ", ") +
+           c.value("address", std::string()) + ")";
+  }
   const auto last = c.value("last_seen", nlohmann::json());
   return last.is_number() ? "offline, last seen " + format_time(last.get<std::int64_t>())
                           : "offline, never seen";

@@ -112,6 +112,7 @@ class KithBehindNat(unittest.TestCase):
             at_c = d.wait_online("carol", timeout=60) and c.wait_online("dave", timeout=60)
             self.assertEqual(at_c.get("path"), "relayed", at_c)
             self.assertEqual(d.contact("carol").get("path"), "relayed")
+            self.assertIn("online (internet, relayed, ", c.run("contacts", "list").stdout)
             secret_c = "carol-to-dave-" + os.urandom(8).hex()
             secret_d = "dave-to-carol-" + os.urandom(8).hex()
             c.run("msg", "dave", secret_c)
