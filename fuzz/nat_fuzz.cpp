@@ -28,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       continue;
     }
     const auto a = line.find(' '), b = a == std::string::npos ? a : line.find(' ', a + 1);
-    if (b != std::string::npos) observations.push_back({line.substr(0, a), line.substr(a + 1, b - a - 1), line.substr(b + 1)});
+    if (b != std::string::npos)
+      observations.push_back({line.substr(0, a), line.substr(a + 1, b - a - 1), line.substr(b + 1)});
     line.clear();
   }
   const auto report = classify_nat(observations, {"10.0.0.5"}, 6882);

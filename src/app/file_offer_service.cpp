@@ -106,7 +106,8 @@ void FileOfferService::offer(const std::string& contact, const std::string& path
 }
 
 std::vector<std::string> FileOfferService::ssl_peers() const {
-  return swarm::peer_hints(m_deps.settings.current()->get_string("bt.ssl_listen"), m_deps.swarm.ssl_listen_port());
+  return swarm::peer_hints(m_deps.settings.current()->get_string("bt.ssl_listen"),
+                           m_deps.swarm.ssl_listen_port());
 }
 
 void FileOfferService::receive(std::string from, wire::pb::FileOffer offer,
@@ -182,8 +183,8 @@ void FileOfferService::progressed(const std::string& offer_id, const std::string
   auto o = m_deps.store.get(offer_id);
   if (!o || !*o) return;
   if (state == "delivered" || state == "quarantined") {
-    spdlog::info("{} {} {} ({})", (*o)->contact, state == "delivered" ? "received" : "quarantined", (*o)->name,
-                 offer_id);
+    spdlog::info("{} {} {} ({})", (*o)->contact, state == "delivered" ? "received" : "quarantined",
+                 (*o)->name, offer_id);
     m_deps.swarm.forget_hints((*o)->transfer_id);  // nothing more to send them
   }
   emit(event::FileOffer{"file." + state, **o});
@@ -259,7 +260,8 @@ void FileOfferService::observe(const Event& e) {
     if (auto r = m_deps.store.set_progress(w.offer_id, state, static_cast<std::int64_t>(done)); !r)
       spdlog::warn("offer {}: {}", w.offer_id, r.error().message);
   }
-  if (state == "delivered" || state == "quarantined") m_deps.swarm.forget_hints(tid);  // the sender has no more
+  if (state == "delivered" || state == "quarantined")
+    m_deps.swarm.forget_hints(tid);  // the sender has no more
   if (m_deps.report) m_deps.report(w.contact, w.offer_id, state, done, total);
 }
 

@@ -55,7 +55,8 @@ class FileOfferService {
   // An offer that arrived from the accepted contact `from`: checked, stored, and its download added
   // (auto-accepted). `reply` says whether it was taken and where we take its peers (the FileOfferAck);
   // any thread.
-  void receive(std::string from, wire::pb::FileOffer offer, base::Done<Result<std::vector<std::string>>> reply);
+  void receive(std::string from, wire::pb::FileOffer offer,
+               base::Done<Result<std::vector<std::string>>> reply);
   // The recipient acknowledged one of ours; `peers`: where it takes peers, dialled from our side too
   // (a recipient behind a NAT cannot be reached, but it can reach us, and the other way round).
   void acknowledged(const std::string& offer_id, bool accepted, const std::string& reason,

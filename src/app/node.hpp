@@ -14,10 +14,10 @@
 // Threading: the services' public methods may be called from any thread. Slow work runs on two pools:
 // m_workers (hashing shares, moves, parsing, reports) and m_scans (libclamav). stop() must be called
 // after the io_context has stopped running (nothing then runs on the strands), from one thread.
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <future>
-#include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>

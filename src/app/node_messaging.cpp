@@ -60,12 +60,12 @@ Status Node::start_messaging() {
   // download's add run in the file-offer service, which replies when they are done.
   m_messenger->set_file_offers(
       m_file_offers.get(),
-      [this](std::string from, wire::pb::FileOffer offer, base::Done<messaging::Messenger::OfferReply> reply) {
+      [this](std::string from, wire::pb::FileOffer offer,
+             base::Done<messaging::Messenger::OfferReply> reply) {
         m_offers->receive(std::move(from), std::move(offer), std::move(reply));
       },
-      [this](const std::string& id, bool accepted, const std::string& reason, const std::vector<std::string>& peers) {
-        m_offers->acknowledged(id, accepted, reason, peers);
-      },
+      [this](const std::string& id, bool accepted, const std::string& reason,
+             const std::vector<std::string>& peers) { m_offers->acknowledged(id, accepted, reason, peers); },
       [this](const std::string& id, const std::string& state, std::int64_t done) {
         m_offers->progressed(id, state, done);
       });
@@ -82,10 +82,12 @@ Status Node::start_messaging() {
           },
       .deliver = [this](std::string contact,
                         std::string offer) { m_messenger->deliver_offer(contact, offer); },
-      .report = [this](std::string contact, std::string offer, std::string state, std::uint64_t done,
-                       std::uint64_t total) {
-        m_messenger->report_offer_progress(std::move(contact), std::move(offer), std::move(state), done, total);
-      }});
+      .report =
+          [this](std::string contact, std::string offer, std::string state, std::uint64_t done,
+                 std::uint64_t total) {
+            m_messenger->report_offer_progress(std::move(contact), std::move(offer), std::move(state), done,
+                                               total);
+          }});
   m_offer_observer = m_offers.get();  // this instance lives as long as the node
   if (auto r = m_messenger->start(); !r) return r;
   if (settings->get_bool("nat.upnp") || settings->get_bool("nat.natpmp"))
@@ -145,7 +147,8 @@ void Node::on_messaging_event(const messaging::Event& e) {
     if (auto* off = std::get_if<messaging::ContactOffline>(&e))
       m_rendezvous->set_online(off->contact.key, false);
     // A public address learnt from peers goes into the DHT presence record at once.
-    if (auto* moved = std::get_if<messaging::AddressesChanged>(&e)) m_rendezvous->set_addresses(moved->addresses);
+    if (auto* moved = std::get_if<messaging::AddressesChanged>(&e))
+      m_rendezvous->set_addresses(moved->addresses);
   }
   if (m_messaging_sink) m_messaging_sink(e);
 }

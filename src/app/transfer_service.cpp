@@ -481,7 +481,9 @@ void TransferService::tick() {
     if (auto r = m_deps.store.put_kv("session_state", m_deps.swarm.session_state()); !r)
       spdlog::warn("saving the session state: {}", r.error().message);
   }
-  if (m_ticks % REDIAL_TICKS == 0) m_deps.swarm.redial_idle();  // never give up on a hinted peer
+  if (m_ticks % REDIAL_TICKS == 0)  // never give up on a hinted peer (files to contacts have no tracker)
+    for (const auto& [id, e] : m_entries)
+      if (e.attached && e.status.peers == 0 && e.status.state != "paused") m_deps.swarm.redial_hints(id);
   if (m_ticks % DISK_FULL_RETRY_TICKS == 0) {
     for (const auto& [id, e] : m_entries) {
       if (e.attached && e.status.state == "error" && e.status.disk_full) {

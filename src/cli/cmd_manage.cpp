@@ -98,14 +98,17 @@ int run_status(Context& ctx) {
     const std::string type = nat.value("type", "unknown");
     std::string reach = type == "none"                   ? "no NAT (reachable directly)"
                         : type == "endpoint-independent" ? "endpoint-independent (hole punching can work)"
-                        : type == "endpoint-dependent"   ? "endpoint-dependent (contacts reach you through relays)"
-                                                         : "not known yet (needs channels with two public peers)";
+                        : type == "endpoint-dependent"
+                            ? "endpoint-dependent (contacts reach you through relays)"
+                            : "not known yet (needs channels with two public peers)";
     std::printf("nat          %s\n", reach.c_str());
     std::string ips;
-    for (const auto& ip : nat.value("public_ips", nlohmann::json::array())) ips += (ips.empty() ? "" : ", ") + ip.get<std::string>();
+    for (const auto& ip : nat.value("public_ips", nlohmann::json::array()))
+      ips += (ips.empty() ? "" : ", ") + ip.get<std::string>();
     if (!ips.empty()) std::printf("public ip    %s\n", ips.c_str());
     std::string addrs;
-    for (const auto& a : m.value("addresses", nlohmann::json::array())) addrs += (addrs.empty() ? "" : ", ") + a.get<std::string>();
+    for (const auto& a : m.value("addresses", nlohmann::json::array()))
+      addrs += (addrs.empty() ? "" : ", ") + a.get<std::string>();
     std::printf("advertised   %s\n", addrs.empty() ? "(none)" : addrs.c_str());
     const auto relay = m.value("relay", nlohmann::json::object());
     if (relay.value("enabled", false))

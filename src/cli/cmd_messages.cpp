@@ -130,12 +130,13 @@ int run_files(Context& ctx) {
     const auto size = o.value("size", std::int64_t{0});
     if (state == "transferring" && size > 0) {  // "transferring 42 %"
       char pct[32];
-      std::snprintf(pct, sizeof pct, " %d %%", static_cast<int>(100 * o.value("done", std::int64_t{0}) / size));
+      std::snprintf(pct, sizeof pct, " %d %%",
+                    static_cast<int>(100 * o.value("done", std::int64_t{0}) / size));
       state += pct;
     }
     std::printf("%s %s %s %s  %s (%lld bytes)  %s\n", o.value("transfer_id", "").substr(0, 8).c_str(),
-                out ? "to" : "from", o.value("contact", "").c_str(), state.c_str(), o.value("name", "").c_str(),
-                static_cast<long long>(size), o.value("reason", "").c_str());
+                out ? "to" : "from", o.value("contact", "").c_str(), state.c_str(),
+                o.value("name", "").c_str(), static_cast<long long>(size), o.value("reason", "").c_str());
   }
   return 0;
 }

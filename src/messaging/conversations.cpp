@@ -304,7 +304,8 @@ ContactView Messenger::contact_view(const contacts::Contact& c) const {
     v.via = via;
     v.incoming = p.channel->incoming();
     v.path = net::to_string(p.channel->path());
-    if (p.channel->relayed()) v.via = Via::internet;  // the relay's address says nothing about the contact's network
+    if (p.channel->relayed())
+      v.via = Via::internet;  // the relay's address says nothing about the contact's network
   }
   if (auto it = m_reach.find(c.key); it != m_reach.end()) {
     std::vector<DiscoveredAddress> known;

@@ -72,13 +72,14 @@ void Messenger::flush_offers(Peer& peer) {
   auto finished = m_offers->finished_in(identity::encode_id(peer.cert.user), 50);
   if (!finished) return spdlog::error("reading received file offers: {}", finished.error().message);
   for (const auto& o : *finished)
-    send_offer_progress(peer, o.id, o.state, static_cast<std::uint64_t>(o.size), static_cast<std::uint64_t>(o.size));
+    send_offer_progress(peer, o.id, o.state, static_cast<std::uint64_t>(o.size),
+                        static_cast<std::uint64_t>(o.size));
 }
 
 void Messenger::report_offer_progress(std::string contact_id, std::string offer_id, std::string state,
                                       std::uint64_t done, std::uint64_t total) {
-  on_strand([this, contact_id = std::move(contact_id), offer_id = std::move(offer_id), state = std::move(state),
-             done, total] {
+  on_strand([this, contact_id = std::move(contact_id), offer_id = std::move(offer_id),
+             state = std::move(state), done, total] {
     auto key = identity::decode_id(contact_id);
     if (!key) return;
     if (Peer* peer = peer_of_user(*key)) send_offer_progress(*peer, offer_id, state, done, total);
@@ -114,7 +115,8 @@ void Messenger::on_file_offer_progress(Peer& peer, const wire::pb::FileOfferProg
   if (now == "delivered" || now == "quarantined" || now == "refused") return;
   const auto done = static_cast<std::int64_t>(std::min<std::uint64_t>(progress.done(), (*offer)->size));
   auto changed = m_offers->set_progress(id, progress.state(), done);
-  if (!changed) return spdlog::error("cannot record the progress of file offer {}: {}", id, changed.error().message);
+  if (!changed)
+    return spdlog::error("cannot record the progress of file offer {}: {}", id, changed.error().message);
   if (*changed && m_on_offer_progress)
     defer([this, id, state = progress.state(), done] { m_on_offer_progress(id, state, done); });
 }

@@ -5,8 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <limits>
 #include <boost/asio/post.hpp>
+#include <limits>
 
 #include "crypto/tls.hpp"
 #include "identity/invite.hpp"
@@ -93,7 +93,8 @@ void Messenger::settle() {
   {
     std::lock_guard lock(m_snap_mutex);
     m_snap_advertised = m_advertised;
-    m_snap_nat = NatStatus{net::to_string(m_nat.type), m_nat.public_addresses, m_nat.public_ips, m_nat.observers};
+    m_snap_nat =
+        NatStatus{net::to_string(m_nat.type), m_nat.public_addresses, m_nat.public_ips, m_nat.observers};
     m_snap_relay = relay_status();
   }
   // Events and callbacks last, with no reference into the state held: they may call back (a stop()
@@ -397,7 +398,8 @@ void Messenger::adopt(std::shared_ptr<net::Channel> channel) {
         channel->close("duplicate channel (a direct one is up)");
         return;
       }
-      spdlog::info("a direct channel with {} replaces the relayed one", identity::encode_id(channel->peer().user));
+      spdlog::info("a direct channel with {} replaces the relayed one",
+                   identity::encode_id(channel->peer().user));
       it->second.channel->close("replaced by a direct channel");
     } else {
       const auto& me = m_device.public_key();

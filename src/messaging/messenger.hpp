@@ -28,8 +28,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -91,11 +91,12 @@ class Messenger {
       std::function<void(std::string from_id, wire::pb::FileOffer offer, base::Done<OfferReply> reply)>;
   // OfferAckHandler: a recipient acknowledged one of our offers (its row in the store is already
   // updated); `peers`: where it takes the transfer's peers. Called on the strand.
-  using OfferAckHandler =
-      std::function<void(std::string offer_id, bool accepted, std::string reason, std::vector<std::string> peers)>;
+  using OfferAckHandler = std::function<void(std::string offer_id, bool accepted, std::string reason,
+                                             std::vector<std::string> peers)>;
   // OfferProgressHandler: the recipient's download of one of our offers moved on (the store is already
   // updated): state transferring | scanning | delivered | quarantined. Called on the strand.
-  using OfferProgressHandler = std::function<void(std::string offer_id, std::string state, std::int64_t done)>;
+  using OfferProgressHandler =
+      std::function<void(std::string offer_id, std::string state, std::int64_t done)>;
 
   // `sink` receives every event (events.hpp) on the strand; `now_ms` is the clock for receipts, request
   // windows and dial backoff (tests inject their own).
@@ -174,8 +175,8 @@ class Messenger {
   void deliver_offer(std::string contact_id, std::string offer_id);
   // Tells the sender of incoming offer `offer_id` how our download of it goes (FileOfferProgress), if
   // they are connected; the final states are told again on every new channel. Posted.
-  void report_offer_progress(std::string contact_id, std::string offer_id, std::string state, std::uint64_t done,
-                             std::uint64_t total);
+  void report_offer_progress(std::string contact_id, std::string offer_id, std::string state,
+                             std::uint64_t done, std::uint64_t total);
 
  private:
   struct Peer {
@@ -311,8 +312,8 @@ class Messenger {
   void on_file_offer(Peer& peer, const wire::pb::FileOffer& offer);
   void send_offer_ack(const crypto::PublicKey& user, const std::string& raw_id, const OfferReply& outcome);
   void on_file_offer_progress(Peer& peer, const wire::pb::FileOfferProgress& progress);
-  void send_offer_progress(Peer& peer, const std::string& offer_id, const std::string& state, std::uint64_t done,
-                           std::uint64_t total);
+  void send_offer_progress(Peer& peer, const std::string& offer_id, const std::string& state,
+                           std::uint64_t done, std::uint64_t total);
   void on_file_offer_ack(Peer& peer, const wire::pb::FileOfferAck& ack);
   void flush_offers(Peer& peer);
   void send_offer(Peer& peer, const store::FileOfferRecord& offer);

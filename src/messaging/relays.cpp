@@ -20,26 +20,23 @@
 namespace kith::messaging {
 namespace {
 
-constexpr int MAX_RELAYS_ASKED = 4;          // contacts asked at once for one person
-constexpr std::size_t MAX_ASKS = 64;         // our requests in flight
+constexpr int MAX_RELAYS_ASKED = 4;           // contacts asked at once for one person
+constexpr std::size_t MAX_ASKS = 64;          // our requests in flight
 constexpr std::size_t MAX_OBSERVATIONS = 32;  // newest kept, one per observer
 constexpr int MAX_RELAYED_DIALS = 8;          // RelayCalls we follow at once
 
-bool token_of(const std::string& bytes, net::RelayToken& token) {
-  if (bytes.size() != token.size()) return false;
-  std::copy(bytes.begin(), bytes.end(), token.begin());
+// Fixed-size byte arrays (tokens, user keys) to and from protobuf `bytes`; a wrong size is refused.
+template <std::size_t N>
+bool array_of(const std::string& bytes, std::array<std::uint8_t, N>& out) {
+  if (bytes.size() != N) return false;
+  std::copy(bytes.begin(), bytes.end(), out.begin());
   return true;
 }
 
-std::string bytes_of(const net::RelayToken& token) { return std::string(token.begin(), token.end()); }
-
-bool key_of(const std::string& bytes, crypto::PublicKey& key) {
-  if (bytes.size() != key.size()) return false;
-  std::copy(bytes.begin(), bytes.end(), key.begin());
-  return true;
+template <std::size_t N>
+std::string bytes_of(const std::array<std::uint8_t, N>& a) {
+  return std::string(a.begin(), a.end());
 }
-
-std::string bytes_of(const crypto::PublicKey& key) { return std::string(key.begin(), key.end()); }
 
 net::RelayToken new_token() {
   net::RelayToken t{};
@@ -85,13 +82,14 @@ void Messenger::ask_relays(const crypto::PublicKey& target) {
     ++asked;
   }
   if (asked)  // debug: an offline contact is asked about again and again (backoff up to a minute)
-    spdlog::debug("cannot reach {} directly: asked {} contact(s) to relay", identity::encode_id(target), asked);
+    spdlog::debug("cannot reach {} directly: asked {} contact(s) to relay", identity::encode_id(target),
+                  asked);
 }
 
 void Messenger::on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready) {
   KITH_ASSERT_ON(m_strand);
   net::RelayToken token;
-  if (!token_of(ready.token(), token)) return;
+  if (!array_of(ready.token(), token)) return;
   auto it = m_asks.find(token);
   if (it == m_asks.end() || it->second.relay != peer.cert.user) return;
   const Ask ask = it->second;
@@ -103,7 +101,8 @@ void Messenger::on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready) {
       m_io, m_client_ctx, ask.relay_address, ask.target, m_options.channel,
       [this, post = poster(), target = ask.target](Result<std::shared_ptr<net::Channel>> r) {
         post([this, target, r = std::move(r)]() mutable {
-          if (!r) return spdlog::info("relayed channel to {}: {}", identity::encode_id(target), r.error().message);
+          if (!r)
+            return spdlog::info("relayed channel to {}: {}", identity::encode_id(target), r.error().message);
           on_dialled(target, std::move(*r));
         });
       },
@@ -113,7 +112,7 @@ void Messenger::on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready) {
 void Messenger::on_relay_refused(Peer& peer, const wire::pb::RelayRefused& refused) {
   KITH_ASSERT_ON(m_strand);
   net::RelayToken token;
-  if (!token_of(refused.token(), token)) return;
+  if (!array_of(refused.token(), token)) return;
   auto it = m_asks.find(token);
   if (it == m_asks.end() || it->second.relay != peer.cert.user) return;
   spdlog::debug("{} does not relay to {}: {}", identity::encode_id(peer.cert.user),
@@ -127,7 +126,7 @@ void Messenger::on_relay_request(Peer& peer, const wire::pb::RelayRequest& reque
   KITH_ASSERT_ON(m_strand);
   net::RelayToken token;
   crypto::PublicKey target;
-  if (!token_of(request.token(), token)) return;
+  if (!array_of(request.token(), token)) return;
   auto refuse = [&](const std::string& reason) {
     ++m_relay_refused;
     wire::pb::Frame f;
@@ -135,7 +134,7 @@ void Messenger::on_relay_request(Peer& peer, const wire::pb::RelayRequest& reque
     f.mutable_relay_refused()->set_reason(reason);
     send_frame(peer, std::move(f));
   };
-  if (!key_of(request.target(), target)) return refuse("not a user key");
+  if (!array_of(request.target(), target)) return refuse("not a user key");
   if (!m_options.relay.enabled) return refuse("relaying is off on this node");
   if (m_book.relation(peer.cert.user) != contacts::Relation::accepted || peer.channel->relayed())
     return refuse("this node relays only for its contacts' direct channels");
@@ -154,7 +153,8 @@ void Messenger::on_relay_request(Peer& peer, const wire::pb::RelayRequest& reque
   wire::pb::Frame ready;
   ready.mutable_relay_ready()->set_token(request.token());
   send_frame(peer, std::move(ready));
-  spdlog::info("relaying a channel from {} to {}", identity::encode_id(peer.cert.user), identity::encode_id(target));
+  spdlog::info("relaying a channel from {} to {}", identity::encode_id(peer.cert.user),
+               identity::encode_id(target));
 }
 
 void Messenger::on_relay_socket(net::RelayToken token, std::shared_ptr<boost::asio::ip::tcp::socket> socket) {
@@ -200,7 +200,7 @@ void Messenger::on_relay_call(Peer& peer, const wire::pb::RelayCall& call) {
   KITH_ASSERT_ON(m_strand);
   net::RelayToken token;
   crypto::PublicKey from;
-  if (!token_of(call.token(), token) || !key_of(call.from(), from)) return;
+  if (!array_of(call.token(), token) || !array_of(call.from(), from)) return;
   if (m_book.relation(peer.cert.user) != contacts::Relation::accepted || from == m_user.public_key()) return;
   if (m_book.relation(from) == contacts::Relation::blocked) {
     spdlog::info("ignored a relayed call from blocked {}", identity::encode_id(from));
@@ -216,7 +216,8 @@ void Messenger::on_relay_call(Peer& peer, const wire::pb::RelayCall& call) {
       [this, post = poster(), from](Result<std::shared_ptr<net::Channel>> r) {
         post([this, from, r = std::move(r)]() mutable {
           --m_relay_dials;
-          if (!r) return spdlog::info("relayed channel from {}: {}", identity::encode_id(from), r.error().message);
+          if (!r)
+            return spdlog::info("relayed channel from {}: {}", identity::encode_id(from), r.error().message);
           on_channel(std::move(*r));
         });
       },

@@ -102,7 +102,7 @@ struct GroupView {
 
 // What peers tell us about our public address (net/nat.hpp has the rules).
 struct NatStatus {
-  std::string type = "unknown";  // unknown | none | endpoint-independent | endpoint-dependent
+  std::string type = "unknown";               // unknown | none | endpoint-independent | endpoint-dependent
   std::vector<std::string> public_addresses;  // where the Internet may reach our channel listener
   std::vector<std::string> public_ips;        // every public IP peers saw us at
   int observers = 0;                          // distinct public peers counted
@@ -112,8 +112,8 @@ struct NatStatus {
 // many of our own channels run through someone's relay.
 struct RelayStatus {
   bool enabled = false;
-  int circuits = 0;       // spliced now
-  int waiting = 0;        // announced, the second half not arrived yet
+  int circuits = 0;  // spliced now
+  int waiting = 0;   // announced, the second half not arrived yet
   int max_circuits = 0;
   std::uint64_t bytes = 0;    // relayed since start, both directions
   std::uint64_t refused = 0;  // requests refused (off, not a contact, not connected, a cap)

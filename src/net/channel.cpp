@@ -5,8 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
-#include "net/detail.hpp"
 #include "crypto/tls.hpp"
+#include "net/detail.hpp"
 
 namespace kith::net {
 namespace asio = boost::asio;
@@ -30,9 +30,12 @@ Result<identity::DeviceCert> verified_peer(Channel::Stream& stream) {
 
 const char* to_string(Path path) {
   switch (path) {
-    case Path::punched: return "hole-punched";
-    case Path::relayed: return "relayed";
-    case Path::direct: break;
+    case Path::punched:
+      return "hole-punched";
+    case Path::relayed:
+      return "relayed";
+    case Path::direct:
+      break;
   }
   return "direct";
 }

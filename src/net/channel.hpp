@@ -36,9 +36,9 @@ struct ChannelOptions {
 
 // How a channel's TCP connection reaches the peer.
 enum class Path {
-  direct,    // one of us dialled the other's listener
-  punched,   // both dialled each other at once from their listen ports (a TCP hole punch through NATs)
-  relayed    // through a contact's relay (relay.hpp), which splices our connection to the peer's
+  direct,   // one of us dialled the other's listener
+  punched,  // both dialled each other at once from their listen ports (a TCP hole punch through NATs)
+  relayed   // through a contact's relay (relay.hpp), which splices our connection to the peer's
 };
 const char* to_string(Path path);  // "direct", "hole-punched", "relayed"
 
@@ -54,11 +54,13 @@ class Channel : public std::enable_shared_from_this<Channel> {
 
   const identity::DeviceCert& peer() const { return m_peer; }
   bool incoming() const { return m_incoming; }
-  const std::string& remote_address() const { return m_remote; }  // "ip:port" of the other end (the relay's, if relayed)
-  const std::string& local_address() const { return m_local; }    // "ip:port" of our end
+  const std::string& remote_address() const {
+    return m_remote;
+  }  // "ip:port" of the other end (the relay's, if relayed)
+  const std::string& local_address() const { return m_local; }  // "ip:port" of our end
   Path path() const { return m_path; }
   bool relayed() const { return m_path == Path::relayed; }
-  std::uint64_t serial() const { return m_serial; }               // unique per process, for logs and maps
+  std::uint64_t serial() const { return m_serial; }  // unique per process, for logs and maps
 
   // Begins reading. on_close runs once, after which no frame is delivered.
   void start(FrameHandler on_frame, CloseHandler on_close);

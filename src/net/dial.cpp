@@ -101,12 +101,14 @@ struct Dial {
 
   void send_preamble(std::shared_ptr<Dial> self) {
     preamble = relay_preamble(*dial.relay_token);
-    asio::async_write(stream->next_layer(), asio::buffer(preamble), [self](boost::system::error_code ec, std::size_t) {
-      if (self->finished) return;
-      if (ec)
-        return self->finish(tl::unexpected(unreachable("relay " + self->address + " refused: " + ec.message())));
-      self->handshake(self);
-    });
+    asio::async_write(
+        stream->next_layer(), asio::buffer(preamble), [self](boost::system::error_code ec, std::size_t) {
+          if (self->finished) return;
+          if (ec)
+            return self->finish(
+                tl::unexpected(unreachable("relay " + self->address + " refused: " + ec.message())));
+          self->handshake(self);
+        });
   }
 
   void handshake(std::shared_ptr<Dial> self) {
@@ -118,20 +120,24 @@ struct Dial {
       // dials into one connection (a simultaneous open) on which both speak first as TLS clients.
       // Once more from any port, which is an ordinary dial to their listener.
       if (ec && self->from_listen_port && !self->dial.punch && !self->dial.relay_token) {
-        spdlog::debug("dial {}: TLS handshake failed ({}); again from another port", self->address, ec.message());
+        spdlog::debug("dial {}: TLS handshake failed ({}); again from another port", self->address,
+                      ec.message());
         boost::system::error_code ignored;
         self->stream->lowest_layer().close(ignored);
         self->stream = std::make_unique<Channel::Stream>(self->strand, self->ssl);
         return self->connect(self, self->results, self->endpoint, false);
       }
-      if (ec) return self->finish(tl::unexpected(bad("TLS handshake with " + where + " failed: " + ec.message())));
+      if (ec)
+        return self->finish(tl::unexpected(bad("TLS handshake with " + where + " failed: " + ec.message())));
       auto peer = verified_peer(*self->stream);
       if (!peer) return self->finish(tl::unexpected(peer.error()));
       if (self->expected && peer->user != *self->expected)
         return self->finish(tl::unexpected(bad(where + " answered with another person's key than expected")));
-      const auto path = self->dial.relay_token ? Path::relayed : self->dial.punch ? Path::punched : Path::direct;
-      self->finish(std::make_shared<Channel>(std::move(*self->stream), *peer, self->dial.tls_server, self->options,
-                                             path));
+      const auto path = self->dial.relay_token ? Path::relayed
+                        : self->dial.punch     ? Path::punched
+                                               : Path::direct;
+      self->finish(std::make_shared<Channel>(std::move(*self->stream), *peer, self->dial.tls_server,
+                                             self->options, path));
     });
   }
 };
@@ -160,14 +166,14 @@ void async_dial(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, c
     if (!ec)
       d->finish(tl::unexpected(unreachable("no channel to " + address + " within the handshake timeout")));
   });
-  d->resolver.async_resolve(target->host, std::to_string(target->port),
-                            [d, address](boost::system::error_code ec, tcp::resolver::results_type results) {
-                              if (d->finished) return;
-                              if (ec)
-                                return d->finish(tl::unexpected(
-                                    unreachable("cannot resolve " + address + ": " + ec.message())));
-                              d->connect(d, results, results.begin(), true);
-                            });
+  d->resolver.async_resolve(
+      target->host, std::to_string(target->port),
+      [d, address](boost::system::error_code ec, tcp::resolver::results_type results) {
+        if (d->finished) return;
+        if (ec)
+          return d->finish(tl::unexpected(unreachable("cannot resolve " + address + ": " + ec.message())));
+        d->connect(d, results, results.begin(), true);
+      });
 }
 
 }  // namespace kith::net

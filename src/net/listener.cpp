@@ -59,7 +59,8 @@ Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& io,
                                                  std::shared_ptr<asio::ssl::context> ctx,
                                                  const std::string& address, ChannelOptions options,
                                                  OnChannel on_channel, OnRelay on_relay) {
-  std::unique_ptr<Listener> l(new Listener(io, std::move(ctx), options, std::move(on_channel), std::move(on_relay)));
+  std::unique_ptr<Listener> l(
+      new Listener(io, std::move(ctx), options, std::move(on_channel), std::move(on_relay)));
   // base::parse_ip_port: the parser the settings registry checks channel.listen with.
   auto where = base::parse_ip_port(address, base::PortRule::allow_zero);
   boost::system::error_code ec;
@@ -98,26 +99,26 @@ void Listener::close() {
 }
 
 void Listener::accept() {
-  m_acceptor.async_accept(
-      asio::make_strand(m_io), [this, alive = m_alive](boost::system::error_code ec, tcp::socket socket) {
-        if (!*alive) return;
-        if (ec) {
-          if (ec == asio::error::operation_aborted) return;
-          spdlog::warn("channel listener: accept failed: {}", ec.message());
-          return accept();
-        }
-        if (*m_handshakes >= MAX_HANDSHAKES) {
-          ++m_refused;
-          boost::system::error_code ignored;
-          socket.close(ignored);
-          return accept();
-        }
-        ++*m_handshakes;
-        boost::system::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        sniff(std::make_shared<tcp::socket>(std::move(socket)));
-        accept();
-      });
+  m_acceptor.async_accept(asio::make_strand(m_io),
+                          [this, alive = m_alive](boost::system::error_code ec, tcp::socket socket) {
+                            if (!*alive) return;
+                            if (ec) {
+                              if (ec == asio::error::operation_aborted) return;
+                              spdlog::warn("channel listener: accept failed: {}", ec.message());
+                              return accept();
+                            }
+                            if (*m_handshakes >= MAX_HANDSHAKES) {
+                              ++m_refused;
+                              boost::system::error_code ignored;
+                              socket.close(ignored);
+                              return accept();
+                            }
+                            ++*m_handshakes;
+                            boost::system::error_code ignored;
+                            socket.set_option(tcp::no_delay(true), ignored);
+                            sniff(std::make_shared<tcp::socket>(std::move(socket)));
+                            accept();
+                          });
 }
 
 // Waits (within the handshake timeout) for the first byte without consuming it: a TLS handshake
@@ -148,19 +149,21 @@ void Listener::sniff(std::shared_ptr<tcp::socket> socket) {
           return secure(std::move(*socket));
         }
         if ((*first)[0] != RELAY_MAGIC[0] || !m_on_relay) return give_up();
-        asio::async_read(*socket, asio::buffer(*first), [this, alive, socket, timer, first, counter](
-                                                            boost::system::error_code ec, std::size_t) {
-          --*counter;
-          timer->cancel();
-          RelayToken token;
-          boost::system::error_code ignored;
-          if (!*alive || ec || !parse_relay_preamble(std::string_view(first->data(), first->size()), token)) {
-            if (*alive) ++m_refused;
-            socket->close(ignored);
-            return;
-          }
-          m_on_relay(token, std::move(*socket));
-        });
+        asio::async_read(
+            *socket, asio::buffer(*first),
+            [this, alive, socket, timer, first, counter](boost::system::error_code ec, std::size_t) {
+              --*counter;
+              timer->cancel();
+              RelayToken token;
+              boost::system::error_code ignored;
+              if (!*alive || ec ||
+                  !parse_relay_preamble(std::string_view(first->data(), first->size()), token)) {
+                if (*alive) ++m_refused;
+                socket->close(ignored);
+                return;
+              }
+              m_on_relay(token, std::move(*socket));
+            });
       });
 }
 
@@ -173,7 +176,8 @@ void Listener::secure(tcp::socket socket) {
     if (!ec) stream->lowest_layer().close(ignored);
   });
   stream->async_handshake(asio::ssl::stream_base::server, [this, alive = m_alive, stream, timer,
-                                                           counter = m_handshakes](boost::system::error_code ec) {
+                                                           counter =
+                                                               m_handshakes](boost::system::error_code ec) {
     --*counter;
     timer->cancel();
     if (!*alive) return;

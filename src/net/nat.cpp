@@ -12,10 +12,14 @@ namespace ip = boost::asio::ip;
 
 const char* to_string(NatType type) {
   switch (type) {
-    case NatType::none: return "none";
-    case NatType::endpoint_independent: return "endpoint-independent";
-    case NatType::endpoint_dependent: return "endpoint-dependent";
-    case NatType::unknown: break;
+    case NatType::none:
+      return "none";
+    case NatType::endpoint_independent:
+      return "endpoint-independent";
+    case NatType::endpoint_dependent:
+      return "endpoint-dependent";
+    case NatType::unknown:
+      break;
   }
   return "unknown";
 }

@@ -41,7 +41,7 @@ struct NatReport {
   // What public peers saw our listen port as (one peer is enough, whatever the type): where a hole punch
   // aims unless the mapping is known to be endpoint-dependent.
   std::vector<std::string> listen_mappings;
-  int observers = 0;                    // distinct public observers counted
+  int observers = 0;  // distinct public observers counted
 };
 
 // True for addresses that are not on the public Internet: RFC 1918, 100.64.0.0/10, 127/8, 169.254/16,

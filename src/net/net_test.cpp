@@ -2,12 +2,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <set>
-#include <boost/asio/post.hpp>
 
 #include "crypto/tls.hpp"
 #include "net/channel.hpp"
@@ -208,12 +208,14 @@ TEST(Relay, TwoEndsRunTheirTlsChannelThroughTheSplice) {
   net::RelayToken token{};
   token[3] = 42;
   std::optional<Result<std::shared_ptr<net::Channel>>> at_a, at_b;
-  net::async_dial(io, a.client, relay.address(), b.user.public_key(), {},
-                  [&](Result<std::shared_ptr<net::Channel>> r) { at_a = std::move(r); },
-                  net::DialOptions{.relay_token = token});
-  net::async_dial(io, b.server, relay.address(), a.user.public_key(), {},
-                  [&](Result<std::shared_ptr<net::Channel>> r) { at_b = std::move(r); },
-                  net::DialOptions{.relay_token = token, .tls_server = true});
+  net::async_dial(
+      io, a.client, relay.address(), b.user.public_key(), {},
+      [&](Result<std::shared_ptr<net::Channel>> r) { at_a = std::move(r); },
+      net::DialOptions{.relay_token = token});
+  net::async_dial(
+      io, b.server, relay.address(), a.user.public_key(), {},
+      [&](Result<std::shared_ptr<net::Channel>> r) { at_b = std::move(r); },
+      net::DialOptions{.relay_token = token, .tls_server = true});
   ASSERT_TRUE(run_until(io, [&] { return at_a && at_b; }));
   ASSERT_TRUE(*at_a) << at_a->error().message;
   ASSERT_TRUE(*at_b) << at_b->error().message;
@@ -241,12 +243,14 @@ TEST(Relay, AnEndExpectingAnotherPersonIsRefused) {
   TestRelay relay(io);
   net::RelayToken token{};
   std::optional<Result<std::shared_ptr<net::Channel>>> at_a, at_m;
-  net::async_dial(io, a.client, relay.address(), b.user.public_key(), {},
-                  [&](Result<std::shared_ptr<net::Channel>> r) { at_a = std::move(r); },
-                  net::DialOptions{.relay_token = token});
-  net::async_dial(io, mallory.server, relay.address(), std::nullopt, {},
-                  [&](Result<std::shared_ptr<net::Channel>> r) { at_m = std::move(r); },
-                  net::DialOptions{.relay_token = token, .tls_server = true});
+  net::async_dial(
+      io, a.client, relay.address(), b.user.public_key(), {},
+      [&](Result<std::shared_ptr<net::Channel>> r) { at_a = std::move(r); },
+      net::DialOptions{.relay_token = token});
+  net::async_dial(
+      io, mallory.server, relay.address(), std::nullopt, {},
+      [&](Result<std::shared_ptr<net::Channel>> r) { at_m = std::move(r); },
+      net::DialOptions{.relay_token = token, .tls_server = true});
   ASSERT_TRUE(run_until(io, [&] { return at_a.has_value(); }));
   ASSERT_FALSE(*at_a);  // the relay splices, but TLS still pins who is at the other end
   EXPECT_NE(at_a->error().message.find("another person's key"), std::string::npos) << at_a->error().message;
@@ -258,9 +262,10 @@ TEST(Relay, ListenerWithoutRelayHandlerClosesPreambles) {
   auto listener = net::Listener::open(io, b.server, "127.0.0.1:0", {}, [](std::shared_ptr<net::Channel>) {});
   ASSERT_TRUE(listener);
   std::optional<Result<std::shared_ptr<net::Channel>>> out;
-  net::async_dial(io, a.client, "127.0.0.1:" + std::to_string((*listener)->port()), std::nullopt, {},
-                  [&](Result<std::shared_ptr<net::Channel>> r) { out = std::move(r); },
-                  net::DialOptions{.relay_token = net::RelayToken{}});
+  net::async_dial(
+      io, a.client, "127.0.0.1:" + std::to_string((*listener)->port()), std::nullopt, {},
+      [&](Result<std::shared_ptr<net::Channel>> r) { out = std::move(r); },
+      net::DialOptions{.relay_token = net::RelayToken{}});
   ASSERT_TRUE(run_until(io, [&] { return out.has_value(); }));
   EXPECT_FALSE(*out);
   ASSERT_TRUE(run_until(io, [&] { return (*listener)->refused() == 1; }));
@@ -280,9 +285,10 @@ TEST(Dial, LeavesFromTheListenersPortAndFallsBackWhenTaken) {
   const auto port = (*mine)->port();
   std::vector<Result<std::shared_ptr<net::Channel>>> out;
   for (int i = 0; i < 2; ++i)  // the second has the same 4-tuple taken: it must still connect
-    net::async_dial(io, a.client, "127.0.0.1:" + std::to_string((*theirs)->port()), std::nullopt, {},
-                    [&](Result<std::shared_ptr<net::Channel>> r) { out.push_back(std::move(r)); },
-                    net::DialOptions{.source_port = port});
+    net::async_dial(
+        io, a.client, "127.0.0.1:" + std::to_string((*theirs)->port()), std::nullopt, {},
+        [&](Result<std::shared_ptr<net::Channel>> r) { out.push_back(std::move(r)); },
+        net::DialOptions{.source_port = port});
   ASSERT_TRUE(run_until(io, [&] { return out.size() == 2 && at_b.size() == 2; }));
   ASSERT_TRUE(out[0] && out[1]);
   const auto local_ports = std::set<std::string>{(*out[0])->local_address(), (*out[1])->local_address()};
@@ -323,12 +329,14 @@ TEST(Nat, Classification) {
   EXPECT_TRUE(one.public_addresses.empty());
   EXPECT_EQ(one.listen_mappings, std::vector<std::string>{"198.18.0.1:6882"});  // worth a punch
   // Two observers agree on the listen port's mapping: endpoint-independent, worth publishing.
-  auto cone = classify({{"p1", "10.0.0.5:6882", "198.18.0.1:6882"}, {"p2", "10.0.0.5:6882", "198.18.0.1:6882"}});
+  auto cone =
+      classify({{"p1", "10.0.0.5:6882", "198.18.0.1:6882"}, {"p2", "10.0.0.5:6882", "198.18.0.1:6882"}});
   EXPECT_EQ(cone.type, NatType::endpoint_independent);
   EXPECT_EQ(cone.public_addresses, std::vector<std::string>{"198.18.0.1:6882"});
   EXPECT_EQ(cone.observers, 2);
   // They disagree: endpoint-dependent, nothing to publish.
-  auto sym = classify({{"p1", "10.0.0.5:6882", "198.18.0.1:4001"}, {"p2", "10.0.0.5:6882", "198.18.0.1:4002"}});
+  auto sym =
+      classify({{"p1", "10.0.0.5:6882", "198.18.0.1:4001"}, {"p2", "10.0.0.5:6882", "198.18.0.1:4002"}});
   EXPECT_EQ(sym.type, NatType::endpoint_dependent);
   EXPECT_TRUE(sym.public_addresses.empty());
   // A peer sees one of our own addresses: no NAT; our listener is the public address.
@@ -336,10 +344,12 @@ TEST(Nat, Classification) {
   EXPECT_EQ(open.type, NatType::none);
   EXPECT_EQ(open.public_addresses, std::vector<std::string>{"198.18.0.11:6882"});
   // Observers on the LAN say nothing about the Internet; an observer votes once (its newest).
-  auto lan = classify({{"p1", "10.0.0.5:6882", "10.0.0.5:6882"}, {"p2", "10.0.0.5:6882", "192.168.0.9:6882"}});
+  auto lan =
+      classify({{"p1", "10.0.0.5:6882", "10.0.0.5:6882"}, {"p2", "10.0.0.5:6882", "192.168.0.9:6882"}});
   EXPECT_EQ(lan.type, NatType::unknown);
   EXPECT_EQ(lan.observers, 0);
-  auto again = classify({{"p1", "10.0.0.5:6882", "198.18.0.1:1"}, {"p1", "10.0.0.5:6882", "198.18.0.1:6882"},
+  auto again = classify({{"p1", "10.0.0.5:6882", "198.18.0.1:1"},
+                         {"p1", "10.0.0.5:6882", "198.18.0.1:6882"},
                          {"p2", "10.0.0.5:6882", "198.18.0.1:6882"}});
   EXPECT_EQ(again.type, NatType::endpoint_independent);
   // Garbage from a peer is skipped, not trusted.

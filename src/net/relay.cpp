@@ -25,7 +25,8 @@ namespace {
 // Both sockets live on one strand (re-wrapped from whatever executor accepted them), so the two pumps
 // and the shared counters need no lock.
 struct Splice : std::enable_shared_from_this<Splice> {
-  Splice(asio::io_context& io, std::uint64_t cap) : strand(asio::make_strand(io)), side{tcp::socket(strand), tcp::socket(strand)}, max_bytes(cap) {}
+  Splice(asio::io_context& io, std::uint64_t cap)
+      : strand(asio::make_strand(io)), side{tcp::socket(strand), tcp::socket(strand)}, max_bytes(cap) {}
   asio::strand<asio::io_context::executor_type> strand;
   tcp::socket side[2];
   std::array<std::array<char, 64 * 1024>, 2> buffer{};
@@ -37,7 +38,7 @@ struct Splice : std::enable_shared_from_this<Splice> {
   // Moves bytes from side[from] to side[1 - from].
   void pump(int from) {
     side[from].async_read_some(asio::buffer(buffer[from]), [self = shared_from_this(), from](
-                                                                 boost::system::error_code ec, std::size_t n) {
+                                                               boost::system::error_code ec, std::size_t n) {
       if (self->ended) return;
       if (ec) return self->end(ec == asio::error::eof ? "a side closed" : ec.message());
       self->stats.bytes += n;

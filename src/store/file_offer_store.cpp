@@ -4,7 +4,8 @@ namespace kith::store {
 namespace {
 
 constexpr const char* COLUMNS =
-    "id, direction, contact, transfer_id, name, size, cert, key, peers, offer, state, reason, created_at, done";
+    "id, direction, contact, transfer_id, name, size, cert, key, peers, offer, state, reason, created_at, "
+    "done";
 
 FileOfferRecord offer_from(const Row& r) {
   auto blob = as_blob(r[9]);
@@ -67,7 +68,8 @@ Result<bool> FileOfferStore::set_state(const std::string& id, const std::string&
   return true;
 }
 
-Result<bool> FileOfferStore::set_progress(const std::string& id, const std::string& state, std::int64_t done) {
+Result<bool> FileOfferStore::set_progress(const std::string& id, const std::string& state,
+                                          std::int64_t done) {
   auto before = get(id);
   if (!before) return tl::unexpected(before.error());
   if (!*before || ((*before)->state == state && (*before)->done == done)) return false;
@@ -77,10 +79,11 @@ Result<bool> FileOfferStore::set_progress(const std::string& id, const std::stri
 }
 
 Result<std::vector<FileOfferRecord>> FileOfferStore::finished_in(const std::string& contact, int limit) {
-  return rows_of(m_db.query(std::string("SELECT ") + COLUMNS +
-                                " FROM file_offers WHERE contact = ?1 AND direction = 'in'"
-                                " AND state IN ('delivered', 'quarantined') ORDER BY created_at DESC LIMIT ?2",
-                            {contact, std::int64_t{limit}}));
+  return rows_of(
+      m_db.query(std::string("SELECT ") + COLUMNS +
+                     " FROM file_offers WHERE contact = ?1 AND direction = 'in'"
+                     " AND state IN ('delivered', 'quarantined') ORDER BY created_at DESC LIMIT ?2",
+                 {contact, std::int64_t{limit}}));
 }
 
 Result<std::vector<FileOfferRecord>> FileOfferStore::list() {

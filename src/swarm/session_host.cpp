@@ -20,10 +20,9 @@
 #include <libtorrent/session_params.hpp>
 #include <libtorrent/torrent_info.hpp>
 #include <libtorrent/write_resume_data.hpp>
-
-#include "base/endpoint.hpp"
 #include <optional>
 
+#include "base/endpoint.hpp"
 #include "swarm/detail/intake_limits.hpp"
 #include "swarm/detail/peer_id_filter.hpp"
 #include "swarm/detail/piece_gates.hpp"
@@ -302,20 +301,18 @@ Status SessionHost::connect_peers(const std::string& id, const std::vector<std::
   return {};
 }
 
-void SessionHost::redial_idle() {
-  std::vector<std::pair<lt::torrent_handle, std::vector<lt::tcp::endpoint>>> todo;
+void SessionHost::redial_hints(const std::string& id) {
+  std::vector<lt::tcp::endpoint> hints;
+  std::optional<lt::torrent_handle> h;
   {
     std::lock_guard lock(m_mutex);
-    for (const auto& [id, hints] : m_hints) {
-      auto it = m_handles.find(id);
-      if (it != m_handles.end() && it->second && !hints.empty()) todo.emplace_back(*it->second, hints);
-    }
+    auto it = m_hints.find(id);
+    auto handle = m_handles.find(id);
+    if (it == m_hints.end() || handle == m_handles.end() || !handle->second) return;
+    hints = it->second;
+    h = *handle->second;
   }
-  for (const auto& [h, hints] : todo) {
-    const auto st = h.status({});
-    if (st.num_peers > 0 || (st.flags & lt::torrent_flags::paused)) continue;
-    for (const auto& ep : hints) h.connect_peer(ep);
-  }
+  for (const auto& ep : hints) h->connect_peer(ep);
 }
 
 void SessionHost::forget_hints(const std::string& id) {

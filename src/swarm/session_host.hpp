@@ -128,11 +128,11 @@ class SessionHost {
   // Peers connected now.
   Result<std::vector<PeerStatus>> peers(const std::string& id) const;
   // Dials these "ip:port" peers for transfer `id` now and remembers them as its hints (at most 16), so
-  // redial_idle() and a resume dial them again. Entries that are not IP:port are skipped.
+  // redial_hints() and a resume dial them again. Entries that are not IP:port are skipped.
   Status connect_peers(const std::string& id, const std::vector<std::string>& peers);
-  // Dials the hints of every transfer that has no peer now and is not paused: with no tracker or DHT
-  // (a file sent to a contact), nothing else would bring a lost peer back. The caller paces it.
-  void redial_idle();
+  // Dials transfer `id`'s hints again (no-op without hints): with no tracker or DHT (a file sent to a
+  // contact), nothing else brings a lost peer back. The caller decides when (it knows the peer count).
+  void redial_hints(const std::string& id);
   // Stops dialling the hints of transfer `id` (a recipient has all it needs).
   void forget_hints(const std::string& id);
   // Every peer that sent this transfer payload since it was added in this session (noted by a peer

@@ -7,7 +7,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import procutil  # noqa: E402
-from kithtest import KithNode  # noqa: E402
+import unittest  # noqa: E402
+
+from kithtest import KITH_BIN_REQUIRED, KithNode, kith_problem  # noqa: E402
+from lab import unavailable_reason  # noqa: E402
 
 NS_SETTINGS = {
     # Fixed ports (each namespace has its own): with port 0, libtorrent binds each interface of a
@@ -54,3 +57,16 @@ class NsNode(KithNode):
 
     def inbox(self, with_):
         return self.json("inbox", "--with", with_, "--limit", "1000")["messages"]
+
+
+def require_lab_and_kith():
+    """For setUpClass: skips without root or iproute2; without a working kith binary skips too, except
+    under ctest (KITH_BIN_REQUIRED), where a wrong KITH_BIN must fail rather than pass as a skip."""
+    reason = unavailable_reason()
+    if reason:
+        raise unittest.SkipTest(reason)
+    problem = kith_problem()
+    if problem and KITH_BIN_REQUIRED:
+        raise AssertionError(problem)
+    if problem:
+        raise unittest.SkipTest(problem)

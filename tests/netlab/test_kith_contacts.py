@@ -16,21 +16,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import procutil  # noqa: E402
-from kithtest import KITH_BIN_REQUIRED, kith_problem  # noqa: E402
-from lab import Lab, unavailable_reason  # noqa: E402
-from nsnode import NsNode  # noqa: E402
+from lab import Lab  # noqa: E402
+from nsnode import NsNode, require_lab_and_kith  # noqa: E402
 
 class KithAcrossNamespaces(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        reason = unavailable_reason()
-        if reason:
-            raise unittest.SkipTest(reason)
-        problem = kith_problem()
-        if problem and KITH_BIN_REQUIRED:  # under ctest: a wrong KITH_BIN must not pass as a skip
-            raise AssertionError(problem)
-        if problem:
-            raise unittest.SkipTest(problem)
+        require_lab_and_kith()
 
     def node(self, lab, host, name, **settings):
         n = NsNode(lab, host, name, {k.replace("_", "."): v for k, v in settings.items()})
