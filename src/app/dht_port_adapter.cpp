@@ -6,6 +6,16 @@ namespace kith::app {
 // keys and signatures pass through unchanged.
 static_assert(std::is_same_v<crypto::PublicKey, swarm::DhtPublicKey>);
 static_assert(std::is_same_v<crypto::Signature, swarm::DhtSignature>);
+static_assert(std::is_same_v<rendezvous::InfoHash, swarm::DhtInfoHash>);
+
+void DhtPortAdapter::announce(const rendezvous::InfoHash& hash, std::uint16_t port) {
+  m_host.dht_announce(hash, port);
+}
+
+void DhtPortAdapter::get_peers(const rendezvous::InfoHash& hash,
+                               std::function<void(Result<std::vector<std::string>>)> done) {
+  m_host.dht_get_peers(hash, std::move(done));
+}
 
 void DhtPortAdapter::put_mutable(const crypto::PublicKey& key, std::string salt, std::string value,
                                  std::int64_t seq, Signer sign, std::function<void(Status)> done) {

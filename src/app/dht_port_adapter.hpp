@@ -1,6 +1,6 @@
 #pragma once
 // rendezvous::DhtPort over the node's one libtorrent session, so presence records share the swarm's
-// DHT (one DHT per node, one routing table, one UDP port). Not wired into Node yet.
+// DHT (one DHT per node, one routing table, one UDP port); the doorbell's BEP 5 announces too.
 #include "rendezvous/dht_port.hpp"
 #include "swarm/session_host.hpp"
 
@@ -15,6 +15,9 @@ class DhtPortAdapter final : public rendezvous::DhtPort {
                    Signer sign, std::function<void(Status)> done) override;
   void get_mutable(const crypto::PublicKey& key, std::string salt,
                    std::function<void(Result<std::optional<rendezvous::DhtItem>>)> done) override;
+  void announce(const rendezvous::InfoHash& hash, std::uint16_t port) override;
+  void get_peers(const rendezvous::InfoHash& hash,
+                 std::function<void(Result<std::vector<std::string>>)> done) override;
 
  private:
   swarm::SessionHost& m_host;

@@ -203,6 +203,7 @@ void Node::stop() {
   if (m_pipeline) m_pipeline->stop();
   if (m_lan) m_lan->stop();
   if (m_rendezvous) m_rendezvous->stop();
+  if (m_doorbell) m_doorbell->stop();
   if (m_messenger) m_messenger->stop();
   m_stopping = true;
   m_workers.join();
@@ -254,15 +255,20 @@ void Node::status(base::Done<NodeStatus> done) {
       shared->blocked_info_hashes = c.info_hashes;
       shared->blocked_peer_ids = c.peer_ids;
       shared->ip_filter_ranges = c.ip_filter_ranges;
-      m_pipeline->quarantine_list(
-          false, [this, shared, done = std::move(done)](Result<std::vector<QuarantineItem>> held) mutable {
-            shared->quarantined = held ? held->size() : 0;
-            if (!m_rendezvous) return done(std::move(*shared));
-            m_rendezvous->stats([shared, done = std::move(done)](rendezvous::Rendezvous::Stats r) {
-              shared->rendezvous = RendezvousStats{r.puts_ok, r.puts_failed, r.lookups, r.found};
-              done(std::move(*shared));
-            });
+      m_pipeline->quarantine_list(false, [this, shared, done = std::move(done)](
+                                             Result<std::vector<QuarantineItem>> held) mutable {
+        shared->quarantined = held ? held->size() : 0;
+        if (!m_rendezvous) return done(std::move(*shared));
+        m_rendezvous->stats([this, shared, done = std::move(done)](rendezvous::Rendezvous::Stats r) mutable {
+          shared->rendezvous = RendezvousStats{r.puts_ok, r.puts_failed, r.lookups, r.found};
+          m_doorbell->stats([shared, done = std::move(done)](rendezvous::Doorbell::Stats d) {
+            shared->rendezvous->rings = d.rings;
+            shared->rendezvous->bell_polls = d.polls;
+            shared->rendezvous->bell_heard = d.heard;
+            done(std::move(*shared));
           });
+        });
+      });
     });
   });
 }

@@ -35,6 +35,7 @@
 #include "crypto/sign.hpp"
 #include "lan/discovery.hpp"
 #include "messaging/messenger.hpp"
+#include "rendezvous/doorbell.hpp"
 #include "rendezvous/rendezvous.hpp"
 #include "safety/inspector.hpp"
 #include "store/block_store.hpp"
@@ -139,6 +140,7 @@ class Node {
   std::unique_ptr<lan::Discovery> m_lan;
   std::unique_ptr<DhtPortAdapter> m_dht_port;
   std::unique_ptr<rendezvous::Rendezvous> m_rendezvous;
+  std::unique_ptr<rendezvous::Doorbell> m_doorbell;  // with m_rendezvous; made before the messenger
   std::promise<void> m_restored_promise;
   std::shared_future<void> m_restored;
 };

@@ -46,6 +46,18 @@ Status Node::start_messaging() {
   o.relay.enabled = settings->get_bool("relay.enabled");
   o.relay.max_circuits = static_cast<int>(settings->get_int("relay.max_circuits"));
   o.relay.max_bytes = static_cast<std::uint64_t>(settings->get_int("relay.max_mib")) << 20;
+  // The doorbell shares the swarm's DHT with the presence records; it exists before the messenger so
+  // that the messenger's `ringing` calls always find it.
+  if (settings->get_bool("dht.enabled") && settings->get_bool("rendezvous.enabled")) {
+    m_dht_port = std::make_unique<DhtPortAdapter>(*m_swarm);
+    rendezvous::DoorbellOptions bell;
+    bell.poll_interval = std::chrono::seconds(settings->get_int("rendezvous.bell_poll_s"));
+    m_doorbell = std::make_unique<rendezvous::Doorbell>(
+        m_io, *m_dht_port, rendezvous::own_bell(*m_user_key), bell,
+        [this](std::vector<std::string> addrs) { m_messenger->answer_rings(std::move(addrs)); });
+    o.bell = rendezvous::own_bell(*m_user_key);
+    o.ringing = [d = m_doorbell.get()](std::vector<std::string> bells) { d->set_ringing(std::move(bells)); };
+  }
   // Contacts are told the addresses this host has (as in magnet links' x.pe hints), with the channel port.
   const auto listen = o.listen;
   o.advertise = [listen](std::uint16_t port) {
@@ -120,9 +132,9 @@ Status Node::start_messaging() {
 namespace kith::app {
 
 void Node::start_rendezvous() {
-  const auto settings = m_settings.current();
-  if (!settings->get_bool("dht.enabled") || !settings->get_bool("rendezvous.enabled")) return;
-  m_dht_port = std::make_unique<DhtPortAdapter>(*m_swarm);
+  if (!m_dht_port) return;  // dht.enabled or rendezvous.enabled is off (start_messaging)
+  m_doorbell->set_port(m_messenger->port());
+  m_doorbell->start();
   m_rendezvous = std::make_unique<rendezvous::Rendezvous>(
       m_io, *m_dht_port, *m_user_key, rendezvous::Options{},
       [this](const crypto::PublicKey& contact, const rendezvous::Presence& presence) {

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/dht_port_adapter.hpp"
+#include "rendezvous/doorbell.hpp"
 #include "rendezvous/errors.hpp"
 #include "rendezvous/rendezvous.hpp"
 #include "swarm/private_dht.hpp"
@@ -72,4 +73,33 @@ TEST(RendezvousDht, ContactFindsPublisherStrangerDoesNot) {
   ASSERT_TRUE(found) << found.error().message;
   EXPECT_EQ(found->addrs, std::vector<std::string>{"127.0.0.1:4001"});
   rp.stop();
+}
+
+// The doorbell over the same real DHT: BEP 5 announces and get_peers through DhtPortAdapter. The
+// owner hears the ringer's channel port at the address DHT nodes saw it announce from.
+TEST(RendezvousDht, DoorbellRingIsHeardByTheBellsOwner) {
+  swarm::testing::PrivateDht dht(8);
+  ASSERT_TRUE(dht.wait_formed(3, std::chrono::seconds(90))) << "the private DHT did not form";
+  auto owner = crypto::SigningKey::generate().value();
+  app::DhtPortAdapter at_owner(dht.host(2)), at_ringer(dht.host(6));
+  boost::asio::io_context io;
+  rendezvous::DoorbellOptions fast;
+  fast.poll_interval = std::chrono::seconds(2);
+  fast.tick = std::chrono::milliseconds(50);
+  std::vector<std::string> heard;
+  rendezvous::Doorbell o(io, at_owner, rendezvous::own_bell(owner), fast,
+                         [&](std::vector<std::string> addrs) { heard = std::move(addrs); });
+  rendezvous::Doorbell r(io, at_ringer, rendezvous::own_bell(crypto::SigningKey::generate().value()), fast,
+                         {});
+  r.set_port(4242);
+  r.set_ringing({rendezvous::own_bell(owner)});
+  r.start();
+  o.start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return !heard.empty(); }, std::chrono::seconds(60)))
+      << "the ring was not heard";
+  EXPECT_EQ(heard, std::vector<std::string>{"127.0.0.1:4242"});
+  EXPECT_GE(r.stats().rings, 1);
+  o.stop();
+  r.stop();
 }

@@ -70,6 +70,9 @@ Status check_rate(const std::string& what, const SettingValue& v) {
 Status check_relay_circuits(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 0, 256, " (relay circuits at once)");
 }
+Status check_bell_poll(const std::string& what, const SettingValue& v) {
+  return in_range(what, v, 5, 3600, " (seconds between doorbell checks)");
+}
 Status check_relay_mib(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 0, 1 << 30, " (MiB per relay circuit; 0: no cap)");
 }
@@ -141,6 +144,13 @@ const std::vector<SettingDef>& setting_defs() {
       {"rendezvous.enabled", "bool", true,
        "Publish where your node can be reached on the DHT, sealed so only your contacts can read it, and "
        "find contacts there (needs dht.enabled)"},
+      {"rendezvous.bell_poll_s",
+       "int",
+       std::int64_t{60},
+       "How often (seconds) to look on the DHT for someone ringing your doorbell: a person with your invite "
+       "who cannot dial you (you are behind a NAT) leaves their address there and your node dials them",
+       {},
+       check_bell_poll},
       {"lsd.enabled", "bool", true, "Local Service Discovery: find peers on the LAN by multicast"},
       {"nat.upnp", "bool", true, "Map the listen port on the router with UPnP"},
       {"nat.natpmp", "bool", true, "Map the listen port on the router with NAT-PMP"},

@@ -60,6 +60,7 @@ Status ContactBook::load() {
     c.note = r.note;
     c.added_at = r.added_at;
     c.last_seen = r.last_seen;
+    c.bell = r.bell;
     auto addrs = nlohmann::json::parse(r.addrs, nullptr, false);
     if (addrs.is_array())
       for (const auto& a : addrs)
@@ -78,6 +79,7 @@ Status ContactBook::save(const Contact& c) {
   r.addrs = nlohmann::json(c.addrs).dump();
   r.added_at = c.added_at;
   r.last_seen = c.last_seen;
+  r.bell = c.bell;
   auto s = m_store.put(r);
   if (s) m_contacts[c.key] = c;
   return s;
@@ -153,6 +155,7 @@ Result<Contact> ContactBook::add(const identity::Invite& invite, const std::stri
     c.name = invite.name.empty() ? invite.id.substr(0, 8) : invite.name;
   for (const auto& a : invite.addrs)
     if (std::find(c.addrs.begin(), c.addrs.end(), a) == c.addrs.end()) c.addrs.push_back(a);
+  if (!invite.bell.empty()) c.bell = invite.bell;
   if (auto s = save(c); !s) return tl::unexpected(s.error());
   return c;
 }

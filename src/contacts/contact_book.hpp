@@ -32,6 +32,7 @@ struct Contact {
   std::vector<std::string> addrs;  // static address hints
   std::int64_t added_at = 0;
   std::int64_t last_seen = 0;
+  std::string bell;  // their doorbell secret from their invite (identity::valid_bell), or empty
 };
 
 inline constexpr std::size_t MAX_PENDING_REQUESTS = 200;  // incoming requests kept; more are refused

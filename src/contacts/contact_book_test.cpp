@@ -26,7 +26,7 @@ crypto::PublicKey key_with(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::
 
 identity::Invite invite_of(const crypto::PublicKey& key, std::string name = "",
                            std::vector<std::string> addrs = {}) {
-  return {key, identity::encode_id(key), std::move(name), std::move(addrs)};
+  return {key, identity::encode_id(key), std::move(name), std::move(addrs), ""};
 }
 
 bool is(const Error& e, base::errc code) { return e.code == base::make_error_code(code); }
@@ -226,9 +226,11 @@ TEST_F(ContactBookTest, ResolvesByNameIdAndPrefix) {
   EXPECT_EQ(names, (std::vector<std::string>{"alice", "alice", "bob"}));
 }
 
-TEST_F(ContactBookTest, AddressesAndLastSeenSurviveAReload) {
+TEST_F(ContactBookTest, AddressesLastSeenAndBellSurviveAReload) {
   const auto bob = new_key();
-  ASSERT_TRUE(book().add(invite_of(bob, "Bob", {"192.168.1.5:6882"}), "", "", 1));
+  auto inv = invite_of(bob, "Bob", {"192.168.1.5:6882"});
+  inv.bell = "aaaaaaaaaaaaaaaaaaaaaaaaaa";
+  ASSERT_TRUE(book().add(inv, "", "", 1));
   ASSERT_TRUE(book().add_addrs(bob, {"10.0.0.1:1", "10.0.0.2:2"}));
   EXPECT_EQ(book().find(bob)->addrs,
             (std::vector<std::string>{"10.0.0.1:1", "10.0.0.2:2", "192.168.1.5:6882"}));  // newest first
@@ -246,4 +248,5 @@ TEST_F(ContactBookTest, AddressesAndLastSeenSurviveAReload) {
   EXPECT_EQ(c->addrs, book().find(bob)->addrs);
   EXPECT_EQ(c->relation, Relation::outgoing);
   EXPECT_EQ(c->added_at, 1);
+  EXPECT_EQ(c->bell, inv.bell);
 }

@@ -92,6 +92,16 @@ TEST(Invite, FormatParseAndRejects) {
   ASSERT_TRUE(bare);
   EXPECT_TRUE(bare->name.empty());
   EXPECT_TRUE(parse_invite(text + "&future=1"));
+  EXPECT_TRUE(back->bell.empty());
+  inv.bell = base::base32_encode(std::string(BELL_BYTES, '\x5a'));
+  auto belled = parse_invite(format_invite(inv));
+  ASSERT_TRUE(belled) << belled.error().message;
+  EXPECT_EQ(belled->bell, inv.bell);
+  EXPECT_EQ(parse_invite(text + "&bell=" + base::base32_encode(std::string(BELL_BYTES, 'x')).substr(0, 20))
+                .error()
+                .message,
+            "not a kith invite: the bell is not 16 bytes in base32");
+  EXPECT_FALSE(parse_invite(format_invite(inv) + "&bell=" + inv.bell));  // twice
   EXPECT_FALSE(parse_invite(text + "&name=x"));
   EXPECT_FALSE(parse_invite(text + "&addr=nohost"));
   EXPECT_FALSE(parse_invite(text + "&addr=h:70000"));

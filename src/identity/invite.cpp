@@ -1,5 +1,6 @@
 #include "identity/invite.hpp"
 
+#include "base/base32.hpp"
 #include "base/endpoint.hpp"
 #include "base/url.hpp"
 #include "identity/kith_id.hpp"
@@ -60,6 +61,11 @@ Status check_address_hint(std::string_view hint) {
 
 bool valid_address_hint(std::string_view hint) { return check_address_hint(hint).has_value(); }
 
+bool valid_bell(std::string_view bell) {
+  auto raw = base::base32_decode(bell);
+  return raw && raw->size() == BELL_BYTES;
+}
+
 std::string format_invite(const Invite& invite) {
   std::string out = std::string(SCHEME) + encode_id(invite.key);
   char sep = '?';
@@ -73,6 +79,7 @@ std::string format_invite(const Invite& invite) {
     out += "addr=" + base::percent_encode(a);
     sep = '&';
   }
+  if (!invite.bell.empty()) out += std::string(1, sep) + "bell=" + invite.bell;
   return out;
 }
 
@@ -113,6 +120,10 @@ Result<Invite> parse_invite(std::string_view text) {
       if (auto ok = check_address_hint(*v); !ok)
         return tl::unexpected(bad("an address is not host:port: " + ok.error().message));
       inv.addrs.push_back(*v);
+    } else if (k == "bell") {
+      if (!inv.bell.empty()) return tl::unexpected(bad("bell appears twice"));
+      if (!valid_bell(*v)) return tl::unexpected(bad("the bell is not 16 bytes in base32"));
+      inv.bell = base::base32_encode(*base::base32_decode(*v));  // lower case, as we write it
     }
     // Unknown parameters are ignored, so later versions can add some.
   }

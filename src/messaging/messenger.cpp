@@ -166,6 +166,7 @@ std::string Messenger::invite() const {
   identity::Invite inv;
   inv.key = m_user.public_key();
   inv.name = identity::valid_name(m_options.name) ? m_options.name : "";
+  if (identity::valid_bell(m_options.bell)) inv.bell = m_options.bell;
   for (const auto& a : addresses())
     if (identity::valid_address_hint(a) && inv.addrs.size() < identity::MAX_ADDRS) inv.addrs.push_back(a);
   return identity::format_invite(inv);
@@ -593,6 +594,7 @@ void Messenger::tick() {
     if (cands.empty()) continue;
     dial(c.key, std::move(cands));
   }
+  update_ringing();
   m_timer.expires_after(m_options.tick);
   m_timer.async_wait([this, life = std::weak_ptr<Life>(m_life)](boost::system::error_code ec) {
     if (ec || !life.lock() || m_stopped) return;

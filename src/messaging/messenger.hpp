@@ -71,6 +71,11 @@ struct Options {
   // A stranger's channel that carries no ContactRequest within this is closed.
   std::chrono::milliseconds request_only_timeout{10'000};
   RelayOptions relay;
+  // The DHT doorbell (rings.cpp; the DHT side is rendezvous::Doorbell). `bell`: ours, put in invites
+  // (empty: invites carry none). `ringing`: called (on the strand, deferred) with the bells of the
+  // contacts we cannot reach now, whenever that set changes.
+  std::string bell;
+  std::function<void(std::vector<std::string> bells)> ringing;
 };
 
 // The answer of every call made after stop(): base::errc::unavailable, "the node is stopping".
@@ -177,6 +182,10 @@ class Messenger {
   // they are connected; the final states are told again on every new channel. Posted.
   void report_offer_progress(std::string contact_id, std::string offer_id, std::string state,
                              std::uint64_t done, std::uint64_t total);
+  // Someone rang our doorbell from these addresses: dial each (at most a few per call, each at most
+  // once in ten minutes) without knowing whom we will meet; the channel is then served by who it is
+  // (a request-only channel for a stranger, an ordinary one for a contact). Posted.
+  void answer_rings(std::vector<std::string> addrs);
 
  private:
   struct Peer {
@@ -280,6 +289,10 @@ class Messenger {
   void update_advertised();
   RelayStatus relay_status() const;
 
+  // --- the DHT doorbell (rings.cpp); all on the strand ---
+  void update_ringing();  // recomputes the bells to ring; tells Options::ringing when they changed
+  void dial_ringer(const std::string& address);
+
   // --- contacts, messages, groups (conversations.cpp); all on the strand ---
   Result<ContactView> do_add_contact(const std::string& invite_or_id, const std::string& name,
                                      const std::string& note);
@@ -369,8 +382,10 @@ class Messenger {
   std::map<net::RelayToken, Circuit> m_circuits;  // as a relay: announced, waiting for their halves
   int m_circuits_active = 0;                      // as a relay: spliced now
   std::uint64_t m_relayed_bytes = 0, m_relay_refused = 0;
-  std::map<net::RelayToken, Ask> m_asks;  // relays we asked
-  int m_relay_dials = 0;                  // RelayCalls being followed
+  std::vector<std::string> m_ringing;                // bells being rung (sorted), as last told
+  std::map<std::string, std::int64_t> m_ring_dials;  // ringers' addresses -> when we dialled them
+  std::map<net::RelayToken, Ask> m_asks;             // relays we asked
+  int m_relay_dials = 0;                             // RelayCalls being followed
 
   // Published by settle() for status_snapshot().
   std::atomic<int> m_snap_contacts{0}, m_snap_online{0}, m_snap_requests{0};

@@ -127,6 +127,7 @@ struct Person {
   bool relay = true;       // Options::relay.enabled
   bool reachable = true;   // false: advertises no address (as behind a NAT: nobody can dial it)
   std::chrono::milliseconds request_only_timeout{10'000};
+  std::string bell;  // Options::bell: put in invites
 };
 
 struct OfferHooks {
@@ -145,11 +146,17 @@ class Running {
     o.listen = "127.0.0.1:" + std::to_string(p.port);
     o.name = p.name;
     o.advertise = [reachable = p.reachable](std::uint16_t port) {
-      return reachable ? std::vector<std::string>{"127.0.0.1:" + std::to_string(port)} : std::vector<std::string>{};
+      return reachable ? std::vector<std::string>{"127.0.0.1:" + std::to_string(port)}
+                       : std::vector<std::string>{};
     };
     o.tick = 20ms;
     o.relay.enabled = p.relay;
     o.request_only_timeout = p.request_only_timeout;
+    o.bell = p.bell;
+    o.ringing = [this](std::vector<std::string> bells) {
+      std::lock_guard lock(m_ringing_mutex);
+      m_ringing = std::move(bells);
+    };
     m = std::make_unique<Messenger>(
         m_io, o, p.user, p.device, *p.contacts, *p.messages,
         [this, also](const messaging::Event& e) {
@@ -174,12 +181,18 @@ class Running {
   }
 
   std::string invite() const { return m->invite(); }
+  std::vector<std::string> ringing() const {  // the bells the messenger last asked to ring
+    std::lock_guard lock(m_ringing_mutex);
+    return m_ringing;
+  }
 
   std::unique_ptr<Messenger> m;
   EventLog events;
 
  private:
   Person& m_person;
+  mutable std::mutex m_ringing_mutex;
+  std::vector<std::string> m_ringing;
   boost::asio::io_context m_io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> m_guard;
   std::vector<std::thread> m_threads;
@@ -732,4 +745,30 @@ TEST(Messenger, AnAcceptedRequestsChannelOutlivesTheRequestTimeout) {
   EXPECT_TRUE(value(contact(a, bob.id())).online);
   value(send(b, alice.id(), "still here"));
   eventually([&] { return value(inbox(a, bob.id())).messages.size() == 1; }, "the message on that channel");
+}
+
+// The doorbell's messenger side (the DHT side is rendezvous::Doorbell, tested in rendezvous): alice
+// holds the invite of bob, who is behind a NAT (no address); she rings his bell; his doorbell hears her
+// address and his messenger dials her; her request travels on that channel.
+TEST(Messenger, AnUnreachablePersonDialsBackWhoeverRangTheirBell) {
+  Person alice("alice"), bob("bob");
+  bob.reachable = false;
+  bob.bell = "mfrggzdfmztwq2lknnwg23tpoa";  // 16 bytes in base32, as invites carry bells
+  Running a(alice), b(bob);
+  const auto invite = b.invite();
+  ASSERT_NE(invite.find("bell=" + bob.bell), std::string::npos) << invite;
+  value(add_contact(a, invite, "ring ring"));
+  eventually([&] { return a.ringing() == std::vector<std::string>{bob.bell}; }, "alice rings bob's bell");
+
+  b.m->answer_rings(
+      {"127.0.0.1:" + std::to_string(alice.port), "not an address", "127.0.0.1:" + std::to_string(bob.port)});
+  auto requested = b.events.wait<messaging::ContactRequested>(1, "alice's request on bob's dial back");
+  EXPECT_EQ(requested[0].contact.id, alice.id());
+  EXPECT_EQ(requested[0].contact.note, "ring ring");
+  value(accept(b, alice.id()));
+  a.events.wait<messaging::ContactAccepted>(1, "alice hears bob accepted");
+  eventually([&] { return value(contact(a, bob.id())).online; }, "alice sees bob online");
+  eventually([&] { return a.ringing().empty(); }, "alice stops ringing once bob is online");
+  value(send(a, bob.id(), "hello through the doorbell"));
+  eventually([&] { return value(inbox(b, alice.id())).messages.size() == 1; }, "the message at bob");
 }

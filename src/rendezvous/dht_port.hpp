@@ -2,16 +2,20 @@
 // What rendezvous needs from a DHT, declared here so that rendezvous does not depend on swarm: the app
 // implements it by forwarding to swarm::SessionHost (app/dht_port_adapter.hpp), so a node runs one
 // DHT. Tests implement it in memory or over a private loopback DHT.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.hpp"
 #include "crypto/sign.hpp"
 
 namespace kith::rendezvous {
+
+using InfoHash = std::array<std::uint8_t, 20>;  // a BEP 5 swarm key
 
 struct DhtItem {
   std::string value;  // opaque bytes, at most MAX_RECORD
@@ -33,6 +37,13 @@ class DhtPort {
   // thread: an item, std::nullopt when no node holds one, or an error when the DHT is unusable.
   virtual void get_mutable(const crypto::PublicKey& key, std::string salt,
                            std::function<void(Result<std::optional<DhtItem>>)> done) = 0;
+  // BEP 5: tells the DHT that TCP `port` on our address, as DHT nodes see it (a NAT's public address),
+  // is in swarm `hash`. Fire and forget; announces last about 30 minutes.
+  virtual void announce(const InfoHash& hash, std::uint16_t port) = 0;
+  // BEP 5 get_peers: the "ip:port" addresses announced under `hash` (maybe none). `done` is called
+  // exactly once, on any thread; an error when the DHT is unusable.
+  virtual void get_peers(const InfoHash& hash,
+                         std::function<void(Result<std::vector<std::string>>)> done) = 0;
 };
 
 }  // namespace kith::rendezvous

@@ -62,6 +62,10 @@ class FakeDht : public DhtPort {
     }
     done(std::optional<DhtItem>(DhtItem{it->second.value, it->second.seq}));
   }
+  void announce(const InfoHash&, std::uint16_t) override {}
+  void get_peers(const InfoHash&, std::function<void(Result<std::vector<std::string>>)> done) override {
+    done(std::vector<std::string>{});
+  }
   std::map<std::pair<crypto::PublicKey, std::string>, Stored> items;
   int puts = 0, gets = 0;
   bool silent = false;

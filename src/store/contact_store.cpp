@@ -3,11 +3,11 @@
 namespace kith::store {
 namespace {
 
-constexpr const char* COLUMNS = "id, name, state, note, addrs, added_at, last_seen";
+constexpr const char* COLUMNS = "id, name, state, note, addrs, added_at, last_seen, bell";
 
 ContactRecord contact_from(const Row& r) {
   return {as_text(r[0]), as_text(r[1]), as_text(r[2]), as_text(r[3]),
-          as_text(r[4]), as_int(r[5]),  as_int(r[6])};
+          as_text(r[4]), as_int(r[5]),  as_int(r[6]),  as_text(r[7])};
 }
 
 GroupRecord group_from(const Row& r) {
@@ -17,10 +17,10 @@ GroupRecord group_from(const Row& r) {
 }  // namespace
 
 Status ContactStore::put(const ContactRecord& c) {
-  return m_db.exec(
-      std::string("INSERT OR REPLACE INTO contacts (") + COLUMNS + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      {c.id, c.name, c.state, c.note, c.addrs, c.added_at,
-       c.last_seen ? Value(c.last_seen) : Value(nullptr)});
+  return m_db.exec(std::string("INSERT OR REPLACE INTO contacts (") + COLUMNS +
+                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   {c.id, c.name, c.state, c.note, c.addrs, c.added_at,
+                    c.last_seen ? Value(c.last_seen) : Value(nullptr), c.bell});
 }
 
 Result<std::optional<ContactRecord>> ContactStore::get(const std::string& id) {

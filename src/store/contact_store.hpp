@@ -18,6 +18,7 @@ struct ContactRecord {
   std::string addrs = "[]";  // JSON array of "host:port"
   std::int64_t added_at = 0;
   std::int64_t last_seen = 0;  // 0: never
+  std::string bell;            // their doorbell secret (base32) from their invite, or empty
 };
 
 struct GroupRecord {

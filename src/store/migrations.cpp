@@ -143,6 +143,11 @@ const std::vector<std::string>& state_migrations() {
       ALTER TABLE file_offers ADD COLUMN done INTEGER NOT NULL DEFAULT 0;
       UPDATE file_offers SET state = 'offered' WHERE direction = 'out' AND state = 'delivered';
       )sql",
+      // 8: a contact's doorbell secret from their invite (base32, or ''): ring them on the DHT when they
+      // cannot be dialled (issue 11, docs/protocol/channel.md § Doorbell).
+      R"sql(
+      ALTER TABLE contacts ADD COLUMN bell TEXT NOT NULL DEFAULT '';
+      )sql",
   };
   return MIGRATIONS;
 }

@@ -189,6 +189,15 @@ class SessionHost {
   // arrived. dht_not_found when none holds one; dht_failed after dht_timeout_ms without an answer.
   void dht_get_mutable(const DhtPublicKey& key, std::string salt,
                        std::function<void(Result<MutableItem>)> done);
+  // BEP 5: tells the DHT nodes closest to `hash` that TCP `port` on our address (as they see it: the
+  // NAT's public address) belongs to that swarm. Fire and forget (libtorrent reports no outcome); an
+  // announce lives about 30 minutes in other nodes, so repeat it. Does nothing when the DHT is off.
+  void dht_announce(const DhtInfoHash& hash, std::uint16_t port);
+  // BEP 5 get_peers: the "ip:port" announced under `hash`, gathered from every node that answers until
+  // dht_grace_ms after the first answer with peers, or dht_timeout_ms (then possibly none). `done` is
+  // called exactly once, as for the mutable items above; dht_failed when the DHT is off.
+  void dht_get_peers(const DhtInfoHash& hash, std::function<void(Result<std::vector<std::string>>)> done);
+
   // Asks UPnP/NAT-PMP routers to forward TCP `port` (the contact channel's listener) to this host.
   // Does nothing when upnp and natpmp are off; results are logged (portmap alerts). The mapping lasts
   // for the session (there is no unmap yet).
@@ -269,6 +278,15 @@ class SessionHost {
     std::function<void(Result<MutableItem>)> done;
     std::optional<MutableItem> best;  // from non-authoritative alerts
   };
+  struct PendingPeers {
+    std::uint64_t id;
+    std::function<void(Result<std::vector<std::string>>)> done;
+    std::set<std::string> peers;
+    bool answered = false;  // some node returned peers: the grace timer runs
+  };
+  std::map<std::string, std::deque<PendingPeers>> m_dht_peer_gets;  // by the 20 hash bytes
+  void expire_peer_get(const std::string& hash, std::uint64_t id);
+  void arm_peer_get_timer(const std::string& hash, std::uint64_t id, int ms);
   std::map<std::string, std::deque<PendingPut>> m_dht_puts;
   std::map<std::string, std::deque<PendingGet>> m_dht_gets;
   std::uint64_t m_dht_next_id = 0;

@@ -87,6 +87,58 @@ void SessionHost::dht_get_mutable(const DhtPublicKey& key, std::string salt,
   m_session->dht_get_item(k, std::move(salt));
 }
 
+void SessionHost::dht_announce(const DhtInfoHash& hash, std::uint16_t port) {
+  if (!*m_alive || !m_session->is_dht_running()) return;
+  lt::sha1_hash h;
+  std::copy(hash.begin(), hash.end(), h.begin());
+  m_session->dht_announce(h, port);
+}
+
+void SessionHost::dht_get_peers(const DhtInfoHash& hash,
+                                std::function<void(Result<std::vector<std::string>>)> done) {
+  if (!*m_alive || !m_session->is_dht_running()) {
+    done(tl::unexpected(dht_error(errc::dht_failed, "the DHT is not running")));
+    return;
+  }
+  std::string key(hash.begin(), hash.end());
+  std::uint64_t id;
+  {
+    std::lock_guard lock(m_mutex);
+    id = ++m_dht_next_id;
+    m_dht_peer_gets[key].push_back({id, std::move(done), {}, false});
+  }
+  arm_peer_get_timer(key, id, m_dht_timeout_ms);
+  lt::sha1_hash h;
+  std::copy(hash.begin(), hash.end(), h.begin());
+  m_session->dht_get_peers(h);
+}
+
+void SessionHost::arm_peer_get_timer(const std::string& hash, std::uint64_t id, int ms) {
+  auto timer = std::make_shared<boost::asio::steady_timer>(m_strand, std::chrono::milliseconds(ms));
+  std::weak_ptr<std::atomic<bool>> alive = m_alive;
+  timer->async_wait([this, timer, alive, hash, id](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (auto a = alive.lock(); a && *a) expire_peer_get(hash, id);
+  });
+}
+
+// A get_peers' grace or time limit ran out: it answers with the peers gathered so far (maybe none).
+void SessionHost::expire_peer_get(const std::string& hash, std::uint64_t id) {
+  std::optional<PendingPeers> g;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_dht_peer_gets.find(hash);
+    if (it == m_dht_peer_gets.end()) return;
+    auto& q = it->second;
+    auto pos = std::find_if(q.begin(), q.end(), [id](const PendingPeers& p) { return p.id == id; });
+    if (pos == q.end()) return;
+    g = std::move(*pos);
+    q.erase(pos);
+    if (q.empty()) m_dht_peer_gets.erase(it);
+  }
+  g->done(std::vector<std::string>(g->peers.begin(), g->peers.end()));
+}
+
 void SessionHost::map_port(std::uint16_t tcp_port) {
   m_session->add_port_mapping(lt::portmap_protocol::tcp, tcp_port, tcp_port);
 }
@@ -160,6 +212,23 @@ bool SessionHost::handle_dht_alert(const lt::alert* a) {
     }
     return true;
   }
+  if (const auto* peers = lt::alert_cast<lt::dht_get_peers_reply_alert>(a)) {
+    // One alert per node that answered with peers; the first starts the grace period.
+    const std::string key(peers->info_hash.begin(), peers->info_hash.end());
+    std::vector<std::uint64_t> first;
+    {
+      std::lock_guard lock(m_mutex);
+      auto it = m_dht_peer_gets.find(key);
+      if (it == m_dht_peer_gets.end()) return true;  // a torrent's lookup, or one that timed out
+      for (auto& g : it->second) {
+        for (const auto& ep : peers->peers())
+          if (g.peers.size() < 64) g.peers.insert(base::join_host_port(ep.address().to_string(), ep.port()));
+        if (!std::exchange(g.answered, true)) first.push_back(g.id);
+      }
+    }
+    for (auto id : first) arm_peer_get_timer(key, id, m_dht_grace_ms);
+    return true;
+  }
   if (const auto* pm = lt::alert_cast<lt::portmap_alert>(a)) {
     spdlog::info("port mapping: {}", pm->message());
     return true;
@@ -174,11 +243,15 @@ bool SessionHost::handle_dht_alert(const lt::alert* a) {
 void SessionHost::fail_pending_dht() {
   decltype(m_dht_puts) puts;
   decltype(m_dht_gets) gets;
+  decltype(m_dht_peer_gets) peer_gets;
   {
     std::lock_guard lock(m_mutex);
     puts.swap(m_dht_puts);
     gets.swap(m_dht_gets);
+    peer_gets.swap(m_dht_peer_gets);
   }
+  for (auto& [k, q] : peer_gets)
+    for (auto& g : q) g.done(tl::unexpected(dht_error(errc::dht_failed, "the session shut down")));
   for (auto& [k, q] : puts)
     for (auto& p : q) p.done(tl::unexpected(dht_error(errc::dht_failed, "the session shut down")));
   for (auto& [k, q] : gets)

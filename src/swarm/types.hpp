@@ -114,6 +114,8 @@ using DhtSignature = std::array<std::uint8_t, 64>;  // Ed25519 signature
 inline constexpr std::size_t DHT_MAX_VALUE = 1000;  // BEP 44: bencoded "v" at most 1000 bytes
 inline constexpr std::size_t DHT_MAX_SALT = 64;     // BEP 44: salt at most 64 bytes
 
+using DhtInfoHash = std::array<std::uint8_t, 20>;  // a BEP 5 swarm key
+
 struct MutableItem {
   std::string value;  // opaque bytes; stored as a bencoded string ("996:..."), so at most 996 bytes
   std::int64_t seq = 0;

@@ -7,7 +7,10 @@
     their end-to-end TLS: the relay's wire never carries the message text (symmetric NATs);
   - behind port-preserving ("cone") NATs the relayed channel is then replaced by a hole-punched one;
   - `kith send` both ways between a node behind a NAT and a public one (the sender dials too), each
-    file scanned and released, and "delivered" at the sender only once it was.
+    file scanned and released, and "delivered" at the sender only once it was;
+  - the DHT doorbell: a public node adds a person behind a NAT by invite alone (no mutual contact, no
+    address that works): it rings their bell on a private DHT in the lab, they dial back, the request
+    arrives, and messages flow both ways.
 Needs root; KITH_BIN is set by ctest."""
 import hashlib
 import os
@@ -172,6 +175,40 @@ class KithBehindNat(unittest.TestCase):
                 self.assertIn("delivered", sender.run("files").stdout)
                 received = {o["transfer_id"]: o for o in recipient.json("files")}[tid]
                 self.assertEqual((received["direction"], received["state"]), ("in", "delivered"))
+
+    def test_a_public_node_adds_a_natted_person_by_ringing_their_doorbell(self):
+        with Lab(homes=1, nat="symmetric") as lab:
+            b_ip = next(a for f, a, s in lab.addresses("b") if f == "inet")
+            dht = {"dht.enabled": "true", "dht.private_network": "true", "dht.bootstrap": b_ip + ":6881",
+                   "rendezvous.bell_poll_s": "5"}
+            b = NsNode(lab, "b", "bootstrap", dict(dht, **{"lan.discovery": "false", "dht.bootstrap": ""}))
+            self.addCleanup(b.close)
+            b.start_daemon()
+            a = NsNode(lab, "a", "alice", dict(dht, **{"lan.discovery": "false"}))
+            self.addCleanup(a.close)
+            a.start_daemon()
+            c = NsNode(lab, "c", "carol", dict(dht, **{"lan.discovery": "false"}))
+            self.addCleanup(c.close)
+            c.start_daemon()
+            invite = c.json("id")["invite"]
+            self.assertIn("bell=", invite)
+            self.assertNotIn("198.18.", invite)  # carol knows no public address of hers: only 10.77.0.10
+            a.run("contacts", "add", invite, "--message", "alice rings")
+            req = procutil.wait_for(lambda: c.json("contacts", "requests"), 120, interval=1,
+                                    what="alice's request at carol, through the doorbell")
+            self.assertEqual(req[0]["name"], "alice")
+            c.run("contacts", "accept", "alice")
+            a.wait_online("carol", timeout=60)
+            c.wait_online("alice", timeout=60)
+            c.run("msg", "alice", "dialled back")
+            a.run("msg", "carol", "thanks for ringing back")
+            procutil.wait_for(lambda: {m["text"] for m in a.inbox("carol")} >= {"dialled back",
+                                                                                 "thanks for ringing back"},
+                              30, what="both messages at alice")
+            self.assertGreaterEqual(a.json("status")["rendezvous"]["rings"], 1)
+            self.assertGreaterEqual(c.json("status")["rendezvous"]["bell_heard"], 1)
+            with open(c.daemon.log_path) as f:
+                self.assertIn("rang; dialling back", f.read())
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ lt::settings_pack make_settings(const SessionOptions& o) {
   lt::alert_category_t mask =
       lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
       lt::alert_category::dht | lt::alert_category::ip_block |  // peer_blocked: refusal counters
+      lt::alert_category::dht_operation |   // dht_get_peers_reply: dht_get_peers() (the doorbell)
       lt::alert_category::piece_progress |  // piece_finished: verified pieces (PieceGate, open_reader)
       lt::alert_category::file_progress |   // file_completed: scan each file as it completes
       lt::alert_category::port_mapping;     // map_port() results, logged

@@ -1,0 +1,90 @@
+// Messenger: the DHT doorbell (docs/protocol/channel.md § Doorbell; the DHT side is
+// rendezvous::Doorbell, which the app connects to Options::ringing and answer_rings).
+//
+// A contact we cannot reach (a dial round failed, or we know no address) and whose invite carried a
+// bell is "rung": the doorbell announces our listen port under their bell's hash. Their node polls
+// that hash, finds our public address and dials us from behind its NAT; our listener takes the channel
+// and, because we asked them (outgoing) or know them (accepted), sends our ContactRequest or Hello on it
+// (adopt). On their side we are a stranger until the user accepts: the channel is request-only.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "base/endpoint.hpp"
+#include "identity/kith_id.hpp"
+#include "messaging/messenger.hpp"
+
+namespace kith::messaging {
+namespace {
+
+constexpr std::size_t MAX_RING_DIALS_PER_CALL = 8;  // a flood of ringers costs at most this per poll
+constexpr std::size_t MAX_RING_DIALS_REMEMBERED = 256;
+constexpr std::int64_t RING_REDIAL_MS = 10 * 60'000;  // one ringer address is dialled once in this
+
+}  // namespace
+
+void Messenger::update_ringing() {
+  KITH_ASSERT_ON(m_strand);
+  std::vector<std::string> bells;
+  for (const auto& c : m_book.list()) {
+    if (c.bell.empty() || peer_of_user(c.key)) continue;
+    if (c.relation != contacts::Relation::accepted && c.relation != contacts::Relation::outgoing) continue;
+    auto it = m_reach.find(c.key);
+    const bool failed = it != m_reach.end() && it->second.failed_rounds > 0;
+    if (failed || candidates(c).empty()) bells.push_back(c.bell);
+  }
+  std::sort(bells.begin(), bells.end());
+  bells.erase(std::unique(bells.begin(), bells.end()), bells.end());
+  if (bells == m_ringing) return;
+  m_ringing = bells;
+  if (m_options.ringing) defer([f = m_options.ringing, bells = std::move(bells)] { f(bells); });
+}
+
+void Messenger::answer_rings(std::vector<std::string> addrs) {
+  on_strand([this, addrs = std::move(addrs)] {
+    const auto now = m_now();
+    std::erase_if(m_ring_dials, [now](const auto& d) { return now - d.second >= RING_REDIAL_MS; });
+    std::size_t dialled = 0;
+    for (const auto& a : addrs) {
+      if (dialled == MAX_RING_DIALS_PER_CALL || m_ring_dials.size() >= MAX_RING_DIALS_REMEMBERED) break;
+      auto hp = base::parse_ip_port(a);  // what the DHT says is data: an IP literal and a port, or nothing
+      if (!hp) continue;
+      const auto address = hp->to_string();
+      if (m_ring_dials.count(address) ||
+          std::find(m_advertised.begin(), m_advertised.end(), address) != m_advertised.end())
+        continue;
+      // Already talking to whoever listens there (the ringer's channel port is what we dial).
+      const bool connected = std::any_of(m_peers.begin(), m_peers.end(), [&](const auto& p) {
+        return p.second.channel->remote_address() == address;
+      });
+      if (connected) continue;
+      m_ring_dials[address] = now;
+      ++dialled;
+      dial_ringer(address);
+    }
+  });
+}
+
+void Messenger::dial_ringer(const std::string& address) {
+  KITH_ASSERT_ON(m_strand);
+  spdlog::info("doorbell: {} rang; dialling back", address);
+  net::async_dial(
+      m_io, m_client_ctx, address, std::nullopt, m_options.channel,
+      [this, post = poster(), address](Result<std::shared_ptr<net::Channel>> r) {
+        post([this, address, r = std::move(r)]() mutable {
+          if (!r) {
+            spdlog::info("doorbell: dialling {} back failed: {}", address, r.error().message);
+            return;
+          }
+          if ((*r)->peer().device ==
+              m_device.public_key()) {  // our own listener (behind a NAT that loops back)
+            (*r)->close("that is us");
+            return;
+          }
+          on_channel(std::move(*r));  // served by who it is: contact, stranger or blocked
+        });
+      },
+      net::DialOptions{.source_port = m_port});
+}
+
+}  // namespace kith::messaging
