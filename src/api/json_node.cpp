@@ -183,10 +183,10 @@ nlohmann::json to_json(const app::NodeStatus& s) {
       {"rendezvous", nullptr}};
   if (s.rendezvous) {
     const auto& r = *s.rendezvous;
-    j["rendezvous"] = {{"puts_ok", r.puts_ok},      {"puts_failed", r.puts_failed},
-                       {"lookups", r.lookups},      {"found", r.found},
-                       {"rings", r.rings},          {"bell_polls", r.bell_polls},
-                       {"bell_heard", r.bell_heard}};
+    j["rendezvous"] = {{"puts_ok", r.puts_ok},       {"puts_failed", r.puts_failed},
+                       {"lookups", r.lookups},       {"found", r.found},
+                       {"rings", r.rings},           {"bell_polls", r.bell_polls},
+                       {"bell_heard", r.bell_heard}, {"bell_answers", r.bell_answers}};
   }
   return j;
 }

@@ -91,7 +91,7 @@ struct SafetyState {
 struct RendezvousStats {
   std::int64_t puts_ok = 0, puts_failed = 0, lookups = 0, found = 0;
   // The doorbell: announces under contacts' bells, get_peers of our own, addresses heard ringing.
-  std::int64_t rings = 0, bell_polls = 0, bell_heard = 0;
+  std::int64_t rings = 0, bell_polls = 0, bell_heard = 0, bell_answers = 0;
 };
 
 // The node at a glance (`kith status`, GET /api/v1/status).

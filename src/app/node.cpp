@@ -265,6 +265,7 @@ void Node::status(base::Done<NodeStatus> done) {
             shared->rendezvous->rings = d.rings;
             shared->rendezvous->bell_polls = d.polls;
             shared->rendezvous->bell_heard = d.heard;
+            shared->rendezvous->bell_answers = d.answers;
             done(std::move(*shared));
           });
         });

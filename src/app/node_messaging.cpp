@@ -52,9 +52,13 @@ Status Node::start_messaging() {
     m_dht_port = std::make_unique<DhtPortAdapter>(*m_swarm);
     rendezvous::DoorbellOptions bell;
     bell.poll_interval = std::chrono::seconds(settings->get_int("rendezvous.bell_poll_s"));
+    bell.answer_poll = std::min<std::chrono::milliseconds>(bell.answer_poll, bell.poll_interval);
     m_doorbell = std::make_unique<rendezvous::Doorbell>(
         m_io, *m_dht_port, rendezvous::own_bell(*m_user_key), bell,
-        [this](std::vector<std::string> addrs) { m_messenger->answer_rings(std::move(addrs)); });
+        [this](std::vector<std::string> addrs) { m_messenger->answer_rings(std::move(addrs)); },
+        [this](std::string bell, std::vector<std::string> addrs) {
+          m_messenger->answered(std::move(bell), std::move(addrs));
+        });
     o.bell = rendezvous::own_bell(*m_user_key);
     o.ringing = [d = m_doorbell.get()](std::vector<std::string> bells) { d->set_ringing(std::move(bells)); };
   }

@@ -186,6 +186,10 @@ class Messenger {
   // once in ten minutes) without knowing whom we will meet; the channel is then served by who it is
   // (a request-only channel for a stranger, an ordinary one for a contact). Posted.
   void answer_rings(std::vector<std::string> addrs);
+  // The owner of `bell` (a contact we ring) answered from these addresses, dialling us now: dial them
+  // at the same moment from our listen port, taking TLS's server role (the owner dials as a client,
+  // not knowing who we are), so that behind two NATs the SYNs cross (TCP simultaneous open). Posted.
+  void answered(std::string bell, std::vector<std::string> addrs);
 
  private:
   struct Peer {
@@ -285,7 +289,8 @@ class Messenger {
   std::vector<std::string> punch_addresses() const;  // our listen port's public mappings, if worth a try
   void offer_punch(Peer& peer);
   void on_punch(Peer& peer, const wire::pb::Punch& punch);
-  void punch(const crypto::PublicKey& user, const std::vector<std::string>& addrs);
+  // Dials `addrs` from the listen port as one end of a simultaneous open; `tls_server`: our TLS role.
+  void punch(const crypto::PublicKey& user, const std::vector<std::string>& addrs, bool tls_server);
   void update_advertised();
   RelayStatus relay_status() const;
 
@@ -382,10 +387,11 @@ class Messenger {
   std::map<net::RelayToken, Circuit> m_circuits;  // as a relay: announced, waiting for their halves
   int m_circuits_active = 0;                      // as a relay: spliced now
   std::uint64_t m_relayed_bytes = 0, m_relay_refused = 0;
-  std::vector<std::string> m_ringing;                // bells being rung (sorted), as last told
-  std::map<std::string, std::int64_t> m_ring_dials;  // ringers' addresses -> when we dialled them
-  std::map<net::RelayToken, Ask> m_asks;             // relays we asked
-  int m_relay_dials = 0;                             // RelayCalls being followed
+  std::vector<std::string> m_ringing;                  // bells being rung (sorted), as last told
+  std::map<std::string, std::int64_t> m_ring_dials;    // ringers' addresses -> when we dialled them
+  std::map<std::string, std::int64_t> m_answer_dials;  // answering owners' addresses -> when we punched
+  std::map<net::RelayToken, Ask> m_asks;               // relays we asked
+  int m_relay_dials = 0;                               // RelayCalls being followed
 
   // Published by settle() for status_snapshot().
   std::atomic<int> m_snap_contacts{0}, m_snap_online{0}, m_snap_requests{0};

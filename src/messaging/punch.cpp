@@ -4,7 +4,8 @@
 // channel (end-to-end TLS, so the relay cannot forge it) they swap the public mappings of their listen
 // ports, as their peers observed them (net/nat.hpp), and both dial the other from their listen port at
 // once. Each router then sees an outgoing SYN before the other's SYN arrives, so both let the other's
-// in: a TCP simultaneous open. The side with the smaller user key takes TLS's server role. A channel
+// in: a TCP simultaneous open. The side with the smaller user key takes TLS's server role (a punch
+// through the doorbell, rings.cpp, decides otherwise: there the ringer is the server). A channel
 // that comes up replaces the relayed one (Messenger::adopt); one that does not costs nothing, the
 // relayed channel stays. Endpoint-dependent ("symmetric") mappings are not worth a try: the mapping
 // towards the other person differs from the one observed.
@@ -64,15 +65,15 @@ void Messenger::on_punch(Peer& peer, const wire::pb::Punch& p) {
     f.mutable_punch()->set_answer(true);
     for (const auto& a : mine) f.mutable_punch()->add_addrs(a);
     send_frame(peer, std::move(f));
-    if (!mine.empty() && !theirs.empty()) punch(peer.cert.user, theirs);
+    if (!mine.empty() && !theirs.empty()) punch(peer.cert.user, theirs, m_user.public_key() < peer.cert.user);
     return;
   }
-  if (!theirs.empty() && !punch_addresses().empty()) punch(peer.cert.user, theirs);
+  if (!theirs.empty() && !punch_addresses().empty())
+    punch(peer.cert.user, theirs, m_user.public_key() < peer.cert.user);
 }
 
-void Messenger::punch(const crypto::PublicKey& user, const std::vector<std::string>& addrs) {
+void Messenger::punch(const crypto::PublicKey& user, const std::vector<std::string>& addrs, bool server) {
   KITH_ASSERT_ON(m_strand);
-  const bool server = m_user.public_key() < user;
   spdlog::info("trying a hole punch to {} at {}", identity::encode_id(user), addrs.front());
   for (const auto& a : addrs)
     net::async_dial(

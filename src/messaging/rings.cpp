@@ -6,6 +6,12 @@
 // that hash, finds our public address and dials us from behind its NAT; our listener takes the channel
 // and, because we asked them (outgoing) or know them (accepted), sends our ContactRequest or Hello on it
 // (adopt). On their side we are a stranger until the user accepts: the channel is request-only.
+//
+// When we are behind a NAT too, their SYN is dropped by our router. Their doorbell then also announces
+// their own port under the bell's answer key; ours finds it (answered()) and we dial them from our
+// listen port while their dial back is still trying: each router has seen its side's SYN go out and
+// lets the other's in, a TCP simultaneous open. Roles: the owner dials as a TLS client (it does not know
+// who rang), so the ringer takes the server's role.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -19,7 +25,11 @@ namespace {
 
 constexpr std::size_t MAX_RING_DIALS_PER_CALL = 8;  // a flood of ringers costs at most this per poll
 constexpr std::size_t MAX_RING_DIALS_REMEMBERED = 256;
-constexpr std::int64_t RING_REDIAL_MS = 10 * 60'000;  // one ringer address is dialled once in this
+constexpr std::int64_t RING_REDIAL_MS = 2 * 60'000;  // one ringer address is dialled once in this
+constexpr std::int64_t ANSWER_REDIAL_MS = 30'000;    // one answering owner's address is punched once in this
+// A dial back keeps its SYN going this long: a ringer behind a NAT looks for our answer every 10 s
+// (rendezvous::DoorbellOptions::answer_poll) and must dial us while ours is still in flight.
+constexpr auto RING_ANSWER_TIMEOUT = std::chrono::seconds(60);
 
 }  // namespace
 
@@ -68,8 +78,11 @@ void Messenger::answer_rings(std::vector<std::string> addrs) {
 void Messenger::dial_ringer(const std::string& address) {
   KITH_ASSERT_ON(m_strand);
   spdlog::info("doorbell: {} rang; dialling back", address);
+  auto options = m_options.channel;
+  options.handshake_timeout =
+      std::max(options.handshake_timeout, std::chrono::milliseconds(RING_ANSWER_TIMEOUT));
   net::async_dial(
-      m_io, m_client_ctx, address, std::nullopt, m_options.channel,
+      m_io, m_client_ctx, address, std::nullopt, options,
       [this, post = poster(), address](Result<std::shared_ptr<net::Channel>> r) {
         post([this, address, r = std::move(r)]() mutable {
           if (!r) {
@@ -85,6 +98,25 @@ void Messenger::dial_ringer(const std::string& address) {
         });
       },
       net::DialOptions{.source_port = m_port});
+}
+
+void Messenger::answered(std::string bell, std::vector<std::string> addrs) {
+  on_strand([this, bell = std::move(bell), addrs = std::move(addrs)] {
+    const auto now = m_now();
+    std::erase_if(m_answer_dials, [now](const auto& d) { return now - d.second >= ANSWER_REDIAL_MS; });
+    for (const auto& c : m_book.list()) {
+      if (c.bell != bell || peer_of_user(c.key)) continue;
+      if (c.relation != contacts::Relation::accepted && c.relation != contacts::Relation::outgoing) continue;
+      std::vector<std::string> targets;
+      for (const auto& a : addrs) {
+        auto hp = base::parse_ip_port(a);
+        if (!hp || targets.size() == MAX_RING_DIALS_PER_CALL) continue;
+        if (m_answer_dials.size() >= MAX_RING_DIALS_REMEMBERED) break;
+        if (m_answer_dials.emplace(hp->to_string(), now).second) targets.push_back(hp->to_string());
+      }
+      if (!targets.empty()) punch(c.key, targets, /*tls_server=*/true);
+    }
+  });
 }
 
 }  // namespace kith::messaging

@@ -38,14 +38,22 @@ InfoHash bell_hash(std::string_view bell, std::int64_t day) {
   return out;
 }
 
+InfoHash answer_hash(std::string_view bell, std::int64_t day) {
+  const auto digest = sha256("kith-bell-answer-v1:" + std::string(bell) + ":" + std::to_string(day));
+  InfoHash out{};
+  std::copy_n(digest.begin(), out.size(), out.begin());
+  return out;
+}
+
 Doorbell::Doorbell(boost::asio::io_context& io, DhtPort& dht, std::string own_bell, DoorbellOptions options,
-                   RingHandler on_ring, Clock clock)
+                   RingHandler on_ring, AnswerHandler on_answer, Clock clock)
     : m_strand(boost::asio::make_strand(io)),
       m_timer(m_strand),
       m_dht(dht),
       m_own_bell(std::move(own_bell)),
       m_options(options),
       m_on_ring(std::move(on_ring)),
+      m_on_answer(std::move(on_answer)),
       m_clock(clock ? std::move(clock) : Clock(system_now_ms)),
       m_alive(std::make_shared<bool>(true)) {}
 
@@ -82,11 +90,11 @@ void Doorbell::set_port(std::uint16_t port) {
 void Doorbell::set_ringing(std::vector<std::string> bells) {
   boost::asio::post(m_strand, [this, alive = std::weak_ptr<bool>(m_alive), bells = std::move(bells)] {
     if (!alive.lock()) return;
-    std::map<std::string, std::chrono::steady_clock::time_point> next;
+    std::map<std::string, Ringing> next;
     for (const auto& b : bells) {
       if (b == m_own_bell) continue;
       auto it = m_ringing.find(b);
-      next[b] = it == m_ringing.end() ? std::chrono::steady_clock::time_point{} : it->second;  // new: now
+      next[b] = it == m_ringing.end() ? Ringing{} : it->second;  // a new one is rung at once
     }
     m_ringing = std::move(next);
   });
@@ -108,11 +116,16 @@ void Doorbell::on_tick() {
     poll();
   }
   if (m_port != 0)
-    for (auto& [bell, last] : m_ringing)
-      if (last == std::chrono::steady_clock::time_point{} || now - last >= m_options.ring_interval) {
-        last = now;
+    for (auto& [bell, r] : m_ringing) {
+      if (r.rung == std::chrono::steady_clock::time_point{} || now - r.rung >= m_options.ring_interval) {
+        r.rung = now;
         ring(bell);
       }
+      if (!r.polling && now - r.answer_polled >= m_options.answer_poll) {
+        r.answer_polled = now;
+        poll_answer(bell);
+      }
+    }
   m_timer.expires_after(m_options.tick);
   m_timer.async_wait([this, alive = std::weak_ptr<bool>(m_alive)](boost::system::error_code ec) {
     if (!ec && alive.lock()) on_tick();
@@ -142,10 +155,31 @@ void Doorbell::poll() {
         }
         if (r->empty() || !m_running) return;
         m_stats.heard += static_cast<std::int64_t>(r->size());
+        if (m_port != 0) {  // tell ringers behind NATs where to aim while we dial them
+          ++m_stats.answers;
+          m_dht.announce(answer_hash(m_own_bell, today()), m_port);
+        }
         if (m_on_ring) m_on_ring(std::move(*r));
       });
     });
   }
+}
+
+void Doorbell::poll_answer(const std::string& bell) {
+  m_ringing[bell].polling = true;
+  m_dht.get_peers(answer_hash(bell, today()), [this, alive = std::weak_ptr<bool>(m_alive), strand = m_strand,
+                                               bell](Result<std::vector<std::string>> r) {
+    if (!alive.lock()) return;
+    boost::asio::post(strand, [this, alive, bell, r = std::move(r)]() mutable {
+      if (!alive.lock()) return;
+      auto it = m_ringing.find(bell);
+      if (it == m_ringing.end()) return;  // no longer ringing
+      it->second.polling = false;
+      if (!r || r->empty() || !m_running) return;
+      ++m_stats.answers;
+      if (m_on_answer) m_on_answer(bell, std::move(*r));
+    });
+  });
 }
 
 }  // namespace kith::rendezvous

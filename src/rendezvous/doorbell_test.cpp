@@ -68,6 +68,7 @@ DoorbellOptions fast() {
   DoorbellOptions o;
   o.poll_interval = std::chrono::milliseconds(50);
   o.ring_interval = std::chrono::milliseconds(200);
+  o.answer_poll = std::chrono::milliseconds(50);
   o.tick = std::chrono::milliseconds(10);
   return o;
 }
@@ -92,11 +93,20 @@ TEST(Doorbell, TheOwnerHearsWhoRangFromWhereTheDhtSawThem) {
   const auto bell = own_bell(owner);
   std::vector<std::string> heard;
   std::int64_t now = NOW;
+  std::string answered_bell;
+  std::vector<std::string> answers;
   Doorbell o(
-      io, at_owner, bell, fast(), [&](std::vector<std::string> addrs) { heard = std::move(addrs); },
+      io, at_owner, bell, fast(), [&](std::vector<std::string> addrs) { heard = std::move(addrs); }, {},
       [&] { return now; });
-  Doorbell r(io, at_ringer, own_bell(key()), fast(), {}, [&] { return now; });
-  Doorbell other(io, at_other, own_bell(key()), fast(), {}, [&] { return now; });
+  Doorbell r(
+      io, at_ringer, own_bell(key()), fast(), {},
+      [&](std::string b, std::vector<std::string> addrs) {
+        answered_bell = std::move(b);
+        answers = std::move(addrs);
+      },
+      [&] { return now; });
+  Doorbell other(io, at_other, own_bell(key()), fast(), {}, {}, [&] { return now; });
+  o.set_port(6883);
   o.start();
   r.start();
   other.start();
@@ -111,6 +121,10 @@ TEST(Doorbell, TheOwnerHearsWhoRangFromWhereTheDhtSawThem) {
   ASSERT_TRUE(run_until(io, [&] { return !heard.empty(); }));
   EXPECT_EQ(heard, std::vector<std::string>{"203.0.113.9:6882"});
   EXPECT_GE(o.stats().heard, 1);
+  // The owner answered under its answer key; the ringer, looking there while ringing, hears where.
+  ASSERT_TRUE(run_until(io, [&] { return !answers.empty(); }));
+  EXPECT_EQ(answered_bell, bell);
+  EXPECT_EQ(answers, std::vector<std::string>{"198.51.100.7:6883"});
   // Rung again every ring interval while still ringing; not once it stops.
   ASSERT_TRUE(run_until(io, [&] { return at_ringer.announces >= 2; }));
   r.set_ringing({});
@@ -131,7 +145,7 @@ TEST(Doorbell, ARingFromYesterdayIsHeardAfterMidnight) {
   at_ringer.announce(bell_hash(bell, NOW / DAY - 1), 6882);  // rung at 23:59 yesterday
   std::vector<std::string> heard;
   Doorbell o(
-      io, at_owner, bell, fast(), [&](std::vector<std::string> addrs) { heard = std::move(addrs); },
+      io, at_owner, bell, fast(), [&](std::vector<std::string> addrs) { heard = std::move(addrs); }, {},
       [] { return NOW; });
   o.start();
   ASSERT_TRUE(run_until(io, [&] { return !heard.empty(); }));
@@ -143,7 +157,7 @@ TEST(Doorbell, NobodyRingsTheirOwnBell) {
   Swarms swarms;
   FakeBep5 at(swarms, "198.51.100.7");
   auto me = key();
-  Doorbell d(io, at, own_bell(me), fast(), {}, [] { return NOW; });
+  Doorbell d(io, at, own_bell(me), fast(), {}, {}, [] { return NOW; });
   d.set_port(6882);
   d.set_ringing({own_bell(me)});
   d.start();

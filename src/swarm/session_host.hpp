@@ -194,7 +194,7 @@ class SessionHost {
   // announce lives about 30 minutes in other nodes, so repeat it. Does nothing when the DHT is off.
   void dht_announce(const DhtInfoHash& hash, std::uint16_t port);
   // BEP 5 get_peers: the "ip:port" announced under `hash`, gathered from every node that answers until
-  // dht_grace_ms after the first answer with peers, or dht_timeout_ms (then possibly none). `done` is
+  // dht_grace_ms after the first answer with peers, or 12 s at most (then possibly none). `done` is
   // called exactly once, as for the mutable items above; dht_failed when the DHT is off.
   void dht_get_peers(const DhtInfoHash& hash, std::function<void(Result<std::vector<std::string>>)> done);
 

@@ -32,6 +32,8 @@ std::string canonical(const std::string& salt, std::int64_t seq, const std::stri
   return out;
 }
 
+constexpr int DHT_PEERS_TIMEOUT_MS = 12'000;
+
 Error dht_error(errc code, std::string message) { return Error{make_error_code(code), std::move(message)}; }
 
 }  // namespace
@@ -107,7 +109,10 @@ void SessionHost::dht_get_peers(const DhtInfoHash& hash,
     id = ++m_dht_next_id;
     m_dht_peer_gets[key].push_back({id, std::move(done), {}, false});
   }
-  arm_peer_get_timer(key, id, m_dht_timeout_ms);
+  // libtorrent says nothing when a get_peers traversal ends without peers: an empty answer waits for
+  // the time limit. Shorter than a mutable get's, since the doorbell's answer polls (every 10 s) run
+  // one at a time; traversals that find peers answer within a few seconds.
+  arm_peer_get_timer(key, id, std::min(m_dht_timeout_ms, DHT_PEERS_TIMEOUT_MS));
   lt::sha1_hash h;
   std::copy(hash.begin(), hash.end(), h.begin());
   m_session->dht_get_peers(h);

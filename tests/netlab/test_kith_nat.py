@@ -10,7 +10,9 @@
     file scanned and released, and "delivered" at the sender only once it was;
   - the DHT doorbell: a public node adds a person behind a NAT by invite alone (no mutual contact, no
     address that works): it rings their bell on a private DHT in the lab, they dial back, the request
-    arrives, and messages flow both ways.
+    arrives, and messages flow both ways; two people behind two cone NATs with no mutual contact
+    connect the same way, the owner's dial back and the ringer's dial at its answer crossing (a
+    hole-punched channel).
 Needs root; KITH_BIN is set by ctest."""
 import hashlib
 import os
@@ -176,20 +178,22 @@ class KithBehindNat(unittest.TestCase):
                 received = {o["transfer_id"]: o for o in recipient.json("files")}[tid]
                 self.assertEqual((received["direction"], received["state"]), ("in", "delivered"))
 
+    def dht_node(self, lab, host, name, bootstrap_host):
+        """A node on a private DHT in the lab (bootstrap_host None: it is the bootstrap)."""
+        s = {"lan.discovery": "false", "dht.enabled": "true", "dht.private_network": "true",
+             "rendezvous.bell_poll_s": "5", "dht.bootstrap": ""}
+        if bootstrap_host:
+            s["dht.bootstrap"] = next(a for f, a, _ in lab.addresses(bootstrap_host) if f == "inet") + ":6881"
+        n = NsNode(lab, host, name, s)
+        self.addCleanup(n.close)
+        n.start_daemon()
+        return n
+
     def test_a_public_node_adds_a_natted_person_by_ringing_their_doorbell(self):
         with Lab(homes=1, nat="symmetric") as lab:
-            b_ip = next(a for f, a, s in lab.addresses("b") if f == "inet")
-            dht = {"dht.enabled": "true", "dht.private_network": "true", "dht.bootstrap": b_ip + ":6881",
-                   "rendezvous.bell_poll_s": "5"}
-            b = NsNode(lab, "b", "bootstrap", dict(dht, **{"lan.discovery": "false", "dht.bootstrap": ""}))
-            self.addCleanup(b.close)
-            b.start_daemon()
-            a = NsNode(lab, "a", "alice", dict(dht, **{"lan.discovery": "false"}))
-            self.addCleanup(a.close)
-            a.start_daemon()
-            c = NsNode(lab, "c", "carol", dict(dht, **{"lan.discovery": "false"}))
-            self.addCleanup(c.close)
-            c.start_daemon()
+            self.dht_node(lab, "b", "bootstrap", None)
+            a = self.dht_node(lab, "a", "alice", "b")
+            c = self.dht_node(lab, "c", "carol", "b")
             invite = c.json("id")["invite"]
             self.assertIn("bell=", invite)
             self.assertNotIn("198.18.", invite)  # carol knows no public address of hers: only 10.77.0.10
@@ -209,6 +213,28 @@ class KithBehindNat(unittest.TestCase):
             self.assertGreaterEqual(c.json("status")["rendezvous"]["bell_heard"], 1)
             with open(c.daemon.log_path) as f:
                 self.assertIn("rang; dialling back", f.read())
+
+    def test_two_cone_nats_without_a_mutual_contact_meet_through_the_doorbell(self):
+        with Lab(homes=2, nat="cone") as lab:
+            self.dht_node(lab, "a", "bootstrap", None)  # public, a DHT node only: nobody's contact
+            c = self.dht_node(lab, "c", "carol", "a")  # behind router r (198.18.0.1)
+            d = self.dht_node(lab, "d", "dave", "a")   # behind router r2 (198.18.0.2)
+            invite = d.json("id")["invite"]
+            self.assertNotIn("198.18.", invite)  # dave knows no public address of his
+            c.run("contacts", "add", invite)
+            procutil.wait_for(lambda: d.json("contacts", "requests"), 150, interval=1,
+                              what="carol's request at dave, through the doorbell")
+            d.run("contacts", "accept", "carol")
+            at_c = c.wait_online("dave", timeout=60)
+            d.wait_online("carol", timeout=60)
+            self.assertEqual(at_c.get("path"), "hole-punched", at_c)
+            self.assertEqual(at_c["address"], "198.18.0.2:6882")  # dave's router, the port it kept
+            c.run("msg", "dave", "punched through the doorbell")
+            d.run("msg", "carol", "and back")
+            procutil.wait_for(lambda: {m["text"] for m in c.inbox("dave")} >= {"punched through the doorbell",
+                                                                                "and back"},
+                              30, what="both messages at carol")
+            self.assertGreaterEqual(c.json("status")["rendezvous"]["bell_answers"], 1)
 
 
 if __name__ == "__main__":
