@@ -243,13 +243,26 @@ void FileOfferService::observe(const Event& e) {
     m_watched.emplace(tid, w);
   }
   Watched w;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  const auto* progress = std::get_if<event::TransferProgress>(&e);
+  bool relay = false;
   {
     std::lock_guard lock(m_mutex);
     auto& watched = m_watched[tid];
     if (!watched.is_offer || watched.state == "delivered" || watched.state == "quarantined") return;
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now().time_since_epoch())
-                         .count();
+    if (progress && progress->transfer.state != "finished")
+      relay = due_for_relay(watched, progress->transfer.status.peers, now);
+    w = watched;
+  }
+  if (relay && m_deps.relay_data) {
+    spdlog::info("{}: no peer for {} s; trying its data through a relay", tid, RELAY_DATA_AFTER_MS / 1000);
+    m_deps.relay_data(w.contact, tid);
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    auto& watched = m_watched[tid];
     if (state == watched.state && now - watched.reported_ms < 2000) return;
     watched.state = state;
     watched.reported_ms = now;
@@ -266,5 +279,16 @@ void FileOfferService::observe(const Event& e) {
 }
 
 Result<std::vector<store::FileOfferRecord>> FileOfferService::list() { return m_deps.store.list(); }
+
+bool FileOfferService::due_for_relay(Watched& w, int peers, std::int64_t now_ms) {
+  if (peers > 0) {
+    w.no_peer_since_ms = 0;
+    return false;
+  }
+  if (w.no_peer_since_ms == 0) w.no_peer_since_ms = now_ms;
+  if (now_ms - w.no_peer_since_ms < RELAY_DATA_AFTER_MS || now_ms < w.relay_next_ms) return false;
+  w.relay_next_ms = now_ms + RELAY_DATA_RETRY_MS;
+  return true;
+}
 
 }  // namespace kith::app

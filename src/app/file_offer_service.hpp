@@ -46,7 +46,13 @@ class FileOfferService {
     std::function<void(std::string contact_id, std::string offer_id, std::string state, std::uint64_t done,
                        std::uint64_t total)>
         report;
+    // An offer we receive has had no peer for RELAY_DATA_AFTER: try its data through a relay
+    // (DataRelays::start). Null: never.
+    std::function<void(std::string contact_id, std::string transfer_id)> relay_data;
   };
+  // How long a received offer's download may go without a peer before its data is tried through a
+  // relay, and how soon again after that.
+  static constexpr std::int64_t RELAY_DATA_AFTER_MS = 20'000, RELAY_DATA_RETRY_MS = 60'000;
   explicit FileOfferService(Deps deps) : m_deps(std::move(deps)) {}
 
   // Answers at once with the transfer in state "hashing"; the offer is stored and sent when hashing
@@ -80,7 +86,10 @@ class FileOfferService {
     std::string offer_id, contact;
     std::string state;
     std::int64_t reported_ms = 0;
+    std::int64_t no_peer_since_ms = 0, relay_next_ms = 0;  // RELAY_DATA_AFTER_MS
   };
+  // On a received offer's progress: true when its data should now be tried through a relay.
+  bool due_for_relay(Watched& w, int peers, std::int64_t now_ms);
 
   Deps m_deps;
   std::mutex m_mutex;

@@ -35,6 +35,7 @@
 #include "crypto/sign.hpp"
 #include "lan/discovery.hpp"
 #include "messaging/messenger.hpp"
+#include "app/data_relays.hpp"
 #include "rendezvous/doorbell.hpp"
 #include "rendezvous/rendezvous.hpp"
 #include "safety/inspector.hpp"
@@ -136,6 +137,7 @@ class Node {
   std::unique_ptr<BlockService> m_blocks;
   std::unique_ptr<ReportService> m_reports;
   std::unique_ptr<FileOfferService> m_offers;
+  std::unique_ptr<DataRelays> m_data_relays;  // file data of received offers through relays
   std::unique_ptr<messaging::Messenger> m_messenger;
   std::unique_ptr<lan::Discovery> m_lan;
   std::unique_ptr<DhtPortAdapter> m_dht_port;

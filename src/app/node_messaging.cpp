@@ -62,6 +62,9 @@ Status Node::start_messaging() {
     o.bell = rendezvous::own_bell(*m_user_key);
     o.ringing = [d = m_doorbell.get()](std::vector<std::string> bells) { d->set_ringing(std::move(bells)); };
   }
+  // Contacts' file data through relays is joined to our SSL torrent listener, on this host.
+  if (const auto ssl = m_swarm->ssl_listen_port(); ssl != 0)
+    o.data_address = [ssl] { return "127.0.0.1:" + std::to_string(ssl); };
   // Contacts are told the addresses this host has (as in magnet links' x.pe hints), with the channel port.
   const auto listen = o.listen;
   o.advertise = [listen](std::uint16_t port) {
@@ -86,6 +89,10 @@ Status Node::start_messaging() {
         m_offers->progressed(id, state, done);
       });
   // Files to contacts go through the messenger.
+  m_data_relays = std::make_unique<DataRelays>(
+      m_io, *m_swarm, [this](std::string who, base::Done<Result<boost::asio::ip::tcp::socket>> done) {
+        m_messenger->open_data_circuit(std::move(who), std::move(done));
+      });
   m_offers = std::make_unique<FileOfferService>(FileOfferService::Deps{
       .transfers = *m_transfers,
       .swarm = *m_swarm,
@@ -103,6 +110,10 @@ Status Node::start_messaging() {
                  std::uint64_t total) {
             m_messenger->report_offer_progress(std::move(contact), std::move(offer), std::move(state), done,
                                                total);
+          },
+      .relay_data =
+          [this](std::string contact, std::string transfer) {
+            m_data_relays->start(std::move(contact), std::move(transfer));
           }});
   m_offer_observer = m_offers.get();  // this instance lives as long as the node
   if (auto r = m_messenger->start(); !r) return r;

@@ -76,6 +76,10 @@ struct Options {
   // contacts we cannot reach now, whenever that set changes.
   std::string bell;
   std::function<void(std::vector<std::string> bells)> ringing;
+  // File data through relays (relays.cpp, docs/protocol/channel.md § Relays): the "host:port" of this
+  // node's SSL torrent listener that a contact's data circuit is joined to ("" refuses them). Called
+  // on the strand.
+  std::function<std::string()> data_address;
 };
 
 // The answer of every call made after stop(): base::errc::unavailable, "the node is stopping".
@@ -182,6 +186,11 @@ class Messenger {
   // they are connected; the final states are told again on every new channel. Posted.
   void report_offer_progress(std::string contact_id, std::string offer_id, std::string state,
                              std::uint64_t done, std::uint64_t total);
+  // A data circuit to accepted contact `who` (a kith ID) through one of our contacts' relays, joined at
+  // their end to their SSL torrent listener: a raw TCP socket to run a file transfer's peer connection
+  // through, when no direct path exists. An error when no relay would or could. Posted; `done` on the
+  // strand.
+  void open_data_circuit(std::string who, base::Done<Result<boost::asio::ip::tcp::socket>> done);
   // Someone rang our doorbell from these addresses: dial each (at most a few per call, each at most
   // once in ten minutes) without knowing whom we will meet; the channel is then served by who it is
   // (a request-only channel for a stranger, an ordinary one for a contact). Posted.
@@ -218,6 +227,12 @@ class Messenger {
     crypto::PublicKey target{}, relay{};
     std::string relay_address;
     std::int64_t expires = 0;
+    std::uint64_t data = 0;  // a data circuit: its DataAsk's id; 0 for a channel
+  };
+  struct DataAsk {  // open_data_circuit() waiting for one of the relays it asked
+    base::Done<Result<boost::asio::ip::tcp::socket>> done;
+    int pending = 0;  // relays asked that have not answered, refused or expired
+    bool connecting = false;
   };
 
   // --- strand plumbing (messenger.cpp) ---
@@ -272,7 +287,13 @@ class Messenger {
 
   // --- relays and the NAT report (relays.cpp); all on the strand ---
   void consider_relays(const contacts::Contact& c, Reach& reach, std::int64_t now);
-  void ask_relays(const crypto::PublicKey& target);
+  // Asks up to MAX_RELAYS_ASKED contacts; the number asked. `data`: a DataAsk's id (0: a channel).
+  int ask_relays(const crypto::PublicKey& target, std::uint64_t data = 0);
+
+  // --- file data through relays (data_circuits.cpp); all on the strand ---
+  void on_data_relay_ready(const Ask& ask, net::RelayToken token);
+  void data_ask_failed(std::uint64_t id, const std::string& why);  // one relay asked gave up
+  void on_data_call(Peer& relay, net::RelayToken token, const crypto::PublicKey& from);
   void on_relay_request(Peer& peer, const wire::pb::RelayRequest& request);
   void on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready);
   void on_relay_call(Peer& peer, const wire::pb::RelayCall& call);
@@ -391,7 +412,10 @@ class Messenger {
   std::map<std::string, std::int64_t> m_ring_dials;    // ringers' addresses -> when we dialled them
   std::map<std::string, std::int64_t> m_answer_dials;  // answering owners' addresses -> when we punched
   std::map<net::RelayToken, Ask> m_asks;               // relays we asked
-  int m_relay_dials = 0;                               // RelayCalls being followed
+  std::map<std::uint64_t, DataAsk> m_data_asks;        // open_data_circuit() calls waiting
+  std::uint64_t m_next_data_ask = 0;
+  int m_data_joins = 0;   // data circuits being joined to our torrent port (on_data_call)
+  int m_relay_dials = 0;  // RelayCalls being followed
 
   // Published by settle() for status_snapshot().
   std::atomic<int> m_snap_contacts{0}, m_snap_online{0}, m_snap_requests{0};

@@ -63,7 +63,7 @@ void Messenger::consider_relays(const contacts::Contact& c, Reach& reach, std::i
   ask_relays(c.key);
 }
 
-void Messenger::ask_relays(const crypto::PublicKey& target) {
+int Messenger::ask_relays(const crypto::PublicKey& target, std::uint64_t data) {
   KITH_ASSERT_ON(m_strand);
   const auto now = m_now();
   int asked = 0;
@@ -74,16 +74,18 @@ void Messenger::ask_relays(const crypto::PublicKey& target) {
     auto where = listener_address(p);
     if (where.empty()) continue;
     const auto token = new_token();
-    m_asks[token] = Ask{target, p.cert.user, where, now + m_options.relay.wait.count()};
+    m_asks[token] = Ask{target, p.cert.user, where, now + m_options.relay.wait.count(), data};
     wire::pb::Frame f;
     f.mutable_relay_request()->set_token(bytes_of(token));
     f.mutable_relay_request()->set_target(bytes_of(target));
+    f.mutable_relay_request()->set_data(data != 0);
     send_frame(p, std::move(f));
     ++asked;
   }
   if (asked)  // debug: an offline contact is asked about again and again (backoff up to a minute)
     spdlog::debug("cannot reach {} directly: asked {} contact(s) to relay", identity::encode_id(target),
                   asked);
+  return asked;
 }
 
 void Messenger::on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready) {
@@ -94,6 +96,7 @@ void Messenger::on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready) {
   if (it == m_asks.end() || it->second.relay != peer.cert.user) return;
   const Ask ask = it->second;
   m_asks.erase(it);
+  if (ask.data) return on_data_relay_ready(ask, token);
   if (peer_of_user(ask.target)) return;  // reached meanwhile; the relay drops the circuit in time
   spdlog::info("opening a channel to {} through {}'s relay", identity::encode_id(ask.target),
                identity::encode_id(ask.relay));
@@ -117,7 +120,9 @@ void Messenger::on_relay_refused(Peer& peer, const wire::pb::RelayRefused& refus
   if (it == m_asks.end() || it->second.relay != peer.cert.user) return;
   spdlog::debug("{} does not relay to {}: {}", identity::encode_id(peer.cert.user),
                 identity::encode_id(it->second.target), base::terminal_safe(refused.reason().substr(0, 200)));
+  const auto data = it->second.data;
   m_asks.erase(it);
+  if (data) data_ask_failed(data, "refused: " + base::terminal_safe(refused.reason().substr(0, 200)));
 }
 
 // --- being asked: the relay ----------------------------------------------------------------------------
@@ -149,12 +154,13 @@ void Messenger::on_relay_request(Peer& peer, const wire::pb::RelayRequest& reque
   wire::pb::Frame call;
   call.mutable_relay_call()->set_token(request.token());
   call.mutable_relay_call()->set_from(bytes_of(peer.cert.user));
+  call.mutable_relay_call()->set_data(request.data());
   send_frame(*other, std::move(call));
   wire::pb::Frame ready;
   ready.mutable_relay_ready()->set_token(request.token());
   send_frame(peer, std::move(ready));
-  spdlog::info("relaying a channel from {} to {}", identity::encode_id(peer.cert.user),
-               identity::encode_id(target));
+  spdlog::info("relaying {} from {} to {}", request.data() ? "file data" : "a channel",
+               identity::encode_id(peer.cert.user), identity::encode_id(target));
 }
 
 void Messenger::on_relay_socket(net::RelayToken token, std::shared_ptr<boost::asio::ip::tcp::socket> socket) {
@@ -191,7 +197,13 @@ void Messenger::expire_relays(std::int64_t now) {
     if (entry.second.first) entry.second.first->close(ignored);
     return true;
   });
-  std::erase_if(m_asks, [now](const auto& entry) { return entry.second.expires < now; });
+  std::vector<std::uint64_t> data_expired;
+  std::erase_if(m_asks, [&](const auto& entry) {
+    if (entry.second.expires >= now) return false;
+    if (entry.second.data) data_expired.push_back(entry.second.data);
+    return true;
+  });
+  for (auto id : data_expired) data_ask_failed(id, "no answer in time");
 }
 
 // --- being called through a relay ----------------------------------------------------------------------
@@ -206,6 +218,7 @@ void Messenger::on_relay_call(Peer& peer, const wire::pb::RelayCall& call) {
     spdlog::info("ignored a relayed call from blocked {}", identity::encode_id(from));
     return;
   }
+  if (call.data()) return on_data_call(peer, token, from);
   if (peer_of_user(from) || m_relay_dials >= MAX_RELAYED_DIALS) return;
   const auto where = listener_address(peer);
   if (where.empty()) return;

@@ -1,8 +1,14 @@
 #include "net/relay.hpp"
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <memory>
+
+#include "base/endpoint.hpp"
+#include "net/detail.hpp"
 
 namespace kith::net {
 namespace asio = boost::asio;
@@ -82,6 +88,63 @@ void splice(asio::io_context& io, tcp::socket a, tcp::socket b, std::uint64_t ma
     for (auto& side : s->side) side.set_option(tcp::no_delay(true), ignored);
     s->pump(0);
     s->pump(1);
+  });
+}
+
+namespace {
+
+struct RawConnect : std::enable_shared_from_this<RawConnect> {
+  RawConnect(asio::io_context& io)
+      : strand(asio::make_strand(io)), resolver(strand), socket(strand), timer(strand) {}
+  asio::strand<asio::io_context::executor_type> strand;
+  tcp::resolver resolver;
+  tcp::socket socket;
+  asio::steady_timer timer;
+  std::string address, preamble;
+  std::function<void(Result<tcp::socket>)> done;
+
+  void finish(Result<tcp::socket> r) {
+    if (!done) return;
+    timer.cancel();
+    std::exchange(done, nullptr)(std::move(r));
+  }
+  void fail(const std::string& why) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    resolver.cancel();
+    finish(tl::unexpected(detail::unreachable("cannot connect to " + address + ": " + why)));
+  }
+};
+
+}  // namespace
+
+void connect_raw(asio::io_context& io, const std::string& address, std::optional<RelayToken> token,
+                 std::chrono::milliseconds timeout, std::function<void(Result<tcp::socket>)> done) {
+  auto c = std::make_shared<RawConnect>(io);
+  c->address = address;
+  c->done = std::move(done);
+  if (token) c->preamble = relay_preamble(*token);
+  asio::post(c->strand, [c, timeout] {
+    auto hp = base::parse_host_port(c->address);
+    if (!hp) return c->fail(hp.error().message);
+    c->timer.expires_after(timeout);
+    c->timer.async_wait([c](boost::system::error_code ec) {
+      if (!ec) c->fail("no answer in time");
+    });
+    c->resolver.async_resolve(
+        hp->host, std::to_string(hp->port),
+        [c](boost::system::error_code ec, tcp::resolver::results_type results) {
+          if (ec) return c->fail(ec.message());
+          asio::async_connect(c->socket, results, [c](boost::system::error_code ec, const tcp::endpoint&) {
+            if (ec) return c->fail(ec.message());
+            if (c->preamble.empty()) return c->finish(std::move(c->socket));
+            asio::async_write(c->socket, asio::buffer(c->preamble),
+                              [c](boost::system::error_code ec, std::size_t) {
+                                if (ec) return c->fail(ec.message());
+                                c->finish(std::move(c->socket));
+                              });
+          });
+        });
   });
 }
 

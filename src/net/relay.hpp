@@ -10,10 +10,14 @@
 // token have arrived the relay splices them.
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "base/error.hpp"
 
 namespace kith::net {
 
@@ -25,6 +29,14 @@ inline constexpr std::size_t RELAY_PREAMBLE_SIZE = 24;
 std::string relay_preamble(const RelayToken& token);
 // The token of a preamble, or false when the bytes are not one.
 bool parse_relay_preamble(std::string_view bytes, RelayToken& token);
+
+// A plain TCP connection to "host:port" (names resolved), which first sends the relay preamble of
+// `token` when there is one: the raw end of a data circuit (docs/protocol/channel.md § Relays), or the
+// local hop from a circuit to a port of this host. `done` is called once, on the connection's strand,
+// with the socket or an error (base::errc::unavailable) within `timeout`.
+void connect_raw(boost::asio::io_context& io, const std::string& address, std::optional<RelayToken> token,
+                 std::chrono::milliseconds timeout,
+                 std::function<void(Result<boost::asio::ip::tcp::socket>)> done);
 
 struct SpliceStats {
   std::uint64_t bytes = 0;  // both directions together

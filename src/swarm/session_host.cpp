@@ -280,7 +280,8 @@ Status SessionHost::resume(const std::string& id) {
   return {};
 }
 
-Status SessionHost::connect_peers(const std::string& id, const std::vector<std::string>& peers) {
+Status SessionHost::connect_peers(const std::string& id, const std::vector<std::string>& peers,
+                                  bool remember) {
   auto h = handle(id);
   if (!h) return tl::unexpected(h.error());
   std::vector<lt::tcp::endpoint> added;
@@ -291,7 +292,7 @@ Status SessionHost::connect_peers(const std::string& id, const std::vector<std::
     if (!hp || ec) continue;
     added.emplace_back(ip, hp->port);
   }
-  {
+  if (remember) {
     std::lock_guard lock(m_mutex);
     auto& hints = m_hints[id_of(*h)];
     for (const auto& ep : added)

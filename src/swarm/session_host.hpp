@@ -129,7 +129,8 @@ class SessionHost {
   Result<std::vector<PeerStatus>> peers(const std::string& id) const;
   // Dials these "ip:port" peers for transfer `id` now and remembers them as its hints (at most 16), so
   // redial_hints() and a resume dial them again. Entries that are not IP:port are skipped.
-  Status connect_peers(const std::string& id, const std::vector<std::string>& peers);
+  // remember=false: dial once, keep no hint (a one-off local port, e.g. a relayed data circuit).
+  Status connect_peers(const std::string& id, const std::vector<std::string>& peers, bool remember = true);
   // Dials transfer `id`'s hints again (no-op without hints): with no tracker or DHT (a file sent to a
   // contact), nothing else brings a lost peer back. The caller decides when (it knows the peer count).
   void redial_hints(const std::string& id);

@@ -7,12 +7,10 @@
     their end-to-end TLS: the relay's wire never carries the message text (symmetric NATs);
   - behind port-preserving ("cone") NATs the relayed channel is then replaced by a hole-punched one;
   - `kith send` both ways between a node behind a NAT and a public one (the sender dials too), each
-    file scanned and released, and "delivered" at the sender only once it was;
-  - the DHT doorbell: a public node adds a person behind a NAT by invite alone (no mutual contact, no
-    address that works): it rings their bell on a private DHT in the lab, they dial back, the request
-    arrives, and messages flow both ways; two people behind two cone NATs with no mutual contact
-    connect the same way, the owner's dial back and the ringer's dial at its answer crossing (a
-    hole-punched channel).
+    file scanned and released, and "delivered" at the sender only once it was; and between two people
+    behind symmetric NATs, where the data goes through the mutual contact's relay (a data circuit),
+    whose wire never shows the files' bytes.
+The DHT doorbell's scenarios are in test_kith_doorbell.py.
 Needs root; KITH_BIN is set by ctest."""
 import hashlib
 import os
@@ -155,86 +153,67 @@ class KithBehindNat(unittest.TestCase):
             procutil.wait_for(lambda: {m["text"] for m in c.inbox("dave")} >= {"direct now", "direct back"}, 30,
                               what="both messages at carol")
 
+    def send_and_check(self, sender, recipient, name, size=3 * 1024 * 1024 + 17):
+        """`kith send` of a random file; waits for "delivered" at the sender and checks the recipient's
+        copy, its scan and its state. Returns the file's bytes and the transfer id."""
+        path = os.path.join(sender.home, name)
+        data = os.urandom(size)
+        with open(path, "wb") as f:
+            f.write(data)
+        tid = sender.json("send", recipient.name, path)["offer"]["transfer_id"]
+        offers = lambda: {o["transfer_id"]: o for o in sender.json("files")}
+        procutil.wait_for(lambda: offers()[tid]["state"] == "delivered" or None, 180, interval=0.5,
+                          what="%s delivered" % name)
+        with open(os.path.join(recipient.settings["download.dir"], name), "rb") as f:
+            self.assertEqual(hashlib.sha256(data).digest(), hashlib.sha256(f.read()).digest())
+        with open(recipient.daemon.log_path) as f:
+            self.assertIn("%s: scanned clean" % tid, f.read())
+        self.assertIn("delivered", sender.run("files").stdout)
+        received = {o["transfer_id"]: o for o in recipient.json("files")}[tid]
+        self.assertEqual((received["direction"], received["state"]), ("in", "delivered"))
+        return data, tid
+
     def test_files_both_ways_between_a_nat_and_a_public_node(self):
         with Lab(homes=1, nat="symmetric") as lab:
             a = self.node(lab, "a", "alice")
             c = self.node(lab, "c", "carol")  # alice cannot dial carol, carol can dial alice
             self.befriend(c, a)
-            for sender, recipient, name in ((c, a, "from-carol.bin"), (a, c, "from-alice.bin")):
-                path = os.path.join(sender.home, name)
-                with open(path, "wb") as f:
-                    f.write(os.urandom(3 * 1024 * 1024 + 17))
-                sent = sender.json("send", recipient.name, path)
-                tid = sent["offer"]["transfer_id"]
-                offers = lambda: {o["transfer_id"]: o for o in sender.json("files")}
-                procutil.wait_for(lambda: offers()[tid]["state"] == "delivered" or None, 120, interval=0.5,
-                                  what="%s delivered" % name)
-                got = os.path.join(recipient.settings["download.dir"], name)
-                with open(path, "rb") as f1, open(got, "rb") as f2:
-                    self.assertEqual(hashlib.sha256(f1.read()).digest(), hashlib.sha256(f2.read()).digest())
-                with open(recipient.daemon.log_path) as f:
-                    self.assertIn("%s: scanned clean" % tid, f.read())
-                self.assertIn("delivered", sender.run("files").stdout)
-                received = {o["transfer_id"]: o for o in recipient.json("files")}[tid]
-                self.assertEqual((received["direction"], received["state"]), ("in", "delivered"))
+            self.send_and_check(c, a, "from-carol.bin")
+            self.send_and_check(a, c, "from-alice.bin")
 
-    def dht_node(self, lab, host, name, bootstrap_host):
-        """A node on a private DHT in the lab (bootstrap_host None: it is the bootstrap)."""
-        s = {"lan.discovery": "false", "dht.enabled": "true", "dht.private_network": "true",
-             "rendezvous.bell_poll_s": "5", "dht.bootstrap": ""}
-        if bootstrap_host:
-            s["dht.bootstrap"] = next(a for f, a, _ in lab.addresses(bootstrap_host) if f == "inet") + ":6881"
-        n = NsNode(lab, host, name, s)
-        self.addCleanup(n.close)
-        n.start_daemon()
-        return n
-
-    def test_a_public_node_adds_a_natted_person_by_ringing_their_doorbell(self):
-        with Lab(homes=1, nat="symmetric") as lab:
-            self.dht_node(lab, "b", "bootstrap", None)
-            a = self.dht_node(lab, "a", "alice", "b")
-            c = self.dht_node(lab, "c", "carol", "b")
-            invite = c.json("id")["invite"]
-            self.assertIn("bell=", invite)
-            self.assertNotIn("198.18.", invite)  # carol knows no public address of hers: only 10.77.0.10
-            a.run("contacts", "add", invite, "--message", "alice rings")
-            req = procutil.wait_for(lambda: c.json("contacts", "requests"), 120, interval=1,
-                                    what="alice's request at carol, through the doorbell")
-            self.assertEqual(req[0]["name"], "alice")
-            c.run("contacts", "accept", "alice")
-            a.wait_online("carol", timeout=60)
-            c.wait_online("alice", timeout=60)
-            c.run("msg", "alice", "dialled back")
-            a.run("msg", "carol", "thanks for ringing back")
-            procutil.wait_for(lambda: {m["text"] for m in a.inbox("carol")} >= {"dialled back",
-                                                                                 "thanks for ringing back"},
-                              30, what="both messages at alice")
-            self.assertGreaterEqual(a.json("status")["rendezvous"]["rings"], 1)
-            self.assertGreaterEqual(c.json("status")["rendezvous"]["bell_heard"], 1)
-            with open(c.daemon.log_path) as f:
-                self.assertIn("rang; dialling back", f.read())
-
-    def test_two_cone_nats_without_a_mutual_contact_meet_through_the_doorbell(self):
-        with Lab(homes=2, nat="cone") as lab:
-            self.dht_node(lab, "a", "bootstrap", None)  # public, a DHT node only: nobody's contact
-            c = self.dht_node(lab, "c", "carol", "a")  # behind router r (198.18.0.1)
-            d = self.dht_node(lab, "d", "dave", "a")   # behind router r2 (198.18.0.2)
-            invite = d.json("id")["invite"]
-            self.assertNotIn("198.18.", invite)  # dave knows no public address of his
-            c.run("contacts", "add", invite)
-            procutil.wait_for(lambda: d.json("contacts", "requests"), 150, interval=1,
-                              what="carol's request at dave, through the doorbell")
+    def test_files_both_ways_between_two_symmetric_nats_go_through_the_relay(self):
+        with Lab(homes=2, nat="symmetric") as lab:
+            a = self.node(lab, "a", "alice")  # public, a contact of both: the relay
+            c = self.node(lab, "c", "carol")
+            d = self.node(lab, "d", "dave")
+            self.befriend(c, a)
+            self.befriend(d, a)
+            c.run("contacts", "add", d.json("id")["invite"])
+            procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
             d.run("contacts", "accept", "carol")
-            at_c = c.wait_online("dave", timeout=60)
             d.wait_online("carol", timeout=60)
-            self.assertEqual(at_c.get("path"), "hole-punched", at_c)
-            self.assertEqual(at_c["address"], "198.18.0.2:6882")  # dave's router, the port it kept
-            c.run("msg", "dave", "punched through the doorbell")
-            d.run("msg", "carol", "and back")
-            procutil.wait_for(lambda: {m["text"] for m in c.inbox("dave")} >= {"punched through the doorbell",
-                                                                                "and back"},
-                              30, what="both messages at carol")
-            self.assertGreaterEqual(c.json("status")["rendezvous"]["bell_answers"], 1)
+            c.wait_online("dave", timeout=60)
+            capture = os.path.join(a.home, "relay-wire.bin")
+            sniffer = lab.popen("a", [sys.executable, "-c", SNIFFER, "eth0", capture],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.addCleanup(sniffer.kill)
+            sent = [self.send_and_check(c, d, "carol-to-dave.bin"), self.send_and_check(d, c, "dave-to-carol.bin")]
+            with open(a.daemon.log_path) as f:
+                self.assertIn("relaying file data from", f.read())
+            for sender, recipient, (_, tid) in ((c, d, sent[0]), (d, c, sent[1])):
+                with open(recipient.daemon.log_path) as f:
+                    self.assertIn("%s: its data runs through a relay" % tid, f.read())
+                with open(sender.daemon.log_path) as f:
+                    self.assertIn("through a relay joined to our torrent port", f.read())
+            time.sleep(1)
+            sniffer.kill()
+            sniffer.wait()
+            with open(capture, "rb") as f:
+                wire = f.read()
+            self.assertGreater(len(wire), 2 * 3 * 1024 * 1024)  # both files crossed the relay's wire...
+            for data, _ in sent:  # ...encrypted: no 64-byte run of either file is on it
+                for offset in range(0, len(data) - 64, len(data) // 16):
+                    self.assertNotIn(data[offset:offset + 64], wire)
 
 
 if __name__ == "__main__":
