@@ -1,6 +1,7 @@
 """A network lab for tests: network namespaces joined by a bridge, from the vendored netlab.sh.
 
-    with Lab(homes=0) as lab:           # namespaces <pfx>sw (bridge), <pfx>a, <pfx>b (+ r, c with homes=1)
+    with Lab(homes=0) as lab:           # namespaces <pfx>sw (bridge), <pfx>a, <pfx>b (+ r, c with homes=1;
+                                        # + r2, d with homes=2; + cg, a NAT in front of r, with cgn=True)
         lab.wait_ipv6_ready("a", "b")
         p = lab.popen("a", ["some-tool"])
         out = lab.run("b", ["ip", "-j", "addr"]).stdout
@@ -31,11 +32,12 @@ def unavailable_reason():
 
 
 class Lab:
-    def __init__(self, homes=1, nat="cone"):
+    def __init__(self, homes=1, nat="cone", cgn=False):
+        """cgn: home router 1 (peer c's) sits behind a carrier-grade NAT <pfx>cg (a double NAT)."""
         # Short: namespace names end up in /run/netns and in interface-free contexts only, but keep
         # them readable in `ip netns list` when a run is inspected.
         self.pfx = "kt%s-" % secrets.token_hex(3)
-        self.env = dict(os.environ, PFX=self.pfx, HOMES=str(homes), NAT=nat)
+        self.env = dict(os.environ, PFX=self.pfx, HOMES=str(homes), NAT=nat, CGN="1" if cgn else "0")
         self._procs = []
 
     def ns(self, host):

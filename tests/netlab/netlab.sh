@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Vendored from the team's shared netlab (../shared/netlab/, which CI's clean clone does not have);
-# one addition: HOMES=0 leaves out the home router and peer C (and so needs no nftables).
+# two additions: HOMES=0 leaves out the home router and peer C (and so needs no nftables); CGN=1 puts
+# home router 1 behind a carrier-grade NAT (a double NAT for peer C).
 #
 # netlab.sh — multi-host P2P test lab from Linux network namespaces (run as root, Debian 12).
 # Needs: iproute2, nftables, iptables (iptables-nft, for NFQUEUE), python3; optional socat, iperf3.
@@ -15,11 +16,15 @@
 #   <P>r2 : wan0 198.18.0.2/24 | lan0 10.88.0.1/24   home router 2
 #   <P>d  : eth0 10.88.0.10/24 gw 10.88.0.1     peer D behind NAT 2
 #   NAT=cone (default: port-preserving masquerade) | NAT=symmetric (masquerade random-fully)
+#   CGN=1 (HOMES >= 1) puts a carrier-grade NAT (same NAT kind) in front of home router 1:
+#   <P>cg : wan0 198.18.0.3/24 | lan0 100.64.0.1/24  carrier-grade NAT
+#   <P>r  : wan0 100.64.0.2/24 gw 100.64.0.1 (instead of 198.18.0.1 on the bridge)
 #
 # usage: netlab.sh up | down | status
 set -euo pipefail
-P=${PFX:-nl-}; HOMES=${HOMES:-1}; NAT=${NAT:-cone}
+P=${PFX:-nl-}; HOMES=${HOMES:-1}; NAT=${NAT:-cone}; CGN=${CGN:-0}
 NS_ALL="${P}sw ${P}a ${P}b"; [ "$HOMES" != 0 ] && NS_ALL="$NS_ALL ${P}r ${P}c"
+[ "$HOMES" != 0 ] && [ "$CGN" = 1 ] && NS_ALL="$NS_ALL ${P}cg"
 [ "$HOMES" = 2 ] && NS_ALL="$NS_ALL ${P}r2 ${P}d"
 ns() { ip netns exec "$@"; }
 
@@ -32,8 +37,7 @@ wan_host() { # name addr
 }
 
 home() { # router-ns wan-addr lan-prefix(e.g. 10.77.0) host-ns
-  local r=$1 wan=$2 lan=$3 h=$4 masq="masquerade"
-  [ "$NAT" = symmetric ] && masq="masquerade random,fully-random"
+  local r=$1 wan=$2 lan=$3 h=$4
   ip link add wan0 netns ${P}$r type veth peer name v$r netns ${P}sw
   ns ${P}sw ip link set v$r master br0 up
   ns ${P}$r ip addr add $wan/24 dev wan0
@@ -44,6 +48,27 @@ home() { # router-ns wan-addr lan-prefix(e.g. 10.77.0) host-ns
   ns ${P}$h ip addr add $lan.10/24 dev eth0
   ns ${P}$h ip link set eth0 up
   ns ${P}$h ip route add default via $lan.1
+  natbox $r $lan
+}
+
+cgn() { # puts a carrier-grade NAT <P>cg between the bridge and home router 1
+  ns ${P}r ip link del wan0   # its bridge side goes with it
+  ip link add wan0 netns ${P}cg type veth peer name vcg netns ${P}sw
+  ns ${P}sw ip link set vcg master br0 up
+  ns ${P}cg ip addr add 198.18.0.3/24 dev wan0
+  ns ${P}cg ip link set wan0 up
+  ip link add lan0 netns ${P}cg type veth peer name wan0 netns ${P}r
+  ns ${P}cg ip addr add 100.64.0.1/24 dev lan0
+  ns ${P}cg ip link set lan0 up
+  ns ${P}r ip addr add 100.64.0.2/24 dev wan0
+  ns ${P}r ip link set wan0 up
+  ns ${P}r ip route add default via 100.64.0.1
+  natbox cg 100.64.0
+}
+
+natbox() { # router-ns lan-prefix: forwarding, NAT from lan0 to wan0, no unsolicited WAN traffic in
+  local r=$1 lan=$2 masq="masquerade"
+  [ "$NAT" = symmetric ] && masq="masquerade random,fully-random"
   ns ${P}$r sysctl -qw net.ipv4.ip_forward=1
   ns ${P}$r nft -f - <<NFT
 table ip natbox_nat {
@@ -78,6 +103,7 @@ up() {
   wan_host a 198.18.0.11
   wan_host b 198.18.0.12
   [ "$HOMES" != 0 ] && home r 198.18.0.1 10.77.0 c
+  [ "$HOMES" != 0 ] && [ "$CGN" = 1 ] && cgn
   [ "$HOMES" = 2 ] && home r2 198.18.0.2 10.88.0 d
   return 0
 }
