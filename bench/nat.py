@@ -11,8 +11,7 @@ either can dial), dave accepts as soon as the request shows, and the bench recor
 
 Each try runs in a lab of its own (fresh routers, fresh nodes): a NAT's state from an earlier try
 (conntrack entries, TIME_WAIT on the same ports) would otherwise change the outcome. Targets (issue 11): cone/cone hole-punched in >= 19 of 20 tries within 5 s; symmetric relayed within
-10 s. Throughput of a 256 MiB `kith send` over a relay is not measured: file data does not go through
-relays yet (docs/architecture.md § Not yet).
+10 s. Throughput of a `kith send` over a relay: bench/relay.py.
 
 Usage: sudo python3 bench/nat.py [--tries 20] [--scenarios cone,symmetric] [--json]
 """
