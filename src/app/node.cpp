@@ -189,8 +189,12 @@ void Node::on_swarm_event(const swarm::SwarmEvent& e) {
         spdlog::error("{}: saving resume data: {}", e.id, r.error().message);
     return;
   }
-  m_transfers->on_swarm_event(e);
   using K = swarm::SwarmEvent::Kind;
+  if (e.kind == K::port_mapped) {
+    if (m_messenger) m_messenger->set_router_address(e.path);
+    return;
+  }
+  m_transfers->on_swarm_event(e);
   if (e.kind == K::status_updates || e.kind == K::finished || e.kind == K::metadata_received)
     m_pipeline->on_swarm_event(e);
 }

@@ -152,8 +152,12 @@ const std::vector<SettingDef>& setting_defs() {
        {},
        check_bell_poll},
       {"lsd.enabled", "bool", true, "Local Service Discovery: find peers on the LAN by multicast"},
-      {"nat.upnp", "bool", true, "Map the listen port on the router with UPnP"},
-      {"nat.natpmp", "bool", true, "Map the listen port on the router with NAT-PMP"},
+      {"nat.upnp", "bool", true,
+       "Map the listen ports (BitTorrent and contact channel) on the router with UPnP; a forwarded channel "
+       "port is advertised to contacts"},
+      {"nat.natpmp", "bool", true,
+       "Map the listen ports (BitTorrent and contact channel) on the router with NAT-PMP; a forwarded "
+       "channel port is advertised to contacts"},
       {"limits.download",
        "int",
        std::int64_t{0},

@@ -191,6 +191,10 @@ class Messenger {
   // through, when no direct path exists. An error when no relay would or could. Posted; `done` on the
   // strand.
   void open_data_circuit(std::string who, base::Done<Result<boost::asio::ip::tcp::socket>> done);
+  // A router forwards this public "ip:port" to our listener (UPnP/NAT-PMP, swarm::SessionHost::map_port):
+  // advertised after the interface addresses. A private IP (a router behind a carrier-grade NAT) is
+  // ignored. Posted.
+  void set_router_address(std::string address);
   // Someone rang our doorbell from these addresses: dial each (at most a few per call, each at most
   // once in ten minutes) without knowing whom we will meet; the channel is then served by who it is
   // (a request-only channel for a stranger, an ordinary one for a contact). Posted.
@@ -402,7 +406,8 @@ class Messenger {
   std::int64_t m_request_window_start = 0;
   int m_requests_in_window = 0;                   // incoming requests per minute, flood cap
   std::vector<std::function<void()>> m_deferred;  // run by settle()
-  std::vector<std::string> m_advertised;          // interface addresses + m_nat.public_addresses
+  std::vector<std::string> m_advertised;  // interface addresses + m_router_address + m_nat.public_addresses
+  std::string m_router_address;           // set_router_address
   std::vector<net::Observation> m_observations;   // newest last, one per observer
   net::NatReport m_nat;
   std::map<net::RelayToken, Circuit> m_circuits;  // as a relay: announced, waiting for their halves

@@ -772,3 +772,24 @@ TEST(Messenger, AnUnreachablePersonDialsBackWhoeverRangTheirBell) {
   value(send(a, bob.id(), "hello through the doorbell"));
   eventually([&] { return value(inbox(b, alice.id())).messages.size() == 1; }, "the message at bob");
 }
+
+// A router's port forward (UPnP/NAT-PMP through libtorrent: swarm::SessionHost::map_port) is advertised
+// to contacts and in invites; a private one (a router behind a carrier-grade NAT) is not.
+TEST(Messenger, AdvertisesTheRoutersPortForward) {
+  Person alice("alice");
+  Running a(alice);
+  a.m->set_router_address("100.64.0.2:6882");  // behind a CGN: useless outside it
+  a.m->set_router_address("not an address");
+  a.m->set_router_address("198.51.100.7:6882");
+  eventually(
+      [&] {
+        auto addrs = a.m->addresses();
+        return std::find(addrs.begin(), addrs.end(), "198.51.100.7:6882") != addrs.end();
+      },
+      "the forwarded address advertised");
+  const auto addrs = a.m->addresses();
+  EXPECT_EQ(std::count(addrs.begin(), addrs.end(), "100.64.0.2:6882"), 0);
+  EXPECT_NE(a.invite().find("addr=198.51.100.7%3A6882"), std::string::npos) << a.invite();
+  auto moved = a.events.wait<messaging::AddressesChanged>(1, "node.addresses");
+  EXPECT_EQ(moved.back().addresses, addrs);
+}

@@ -281,9 +281,21 @@ void Messenger::observe(const net::Channel& channel, const std::string& observed
   if (m_nat.public_addresses != before.public_addresses) update_advertised();
 }
 
+void Messenger::set_router_address(std::string address) {
+  on_strand([this, address = std::move(address)] {
+    auto hp = base::parse_ip_port(address);
+    if (!hp || net::is_private_ip(hp->host)) return;
+    spdlog::info("the router forwards {} to us: advertised", address);
+    m_router_address = hp->to_string();
+    update_advertised();
+  });
+}
+
 void Messenger::update_advertised() {
   KITH_ASSERT_ON(m_strand);
   auto next = m_interface_addrs;
+  if (!m_router_address.empty() && std::find(next.begin(), next.end(), m_router_address) == next.end())
+    next.push_back(m_router_address);
   for (const auto& a : m_nat.public_addresses)
     if (std::find(next.begin(), next.end(), a) == next.end()) next.push_back(a);
   if (next == m_advertised) return;

@@ -200,8 +200,10 @@ class SessionHost {
   void dht_get_peers(const DhtInfoHash& hash, std::function<void(Result<std::vector<std::string>>)> done);
 
   // Asks UPnP/NAT-PMP routers to forward TCP `port` (the contact channel's listener) to this host.
-  // Does nothing when upnp and natpmp are off; results are logged (portmap alerts). The mapping lasts
-  // for the session (there is no unmap yet).
+  // Does nothing when upnp and natpmp are off; results are logged (portmap alerts). Once a router
+  // granted it (as the same external port) and libtorrent knows the external IP (the router's, or
+  // peers' votes), a port_mapped event says where (the IP may be a private one, behind a second NAT:
+  // the receiver decides). The mapping lasts for the session (there is no unmap yet).
   void map_port(std::uint16_t tcp_port);
 
   std::vector<std::uint8_t> session_state() const;
@@ -264,6 +266,12 @@ class SessionHost {
                                     // shutdown() clears m_alive: libtorrent frees popped alerts at the
                                     // next pop, so two threads must never pop at once
   std::atomic<int> m_dht_nodes{0};  // written on the strand from dht_stats alerts
+  // map_port(): the port asked for, whether a router granted it, our external IP, what was reported
+  // (port_mapped); on the strand (alerts) except m_mapped_port, set before any mapping alert.
+  std::atomic<std::uint16_t> m_mapped_port{0};
+  bool m_port_granted = false;
+  std::string m_external_ip, m_reported_mapping;
+  void report_mapping();
   std::shared_ptr<detail::PeerIdFilter> m_peer_filter;  // also held by the session as a plugin
   std::shared_ptr<detail::SourceRecorder> m_recorder;   // sources(); also a session plugin
   std::shared_ptr<detail::PieceGates> m_gates;          // verified pieces per transfer (open_reader)

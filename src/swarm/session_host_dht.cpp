@@ -145,7 +145,19 @@ void SessionHost::expire_peer_get(const std::string& hash, std::uint64_t id) {
 }
 
 void SessionHost::map_port(std::uint16_t tcp_port) {
+  m_mapped_port = tcp_port;
   m_session->add_port_mapping(lt::portmap_protocol::tcp, tcp_port, tcp_port);
+}
+
+void SessionHost::report_mapping() {
+  if (!m_port_granted || m_external_ip.empty()) return;
+  auto address = base::join_host_port(m_external_ip, m_mapped_port);
+  if (address == m_reported_mapping) return;
+  m_reported_mapping = address;
+  spdlog::info("the router forwards {} to our port {}", address, m_mapped_port.load());
+  SwarmEvent e{SwarmEvent::Kind::port_mapped};
+  e.path = std::move(address);
+  m_on_event(e);
 }
 
 void SessionHost::add_private_dht_nodes(const std::string& list) {
@@ -236,6 +248,20 @@ bool SessionHost::handle_dht_alert(const lt::alert* a) {
   }
   if (const auto* pm = lt::alert_cast<lt::portmap_alert>(a)) {
     spdlog::info("port mapping: {}", pm->message());
+    // Ours is the TCP mapping with our port outside too (libtorrent's own listen ports are others;
+    // mapping indices are per router protocol, so they cannot tell ours apart).
+    if (pm->map_protocol == lt::portmap_protocol::tcp && m_mapped_port != 0 &&
+        pm->external_port == m_mapped_port) {
+      m_port_granted = true;
+      report_mapping();
+    }
+    return true;
+  }
+  if (const auto* ip = lt::alert_cast<lt::external_ip_alert>(a)) {
+    if (!ip->external_address.is_unspecified()) {
+      m_external_ip = ip->external_address.to_string();
+      report_mapping();
+    }
     return true;
   }
   if (const auto* pe = lt::alert_cast<lt::portmap_error_alert>(a)) {
