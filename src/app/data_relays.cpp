@@ -30,7 +30,8 @@ struct Attempt {
 void DataRelays::start(std::string contact_id, std::string transfer_id) {
   m_open(contact_id, [this, transfer_id](Result<tcp::socket> circuit) {
     if (!circuit) {
-      spdlog::info("{}: no relay for its data: {}", transfer_id, circuit.error().message);
+      // Every minute while the sender is offline: not worth more than a debug line.
+      spdlog::debug("{}: {}", transfer_id, circuit.error().message);
       return;
     }
     auto a = std::make_shared<Attempt>(m_io);

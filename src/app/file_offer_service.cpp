@@ -257,7 +257,7 @@ void FileOfferService::observe(const Event& e) {
     w = watched;
   }
   if (relay && m_deps.relay_data) {
-    spdlog::info("{}: no peer for {} s; trying its data through a relay", tid, RELAY_DATA_AFTER_MS / 1000);
+    spdlog::debug("{}: no peer for {} s; trying its data through a relay", tid, RELAY_DATA_AFTER_MS / 1000);
     m_deps.relay_data(w.contact, tid);
   }
   {

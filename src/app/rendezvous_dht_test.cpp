@@ -78,11 +78,13 @@ TEST(RendezvousDht, ContactFindsPublisherStrangerDoesNot) {
 // The doorbell over the same real DHT: BEP 5 announces and get_peers through DhtPortAdapter. The
 // owner hears the ringer's channel port at the address DHT nodes saw it announce from.
 TEST(RendezvousDht, DoorbellRingIsHeardByTheBellsOwner) {
+  // Declared first, so destroyed last: get_peers still pending when the DHT shuts down hold the
+  // doorbells' strands, which belong to this io_context.
+  boost::asio::io_context io;
   swarm::testing::PrivateDht dht(8);
   ASSERT_TRUE(dht.wait_formed(3, std::chrono::seconds(90))) << "the private DHT did not form";
   auto owner = crypto::SigningKey::generate().value();
   app::DhtPortAdapter at_owner(dht.host(2)), at_ringer(dht.host(6));
-  boost::asio::io_context io;
   rendezvous::DoorbellOptions fast;
   fast.poll_interval = std::chrono::seconds(2);
   fast.tick = std::chrono::milliseconds(50);

@@ -30,6 +30,8 @@ void Messenger::open_data_circuit(std::string who, base::Done<Result<boost::asio
     if (!id) return done(tl::unexpected(id.error()));
     const auto key = identity::decode_id(*id);
     if (!key) return done(tl::unexpected(key.error()));
+    // A relay reaches only people online: do not ask (and tell relays whom we want) in vain.
+    if (!peer_of_user(*key)) return done(tl::unexpected(no_relay("they are not online")));
     const auto ask = ++m_next_data_ask;
     m_data_asks[ask] = DataAsk{std::move(done), 0, false};
     const int asked = ask_relays(*key, ask);

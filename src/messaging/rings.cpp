@@ -89,8 +89,8 @@ void Messenger::dial_ringer(const std::string& address) {
             spdlog::info("doorbell: dialling {} back failed: {}", address, r.error().message);
             return;
           }
-          if ((*r)->peer().device ==
-              m_device.public_key()) {  // our own listener (behind a NAT that loops back)
+          // Our own listener: the DHT saw our own address (a NAT that loops back, a lab on one host).
+          if ((*r)->peer().device == m_device.public_key()) {
             (*r)->close("that is us");
             return;
           }
