@@ -9,11 +9,15 @@ either can dial), dave accepts as soon as the request shows, and the bench recor
   direct    seconds from the add to a hole-punched channel (cone NATs; never on symmetric ones)
   path      the channel's path when the try ends: hole-punched or relayed
 
+Scenario `doorbell`: cone NATs and no mutual contact: alice is only the private DHT's bootstrap node;
+carol reaches dave through his DHT doorbell (docs/protocol/channel.md § Doorbell), polled every
+--bell-poll seconds (the default setting is 60).
+
 Each try runs in a lab of its own (fresh routers, fresh nodes): a NAT's state from an earlier try
 (conntrack entries, TIME_WAIT on the same ports) would otherwise change the outcome. Targets (issue 11): cone/cone hole-punched in >= 19 of 20 tries within 5 s; symmetric relayed within
 10 s. Throughput of a `kith send` over a relay: bench/relay.py.
 
-Usage: sudo python3 bench/nat.py [--tries 20] [--scenarios cone,symmetric] [--json]
+Usage: sudo python3 bench/nat.py [--tries 20] [--scenarios cone,symmetric,doorbell] [--bell-poll 60] [--json]
 """
 import argparse
 import json
@@ -53,24 +57,34 @@ def befriend(asker, answerer):
     asker.wait_online(answerer.name)
 
 
-def one_try(nat, timeout):
+def one_try(scenario, timeout, bell_poll):
     """A lab with alice (public), carol and dave (each behind a NAT); returns the try's figures.
     (The channel's throughput is not timed: every `kith msg` is a process, which would be measured.)"""
-    with Lab(homes=2, nat=nat) as lab:
-        nodes = [NsNode(lab, host, name, {"lan.discovery": "false"})
-                 for host, name in (("a", "alice"), ("c", "carol"), ("d", "dave"))]
+    doorbell = scenario == "doorbell"
+    with Lab(homes=2, nat="cone" if doorbell else scenario) as lab:
+        settings = {"lan.discovery": "false"}
+        if doorbell:
+            settings.update({"dht.enabled": "true", "dht.private_network": "true",
+                             "rendezvous.bell_poll_s": str(bell_poll), "dht.bootstrap": "198.18.0.11:6881"})
+        nodes = []
+        for host, name in (("a", "alice"), ("c", "carol"), ("d", "dave")):
+            own = dict(settings)
+            if doorbell and host == "a":
+                own["dht.bootstrap"] = ""  # alice is the bootstrap node
+            nodes.append(NsNode(lab, host, name, own))
         try:
             for n in nodes:
                 n.start_daemon()
-            return measure(*nodes, timeout)
+            return measure(*nodes, timeout, mutual=not doorbell)
         finally:
             for n in nodes:
                 n.close()
 
 
-def measure(a, c, d, timeout):
-    befriend(c, a)
-    befriend(d, a)
+def measure(a, c, d, timeout, mutual=True):
+    if mutual:
+        befriend(c, a)
+        befriend(d, a)
     invite = d.json("id")["invite"]
     start = time.monotonic()
     c.run("contacts", "add", invite)
@@ -98,7 +112,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tries", type=int, default=20)
     ap.add_argument("--scenarios", default="cone,symmetric")
-    ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--timeout", type=float, default=30.0, help="per try (doorbell: at least 3 polls)")
+    ap.add_argument("--bell-poll", type=int, default=60, help="rendezvous.bell_poll_s in the doorbell scenario")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     reason = unavailable_reason()
@@ -109,7 +124,8 @@ def main():
         tries = []
         for n in range(args.tries):
             try:
-                r = one_try(nat, args.timeout)
+                timeout = max(args.timeout, 3 * args.bell_poll + 30) if nat == "doorbell" else args.timeout
+                r = one_try(nat, timeout, args.bell_poll)
             except Exception as e:  # counted, not fatal: the figures say how many tries failed
                 log("%s try %d failed: %s" % (nat, n + 1, e))
                 r = {"online": None, "direct": None, "path": None}
@@ -132,7 +148,8 @@ def main():
         return
     for nat, r in report.items():
         print("%-20s online %d/%d (p50 %.2f s, max %.2f s); hole-punched %d (%d within 5 s, p50 %s); relayed %d"
-              % (nat + "/" + nat, r["online"], r["tries"], r["online_p50_s"] or 0, r["online_max_s"] or 0,
+              % ("cone/cone, doorbell" if nat == "doorbell" else nat + "/" + nat, r["online"], r["tries"],
+                 r["online_p50_s"] or 0, r["online_max_s"] or 0,
                  r["hole_punched"], r["hole_punched_within_5s"],
                  "%.2f s" % r["direct_p50_s"] if r["direct_p50_s"] else "-", r["relayed"]))
 
