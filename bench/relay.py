@@ -23,22 +23,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "netlab"))
-import procutil  # noqa: E402
 from lab import Lab, unavailable_reason  # noqa: E402
+from nat import befriend  # noqa: E402  (bench/nat.py, beside this file)
 from nsnode import NsNode  # noqa: E402
-
-
-def log(msg):
-    sys.stderr.write("[relay-bench %s] %s\n" % (time.strftime("%H:%M:%S"), msg))
-    sys.stderr.flush()
-
-
-def befriend(asker, answerer):
-    asker.run("contacts", "add", answerer.json("id")["invite"])
-    procutil.wait_for(lambda: answerer.json("contacts", "requests"), 60, what="the request at " + answerer.name)
-    answerer.run("contacts", "accept", asker.name)
-    answerer.wait_online(asker.name, timeout=60)
-    asker.wait_online(answerer.name, timeout=60)
 
 
 def run(mib, rate_mbit):

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "app/block_service.hpp"
+#include "app/data_relays.hpp"
 #include "app/dht_port_adapter.hpp"
 #include "app/events.hpp"
 #include "app/file_offer_service.hpp"
@@ -35,7 +36,6 @@
 #include "crypto/sign.hpp"
 #include "lan/discovery.hpp"
 #include "messaging/messenger.hpp"
-#include "app/data_relays.hpp"
 #include "rendezvous/doorbell.hpp"
 #include "rendezvous/rendezvous.hpp"
 #include "safety/inspector.hpp"

@@ -408,7 +408,7 @@ class Messenger {
   std::vector<std::function<void()>> m_deferred;  // run by settle()
   std::vector<std::string> m_advertised;  // interface addresses + m_router_address + m_nat.public_addresses
   std::string m_router_address;           // set_router_address
-  std::vector<net::Observation> m_observations;   // newest last, one per observer
+  std::vector<net::Observation> m_observations;  // newest last, one per observer
   net::NatReport m_nat;
   std::map<net::RelayToken, Circuit> m_circuits;  // as a relay: announced, waiting for their halves
   int m_circuits_active = 0;                      // as a relay: spliced now

@@ -9,9 +9,12 @@
 #include <set>
 
 #include "identity/invite.hpp"
+#include "rendezvous/io_testing.hpp"
 
 using namespace kith;
 using namespace kith::rendezvous;
+using kith::rendezvous::testing::idle;
+using kith::rendezvous::testing::run_until;
 
 namespace {
 
@@ -50,17 +53,6 @@ class FakeBep5 : public DhtPort {
   Swarms& m_swarms;
   std::string m_ip;
 };
-
-template <class Pred>
-bool run_until(boost::asio::io_context& io, Pred pred,
-               std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred() && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(5));
-  }
-  return pred();
-}
 
 crypto::SigningKey key() { return std::move(crypto::SigningKey::generate().value()); }
 
@@ -128,11 +120,9 @@ TEST(Doorbell, TheOwnerHearsWhoRangFromWhereTheDhtSawThem) {
   // Rung again every ring interval while still ringing; not once it stops.
   ASSERT_TRUE(run_until(io, [&] { return at_ringer.announces >= 2; }));
   r.set_ringing({});
-  run_until(
-      io, [] { return false; }, std::chrono::milliseconds(100));
+  idle(io, std::chrono::milliseconds(100));
   const auto rung = at_ringer.announces;
-  run_until(
-      io, [] { return false; }, std::chrono::milliseconds(500));
+  idle(io, std::chrono::milliseconds(500));
   EXPECT_EQ(at_ringer.announces, rung);
 }
 
@@ -161,8 +151,7 @@ TEST(Doorbell, NobodyRingsTheirOwnBell) {
   d.set_port(6882);
   d.set_ringing({own_bell(me)});
   d.start();
-  run_until(
-      io, [] { return false; }, std::chrono::milliseconds(200));
+  idle(io, std::chrono::milliseconds(200));
   EXPECT_EQ(at.announces, 0);
   EXPECT_GE(at.gets, 2);
 }

@@ -7,10 +7,13 @@
 
 #include "crypto/box.hpp"
 #include "rendezvous/errors.hpp"
+#include "rendezvous/io_testing.hpp"
 #include "rendezvous/record.hpp"
 
 using namespace kith;
 using namespace kith::rendezvous;
+using kith::rendezvous::testing::idle;
+using kith::rendezvous::testing::run_until;
 
 namespace {
 
@@ -71,22 +74,6 @@ class FakeDht : public DhtPort {
   bool silent = false;
   std::map<crypto::PublicKey, int> gets_for;
 };
-
-template <class Pred>
-bool run_until(boost::asio::io_context& io, Pred pred,
-               std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred() && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(5));
-  }
-  return pred();
-}
-
-void idle(boost::asio::io_context& io, std::chrono::milliseconds how_long) {
-  run_until(
-      io, [] { return false; }, how_long);
-}
 
 Result<Presence> lookup_sync(boost::asio::io_context& io, Rendezvous& r, const crypto::PublicKey& who) {
   std::optional<Result<Presence>> out;

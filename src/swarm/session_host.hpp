@@ -219,6 +219,8 @@ class SessionHost {
   bool handle_dht_alert(const lt::alert* a);
   void fail_pending_dht();
   void add_private_dht_nodes(const std::string& list);
+  // Runs `then` on the strand after `ms`, unless the session shut down meanwhile.
+  void after_ms(int ms, std::function<void()> then);
   void arm_dht_timer(const std::string& key, std::uint64_t id, int ms, bool get);
   void expire_dht(const std::string& key, std::uint64_t id, bool get);
   // Prepares params from options; the transfer's id, or an error (duplicate, a bad peer).

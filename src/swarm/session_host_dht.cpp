@@ -118,15 +118,6 @@ void SessionHost::dht_get_peers(const DhtInfoHash& hash,
   m_session->dht_get_peers(h);
 }
 
-void SessionHost::arm_peer_get_timer(const std::string& hash, std::uint64_t id, int ms) {
-  auto timer = std::make_shared<boost::asio::steady_timer>(m_strand, std::chrono::milliseconds(ms));
-  std::weak_ptr<std::atomic<bool>> alive = m_alive;
-  timer->async_wait([this, timer, alive, hash, id](const boost::system::error_code& ec) {
-    if (ec) return;
-    if (auto a = alive.lock(); a && *a) expire_peer_get(hash, id);
-  });
-}
-
 // A get_peers' grace or time limit ran out: it answers with the peers gathered so far (maybe none).
 void SessionHost::expire_peer_get(const std::string& hash, std::uint64_t id) {
   std::optional<PendingPeers> g;
@@ -289,13 +280,21 @@ void SessionHost::fail_pending_dht() {
     for (auto& g : q) g.done(tl::unexpected(dht_error(errc::dht_failed, "the session shut down")));
 }
 
-void SessionHost::arm_dht_timer(const std::string& key, std::uint64_t id, int ms, bool get) {
+void SessionHost::after_ms(int ms, std::function<void()> then) {
   auto timer = std::make_shared<boost::asio::steady_timer>(m_strand, std::chrono::milliseconds(ms));
   std::weak_ptr<std::atomic<bool>> alive = m_alive;
-  timer->async_wait([this, timer, alive, key, id, get](const boost::system::error_code& ec) {
+  timer->async_wait([timer, alive, then = std::move(then)](const boost::system::error_code& ec) {
     if (ec) return;
-    if (auto a = alive.lock(); a && *a) expire_dht(key, id, get);
+    if (auto a = alive.lock(); a && *a) then();
   });
+}
+
+void SessionHost::arm_dht_timer(const std::string& key, std::uint64_t id, int ms, bool get) {
+  after_ms(ms, [this, key, id, get] { expire_dht(key, id, get); });
+}
+
+void SessionHost::arm_peer_get_timer(const std::string& hash, std::uint64_t id, int ms) {
+  after_ms(ms, [this, hash, id] { expire_peer_get(hash, id); });
 }
 
 // A get's grace or time limit ran out, or a put's time limit: answers with what there is, if the

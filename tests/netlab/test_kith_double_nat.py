@@ -72,16 +72,11 @@ class DoubleNat(unittest.TestCase):
             d = self.node(lab, "d", "dave")   # behind r2
             self.befriend(c, a)
             self.befriend(d, a)
-            c.run("contacts", "add", d.json("id")["invite"])
-            procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
-            d.run("contacts", "accept", "carol")
-            at_c = c.wait_online("dave", timeout=60)
-            d.wait_online("carol", timeout=60)
+            at_c = self.befriend(c, d, timeout=60)
             self.assertIn(at_c.get("path"), paths, at_c)
             self.talk(c, d)
             self.send_and_check(c, d, "carol-to-dave.bin")
             self.send_and_check(d, c, "dave-to-carol.bin")
-
 
     def test_double_cone_nat_and_a_cone_nat_with_a_mutual_contact(self):
         self.double_nat_and_nat("cone", ("hole-punched", "relayed"))  # punched in every run so far

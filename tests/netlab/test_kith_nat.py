@@ -49,12 +49,15 @@ class KithBehindNat(unittest.TestCase):
         n.start_daemon()
         return n
 
-    def befriend(self, asker, answerer):
+    def befriend(self, asker, answerer, timeout=30):
+        """`asker` adds `answerer` from their invite, who accepts; both see the other online. Returns
+        the answerer as the asker sees them (their contact: path, address)."""
         asker.run("contacts", "add", answerer.json("id")["invite"])
-        procutil.wait_for(lambda: answerer.json("contacts", "requests"), 30, what="the request at " + answerer.name)
+        procutil.wait_for(lambda: answerer.json("contacts", "requests"), timeout,
+                          what="the request at " + answerer.name)
         answerer.run("contacts", "accept", asker.name)
-        answerer.wait_online(asker.name)
-        asker.wait_online(answerer.name)
+        answerer.wait_online(asker.name, timeout=timeout)
+        return asker.wait_online(answerer.name, timeout=timeout)
 
     def nat(self, n):
         return n.json("status")["messaging"]["nat"]
@@ -101,10 +104,7 @@ class KithBehindNat(unittest.TestCase):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.addCleanup(sniffer.kill)
             # Carol has only dave's invite (private addresses only): no direct path in either direction.
-            c.run("contacts", "add", d.json("id")["invite"])
-            procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
-            d.run("contacts", "accept", "carol")
-            at_c = d.wait_online("carol", timeout=60) and c.wait_online("dave", timeout=60)
+            at_c = self.befriend(c, d, timeout=60)
             self.assertEqual(at_c.get("path"), "relayed", at_c)
             self.assertEqual(d.contact("carol").get("path"), "relayed")
             self.assertIn("online (internet, relayed, ", c.run("contacts", "list").stdout)
@@ -188,11 +188,7 @@ class KithBehindNat(unittest.TestCase):
             d = self.node(lab, "d", "dave")
             self.befriend(c, a)
             self.befriend(d, a)
-            c.run("contacts", "add", d.json("id")["invite"])
-            procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
-            d.run("contacts", "accept", "carol")
-            d.wait_online("carol", timeout=60)
-            c.wait_online("dave", timeout=60)
+            self.befriend(c, d, timeout=60)
             capture = os.path.join(a.home, "relay-wire.bin")
             sniffer = lab.popen("a", [sys.executable, "-c", SNIFFER, "eth0", capture],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
