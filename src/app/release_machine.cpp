@@ -65,13 +65,23 @@ safety::Decision combine(const std::vector<safety::Decision>& verdicts) {
   return out;
 }
 
-void ReleaseMachine::set_files(std::vector<WantedFile> files) {
+std::vector<int> ReleaseMachine::set_files(std::vector<WantedFile> files) {
   std::set<int> wanted;
   for (const auto& f : files) wanted.insert(f.index);
   for (auto it = m_verdicts.begin(); it != m_verdicts.end();)
     it = wanted.count(it->first) ? std::next(it) : m_verdicts.erase(it);
+  std::vector<int> dropped;
+  for (auto it = m_running.begin(); it != m_running.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+    } else {
+      dropped.push_back(it->first);
+      it = m_running.erase(it);
+    }
+  }
   m_files = std::move(files);
   m_files_known = true;
+  return dropped;
 }
 
 void ReleaseMachine::file_complete(int index) {

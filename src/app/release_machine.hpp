@@ -55,8 +55,9 @@ class ReleaseMachine {
   ReleasePhase phase() const { return m_phase; }
 
   // The wanted files (when the metadata arrives, and again when the selection changes). Verdicts of
-  // files still wanted are kept; a newly wanted file will be scanned.
-  void set_files(std::vector<WantedFile> files);
+  // files still wanted are kept; a newly wanted file will be scanned. Returns the files no longer
+  // wanted whose scans were running: they are no longer waited for, and the caller cancels them.
+  std::vector<int> set_files(std::vector<WantedFile> files);
   bool has_files() const { return m_files_known; }
   const std::vector<WantedFile>& files() const { return m_files; }
   void file_complete(int index);

@@ -144,5 +144,28 @@ TEST(CombineVerdicts, WorstOutcomeWins) {
   EXPECT_EQ(combine({verdict(Outcome::clean), verdict(Outcome::clean)}).outcome, Outcome::clean);
 }
 
+// A file deselected while its scan runs (a user's new selection, or a glob applied just after the
+// metadata arrived) must not be waited for: the download would sit in "scanning" until the scan's
+// time limit.
+TEST(ReleaseMachine, DeselectingAFileWhoseScanRunsStopsWaitingForIt) {
+  ReleaseMachine m;
+  m.set_files({{0, "a.txt", 10, false}, {1, "b.bin", 20, false}});
+  auto jobs = m.take_scans(2, /*stream=*/true);
+  ASSERT_EQ(jobs.size(), 1u);
+  ASSERT_EQ(jobs[0].file.index, 0);
+  EXPECT_EQ(m.set_files({{1, "b.bin", 20, false}}), std::vector<int>{0}) << "the caller cancels it";
+  EXPECT_EQ(m.running_scans(), 0);
+  m.all_downloaded();
+  m.verified();
+  jobs = m.take_scans(2, false);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].file.index, 1);
+  m.scan_done(1, verdict(Outcome::clean, 20));
+  m.scan_done(0, verdict(Outcome::clean, 10));  // the cancelled scan answering late changes nothing
+  EXPECT_EQ(m.next(), Next::release);
+  EXPECT_EQ(m.decision().bytes_scanned, 20u);
+  EXPECT_TRUE(m.set_files({{1, "b.bin", 20, true}}).empty());
+}
+
 }  // namespace
 }  // namespace kith::app

@@ -143,7 +143,11 @@ void ReleasePipeline::refresh_files(Tracked& t, const std::string& id) {
     if (f.wanted)
       wanted.push_back(
           {f.index, f.path, static_cast<std::uint64_t>(f.size), f.size > 0 ? f.done >= f.size : true});
-  t.machine.set_files(std::move(wanted));
+  // A file deselected while it is scanned (say a glob applied just after the metadata came, or the
+  // user's new selection): a stream scan waits for pieces that will never come, so cancel it; a
+  // scan of a complete file ends soon and its answer is ignored.
+  for (int index : t.machine.set_files(std::move(wanted)))
+    if (auto r = m_readers.find({id, index}); r != m_readers.end()) r->second->cancel();
 }
 
 void ReleasePipeline::on_swarm_event(swarm::SwarmEvent e) {
