@@ -16,8 +16,8 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   # safety: sigtool builds the tests' signature database, clamscan is the benchmark's reference
   clamav zip
-  # tests: interop clients and helpers
-  aria2 transmission-cli transmission-daemon qbittorrent-nox python3 curl
+  # tests: interop clients and helpers (coturn: the TURN server src/net/turn_test.cpp runs)
+  aria2 transmission-cli transmission-daemon qbittorrent-nox python3 curl coturn
   # tests: a hostile contact-channel client written in Python (tests/integration/hostile_peer.py)
   python3-cryptography openssl
   # tests/netlab: network namespaces, a bridge and a NAT router (nftables)
