@@ -70,7 +70,7 @@ class ClientInterop(kithtest.KithTestCase):
         out = self.tmpdir()
         q.add(magnet=self.facts.magnet(), save_path=out)
         q.add_peers(self.facts.v1_hash, port)
-        q.wait_complete(self.facts.v1_hash, timeout=120)
+        q.wait_complete(self.facts.v1_hash, timeout=120, redial=(port,))
         self.check(out)
 
     def test_qbittorrent_seeds_transmission_downloads(self):
@@ -93,7 +93,7 @@ class ClientInterop(kithtest.KithTestCase):
         out = self.tmpdir()
         q.add(magnet=self.facts.magnet(), save_path=out)
         q.add_peers(self.facts.v1_hash, tr.peer_port)
-        q.wait_complete(self.facts.v1_hash, timeout=120)
+        q.wait_complete(self.facts.v1_hash, timeout=120, redial=(tr.peer_port,))
         self.check(out)
 
 
