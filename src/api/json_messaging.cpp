@@ -153,7 +153,13 @@ nlohmann::json messenger_status_json(const messaging::MessengerStatus& s) {
             {"max_circuits", s.relay.max_circuits},
             {"bytes", s.relay.bytes},
             {"refused", s.relay.refused},
-            {"relayed_channels", s.relay.relayed_channels}}}};
+            {"relayed_channels", s.relay.relayed_channels}}},
+          {"turn",
+           {{"server", s.turn.server},
+            {"state", s.turn.state},
+            {"address", s.turn.address},
+            {"permits", s.turn.permits},
+            {"channels", s.turn.channels}}}};
 }
 
 std::pair<std::string, nlohmann::json> event_json(const messaging::Event& event) {

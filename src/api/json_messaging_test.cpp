@@ -122,7 +122,8 @@ TEST(JsonMessaging, GroupsAndStatus) {
             R"("type":"endpoint-independent"},"online":1,"outbox":-1,"port":6882,)"
             R"("refused_channels":4,"rejected_messages":5,)"
             R"("relay":{"bytes":1000,"circuits":0,"enabled":true,"max_circuits":8,"refused":0,)"
-            R"("relayed_channels":0,"waiting":0},"requests":3})");
+            R"("relayed_channels":0,"waiting":0},"requests":3,)"
+            R"("turn":{"address":"","channels":0,"permits":0,"server":"","state":""}})");
 }
 
 TEST(JsonMessaging, EventNamesAndData) {

@@ -46,6 +46,10 @@ Status Node::start_messaging() {
   o.relay.enabled = settings->get_bool("relay.enabled");
   o.relay.max_circuits = static_cast<int>(settings->get_int("relay.max_circuits"));
   o.relay.max_bytes = static_cast<std::uint64_t>(settings->get_int("relay.max_mib")) << 20;
+  if (const auto turn = settings->get_string("rendezvous.turn"); !turn.empty()) {
+    auto server = net::parse_turn_server(turn);  // checked when the setting was read
+    if (server) o.turn = std::move(*server);
+  }
   // The doorbell shares the swarm's DHT with the presence records; it exists before the messenger so
   // that the messenger's `ringing` calls always find it.
   if (settings->get_bool("dht.enabled") && settings->get_bool("rendezvous.enabled")) {

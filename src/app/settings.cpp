@@ -11,6 +11,7 @@
 #include "base/endpoint.hpp"
 #include "base/fs.hpp"
 #include "identity/invite.hpp"
+#include "net/turn_client.hpp"
 #include "swarm/listen.hpp"
 
 namespace kith::app {
@@ -75,6 +76,12 @@ Status check_bell_poll(const std::string& what, const SettingValue& v) {
 }
 Status check_relay_mib(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 0, 1 << 30, " (MiB per relay circuit; 0: no cap)");
+}
+Status check_turn(const std::string& what, const SettingValue& v) {
+  if (text_of(v).empty()) return {};
+  auto server = net::parse_turn_server(text_of(v));
+  if (!server) return fail(make_error_code(errc::bad_setting), what + ": " + server.error().message);
+  return {};
 }
 Status check_scan_limit(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 1, 2047, " (MiB)");
@@ -151,6 +158,14 @@ const std::vector<SettingDef>& setting_defs() {
        "who cannot dial you (you are behind a NAT) leaves their address there and your node dials them",
        {},
        check_bell_poll},
+      {"rendezvous.turn",
+       "string",
+       std::string(),
+       "A TURN server for when no other path works, USER:PASSWORD@HOST:PORT (TCP; e.g. your organisation's "
+       "coturn): you get a relayed address on it that contacts can dial, and you dial contacts through it. "
+       "Empty: none is contacted",
+       {},
+       check_turn},
       {"lsd.enabled", "bool", true, "Local Service Discovery: find peers on the LAN by multicast"},
       {"nat.upnp", "bool", true,
        "Map the listen ports (BitTorrent and contact channel) on the router with UPnP; a forwarded channel "

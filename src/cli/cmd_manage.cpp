@@ -1,6 +1,7 @@
 // `kith list|show|pause|resume|remove|status|settings`: inspecting and steering a node.
 #include <cstdio>
 
+#include "base/terminal.hpp"
 #include "cli/backend.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
@@ -118,6 +119,15 @@ int run_status(Context& ctx) {
                   relay.value("relayed_channels", 0));
     else
       std::printf("relay        off; %d of your channels relayed\n", relay.value("relayed_channels", 0));
+    const auto turn = m.value("turn", nlohmann::json::object());
+    const std::string server = turn.value("server", "");
+    if (!server.empty()) {
+      const std::string state = turn.value("state", ""), address = turn.value("address", "");
+      std::printf("turn         %s: %s%s; %d of your channels through it\n",
+                  base::terminal_safe(server).c_str(), base::terminal_safe(state).c_str(),
+                  address.empty() ? "" : (", relayed address " + base::terminal_safe(address)).c_str(),
+                  turn.value("channels", 0));
+    }
   }
   return 0;
 }

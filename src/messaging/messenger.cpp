@@ -96,6 +96,7 @@ void Messenger::settle() {
     m_snap_nat =
         NatStatus{net::to_string(m_nat.type), m_nat.public_addresses, m_nat.public_ips, m_nat.observers};
     m_snap_relay = relay_status();
+    m_snap_turn = turn_status();
   }
   // Events and callbacks last, with no reference into the state held: they may call back (a stop()
   // from a callback runs at once), and what they queue runs in this same loop, in order.
@@ -133,6 +134,7 @@ Status Messenger::start() {
   m_advertised = m_interface_addrs;
   m_snap_advertised = m_advertised;
   spdlog::info("contact channels on port {} as {}", m_port, m_user_id);
+  start_turn();
   // Channels accepted before this reaches the strand waited in m_early (they need m_advertised).
   on_strand([this] {
     m_ready = true;
@@ -152,6 +154,8 @@ void Messenger::shutdown() {
   m_stopped = true;
   m_timer.cancel();
   if (m_listener) m_listener->close();
+  if (m_turn) m_turn->stop();
+  if (m_turn_data) m_turn_data->stop();
   for (auto& [k, p] : m_peers) p.channel->close("node stopping");
   for (auto& [k, c] : m_pending) c->close("node stopping");
   for (auto& c : m_early) c->close("node stopping");
@@ -193,6 +197,7 @@ MessengerStatus Messenger::status_snapshot() const {
     std::lock_guard lock(m_snap_mutex);
     s.nat = m_snap_nat;
     s.relay = m_snap_relay;
+    s.turn = m_snap_turn;
     s.addresses = m_snap_advertised;
   }
   s.port = m_port;
@@ -539,6 +544,9 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
     case wire::pb::Frame::kPunch:
       if (relation == contacts::Relation::accepted) on_punch(peer, frame.punch());
       break;
+    case wire::pb::Frame::kDataCircuit:
+      if (relation == contacts::Relation::accepted) on_direct_data(peer, frame.data_circuit());
+      break;
     default:
       break;
   }
@@ -591,9 +599,11 @@ void Messenger::tick() {
     if (!peer_of_user(c.key)) consider_relays(c, reach, now);
     if (reach.dialing || now < reach.next_attempt) continue;
     auto cands = candidates(c);
+    if (!peer_of_user(c.key)) add_turn_candidates(cands);  // online through TURN or a relay: no better
     if (cands.empty()) continue;
     dial(c.key, std::move(cands));
   }
+  update_turn_permits();
   update_ringing();
   m_timer.expires_after(m_options.tick);
   m_timer.async_wait([this, life = std::weak_ptr<Life>(m_life)](boost::system::error_code ec) {
@@ -637,20 +647,22 @@ void Messenger::dial_next(const crypto::PublicKey& user, std::shared_ptr<std::ve
     reach.next_attempt = m_now() + reach.backoff.count();
     return;
   }
-  net::async_dial(
-      m_io, m_client_ctx, (*list)[i], user, m_options.channel,
-      [this, post = poster(), user, list, i](Result<std::shared_ptr<net::Channel>> r) {
-        // On the dial's strand: only hand the outcome over.
-        post([this, user, list, i, r = std::move(r)]() mutable {
-          if (!r) {
-            spdlog::debug("dial {}: {}", identity::encode_id(user), r.error().message);
-            return dial_next(user, list, i + 1);
-          }
-          m_reach[user].dialing = false;
-          on_dialled(user, std::move(*r));
-        });
-      },
-      net::DialOptions{.source_port = m_port});
+  auto outcome = [this, post = poster(), user, list, i](Result<std::shared_ptr<net::Channel>> r) {
+    // On the dial's strand: only hand the outcome over.
+    post([this, user, list, i, r = std::move(r)]() mutable {
+      if (!r) {
+        spdlog::debug("dial {} at {}: {}", identity::encode_id(user), (*list)[i], r.error().message);
+        return dial_next(user, list, i + 1);
+      }
+      m_reach[user].dialing = false;
+      on_dialled(user, std::move(*r));
+    });
+  };
+  const auto& candidate = (*list)[i];
+  if (is_turn_candidate(candidate))
+    return dial_via_turn(user, candidate.substr(candidate.find(':') + 1), std::move(outcome));
+  net::async_dial(m_io, m_client_ctx, candidate, user, m_options.channel, std::move(outcome),
+                  net::DialOptions{.source_port = m_port});
 }
 
 // A channel we opened (directly or through a relay) to `user`.

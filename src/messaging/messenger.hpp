@@ -43,6 +43,7 @@
 #include "net/channel.hpp"
 #include "net/nat.hpp"
 #include "net/relay.hpp"
+#include "net/turn_client.hpp"
 #include "store/contact_store.hpp"
 #include "store/file_offer_store.hpp"
 #include "store/message_store.hpp"
@@ -80,6 +81,9 @@ struct Options {
   // node's SSL torrent listener that a contact's data circuit is joined to ("" refuses them). Called
   // on the strand.
   std::function<std::string()> data_address;
+  // An organisation's TURN server (turn.cpp): a relayed TCP address on it is advertised, and contacts'
+  // public addresses are also dialled through it. None: no TURN server is contacted.
+  std::optional<net::TurnServer> turn;
 };
 
 // The answer of every call made after stop(): base::errc::unavailable, "the node is stopping".
@@ -233,6 +237,11 @@ class Messenger {
     std::int64_t expires = 0;
     std::uint64_t data = 0;  // a data circuit: its DataAsk's id; 0 for a channel
   };
+  struct DirectAsk {  // open_direct_data() waiting for a confirmed connection either way
+    crypto::PublicKey key;
+    base::Done<Result<boost::asio::ip::tcp::socket>> done;
+    boost::asio::steady_timer timer;  // then the relays are asked
+  };
   struct DataAsk {  // open_data_circuit() waiting for one of the relays it asked
     base::Done<Result<boost::asio::ip::tcp::socket>> done;
     int pending = 0;  // relays asked that have not answered, refused or expired
@@ -298,6 +307,17 @@ class Messenger {
   void on_data_relay_ready(const Ask& ask, net::RelayToken token);
   void data_ask_failed(std::uint64_t id, const std::string& why);  // one relay asked gave up
   void on_data_call(Peer& relay, net::RelayToken token, const crypto::PublicKey& from);
+  void ask_data_relays(const crypto::PublicKey& key, base::Done<Result<boost::asio::ip::tcp::socket>> done);
+  std::vector<std::string> direct_candidates(const std::vector<std::string>& list) const;
+  void open_direct_data(Peer& peer, base::Done<Result<boost::asio::ip::tcp::socket>> done);
+  void finish_direct_ask(net::RelayToken token, boost::asio::ip::tcp::socket socket);
+  void connect_confirmed(net::RelayToken token, std::shared_ptr<std::vector<std::string>> list, std::size_t i,
+                         std::function<void(Result<boost::asio::ip::tcp::socket>)> done);
+  void on_direct_data(Peer& peer, const wire::pb::DataCircuit& circuit);
+  bool take_direct_data(net::RelayToken token, std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+  // `answer`: written to the circuit first (a direct data circuit's confirmation; none through a relay).
+  void join_to_torrent(const crypto::PublicKey& from, boost::asio::ip::tcp::socket circuit, const char* via,
+                       std::string answer = {});
   void on_relay_request(Peer& peer, const wire::pb::RelayRequest& request);
   void on_relay_ready(Peer& peer, const wire::pb::RelayReady& ready);
   void on_relay_call(Peer& peer, const wire::pb::RelayCall& call);
@@ -318,6 +338,18 @@ class Messenger {
   void punch(const crypto::PublicKey& user, const std::vector<std::string>& addrs, bool tls_server);
   void update_advertised();
   RelayStatus relay_status() const;
+
+  // --- a TURN server (turn.cpp); all on the strand but start_turn ---
+  void start_turn();  // from start(), before anything else can run on the strand
+  void turn_allocated(const std::string& relayed);
+  void turn_lost(const std::string& why);
+  void turn_incoming(boost::asio::ip::tcp::socket socket, const std::string& peer);
+  void update_turn_permits();
+  static bool is_turn_candidate(const std::string& candidate);  // "turn:ip:port"
+  void add_turn_candidates(std::vector<std::string>& cands) const;
+  void dial_via_turn(const crypto::PublicKey& user, const std::string& address,
+                     std::function<void(Result<std::shared_ptr<net::Channel>>)> done);
+  TurnStatus turn_status() const;
 
   // --- the DHT doorbell (rings.cpp); all on the strand ---
   void update_ringing();  // recomputes the bells to ring; tells Options::ringing when they changed
@@ -406,8 +438,13 @@ class Messenger {
   std::int64_t m_request_window_start = 0;
   int m_requests_in_window = 0;                   // incoming requests per minute, flood cap
   std::vector<std::function<void()>> m_deferred;  // run by settle()
-  std::vector<std::string> m_advertised;  // interface addresses + m_router_address + m_nat.public_addresses
-  std::string m_router_address;           // set_router_address
+  // interface addresses + m_router_address + m_nat.public_addresses + m_turn_address
+  std::vector<std::string> m_advertised;
+  std::string m_router_address;                  // set_router_address
+  std::shared_ptr<net::TurnClient> m_turn;       // with Options::turn: our advertised relayed address
+  std::shared_ptr<net::TurnClient> m_turn_data;  // and one for data circuits (turn.cpp)
+  std::string m_turn_state, m_turn_address;
+  std::set<std::string> m_turn_permits;          // as last sent
   std::vector<net::Observation> m_observations;  // newest last, one per observer
   net::NatReport m_nat;
   std::map<net::RelayToken, Circuit> m_circuits;  // as a relay: announced, waiting for their halves
@@ -419,8 +456,11 @@ class Messenger {
   std::map<net::RelayToken, Ask> m_asks;               // relays we asked
   std::map<std::uint64_t, DataAsk> m_data_asks;        // open_data_circuit() calls waiting
   std::uint64_t m_next_data_ask = 0;
-  int m_data_joins = 0;   // data circuits being joined to our torrent port (on_data_call)
-  int m_relay_dials = 0;  // RelayCalls being followed
+  int m_data_joins = 0;  // data circuits being joined to our torrent port (join_to_torrent)
+  // DataCircuit tokens contacts announced: who, until when (unix ms).
+  std::map<net::RelayToken, std::pair<crypto::PublicKey, std::int64_t>> m_direct_data;
+  std::map<net::RelayToken, std::shared_ptr<DirectAsk>> m_direct_asks;  // ours, by token
+  int m_relay_dials = 0;                                                // RelayCalls being followed
 
   // Published by settle() for status_snapshot().
   std::atomic<int> m_snap_contacts{0}, m_snap_online{0}, m_snap_requests{0};
@@ -429,6 +469,7 @@ class Messenger {
   std::vector<std::string> m_snap_advertised;
   NatStatus m_snap_nat;
   RelayStatus m_snap_relay;
+  TurnStatus m_snap_turn;
 };
 
 template <class T, class F>

@@ -13,9 +13,9 @@
 #include "base/endpoint.hpp"
 #include "base/hex.hpp"
 #include "base/terminal.hpp"
-#include "crypto/random.hpp"
 #include "identity/kith_id.hpp"
 #include "messaging/messenger.hpp"
+#include "messaging/tokens.hpp"
 
 namespace kith::messaging {
 namespace {
@@ -24,26 +24,6 @@ constexpr int MAX_RELAYS_ASKED = 4;           // contacts asked at once for one 
 constexpr std::size_t MAX_ASKS = 64;          // our requests in flight
 constexpr std::size_t MAX_OBSERVATIONS = 32;  // newest kept, one per observer
 constexpr int MAX_RELAYED_DIALS = 8;          // RelayCalls we follow at once
-
-// Fixed-size byte arrays (tokens, user keys) to and from protobuf `bytes`; a wrong size is refused.
-template <std::size_t N>
-bool array_of(const std::string& bytes, std::array<std::uint8_t, N>& out) {
-  if (bytes.size() != N) return false;
-  std::copy(bytes.begin(), bytes.end(), out.begin());
-  return true;
-}
-
-template <std::size_t N>
-std::string bytes_of(const std::array<std::uint8_t, N>& a) {
-  return std::string(a.begin(), a.end());
-}
-
-net::RelayToken new_token() {
-  net::RelayToken t{};
-  const auto random = crypto::random_bytes(t.size());
-  std::copy(random.begin(), random.end(), t.begin());
-  return t;
-}
 
 }  // namespace
 
@@ -165,6 +145,7 @@ void Messenger::on_relay_request(Peer& peer, const wire::pb::RelayRequest& reque
 
 void Messenger::on_relay_socket(net::RelayToken token, std::shared_ptr<boost::asio::ip::tcp::socket> socket) {
   KITH_ASSERT_ON(m_strand);
+  if (take_direct_data(token, socket)) return;
   auto it = m_circuits.find(token);
   if (it == m_circuits.end() || it->second.expires < m_now()) {
     ++m_relay_refused;
@@ -257,7 +238,7 @@ RelayStatus Messenger::relay_status() const {
   s.bytes = m_relayed_bytes;
   s.refused = m_relay_refused;
   for (const auto& [k, p] : m_peers)
-    if (p.hello && !p.channel->closed() && p.channel->relayed()) ++s.relayed_channels;
+    if (p.hello && !p.channel->closed() && p.channel->path() == net::Path::relayed) ++s.relayed_channels;
   return s;
 }
 
@@ -298,6 +279,8 @@ void Messenger::update_advertised() {
     next.push_back(m_router_address);
   for (const auto& a : m_nat.public_addresses)
     if (std::find(next.begin(), next.end(), a) == next.end()) next.push_back(a);
+  if (!m_turn_address.empty() && std::find(next.begin(), next.end(), m_turn_address) == next.end())
+    next.push_back(m_turn_address);
   if (next == m_advertised) return;
   m_advertised = std::move(next);
   // Contacts online now hear it at once (a Hello again only refreshes what they know of us).

@@ -120,6 +120,15 @@ struct RelayStatus {
   int relayed_channels = 0;   // our own channels that run through a relay now
 };
 
+// Reach through a TURN server (rendezvous.turn; turn.cpp).
+struct TurnStatus {
+  std::string server;   // "host:port"; empty: none set
+  std::string state;    // connecting | allocated | failed: why
+  std::string address;  // our relayed address on it, advertised while allocated
+  int permits = 0;      // peer IPs the server lets in
+  int channels = 0;     // our channels that run through it now
+};
+
 struct MessengerStatus {
   std::uint16_t port = 0;               // the channel listener's
   int contacts = 0;                     // accepted
@@ -130,6 +139,7 @@ struct MessengerStatus {
   std::uint64_t rejected_messages = 0;  // bad signature, wrong recipient, not a member
   NatStatus nat;
   RelayStatus relay;
+  TurnStatus turn;
   std::vector<std::string> addresses;  // advertised now: interface addresses, then public ones
 };
 

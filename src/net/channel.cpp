@@ -34,6 +34,8 @@ const char* to_string(Path path) {
       return "hole-punched";
     case Path::relayed:
       return "relayed";
+    case Path::turn:
+      return "turn";
     case Path::direct:
       break;
   }

@@ -38,9 +38,10 @@ struct ChannelOptions {
 enum class Path {
   direct,   // one of us dialled the other's listener
   punched,  // both dialled each other at once from their listen ports (a TCP hole punch through NATs)
-  relayed   // through a contact's relay (relay.hpp), which splices our connection to the peer's
+  relayed,  // through a contact's relay (relay.hpp), which splices our connection to the peer's
+  turn      // through a TURN server's TCP allocation (turn_client.hpp): one of us has a relayed address
 };
-const char* to_string(Path path);  // "direct", "hole-punched", "relayed"
+const char* to_string(Path path);  // "direct", "hole-punched", "relayed", "turn"
 
 class Channel : public std::enable_shared_from_this<Channel> {
  public:
@@ -59,7 +60,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   }  // "ip:port" of the other end (the relay's, if relayed)
   const std::string& local_address() const { return m_local; }  // "ip:port" of our end
   Path path() const { return m_path; }
-  bool relayed() const { return m_path == Path::relayed; }
+  // Through a middlebox that splices bytes (a contact's relay or a TURN server): not a direct path, and
+  // the remote address is the middlebox's, which says nothing about where the peer is.
+  bool relayed() const { return m_path == Path::relayed || m_path == Path::turn; }
   std::uint64_t serial() const { return m_serial; }  // unique per process, for logs and maps
 
   // Begins reading. on_close runs once, after which no frame is delivered.
@@ -117,6 +120,14 @@ void async_dial(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::c
                 const std::string& address, std::optional<crypto::PublicKey> expected_user,
                 ChannelOptions options, std::function<void(Result<std::shared_ptr<Channel>>)> done,
                 DialOptions dial = {});
+
+// The handshake and identity check of `async_dial` on a connection opened by someone else (a TURN data
+// connection, whose bytes are the peer's from here on): TLS server or client, within the handshake
+// timeout, the channel marked with `path`.
+void async_secure(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> ctx,
+                  boost::asio::ip::tcp::socket socket, std::optional<crypto::PublicKey> expected_user,
+                  ChannelOptions options, bool tls_server, Path path,
+                  std::function<void(Result<std::shared_ptr<Channel>>)> done);
 
 // Accepts channels on a port (IPv6 dual-stack when available, else IPv4). Each accepted connection
 // gets the handshake and identity check; on_channel receives only verified channels, not yet started.

@@ -1,6 +1,7 @@
 // async_dial: TCP connect (optionally from the listener's port, optionally to a relay), then TLS and
 // the identity check.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -39,6 +40,7 @@ struct Dial {
   std::function<void(Result<std::shared_ptr<Channel>>)> done;
   bool finished = false;
   bool from_listen_port = false;  // this connection left from dial.source_port
+  std::optional<Path> path;       // async_secure: how the connection it was given reaches the peer
   tcp::resolver::results_type results;
   tcp::resolver::results_type::const_iterator endpoint;  // the one connected to
 
@@ -133,9 +135,10 @@ struct Dial {
       if (!peer) return self->finish(tl::unexpected(peer.error()));
       if (self->expected && peer->user != *self->expected)
         return self->finish(tl::unexpected(bad(where + " answered with another person's key than expected")));
-      const auto path = self->dial.relay_token ? Path::relayed
-                        : self->dial.punch     ? Path::punched
-                                               : Path::direct;
+      const auto path = self->path               ? *self->path
+                        : self->dial.relay_token ? Path::relayed
+                        : self->dial.punch       ? Path::punched
+                                                 : Path::direct;
       self->finish(std::make_shared<Channel>(std::move(*self->stream), *peer, self->dial.tls_server,
                                              self->options, path));
     });
@@ -174,6 +177,44 @@ void async_dial(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, c
           return d->finish(tl::unexpected(unreachable("cannot resolve " + address + ": " + ec.message())));
         d->connect(d, results, results.begin(), true);
       });
+}
+
+void async_secure(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, tcp::socket socket,
+                  std::optional<crypto::PublicKey> expected_user, ChannelOptions options, bool tls_server,
+                  Path path, std::function<void(Result<std::shared_ptr<Channel>>)> done) {
+  auto d = std::make_shared<Dial>(io, *ctx);
+  d->ctx = ctx;
+  d->expected = expected_user;
+  d->options = options;
+  d->dial.tls_server = tls_server;
+  d->path = path;
+  d->done = std::move(done);
+  boost::system::error_code ec;
+  d->address = detail::endpoint_text(socket.remote_endpoint(ec));
+  // The channel runs on the dial's strand, so the connection moves there: a duplicate of its descriptor
+  // on a socket of that strand (Asio 1.18 has no release()), the original closed.
+  const int fd = ::dup(socket.native_handle());
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  socket.close(ec);
+  if (fd < 0) {
+    asio::post(d->strand, [d] { d->finish(tl::unexpected(unreachable("cannot take over the connection"))); });
+    return;
+  }
+  d->stream->lowest_layer().assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    asio::post(d->strand, [d, ec] {
+      d->finish(tl::unexpected(unreachable("cannot take over the connection: " + ec.message())));
+    });
+    return;
+  }
+  d->timer.expires_after(options.handshake_timeout);
+  d->timer.async_wait([d](boost::system::error_code ec) {
+    if (!ec)
+      d->finish(
+          tl::unexpected(unreachable("no channel with " + d->address + " within the handshake timeout")));
+  });
+  asio::post(d->strand, [d] { d->handshake(d); });
 }
 
 }  // namespace kith::net

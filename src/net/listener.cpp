@@ -15,9 +15,6 @@ using detail::endpoint_text;
 
 namespace {
 
-// A TLS record starts with its content type; 22 is "handshake" (the ClientHello).
-constexpr unsigned char TLS_HANDSHAKE_RECORD = 0x16;
-
 // Binds `acceptor` to `ep` with SO_REUSEPORT (so dials can leave from the same port, DialOptions), but
 // only after checking that no other socket listens there: SO_REUSEPORT alone would let a second kith
 // process with the same port share it silently instead of failing. The probe has SO_REUSEADDR, as our
@@ -124,47 +121,18 @@ void Listener::accept() {
 // Waits (within the handshake timeout) for the first byte without consuming it: a TLS handshake
 // record goes to secure(), a relay preamble is read whole and handed to on_relay.
 void Listener::sniff(std::shared_ptr<tcp::socket> socket) {
-  auto timer = std::make_shared<asio::steady_timer>(socket->get_executor());
-  timer->expires_after(m_options.handshake_timeout);
-  timer->async_wait([socket](boost::system::error_code ec) {
-    boost::system::error_code ignored;
-    if (!ec) socket->close(ignored);
-  });
-  auto first = std::make_shared<std::array<char, RELAY_PREAMBLE_SIZE>>();
-  socket->async_receive(
-      asio::buffer(first->data(), 1), tcp::socket::message_peek,
-      [this, alive = m_alive, socket, timer, first, counter = m_handshakes](boost::system::error_code ec,
-                                                                            std::size_t n) {
-        auto give_up = [&] {
-          --*counter;
-          timer->cancel();
-          if (*alive) ++m_refused;  // `this` is only ours while the listener lives
-          boost::system::error_code ignored;
-          socket->close(ignored);
-        };
-        if (!*alive) return give_up();
-        if (ec || n != 1) return give_up();
-        if (static_cast<unsigned char>((*first)[0]) == TLS_HANDSHAKE_RECORD) {
-          timer->cancel();
-          return secure(std::move(*socket));
-        }
-        if ((*first)[0] != RELAY_MAGIC[0] || !m_on_relay) return give_up();
-        asio::async_read(
-            *socket, asio::buffer(*first),
-            [this, alive, socket, timer, first, counter](boost::system::error_code ec, std::size_t) {
-              --*counter;
-              timer->cancel();
-              RelayToken token;
-              boost::system::error_code ignored;
-              if (!*alive || ec ||
-                  !parse_relay_preamble(std::string_view(first->data(), first->size()), token)) {
-                if (*alive) ++m_refused;
-                socket->close(ignored);
-                return;
-              }
-              m_on_relay(token, std::move(*socket));
-            });
-      });
+  read_opening(socket, m_options.handshake_timeout,
+               [this, alive = m_alive, socket, counter = m_handshakes](Result<std::optional<RelayToken>> r) {
+                 boost::system::error_code ignored;
+                 if (*alive && r && !*r) return secure(std::move(*socket));  // counts down when it ends
+                 --*counter;
+                 if (!*alive) return socket->close(ignored);  // `this` is only ours while the listener lives
+                 if (!r || !m_on_relay) {
+                   ++m_refused;
+                   return socket->close(ignored);
+                 }
+                 m_on_relay(**r, std::move(*socket));
+               });
 }
 
 void Listener::secure(tcp::socket socket) {

@@ -296,6 +296,47 @@ TEST(Dial, LeavesFromTheListenersPortAndFallsBackWhenTaken) {
   EXPECT_EQ(local_ports.size(), 2u);
 }
 
+// A connection someone else opened (a TURN data connection) gets the same handshake and identity check
+// as a dial, and the channel says how it travels.
+TEST(Secure, AConnectionOpenedElsewhereBecomesAVerifiedChannel) {
+  asio::io_context io;
+  Node a, b, mallory;
+  auto pair = [&] {
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    asio::ip::tcp::socket left(io), right(io);
+    left.connect(acceptor.local_endpoint());
+    acceptor.accept(right);
+    return std::make_pair(std::move(left), std::move(right));
+  };
+  std::optional<Result<std::shared_ptr<net::Channel>>> client, server;
+  auto [left, right] = pair();
+  net::async_secure(io, a.client, std::move(left), b.user.public_key(), {}, false, net::Path::turn,
+                    [&](Result<std::shared_ptr<net::Channel>> r) { client = std::move(r); });
+  net::async_secure(io, b.server, std::move(right), std::nullopt, {}, true, net::Path::turn,
+                    [&](Result<std::shared_ptr<net::Channel>> r) { server = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return client && server; }));
+  ASSERT_TRUE(*client) << client->error().message;
+  ASSERT_TRUE(*server) << server->error().message;
+  EXPECT_EQ((**client)->peer().user, b.user.public_key());
+  EXPECT_EQ((**server)->peer().user, a.user.public_key());
+  EXPECT_EQ((**client)->path(), net::Path::turn);
+  EXPECT_STREQ(net::to_string((**server)->path()), "turn");
+  EXPECT_TRUE((**server)->relayed()) << "its remote address is the TURN server's";
+  EXPECT_TRUE((**server)->incoming());
+
+  // Someone else than expected at the other end is refused.
+  client.reset();
+  server.reset();
+  auto [l2, r2] = pair();
+  net::async_secure(io, a.client, std::move(l2), b.user.public_key(), {}, false, net::Path::turn,
+                    [&](Result<std::shared_ptr<net::Channel>> r) { client = std::move(r); });
+  net::async_secure(io, mallory.server, std::move(r2), std::nullopt, {}, true, net::Path::turn,
+                    [&](Result<std::shared_ptr<net::Channel>> r) { server = std::move(r); });
+  ASSERT_TRUE(run_until(io, [&] { return client.has_value(); }));
+  ASSERT_FALSE(*client);
+  EXPECT_NE(client->error().message.find("another person"), std::string::npos) << client->error().message;
+}
+
 TEST(Listener, ASecondListenerOnTheSamePortIsRefused) {
   asio::io_context io;
   Node a;

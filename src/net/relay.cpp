@@ -2,6 +2,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -24,6 +25,55 @@ bool parse_relay_preamble(std::string_view bytes, RelayToken& token) {
   if (bytes.size() != RELAY_PREAMBLE_SIZE || bytes.substr(0, RELAY_MAGIC.size()) != RELAY_MAGIC) return false;
   std::copy(bytes.begin() + RELAY_MAGIC.size(), bytes.end(), reinterpret_cast<char*>(token.data()));
   return true;
+}
+
+namespace {
+
+// A TLS record starts with its content type; 22 is "handshake" (the ClientHello).
+constexpr unsigned char TLS_HANDSHAKE_RECORD = 0x16;
+
+}  // namespace
+
+void read_opening(std::shared_ptr<tcp::socket> socket, std::chrono::milliseconds timeout,
+                  std::function<void(Result<std::optional<RelayToken>>)> done) {
+  auto timer = std::make_shared<asio::steady_timer>(socket->get_executor());
+  timer->expires_after(timeout);
+  timer->async_wait([socket](boost::system::error_code ec) {
+    boost::system::error_code ignored;
+    if (!ec) socket->close(ignored);  // the pending read ends with an error
+  });
+  auto first = std::make_shared<std::array<char, RELAY_PREAMBLE_SIZE>>();
+  auto refuse = [](const std::string& why) -> Result<std::optional<RelayToken>> {
+    return fail(base::make_error_code(base::errc::bad_input), why);
+  };
+  // Peek at the first byte: a TLS record header stays in the socket for the handshake.
+  socket->async_receive(
+      asio::buffer(first->data(), 1), tcp::socket::message_peek,
+      [socket, timer, first, refuse, done = std::move(done)](boost::system::error_code ec,
+                                                             std::size_t n) mutable {
+        if (ec || n != 1) {
+          timer->cancel();
+          return done(refuse(ec ? ec.message() : "closed"));
+        }
+        if (static_cast<unsigned char>((*first)[0]) == TLS_HANDSHAKE_RECORD) {
+          timer->cancel();
+          return done(std::optional<RelayToken>());
+        }
+        if ((*first)[0] != RELAY_MAGIC[0]) {
+          timer->cancel();
+          return done(refuse("neither TLS nor a relay preamble"));
+        }
+        asio::async_read(
+            *socket, asio::buffer(*first),
+            [timer, first, refuse, done = std::move(done)](boost::system::error_code ec, std::size_t) {
+              timer->cancel();
+              RelayToken token;
+              if (ec) return done(refuse(ec.message()));
+              if (!parse_relay_preamble(std::string_view(first->data(), first->size()), token))
+                return done(refuse("not a relay preamble"));
+              done(std::optional<RelayToken>(token));
+            });
+      });
 }
 
 namespace {

@@ -38,6 +38,12 @@ void connect_raw(boost::asio::io_context& io, const std::string& address, std::o
                  std::chrono::milliseconds timeout,
                  std::function<void(Result<boost::asio::ip::tcp::socket>)> done);
 
+// How a connection to a channel listener opens: with TLS (nullopt; nothing is consumed) or with a relay
+// preamble (its token; the preamble is consumed). `done` is called once, on the socket's executor, with
+// an error (base::errc::bad_input) for anything else, a close, or nothing within `timeout`.
+void read_opening(std::shared_ptr<boost::asio::ip::tcp::socket> socket, std::chrono::milliseconds timeout,
+                  std::function<void(Result<std::optional<RelayToken>>)> done);
+
 struct SpliceStats {
   std::uint64_t bytes = 0;  // both directions together
   std::string why;          // why it ended: a side closed, an error, the byte cap
