@@ -59,6 +59,41 @@ class KithBehindNat(unittest.TestCase):
         answerer.wait_online(asker.name, timeout=timeout)
         return asker.wait_online(answerer.name, timeout=timeout)
 
+    def sniff(self, lab, host, capture):
+        """Records every frame on `host`'s eth0 into the file `capture` until wire() stops it."""
+        sniffer = lab.popen(host, [sys.executable, "-c", SNIFFER, "eth0", capture],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(sniffer.kill)
+        return sniffer, capture
+
+    def wire(self, sniff):
+        """Stops the sniffer (after its last frames) and returns what it captured."""
+        sniffer, capture = sniff
+        time.sleep(1)
+        sniffer.kill()
+        sniffer.wait()
+        with open(capture, "rb") as f:
+            return f.read()
+
+    def chat_secretly(self, c, d):
+        """A message with random text each way between carol and dave, seen at both ends; the texts."""
+        secrets = ("carol-to-dave-" + os.urandom(8).hex(), "dave-to-carol-" + os.urandom(8).hex())
+        c.run("msg", "dave", secrets[0])
+        d.run("msg", "carol", secrets[1])
+        procutil.wait_for(lambda: {m["text"] for m in c.inbox("dave")} >= set(secrets), 30,
+                          what="both messages at carol")
+        procutil.wait_for(lambda: {m["text"] for m in d.inbox("carol")} >= set(secrets), 30,
+                          what="both messages at dave")
+        return secrets
+
+    def assert_wire_hides(self, wire, secrets):
+        """The capture saw carol's and dave's routers' traffic, but never any of the texts."""
+        self.assertGreater(len(wire), 2000)
+        self.assertIn(bytes([198, 18, 0, 1]), wire)
+        self.assertIn(bytes([198, 18, 0, 2]), wire)
+        for secret in secrets:
+            self.assertNotIn(secret.encode(), wire)
+
     def nat(self, n):
         return n.json("status")["messaging"]["nat"]
 
@@ -99,37 +134,17 @@ class KithBehindNat(unittest.TestCase):
             d = self.node(lab, "d", "dave")   # behind router r2 (198.18.0.2)
             self.befriend(c, a)
             self.befriend(d, a)
-            capture = os.path.join(a.home, "relay-wire.bin")
-            sniffer = lab.popen("a", [sys.executable, "-c", SNIFFER, "eth0", capture],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.addCleanup(sniffer.kill)
+            sniff = self.sniff(lab, "a", os.path.join(a.home, "relay-wire.bin"))
             # Carol has only dave's invite (private addresses only): no direct path in either direction.
             at_c = self.befriend(c, d, timeout=60)
             self.assertEqual(at_c.get("path"), "relayed", at_c)
             self.assertEqual(d.contact("carol").get("path"), "relayed")
             self.assertIn("online (internet, relayed, ", c.run("contacts", "list").stdout)
-            secret_c = "carol-to-dave-" + os.urandom(8).hex()
-            secret_d = "dave-to-carol-" + os.urandom(8).hex()
-            c.run("msg", "dave", secret_c)
-            d.run("msg", "carol", secret_d)
-            procutil.wait_for(lambda: {m["text"] for m in c.inbox("dave")} >= {secret_c, secret_d}, 30,
-                              what="both messages at carol")
-            procutil.wait_for(lambda: {m["text"] for m in d.inbox("carol")} >= {secret_c, secret_d}, 30,
-                              what="both messages at dave")
+            secrets = self.chat_secretly(c, d)
             relay = a.json("status")["messaging"]["relay"]
             self.assertEqual(relay["circuits"], 1)
             self.assertEqual(c.json("status")["messaging"]["relay"]["relayed_channels"], 1)
-            time.sleep(1)  # the sniffer's last frames
-            sniffer.kill()
-            sniffer.wait()
-            with open(capture, "rb") as f:
-                wire = f.read()
-            # The capture saw the relayed traffic (both routers' addresses), but never the text.
-            self.assertGreater(len(wire), 2000)
-            self.assertIn(bytes([198, 18, 0, 1]), wire)
-            self.assertIn(bytes([198, 18, 0, 2]), wire)
-            for secret in (secret_c, secret_d):
-                self.assertNotIn(secret.encode(), wire)
+            self.assert_wire_hides(self.wire(sniff), secrets)
 
     def test_two_cone_nats_punch_a_direct_channel(self):
         with Lab(homes=2, nat="cone") as lab:
@@ -189,10 +204,7 @@ class KithBehindNat(unittest.TestCase):
             self.befriend(c, a)
             self.befriend(d, a)
             self.befriend(c, d, timeout=60)
-            capture = os.path.join(a.home, "relay-wire.bin")
-            sniffer = lab.popen("a", [sys.executable, "-c", SNIFFER, "eth0", capture],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.addCleanup(sniffer.kill)
+            sniff = self.sniff(lab, "a", os.path.join(a.home, "relay-wire.bin"))
             sent = [self.send_and_check(c, d, "carol-to-dave.bin"), self.send_and_check(d, c, "dave-to-carol.bin")]
             with open(a.daemon.log_path) as f:
                 self.assertIn("relaying file data from", f.read())
@@ -201,11 +213,7 @@ class KithBehindNat(unittest.TestCase):
                     self.assertIn("%s: its data runs through a relay" % tid, f.read())
                 with open(sender.daemon.log_path) as f:
                     self.assertIn("through a relay joined to our torrent port", f.read())
-            time.sleep(1)
-            sniffer.kill()
-            sniffer.wait()
-            with open(capture, "rb") as f:
-                wire = f.read()
+            wire = self.wire(sniff)
             self.assertGreater(len(wire), 2 * 3 * 1024 * 1024)  # both files crossed the relay's wire...
             for data, _ in sent:  # ...encrypted: no 64-byte run of either file is on it
                 for offset in range(0, len(data) - 64, len(data) // 16):

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,6 +32,10 @@ TURN_USER, TURN_PASSWORD = "kith", "lab-secret"
 class ThroughTurn(unittest.TestCase):
     befriend = test_kith_nat.KithBehindNat.befriend
     send_and_check = test_kith_nat.KithBehindNat.send_and_check
+    sniff = test_kith_nat.KithBehindNat.sniff
+    wire = test_kith_nat.KithBehindNat.wire
+    chat_secretly = test_kith_nat.KithBehindNat.chat_secretly
+    assert_wire_hides = test_kith_nat.KithBehindNat.assert_wire_hides
 
     @classmethod
     def setUpClass(cls):
@@ -97,32 +100,12 @@ class ThroughTurn(unittest.TestCase):
             self.allocated(c)
             self.allocated(d)
             self.assertIn("turn         %s:%d: allocated" % (TURN_IP, TURN_PORT), c.run("status").stdout)
-            capture = os.path.join(c.home, "turn-wire.bin")
-            sniffer = lab.popen("a", [sys.executable, "-c", test_kith_nat.SNIFFER, "eth0", capture],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.addCleanup(sniffer.kill)
+            sniff = self.sniff(lab, "a", os.path.join(c.home, "turn-wire.bin"))
             at_d = self.befriend(d, c, timeout=90)
             self.assertEqual(at_d.get("path"), "turn", at_d)
             self.assertEqual(c.contact("dave").get("path"), "turn")
             self.assertGreaterEqual(c.json("status")["messaging"]["turn"]["channels"], 1)
-            secret_c = "carol-to-dave-" + os.urandom(8).hex()
-            secret_d = "dave-to-carol-" + os.urandom(8).hex()
-            c.run("msg", "dave", secret_c)
-            d.run("msg", "carol", secret_d)
-            procutil.wait_for(lambda: {m["text"] for m in c.inbox("dave")} >= {secret_c, secret_d}, 30,
-                              what="both messages at carol")
-            procutil.wait_for(lambda: {m["text"] for m in d.inbox("carol")} >= {secret_c, secret_d}, 30,
-                              what="both messages at dave")
-            time.sleep(1)  # the sniffer's last frames
-            sniffer.kill()
-            sniffer.wait()
-            with open(capture, "rb") as f:
-                wire = f.read()
-            self.assertGreater(len(wire), 2000)
-            self.assertIn(bytes([198, 18, 0, 1]), wire)
-            self.assertIn(bytes([198, 18, 0, 2]), wire)
-            for secret in (secret_c, secret_d):
-                self.assertNotIn(secret.encode(), wire)
+            self.assert_wire_hides(self.wire(sniff), self.chat_secretly(c, d))
             # Files both ways: the data through the TURN server as well (a DataCircuit token).
             self.send_and_check(c, d, "carol-to-dave.bin")
             self.send_and_check(d, c, "dave-to-carol.bin")
