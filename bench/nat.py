@@ -13,17 +13,21 @@ Scenario `doorbell`: cone NATs and no mutual contact: alice is only the private 
 carol reaches dave through his DHT doorbell (docs/protocol/channel.md § Doorbell), polled every
 --bell-poll seconds (the default setting is 60).
 
+Scenario `turn`: symmetric NATs and no mutual contact; coturn runs on alice's host and carol and dave
+have it as `rendezvous.turn` (docs/protocol/channel.md § TURN): the channel's path is `turn`.
+
 Each try runs in a lab of its own (fresh routers, fresh nodes): a NAT's state from an earlier try
 (conntrack entries, TIME_WAIT on the same ports) would otherwise change the outcome. Targets (issue 11): cone/cone hole-punched in >= 19 of 20 tries within 5 s; symmetric relayed within
 10 s. Throughput of a `kith send` over a relay: bench/relay.py.
 
-Usage: sudo python3 bench/nat.py [--tries 20] [--scenarios cone,symmetric,doorbell] [--bell-poll 60] [--json]
+Usage: sudo python3 bench/nat.py [--tries 20] [--scenarios cone,symmetric,doorbell,turn] [--bell-poll 60] [--json]
 """
 import argparse
 import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,6 +36,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "netlab"))
 import procutil  # noqa: E402
 from lab import Lab, unavailable_reason  # noqa: E402
 from nsnode import NsNode  # noqa: E402
+from test_kith_turn import TURN_SETTING, start_turnserver  # noqa: E402
 
 
 def log(msg):
@@ -60,9 +65,11 @@ def befriend(asker, answerer):
 def one_try(scenario, timeout, bell_poll):
     """A lab with alice (public), carol and dave (each behind a NAT); returns the try's figures.
     (The channel's throughput is not timed: every `kith msg` is a process, which would be measured.)"""
-    doorbell = scenario == "doorbell"
-    with Lab(homes=2, nat="cone" if doorbell else scenario) as lab:
+    doorbell, turn = scenario == "doorbell", scenario == "turn"
+    with Lab(homes=2, nat="cone" if doorbell else "symmetric" if turn else scenario) as lab, \
+            tempfile.TemporaryDirectory(prefix="kith-turn-") as tmp:
         settings = {"lan.discovery": "false"}
+        turnserver = start_turnserver(lab, tmp) if turn else None
         if doorbell:
             settings.update({"dht.enabled": "true", "dht.private_network": "true",
                              "rendezvous.bell_poll_s": str(bell_poll), "dht.bootstrap": "198.18.0.11:6881"})
@@ -71,14 +78,18 @@ def one_try(scenario, timeout, bell_poll):
             own = dict(settings)
             if doorbell and host == "a":
                 own["dht.bootstrap"] = ""  # alice is the bootstrap node
+            if turn and host != "a":
+                own["rendezvous.turn"] = TURN_SETTING
             nodes.append(NsNode(lab, host, name, own))
         try:
             for n in nodes:
                 n.start_daemon()
-            return measure(*nodes, timeout, mutual=not doorbell)
+            return measure(*nodes, timeout, mutual=not doorbell and not turn)
         finally:
             for n in nodes:
                 n.close()
+            if turnserver:
+                turnserver.kill()
 
 
 def measure(a, c, d, timeout, mutual=True):
@@ -142,16 +153,17 @@ def main():
             "hole_punched_within_5s": sum(1 for d in direct if d <= 5),
             "direct_p50_s": statistics.median(direct) if direct else None,
             "relayed": sum(1 for t in tries if t["path"] == "relayed"),
+            "turn": sum(1 for t in tries if t["path"] == "turn"),
         }
     if args.json:
         print(json.dumps(report, indent=2))
         return
     for nat, r in report.items():
-        print("%-20s online %d/%d (p50 %.2f s, max %.2f s); hole-punched %d (%d within 5 s, p50 %s); relayed %d"
-              % ("cone/cone, doorbell" if nat == "doorbell" else nat + "/" + nat, r["online"], r["tries"],
-                 r["online_p50_s"] or 0, r["online_max_s"] or 0,
-                 r["hole_punched"], r["hole_punched_within_5s"],
-                 "%.2f s" % r["direct_p50_s"] if r["direct_p50_s"] else "-", r["relayed"]))
+        name = {"doorbell": "cone/cone, doorbell", "turn": "symmetric, TURN"}.get(nat, nat + "/" + nat)
+        print("%-20s online %d/%d (p50 %.2f s, max %.2f s); hole-punched %d (%d within 5 s, p50 %s); relayed %d;"
+              " turn %d" % (name, r["online"], r["tries"], r["online_p50_s"] or 0, r["online_max_s"] or 0,
+                            r["hole_punched"], r["hole_punched_within_5s"],
+                            "%.2f s" % r["direct_p50_s"] if r["direct_p50_s"] else "-", r["relayed"], r["turn"]))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,25 @@ import test_kith_nat  # noqa: E402  (its helpers; a module import, so unittest d
 
 TURN_IP, TURN_PORT = "198.18.0.11", 3478
 TURN_USER, TURN_PASSWORD = "kith", "lab-secret"
+TURN_SETTING = "%s:%s@%s:%d" % (TURN_USER, TURN_PASSWORD, TURN_IP, TURN_PORT)
+
+
+def start_turnserver(lab, tmp):
+    """coturn on host a (also bench/nat.py's): TCP only, long-term credentials, no CLI, relay ports on
+    a's own address, its log and database in `tmp`. Returns the process once it listens."""
+    log = os.path.join(tmp, "turnserver.log")
+    p = lab.popen("a", ["turnserver", "-n", "--listening-ip=" + TURN_IP, "--relay-ip=" + TURN_IP,
+                        "--listening-port=%d" % TURN_PORT, "--min-port=49152", "--max-port=49300",
+                        "--lt-cred-mech", "--realm=kith.lab", "--user=%s:%s" % (TURN_USER, TURN_PASSWORD),
+                        "--no-udp", "--no-dtls", "--no-tls", "--no-cli", "--log-file=" + log, "--simple-log",
+                        "--pidfile=" + log + ".pid", "--db=" + os.path.join(tmp, "turndb")],
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def listening():
+        r = lab.run("a", ["ss", "-Hltn", "sport = :%d" % TURN_PORT], check=False)
+        return TURN_IP in r.stdout
+    procutil.wait_for(listening, 20, interval=0.2, what="turnserver listening")
+    return p
 
 
 class ThroughTurn(unittest.TestCase):
@@ -44,24 +63,9 @@ class ThroughTurn(unittest.TestCase):
             raise AssertionError("coturn's turnserver is missing: run scripts/install-deps.sh")
 
     def turnserver(self, lab):
-        """coturn on host a: TCP only, long-term credentials, no CLI, relay ports on a's own address."""
         tmp = tempfile.mkdtemp(prefix="kith-turn-")
         self.addCleanup(shutil.rmtree, tmp, True)
-        log = os.path.join(tmp, "turnserver.log")
-        p = lab.popen("a", ["turnserver", "-n", "--listening-ip=" + TURN_IP, "--relay-ip=" + TURN_IP,
-                            "--listening-port=%d" % TURN_PORT, "--min-port=49152", "--max-port=49300",
-                            "--lt-cred-mech", "--realm=kith.lab", "--user=%s:%s" % (TURN_USER, TURN_PASSWORD),
-                            "--no-udp", "--no-dtls", "--no-tls", "--no-cli", "--no-stun-backward-compatibility",
-                            "--log-file=" + log, "--simple-log", "--pidfile=" + log + ".pid",
-                            "--db=" + os.path.join(tmp, "turndb")],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.addCleanup(p.kill)
-
-        def listening():
-            r = lab.run("a", ["ss", "-Hltn", "sport = :%d" % TURN_PORT], check=False)
-            return TURN_IP in r.stdout
-        procutil.wait_for(listening, 20, interval=0.2, what="turnserver listening")
-        return log
+        self.addCleanup(start_turnserver(lab, tmp).kill)
 
     def logs_on_failure(self, *nodes):
         """Prints the daemons' own log lines (not libtorrent's) if the test fails: the only clue."""
@@ -75,9 +79,7 @@ class ThroughTurn(unittest.TestCase):
         self.addCleanup(dump)
 
     def node(self, lab, host, name):
-        n = NsNode(lab, host, name, {"lan.discovery": "false",
-                                     "rendezvous.turn": "%s:%s@%s:%d" % (TURN_USER, TURN_PASSWORD, TURN_IP,
-                                                                         TURN_PORT)})
+        n = NsNode(lab, host, name, {"lan.discovery": "false", "rendezvous.turn": TURN_SETTING})
         self.addCleanup(n.close)
         n.start_daemon()
         return n
