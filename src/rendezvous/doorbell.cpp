@@ -117,8 +117,11 @@ void Doorbell::on_tick() {
   }
   if (m_port != 0)
     for (auto& [bell, r] : m_ringing) {
-      if (r.rung == std::chrono::steady_clock::time_point{} || now - r.rung >= m_options.ring_interval) {
+      const auto interval =
+          r.rings <= m_options.early_rings ? m_options.early_ring_interval : m_options.ring_interval;
+      if (r.rings == 0 || now - r.rung >= interval) {
         r.rung = now;
+        ++r.rings;
         ring(bell);
       }
       if (!r.polling && now - r.answer_polled >= m_options.answer_poll) {

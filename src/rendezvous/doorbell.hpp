@@ -39,6 +39,10 @@ struct DoorbellOptions {
   std::chrono::milliseconds poll_interval = std::chrono::seconds(60);  // rendezvous.bell_poll_s
   // Announces last about 30 minutes in other nodes: ring again well before, while still unreachable.
   std::chrono::milliseconds ring_interval = std::chrono::minutes(5);
+  // The first ring may go out before the DHT has nodes to store it (just started, a small network): it
+  // is repeated `early_rings` times this soon after, then every ring_interval.
+  std::chrono::milliseconds early_ring_interval = std::chrono::seconds(20);
+  int early_rings = 3;
   // While ringing, how often to look for the answer: the owner's dial back waits about a minute for our
   // SYN (messaging/rings.cpp), so this must be well under that.
   std::chrono::milliseconds answer_poll = std::chrono::seconds(10);
@@ -106,6 +110,7 @@ class Doorbell {
   std::uint16_t m_port = 0;
   struct Ringing {
     std::chrono::steady_clock::time_point rung{}, answer_polled{};  // zero: not yet
+    int rings = 0;                                                  // so far
     bool polling = false;                                           // an answer poll is in flight
   };
   std::map<std::string, Ringing> m_ringing;  // by bell

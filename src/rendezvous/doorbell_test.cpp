@@ -60,6 +60,7 @@ DoorbellOptions fast() {
   DoorbellOptions o;
   o.poll_interval = std::chrono::milliseconds(50);
   o.ring_interval = std::chrono::milliseconds(200);
+  o.early_ring_interval = std::chrono::milliseconds(100);
   o.answer_poll = std::chrono::milliseconds(50);
   o.tick = std::chrono::milliseconds(10);
   return o;
@@ -124,6 +125,24 @@ TEST(Doorbell, TheOwnerHearsWhoRangFromWhereTheDhtSawThem) {
   const auto rung = at_ringer.announces;
   idle(io, std::chrono::milliseconds(500));
   EXPECT_EQ(at_ringer.announces, rung);
+}
+
+// A first ring may go out before the DHT has nodes to store it (a node just started, a small network):
+// the next rings come soon after, not only a ring interval later.
+TEST(Doorbell, TheFirstRingsAreRepeatedSoon) {
+  boost::asio::io_context io;
+  Swarms swarms;
+  FakeBep5 at_ringer(swarms, "203.0.113.9");
+  auto o = fast();
+  o.ring_interval = std::chrono::hours(1);
+  o.early_ring_interval = std::chrono::milliseconds(50);
+  Doorbell r(io, at_ringer, own_bell(key()), o, {}, {}, [] { return NOW; });
+  r.set_port(6882);
+  r.start();
+  r.set_ringing({own_bell(key())});
+  ASSERT_TRUE(run_until(io, [&] { return at_ringer.announces >= 1 + o.early_rings; }));
+  idle(io, std::chrono::milliseconds(300));
+  EXPECT_EQ(at_ringer.announces, 1 + o.early_rings) << "then only every ring interval";
 }
 
 TEST(Doorbell, ARingFromYesterdayIsHeardAfterMidnight) {
