@@ -54,7 +54,7 @@ void Messenger::start_turn() {
 
 void Messenger::turn_allocated(const std::string& relayed) {
   KITH_ASSERT_ON(m_strand);
-  spdlog::info("TURN: relayed address {} on {}:{}", relayed, m_options.turn->host, m_options.turn->port);
+  spdlog::info("TURN: advertising our relayed address {}", relayed);
   m_turn_state = "allocated";
   m_turn_address = relayed;
   m_turn_permits.clear();  // a new allocation has none
@@ -64,7 +64,7 @@ void Messenger::turn_allocated(const std::string& relayed) {
 
 void Messenger::turn_lost(const std::string& why) {
   KITH_ASSERT_ON(m_strand);
-  spdlog::warn("TURN: {} (tried again)", why);
+  spdlog::debug("TURN: {} (the client logged it and tries again)", why);
   m_turn_state = "failed: " + why;
   if (m_turn_address.empty()) return;
   m_turn_address.clear();
