@@ -6,24 +6,16 @@
 #include <iostream>
 
 #include "app/dht_port_adapter.hpp"
+#include "base/io_testing.hpp"
 #include "rendezvous/doorbell.hpp"
 #include "rendezvous/errors.hpp"
 #include "rendezvous/rendezvous.hpp"
 #include "swarm/private_dht.hpp"
 
 using namespace kith;
+using kith::base::testing::run_until;
 
 namespace {
-
-template <class Pred>
-bool run_until(boost::asio::io_context& io, Pred pred, std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred() && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_for(std::chrono::milliseconds(5));
-  }
-  return pred();
-}
 
 Result<rendezvous::Presence> lookup(boost::asio::io_context& io, rendezvous::Rendezvous& r,
                                     const crypto::PublicKey& who) {

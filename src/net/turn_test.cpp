@@ -23,11 +23,13 @@
 #include <thread>
 
 #include "base/endpoint.hpp"
+#include "base/io_testing.hpp"
 #include "net/stun.hpp"
 #include "net/turn_client.hpp"
 
 using namespace kith;
 using namespace kith::net;
+using kith::base::testing::run_until;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
@@ -256,19 +258,6 @@ TEST(TurnServerSetting, Parses) {
 // ---- against coturn ----
 
 namespace {
-
-[[nodiscard]] bool run_until(asio::io_context& io, const std::function<bool()>& done,
-                             std::chrono::milliseconds limit = std::chrono::seconds(20)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return false;
-    io.restart();
-    io.run_one_for(
-        std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(100)));
-  }
-  return true;
-}
 
 bool tcp_port_free(std::uint16_t port) {
   asio::io_context io;

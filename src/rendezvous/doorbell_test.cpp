@@ -8,13 +8,13 @@
 #include <map>
 #include <set>
 
+#include "base/io_testing.hpp"
 #include "identity/invite.hpp"
-#include "rendezvous/io_testing.hpp"
 
 using namespace kith;
 using namespace kith::rendezvous;
-using kith::rendezvous::testing::idle;
-using kith::rendezvous::testing::run_until;
+using kith::base::testing::idle;
+using kith::base::testing::run_until;
 
 namespace {
 

@@ -5,15 +5,15 @@
 #include <boost/asio/io_context.hpp>
 #include <map>
 
+#include "base/io_testing.hpp"
 #include "crypto/box.hpp"
 #include "rendezvous/errors.hpp"
-#include "rendezvous/io_testing.hpp"
 #include "rendezvous/record.hpp"
 
 using namespace kith;
 using namespace kith::rendezvous;
-using kith::rendezvous::testing::idle;
-using kith::rendezvous::testing::run_until;
+using kith::base::testing::idle;
+using kith::base::testing::run_until;
 
 namespace {
 
