@@ -1,5 +1,7 @@
 // Fuzzes what a TURN server sends a node (src/net/stun.hpp): every message on a TURN control or data
-// connection goes through stun_frame_size and parse_stun before anything else looks at it.
+// connection goes through stun_frame_size and parse_stun before anything else looks at it. And what
+// anyone sends the STUN responder (src/net/stun_responder.hpp): binding_answer never answers with more
+// than 60 bytes over the request.
 // Invariants: the frame size is 0 or 20 + the length field, a multiple of 4 and at most STUN_MAX_SIZE;
 // parse_stun accepts only input of exactly that size; what it accepts re-encodes to a message that
 // parses again to the same attributes (less its FINGERPRINT); a signed copy checks; check_integrity and the
@@ -10,10 +12,13 @@
 #include <string_view>
 
 #include "net/stun.hpp"
+#include "net/stun_responder.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace kith::net;
   std::string_view input(reinterpret_cast<const char*>(data), size);
+  const boost::asio::ip::udp::endpoint sender(boost::asio::ip::make_address("::ffff:198.51.100.7"), 4000);
+  if (auto answer = binding_answer(input, sender); answer && answer->size() > size + 60) std::abort();
   const auto frame = stun_frame_size(input.substr(0, STUN_HEADER_SIZE));
   if (frame != 0 && (frame < STUN_HEADER_SIZE || frame % 4 != 0 || frame > STUN_MAX_SIZE)) std::abort();
   auto msg = parse_stun(input);

@@ -113,6 +113,14 @@ StunTransactionId random_transaction_id() {
   return id;
 }
 
+// FINGERPRINT over the message so far, with the length field already counting it.
+static void append_fingerprint(std::string& out) {
+  set16(out, 2, static_cast<std::uint16_t>(out.size() - STUN_HEADER_SIZE + 8));
+  std::string fp;
+  put32(fp, crc32(out) ^ FINGERPRINT_XOR);
+  append_attribute(out, stun_attr::FINGERPRINT, fp);
+}
+
 std::string encode(const StunMessage& msg, std::optional<std::string_view> integrity_key) {
   std::string out;
   put16(out, message_type(msg.method, msg.cls));
@@ -128,11 +136,15 @@ std::string encode(const StunMessage& msg, std::optional<std::string_view> integ
     // Each is computed over the message so far with the length field already counting it.
     set16(out, 2, static_cast<std::uint16_t>(out.size() - STUN_HEADER_SIZE + 4 + INTEGRITY_SIZE));
     append_attribute(out, stun_attr::MESSAGE_INTEGRITY, hmac_sha1(*integrity_key, out));
-    set16(out, 2, static_cast<std::uint16_t>(out.size() - STUN_HEADER_SIZE + 8));
-    std::string fp;
-    put32(fp, crc32(out) ^ FINGERPRINT_XOR);
-    append_attribute(out, stun_attr::FINGERPRINT, fp);
+    append_fingerprint(out);
   }
+  set16(out, 2, static_cast<std::uint16_t>(out.size() - STUN_HEADER_SIZE));
+  return out;
+}
+
+std::string encode_with_fingerprint(const StunMessage& msg) {
+  std::string out = encode(msg, std::nullopt);
+  append_fingerprint(out);
   set16(out, 2, static_cast<std::uint16_t>(out.size() - STUN_HEADER_SIZE));
   return out;
 }

@@ -1,8 +1,8 @@
 #pragma once
 // STUN messages (RFC 5389/8489) as TURN (RFC 5766/8656) and TURN TCP allocations (RFC 6062) use them:
 // a sans-IO codec, so the framing and the checks can be tested and fuzzed without sockets. TurnClient
-// (turn_client.hpp) is the only user; everything a TURN server sends is outside input and goes through
-// parse_stun first.
+// (turn_client.hpp) and StunResponder (stun_responder.hpp) use it; everything a TURN server or a STUN
+// client sends is outside input and goes through parse_stun first.
 //
 // Attributes are kept as raw (type, value) pairs in wire order, so a parsed message re-encodes to the
 // same attributes; the helpers below read and write the typed ones TURN needs.
@@ -90,6 +90,9 @@ StunTransactionId random_transaction_id();
 // ones appended (HMAC-SHA1 with the key, then CRC-32); without one, attributes are written as they are.
 // Keeping the message within STUN_MAX_SIZE is the caller's part (the length field has 16 bits).
 std::string encode(const StunMessage& msg, std::optional<std::string_view> integrity_key);
+// Without credentials (StunResponder's Binding answers): the attributes as they are, then FINGERPRINT.
+// `msg` must not carry MESSAGE-INTEGRITY or FINGERPRINT itself.
+std::string encode_with_fingerprint(const StunMessage& msg);
 
 // Strict: the whole of `bytes` is one message (header, magic cookie, length a multiple of 4 and equal
 // to what follows, attributes padded and within bounds, at most STUN_MAX_SIZE); a FINGERPRINT must be
