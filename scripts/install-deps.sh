@@ -14,6 +14,8 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libexpected-dev libgtest-dev libgmock-dev libclamav-dev libqrencode-dev
   libprotobuf-dev protobuf-compiler
+  # ICE (src/ice): UDP hole punching; GLib comes with it
+  libnice-dev
   # safety: sigtool builds the tests' signature database, clamscan is the benchmark's reference
   clamav zip
   # tests: interop clients and helpers (coturn: the TURN server src/net/turn_test.cpp runs)
