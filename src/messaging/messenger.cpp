@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <limits>
 
+#include "base/endpoint.hpp"
 #include "crypto/tls.hpp"
 #include "identity/invite.hpp"
 #include "identity/kith_id.hpp"
@@ -134,6 +135,7 @@ Status Messenger::start() {
   m_advertised = m_interface_addrs;
   m_snap_advertised = m_advertised;
   spdlog::info("contact channels on port {} as {}", m_port, m_user_id);
+  open_stun_responder();
   start_turn();
   // Channels accepted before this reaches the strand waited in m_early (they need m_advertised).
   on_strand([this] {
@@ -142,6 +144,20 @@ Status Messenger::start() {
     tick();
   });
   return {};
+}
+
+// Contacts behind NATs learn their UDP mappings from us when they punch a UDP path through our relay
+// (ice_punch.cpp): a STUN Binding server on the channel port's number, UDP. Not fatal when the port is
+// taken; their punches then have host candidates only.
+void Messenger::open_stun_responder() {
+  auto where = base::parse_host_port(m_options.listen, base::PortRule::allow_zero);
+  if (!where) return;
+  where->port = m_port;
+  m_stun = std::make_unique<net::StunResponder>(m_io);
+  if (auto r = m_stun->open(where->to_string()); !r) {
+    spdlog::warn("no STUN answers on UDP port {}: {}", m_port, r.error().message);
+    m_stun.reset();
+  }
 }
 
 void Messenger::stop() {
@@ -154,6 +170,7 @@ void Messenger::shutdown() {
   m_stopped = true;
   m_timer.cancel();
   if (m_listener) m_listener->close();
+  if (m_stun) m_stun->close();
   if (m_turn) m_turn->stop();
   if (m_turn_data) m_turn_data->stop();
   for (auto& [k, p] : m_peers) p.channel->close("node stopping");
@@ -230,7 +247,7 @@ wire::pb::Frame Messenger::hello_frame(const net::Channel& channel) const {
   auto* h = f.mutable_hello();
   h->set_name(m_options.name);
   for (const auto& a : m_advertised) h->add_addrs(a);
-  if (!channel.relayed()) h->set_observed(channel.remote_address());
+  if (channel.observes_peer()) h->set_observed(channel.remote_address());
   return f;
 }
 
@@ -241,7 +258,7 @@ wire::pb::Frame Messenger::request_frame(const net::Channel& channel, const std:
   r->set_name(m_options.name);
   r->set_text(note);
   for (const auto& a : m_advertised) r->add_addrs(a);
-  if (!channel.relayed()) r->set_observed(channel.remote_address());
+  if (channel.observes_peer()) r->set_observed(channel.remote_address());
   return f;
 }
 
@@ -421,6 +438,7 @@ void Messenger::adopt(std::shared_ptr<net::Channel> channel) {
   peer = Peer{};
   peer.channel = channel;
   peer.cert = channel->peer();
+  peer.since = m_now();
   std::weak_ptr<net::Channel> weak = channel;
   // The channel's handlers run on its strand and only post here.
   channel->start(
@@ -547,6 +565,9 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
     case wire::pb::Frame::kDataCircuit:
       if (relation == contacts::Relation::accepted) on_direct_data(peer, frame.data_circuit());
       break;
+    case wire::pb::Frame::kIcePunch:
+      if (relation == contacts::Relation::accepted) on_ice_punch(peer, frame.ice_punch());
+      break;
     default:
       break;
   }
@@ -603,6 +624,7 @@ void Messenger::tick() {
     if (cands.empty()) continue;
     dial(c.key, std::move(cands));
   }
+  for (auto& [k, p] : m_peers) consider_ice(p, now);
   update_turn_permits();
   update_ringing();
   m_timer.expires_after(m_options.tick);

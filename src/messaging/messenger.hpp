@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,12 +38,14 @@
 #include "base/async.hpp"
 #include "contacts/contact_book.hpp"
 #include "crypto/sign.hpp"
+#include "ice/ice_link.hpp"
 #include "identity/device.hpp"
 #include "messaging/events.hpp"
 #include "messaging/views.hpp"
 #include "net/channel.hpp"
 #include "net/nat.hpp"
 #include "net/relay.hpp"
+#include "net/stun_responder.hpp"
 #include "net/turn_client.hpp"
 #include "store/contact_store.hpp"
 #include "store/file_offer_store.hpp"
@@ -212,9 +215,13 @@ class Messenger {
   struct Peer {
     std::shared_ptr<net::Channel> channel;
     identity::DeviceCert cert;
-    bool hello = false;          // their Hello arrived: the channel is in use
-    std::set<std::string> sent;  // message ids sent on this channel and not yet acknowledged
-    bool punch_tried = false;    // a relayed channel: a hole punch was offered or answered
+    bool hello = false;              // their Hello arrived: the channel is in use
+    std::set<std::string> sent;      // message ids sent on this channel and not yet acknowledged
+    bool punch_tried = false;        // a relayed channel: a hole punch was offered or answered
+    std::int64_t since = 0;          // when the channel was adopted (unix ms)
+    bool ice_tried = false;          // a relayed channel: a UDP hole punch was offered or answered
+    bool ice_awaits_answer = false;  // we offered; the answer starts the checks
+    std::shared_ptr<ice::Link> ice;  // that attempt, until its channel comes up or it fails
   };
   struct Reach {                                                // per contact: where and when to dial
     std::map<std::string, std::pair<Via, std::int64_t>> addrs;  // address -> (how learnt, when, unix ms)
@@ -336,6 +343,17 @@ class Messenger {
   void on_punch(Peer& peer, const wire::pb::Punch& punch);
   // Dials `addrs` from the listen port as one end of a simultaneous open; `tls_server`: our TLS role.
   void punch(const crypto::PublicKey& user, const std::vector<std::string>& addrs, bool tls_server);
+
+  // --- UDP hole punching (ICE) over a relayed channel (ice_punch.cpp); all on the strand ---
+  void open_stun_responder();  // start(), on the caller's thread
+  void consider_ice(Peer& peer, std::int64_t now);
+  void start_ice(Peer& peer, bool controlling, std::optional<ice::Candidates> theirs);
+  void on_ice_gathered(const crypto::PublicKey& device, const ice::Link* link, bool controlling,
+                       std::optional<ice::Candidates> theirs, Result<ice::Candidates> mine);
+  void on_ice_punch(Peer& peer, const wire::pb::IcePunch& punch);
+  void connect_ice(Peer& peer, ice::Candidates theirs);
+  void secure_ice(const crypto::PublicKey& user, bool tls_server, ice::Stream stream);
+  std::pair<std::string, std::uint16_t> stun_server_for(const Peer& peer) const;
   void update_advertised();
   RelayStatus relay_status() const;
 
@@ -422,6 +440,8 @@ class Messenger {
   // Owned by the strand.
   contacts::ContactBook m_book;
   std::unique_ptr<net::Listener> m_listener;
+  std::unique_ptr<net::StunResponder> m_stun;  // answers contacts' ICE agents on our channel port (UDP)
+  std::unique_ptr<ice::Engine> m_ice;          // made on the first UDP hole punch (its own GLib thread)
   boost::asio::steady_timer m_timer;
   bool m_ready = false;    // start()'s work reached the strand: channels may be served
   bool m_stopped = false;  // stop() reached the strand

@@ -49,7 +49,7 @@ int Messenger::ask_relays(const crypto::PublicKey& target, std::uint64_t data) {
   int asked = 0;
   for (auto& [k, p] : m_peers) {
     if (asked == MAX_RELAYS_ASKED || m_asks.size() >= MAX_ASKS) break;
-    if (!p.hello || p.channel->closed() || p.channel->relayed() || p.cert.user == target) continue;
+    if (!p.hello || p.channel->closed() || !p.channel->observes_peer() || p.cert.user == target) continue;
     if (m_book.relation(p.cert.user) != contacts::Relation::accepted) continue;
     auto where = listener_address(p);
     if (where.empty()) continue;
@@ -220,7 +220,7 @@ void Messenger::on_relay_call(Peer& peer, const wire::pb::RelayCall& call) {
 
 std::string Messenger::listener_address(const Peer& peer) const {
   KITH_ASSERT_ON(m_strand);
-  if (!peer.channel->incoming() && !peer.channel->relayed()) return peer.channel->remote_address();
+  if (!peer.channel->incoming() && peer.channel->observes_peer()) return peer.channel->remote_address();
   if (const auto* c = m_book.find(peer.cert.user)) {
     auto cands = candidates(*c);
     if (!cands.empty()) return cands.front();
@@ -246,7 +246,7 @@ RelayStatus Messenger::relay_status() const {
 
 void Messenger::observe(const net::Channel& channel, const std::string& observed) {
   KITH_ASSERT_ON(m_strand);
-  if (channel.relayed() || observed.empty() || observed.size() > 64) return;
+  if (!channel.observes_peer() || observed.empty() || observed.size() > 64) return;
   const auto who = base::to_hex(bytes_of(channel.peer().device));
   std::erase_if(m_observations, [&](const net::Observation& o) { return o.observer == who; });
   m_observations.push_back({who, channel.local_address(), observed});

@@ -36,8 +36,8 @@ struct ContactView {
   std::optional<std::string> address;
   std::optional<Via> via;
   std::optional<bool> incoming;
-  // The channel's path: "direct", "hole-punched" or "relayed" (through a contact's relay; still end-to-end
-  // TLS between us).
+  // The channel's path: "direct", "hole-punched", "hole-punched-udp", "turn" or "relayed" (through a
+  // contact's relay; still end-to-end TLS between us). net::to_string(net::Path).
   std::optional<std::string> path;
   // Addresses learnt in this run (LAN beacons, DHT records); absent when none was ever looked at.
   std::optional<std::vector<DiscoveredAddress>> discovered;

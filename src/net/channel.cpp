@@ -36,13 +36,16 @@ const char* to_string(Path path) {
       return "relayed";
     case Path::turn:
       return "turn";
+    case Path::udp:
+      return "hole-punched-udp";
     case Path::direct:
       break;
   }
   return "direct";
 }
 
-Channel::Channel(Stream stream, identity::DeviceCert peer, bool incoming, ChannelOptions options, Path path)
+Channel::Channel(Stream stream, identity::DeviceCert peer, bool incoming, ChannelOptions options, Path path,
+                 std::string remote)
     : m_stream(std::move(stream)),
       m_peer(peer),
       m_incoming(incoming),
@@ -52,7 +55,7 @@ Channel::Channel(Stream stream, identity::DeviceCert peer, bool incoming, Channe
       m_timer(m_stream.get_executor()) {
   boost::system::error_code ec;
   auto ep = m_stream.lowest_layer().remote_endpoint(ec);
-  m_remote = ec ? "?" : detail::endpoint_text(ep);
+  m_remote = !remote.empty() ? std::move(remote) : ec ? "?" : detail::endpoint_text(ep);
   auto local = m_stream.lowest_layer().local_endpoint(ec);
   m_local = ec ? "?" : detail::endpoint_text(local);
   m_last_rx = m_last_tx = std::chrono::steady_clock::now();

@@ -39,9 +39,10 @@ enum class Path {
   direct,   // one of us dialled the other's listener
   punched,  // both dialled each other at once from their listen ports (a TCP hole punch through NATs)
   relayed,  // through a contact's relay (relay.hpp), which splices our connection to the peer's
-  turn      // through a TURN server's TCP allocation (turn_client.hpp): one of us has a relayed address
+  turn,     // through a TURN server's TCP allocation (turn_client.hpp): one of us has a relayed address
+  udp       // over a UDP path ICE punched (ice/ice_link.hpp), where TCP could not get through
 };
-const char* to_string(Path path);  // "direct", "hole-punched", "relayed", "turn"
+const char* to_string(Path path);  // "direct", "hole-punched", "relayed", "turn", "hole-punched-udp"
 
 class Channel : public std::enable_shared_from_this<Channel> {
  public:
@@ -50,8 +51,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   using FrameHandler = std::function<void(wire::pb::Frame)>;
   using CloseHandler = std::function<void(const std::string& why)>;
 
+  // `remote`: what remote_address() says, when the socket cannot tell (a local bridge to a UDP path).
   Channel(Stream stream, identity::DeviceCert peer, bool incoming, ChannelOptions options,
-          Path path = Path::direct);
+          Path path = Path::direct, std::string remote = {});
 
   const identity::DeviceCert& peer() const { return m_peer; }
   bool incoming() const { return m_incoming; }
@@ -63,6 +65,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Through a middlebox that splices bytes (a contact's relay or a TURN server): not a direct path, and
   // the remote address is the middlebox's, which says nothing about where the peer is.
   bool relayed() const { return m_path == Path::relayed || m_path == Path::turn; }
+  // A TCP connection straight to the peer (dialled, accepted or punched): the remote address is where
+  // the peer's TCP traffic comes from, worth telling them ("observed") and dialling again.
+  bool observes_peer() const { return m_path == Path::direct || m_path == Path::punched; }
   std::uint64_t serial() const { return m_serial; }  // unique per process, for logs and maps
 
   // Begins reading. on_close runs once, after which no frame is delivered.
@@ -127,7 +132,7 @@ void async_dial(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::c
 void async_secure(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> ctx,
                   boost::asio::ip::tcp::socket socket, std::optional<crypto::PublicKey> expected_user,
                   ChannelOptions options, bool tls_server, Path path,
-                  std::function<void(Result<std::shared_ptr<Channel>>)> done);
+                  std::function<void(Result<std::shared_ptr<Channel>>)> done, std::string remote = {});
 
 // Accepts channels on a port (IPv6 dual-stack when available, else IPv4). Each accepted connection
 // gets the handshake and identity check; on_channel receives only verified channels, not yet started.

@@ -41,6 +41,7 @@ struct Dial {
   bool finished = false;
   bool from_listen_port = false;  // this connection left from dial.source_port
   std::optional<Path> path;       // async_secure: how the connection it was given reaches the peer
+  std::string remote;             // async_secure: the peer's address, when the socket cannot say
   tcp::resolver::results_type results;
   tcp::resolver::results_type::const_iterator endpoint;  // the one connected to
 
@@ -140,7 +141,7 @@ struct Dial {
                         : self->dial.punch       ? Path::punched
                                                  : Path::direct;
       self->finish(std::make_shared<Channel>(std::move(*self->stream), *peer, self->dial.tls_server,
-                                             self->options, path));
+                                             self->options, path, self->remote));
     });
   }
 };
@@ -181,7 +182,7 @@ void async_dial(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, c
 
 void async_secure(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx, tcp::socket socket,
                   std::optional<crypto::PublicKey> expected_user, ChannelOptions options, bool tls_server,
-                  Path path, std::function<void(Result<std::shared_ptr<Channel>>)> done) {
+                  Path path, std::function<void(Result<std::shared_ptr<Channel>>)> done, std::string remote) {
   auto d = std::make_shared<Dial>(io, *ctx);
   d->ctx = ctx;
   d->expected = expected_user;
@@ -190,7 +191,8 @@ void async_secure(asio::io_context& io, std::shared_ptr<asio::ssl::context> ctx,
   d->path = path;
   d->done = std::move(done);
   boost::system::error_code ec;
-  d->address = detail::endpoint_text(socket.remote_endpoint(ec));
+  d->remote = std::move(remote);
+  d->address = !d->remote.empty() ? d->remote : detail::endpoint_text(socket.remote_endpoint(ec));
   // The channel runs on the dial's strand, so the connection moves there: a duplicate of its descriptor
   // on a socket of that strand (Asio 1.18 has no release()), the original closed.
   const int fd = ::dup(socket.native_handle());

@@ -16,6 +16,7 @@
 #   <P>r2 : wan0 198.18.0.2/24 | lan0 10.88.0.1/24   home router 2
 #   <P>d  : eth0 10.88.0.10/24 gw 10.88.0.1     peer D behind NAT 2
 #   NAT=cone (default: port-preserving masquerade) | NAT=symmetric (masquerade random-fully)
+#   | NAT=cone-nosyn (cone, but every TCP SYN from the WAN is dropped: no TCP hole punch gets through)
 #   CGN=1 (HOMES >= 1) puts a carrier-grade NAT (same NAT kind) in front of home router 1:
 #   <P>cg : wan0 198.18.0.3/24 | lan0 100.64.0.1/24  carrier-grade NAT
 #   <P>r  : wan0 100.64.0.2/24 gw 100.64.0.1 (instead of 198.18.0.1 on the bridge)
@@ -67,8 +68,11 @@ cgn() { # puts a carrier-grade NAT <P>cg between the bridge and home router 1
 }
 
 natbox() { # router-ns lan-prefix: forwarding, NAT from lan0 to wan0, no unsolicited WAN traffic in
-  local r=$1 lan=$2 masq="masquerade"
+  local r=$1 lan=$2 masq="masquerade" nosyn=""
   [ "$NAT" = symmetric ] && masq="masquerade random,fully-random"
+  # NAT=cone-nosyn: a cone NAT that drops every TCP SYN from the WAN side, also one that crosses an
+  # outgoing SYN (a TCP simultaneous open), as routers without RFC 5382 REQ-4 do; UDP punches still work
+  [ "$NAT" = cone-nosyn ] && nosyn='iifname "wan0" tcp flags & (syn | ack) == syn drop' 
   ns ${P}$r sysctl -qw net.ipv4.ip_forward=1
   ns ${P}$r nft -f - <<NFT
 table ip natbox_nat {
@@ -88,6 +92,7 @@ table ip natbox_filter {
   }
   chain forward {
     type filter hook forward priority filter; policy drop;
+    $nosyn
     iifname "lan0" oifname "wan0" accept
     iifname "wan0" oifname "lan0" ct state established,related accept
   }

@@ -168,6 +168,38 @@ class KithBehindNat(unittest.TestCase):
             procutil.wait_for(lambda: {m["text"] for m in c.inbox("dave")} >= {"direct now", "direct back"}, 30,
                               what="both messages at carol")
 
+    def test_two_nats_that_drop_tcp_syns_punch_a_udp_path(self):
+        """Routers that drop every SYN from outside defeat the TCP punch; ICE's UDP punch gets through,
+        and the channel then runs over it (TLS over libnice's pseudo-TCP), not through alice."""
+        with Lab(homes=2, nat="cone-nosyn") as lab:
+            a = self.node(lab, "a", "alice")
+            c = self.node(lab, "c", "carol")
+            d = self.node(lab, "d", "dave")
+            self.befriend(c, a)
+            self.befriend(d, a)
+            c.run("contacts", "add", d.json("id")["invite"])
+            procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
+            d.run("contacts", "accept", "carol")
+            udp = lambda n, who: (lambda x: x if x and x["online"] and x.get("path") == "hole-punched-udp"
+                                  else None)(n.contact(who))
+            at_c = procutil.wait_for(lambda: udp(c, "dave"), 90, interval=0.5, what="a UDP-punched channel at carol")
+            procutil.wait_for(lambda: udp(d, "carol"), 30, interval=0.5, what="a UDP-punched channel at dave")
+            self.assertEqual(at_c["address"].split(":")[0], "198.18.0.2")  # dave's router, not alice
+            for n in (c, d):
+                with open(n.daemon.log_path) as f:
+                    log = f.read()
+                self.assertIn("failed", log[log.find("trying a hole punch"):])  # TCP was tried first, and failed
+            procutil.wait_for(lambda: a.json("status")["messaging"]["relay"]["circuits"] == 0, 30,
+                              what="alice's circuit closed once the UDP channel took over")
+            self.assertIn("online (internet, hole-punched-udp, ", c.run("contacts", "list").stdout)
+            sniff = self.sniff(lab, "a", os.path.join(a.home, "relay-wire.bin"))
+            secrets = self.chat_secretly(c, d)
+            wire = self.wire(sniff)
+            for secret in secrets:  # the messages did not pass alice, in any form
+                self.assertNotIn(secret.encode(), wire)
+            self.send_and_check(c, d, "udp-carol-to-dave.bin", size=512 * 1024 + 3)
+            self.send_and_check(d, c, "udp-dave-to-carol.bin", size=512 * 1024 + 5)
+
     def send_and_check(self, sender, recipient, name, size=3 * 1024 * 1024 + 17):
         """`kith send` of a random file; waits for "delivered" at the sender and checks the recipient's
         copy, its scan and its state. Returns the file's bytes and the transfer id."""
