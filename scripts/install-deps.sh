@@ -22,8 +22,9 @@ PACKAGES=(
   aria2 transmission-cli transmission-daemon qbittorrent-nox python3 curl coturn
   # tests: a hostile contact-channel client written in Python (tests/integration/hostile_peer.py)
   python3-cryptography openssl
-  # tests/netlab: network namespaces, a bridge and a NAT router (nftables)
-  iproute2 nftables
+  # tests/netlab: network namespaces, a bridge and a NAT router (nftables); a router answering UPnP and
+  # NAT-PMP (the binary only: this package installs no service)
+  iproute2 nftables miniupnpd-nftables
   # bench/dht.py: libtorrent's Python bindings (for Debian's /usr/bin/python3)
   python3-libtorrent
   # web UI test: the browser (playwright-core drives it; node and npm come below)

@@ -200,7 +200,8 @@ class Messenger {
   void open_data_circuit(std::string who, base::Done<Result<boost::asio::ip::tcp::socket>> done);
   // A router forwards this public "ip:port" to our listener (UPnP/NAT-PMP, swarm::SessionHost::map_port):
   // advertised after the interface addresses. A private IP (a router behind a carrier-grade NAT) is
-  // ignored. Posted.
+  // ignored. A PORT alone (the router did not say its IP) is advertised with each public IP peers
+  // see us at. Posted.
   void set_router_address(std::string address);
   // Someone rang our doorbell from these addresses: dial each (at most a few per call, each at most
   // once in ten minutes) without knowing whom we will meet; the channel is then served by who it is
@@ -461,6 +462,7 @@ class Messenger {
   // interface addresses + m_router_address + m_nat.public_addresses + m_turn_address
   std::vector<std::string> m_advertised;
   std::string m_router_address;                  // set_router_address
+  std::uint16_t m_router_port = 0;               // set_router_address with a port alone
   std::shared_ptr<net::TurnClient> m_turn;       // with Options::turn: our advertised relayed address
   std::shared_ptr<net::TurnClient> m_turn_data;  // and one for data circuits (turn.cpp)
   std::string m_turn_state, m_turn_address;

@@ -259,11 +259,18 @@ void Messenger::observe(const net::Channel& channel, const std::string& observed
   if (m_nat.type != before.type)
     spdlog::info("NAT: {} (public {})", net::to_string(m_nat.type),
                  m_nat.public_ips.empty() ? std::string("unknown") : m_nat.public_ips.front());
-  if (m_nat.public_addresses != before.public_addresses) update_advertised();
+  if (m_nat.public_addresses != before.public_addresses || m_nat.public_ips != before.public_ips)
+    update_advertised();
 }
 
 void Messenger::set_router_address(std::string address) {
   on_strand([this, address = std::move(address)] {
+    if (auto port = base::parse_ip_port("0.0.0.0:" + address);
+        port && address.find(':') == std::string::npos) {
+      spdlog::info("the router forwards port {} to us: advertised with the public IP peers see", port->port);
+      m_router_port = port->port;
+      return update_advertised();
+    }
     auto hp = base::parse_ip_port(address);
     if (!hp || net::is_private_ip(hp->host)) return;
     spdlog::info("the router forwards {} to us: advertised", address);
@@ -277,6 +284,11 @@ void Messenger::update_advertised() {
   auto next = m_interface_addrs;
   if (!m_router_address.empty() && std::find(next.begin(), next.end(), m_router_address) == next.end())
     next.push_back(m_router_address);
+  if (m_router_address.empty() && m_router_port)
+    for (const auto& ip : m_nat.public_ips)
+      if (auto a = base::join_host_port(ip, m_router_port);
+          std::find(next.begin(), next.end(), a) == next.end())
+        next.push_back(a);
   for (const auto& a : m_nat.public_addresses)
     if (std::find(next.begin(), next.end(), a) == next.end()) next.push_back(a);
   if (!m_turn_address.empty() && std::find(next.begin(), next.end(), m_turn_address) == next.end())

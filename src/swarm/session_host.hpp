@@ -201,9 +201,9 @@ class SessionHost {
 
   // Asks UPnP/NAT-PMP routers to forward TCP `port` (the contact channel's listener) to this host.
   // Does nothing when upnp and natpmp are off; results are logged (portmap alerts). Once a router
-  // granted it (as the same external port) and libtorrent knows the external IP (the router's, or
-  // peers' votes), a port_mapped event says where (the IP may be a private one, behind a second NAT:
-  // the receiver decides). The mapping lasts for the session (there is no unmap yet).
+  // granted it (as the same external port), a port_mapped event says where: "ip:port" when libtorrent
+  // knows the external IP (peers' votes; the IP may be a private one, behind a second NAT: the receiver
+  // decides), else the port alone. The mapping lasts for the session (there is no unmap yet).
   void map_port(std::uint16_t tcp_port);
 
   std::vector<std::uint8_t> session_state() const;

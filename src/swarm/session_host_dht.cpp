@@ -141,8 +141,12 @@ void SessionHost::map_port(std::uint16_t tcp_port) {
 }
 
 void SessionHost::report_mapping() {
-  if (!m_port_granted || m_external_ip.empty()) return;
-  auto address = base::join_host_port(m_external_ip, m_mapped_port);
+  if (!m_port_granted) return;
+  // libtorrent 2.0 takes the external IP a router reports as a vote of one listen socket and posts no
+  // alert for it; without an external_ip_alert the port goes alone (the messenger pairs it with the
+  // public IP its peers see).
+  auto address = m_external_ip.empty() ? std::to_string(m_mapped_port.load())
+                                       : base::join_host_port(m_external_ip, m_mapped_port);
   if (address == m_reported_mapping) return;
   m_reported_mapping = address;
   spdlog::info("the router forwards {} to our port {}", address, m_mapped_port.load());

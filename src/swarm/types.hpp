@@ -133,7 +133,7 @@ struct SwarmEvent {
     removed,              // the transfer left the session
     status_updates,       // `statuses` of the transfers that changed (answer to post_updates())
     file_completed,       // every piece of wanted file `file` is verified and written
-    port_mapped,          // the router forwards map_port()'s port: `path` is its public "ip:port"
+    port_mapped,          // the router forwards map_port()'s port: `path` is its public "ip:port", or "port"
   };
   Kind kind;
   std::string id;

@@ -32,12 +32,14 @@ def unavailable_reason():
 
 
 class Lab:
-    def __init__(self, homes=1, nat="cone", cgn=False):
-        """cgn: home router 1 (peer c's) sits behind a carrier-grade NAT <pfx>cg (a double NAT)."""
+    def __init__(self, homes=1, nat="cone", cgn=False, upnp=False):
+        """cgn: home router 1 (peer c's) sits behind a carrier-grade NAT <pfx>cg (a double NAT).
+        upnp: home router 1 is made ready for miniupnpd, which the test starts in it."""
         # Short: namespace names end up in /run/netns and in interface-free contexts only, but keep
         # them readable in `ip netns list` when a run is inspected.
         self.pfx = "kt%s-" % secrets.token_hex(3)
-        self.env = dict(os.environ, PFX=self.pfx, HOMES=str(homes), NAT=nat, CGN="1" if cgn else "0")
+        self.env = dict(os.environ, PFX=self.pfx, HOMES=str(homes), NAT=nat, CGN="1" if cgn else "0",
+                        UPNP="1" if upnp else "0")
         self._procs = []
 
     def ns(self, host):

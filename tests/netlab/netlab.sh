@@ -17,13 +17,14 @@
 #   <P>d  : eth0 10.88.0.10/24 gw 10.88.0.1     peer D behind NAT 2
 #   NAT=cone (default: port-preserving masquerade) | NAT=symmetric (masquerade random-fully)
 #   | NAT=cone-nosyn (cone, but every TCP SYN from the WAN is dropped: no TCP hole punch gets through)
+#   UPNP=1 (HOMES >= 1) prepares home router 1 for miniupnpd (its nftables chains; forwards let in)
 #   CGN=1 (HOMES >= 1) puts a carrier-grade NAT (same NAT kind) in front of home router 1:
 #   <P>cg : wan0 198.18.0.3/24 | lan0 100.64.0.1/24  carrier-grade NAT
 #   <P>r  : wan0 100.64.0.2/24 gw 100.64.0.1 (instead of 198.18.0.1 on the bridge)
 #
 # usage: netlab.sh up | down | status
 set -euo pipefail
-P=${PFX:-nl-}; HOMES=${HOMES:-1}; NAT=${NAT:-cone}; CGN=${CGN:-0}
+P=${PFX:-nl-}; HOMES=${HOMES:-1}; NAT=${NAT:-cone}; CGN=${CGN:-0}; UPNP=${UPNP:-0}
 NS_ALL="${P}sw ${P}a ${P}b"; [ "$HOMES" != 0 ] && NS_ALL="$NS_ALL ${P}r ${P}c"
 [ "$HOMES" != 0 ] && [ "$CGN" = 1 ] && NS_ALL="$NS_ALL ${P}cg"
 [ "$HOMES" = 2 ] && NS_ALL="$NS_ALL ${P}r2 ${P}d"
@@ -68,11 +69,13 @@ cgn() { # puts a carrier-grade NAT <P>cg between the bridge and home router 1
 }
 
 natbox() { # router-ns lan-prefix: forwarding, NAT from lan0 to wan0, no unsolicited WAN traffic in
-  local r=$1 lan=$2 masq="masquerade" nosyn=""
+  local r=$1 lan=$2 masq="masquerade" nosyn="" forwards=""
   [ "$NAT" = symmetric ] && masq="masquerade random,fully-random"
   # NAT=cone-nosyn: a cone NAT that drops every TCP SYN from the WAN side, also one that crosses an
   # outgoing SYN (a TCP simultaneous open), as routers without RFC 5382 REQ-4 do; UDP punches still work
-  [ "$NAT" = cone-nosyn ] && nosyn='iifname "wan0" tcp flags & (syn | ack) == syn drop' 
+  [ "$NAT" = cone-nosyn ] && nosyn='iifname "wan0" tcp flags & (syn | ack) == syn drop'
+  # UPNP=1: home router 1 runs miniupnpd (the test starts it): the port forwards it sets up are let in
+  [ "$UPNP" = 1 ] && [ "$r" = r ] && forwards='iifname "wan0" oifname "lan0" ct status dnat accept' 
   ns ${P}$r sysctl -qw net.ipv4.ip_forward=1
   ns ${P}$r nft -f - <<NFT
 table ip natbox_nat {
@@ -93,9 +96,23 @@ table ip natbox_filter {
   chain forward {
     type filter hook forward priority filter; policy drop;
     $nosyn
+    $forwards
     iifname "lan0" oifname "wan0" accept
     iifname "wan0" oifname "lan0" ct state established,related accept
   }
+}
+NFT
+}
+
+upnp_tables() { # router-ns: the nftables chains miniupnpd (nftables build) fills with its forwards
+  ns ${P}$1 nft -f - <<NFT
+table inet filter {
+  chain forward { type filter hook forward priority -10; policy accept; jump miniupnpd; }
+  chain miniupnpd { }
+  chain prerouting { type nat hook prerouting priority dstnat; policy accept; jump prerouting_miniupnpd; }
+  chain prerouting_miniupnpd { }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; jump postrouting_miniupnpd; }
+  chain postrouting_miniupnpd { }
 }
 NFT
 }
@@ -108,6 +125,7 @@ up() {
   wan_host a 198.18.0.11
   wan_host b 198.18.0.12
   [ "$HOMES" != 0 ] && home r 198.18.0.1 10.77.0 c
+  [ "$HOMES" != 0 ] && [ "$UPNP" = 1 ] && upnp_tables r
   [ "$HOMES" != 0 ] && [ "$CGN" = 1 ] && cgn
   [ "$HOMES" = 2 ] && home r2 198.18.0.2 10.88.0 d
   return 0
