@@ -65,6 +65,20 @@ std::string read_n(int fd, std::size_t n) {
   return out;
 }
 
+// A UDP socket on 127.0.0.1 (any free port, returned in `port`), or -1.
+int loopback_udp_socket(std::uint16_t& port) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+    return -1;
+  port = ntohs(sa.sin_port);
+  return fd;
+}
+
 bool reads_eof(int fd) {
   char c;
   pollfd p{fd, POLLIN, 0};
@@ -116,13 +130,9 @@ TEST(Ice, GatheredCandidatesAreLoopbackHostOnesWithCredentials) {
 // A STUN server (one answer, by hand) that says the request came from 127.0.0.9:4444: libnice must
 // take that as a server-reflexive candidate while it gathers.
 TEST(Ice, AStunServersAnswerDuringGatheringBecomesAServerReflexiveCandidate) {
-  const int server = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(server, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  socklen_t len = sizeof sa;
-  ::getsockname(server, reinterpret_cast<sockaddr*>(&sa), &len);
+  std::uint16_t port = 0;
+  const int server = loopback_udp_socket(port);
+  ASSERT_GE(server, 0);
   auto answer = std::async(std::launch::async, [server] {
     unsigned char req[1500];
     sockaddr_in from{};
@@ -155,7 +165,7 @@ TEST(Ice, AStunServersAnswerDuringGatheringBecomesAServerReflexiveCandidate) {
   Engine engine;
   auto o = loopback(true);
   o.stun_host = "127.0.0.1";
-  o.stun_port = ntohs(sa.sin_port);
+  o.stun_port = port;
   auto link = engine.create(o);
   auto c = gather(*link);
   ASSERT_TRUE(answer.get());
@@ -216,17 +226,12 @@ TEST(Ice, AHostileCandidateListEndsTheAttemptWithAClearError) {
 
 TEST(Ice, APeerThatNeverAnswersTimesOut) {
   // A UDP port that takes the checks and never answers them.
-  const int silent = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  socklen_t len = sizeof sa;
-  ::getsockname(silent, reinterpret_cast<sockaddr*>(&sa), &len);
-  const Candidates nobody{
-      "abcd",
-      "0123456789abcdefghijkl",
-      {"a=candidate:1 1 UDP 2013266431 127.0.0.1 " + std::to_string(ntohs(sa.sin_port)) + " typ host"}};
+  std::uint16_t port = 0;
+  const int silent = loopback_udp_socket(port);
+  ASSERT_GE(silent, 0);
+  const Candidates nobody{"abcd",
+                          "0123456789abcdefghijkl",
+                          {"a=candidate:1 1 UDP 2013266431 127.0.0.1 " + std::to_string(port) + " typ host"}};
   Engine engine;
   auto o = loopback(true);
   o.timeout = 2s;

@@ -146,20 +146,29 @@ class KithBehindNat(unittest.TestCase):
             self.assertEqual(c.json("status")["messaging"]["relay"]["relayed_channels"], 1)
             self.assert_wire_hides(self.wire(sniff), secrets)
 
+    def meet_through_alice(self, lab, path, timeout):
+        """alice (public) is a contact of carol and dave, each behind a NAT; carol adds dave by invite
+        and dave accepts. Waits until both see the other online on `path`; returns (a, c, d, dave as
+        carol sees him)."""
+        a = self.node(lab, "a", "alice")
+        c = self.node(lab, "c", "carol")
+        d = self.node(lab, "d", "dave")
+        self.befriend(c, a)
+        self.befriend(d, a)
+        c.run("contacts", "add", d.json("id")["invite"])
+        procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
+        d.run("contacts", "accept", "carol")
+
+        def on_path(n, who):
+            x = n.contact(who)
+            return x if x and x["online"] and x.get("path") == path else None
+        at_c = procutil.wait_for(lambda: on_path(c, "dave"), timeout, interval=0.5, what=path + " at carol")
+        procutil.wait_for(lambda: on_path(d, "carol"), 30, interval=0.5, what=path + " at dave")
+        return a, c, d, at_c
+
     def test_two_cone_nats_punch_a_direct_channel(self):
         with Lab(homes=2, nat="cone") as lab:
-            a = self.node(lab, "a", "alice")
-            c = self.node(lab, "c", "carol")
-            d = self.node(lab, "d", "dave")
-            self.befriend(c, a)
-            self.befriend(d, a)
-            c.run("contacts", "add", d.json("id")["invite"])
-            procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
-            d.run("contacts", "accept", "carol")
-            punched = lambda n, who: (lambda x: x if x and x["online"] and x.get("path") == "hole-punched"
-                                      else None)(n.contact(who))
-            at_c = procutil.wait_for(lambda: punched(c, "dave"), 60, interval=0.5, what="a punched channel at carol")
-            procutil.wait_for(lambda: punched(d, "carol"), 30, interval=0.5, what="a punched channel at dave")
+            a, c, d, at_c = self.meet_through_alice(lab, "hole-punched", 60)
             self.assertEqual(at_c["address"], "198.18.0.2:6882")  # dave's router, the port it kept
             procutil.wait_for(lambda: a.json("status")["messaging"]["relay"]["circuits"] == 0, 30,
                               what="alice's circuit closed once the direct channel took over")
@@ -172,18 +181,7 @@ class KithBehindNat(unittest.TestCase):
         """Routers that drop every SYN from outside defeat the TCP punch; ICE's UDP punch gets through,
         and the channel then runs over it (TLS over libnice's pseudo-TCP), not through alice."""
         with Lab(homes=2, nat="cone-nosyn") as lab:
-            a = self.node(lab, "a", "alice")
-            c = self.node(lab, "c", "carol")
-            d = self.node(lab, "d", "dave")
-            self.befriend(c, a)
-            self.befriend(d, a)
-            c.run("contacts", "add", d.json("id")["invite"])
-            procutil.wait_for(lambda: d.json("contacts", "requests"), 60, what="carol's request at dave")
-            d.run("contacts", "accept", "carol")
-            udp = lambda n, who: (lambda x: x if x and x["online"] and x.get("path") == "hole-punched-udp"
-                                  else None)(n.contact(who))
-            at_c = procutil.wait_for(lambda: udp(c, "dave"), 90, interval=0.5, what="a UDP-punched channel at carol")
-            procutil.wait_for(lambda: udp(d, "carol"), 30, interval=0.5, what="a UDP-punched channel at dave")
+            a, c, d, at_c = self.meet_through_alice(lab, "hole-punched-udp", 90)
             self.assertEqual(at_c["address"].split(":")[0], "198.18.0.2")  # dave's router, not alice
             for n in (c, d):
                 with open(n.daemon.log_path) as f:
