@@ -9,7 +9,7 @@ namespace kith::base::testing {
 // test waits for never happens, so that it fails instead of hanging.
 template <class Pred>
 bool run_until(boost::asio::io_context& io, Pred pred,
-                             std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+               std::chrono::milliseconds limit = std::chrono::seconds(10)) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (!pred() && std::chrono::steady_clock::now() < deadline) {
     io.restart();

@@ -14,7 +14,6 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <nice/agent.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +23,8 @@
 #include <cerrno>
 #include <cstring>
 #include <thread>
+
+#include "base/endpoint.hpp"
 
 namespace kith::ice {
 namespace {
@@ -40,9 +41,7 @@ bool ice_chars(const std::string& s) {
 std::string address_text(const NiceAddress& a) {
   char ip[NICE_ADDRESS_STRING_LEN];
   nice_address_to_string(&a, ip);
-  const auto port = std::to_string(nice_address_get_port(&a));
-  return nice_address_ip_version(&a) == 6 ? "[" + std::string(ip) + "]:" + port
-                                          : std::string(ip) + ":" + port;
+  return base::join_host_port(ip, static_cast<std::uint16_t>(nice_address_get_port(&a)));
 }
 
 // Runs `f` once on the context's thread (at once when the caller may own the context).

@@ -265,6 +265,7 @@ void Messenger::observe(const net::Channel& channel, const std::string& observed
 
 void Messenger::set_router_address(std::string address) {
   on_strand([this, address = std::move(address)] {
+    // A port alone (no ':'): the port parser of "ip:port" checks it (digits, 1..65535).
     if (auto port = base::parse_ip_port("0.0.0.0:" + address);
         port && address.find(':') == std::string::npos) {
       spdlog::info("the router forwards port {} to us: advertised with the public IP peers see", port->port);
