@@ -12,7 +12,7 @@
 
 namespace kith::calls {
 
-inline constexpr std::size_t MAX_SDP = 64 * 1024;
+inline constexpr std::size_t MAX_SDP = 32 * 1024;  // a frame carries at most 64 KiB (wire::MAX_FRAME)
 inline constexpr std::size_t MAX_CANDIDATE = 256;
 inline constexpr std::size_t MAX_MEDIA = 8;  // m= sections in one description
 

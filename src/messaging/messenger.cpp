@@ -568,6 +568,9 @@ void Messenger::on_frame(const std::shared_ptr<net::Channel>& channel, wire::pb:
     case wire::pb::Frame::kIcePunch:
       if (relation == contacts::Relation::accepted) on_ice_punch(peer, frame.ice_punch());
       break;
+    case wire::pb::Frame::kCallSignal:
+      if (relation == contacts::Relation::accepted) on_call_signal(peer, frame.call_signal());
+      break;
     default:
       break;
   }

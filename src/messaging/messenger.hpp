@@ -186,6 +186,17 @@ class Messenger {
   // record).
   void add_sighting(const identity::DeviceCert& cert, const std::string& address, Via via);
   void add_user_addresses(const crypto::PublicKey& user, std::vector<std::string> addrs, Via via);
+  // Calls (call_signals.cpp; calls::CallService decides what the signals mean). Before start(): who
+  // gets the CallSignal frames accepted contacts send (called on the strand, deferred; `device` is
+  // the sending device's key in hex). Strangers' and blocked keys' frames never get here.
+  using CallSignalHandler = std::function<void(std::string contact_id, std::string contact_name,
+                                               std::string device, wire::pb::CallSignal signal)>;
+  void set_call_signals(CallSignalHandler on_signal);
+  // `who` (name or ID) as an accepted contact, with its devices we have a channel with now (hex keys).
+  void call_target(std::string who, base::Done<Result<CallTarget>> done);
+  // Sends `signal` to `device` (hex) of contact `contact_id` if a channel with it is open; else drops
+  // it (the call's timeouts cover that). Posted.
+  void send_call_signal(std::string contact_id, std::string device, wire::pb::CallSignal signal);
   // Sends a stored pending offer now if the contact is connected (otherwise it waits for a channel).
   // Posted.
   void deliver_offer(std::string contact_id, std::string offer_id);
@@ -370,6 +381,9 @@ class Messenger {
                      std::function<void(Result<std::shared_ptr<net::Channel>>)> done);
   TurnStatus turn_status() const;
 
+  // --- calls' signalling (call_signals.cpp); on the strand ---
+  void on_call_signal(Peer& peer, const wire::pb::CallSignal& signal);
+
   // --- the DHT doorbell (rings.cpp); all on the strand ---
   void update_ringing();  // recomputes the bells to ring; tells Options::ringing when they changed
   void dial_ringer(const std::string& address);
@@ -431,6 +445,7 @@ class Messenger {
   OfferHandler m_on_offer;
   OfferAckHandler m_on_offer_ack;
   OfferProgressHandler m_on_offer_progress;
+  CallSignalHandler m_on_call_signal;
   EventSink m_sink;
   Clock m_now;
   // The stores are thread-safe (store::Database serialises); the messenger uses them on its strand,

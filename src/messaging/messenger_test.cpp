@@ -127,7 +127,8 @@ struct Person {
   bool relay = true;       // Options::relay.enabled
   bool reachable = true;   // false: advertises no address (as behind a NAT: nobody can dial it)
   std::chrono::milliseconds request_only_timeout{10'000};
-  std::string bell;  // Options::bell: put in invites
+  std::string bell;                      // Options::bell: put in invites
+  Messenger::CallSignalHandler on_call;  // set_call_signals, when set
 };
 
 struct OfferHooks {
@@ -165,6 +166,7 @@ class Running {
         },
         [&clock = p.clock] { return clock.ms.load(); });
     if (offers) m->set_file_offers(p.offers.get(), offers->on_offer, offers->on_ack, offers->on_progress);
+    if (p.on_call) m->set_call_signals(p.on_call);
     for (int i = 0; i < 2; ++i) m_threads.emplace_back([this] { m_io.run(); });
     auto started = m->start();
     if (!started) throw std::runtime_error(started.error().message);
@@ -402,6 +404,8 @@ TEST(Messenger, OfflineMessagesAreSentOnReconnectOnceAndInOrder) {
 
 TEST(Messenger, AStrangersDataFrameClosesTheChannel) {
   Person alice("alice");
+  std::atomic<int> rings{0};
+  alice.on_call = [&](std::string, std::string, std::string, wire::pb::CallSignal) { ++rings; };
   Running a(alice);
   // Mallory has a valid device certificate but is nobody's contact.
   auto mallory_user = std::move(*crypto::SigningKey::generate());
@@ -423,6 +427,10 @@ TEST(Messenger, AStrangersDataFrameClosesTheChannel) {
   wire::pb::Frame hello;
   hello.mutable_hello()->set_name("mallory");
   channel->send(hello);
+  wire::pb::Frame ring;  // a stranger cannot ring
+  ring.mutable_call_signal()->set_call_id(std::string(16, 'c'));
+  ring.mutable_call_signal()->set_kind(wire::pb::CallSignal::INVITE);
+  channel->send(ring);
   wire::pb::Frame data;
   data.mutable_message()->set_body("not a request");
   data.mutable_message()->set_signature(std::string(64, 'x'));
@@ -435,6 +443,48 @@ TEST(Messenger, AStrangersDataFrameClosesTheChannel) {
   EXPECT_TRUE(requests->empty());
   EXPECT_TRUE(a.events.all().empty());
   EXPECT_EQ(status(a).rejected_messages, 0u);  // never read as a message
+  EXPECT_EQ(rings.load(), 0);
+}
+
+TEST(Messenger, CallSignalsTravelBetweenAcceptedContactsDevices) {
+  Person alice("alice"), bob("bob");
+  std::mutex mutex;
+  std::vector<std::tuple<std::string, std::string, std::string, wire::pb::CallSignal>> got;
+  bob.on_call = [&](std::string id, std::string name, std::string device, wire::pb::CallSignal s) {
+    std::lock_guard lock(mutex);
+    got.emplace_back(id, name, device, s);
+  };
+  Running a(alice), b(bob);
+  // Not a contact yet: no target.
+  EXPECT_FALSE(wait_answer<Result<messaging::CallTarget>>([&](auto d) { a.m->call_target("bob", d); }));
+  befriend(a, alice, b, bob);
+  auto target =
+      value(wait_answer<Result<messaging::CallTarget>>([&](auto d) { a.m->call_target("bob", d); }));
+  EXPECT_EQ(target.id, bob.id());
+  EXPECT_EQ(target.name, "bob");
+  const auto bob_device = base::to_hex(std::string_view(
+      reinterpret_cast<const char*>(bob.device.public_key().data()), bob.device.public_key().size()));
+  ASSERT_EQ(target.devices, std::vector<std::string>{bob_device});
+  wire::pb::CallSignal s;
+  s.set_call_id(std::string(16, 'x'));
+  s.set_kind(wire::pb::CallSignal::INVITE);
+  s.set_video(true);
+  a.m->send_call_signal(bob.id(), bob_device, s);
+  a.m->send_call_signal(alice.id(), bob_device, s);  // the device is not alice's: dropped
+  eventually(
+      [&] {
+        std::lock_guard lock(mutex);
+        return !got.empty();
+      },
+      "bob's node gets alice's ring");
+  std::this_thread::sleep_for(100ms);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(std::get<0>(got[0]), alice.id());
+  EXPECT_EQ(std::get<1>(got[0]), "alice");
+  EXPECT_EQ(std::get<2>(got[0]), base::to_hex(std::string_view(
+                                     reinterpret_cast<const char*>(alice.device.public_key().data()), 32)));
+  EXPECT_TRUE(std::get<3>(got[0]).video());
 }
 
 TEST(Messenger, ABlockedContactIsRefused) {

@@ -143,4 +143,11 @@ struct MessengerStatus {
   std::vector<std::string> addresses;  // advertised now: interface addresses, then public ones
 };
 
+// An accepted contact to call, and its devices we have a channel with now (hex device keys).
+struct CallTarget {
+  std::string id;
+  std::string name;
+  std::vector<std::string> devices;
+};
+
 }  // namespace kith::messaging
