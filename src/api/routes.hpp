@@ -20,5 +20,7 @@ void add_routes(Router& router, RouteContext context);
 void add_safety_routes(Router& router, RouteContext context);
 // Identity, contacts, messages and groups (routes_messaging.cpp); add_routes() calls it.
 void add_messaging_routes(Router& router, RouteContext context);
+// Calls' signalling for local media endpoints (routes_calls.cpp); add_routes() calls it.
+void add_call_routes(Router& router, RouteContext context);
 
 }  // namespace kith::api

@@ -10,6 +10,7 @@
 #include "app/ip_filter_files.hpp"
 #include "app/release_machine.hpp"
 #include "messaging/views.hpp"
+#include "net/turn_client.hpp"
 #include "safety/report.hpp"
 #include "store/block_store.hpp"
 #include "store/file_offer_store.hpp"
@@ -20,6 +21,13 @@
 namespace kith::app {
 
 // Who signed the link a transfer came from (docs/wire.md).
+// What a call's media endpoint uses for ICE (settings calls.*).
+struct CallConfig {
+  std::string stun;                       // HOST:PORT, or empty
+  std::optional<net::TurnServer> turn;    // UDP TURN, or none
+  std::vector<std::string> ice_networks;  // allowed networks; empty: all
+};
+
 struct Publisher {
   bool is_signed = false;
   std::string id;  // the signer's kith ID

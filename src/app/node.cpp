@@ -36,12 +36,13 @@ std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.
 }  // namespace
 
 Node::Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink,
-           MessagingSink messaging_sink)
+           MessagingSink messaging_sink, CallSink call_sink)
     : m_io(io),
       m_home(home),
       m_settings(std::move(home), std::move(settings)),
       m_sink(std::move(sink)),
       m_messaging_sink(std::move(messaging_sink)),
+      m_call_sink(std::move(call_sink)),
       m_restored(m_restored_promise.get_future().share()) {}
 
 Node::~Node() {
@@ -49,9 +50,10 @@ Node::~Node() {
 }
 
 Result<std::unique_ptr<Node>> Node::open(boost::asio::io_context& io, const Home& home, Settings settings,
-                                         EventSink sink, MessagingSink messaging_sink, bool with_messaging) {
-  std::unique_ptr<Node> node(
-      new Node(io, home, std::move(settings), std::move(sink), std::move(messaging_sink)));
+                                         EventSink sink, MessagingSink messaging_sink, bool with_messaging,
+                                         CallSink call_sink) {
+  std::unique_ptr<Node> node(new Node(io, home, std::move(settings), std::move(sink),
+                                      std::move(messaging_sink), std::move(call_sink)));
   if (auto r = node->start(with_messaging); !r) {
     node->m_stopped = true;  // nothing of it ran: nothing to save
     return tl::unexpected(r.error());
@@ -209,6 +211,7 @@ void Node::stop() {
   if (m_rendezvous) m_rendezvous->stop();
   if (m_doorbell) m_doorbell->stop();
   if (m_messenger) m_messenger->stop();
+  if (m_calls) m_calls->stop();
   m_stopping = true;
   m_workers.join();
   m_scans.join();

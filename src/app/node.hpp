@@ -9,6 +9,7 @@
 //   FileOfferService  files to and from contacts                               (no state of its own)
 //   ReportService     reports for administrators                               (no state of its own)
 //   Messenger, lan::Discovery, rendezvous::Rendezvous: contacts and messages  (their strands)
+//   CallService       calls' signalling over the messenger's channels          (its strand)
 //   SettingsStore     settings while the node runs                             (immutable snapshots)
 //
 // Threading: the services' public methods may be called from any thread. Slow work runs on two pools:
@@ -33,6 +34,7 @@
 #include "app/report_service.hpp"
 #include "app/settings_store.hpp"
 #include "app/transfer_service.hpp"
+#include "calls/call_service.hpp"
 #include "crypto/sign.hpp"
 #include "lan/discovery.hpp"
 #include "messaging/messenger.hpp"
@@ -55,12 +57,14 @@ class Node {
   // Contacts and messages publish their own typed events (messaging/events.hpp; called on the
   // messenger's strand; api/json_messaging.hpp has their JSON).
   using MessagingSink = messaging::EventSink;
+  // Calls publish theirs too (calls/call_service.hpp; called on the call service's strand).
+  using CallSink = calls::EventSink;
 
   // with_messaging: also run contacts and messages (a channel listener; the daemon does, transient CLI
   // nodes do not). The services start when the io_context runs.
   static Result<std::unique_ptr<Node>> open(boost::asio::io_context& io, const Home& home, Settings settings,
                                             EventSink sink, MessagingSink messaging_sink = {},
-                                            bool with_messaging = false);
+                                            bool with_messaging = false, CallSink call_sink = {});
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -81,6 +85,11 @@ class Node {
   messaging::Messenger* messenger() { return m_messenger.get(); }
   // The messenger, or errc unavailable saying that contacts and messages need the daemon.
   Result<messaging::Messenger*> require_messenger();
+  // Calls (with messaging), or errc unavailable saying that calls need the daemon.
+  Result<calls::CallService*> require_calls();
+  // What a call's media endpoint should use (settings calls.stun, calls.turn, calls.ice_networks). Any
+  // thread.
+  CallConfig call_config() const;
 
   void status(base::Done<NodeStatus> done);
   // The invite carries address hints only while messaging runs. Any thread (fixed after open()).
@@ -94,10 +103,11 @@ class Node {
 
  private:
   Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink,
-       MessagingSink messaging_sink);
+       MessagingSink messaging_sink, CallSink call_sink);
   Status start(bool with_messaging);
   void start_scanner();
   Status start_messaging();
+  void start_calls();  // node_calls.cpp; before the messenger starts
   void start_rendezvous();
   void on_swarm_event(const swarm::SwarmEvent& event);
   void on_messaging_event(const messaging::Event& event);
@@ -114,6 +124,7 @@ class Node {
     if (m_sink) m_sink(e);
   };
   MessagingSink m_messaging_sink;
+  CallSink m_call_sink;
   std::atomic<bool> m_stopping{false};
   bool m_stopped = false;
   std::string m_node_id;
@@ -139,6 +150,7 @@ class Node {
   std::unique_ptr<FileOfferService> m_offers;
   std::unique_ptr<DataRelays> m_data_relays;  // file data of received offers through relays
   std::unique_ptr<messaging::Messenger> m_messenger;
+  std::unique_ptr<calls::CallService> m_calls;  // after the messenger, whose signals it takes
   std::unique_ptr<lan::Discovery> m_lan;
   std::unique_ptr<DhtPortAdapter> m_dht_port;
   std::unique_ptr<rendezvous::Rendezvous> m_rendezvous;

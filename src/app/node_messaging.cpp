@@ -120,6 +120,7 @@ Status Node::start_messaging() {
             m_data_relays->start(std::move(contact), std::move(transfer));
           }});
   m_offer_observer = m_offers.get();  // this instance lives as long as the node
+  start_calls();
   if (auto r = m_messenger->start(); !r) return r;
   if (settings->get_bool("nat.upnp") || settings->get_bool("nat.natpmp"))
     m_swarm->map_port(m_messenger->port());
@@ -181,6 +182,8 @@ void Node::on_messaging_event(const messaging::Event& e) {
     if (auto* moved = std::get_if<messaging::AddressesChanged>(&e))
       m_rendezvous->set_addresses(moved->addresses);
   }
+  if (auto* off = std::get_if<messaging::ContactOffline>(&e); off && m_calls)
+    m_calls->contact_offline(off->contact.id);
   if (m_messaging_sink) m_messaging_sink(e);
 }
 

@@ -10,6 +10,7 @@
 #include "app/ip_filter_files.hpp"
 #include "base/endpoint.hpp"
 #include "base/fs.hpp"
+#include "calls/signal_checks.hpp"
 #include "identity/invite.hpp"
 #include "net/turn_client.hpp"
 #include "swarm/listen.hpp"
@@ -81,6 +82,17 @@ Status check_turn(const std::string& what, const SettingValue& v) {
   if (text_of(v).empty()) return {};
   auto server = net::parse_turn_server(text_of(v));
   if (!server) return fail(make_error_code(errc::bad_setting), what + ": " + server.error().message);
+  return {};
+}
+Status check_stun(const std::string& what, const SettingValue& v) {
+  if (text_of(v).empty()) return {};
+  if (auto r = base::parse_host_port(text_of(v)); !r)
+    return tl::unexpected(bad(what + ": '" + text_of(v) + "' is not HOST:PORT: " + r.error().message));
+  return {};
+}
+Status check_ice_networks(const std::string& what, const SettingValue& v) {
+  if (auto r = calls::Networks::parse(base::split_list(text_of(v))); !r)
+    return tl::unexpected(bad(what + ": " + r.error().message));
   return {};
 }
 Status check_scan_limit(const std::string& what, const SettingValue& v) {
@@ -166,6 +178,27 @@ const std::vector<SettingDef>& setting_defs() {
        "Empty: none is contacted",
        {},
        check_turn},
+      {"calls.stun",
+       "string",
+       std::string(),
+       "A STUN server for calls, HOST:PORT (a kith node answers STUN on its channel port): your calls also "
+       "offer the public address it sees. Empty: none is contacted",
+       {},
+       check_stun},
+      {"calls.turn",
+       "string",
+       std::string(),
+       "A TURN server for calls, USER:PASSWORD@HOST:PORT (UDP, e.g. coturn), used when no direct path "
+       "works. Empty: none is contacted",
+       {},
+       check_turn},
+      {"calls.ice_networks",
+       "string",
+       std::string(),
+       "Networks calls may use, comma-separated (e.g. 192.168.1.0/24,127.0.0.1): candidates elsewhere are "
+       "neither offered nor tried. Empty: every network",
+       {},
+       check_ice_networks},
       {"lsd.enabled", "bool", true, "Local Service Discovery: find peers on the LAN by multicast"},
       {"nat.upnp", "bool", true,
        "Map the listen ports (BitTorrent and contact channel) on the router with UPnP; a forwarded channel "

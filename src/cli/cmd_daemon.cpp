@@ -12,6 +12,7 @@
 
 #include "api/event_hub.hpp"
 #include "api/http_server.hpp"
+#include "api/json_calls.hpp"
 #include "api/json_messaging.hpp"
 #include "api/json_node.hpp"
 #include "api/routes.hpp"
@@ -93,7 +94,11 @@ int run_daemon(Context& ctx, int wait_seconds) {
         auto [type, data] = api::event_json(e);
         hub.publish(type, data);
       },
-      /*with_messaging=*/true);
+      /*with_messaging=*/true,
+      [&hub](const calls::Event& e) {
+        auto [type, data] = api::event_json(e);
+        hub.publish(type, data);
+      });
   if (!node) return report(ctx, node.error());
 
   api::Router router;

@@ -1,0 +1,61 @@
+// Node: calls (issue 12). calls::CallService decides; the messenger carries its signals over the
+// contacts' channels; the node wires the two and gives the service its settings and event sink.
+#include <chrono>
+
+#include "app/node.hpp"
+#include "base/endpoint.hpp"
+
+namespace kith::app {
+
+void Node::start_calls() {
+  const auto settings = m_settings.current();
+  calls::Limits limits;
+  // Checked when the setting was read (settings.cpp): parse cannot fail here.
+  if (auto nets = calls::Networks::parse(base::split_list(settings->get_string("calls.ice_networks"))))
+    limits.ice_networks = std::move(*nets);
+  auto* messenger = m_messenger.get();
+  m_calls = std::make_unique<calls::CallService>(
+      m_io, std::move(limits),
+      calls::CallService::Deps{
+          .target =
+              [messenger](std::string who, base::Done<Result<calls::Target>> done) {
+                messenger->call_target(std::move(who),
+                                       [done = std::move(done)](Result<messaging::CallTarget> t) {
+                                         if (!t) return done(tl::unexpected(t.error()));
+                                         done(calls::Target{{t->id, t->name}, std::move(t->devices)});
+                                       });
+              },
+          .send =
+              [messenger](std::string contact, std::string device, wire::pb::CallSignal signal) {
+                messenger->send_call_signal(std::move(contact), std::move(device), std::move(signal));
+              },
+          .sink = m_call_sink,
+          .now_ms =
+              [] {
+                return std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+              }});
+  m_messenger->set_call_signals([calls = m_calls.get()](std::string id, std::string name, std::string device,
+                                                        wire::pb::CallSignal signal) {
+    calls->remote({std::move(id), std::move(name)}, std::move(device), std::move(signal));
+  });
+}
+
+CallConfig Node::call_config() const {
+  const auto settings = m_settings.current();
+  CallConfig c;
+  c.stun = settings->get_string("calls.stun");
+  if (const auto turn = settings->get_string("calls.turn"); !turn.empty())
+    if (auto server = net::parse_turn_server(turn)) c.turn = std::move(*server);  // checked when read
+  c.ice_networks = base::split_list(settings->get_string("calls.ice_networks"));
+  return c;
+}
+
+Result<calls::CallService*> Node::require_calls() {
+  if (m_calls) return m_calls.get();
+  return fail(base::make_error_code(base::errc::unavailable),
+              "calls run in the daemon: start it with `kith daemon` (then run this again)");
+}
+
+}  // namespace kith::app
