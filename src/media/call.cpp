@@ -670,11 +670,14 @@ Stats Call::Impl::collect_stats() {
             st.codecs.emplace_back(mime);
         }
       } else if (pass == 1 && type == GST_WEBRTC_STATS_INBOUND_RTP) {
+        // "kind" says audio or video; else the codec entry's mime type (only the sending side's
+        // codec entries carry one in 1.22).
+        const char* kind = gst_structure_get_string(s, "kind");
         const char* codec = gst_structure_get_string(s, "codec-id");
         std::string mime;
         for (const auto& [cid, m] : codec_names)
           if (codec && cid == codec) mime = m;
-        if (mime.rfind("audio/", 0) != 0) continue;
+        if (kind ? std::string_view(kind) != "audio" : mime.rfind("audio/", 0) != 0) continue;
         guint64 packets = 0, bytes = 0;
         gint64 lost = 0;
         if (gst_structure_get_uint64(s, "packets-received", &packets)) st.audio_packets_received += packets;

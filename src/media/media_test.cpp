@@ -378,7 +378,10 @@ TEST_F(MediaTest, HostileDescriptionsAndCandidatesAreRefused) {
   EXPECT_TRUE(check_sdp("offer", four));
 
   // Through a call, too: refused before webrtcbin sees it.
-  auto call = Call::create(loopback(), {});
+  Options o = loopback();
+  o.send_audio = dir / "s.wav";
+  o.record = dir / "r2.wav";
+  auto call = Call::create(o, {});
   ASSERT_TRUE(call) << call.error().message;
   const auto refused = (*call)->set_remote_description("offer", remove_lines(offer, "a=fingerprint:"));
   ASSERT_FALSE(refused);
