@@ -46,6 +46,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "media/detail.hpp"
 
@@ -238,6 +239,7 @@ struct Call::Impl : std::enable_shared_from_this<Impl> {
   GstElement* audio_depay = nullptr;  // ... through this element (ours, referenced)
   std::optional<Fingerprint> remote_fingerprint;
   std::condition_variable recorded_cv;
+  bool eos_sent = false;  // into the recorder
   bool recorded = false;  // EOS reached the filesink
 
   std::atomic<bool> verified{false};  // the peer's certificate matched: received media may play
@@ -271,7 +273,11 @@ struct Call::Impl : std::enable_shared_from_this<Impl> {
     });
     if (s == State::failed) {
       // Stop sending and receiving; not from a streaming thread, which stopping would wait for.
-      loop.post([self = shared_from_this()] { gst_element_set_state(self->pipeline, GST_STATE_NULL); });
+      // The recording is finalised first, so that what was heard stays a valid file.
+      loop.post([self = shared_from_this()] {
+        self->finish_recording();
+        gst_element_set_state(self->pipeline, GST_STATE_NULL);
+      });
     }
   }
 
@@ -698,9 +704,15 @@ void Call::Impl::finish_recording() {
   GstElement* depay = nullptr;
   {
     std::lock_guard lock(mu);
-    if (audio_depay) depay = GST_ELEMENT(gst_object_ref(audio_depay));
+    depay = std::exchange(audio_depay, nullptr);  // once: a failure and close() may both get here
+    if (!depay && !eos_sent) return;              // nothing heard: the file stays empty
+    eos_sent = true;
   }
-  if (!depay) return;  // nothing heard: the file stays empty
+  if (!depay) {  // the other one sent it: wait for it as well
+    std::unique_lock lock(mu);
+    recorded_cv.wait_for(lock, 2s, [this] { return recorded; });
+    return;
+  }
   // Stop what webrtcbin delivers from reaching the recorder, then end its stream there.
   verified.store(false);
   GstPad* pad = gst_element_get_static_pad(depay, "sink");

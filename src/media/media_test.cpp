@@ -217,8 +217,13 @@ TEST_F(MediaTest, AudioFlowsBothWaysIntoRecordings) {
   for (Side* s : {&p.a, &p.b})
     for (const auto& c : s->local_candidates) EXPECT_NE(c.find(" 127.0.0.1 "), std::string::npos) << c;
 
+  const auto c0 = std::chrono::steady_clock::now();
   p.a.call->close();
   p.b.call->close();
+  std::printf("closing both (recordings finalised) took %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - c0)
+                      .count()));
   EXPECT_TRUE(p.a.saw(State::closed));
   EXPECT_EQ(p.a.call->state(), State::closed);
 
@@ -296,7 +301,8 @@ TEST_F(MediaTest, TamperedFingerprintNeverConnects) {
   EXPECT_TRUE(failed) << "A did not fail";
   {
     std::lock_guard lock(p.a.mu);
-    std::printf("A: %s (%s)\n", failed ? "failed" : "no failure", p.a.last_detail.c_str());
+    std::printf("tampered fingerprint: A %s (%s)\n", failed ? "failed" : "did not fail",
+                p.a.last_detail.c_str());
   }
   EXPECT_FALSE(p.a.saw(State::connected));
   EXPECT_FALSE(p.apply_failed);  // the tampered answer is well-formed: refused only by the handshake check
