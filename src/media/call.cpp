@@ -67,13 +67,14 @@ struct Loop {
       auto* l = new Loop;
       l->ctx = g_main_context_new();
       std::promise<std::thread::id> started;
-      std::thread([l, &started] {
+      auto id = started.get_future();
+      std::thread([l, started = std::move(started)]() mutable {
         g_main_context_push_thread_default(l->ctx);
         GMainLoop* ml = g_main_loop_new(l->ctx, FALSE);
         started.set_value(std::this_thread::get_id());
         g_main_loop_run(ml);
       }).detach();
-      l->id = started.get_future().get();
+      l->id = id.get();
       return l;
     }();
     return *loop;

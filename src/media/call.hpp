@@ -103,7 +103,7 @@ class Call {
   Status add_remote_candidate(unsigned mline_index, std::string_view line);
 
   State state() const;
-  Stats stats();  // waits for webrtcbin (at most about a second)
+  Stats stats();  // waits for webrtcbin's reply (milliseconds); after close(), only the frame count
   // Ends the call: stops sending, finalises the recording (waits at most about 2 s for it), reports
   // on_state(closed) unless the call had already failed, and stops every callback. Idempotent.
   void close();
