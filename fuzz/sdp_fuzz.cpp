@@ -3,8 +3,8 @@
 // description type (even: offer, odd: answer); the rest is the SDP, or, cut at its first newline, a
 // candidate line.
 // Invariants: an accepted description is at most MAX_SDP_SIZE bytes, starts "v=0" and has a DTLS
-// fingerprint and at most MAX_MLINES m-lines; an accepted candidate is at most MAX_CANDIDATE_SIZE bytes
-// and starts "candidate:"; the address filter never crashes on the candidate's address.
+// fingerprint and 1 to MAX_MLINES lines starting "m="; an accepted candidate is at most MAX_CANDIDATE_SIZE
+// bytes and starts "candidate:"; the address filter never crashes on the candidate's address.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (sdp.size() > MAX_SDP_SIZE || sdp.substr(0, 3) != "v=0") std::abort();
     if (sdp.find("a=fingerprint:") == std::string_view::npos) std::abort();
     std::size_t mlines = 0;
-    for (std::size_t at = sdp.find("m="); at != std::string_view::npos; at = sdp.find("m=", at + 1))
-      if (sdp[at - 1] == '\n' || sdp[at - 1] == '\r') ++mlines;
+    for (std::size_t at = sdp.find("\nm="); at != std::string_view::npos; at = sdp.find("\nm=", at + 1))
+      ++mlines;
     if (mlines == 0 || mlines > MAX_MLINES) std::abort();
   }
   const std::string_view line = sdp.substr(0, sdp.find('\n'));

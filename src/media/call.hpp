@@ -72,7 +72,8 @@ struct Callbacks {
 };
 
 // The checks on a peer's description (type "offer" or "answer"): at most MAX_SDP_SIZE bytes,
-// printable text, parses as SDP, 1 to MAX_MLINES m-lines, each audio or video over UDP/TLS/RTP/SAVP(F),
+// printable text in "x=value" lines ending in CRLF or LF (no bare CR, no blank after "="), parses as
+// SDP, 1 to MAX_MLINES m-lines, each audio or video over UDP/TLS/RTP/SAVP(F),
 // each with ICE credentials and a DTLS fingerprint (sha-*, hex pairs), at session or media level.
 inline constexpr std::size_t MAX_SDP_SIZE = 64 * 1024;
 inline constexpr std::size_t MAX_MLINES = 4;

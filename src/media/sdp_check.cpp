@@ -16,9 +16,8 @@ namespace kith::media {
 namespace {
 
 bool printable_line_text(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return (c >= 0x20 && c <= 0x7e) || c == '\r' || c == '\n' || c == '\t';
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](unsigned char c) { return (c >= 0x20 && c <= 0x7e) || c == '\r' || c == '\n'; });
 }
 
 struct SdpMessage {
@@ -75,6 +74,23 @@ Status check_sdp(std::string_view type, std::string_view sdp) {
   if (sdp.size() > MAX_SDP_SIZE) return tl::unexpected(bad("a description over 64 KiB"));
   if (sdp.rfind("v=0", 0) != 0) return tl::unexpected(bad("a description that is not SDP"));
   if (!printable_line_text(sdp)) return tl::unexpected(bad("a description with control characters"));
+  // Lines end in CRLF or LF; a bare CR would make lines that GStreamer's parser and others split
+  // differently. And no more than MAX_MLINES m-lines in the text, whatever the parser keeps of them.
+  std::size_t mlines = 0;
+  for (std::size_t i = 0; i < sdp.size(); ++i) {
+    if (sdp[i] == '\r' && (i + 1 == sdp.size() || sdp[i + 1] != '\n'))
+      return tl::unexpected(bad("a description with a bare carriage return"));
+    if (sdp[i] == '\n' && sdp.substr(i + 1, 2) == "m=") ++mlines;
+    // Each line is "<letter>=<value>", the value not starting with blanks (GStreamer's parser skips
+    // them, other parsers would not: "a= fingerprint:" must not count as a fingerprint here only).
+    if (sdp[i] == '\n' && i + 1 < sdp.size()) {
+      const auto line = sdp.substr(i + 1, 3);
+      if (line.size() < 2 || !std::islower(static_cast<unsigned char>(line[0])) || line[1] != '=' ||
+          (line.size() == 3 && line[2] == ' '))
+        return tl::unexpected(bad("a description with a malformed line"));
+    }
+  }
+  if (mlines > MAX_MLINES) return tl::unexpected(bad("a description with more than 4 m-lines"));
   SdpMessage m;
   if (gst_sdp_message_parse_buffer(reinterpret_cast<const guint8*>(sdp.data()),
                                    static_cast<guint>(sdp.size()), m.msg) != GST_SDP_OK)
