@@ -16,6 +16,9 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   # ICE (src/ice): UDP hole punching; GLib comes with it
   libnice-dev
+  # calls (src/media): GStreamer's webrtcbin, Opus/VP8, WAV, echo cancellation (webrtcdsp), its ICE (nice)
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   # safety: sigtool builds the tests' signature database, clamscan is the benchmark's reference
   clamav zip
   # tests: interop clients and helpers (coturn: the TURN server src/net/turn_test.cpp runs)
