@@ -119,6 +119,14 @@ struct GroupArgs {
 };
 int run_group(Context& ctx, const GroupArgs& args);
 
+// cmd_calls.cpp: `kith call`, `kith answer`, `kith hangup`, `kith calls` (daemon only). `id`: a call id
+// or a unique prefix; empty: the one ringing (answer) or live (hangup) call.
+struct MediaArgs;
+int run_call(Context& ctx, const std::string& who, const MediaArgs& media);
+int run_answer(Context& ctx, const std::string& id, const MediaArgs& media);
+int run_hangup(Context& ctx, const std::string& id);
+int run_calls(Context& ctx);
+
 // Set by SIGINT/SIGTERM in the non-daemon commands.
 bool interrupted();
 void install_interrupt_handler();
