@@ -495,7 +495,8 @@ test('send a file: chosen in B\'s page, offered to A, received from bob', async 
 
 test('phone width: nothing overflows sideways', async () => {
   await page.setViewportSize({ width: 360, height: 740 });
-  for (const hash of ['#/transfers', '#/contacts', '#/node']) {
+  const aliceId = (await a.call('GET', '/api/v1/id')).body.id;
+  for (const hash of ['#/transfers', '#/contacts', `#/contacts/${aliceId}`, '#/node']) {
     await page.goto(`http://${b.api}/ui/${hash}`);
     await page.waitForTimeout(300);
     const [width, widest] = await page.evaluate(() => {

@@ -134,13 +134,12 @@ async function copyInvite() {
 export async function show(conv) {
   shown = true;
   openConv = conv;
+  $('contacts-layout').classList.toggle('open', !!conv); // narrow screens: the list or the conversation
   if (conv) chat.open(conv).catch((e) => announce(e.message)); else chat.close();
   renderAll();
   renderRequests();
-  if (!people.identity()) {
-    const me = await people.loadIdentity();
-    $('invite-link').value = me.invite;
-  }
+  const me = people.identity() || await people.loadIdentity();
+  if (shown) $('invite-link').value = me.invite;
   await Promise.all([people.loadContacts(), people.loadGroups(), loadRequests()]);
 }
 

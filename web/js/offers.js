@@ -11,6 +11,7 @@ let announce = () => {};
 let contactId = null; // the contact whose files are shown, or null (a group, or nothing open)
 let offers = []; // every offer of the node (GET /api/v1/files), newest first
 let loadSeq = 0;
+const hashing = new Set(); // names of files sent from this page whose offer is not made yet
 
 const OUT = {
   pending: 'waiting for them to take it', offered: 'they are fetching it', transferring: 'sending',
@@ -77,6 +78,7 @@ export function show(conv) {
 export function onEvent(type, o) {
   const i = offers.findIndex((x) => x.id === o.id);
   if (i >= 0) offers[i] = o; else offers.unshift(o);
+  if (type === 'file.offered' && hashing.delete(o.name) && !hashing.size) $('offer-progress').textContent = '';
   if (type === 'file.received') announce(`${people.nameOf(o.contact)} sent you ${o.name}`);
   if (o.contact === contactId) render();
 }
@@ -93,7 +95,9 @@ async function sendFiles(files) {
       await api.uploadFile(id, file.name, file);
       progress.textContent = `Preparing ${file.name} for ${people.nameOf(to)}…`;
       await api.sendFile(to, `${home}/uploads/${id}/${file.name}`);
-      progress.textContent = `Offered ${file.name} to ${people.nameOf(to)}.`;
+      // The node hashes it first; the offer (file.offered) then appears in the list.
+      progress.textContent = `Hashing ${file.name}; it is offered to ${people.nameOf(to)} when that is done.`;
+      hashing.add(file.name);
     } catch (e) {
       progress.textContent = `${file.name}: ${e.message}`;
     }
@@ -113,6 +117,7 @@ export function init(say) {
 export function clear() {
   contactId = null;
   offers = [];
+  hashing.clear();
   loadSeq++;
   $('offer-list').replaceChildren();
   $('offer-progress').textContent = '';
