@@ -459,8 +459,13 @@ test('groups: B creates a group with A and writes to it; A reads it in the page'
   await pageA.bringToFront();
   const group = pageA.locator('#group-list li', { hasText: 'Trip' });
   await group.waitFor({ timeout: LONG });
+  // Unread in the group, and in the nav's total, until A opens it.
+  await group.locator('.unread', { hasText: '1' }).waitFor({ timeout: LONG });
+  assert.equal(await pageA.locator('#unread-count').innerText(), '(1)');
   await group.locator('a').click();
   await pageA.locator('#message-list li.msg.in', { hasText: 'who brings the tent?' }).waitFor();
+  await waitFor(async () => (await pageA.locator('#unread-count').innerText()) === '', LONG, 'the badge clears');
+  assert.equal(await group.locator('.unread').count(), 0);
   assert.match(await pageA.locator('#message-list li.msg.in .author').innerText(), /bob/);
   await shot('15-group');
   await page.bringToFront();
@@ -491,6 +496,23 @@ test('send a file: chosen in B\'s page, offered to A, received from bob', async 
   await pageA.close();
   pageA = null;
   await page.bringToFront();
+});
+
+test('chat: "Load older" shows messages before the newest 100', async () => {
+  const aliceId = (await a.call('GET', '/api/v1/id')).body.id;
+  for (let i = 1; i <= 100; i++) {
+    const r = await b.call('POST', '/api/v1/messages', { to: aliceId, text: `filler ${i}` });
+    assert.equal(r.status, 201);
+  }
+  await page.goto(`http://${b.api}/ui/#/contacts`);
+  await page.goto(`http://${b.api}/ui/#/contacts/${aliceId}`);
+  await page.locator('#message-list p.text', { hasText: /^filler 100$/ }).waitFor();
+  assert.equal(await page.locator('#message-list li.msg').count(), 100);
+  assert.equal(await page.locator('#message-list li.msg', { hasText: 'pelican' }).count(), 0);
+  await page.click('#chat-older');
+  await page.locator('#message-list li.msg', { hasText: 'pelican' }).waitFor();
+  assert.equal(await page.locator('#message-list li.msg').count(), 102);
+  assert.equal(await page.locator('#chat-older').isHidden(), true, 'nothing older left');
 });
 
 test('phone width: nothing overflows sideways', async () => {

@@ -100,7 +100,8 @@ async function markRead() {
   const shown = conv;
   await api.markRead(shown);
   for (const m of messages) if (!m.outgoing && m.conversation === shown) m.read = true;
-  await people.loadContacts();
+  if (shown.startsWith('group:')) people.groupRead(shown.slice(6));
+  else await people.loadContacts();
 }
 
 export async function open(conversation) {

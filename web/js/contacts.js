@@ -181,8 +181,15 @@ export function onEvent(type, data) {
   if (type.startsWith('message.')) {
     if (type === 'message.received') {
       const conv = data.conversation;
-      if (conv.startsWith('group:') && !people.group(conv.slice(6))) people.loadGroups().catch(() => {});
-      queueContacts(); // the unread counts
+      if (conv.startsWith('group:')) {
+        const id = conv.slice(6);
+        // A new group (someone added us) or a known one's unread count; chat.js marks it read if shown.
+        const reading = chat.current() === conv && !document.hidden;
+        if (!people.group(id)) people.loadGroups().catch(() => {});
+        else if (!reading) people.countGroupUnread(id).catch(() => {});
+      } else {
+        queueContacts(); // the unread counts
+      }
       if (!data.outgoing) {
         notify.message(`${data.author_name} (${people.conversationName(conv)})`, data.text, conv,
           () => { location.hash = `#/contacts/${conv}`; });

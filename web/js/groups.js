@@ -12,10 +12,12 @@ export function render(openConv) {
   const groups = people.allGroups().sort((x, y) => x.name.localeCompare(y.name));
   $('group-list').replaceChildren(...groups.map((g) => {
     const conv = 'group:' + g.id;
+    const unread = people.groupUnreadText(g.id);
     return el('li', { class: 'person' },
       el('a', { href: `#/contacts/${conv}`, 'aria-current': conv === openConv ? 'page' : null },
         el('span', { class: 'person-name' }, g.name)),
-      el('span', { class: 'muted' }, `${g.members.length} members`));
+      el('span', { class: 'muted' }, `${g.members.length} members`),
+      unread ? el('span', { class: 'unread', 'aria-label': `${unread} unread` }, unread) : null);
   }));
   $('groups-empty').hidden = groups.length > 0;
   // Member checkboxes: accepted contacts, keeping what is ticked.

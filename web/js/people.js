@@ -8,6 +8,10 @@ let me = null; // GET /api/v1/id: {id, name, invite, addresses, channel_port}
 let home = ''; // the node's home folder (status), where uploads land
 const contacts = new Map(); // kith ID -> contact object
 const groups = new Map(); // group id (hex) -> group object
+// Unread messages per group. Contacts carry `unread`; groups do not (docs/api.md), so the page counts
+// the unread ones among a group's newest UNREAD_WINDOW messages (more shows as "99+").
+const groupUnread = new Map();
+const UNREAD_WINDOW = 100;
 const listeners = new Set();
 
 export function subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn); }
@@ -31,7 +35,29 @@ export async function loadGroups() {
   const list = await api.groups();
   groups.clear();
   for (const g of list) groups.set(g.id, g);
+  for (const id of groupUnread.keys()) if (!groups.has(id)) groupUnread.delete(id);
   changed();
+  await Promise.all(list.filter((g) => !groupUnread.has(g.id)).map((g) => countGroupUnread(g.id)));
+}
+
+export async function countGroupUnread(id) {
+  const page = await api.messages({ with: 'group:' + id, limit: UNREAD_WINDOW });
+  const n = page.messages.filter((m) => !m.outgoing && !m.read).length;
+  if (groupUnread.get(id) === n) return;
+  groupUnread.set(id, n);
+  changed();
+}
+
+export function groupRead(id) {
+  if (!groupUnread.get(id)) return;
+  groupUnread.set(id, 0);
+  changed();
+}
+
+// How many unread messages a group has, as shown ("99+" past what the page counts).
+export function groupUnreadText(id) {
+  const n = groupUnread.get(id) || 0;
+  return n >= UNREAD_WINDOW ? '99+' : n ? String(n) : '';
 }
 
 // A contact object from an event (contact.online, contact.accepted, …) replaces ours.
@@ -77,6 +103,7 @@ export function memberName(m) {
 export function totalUnread() {
   let n = 0;
   for (const c of contacts.values()) if (c.state === 'accepted') n += c.unread || 0;
+  for (const k of groupUnread.values()) n += k;
   return n;
 }
 
@@ -85,4 +112,5 @@ export function clear() {
   home = '';
   contacts.clear();
   groups.clear();
+  groupUnread.clear();
 }
