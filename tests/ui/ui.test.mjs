@@ -500,13 +500,16 @@ test('send a file: chosen in B\'s page, offered to A, received from bob', async 
 
 test('chat: "Load older" shows messages before the newest 100', async () => {
   const aliceId = (await a.call('GET', '/api/v1/id')).body.id;
+  // Away from the conversation (an open one would show the new messages live, all 102).
+  await page.goto(`http://${b.api}/ui/#/transfers`);
+  await page.locator('#view-transfers').waitFor({ state: 'visible' });
   for (let i = 1; i <= 100; i++) {
     const r = await b.call('POST', '/api/v1/messages', { to: aliceId, text: `filler ${i}` });
     assert.equal(r.status, 201);
   }
-  await page.goto(`http://${b.api}/ui/#/contacts`);
   await page.goto(`http://${b.api}/ui/#/contacts/${aliceId}`);
   await page.locator('#message-list p.text', { hasText: /^filler 100$/ }).waitFor();
+  await page.locator('#chat-older').waitFor({ state: 'visible' });
   assert.equal(await page.locator('#message-list li.msg').count(), 100);
   assert.equal(await page.locator('#message-list li.msg', { hasText: 'pelican' }).count(), 0);
   await page.click('#chat-older');

@@ -39,7 +39,7 @@ function renderPeople() {
         el('span', { class: 'dot' + (c.online ? ' on' : ''), 'aria-hidden': 'true' }),
         el('span', { class: 'person-name' }, c.name)),
       el('span', { class: 'presence' + (c.online ? ' online' : '') }, presence(c)),
-      unread ? el('span', { class: 'unread', 'aria-label': `${unread} unread` }, String(unread)) : null);
+      unread ? el('span', { class: 'unread' }, String(unread), el('span', { class: 'visually-hidden' }, ' unread')) : null);
   }));
   $('contacts-empty').hidden = list.length > 0;
 }
@@ -47,8 +47,7 @@ function renderPeople() {
 function renderBadge() {
   const n = people.totalUnread();
   const badge = $('unread-count');
-  badge.textContent = n ? `(${n})` : '';
-  if (n) badge.setAttribute('aria-label', `${n} unread`); else badge.removeAttribute('aria-label');
+  badge.textContent = n ? `(${n})` : ''; // the link then reads as Contacts (2)
 }
 
 function renderRequests() {
@@ -250,5 +249,4 @@ export function clear() {
   $('request-list').replaceChildren();
   $('requests-panel').hidden = true;
   $('unread-count').textContent = '';
-  $('unread-count').removeAttribute('aria-label');
 }

@@ -17,7 +17,7 @@ export function render(openConv) {
       el('a', { href: `#/contacts/${conv}`, 'aria-current': conv === openConv ? 'page' : null },
         el('span', { class: 'person-name' }, g.name)),
       el('span', { class: 'muted' }, `${g.members.length} members`),
-      unread ? el('span', { class: 'unread', 'aria-label': `${unread} unread` }, unread) : null);
+      unread ? el('span', { class: 'unread' }, unread, el('span', { class: 'visually-hidden' }, ' unread')) : null);
   }));
   $('groups-empty').hidden = groups.length > 0;
   // Member checkboxes: accepted contacts, keeping what is ticked.
