@@ -14,6 +14,7 @@ const KEEP = process.env.KITH_KEEP_TMP === '1';
 
 export const SAFE_SETTINGS = {
   'bt.listen': '127.0.0.1:0',
+  'bt.ssl_listen': '127.0.0.1:0', // files sent to contacts: not the default 0.0.0.0:6883 (shared by A and B)
   'api.listen': '127.0.0.1:0',
   'dht.enabled': 'false',
   'lsd.enabled': 'false',

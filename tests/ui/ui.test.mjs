@@ -17,7 +17,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-firs
 const ARTIFACTS = process.env.KITH_UI_ARTIFACTS || path.join(REPO, 'build', 'test-artifacts', 'ui');
 const LONG = 180000; // safety net for waits; nothing asserts a duration
 
-let a; let b; let context; let page; let loginUrl; let dataDir; let downloads; let profile;
+let a; let b; let context; let page; let pageA; let loginUrl; let dataDir; let downloads; let profile;
 let album; // node A's share that B downloads first: {magnet, id, size}
 const requests = [];
 const problems = []; // console errors and CSP violations
@@ -37,8 +37,8 @@ before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = tmpdir('kith-ui-data-');
   downloads = path.join(dataDir, 'downloads');
-  a = new KithNode('a');
-  b = new KithNode('b', { 'download.dir': downloads });
+  a = new KithNode('a', { 'profile.name': 'alice' });
+  b = new KithNode('b', { 'download.dir': downloads, 'profile.name': 'bob' });
   await a.startDaemon();
   await b.startDaemon();
   profile = tmpdir('kith-ui-chromium-');
@@ -358,9 +358,170 @@ test('quarantine: an EICAR download is held with its reason, never released; del
   await page.click('#nav-transfers');
 });
 
+// ---- Contacts and chat: a second page, logged in to node A, talks to the page on node B. ----
+
+function person(p, name) {
+  return p.locator('#contact-list li.person').filter({ has: p.locator('.person-name', { hasText: name }) });
+}
+
+async function openPageA() {
+  pageA = await context.newPage();
+  pageA.on('console', (m) => { if (m.type() === 'error') problems.push(`console (A): ${m.text()}`); });
+  pageA.on('pageerror', (e) => problems.push(`page error (A): ${e.message}`));
+  await pageA.goto(a.runJson(['ui']).url);
+  await pageA.locator('#view-transfers').waitFor({ state: 'visible' });
+}
+
+test('contacts: A shows its invite, B adds A by it, A accepts; both see each other online', async () => {
+  await openPageA();
+  await pageA.click('#nav-contacts');
+  const invite = (await a.call('GET', '/api/v1/id')).body.invite;
+  await waitFor(async () => (await pageA.inputValue('#invite-link')) === invite, LONG, "A's invite in the page");
+  await page.goto(`http://${b.api}/ui/#/contacts`);
+  await page.locator('#view-contacts').waitFor({ state: 'visible' });
+  await page.fill('#contact-invite', invite);
+  await page.fill('#contact-note', 'bob from the tests');
+  await page.click('#contact-add');
+  await page.locator('#contact-add-note', { hasText: 'Request sent to alice' }).waitFor();
+  await person(page, 'alice').locator('.presence', { hasText: 'request sent' }).waitFor();
+  // A's page gets the request live, with the note, and accepts it.
+  const request = pageA.locator('#request-list li').filter({ hasText: 'bob' });
+  await request.waitFor({ timeout: LONG });
+  assert.match(await request.innerText(), /bob from the tests/);
+  await shot('13-contact-request');
+  await request.getByRole('button', { name: 'Accept bob' }).click();
+  await pageA.locator('#requests-panel').waitFor({ state: 'hidden' });
+  await person(pageA, 'bob').locator('.presence', { hasText: 'online' }).waitFor({ timeout: LONG });
+  await person(page, 'alice').locator('.presence', { hasText: 'online' }).waitFor({ timeout: LONG });
+  const bobSeen = (await a.call('GET', '/api/v1/contacts')).body.find((c) => c.name === 'bob');
+  assert.equal(bobSeen.state, 'accepted');
+  assert.equal(bobSeen.online, true);
+});
+
+test('chat: messages both ways reach delivered and read; unread counts show and clear; search', async () => {
+  const aliceId = (await a.call('GET', '/api/v1/id')).body.id;
+  const bobId = (await b.call('GET', '/api/v1/id')).body.id;
+  // A looks at another view: B's message is delivered, not read, and counted unread on A.
+  await pageA.goto(`http://${a.api}/ui/#/transfers`);
+  await page.bringToFront();
+  await person(page, 'alice').locator('a').click();
+  await page.locator('#chat-title', { hasText: 'alice' }).waitFor();
+  assert.equal(new URL(page.url()).hash, `#/contacts/${aliceId}`);
+  await page.fill('#chat-text', 'hello alice, the pelican has landed');
+  await page.press('#chat-text', 'Enter');
+  const sent = page.locator('#message-list li.msg.out').filter({ hasText: 'pelican' });
+  await sent.waitFor();
+  assert.equal(await page.inputValue('#chat-text'), '', 'the send box is emptied');
+  await sent.locator('.msg-status[data-status="delivered"]').waitFor({ timeout: LONG });
+  await waitFor(async () => (await pageA.locator('#unread-count').innerText()) === '(1)', LONG, "A's unread badge");
+  // A opens the conversation: the message is shown and read, the counts clear, B's page says "Read".
+  await pageA.bringToFront();
+  await pageA.click('#nav-contacts');
+  await person(pageA, 'bob').locator('.unread', { hasText: '1' }).waitFor();
+  await person(pageA, 'bob').locator('a').click();
+  await pageA.locator('#message-list li.msg.in', { hasText: 'pelican' }).waitFor();
+  await waitFor(async () => (await pageA.locator('#unread-count').innerText()) === '', LONG, 'the badge clears');
+  assert.equal(await person(pageA, 'bob').locator('.unread').count(), 0);
+  await sent.locator('.msg-status[data-status="read"]').waitFor({ timeout: LONG });
+  // A answers while B's page shows the conversation: it arrives live and is read at once.
+  await pageA.fill('#chat-text', 'hi bob, message received');
+  await pageA.click('#chat-send');
+  const reply = pageA.locator('#message-list li.msg.out').filter({ hasText: 'message received' });
+  await reply.waitFor();
+  await page.bringToFront();
+  await page.locator('#message-list li.msg.in', { hasText: 'message received' }).waitFor({ timeout: LONG });
+  await reply.locator('.msg-status[data-status="read"]').waitFor({ timeout: LONG });
+  const inbox = (await a.call('GET', `/api/v1/messages?with=${bobId}`)).body.messages;
+  assert.equal(inbox.find((m) => m.text.includes('pelican')).read, true);
+  assert.equal(inbox.find((m) => m.text.includes('message received')).status, 'read');
+  await shot('14-chat');
+  // Search in the conversation; then back to it.
+  await page.fill('#chat-search', 'PELICAN');
+  await page.press('#chat-search', 'Enter');
+  await page.locator('#chat-search-note', { hasText: '1 message' }).waitFor();
+  assert.equal(await page.locator('#message-list li.msg').count(), 1);
+  assert.match(await page.locator('#message-list').innerText(), /pelican has landed/);
+  await page.click('#chat-search-clear');
+  await waitFor(async () => (await page.locator('#message-list li.msg').count()) === 2, LONG, 'the conversation again');
+});
+
+test('groups: B creates a group with A and writes to it; A reads it in the page', async () => {
+  await page.fill('#group-name', 'Trip');
+  await page.getByRole('checkbox', { name: 'alice' }).check();
+  await page.click('#group-create');
+  await page.locator('#chat-title', { hasText: 'Trip' }).waitFor();
+  assert.match(new URL(page.url()).hash, /^#\/contacts\/group:[0-9a-f]+$/);
+  await page.fill('#chat-text', 'who brings the tent?');
+  await page.click('#chat-send');
+  const mine = page.locator('#message-list li.msg.out').filter({ hasText: 'tent' });
+  await mine.waitFor();
+  await mine.locator('.msg-status[data-status="delivered"], .msg-status[data-status="read"]').waitFor({ timeout: LONG });
+  await pageA.bringToFront();
+  const group = pageA.locator('#group-list li', { hasText: 'Trip' });
+  await group.waitFor({ timeout: LONG });
+  // Unread in the group, and in the nav's total, until A opens it.
+  await group.locator('.unread', { hasText: '1' }).waitFor({ timeout: LONG });
+  assert.equal(await pageA.locator('#unread-count').innerText(), '(1)');
+  await group.locator('a').click();
+  await pageA.locator('#message-list li.msg.in', { hasText: 'who brings the tent?' }).waitFor();
+  await waitFor(async () => (await pageA.locator('#unread-count').innerText()) === '', LONG, 'the badge clears');
+  assert.equal(await group.locator('.unread').count(), 0);
+  assert.match(await pageA.locator('#message-list li.msg.in .author').innerText(), /bob/);
+  await shot('15-group');
+  await page.bringToFront();
+});
+
+test('send a file: chosen in B\'s page, offered to A, received from bob', async () => {
+  const aliceId = (await a.call('GET', '/api/v1/id')).body.id;
+  const bobId = (await b.call('GET', '/api/v1/id')).body.id;
+  const file = path.join(makeTree(path.join(dataDir, 'to-alice'), { 'notes.bin': 200 * 1024 }), 'notes.bin');
+  await page.goto(`http://${b.api}/ui/#/contacts/${aliceId}`);
+  await page.locator('#chat-file-button').waitFor({ state: 'visible' });
+  await page.setInputFiles('#chat-file', file);
+  const out = page.locator('#offer-list li.offer.out', { hasText: 'notes.bin' });
+  await out.waitFor({ timeout: LONG });
+  assert.match(await out.innerText(), /To alice/);
+  // A's node gets the offer and downloads it; B's page follows the offer to "delivered".
+  const offer = await waitFor(async () => (await a.call('GET', '/api/v1/files')).body
+    .find((o) => o.direction === 'in' && o.name === 'notes.bin' && o.contact === bobId), LONG, "A's offer");
+  assert.equal(offer.size, 200 * 1024);
+  await out.locator('.offer-state[data-state="delivered"]').waitFor({ timeout: LONG });
+  await pageA.bringToFront();
+  await pageA.goto(`http://${a.api}/ui/#/contacts/${bobId}`);
+  const got = pageA.locator('#offer-list li.offer.in', { hasText: 'notes.bin' });
+  await got.waitFor({ timeout: LONG });
+  assert.match(await got.innerText(), /From bob/);
+  await got.locator('.offer-state[data-state="delivered"]').waitFor({ timeout: LONG });
+  await shot('16-file-sent');
+  await pageA.close();
+  pageA = null;
+  await page.bringToFront();
+});
+
+test('chat: "Load older" shows messages before the newest 100', async () => {
+  const aliceId = (await a.call('GET', '/api/v1/id')).body.id;
+  // Away from the conversation (an open one would show the new messages live, all 102).
+  await page.goto(`http://${b.api}/ui/#/transfers`);
+  await page.locator('#view-transfers').waitFor({ state: 'visible' });
+  for (let i = 1; i <= 100; i++) {
+    const r = await b.call('POST', '/api/v1/messages', { to: aliceId, text: `filler ${i}` });
+    assert.equal(r.status, 201);
+  }
+  await page.goto(`http://${b.api}/ui/#/contacts/${aliceId}`);
+  await page.locator('#message-list p.text', { hasText: /^filler 100$/ }).waitFor();
+  await page.locator('#chat-older').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#message-list li.msg').count(), 100);
+  assert.equal(await page.locator('#message-list li.msg', { hasText: 'pelican' }).count(), 0);
+  await page.click('#chat-older');
+  await page.locator('#message-list li.msg', { hasText: 'pelican' }).waitFor();
+  assert.equal(await page.locator('#message-list li.msg').count(), 102);
+  assert.equal(await page.locator('#chat-older').isHidden(), true, 'nothing older left');
+});
+
 test('phone width: nothing overflows sideways', async () => {
   await page.setViewportSize({ width: 360, height: 740 });
-  for (const hash of ['#/transfers', '#/node']) {
+  const aliceId = (await a.call('GET', '/api/v1/id')).body.id;
+  for (const hash of ['#/transfers', '#/contacts', `#/contacts/${aliceId}`, '#/node']) {
     await page.goto(`http://${b.api}/ui/${hash}`);
     await page.waitForTimeout(300);
     const [width, widest] = await page.evaluate(() => {
@@ -406,7 +567,7 @@ test('log out: the page drops every node detail and says how to log in again', a
   assert.deepEqual(after, [], 'no request after logging out');
   // Nothing of the node is left in the page, shown or hidden, and no developer error text.
   const text = await page.evaluate(() => document.body.textContent);
-  for (const gone of ['album', 'Holiday', nodeId, String(b.btPort), '401', 'HTTP', 'nauthori', 'Error']) {
+  for (const gone of ['album', 'Holiday', 'alice', 'pelican', 'Trip', nodeId, String(b.btPort), '401', 'HTTP', 'nauthori', 'Error']) {
     assert.ok(!text.includes(gone), `"${gone}" is still in the page after logout`);
   }
   assert.equal(await page.locator('#transfer-list li').count(), 0);

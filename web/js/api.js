@@ -80,6 +80,32 @@ export const api = {
   quarantine: (all) => call('GET', `/api/v1/quarantine${all ? '?all=true' : ''}`),
   releaseQuarantined: (id) => call('POST', `/api/v1/quarantine/${enc(id)}/release`),
   deleteQuarantined: (id) => call('DELETE', `/api/v1/quarantine/${enc(id)}`),
+  // Contacts, messages, groups and files to contacts (docs/api.md § Contacts and messages).
+  identity: () => call('GET', '/api/v1/id'),
+  contacts: () => call('GET', '/api/v1/contacts'),
+  requests: () => call('GET', '/api/v1/contacts/requests'),
+  addContact: (invite, message) => call('POST', '/api/v1/contacts', message ? { invite, message } : { invite }),
+  acceptContact: (who) => call('POST', `/api/v1/contacts/${enc(who)}/accept`),
+  declineContact: (who) => call('POST', `/api/v1/contacts/${enc(who)}/decline`),
+  blockContact: (who) => call('POST', `/api/v1/contacts/${enc(who)}/block`),
+  removeContact: (who) => call('DELETE', `/api/v1/contacts/${enc(who)}`),
+  // `with`: a contact's ID or `group:ID`; the newest `limit` messages (after `after`), oldest first.
+  messages: ({ with: conv = '', search = '', limit = 100, after = 0 } = {}) => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (conv) q.set('with', conv);
+    if (search) q.set('search', search);
+    if (after) q.set('after', String(after));
+    return call('GET', `/api/v1/messages?${q}`);
+  },
+  message: (id) => call('GET', `/api/v1/messages/${enc(id)}`),
+  sendMessage: (to, text) => call('POST', '/api/v1/messages', { to, text }),
+  markRead: (conv) => call('POST', '/api/v1/messages/read', { with: conv }),
+  groups: () => call('GET', '/api/v1/groups'),
+  createGroup: (name, members) => call('POST', '/api/v1/groups', { name, members }),
+  sendToGroup: (group, text) => call('POST', `/api/v1/groups/${enc(group)}/messages`, { text }),
+  offers: () => call('GET', '/api/v1/files'),
+  // `path`: absolute, readable by the daemon (an upload's file under HOME/uploads/).
+  sendFile: (who, path) => call('POST', `/api/v1/contacts/${enc(who)}/files`, { path }),
 };
 
 // Live events (Server-Sent Events; EventSource sends the session cookie). `onEvent(type, data)` for

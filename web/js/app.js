@@ -1,6 +1,7 @@
 // Entry point: hash routing between the views, the live event stream with a polling fallback, and
 // the "not logged in" state.
 import { api, followEvents, onUnauthorized } from './api.js';
+import * as contacts from './contacts.js';
 import * as details from './details.js';
 import * as node from './node.js';
 import * as quarantine from './quarantine.js';
@@ -14,20 +15,24 @@ function say(text) { $('status').textContent = text; }
 function route() {
   const hash = location.hash || '#/transfers';
   const m = hash.match(/^#\/transfers\/([0-9a-f]+)$/);
-  const view = m ? 'details' : hash === '#/node' ? 'node' : hash === '#/quarantine' ? 'quarantine' : 'transfers';
+  const c = hash.match(/^#\/contacts(?:\/(.+))?$/);
+  const view = m ? 'details' : c ? 'contacts' : hash === '#/node' ? 'node'
+    : hash === '#/quarantine' ? 'quarantine' : 'transfers';
   for (const v of VIEWS) $('view-' + v).hidden = v !== view;
   const current = view === 'details' ? 'transfers' : view;
-  for (const v of ['transfers', 'quarantine', 'node']) {
+  for (const v of ['transfers', 'contacts', 'quarantine', 'node']) {
     if (v === current) $('nav-' + v).setAttribute('aria-current', 'page');
     else $('nav-' + v).removeAttribute('aria-current');
   }
   if (view === 'details') details.show(m[1]); else details.hide();
+  if (view === 'contacts') contacts.show(c[1] ? decodeURIComponent(c[1]) : null).catch((e) => say(e.message));
+  else contacts.hide();
   if (view === 'node') node.show().catch((e) => say(e.message));
   if (view === 'transfers') transfers.refresh().catch((e) => say(e.message));
   if (view === 'quarantine') quarantine.refresh().catch((e) => say(e.message));
 }
 
-const VIEWS = ['transfers', 'details', 'quarantine', 'node'];
+const VIEWS = ['transfers', 'details', 'contacts', 'quarantine', 'node'];
 
 // The number of held items, next to the Quarantine link.
 async function refreshQuarantineCount() {
@@ -37,6 +42,7 @@ async function refreshQuarantineCount() {
 
 let events = null; // the EventSource while logged in
 let poller = null; // the polling fallback's interval
+let streamLive = false; // the event stream is connected
 
 // No session (logged out, expired, never logged in): stop talking to the node and drop everything the
 // page shows of it, so nothing of the node stays on screen or in the page. `reason` is one plain line.
@@ -48,6 +54,7 @@ function loggedOut(reason = '') {
   details.clear();
   quarantine.clear();
   node.clear();
+  contacts.clear();
   say('');
   $('quarantine-count').textContent = '';
   for (const v of VIEWS) $('view-' + v).hidden = true;
@@ -71,6 +78,7 @@ function queueRefresh() {
     details.refresh();
     refreshQuarantineCount().catch(() => {});
     if (!$('view-quarantine').hidden) quarantine.refresh().catch(() => {});
+    contacts.transfersChanged();
   }, 150);
 }
 
@@ -79,6 +87,7 @@ async function start() {
   details.init(say);
   node.init(say);
   quarantine.init(say);
+  contacts.init(say);
   let loggedIn = true;
   let started = false;
   onUnauthorized(() => {
@@ -95,11 +104,14 @@ async function start() {
   window.addEventListener('hashchange', route);
   route();
   refreshQuarantineCount().catch(() => {});
-  // Every event that changes what the transfers list shows (docs/api.md § Event stream).
+  contacts.start().catch(() => {});
+  // Every event that changes what the views show (docs/api.md § Event stream).
   const types = ['transfer.added', 'transfer.metadata', 'transfer.state', 'transfer.progress',
     'transfer.scanning', 'transfer.scanned', 'transfer.completed', 'transfer.held', 'transfer.error',
-    'transfer.removed', 'quarantine.added', 'quarantine.released', 'quarantine.deleted'];
+    'transfer.removed', 'quarantine.added', 'quarantine.released', 'quarantine.deleted',
+    ...contacts.EVENTS];
   events = followEvents(types, (type, data) => {
+    if (contacts.EVENTS.includes(type)) { contacts.onEvent(type, data); return; }
     if (type === 'transfer.progress') {
       if (!transfers.updateOne(data)) queueRefresh();
       return;
@@ -109,15 +121,19 @@ async function start() {
     if (type === 'quarantine.added') say(`Held in quarantine: ${data.name || data.id}`);
     queueRefresh();
   }, (live) => {
+    streamLive = live;
     if (!loggedIn) return;
     $('conn').textContent = live ? 'live' : 'reconnecting…';
     $('conn').classList.toggle('live', live);
     // The event stream cannot report a 401; a cheap request tells an ended session from a lost node.
     if (!live) api.status().catch(() => {});
+    // Events are not replayed: whatever changed while the stream was down is fetched again.
+    else contacts.refresh().catch(() => {});
   });
   poller = setInterval(() => {
     if (!$('view-transfers').hidden) transfers.refresh().catch(() => {});
     if (!$('view-details').hidden) details.refresh();
+    if (!streamLive) contacts.refresh().catch(() => {}); // the events keep them live otherwise
   }, POLL_MS);
   $('logout').addEventListener('click', async () => {
     loggedIn = false;
