@@ -5,6 +5,7 @@
 #include "api/detail/route_helpers.hpp"
 #include "api/json_messaging.hpp"
 #include "api/json_node.hpp"
+#include "api/qr_svg.hpp"
 #include "api/routes.hpp"
 
 namespace kith::api {
@@ -94,6 +95,15 @@ void add_messaging_routes(Router& router, RouteContext ctx) {
 
   router.add("GET", "/api/v1/id", sync([&node](const Request&) {
                return Response{200, to_json(node.identity()), {}};
+             }));
+  // The invite link as a QR code, for a phone's camera (the web UI shows it under the link).
+  router.add("GET", "/api/v1/id/qr.svg", sync([&node](const Request&) {
+               auto svg = qr_svg(node.identity().invite);
+               if (!svg) return Response::error(500, svg.error());
+               Response r;
+               r.content_type = "image/svg+xml";
+               r.raw_body = std::move(*svg);
+               return r;
              }));
 
   router.add("GET", "/api/v1/contacts", [=](Request) {

@@ -377,6 +377,12 @@ test('contacts: A shows its invite, B adds A by it, A accepts; both see each oth
   await pageA.click('#nav-contacts');
   const invite = (await a.call('GET', '/api/v1/id')).body.invite;
   await waitFor(async () => (await pageA.inputValue('#invite-link')) === invite, LONG, "A's invite in the page");
+  // Its QR code is an SVG the browser decodes (GET /api/v1/id/qr.svg).
+  const qrWidth = await pageA.locator('#invite-qr').evaluate(async (img) => {
+    if (!img.complete) await new Promise((resolve) => { img.onload = img.onerror = resolve; });
+    return img.naturalWidth;
+  });
+  assert.ok(qrWidth > 0, 'the invite QR code is an image');
   await page.goto(`http://${b.api}/ui/#/contacts`);
   await page.locator('#view-contacts').waitFor({ state: 'visible' });
   await page.fill('#contact-invite', invite);

@@ -62,6 +62,7 @@ export const api = {
     call('DELETE', `/api/v1/transfers/${enc(id)}${deleteData ? '?delete_data=true' : ''}`),
   selectFiles: (id, wanted) => call('PUT', `/api/v1/transfers/${enc(id)}/files`, { wanted }),
   qrUrl: (id) => `/api/v1/transfers/${enc(id)}/qr.svg`,
+  inviteQrUrl: () => '/api/v1/id/qr.svg',
   settings: () => call('GET', '/api/v1/settings'),
   setSetting: (name, value) => call('PUT', `/api/v1/settings/${enc(name)}`, { value }),
   newUpload: () => call('POST', '/api/v1/uploads'),

@@ -138,7 +138,10 @@ export async function show(conv) {
   renderAll();
   renderRequests();
   const me = people.identity() || await people.loadIdentity();
-  if (shown) $('invite-link').value = me.invite;
+  if (shown) {
+    $('invite-link').value = me.invite;
+    $('invite-qr').src = api.inviteQrUrl();
+  }
   await Promise.all([people.loadContacts(), people.loadGroups(), loadRequests()]);
 }
 
@@ -240,6 +243,7 @@ export function clear() {
   groups.clear();
   notify.clear();
   $('invite-link').value = '';
+  $('invite-qr').removeAttribute('src');
   $('invite-note').textContent = '';
   $('contact-invite').value = '';
   $('contact-note').value = '';
