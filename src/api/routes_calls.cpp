@@ -50,7 +50,9 @@ nlohmann::json ice_config(const app::CallConfig& c) {
         {{"urls", "turn:" + base::join_host_port(c.turn->host, c.turn->port) + "?transport=udp"},
          {"username", c.turn->user},
          {"credential", c.turn->password}});
-  return {{"ice_servers", servers}, {"ice_networks", c.ice_networks}};
+  return {{"ice_servers", servers},
+          {"ice_networks", c.ice_networks},
+          {"ice_transport_policy", c.relay_only ? "relay" : "all"}};
 }
 
 boost::asio::awaitable<Response> ready(Response r) { co_return r; }

@@ -25,6 +25,7 @@ namespace kith::app {
 struct CallConfig {
   std::string stun;                       // HOST:PORT, or empty
   std::optional<net::TurnServer> turn;    // UDP TURN, or none
+  bool relay_only = false;                // only relayed candidates
   std::vector<std::string> ice_networks;  // allowed networks; empty: all
 };
 

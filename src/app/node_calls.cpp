@@ -13,6 +13,7 @@ void Node::start_calls() {
   // Checked when the setting was read (settings.cpp): parse cannot fail here.
   if (auto nets = calls::Networks::parse(base::split_list(settings->get_string("calls.ice_networks"))))
     limits.ice_networks = std::move(*nets);
+  limits.relay_only = settings->get_bool("calls.relay_only");
   auto* messenger = m_messenger.get();
   m_calls = std::make_unique<calls::CallService>(
       m_io, std::move(limits),
@@ -49,6 +50,7 @@ CallConfig Node::call_config() const {
   if (const auto turn = settings->get_string("calls.turn"); !turn.empty())
     if (auto server = net::parse_turn_server(turn)) c.turn = std::move(*server);  // checked when read
   c.ice_networks = base::split_list(settings->get_string("calls.ice_networks"));
+  c.relay_only = settings->get_bool("calls.relay_only");
   return c;
 }
 

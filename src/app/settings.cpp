@@ -192,6 +192,9 @@ const std::vector<SettingDef>& setting_defs() {
        "works. Empty: none is contacted",
        {},
        check_turn},
+      {"calls.relay_only", "bool", false,
+       "Send call media only through the TURN server (calls.turn), as Signal's \"always relay calls\": contacts "
+       "never learn your IP address from a call; calls need calls.turn then"},
       {"calls.ice_networks",
        "string",
        std::string(),

@@ -183,11 +183,14 @@ Status CallMachine::local_signal(const std::string& id, const std::string& type,
   if (type == "offer" || type == "answer") {
     if (auto ok = check_sdp(sdp); !ok) return ok;
     s.set_kind(type == "offer" ? Kind::OFFER : Kind::ANSWER);
-    s.set_sdp(filter_sdp_candidates(sdp, m_limits.ice_networks));
+    s.set_sdp(filter_sdp_candidates(sdp, m_limits.ice_networks, m_limits.relay_only));
   } else if (type == "candidate") {
     auto address = check_candidate(candidate);
     if (!address) return tl::unexpected(address.error());
     if (!m_limits.ice_networks.allows(*address)) return {};  // kept to calls.ice_networks: dropped
+    // "Always relay": our address never reaches the contact, even from an endpoint that ignored the
+    // configuration's relay policy.
+    if (m_limits.relay_only && candidate.find(" typ relay") == std::string::npos) return {};
     s.set_kind(Kind::CANDIDATE);
     s.set_candidate(candidate);
     s.set_mline(mline);

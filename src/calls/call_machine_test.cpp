@@ -287,6 +287,26 @@ TEST(CallMachine, CandidatesOutsideTheAllowedNetworksAreDropped) {
   EXPECT_EQ(net.devices.at("b1").endpoint.size(), 1u);
 }
 
+TEST(CallMachine, AlwaysRelaySendsOnlyRelayedCandidates) {
+  Net net;
+  Limits relay;
+  relay.relay_only = true;
+  net.add("alice", "a1", relay);
+  net.add("bob", "b1");
+  auto call = net.place("a1", "bob", {"b1"});
+  EXPECT_TRUE(net.act("b1", [&](auto& m, auto& o) { return m.answer(call.id, net.now, o); }));
+  const std::string relayed = "candidate:3 1 udp 5 198.51.100.9 49152 typ relay raddr 0.0.0.0 rport 0";
+  for (const auto& c : {CANDIDATE, relayed})
+    EXPECT_TRUE(net.act("a1", [&](auto& m, auto& o) { return m.local_signal(call.id, "candidate", "", c, 0, o); }));
+  EXPECT_TRUE(net.act("a1", [&](auto& m, auto& o) {
+    return m.local_signal(call.id, "offer", SDP + "a=candidate:" + CANDIDATE.substr(10) + "\r\n", "", 0, o);
+  }));
+  const auto& got = net.devices.at("b1").endpoint;
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].signal.candidate, relayed);
+  EXPECT_EQ(got[1].signal.sdp.find("127.0.0.1 50001"), std::string::npos);
+}
+
 TEST(CallMachine, NotReachableAndUnknownCalls) {
   Net net;
   net.add("alice", "a1");

@@ -155,8 +155,8 @@ bool Networks::allows(std::string_view address) const {
   return false;
 }
 
-std::string filter_sdp_candidates(std::string_view sdp, const Networks& networks) {
-  if (networks.empty()) return std::string(sdp);
+std::string filter_sdp_candidates(std::string_view sdp, const Networks& networks, bool relay_only) {
+  if (networks.empty() && !relay_only) return std::string(sdp);
   std::string out;
   out.reserve(sdp.size());
   while (!sdp.empty()) {
@@ -168,6 +168,7 @@ std::string filter_sdp_candidates(std::string_view sdp, const Networks& networks
       while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
       auto address = check_candidate(bare);
       if (!address || !networks.allows(*address)) continue;
+      if (relay_only && bare.find(" typ relay") == std::string_view::npos) continue;
     }
     out += line;
   }

@@ -40,7 +40,8 @@ class Networks {
   std::vector<Net> m_nets;
 };
 
-// The description without the a=candidate lines whose address `networks` does not allow.
-std::string filter_sdp_candidates(std::string_view sdp, const Networks& networks);
+// The description without the a=candidate lines whose address `networks` does not allow (and, with
+// `relay_only`, without those that are not "typ relay").
+std::string filter_sdp_candidates(std::string_view sdp, const Networks& networks, bool relay_only = false);
 
 }  // namespace kith::calls

@@ -48,6 +48,7 @@ void apply_config(const nlohmann::json& config, media::Options& o) {
                server.value("credential", std::string()) + "@" + hostport;
     }
   }
+  o.relay_only = config.value("ice_transport_policy", std::string()) == "relay";
   for (const auto& n : config.value("ice_networks", nlohmann::json::array()))
     if (n.is_string()) o.ice_networks.push_back(n.get<std::string>());
 }

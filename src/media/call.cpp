@@ -301,6 +301,7 @@ void Call::Impl::build() {
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", "max-bundle");
   if (!opts.stun.empty()) g_object_set(webrtc, "stun-server", ("stun://" + opts.stun).c_str(), nullptr);
   if (!opts.turn.empty()) g_object_set(webrtc, "turn-server", opts.turn.c_str(), nullptr);
+  if (opts.relay_only) gst_util_set_object_arg(G_OBJECT(webrtc), "ice-transport-policy", "relay");
   gst_bin_add(GST_BIN(pipeline), webrtc);
   configure_ice();
   build_audio_send();
@@ -365,10 +366,14 @@ void Call::Impl::configure_ice() {
     if (!opts.ice_networks.empty()) throw std::runtime_error("cannot restrict webrtcbin's ICE agent");
     return;
   }
+  // No UPnP discovery (SSDP multicast on the LAN, port mappings on the router): the node's settings
+  // decide which servers a call contacts (STUN, TURN), and nothing else is asked.
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp")) g_object_set(agent, "upnp", FALSE, nullptr);
+  // UDP only, as browsers pair in practice: ICE-TCP candidates (RFC 6544) triple the check list, and
+  // behind symmetric NATs they delay the relayed pairs until libnice gives up (seen in netlab).
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "ice-tcp"))
+    g_object_set(agent, "ice-tcp", FALSE, nullptr);
   if (!opts.ice_networks.empty()) {
-    // No UPnP discovery (multicast on the LAN) when ICE must stay inside ice_networks.
-    if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp"))
-      g_object_set(agent, "upnp", FALSE, nullptr);
     const auto addresses = local_addresses(opts.ice_networks);
     if (addresses.empty()) {
       g_object_unref(agent);

@@ -45,6 +45,7 @@ struct Options {
   bool show_video = true;           //   received video in a window (autovideosink); else decoded only
   std::string stun;                 // "host:port" of a STUN server; empty: none
   std::string turn;                 // "turn://user:pass@host:port" (or turns://); empty: none
+  bool relay_only = false;          // only relayed candidates (through `turn`): the peer never sees our IP
   // When not empty, ICE uses only these: IP prefixes ("127.0.0.0/8", "fd00::/8") or exact addresses
   // ("127.0.0.1"). Candidates are gathered only on local addresses inside them, other local candidates
   // are not reported, and remote candidates outside them are ignored. Tests use {"127.0.0.1"}.
