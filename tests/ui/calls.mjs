@@ -46,6 +46,10 @@ export function callTests({ chromiumPath, chromiumArgs, artifacts }) {
     p.on('request', (r) => {
       if (!r.url().startsWith(`http://${node.api}/`) && !r.url().startsWith('data:')) problems.push(`foreign request (${label}): ${r.url()}`);
     });
+    await p.exposeFunction('kithReportCsp', (v) => problems.push(`CSP violation (${label}): ${v}`));
+    await p.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => window.kithReportCsp(e.violatedDirective));
+    });
     await p.goto(node.runJson(['ui']).url);
     await p.locator('#view-transfers').waitFor({ state: 'visible' }).catch((e) => {
       throw new Error(`${e.message}\n${problems.join('\n')}`);
@@ -337,8 +341,10 @@ export function callTests({ chromiumPath, chromiumArgs, artifacts }) {
     await chatWith(pb, bob, ids.carol);
     await pb.click('#chat-call');
     await waitState(carol, 'ringing');
+    const t0 = Date.now();
     const { done } = carol.spawnCli(['answer', '--json', '--send-audio', path.join(dir, 'carol.wav'), '--record', heardFile]);
     await panelState(pb, 'active');
+    console.log(`# native callee: \`kith answer\` started to active ${Date.now() - t0} ms`);
     await sleep(1500);
     assertHears(await heard(pb), CAROL_TONE, "bob's page (native callee)");
     await sleep(2000);
@@ -376,7 +382,7 @@ export function callTests({ chromiumPath, chromiumArgs, artifacts }) {
     assert.match(await pb.locator('#call-state').innerText(), /alice hung up/);
   });
 
-  test('calls: no console error, no request outside the node', () => {
+  test('calls: no console error or CSP violation, no request outside the node', () => {
     assert.deepEqual(problems.filter((p) => !/status of 40[0139]|status of 503/.test(p)), []);
   });
 }
