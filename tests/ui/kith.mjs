@@ -22,6 +22,8 @@ export const SAFE_SETTINGS = {
   'nat.natpmp': 'false',
   'channel.listen': '127.0.0.1:0',
   'lan.discovery': 'false',
+  // Calls: candidates outside loopback are dropped by the node both ways, so media stays on 127.0.0.1.
+  'calls.ice_networks': '127.0.0.1',
 };
 
 // Every node scans what it downloads (ClamAV) and quarantines everything when it has no
@@ -132,6 +134,47 @@ export class KithNode {
     return { status: res.status, body: json };
   }
 
+  // Runs a CLI command in the background: {proc, done: Promise<{code, stdout, stderr}>}.
+  spawnCli(args) {
+    const proc = spawn(KITH_BIN, this.argv(...args), { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(proc);
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d) => { stdout += d; });
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const done = new Promise((resolve) => proc.on('close', (code) => {
+      live.delete(proc);
+      resolve({ code, stdout, stderr });
+    }));
+    return { proc, done };
+  }
+
+  // The daemon's event stream (with the token), collected: {events: [{type, data}], close()}.
+  async followEvents() {
+    const abort = new AbortController();
+    const res = await fetch(`http://${this.api}/api/v1/events`, {
+      headers: { Authorization: `Bearer ${this.token}` }, signal: abort.signal });
+    const events = [];
+    (async () => {
+      const decoder = new TextDecoder();
+      let buf = '';
+      try {
+        for await (const chunk of res.body) {
+          buf += decoder.decode(chunk, { stream: true });
+          let cut;
+          while ((cut = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, cut);
+            buf = buf.slice(cut + 2);
+            const type = (block.match(/^event: (.*)$/m) || [])[1];
+            const data = (block.match(/^data: (.*)$/m) || [])[1];
+            if (type && data) events.push({ type, data: JSON.parse(data) });
+          }
+        }
+      } catch { /* closed */ }
+    })();
+    return { events, close: () => abort.abort() };
+  }
+
   async stop() {
     if (!this.daemon || this.daemon.exitCode !== null) return;
     const exited = new Promise((r) => this.daemon.once('exit', r));
@@ -176,4 +219,78 @@ export function hashTree(root) {
   };
   walk(root);
   return out;
+}
+
+// Makes `asker` and `answerer` contacts through the API (as `kith contacts add/accept` would) and waits
+// until each sees the other online.
+export async function befriend(asker, answerer) {
+  const invite = (await answerer.call('GET', '/api/v1/id')).body.invite;
+  const askerId = (await asker.call('GET', '/api/v1/id')).body.id;
+  const answererId = (await answerer.call('GET', '/api/v1/id')).body.id;
+  const added = await asker.call('POST', '/api/v1/contacts', { invite });
+  if (added.status >= 300) throw new Error(`adding a contact: ${JSON.stringify(added.body)}`);
+  await waitFor(async () => (await answerer.call('GET', '/api/v1/contacts/requests')).body
+    .some((r) => r.id === askerId), 30000, 'the contact request');
+  const accepted = await answerer.call('POST', `/api/v1/contacts/${askerId}/accept`);
+  if (accepted.status >= 300) throw new Error(`accepting: ${JSON.stringify(accepted.body)}`);
+  for (const [n, id] of [[asker, answererId], [answerer, askerId]]) {
+    await waitFor(async () => {
+      const c = (await n.call('GET', `/api/v1/contacts/${id}`)).body;
+      return c.state === 'accepted' && c.online;
+    }, 30000, 'both online');
+  }
+  return { askerId, answererId };
+}
+
+// ---- Tones for the call tests (as tests/integration/tones.py) ----
+
+// A mono 16-bit 48 kHz WAV of a sine at `freq` Hz.
+export function writeTone(file, freq, seconds = 6, rate = 48000, amplitude = 0.5) {
+  const n = Math.floor(seconds * rate);
+  const buf = Buffer.alloc(44 + n * 2);
+  buf.write('RIFF', 0); buf.writeUInt32LE(36 + n * 2, 4); buf.write('WAVE', 8);
+  buf.write('fmt ', 12); buf.writeUInt32LE(16, 16); buf.writeUInt16LE(1, 20); buf.writeUInt16LE(1, 22);
+  buf.writeUInt32LE(rate, 24); buf.writeUInt32LE(rate * 2, 28); buf.writeUInt16LE(2, 32); buf.writeUInt16LE(16, 34);
+  buf.write('data', 36); buf.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(amplitude * 32767 * Math.sin(2 * Math.PI * freq * i / rate)), 44 + i * 2);
+  fs.writeFileSync(file, buf);
+  return file;
+}
+
+// (rate, first channel as floats) of a 16-bit PCM WAV.
+export function readWav(file) {
+  const buf = fs.readFileSync(file);
+  let off = 12; let rate = 0; let channels = 1; let bits = 16;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString('ascii', off, off + 4);
+    const size = buf.readUInt32LE(off + 4);
+    if (id === 'fmt ') {
+      channels = buf.readUInt16LE(off + 10); rate = buf.readUInt32LE(off + 12); bits = buf.readUInt16LE(off + 22);
+    } else if (id === 'data') {
+      if (bits !== 16) throw new Error(`${file}: ${bits}-bit samples, expected 16`);
+      const end = Math.min(buf.length, off + 8 + size);
+      const samples = [];
+      for (let p = off + 8; p + 2 <= end; p += 2 * channels) samples.push(buf.readInt16LE(p) / 32768);
+      return { rate, samples };
+    }
+    off += 8 + size + (size & 1);
+  }
+  throw new Error(`${file}: no data chunk`);
+}
+
+// Goertzel: the power at `freq`, normalised by length.
+export function powerAt(samples, rate, freq) {
+  const k = 2 * Math.cos(2 * Math.PI * freq / rate);
+  let s1 = 0; let s2 = 0;
+  for (const x of samples) { const s0 = x + k * s1 - s2; s2 = s1; s1 = s0; }
+  return (s1 * s1 + s2 * s2 - k * s1 * s2) / Math.max(1, samples.length);
+}
+
+// Of `candidates` (Hz), the loudest in the recording (after `skip` s, for `max` s), and the powers.
+export function loudest(file, candidates, skip = 0.5, max = 3) {
+  const { rate, samples } = readWav(file);
+  const part = samples.slice(Math.floor(skip * rate), Math.floor((skip + max) * rate));
+  const powers = Object.fromEntries(candidates.map((f) => [f, powerAt(part, rate, f)]));
+  const best = candidates.reduce((x, y) => (powers[y] > powers[x] ? y : x));
+  return { best, powers, seconds: part.length / rate };
 }

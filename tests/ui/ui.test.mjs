@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
+import { callTests } from './calls.mjs';
 import { KITH_BIN, KithNode, REPO, hashTree, makeTree, tmpdir, waitFor } from './kith.mjs';
 
 const CHROMIUM = process.env.KITH_CHROMIUM || '/usr/bin/chromium';
@@ -587,3 +588,6 @@ test('the page made no request outside this node and broke no CSP rule', async (
   assert.deepEqual(foreign, []);
   assert.deepEqual(problems.filter((p) => !/status of 40[0139]/.test(p)), []);
 });
+
+// Calls: their own daemons and browsers (calls.mjs).
+describe('calls', () => callTests({ chromiumPath: CHROMIUM, chromiumArgs: CHROMIUM_ARGS, artifacts: ARTIFACTS }));

@@ -107,6 +107,22 @@ export const api = {
   offers: () => call('GET', '/api/v1/files'),
   // `path`: absolute, readable by the daemon (an upload's file under HOME/uploads/).
   sendFile: (who, path) => call('POST', `/api/v1/contacts/${enc(who)}/files`, { path }),
+  // Calls (docs/api.md § Calls): this page is a local media endpoint.
+  calls: () => call('GET', '/api/v1/calls'),
+  callConfig: () => call('GET', '/api/v1/calls/config'),
+  placeCall: (contact, video) => call('POST', '/api/v1/calls', { contact, video: !!video }),
+  answerCall: (id) => call('POST', `/api/v1/calls/${enc(id)}/answer`),
+  hangupCall: (id) => call('POST', `/api/v1/calls/${enc(id)}/hangup`),
+  callSignal: (id, signal) => call('POST', `/api/v1/calls/${enc(id)}/signals`, signal),
+  callSignals: (id, after) => call('GET', `/api/v1/calls/${enc(id)}/signals?after=${after}`),
+  callConnected: (id) => call('POST', `/api/v1/calls/${enc(id)}/connected`),
+  callFailed: (id, reason) => call('POST', `/api/v1/calls/${enc(id)}/failed`, { reason }),
+  // For a page that is closing: a request that outlives it (fetch keepalive), answered by no one.
+  hangupOnClose: (id) => {
+    if (closed) return;
+    fetch(`/api/v1/calls/${enc(id)}/hangup`, { method: 'POST', keepalive: true,
+      headers: { 'X-Kith-CSRF': '1' }, credentials: 'same-origin' }).catch(() => {});
+  },
 };
 
 // Live events (Server-Sent Events; EventSource sends the session cookie). `onEvent(type, data)` for

@@ -1,6 +1,7 @@
 // Entry point: hash routing between the views, the live event stream with a polling fallback, and
 // the "not logged in" state.
 import { api, followEvents, onUnauthorized } from './api.js';
+import * as calls from './calls.js';
 import * as contacts from './contacts.js';
 import * as details from './details.js';
 import * as node from './node.js';
@@ -55,6 +56,7 @@ function loggedOut(reason = '') {
   quarantine.clear();
   node.clear();
   contacts.clear();
+  calls.clear();
   say('');
   $('quarantine-count').textContent = '';
   for (const v of VIEWS) $('view-' + v).hidden = true;
@@ -88,6 +90,7 @@ async function start() {
   node.init(say);
   quarantine.init(say);
   contacts.init(say);
+  calls.init(say);
   let loggedIn = true;
   let started = false;
   onUnauthorized(() => {
@@ -105,13 +108,15 @@ async function start() {
   route();
   refreshQuarantineCount().catch(() => {});
   contacts.start().catch(() => {});
+  calls.refresh().catch(() => {}); // a call ringing or running when the page opened
   // Every event that changes what the views show (docs/api.md § Event stream).
   const types = ['transfer.added', 'transfer.metadata', 'transfer.state', 'transfer.progress',
     'transfer.scanning', 'transfer.scanned', 'transfer.completed', 'transfer.held', 'transfer.error',
     'transfer.removed', 'quarantine.added', 'quarantine.released', 'quarantine.deleted',
-    ...contacts.EVENTS];
+    ...contacts.EVENTS, ...calls.EVENTS];
   events = followEvents(types, (type, data) => {
     if (contacts.EVENTS.includes(type)) { contacts.onEvent(type, data); return; }
+    if (calls.EVENTS.includes(type)) { calls.onEvent(type, data); return; }
     if (type === 'transfer.progress') {
       if (!transfers.updateOne(data)) queueRefresh();
       return;
@@ -128,12 +133,18 @@ async function start() {
     // The event stream cannot report a 401; a cheap request tells an ended session from a lost node.
     if (!live) api.status().catch(() => {});
     // Events are not replayed: whatever changed while the stream was down is fetched again.
-    else contacts.refresh().catch(() => {});
+    else {
+      contacts.refresh().catch(() => {});
+      calls.refresh().catch(() => {});
+    }
   });
   poller = setInterval(() => {
     if (!$('view-transfers').hidden) transfers.refresh().catch(() => {});
     if (!$('view-details').hidden) details.refresh();
-    if (!streamLive) contacts.refresh().catch(() => {}); // the events keep them live otherwise
+    if (!streamLive) { // the events keep them live otherwise
+      contacts.refresh().catch(() => {});
+      calls.refresh().catch(() => {});
+    }
   }, POLL_MS);
   $('logout').addEventListener('click', async () => {
     loggedIn = false;

@@ -2,6 +2,7 @@
 // the messages with their delivery state, the send box, search in the conversation and older messages.
 // A conversation is a contact's kith ID or `group:ID` (docs/api.md § Contacts and messages).
 import { api } from './api.js';
+import * as calls from './calls.js';
 import { el } from './format.js';
 import * as people from './people.js';
 
@@ -51,12 +52,31 @@ function render(scrollToEnd = true) {
   if (scrollToEnd) list.scrollTop = list.scrollHeight;
 }
 
+// Call and Video call: for an accepted contact; disabled (saying why) while they are offline or a call
+// is under way.
+function renderCallButtons(c) {
+  const call = $('chat-call');
+  const video = $('chat-video-call');
+  const show = !!c && c.state === 'accepted';
+  call.hidden = video.hidden = !show;
+  if (!show) return;
+  const why = !c.online ? `${c.name} is offline: calls reach only contacts who are online.`
+    : calls.busy() ? 'You are in a call: hang up first.' : '';
+  for (const [b, what] of [[call, 'Call'], [video, 'Video call']]) {
+    b.disabled = !!why;
+    b.title = why || `${what} ${c.name}`;
+    b.setAttribute('aria-label', `${what} ${c.name}`);
+    if (why) b.setAttribute('aria-description', why); else b.removeAttribute('aria-description');
+  }
+}
+
 // The header: name, presence, and for a contact its kith ID. The actions area (#chat-actions) holds
-// per-conversation buttons (send a file; a call button can go next to it).
+// per-conversation buttons (call, video call, send a file).
 export function renderHeader() {
   if (!conv) return;
   const presence = $('chat-presence');
   $('chat-form').hidden = false;
+  renderCallButtons(isGroup() ? null : people.contact(conv));
   if (isGroup()) {
     const g = people.group(conv.slice(6));
     $('chat-title').textContent = g ? g.name : 'Group';
@@ -212,6 +232,9 @@ export function init(say) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('chat-form').requestSubmit(); }
   });
   $('chat-search-form').addEventListener('submit', search);
+  $('chat-call').addEventListener('click', () => { if (conv) calls.place(conv, false); });
+  $('chat-video-call').addEventListener('click', () => { if (conv) calls.place(conv, true); });
+  calls.subscribe(renderHeader);
   $('chat-search-clear').addEventListener('click', () => back().catch((err) => announce(err.message)));
   $('chat-older').addEventListener('click', () => {
     limit = Math.min(limit + PAGE, MAX);
