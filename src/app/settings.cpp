@@ -193,7 +193,8 @@ const std::vector<SettingDef>& setting_defs() {
        {},
        check_turn},
       {"calls.relay_only", "bool", false,
-       "Send call media only through the TURN server (calls.turn), as Signal's \"always relay calls\": contacts "
+       "Send call media only through the TURN server (calls.turn), as Signal's \"always relay calls\": "
+       "contacts "
        "never learn your IP address from a call; calls need calls.turn then"},
       {"calls.ice_networks",
        "string",

@@ -177,7 +177,7 @@ Status CallMachine::local_signal(const std::string& id, const std::string& type,
   if (call->view.state != State::connecting && call->view.state != State::active)
     return tl::unexpected(error(errc::wrong_state, std::string("the call is ") + to_string(call->view.state) +
                                                        ": signals flow once it is answered"));
-  if (++call->sent > m_limits.max_signals)
+  if (call->sent >= m_limits.max_signals)
     return tl::unexpected(error(errc::wrong_state, "too many signals for one call"));
   wire::pb::CallSignal s;
   if (type == "offer" || type == "answer") {
@@ -198,6 +198,7 @@ Status CallMachine::local_signal(const std::string& id, const std::string& type,
     return tl::unexpected(
         Error{base::make_error_code(base::errc::bad_input), "type must be offer, answer or candidate"});
   }
+  ++call->sent;  // counted when sent: candidates dropped above do not use up the limit
   send(*call, call->device, std::move(s), out);
   return {};
 }

@@ -66,7 +66,8 @@ struct Limits {
   std::size_t max_signals = 64;                       // per call and direction: offers, answers, candidates
   std::size_t history = 100;                          // ended calls kept (in memory) for `kith calls`
   Networks ice_networks;                              // candidates outside are dropped (calls.ice_networks)
-  bool relay_only = false;  // our endpoint's candidates other than "typ relay" are not sent (calls.relay_only)
+  bool relay_only =
+      false;  // our endpoint's candidates other than "typ relay" are not sent (calls.relay_only)
 };
 
 struct SendSignal {  // to one device of a contact

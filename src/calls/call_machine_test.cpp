@@ -297,7 +297,8 @@ TEST(CallMachine, AlwaysRelaySendsOnlyRelayedCandidates) {
   EXPECT_TRUE(net.act("b1", [&](auto& m, auto& o) { return m.answer(call.id, net.now, o); }));
   const std::string relayed = "candidate:3 1 udp 5 198.51.100.9 49152 typ relay raddr 0.0.0.0 rport 0";
   for (const auto& c : {CANDIDATE, relayed})
-    EXPECT_TRUE(net.act("a1", [&](auto& m, auto& o) { return m.local_signal(call.id, "candidate", "", c, 0, o); }));
+    EXPECT_TRUE(
+        net.act("a1", [&](auto& m, auto& o) { return m.local_signal(call.id, "candidate", "", c, 0, o); }));
   EXPECT_TRUE(net.act("a1", [&](auto& m, auto& o) {
     return m.local_signal(call.id, "offer", SDP + "a=candidate:" + CANDIDATE.substr(10) + "\r\n", "", 0, o);
   }));

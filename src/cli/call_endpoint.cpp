@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -119,11 +120,11 @@ int run_call_endpoint(Context& ctx, Backend& backend, nlohmann::json call, const
                        &body);  // ends the call for the contact too
     return report(ctx, media_call.error());
   }
-  auto& media = **media_call;
+  std::unique_ptr<media::Call> media = std::move(*media_call);
 
   std::string id = call.value("id", std::string());
   bool outgoing = call.value("direction", std::string()) == "outgoing";
-  bool offered = false, was_active = false, hung_up = false;
+  bool was_active = false, hung_up = false;
   std::uint64_t seq = 0;
   std::string last_shown;
   nlohmann::json last = call;
@@ -133,13 +134,17 @@ int run_call_endpoint(Context& ctx, Backend& backend, nlohmann::json call, const
     (void)backend.call("POST", path("/failed"), &body);  // the next poll sees the call ended
   };
 
+  // The caller offers once the contact answered (an offer made while ringing and sent later is not
+  // taken by Chromium's answer path here: ICE never connected in tests/ui). Its DTLS certificate is
+  // made while ringing (media::Call::create starts it).
+  bool answered = !outgoing;
   while (true) {
     if (interrupted() && !hung_up) {
       hung_up = true;
       if (auto r = backend.call("POST", path("/hangup")); !r)
         std::fprintf(stderr, "hanging up: %s\n", r.error().message.c_str());
     }
-    // What the media side said since the last round.
+    // What the media side said since the last round (signals once the call is answered).
     for (auto& item : outbox->take()) {
       if (item.kind == "description") {
         nlohmann::json body{{"type", item.type}, {"sdp", item.text}};
@@ -156,7 +161,7 @@ int run_call_endpoint(Context& ctx, Backend& backend, nlohmann::json call, const
     }
     auto page = backend.call("GET", path("/signals?after=" + std::to_string(seq)));
     if (!page) {
-      media.close();
+      media->close();
       return report(ctx, page.error());
     }
     last = (*page)["call"];
@@ -167,11 +172,27 @@ int run_call_endpoint(Context& ctx, Backend& backend, nlohmann::json call, const
       last_shown = shown;
     }
     if (state == "active") was_active = true;
+    if ((state == "connecting" || state == "active") && !answered) {
+      answered = true;
+      if (outgoing)
+        if (auto r = media->create_offer(); !r) fail_call(r.error().message);
+    }
     if (state == "ended") {
       // Glare: both called at once and this call gave way to the contact's, which the node answered.
+      // Its peer connection already made an offer: a fresh one answers the other.
       if (auto next = last.value("replaced_by", std::string()); !next.empty() && !hung_up) {
+        media->close();
+        (void)outbox->take();  // the lost call's signals
+        auto fresh = media::Call::create(options, callbacks);
+        if (!fresh) {
+          id = next;
+          fail_call(fresh.error().message);
+          return report(ctx, fresh.error());
+        }
+        media = std::move(*fresh);
         id = next;
         outgoing = false;
+        answered = true;
         seq = 0;
         continue;
       }
@@ -182,18 +203,14 @@ int run_call_endpoint(Context& ctx, Backend& backend, nlohmann::json call, const
       const auto type = s.value("type", std::string());
       Status applied =
           type == "candidate"
-              ? media.add_remote_candidate(s.value("mline", 0u), s.value("candidate", std::string()))
-              : media.set_remote_description(type, s.value("sdp", std::string()));
+              ? media->add_remote_candidate(s.value("mline", 0u), s.value("candidate", std::string()))
+              : media->set_remote_description(type, s.value("sdp", std::string()));
       if (!applied) fail_call("the contact's " + type + " was refused: " + applied.error().message);
-    }
-    if (outgoing && !offered && state == "connecting") {
-      offered = true;
-      if (auto r = media.create_offer(); !r) fail_call(r.error().message);
     }
     std::this_thread::sleep_for(POLL);
   }
-  const auto stats = media.stats();
-  media.close();  // finalises the recording
+  const auto stats = media->stats();
+  media->close();  // finalises the recording
   const auto connected_ms = last.value("connected_ms", std::int64_t{0});
   const auto ended_ms = last.value("ended_ms", std::int64_t{0});
   if (ctx.json) {

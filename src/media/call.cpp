@@ -60,11 +60,23 @@ using namespace std::chrono_literals;
 struct Loop {
   GMainContext* ctx = nullptr;
   std::thread::id id;
+  std::shared_future<void> dtls_certificate;  // ready once the process's DTLS certificate is made
 
   static Loop& get() {
     static Loop* loop = [] {
       gst_init(nullptr, nullptr);
+      // GStreamer's DTLS elements share one generated certificate per process (an RSA 2048 key: up to
+      // seconds of CPU), made when the first one is created — by default at the first offer or answer,
+      // in the middle of call setup. Making it now, beside the caller's ringing, takes that off the
+      // setup time.
+      // close() waits for it: a process must not exit while that thread is inside GStreamer.
+      std::promise<void> made;
       auto* l = new Loop;
+      l->dtls_certificate = made.get_future().share();
+      std::thread([made = std::move(made)]() mutable {
+        if (GstElement* dtls = gst_element_factory_make("dtlsdec", nullptr)) gst_object_unref(dtls);
+        made.set_value();
+      }).detach();
       l->ctx = g_main_context_new();
       std::promise<std::thread::id> started;
       auto id = started.get_future();
@@ -368,7 +380,8 @@ void Call::Impl::configure_ice() {
   }
   // No UPnP discovery (SSDP multicast on the LAN, port mappings on the router): the node's settings
   // decide which servers a call contacts (STUN, TURN), and nothing else is asked.
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp")) g_object_set(agent, "upnp", FALSE, nullptr);
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp"))
+    g_object_set(agent, "upnp", FALSE, nullptr);
   // UDP only, as browsers pair in practice: ICE-TCP candidates (RFC 6544) triple the check list, and
   // behind symmetric NATs they delay the relayed pairs until libnice gives up (seen in netlab).
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "ice-tcp"))
@@ -917,6 +930,7 @@ void Call::close() {
   }
   if (!impl.opts.record.empty()) impl.finish_recording();
   gst_element_set_state(impl.pipeline, GST_STATE_NULL);  // also closes the recording
+  Loop::get().dtls_certificate.wait();
   g_signal_handlers_disconnect_by_data(impl.webrtc, &impl);
   // The last callback: closed (unless the call had failed); nothing is called after it.
   auto last = [before](Impl& self) {

@@ -161,6 +161,47 @@ class CallsTest(KithTestCase):
         self.assertIn("not reachable", r.stderr)
         self.assertLess(time.monotonic() - started, 10)  # fails fast, not after a ring timeout
 
+    def test_both_calling_each_other_at_once_end_up_in_one_call(self):
+        """Glare between two real daemons: both place a call at the same moment (threads, through the
+        API); when the INVITEs cross, both nodes keep the call with the smaller id, already answered,
+        and the other names it (replaced_by). Tried a few times: on loopback a ring can also arrive
+        before the other side placed its call, which is a plain "busy"."""
+        import threading
+        alice, bob = self.daemons("alice", "bob")
+        befriend(alice, bob)
+        for attempt in range(12):
+            go = threading.Barrier(2)
+            placed = {}
+
+            def place(node, who):
+                go.wait()
+                placed[who] = node.api("POST", "/api/v1/calls", {"contact": who})
+            threads = [threading.Thread(target=place, args=(alice, "bob")),
+                       threading.Thread(target=place, args=(bob, "alice"))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            time.sleep(0.5)
+            at_a, at_b = self.calls(alice), self.calls(bob)
+            replaced = [c for c in at_a + at_b if c.get("replaced_by")]
+            if replaced:
+                survivor = replaced[0]["replaced_by"]
+                for node in (alice, bob):
+                    live = [c for c in self.calls(node) if c["state"] != "ended"]
+                    self.assertEqual([(c["id"], c["state"]) for c in live], [(survivor, "connecting")], node.home)
+                self.assertEqual(len(replaced), 1, replaced)
+                self.assertLess(survivor, replaced[0]["id"])  # the smaller id wins
+                alice.api("POST", "/api/v1/calls/%s/hangup" % survivor)
+                return
+            for node in (alice, bob):  # no glare this time: clear up and try again
+                for c in self.calls(node):
+                    if c["state"] != "ended":
+                        node.api("POST", "/api/v1/calls/%s/hangup" % c["id"])
+            procutil.wait_for(lambda: all(c["state"] == "ended" for n in (alice, bob) for c in self.calls(n)), 10,
+                              what="both calls ended")
+        self.skipTest("the two rings never crossed in 12 tries")
+
     def test_the_local_endpoints_bad_signals_are_refused_with_a_clear_error(self):
         alice, bob = self.daemons("alice", "bob")
         befriend(alice, bob)
@@ -184,7 +225,7 @@ class CallsTest(KithTestCase):
         status, body = alice.api("GET", "/api/v1/calls/00000000000000000000000000000000")
         self.assertEqual(status, 404, body)
         status, body = alice.api("GET", "/api/v1/calls/config")
-        self.assertEqual(body, {"ice_servers": [], "ice_networks": ["127.0.0.1"]})
+        self.assertEqual(body, {"ice_servers": [], "ice_networks": ["127.0.0.1"], "ice_transport_policy": "all"})
         alice.api("POST", path + "/hangup")
 
 

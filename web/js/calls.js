@@ -121,7 +121,11 @@ async function makePeer() {
   const mineNow = ep;
   if (!mineNow) return;
   mineNow.networks = config.ice_networks || [];
-  const pc = new RTCPeerConnection({ iceServers: config.ice_servers || [] });
+  // "relay" with calls.relay_only: only the TURN server's addresses are offered (the node drops others too).
+  const pc = new RTCPeerConnection({
+    iceServers: config.ice_servers || [],
+    iceTransportPolicy: config.ice_transport_policy === 'relay' ? 'relay' : 'all',
+  });
   mineNow.pc = pc;
   mineNow.remote = new MediaStream();
   $('call-remote-audio').srcObject = mineNow.remote;
