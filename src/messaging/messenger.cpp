@@ -332,6 +332,7 @@ void Messenger::serve_request_only(std::shared_ptr<net::Channel> channel) {
 
 void Messenger::on_request_frame(const std::shared_ptr<net::Channel>& ch, wire::pb::Frame frame) {
   KITH_ASSERT_ON(m_strand);
+  if (ch->closed()) return;  // frames read before our close took effect: refused (and counted) once
   const auto who = identity::encode_id(ch->peer().user);
   if (frame.has_hello()) {  // a requester says hello too: kept for when the user accepts
     if (m_pending_hello.size() < MAX_PENDING_CHANNELS * 2) m_pending_hello[ch->peer().user] = frame.hello();
