@@ -214,6 +214,7 @@ class CallsTest(KithTestCase):
         self.wait_call(bob, "ringing")
         status, _ = bob.api("POST", path + "/answer")
         self.assertEqual(status, 200)
+        self.wait_call(alice, "connecting")  # bob's ACCEPT reached alice's node
         for bad in ({"type": "offer", "sdp": "v=0\r\nm=audio 9 RTP 0\r\n"},
                     {"type": "candidate", "candidate": "candidate:1 1 udp 2 1.2.3.4 99999 typ host"},
                     {"type": "dance"},
