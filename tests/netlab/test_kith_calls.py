@@ -13,7 +13,6 @@ Needs root; KITH_BIN is set by ctest."""
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,27 +27,9 @@ from lab import Lab  # noqa: E402
 from kithtest import KithTestCase  # noqa: E402
 from nsnode import NsNode, require_lab_and_kith  # noqa: E402
 
-ALICE_IP = "198.18.0.11"  # host a, on the lab's "Internet"
-TURN_PORT = 3478
-TURN_USER, TURN_PASSWORD = "kith", "lab-secret"
+import test_kith_nat  # noqa: E402  (its helpers; a module import, so unittest does not run its tests here)
+from test_kith_turn import TURN_IP as ALICE_IP, TURN_PASSWORD, TURN_PORT, TURN_USER, start_turnserver  # noqa: E402
 CAROL_TONE, DAVE_TONE = 440, 660
-
-
-def start_udp_turnserver(lab, tmp):
-    """coturn on host a for media: UDP, long-term credentials, relay ports on a's own address."""
-    log = os.path.join(tmp, "turnserver.log")
-    p = lab.popen("a", ["turnserver", "-n", "--listening-ip=" + ALICE_IP, "--relay-ip=" + ALICE_IP,
-                        "--listening-port=%d" % TURN_PORT, "--min-port=49152", "--max-port=49300",
-                        "--lt-cred-mech", "--realm=kith.lab", "--user=%s:%s" % (TURN_USER, TURN_PASSWORD),
-                        "--no-tcp", "--no-dtls", "--no-tls", "--no-cli", "--log-file=" + log, "--simple-log",
-                        "--pidfile=" + log + ".pid", "--db=" + os.path.join(tmp, "turndb")],
-                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def listening():
-        r = lab.run("a", ["ss", "-Hlun", "sport = :%d" % TURN_PORT], check=False)
-        return ALICE_IP in r.stdout
-    procutil.wait_for(listening, 20, interval=0.2, what="turnserver listening on UDP")
-    return p
 
 
 class CallsAcrossNats(unittest.TestCase):
@@ -64,13 +45,7 @@ class CallsAcrossNats(unittest.TestCase):
         n.start_daemon()
         return n
 
-    def befriend(self, asker, answerer, timeout=60):
-        asker.run("contacts", "add", answerer.json("id")["invite"])
-        procutil.wait_for(lambda: answerer.json("contacts", "requests"), timeout,
-                          what="the request at " + answerer.name)
-        answerer.run("contacts", "accept", asker.name)
-        answerer.wait_online(asker.name, timeout=timeout)
-        return asker.wait_online(answerer.name, timeout=timeout)
+    befriend = test_kith_nat.KithBehindNat.befriend
 
     def logs_on_failure(self, *nodes):
         def dump():
@@ -82,6 +57,18 @@ class CallsAcrossNats(unittest.TestCase):
                                 lines = [l for l in f if "libtorrent: " not in l]
                             sys.stderr.write("--- %s %s\n%s" % (n.name, path, "".join(lines[-40:])))
         self.addCleanup(dump)
+
+    def carol_and_dave(self, lab, settings):
+        """alice (public) befriends carol and dave (behind their NATs, with `settings`), who befriend each
+        other (their channel through alice's relay, or punched)."""
+        a = self.node(lab, "a", "alice")
+        c = self.node(lab, "c", "carol", settings)
+        d = self.node(lab, "d", "dave", settings)
+        self.logs_on_failure(a, c, d)
+        self.befriend(c, a)
+        self.befriend(d, a)
+        self.befriend(c, d, timeout=90)
+        return c, d
 
     def calls(self, n):
         return n.json("calls")["calls"]
@@ -134,14 +121,7 @@ class CallsAcrossNats(unittest.TestCase):
 
     def test_a_call_between_two_cone_nats_runs_on_server_reflexive_candidates(self):
         with Lab(homes=2, nat="cone") as lab:
-            stun = {"calls.stun": "%s:6882" % ALICE_IP}
-            a = self.node(lab, "a", "alice")
-            c = self.node(lab, "c", "carol", stun)
-            d = self.node(lab, "d", "dave", stun)
-            self.logs_on_failure(a, c, d)
-            self.befriend(c, a)
-            self.befriend(d, a)
-            self.befriend(c, d, timeout=90)
+            c, d = self.carol_and_dave(lab, {"calls.stun": "%s:6882" % ALICE_IP})
             cands, out = self.call_with_tones(c, d)
             srflx = [x for x in cands if " typ srflx " in x]
             self.assertTrue(srflx, cands)
@@ -154,19 +134,13 @@ class CallsAcrossNats(unittest.TestCase):
         with Lab(homes=2, nat="symmetric") as lab:
             tmp = tempfile.mkdtemp(prefix="kith-turn-")
             self.addCleanup(shutil.rmtree, tmp, True)
-            self.addCleanup(start_udp_turnserver(lab, tmp).kill)
+            self.addCleanup(start_turnserver(lab, tmp, udp=True).kill)
             # "Always relay" (calls.relay_only): each side offers its relayed candidate only. With every
             # candidate offered, libnice 0.1.21 (webrtcbin's agent) behind two symmetric NATs fails the
             # checks before the relayed pairs succeed (docs/protocol/calls.md § NAT).
             turn = {"calls.turn": "%s:%s@%s:%d" % (TURN_USER, TURN_PASSWORD, ALICE_IP, TURN_PORT),
                     "calls.relay_only": "true"}
-            a = self.node(lab, "a", "alice")
-            c = self.node(lab, "c", "carol", turn)
-            d = self.node(lab, "d", "dave", turn)
-            self.logs_on_failure(a, c, d)
-            self.befriend(c, a)
-            self.befriend(d, a)
-            self.befriend(c, d, timeout=90)
+            c, d = self.carol_and_dave(lab, turn)
             cands, out = self.call_with_tones(c, d)
             relay = [x for x in cands if " typ relay " in x]
             self.assertTrue(relay, cands)

@@ -30,19 +30,20 @@ TURN_USER, TURN_PASSWORD = "kith", "lab-secret"
 TURN_SETTING = "%s:%s@%s:%d" % (TURN_USER, TURN_PASSWORD, TURN_IP, TURN_PORT)
 
 
-def start_turnserver(lab, tmp):
-    """coturn on host a (also bench/nat.py's): TCP only, long-term credentials, no CLI, relay ports on
-    a's own address, its log and database in `tmp`. Returns the process once it listens."""
+def start_turnserver(lab, tmp, udp=False):
+    """coturn on host a (also bench/nat.py's and test_kith_calls.py's): TCP only (channels; RFC 6062),
+    or with `udp` UDP only (call media); long-term credentials, no CLI, relay ports on a's own address,
+    its log and database in `tmp`. Returns the process once it listens."""
     log = os.path.join(tmp, "turnserver.log")
     p = lab.popen("a", ["turnserver", "-n", "--listening-ip=" + TURN_IP, "--relay-ip=" + TURN_IP,
                         "--listening-port=%d" % TURN_PORT, "--min-port=49152", "--max-port=49300",
                         "--lt-cred-mech", "--realm=kith.lab", "--user=%s:%s" % (TURN_USER, TURN_PASSWORD),
-                        "--no-udp", "--no-dtls", "--no-tls", "--no-cli", "--log-file=" + log, "--simple-log",
-                        "--pidfile=" + log + ".pid", "--db=" + os.path.join(tmp, "turndb")],
+                        "--no-tcp" if udp else "--no-udp", "--no-dtls", "--no-tls", "--no-cli", "--log-file=" + log,
+                        "--simple-log", "--pidfile=" + log + ".pid", "--db=" + os.path.join(tmp, "turndb")],
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def listening():
-        r = lab.run("a", ["ss", "-Hltn", "sport = :%d" % TURN_PORT], check=False)
+        r = lab.run("a", ["ss", "-Hlun" if udp else "-Hltn", "sport = :%d" % TURN_PORT], check=False)
         return TURN_IP in r.stdout
     procutil.wait_for(listening, 20, interval=0.2, what="turnserver listening")
     return p
