@@ -30,6 +30,8 @@ PACKAGES=(
   iproute2 nftables miniupnpd-nftables
   # bench/dht.py: libtorrent's Python bindings (for Debian's /usr/bin/python3)
   python3-libtorrent
+  # bench/calls.py: the anchor for calls (SIP, Opus, WAV in and out, no sound card needed)
+  baresip
   # web UI test: the browser (playwright-core drives it; node and npm come below)
   chromium
 )
