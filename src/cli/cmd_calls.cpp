@@ -8,6 +8,7 @@
 #include "cli/call_endpoint.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "media/call.hpp"
 
 namespace kith::cli {
 namespace {
@@ -45,6 +46,7 @@ bool live(const nlohmann::json& c) { return c.value("state", "") != "ended"; }
 }  // namespace
 
 int run_call(Context& ctx, const std::string& who, const MediaArgs& media) {
+  media::prepare();  // while the node is asked and the contact's devices ring
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
   nlohmann::json body{{"contact", who}, {"video", media.video}};
@@ -54,6 +56,7 @@ int run_call(Context& ctx, const std::string& who, const MediaArgs& media) {
 }
 
 int run_answer(Context& ctx, const std::string& id, const MediaArgs& media) {
+  media::prepare();  // GStreamer and the DTLS certificate start while the call is found and answered
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
   auto call = find_call(**backend, id, ringing, "ringing");

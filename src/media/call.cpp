@@ -42,6 +42,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -60,7 +61,6 @@ using namespace std::chrono_literals;
 struct Loop {
   GMainContext* ctx = nullptr;
   std::thread::id id;
-  std::shared_future<void> dtls_certificate;  // ready once the process's DTLS certificate is made
 
   static Loop& get() {
     static Loop* loop = [] {
@@ -69,14 +69,15 @@ struct Loop {
       // seconds of CPU), made when the first one is created — by default at the first offer or answer,
       // in the middle of call setup. Making it now, beside the caller's ringing, takes that off the
       // setup time.
-      // close() waits for it: a process must not exit while that thread is inside GStreamer.
       std::promise<void> made;
       auto* l = new Loop;
-      l->dtls_certificate = made.get_future().share();
+      static std::shared_future<void> certificate_made = made.get_future().share();
       std::thread([made = std::move(made)]() mutable {
         if (GstElement* dtls = gst_element_factory_make("dtlsdec", nullptr)) gst_object_unref(dtls);
         made.set_value();
       }).detach();
+      // However the process ends (an error before any call was made, too), not while that thread runs.
+      std::atexit([] { certificate_made.wait(); });
       l->ctx = g_main_context_new();
       std::promise<std::thread::id> started;
       auto id = started.get_future();
@@ -311,6 +312,10 @@ void Call::Impl::build() {
   pipeline = gst_pipeline_new(nullptr);
   webrtc = make("webrtcbin");
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", "max-bundle");
+  // The jitter buffer's target delay (rtpbin's, 200 ms by default): what arrives is played this much
+  // later. 60 ms rides out loopback and LAN jitter and a few lost packets' retransmission, as browsers'
+  // adaptive buffers do in practice (bench/calls.py measured the 200 ms default).
+  g_object_set(webrtc, "latency", 60u, nullptr);
   if (!opts.stun.empty()) g_object_set(webrtc, "stun-server", ("stun://" + opts.stun).c_str(), nullptr);
   if (!opts.turn.empty()) g_object_set(webrtc, "turn-server", opts.turn.c_str(), nullptr);
   if (opts.relay_only) gst_util_set_object_arg(G_OBJECT(webrtc), "ice-transport-policy", "relay");
@@ -742,6 +747,8 @@ void Call::Impl::finish_recording() {
   recorded_cv.wait_for(lock, 2s, [this] { return recorded; });
 }
 
+void prepare() { (void)Loop::get(); }
+
 Result<std::unique_ptr<Call>> Call::create(Options options, Callbacks callbacks) {
   if (!options.send_audio.empty() && !readable(options.send_audio))
     return tl::unexpected(failed("cannot read " + options.send_audio));
@@ -930,7 +937,6 @@ void Call::close() {
   }
   if (!impl.opts.record.empty()) impl.finish_recording();
   gst_element_set_state(impl.pipeline, GST_STATE_NULL);  // also closes the recording
-  Loop::get().dtls_certificate.wait();
   g_signal_handlers_disconnect_by_data(impl.webrtc, &impl);
   // The last callback: closed (unless the call had failed); nothing is called after it.
   auto last = [before](Impl& self) {

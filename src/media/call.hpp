@@ -88,6 +88,10 @@ Status check_candidate(std::string_view line);
 // that does not parse matches nothing).
 bool address_allowed(const std::vector<std::string>& networks, std::string_view ip);
 
+// Starts GStreamer and the process's DTLS certificate (an RSA key, up to seconds of CPU) in the
+// background, so that a Call made soon after sets up faster. Any thread; once is enough.
+void prepare();
+
 class Call {
  public:
   // Builds the pipeline and starts it (microphone, camera, files); errors: a file that cannot be read
