@@ -336,7 +336,7 @@ class Baresip:
         self.proc = procutil.spawn(["stdbuf", "-o0", "baresip", "-f", self.dir], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         threading.Thread(target=self._pump, daemon=True).start()
-        self.wait_line("baresip is ready", 20)
+        self.wait_line("baresip is ready", 60)
 
     def _pump(self):
         buf = b""
