@@ -13,6 +13,7 @@ namespace {
 
 using calls::CallService;
 using detail::bad;
+using detail::object_body;
 
 int call_status(const Error& e) {
   if (e.code == calls::make_error_code(calls::errc::unknown_call)) return 404;
@@ -30,14 +31,6 @@ Response answer_of(const Status& s) {
 Response answer_of(const Result<calls::CallView>& r, int ok = 200) {
   if (!r) return Response::error(call_status(r.error()), r.error());
   return Response{ok, call_json(*r), {}};
-}
-
-Result<nlohmann::json> object_body(const Request& req) {
-  auto body = req.json_body();
-  if (!body) return body;
-  if (!body->is_object())
-    return fail(base::make_error_code(base::errc::bad_input), "body must be a JSON object");
-  return body;
 }
 
 // The ICE servers and networks an endpoint should use (settings calls.stun, calls.turn,

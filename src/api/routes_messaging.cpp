@@ -13,6 +13,7 @@ namespace {
 
 using detail::bad;
 using detail::from;
+using detail::object_body;
 using messaging::Messenger;
 
 boost::asio::awaitable<Response> ready(Response r) { co_return r; }
@@ -51,14 +52,6 @@ boost::asio::awaitable<Response> ask(Messenger& messenger, Call call, int ok_sta
   auto start = [&](base::Done<T> done) { call(messenger, std::move(done)); };
   auto answer = co_await detail::await<T>(std::move(start));  // named: see detail/await.hpp
   co_return respond(answer, ok_status);
-}
-
-Result<nlohmann::json> object_body(const Request& req) {
-  auto body = req.json_body();
-  if (!body) return body;
-  if (!body->is_object())
-    return fail(base::make_error_code(base::errc::bad_input), "body must be a JSON object");
-  return body;
 }
 
 // A required, non-empty string field.

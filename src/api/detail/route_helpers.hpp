@@ -49,4 +49,13 @@ Result<T> field(const nlohmann::json& body, const char* name, T fallback) {
 
 inline Response bad(const Error& e) { return Response::error(400, e); }
 
+// The request's body as a JSON object, or why not.
+inline Result<nlohmann::json> object_body(const Request& req) {
+  auto body = req.json_body();
+  if (!body) return body;
+  if (!body->is_object())
+    return fail(base::make_error_code(base::errc::bad_input), "body must be a JSON object");
+  return body;
+}
+
 }  // namespace kith::api::detail
