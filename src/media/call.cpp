@@ -799,6 +799,39 @@ std::string sdp_text(GstWebRTCSessionDescription* desc) {
   g_free(text);
   return out;
 }
+
+// Makes our offer or answer, hands it to the caller, then applies it. Delivered before it is applied,
+// so that the peer gets it before any candidate the gathering then produces.
+Status local_description(Call::Impl& impl, bool offer) {
+  const char* kind = offer ? "offer" : "answer";
+  GstPromise* promise = gst_promise_new();
+  g_signal_emit_by_name(impl.webrtc, offer ? "create-offer" : "create-answer", nullptr, promise);
+  std::string error = wait_error(promise);
+  GstWebRTCSessionDescription* desc = nullptr;
+  if (error.empty()) {
+    gst_structure_get(gst_promise_get_reply(promise), kind, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc,
+                      nullptr);
+    if (!desc) error = std::string("webrtcbin made no ") + kind;
+  }
+  gst_promise_unref(promise);
+  if (!error.empty()) return tl::unexpected(failed(std::string("cannot make our ") + kind + ": " + error));
+  std::string text = filter_candidates(sdp_text(desc), impl.opts.ice_networks);
+  impl.deliver([kind, text](Call::Impl& s) {
+    if (s.cbs.on_description) s.cbs.on_description(kind, text);
+  });
+  GstPromise* set = gst_promise_new();
+  g_signal_emit_by_name(impl.webrtc, "set-local-description", desc, set);
+  error = wait_error(set);
+  gst_promise_unref(set);
+  gst_webrtc_session_description_free(desc);
+  if (!error.empty()) {
+    const auto why = std::string("cannot apply our ") + kind + ": " + error;
+    impl.set_state(State::failed, why);
+    return tl::unexpected(failed(why));
+  }
+  return {};
+}
+
 }  // namespace
 
 Status Call::create_offer() {
@@ -807,32 +840,7 @@ Status Call::create_offer() {
     std::lock_guard lock(impl.mu);
     if (impl.closing) return tl::unexpected(failed("the call is closed"));
   }
-  GstPromise* promise = gst_promise_new();
-  g_signal_emit_by_name(impl.webrtc, "create-offer", nullptr, promise);
-  std::string error = wait_error(promise);
-  GstWebRTCSessionDescription* offer = nullptr;
-  if (error.empty()) {
-    gst_structure_get(gst_promise_get_reply(promise), "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer,
-                      nullptr);
-    if (!offer) error = "webrtcbin made no offer";
-  }
-  gst_promise_unref(promise);
-  if (!error.empty()) return tl::unexpected(failed("cannot make an offer: " + error));
-  // Delivered before applying it, so that the peer gets it before any candidate gathering produces.
-  std::string text = filter_candidates(sdp_text(offer), impl.opts.ice_networks);
-  impl.deliver([text](Impl& s) {
-    if (s.cbs.on_description) s.cbs.on_description("offer", text);
-  });
-  GstPromise* set = gst_promise_new();
-  g_signal_emit_by_name(impl.webrtc, "set-local-description", offer, set);
-  error = wait_error(set);
-  gst_promise_unref(set);
-  gst_webrtc_session_description_free(offer);
-  if (!error.empty()) {
-    impl.set_state(State::failed, "cannot apply our offer: " + error);
-    return tl::unexpected(failed("cannot apply our offer: " + error));
-  }
-  return {};
+  return local_description(impl, true);
 }
 
 Status Call::set_remote_description(std::string_view type, std::string_view sdp) {
@@ -865,32 +873,7 @@ Status Call::set_remote_description(std::string_view type, std::string_view sdp)
   gst_webrtc_session_description_free(desc);
   if (!error.empty()) return tl::unexpected(bad("webrtcbin refused the " + std::string(type) + ": " + error));
   if (!offer) return {};
-
-  GstPromise* create = gst_promise_new();
-  g_signal_emit_by_name(impl.webrtc, "create-answer", nullptr, create);
-  error = wait_error(create);
-  GstWebRTCSessionDescription* answer = nullptr;
-  if (error.empty()) {
-    gst_structure_get(gst_promise_get_reply(create), "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer,
-                      nullptr);
-    if (!answer) error = "webrtcbin made no answer";
-  }
-  gst_promise_unref(create);
-  if (!error.empty()) return tl::unexpected(failed("cannot answer: " + error));
-  std::string text = filter_candidates(sdp_text(answer), impl.opts.ice_networks);
-  impl.deliver([text](Impl& s) {
-    if (s.cbs.on_description) s.cbs.on_description("answer", text);
-  });
-  GstPromise* set = gst_promise_new();
-  g_signal_emit_by_name(impl.webrtc, "set-local-description", answer, set);
-  error = wait_error(set);
-  gst_promise_unref(set);
-  gst_webrtc_session_description_free(answer);
-  if (!error.empty()) {
-    impl.set_state(State::failed, "cannot apply our answer: " + error);
-    return tl::unexpected(failed("cannot apply our answer: " + error));
-  }
-  return {};
+  return local_description(impl, false);
 }
 
 Status Call::add_remote_candidate(unsigned mline_index, std::string_view line) {
