@@ -96,6 +96,7 @@ void Doorbell::set_ringing(std::vector<std::string> bells) {
       auto it = m_ringing.find(b);
       next[b] = it == m_ringing.end() ? Ringing{} : it->second;  // a new one is rung at once
     }
+    if (next.size() != m_ringing.size()) spdlog::info("doorbell: ringing {} bell(s)", next.size());
     m_ringing = std::move(next);
   });
 }

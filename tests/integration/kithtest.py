@@ -499,6 +499,7 @@ class KithTestCase(unittest.TestCase):
     makes temp dirs and nodes that are cleaned up even when the test fails."""
 
     requires_kith = True
+    log_tail_lines = 40  # of each daemon's log, printed when a test fails
 
     def setUp(self):
         if self.requires_kith:
@@ -530,7 +531,7 @@ class KithTestCase(unittest.TestCase):
     def _close_node(self, node):
         # On failure, show the daemon log: it is usually the only clue.
         if self.failed() and node.daemon is not None:
-            sys.stderr.write("\n--- %s daemon log (tail) ---\n%s\n" % (node.home, node.tail()))
+            sys.stderr.write("\n--- %s daemon log (tail) ---\n%s\n" % (node.home, node.tail(n=self.log_tail_lines)))
         node.close()  # every process has exited: their sanitizer reports are complete
         reports = node.sanitizer_reports()
         if not reports:

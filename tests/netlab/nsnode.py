@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import procutil  # noqa: E402
 import unittest  # noqa: E402
 
-from kithtest import KITH_BIN_REQUIRED, KithNode, kith_problem  # noqa: E402
+from kithtest import KITH_BIN_REQUIRED, KithNode, KithTestCase, kith_problem  # noqa: E402
 from lab import unavailable_reason  # noqa: E402
 
 NS_SETTINGS = {
@@ -70,3 +70,21 @@ def require_lab_and_kith():
         raise AssertionError(problem)
     if problem:
         raise unittest.SkipTest(problem)
+
+
+class LabTestCase(KithTestCase):
+    """Base of the netlab tests: skips without a lab (setUpClass), and prints each daemon's log tail
+    when a test fails, as the loopback tests do (a CI failure in a lab is otherwise blind)."""
+
+    requires_kith = False  # require_lab_and_kith in setUpClass decides
+    log_tail_lines = 150  # lab runs are long; what went wrong is rarely in the last lines
+
+    @classmethod
+    def setUpClass(cls):
+        require_lab_and_kith()
+
+    def start_node(self, lab, host, name, settings):
+        n = NsNode(lab, host, name, settings)
+        self.addCleanup(self._close_node, n)
+        n.start_daemon()
+        return n

@@ -25,25 +25,18 @@ import procutil  # noqa: E402
 import tones  # noqa: E402
 from lab import Lab  # noqa: E402
 from kithtest import KithTestCase  # noqa: E402
-from nsnode import NsNode, require_lab_and_kith  # noqa: E402
+from nsnode import LabTestCase  # noqa: E402
 
 import test_kith_nat  # noqa: E402  (its helpers; a module import, so unittest does not run its tests here)
 from test_kith_turn import TURN_IP as ALICE_IP, TURN_PASSWORD, TURN_PORT, TURN_USER, start_turnserver  # noqa: E402
 CAROL_TONE, DAVE_TONE = 440, 660
 
 
-class CallsAcrossNats(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        require_lab_and_kith()
-
+class CallsAcrossNats(LabTestCase):
     def node(self, lab, host, name, settings=None):
         s = {"lan.discovery": "false"}
         s.update(settings or {})
-        n = NsNode(lab, host, name, s)
-        self.addCleanup(n.close)
-        n.start_daemon()
-        return n
+        return self.start_node(lab, host, name, s)
 
     befriend = test_kith_nat.KithBehindNat.befriend
 

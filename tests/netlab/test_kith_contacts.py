@@ -17,19 +17,12 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import procutil  # noqa: E402
 from lab import Lab  # noqa: E402
-from nsnode import NsNode, require_lab_and_kith  # noqa: E402
+from nsnode import LabTestCase  # noqa: E402
 
-class KithAcrossNamespaces(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        require_lab_and_kith()
 
+class KithAcrossNamespaces(LabTestCase):
     def node(self, lab, host, name, **settings):
-        n = NsNode(lab, host, name, {k.replace("_", "."): v for k, v in settings.items()})
-        n.name = name
-        self.addCleanup(n.close)
-        n.start_daemon()
-        return n
+        return self.start_node(lab, host, name, {k.replace("_", "."): v for k, v in settings.items()})
 
     def befriend_by_invite(self, asker, answerer):
         asker.run("contacts", "add", answerer.json("id")["invite"])

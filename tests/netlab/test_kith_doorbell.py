@@ -15,24 +15,17 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import procutil  # noqa: E402
 from lab import Lab  # noqa: E402
-from nsnode import NsNode, require_lab_and_kith  # noqa: E402
+from nsnode import LabTestCase  # noqa: E402
 
 
-class Doorbell(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        require_lab_and_kith()
-
+class Doorbell(LabTestCase):
     def dht_node(self, lab, host, name, bootstrap_host):
         """A node on a private DHT in the lab (bootstrap_host None: it is the bootstrap)."""
         s = {"lan.discovery": "false", "dht.enabled": "true", "dht.private_network": "true",
              "rendezvous.bell_poll_s": "5", "dht.bootstrap": ""}
         if bootstrap_host:
             s["dht.bootstrap"] = next(a for f, a, _ in lab.addresses(bootstrap_host) if f == "inet") + ":6881"
-        n = NsNode(lab, host, name, s)
-        self.addCleanup(n.close)
-        n.start_daemon()
-        return n
+        return self.start_node(lab, host, name, s)
 
     def test_a_public_node_adds_a_natted_person_by_ringing_their_doorbell(self):
         with Lab(homes=1, nat="symmetric") as lab:

@@ -17,27 +17,20 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import procutil  # noqa: E402
 from lab import Lab  # noqa: E402
-from nsnode import NsNode, require_lab_and_kith  # noqa: E402
+from nsnode import LabTestCase  # noqa: E402
 import test_kith_nat  # noqa: E402  (its helpers; a module import, so unittest does not run its tests here)
 
 
-class DoubleNat(unittest.TestCase):
+class DoubleNat(LabTestCase):
     befriend = test_kith_nat.KithBehindNat.befriend
     send_and_check = test_kith_nat.KithBehindNat.send_and_check
-
-    @classmethod
-    def setUpClass(cls):
-        require_lab_and_kith()
 
     def node(self, lab, host, name, dht_bootstrap=None):
         s = {"lan.discovery": "false"}
         if dht_bootstrap is not None:
             s.update({"dht.enabled": "true", "dht.private_network": "true", "rendezvous.bell_poll_s": "5",
                       "dht.bootstrap": dht_bootstrap})
-        n = NsNode(lab, host, name, s)
-        self.addCleanup(n.close)
-        n.start_daemon()
-        return n
+        return self.start_node(lab, host, name, s)
 
     def talk(self, x, y):
         x.run("msg", y.name, "from %s" % x.name)

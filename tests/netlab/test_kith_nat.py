@@ -24,7 +24,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import procutil  # noqa: E402
 from lab import Lab  # noqa: E402
-from nsnode import NsNode, require_lab_and_kith  # noqa: E402
+from nsnode import LabTestCase  # noqa: E402
 
 # Captures every frame on one interface of the namespace it runs in, appending the raw bytes to a file,
 # until killed (AF_PACKET: needs root, which the lab has).
@@ -38,16 +38,9 @@ with open(sys.argv[2], "wb", buffering=0) as out:
 """
 
 
-class KithBehindNat(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        require_lab_and_kith()
-
+class KithBehindNat(LabTestCase):
     def node(self, lab, host, name):
-        n = NsNode(lab, host, name, {"lan.discovery": "false"})
-        self.addCleanup(n.close)
-        n.start_daemon()
-        return n
+        return self.start_node(lab, host, name, {"lan.discovery": "false"})
 
     def befriend(self, asker, answerer, timeout=30):
         """`asker` adds `answerer` from their invite, who accepts; both see the other online. Returns

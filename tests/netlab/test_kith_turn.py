@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import procutil  # noqa: E402
 from lab import Lab  # noqa: E402
 from kithtest import KithTestCase  # noqa: E402
-from nsnode import NsNode, require_lab_and_kith  # noqa: E402
+from nsnode import LabTestCase, require_lab_and_kith  # noqa: E402
 import test_kith_nat  # noqa: E402  (its helpers; a module import, so unittest does not run its tests here)
 
 TURN_IP, TURN_PORT = "198.18.0.11", 3478
@@ -49,7 +49,7 @@ def start_turnserver(lab, tmp, udp=False):
     return p
 
 
-class ThroughTurn(unittest.TestCase):
+class ThroughTurn(LabTestCase):
     befriend = test_kith_nat.KithBehindNat.befriend
     send_and_check = test_kith_nat.KithBehindNat.send_and_check
     sniff = test_kith_nat.KithBehindNat.sniff
@@ -80,10 +80,7 @@ class ThroughTurn(unittest.TestCase):
         self.addCleanup(dump)
 
     def node(self, lab, host, name):
-        n = NsNode(lab, host, name, {"lan.discovery": "false", "rendezvous.turn": TURN_SETTING})
-        self.addCleanup(n.close)
-        n.start_daemon()
-        return n
+        return self.start_node(lab, host, name, {"lan.discovery": "false", "rendezvous.turn": TURN_SETTING})
 
     def allocated(self, n):
         def turn():

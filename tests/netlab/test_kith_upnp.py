@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import procutil  # noqa: E402
 from lab import Lab  # noqa: E402
-from nsnode import NsNode, require_lab_and_kith  # noqa: E402
+from nsnode import LabTestCase, require_lab_and_kith  # noqa: E402
 import test_kith_nat  # noqa: E402  (its helpers; importing the class itself would run its tests here)
 
 MINIUPNPD = "/usr/sbin/miniupnpd"
@@ -49,7 +49,7 @@ deny 0-65535 0.0.0.0/0 0-65535
 """
 
 
-class KithBehindUpnpRouter(unittest.TestCase):
+class KithBehindUpnpRouter(LabTestCase):
     @classmethod
     def setUpClass(cls):
         require_lab_and_kith()
@@ -60,10 +60,7 @@ class KithBehindUpnpRouter(unittest.TestCase):
             raise unittest.SkipTest(why)
 
     def node(self, lab, host, name, settings=None):
-        n = NsNode(lab, host, name, dict({"lan.discovery": "false"}, **(settings or {})))
-        self.addCleanup(n.close)
-        n.start_daemon()
-        return n
+        return self.start_node(lab, host, name, dict({"lan.discovery": "false"}, **(settings or {})))
 
     def start_miniupnpd(self, lab, home):
         conf = os.path.join(home, "miniupnpd.conf")
