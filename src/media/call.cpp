@@ -8,6 +8,10 @@
 //   receive (pad-added on webrtcbin): rtpopusdepay ! opusdec ! wavenc ! filesink
 //                                               or ! [webrtcechoprobe] ! autoaudiosink
 //                                     rtpvp8depay ! vp8dec ! (frame counter) ! fakesink | autovideosink
+//   with a RoomAudio (a group call's shared audio, room_audio.hpp), instead of the file, microphone,
+//   recording and speaker above:
+//     send audio:  appsrc (the room's input, pushed by its listener) ! audioconvert ! opusenc ! ...
+//     receive:     rtpopusdepay ! opusdec ! audioresample ! appsink → the room's mix
 //
 // Facts this design answers:
 //  - A file source is not live: on its own it would be encoded and sent as fast as it can be read. A

@@ -1,15 +1,24 @@
-// A room's one input and one output (room_audio.hpp). One GstPipeline holds both the input and, when
-// there is no recording, the speaker: webrtcdsp compares what the microphone took with what the echo
-// probe saw played by running time, so the two must share a pipeline's clock and base time.
+// A room's one input and one output (room_audio.hpp). One GstPipeline holds both the microphone and,
+// when there is no recording, the speaker: webrtcdsp compares what the microphone took with what the
+// echo probe saw played by running time, so the two must share a pipeline's clock and base time.
+//
+// A file input is paced by the room's own 10 ms thread (the one that pulls the mix), which takes each
+// block from a non-live decoding pipeline (filesrc ! wavparse ! … ! appsink, a few blocks ahead) once
+// the first call connected, and silence before and after. A first version mixed the file into a live
+// silence with an audiomixer, as a Call alone does (call.cpp); in about one run in fifty on a loaded
+// machine a room's input then stopped for good once the file was linked in (media_test's mesh: one
+// room heard by nobody). The paced thread has no such dynamic linking.
 #include "media/room_audio.hpp"
 
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -35,15 +44,19 @@ std::atomic<int> g_rooms{0};  // unique element names (the echo probe is found b
 
 struct RoomAudio::Impl {
   RoomAudioOptions opts;
-  GstElement* pipeline = nullptr;
-  GstElement* file_mixer = nullptr;  // file input: the file joins the live silence here
-  GstElement* speaker = nullptr;     // the appsrc the mix is played from (no recording)
+  GstElement* pipeline = nullptr;       // the microphone and/or the speaker; none for file → file
+  GstElement* file_pipeline = nullptr;  // file input: decodes the WAV into file_sink, non-live
+  GstElement* file_sink = nullptr;      // ... an appsink pulled by the 10 ms thread
+  GstElement* speaker = nullptr;        // the appsrc the mix is played from (no recording)
   Mixer mixer;
   WavWriter wav;
 
   std::mutex listeners_mu;  // held while listeners run, so that removing one waits for it
   std::map<int, Listener> listeners;
   int next_listener = 1;
+
+  std::deque<std::int16_t> file_pcm;  // decoded, not sent yet (10 ms thread only)
+  bool file_done = false;             // (10 ms thread only)
 
   std::mutex mu;  // guards what follows
   bool file_started = false;
@@ -52,42 +65,39 @@ struct RoomAudio::Impl {
   std::thread mix_thread;
 
   ~Impl() {
-    if (pipeline) {
-      gst_element_set_state(pipeline, GST_STATE_NULL);
-      gst_object_unref(pipeline);
-    }
+    for (GstElement* p : {pipeline, file_pipeline})
+      if (p) {
+        gst_element_set_state(p, GST_STATE_NULL);
+        gst_object_unref(p);
+      }
   }
 
   void build();
-  void start_file();
+  void build_file();
+  void file_block(std::int16_t* out, std::size_t n);
   void on_input(GstAppSink* sink);
-  void mix_loop();
+  void send_input(const std::int16_t* samples, std::size_t n);
+  void tick_loop();
 };
 
 void RoomAudio::Impl::build() {
-  pipeline = gst_pipeline_new(nullptr);
   const int n = g_rooms.fetch_add(1);
   const std::string probe_name = "kith_room_echo_probe_" + std::to_string(n);
   const bool mic = opts.send_audio.empty();
   const bool speaker_out = opts.record.empty();
+  if (!mic) build_file();
+  if (!mic && !speaker_out) return;  // file to file: the 10 ms thread does it all
+  pipeline = gst_pipeline_new(nullptr);
 
-  GstElement* input = make("appsink");
-  g_object_set(input, "sync", FALSE, "async", FALSE, "max-buffers", 50u, "drop", TRUE, nullptr);
-  GstAppSinkCallbacks callbacks{};
-  callbacks.new_sample = [](GstAppSink* sink, gpointer p) -> GstFlowReturn {
-    static_cast<Impl*>(p)->on_input(sink);
-    return GST_FLOW_OK;
-  };
-  gst_app_sink_set_callbacks(GST_APP_SINK(input), &callbacks, this, nullptr);
-  if (!mic) {
-    // A file is not live: a live silence drives a mixer that takes the file in at real-time pace once
-    // the first call connects (start_file), and goes on after it ends.
-    GstElement* silence = make("audiotestsrc");
-    g_object_set(silence, "is-live", TRUE, "samplesperbuffer", static_cast<int>(BLOCK_SAMPLES), nullptr);
-    gst_util_set_object_arg(G_OBJECT(silence), "wave", "silence");
-    file_mixer = make("audiomixer");
-    chain(pipeline, {silence, capsfilter(gst::PCM_CAPS), file_mixer, capsfilter(gst::PCM_CAPS), input});
-  } else {
+  if (mic) {
+    GstElement* input = make("appsink");
+    g_object_set(input, "sync", FALSE, "async", FALSE, "max-buffers", 50u, "drop", TRUE, nullptr);
+    GstAppSinkCallbacks callbacks{};
+    callbacks.new_sample = [](GstAppSink* sink, gpointer p) -> GstFlowReturn {
+      static_cast<Impl*>(p)->on_input(sink);
+      return GST_FLOW_OK;
+    };
+    gst_app_sink_set_callbacks(GST_APP_SINK(input), &callbacks, this, nullptr);
     GstElement* dsp = make("webrtcdsp");
     if (speaker_out)
       g_object_set(dsp, "probe", probe_name.c_str(), nullptr);
@@ -124,54 +134,71 @@ void RoomAudio::Impl::build() {
     throw std::runtime_error("the room's audio does not start (microphone or speaker missing?)");
 }
 
+// The file, decoded ahead into an appsink that holds a few blocks (then the decoder waits): prerolled
+// here, so that a file that is not a WAV is an error of create() rather than silence.
+void RoomAudio::Impl::build_file() {
+  file_pipeline = gst_pipeline_new(nullptr);
+  GstElement* src = make("filesrc");
+  g_object_set(src, "location", opts.send_audio.c_str(), nullptr);
+  file_sink = make("appsink");
+  g_object_set(file_sink, "sync", FALSE, "max-buffers", 20u, "drop", FALSE, nullptr);
+  chain(file_pipeline, {src, make("wavparse"), make("audioconvert"), make("audioresample"),
+                        capsfilter(gst::PCM_CAPS), file_sink});
+  if (gst_element_set_state(file_pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE ||
+      gst_element_get_state(file_pipeline, nullptr, nullptr, 10 * GST_SECOND) != GST_STATE_CHANGE_SUCCESS)
+    throw std::runtime_error("cannot play " + opts.send_audio + " (a WAV file?)");
+  gst_element_set_state(file_pipeline, GST_STATE_PLAYING);
+}
+
+// The file's next `n` samples once it plays (silence where it is behind or over), else silence.
+void RoomAudio::Impl::file_block(std::int16_t* out, std::size_t n) {
+  std::fill(out, out + n, 0);
+  {
+    std::lock_guard lock(mu);
+    if (!file_started) return;
+  }
+  while (file_pcm.size() < n && !file_done) {
+    GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(file_sink), 0);
+    if (!sample) {
+      file_done = gst_app_sink_is_eos(GST_APP_SINK(file_sink));
+      break;  // the decoder is behind (it never is for long): this block ends early
+    }
+    GstMapInfo map;
+    GstBuffer* buffer = gst_sample_get_buffer(sample);
+    if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+      const auto* samples = reinterpret_cast<const std::int16_t*>(map.data);
+      file_pcm.insert(file_pcm.end(), samples, samples + map.size / 2);
+      gst_buffer_unmap(buffer, &map);
+    }
+    gst_sample_unref(sample);
+  }
+  const std::size_t take = std::min(n, file_pcm.size());
+  std::copy(file_pcm.begin(), file_pcm.begin() + static_cast<std::ptrdiff_t>(take), out);
+  file_pcm.erase(file_pcm.begin(), file_pcm.begin() + static_cast<std::ptrdiff_t>(take));
+}
+
+void RoomAudio::Impl::send_input(const std::int16_t* samples, std::size_t n) {
+  std::lock_guard lock(listeners_mu);
+  for (auto& [id, listener] : listeners) listener(samples, n);
+}
+
 void RoomAudio::Impl::on_input(GstAppSink* sink) {
   GstSample* sample = gst_app_sink_pull_sample(sink);
   if (!sample) return;
   GstBuffer* buffer = gst_sample_get_buffer(sample);
   GstMapInfo map;
   if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    const auto* samples = reinterpret_cast<const std::int16_t*>(map.data);
-    const std::size_t n = map.size / 2;
-    std::lock_guard lock(listeners_mu);
-    for (auto& [id, listener] : listeners) listener(samples, n);
+    send_input(reinterpret_cast<const std::int16_t*>(map.data), map.size / 2);
     gst_buffer_unmap(buffer, &map);
   }
   gst_sample_unref(sample);
 }
 
-void RoomAudio::Impl::start_file() {
-  GError* err = nullptr;
-  GstElement* bin = gst_parse_bin_from_description(
-      "filesrc name=file ! wavparse ! audioconvert ! audioresample ! "
-      "capsfilter caps=audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved",
-      TRUE, &err);
-  if (!bin) {
-    if (err) g_error_free(err);
-    return;  // create() checked the file is readable; a file that is not a WAV sends silence
-  }
-  GstElement* file = gst_bin_get_by_name(GST_BIN(bin), "file");
-  g_object_set(file, "location", opts.send_audio.c_str(), nullptr);
-  gst_object_unref(file);
-  gst_bin_add(GST_BIN(pipeline), bin);
-  GstPad* src = gst_element_get_static_pad(bin, "src");
-  GstPad* sink = gst_element_request_pad_simple(file_mixer, "sink_%u");
-  // The file's timestamps start at 0: shift them to now (plus a little for the mixer's latency), or
-  // the mixer would drop everything up to the current running time as late.
-  if (GstClock* clock = gst_pipeline_get_clock(GST_PIPELINE(pipeline))) {
-    const GstClockTime now = gst_clock_get_time(clock) - gst_element_get_base_time(pipeline);
-    gst_pad_set_offset(src, static_cast<gint64>(now + 50 * GST_MSECOND));
-    gst_object_unref(clock);
-  }
-  gst_pad_link(src, sink);
-  gst_object_unref(src);
-  gst_object_unref(sink);
-  gst_element_sync_state_with_parent(bin);
-}
-
-// Pulls the mix every 10 ms on an absolute schedule (so the recording is as long as the time that
-// passed, however late a wake-up is), into the WAV file or the speaker.
-void RoomAudio::Impl::mix_loop() {
-  std::vector<std::int16_t> block(BLOCK_SAMPLES);
+// Every 10 ms on an absolute schedule (so a recording is as long as the time that passed, and a file
+// plays in real time, however late a wake-up is): a block of the file input to every call, and a
+// block of the mix into the WAV file or the speaker.
+void RoomAudio::Impl::tick_loop() {
+  std::vector<std::int16_t> block(BLOCK_SAMPLES), input(BLOCK_SAMPLES);
   auto next = std::chrono::steady_clock::now();
   std::unique_lock lock(mu);
   while (!closed) {
@@ -181,6 +208,10 @@ void RoomAudio::Impl::mix_loop() {
     lock.unlock();
     // Behind by more than half a second (a suspended process): skip ahead rather than burst.
     if (std::chrono::steady_clock::now() - next > 500ms) next = std::chrono::steady_clock::now();
+    if (file_sink) {
+      file_block(input.data(), input.size());
+      send_input(input.data(), input.size());
+    }
     if (mixer.pull(block.data(), block.size())) {
       if (wav.is_open()) {
         wav.write(block.data(), block.size());
@@ -205,10 +236,9 @@ Result<std::shared_ptr<RoomAudio>> RoomAudio::create(RoomAudioOptions options) {
   try {
     impl->build();
   } catch (const std::exception& e) {
-    if (impl->pipeline) gst_element_set_state(impl->pipeline, GST_STATE_NULL);
     return tl::unexpected(Error{base::make_error_code(base::errc::unavailable), e.what()});
   }
-  impl->mix_thread = std::thread([p = impl.get()] { p->mix_loop(); });
+  impl->mix_thread = std::thread([p = impl.get()] { p->tick_loop(); });
   return std::shared_ptr<RoomAudio>(new RoomAudio(std::move(impl)));
 }
 
@@ -235,12 +265,8 @@ void RoomAudio::heard(int source, const std::int16_t* samples, std::size_t n) {
 void RoomAudio::remove_source(int source) { m_impl->mixer.remove_source(source); }
 
 void RoomAudio::call_connected() {
-  {
-    std::lock_guard lock(m_impl->mu);
-    if (!m_impl->file_mixer || m_impl->file_started || m_impl->closed) return;
-    m_impl->file_started = true;
-  }
-  m_impl->start_file();
+  std::lock_guard lock(m_impl->mu);
+  m_impl->file_started = true;  // the 10 ms thread plays it from its next block
 }
 
 void RoomAudio::close() {
@@ -253,7 +279,8 @@ void RoomAudio::close() {
   impl.stop_cv.notify_all();
   if (impl.mix_thread.joinable()) impl.mix_thread.join();
   impl.wav.close();
-  gst_element_set_state(impl.pipeline, GST_STATE_NULL);
+  for (GstElement* p : {impl.pipeline, impl.file_pipeline})
+    if (p) gst_element_set_state(p, GST_STATE_NULL);
   std::lock_guard lock(impl.listeners_mu);
   impl.listeners.clear();
 }

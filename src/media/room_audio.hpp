@@ -12,13 +12,15 @@
 // Use: create a RoomAudio, put it in each call's Options::room_audio, close() it after the last call
 // (it finalises the recording). No GStreamer or GLib type appears here.
 //
-//   input:  autoaudiosrc ! webrtcdsp (echo probe: the speaker's) ──┐
-//           or a WAV file (once, from the first call's connect)  ──┴─ appsink → every call's appsrc
-//   output: every call's decoder → appsink → Mixer → a WAV file (WavWriter)
-//                                                 or appsrc ! webrtcechoprobe ! autoaudiosink
+//   input:  autoaudiosrc ! webrtcdsp (echo probe: the speaker's) ! appsink ─┐
+//           or a WAV file, decoded ahead, taken in 10 ms blocks from the    ─┴→ every call's appsrc
+//              first call's connect (silence before and after)
+//   output: every call's decoder → appsink → Mixer, pulled every 10 ms → a WAV file (WavWriter)
+//                                          or appsrc ! webrtcechoprobe ! autoaudiosink
 //
-// Threading: methods may be called from any thread. The listener and heard() run on GStreamer's
-// streaming threads; the mix is pulled every 10 ms by a thread of the RoomAudio's own.
+// Threading: methods may be called from any thread. heard() runs on the calls' streaming threads,
+// listeners on the microphone's streaming thread or the RoomAudio's own 10 ms thread (which also
+// pulls the mix).
 #include <cstdint>
 #include <functional>
 #include <memory>
