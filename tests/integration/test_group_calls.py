@@ -58,7 +58,9 @@ class GroupCallsTest(KithTestCase):
                                                  ", ".join("%d Hz %.1e" % (f, p) for f, p in sorted(powers.items()))))
         loudest_absent = max([powers[TONE[n]] for n in not_hears] + [1e-12])
         for name in hears:
-            self.assertGreater(powers[TONE[name]], 1e-4, (path, name, length, powers))
+            # A 0.3 sine over 2 s scores about 2000 here (power_at normalises by length): 100 is a tone
+            # heard through, not a few stray frames of it.
+            self.assertGreater(powers[TONE[name]], 100, (path, name, length, powers))
             self.assertGreater(powers[TONE[name]], 30 * loudest_absent, (path, name, length, powers))
         return powers
 
