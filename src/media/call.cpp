@@ -41,6 +41,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <nice/agent.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -85,6 +86,12 @@ struct Loop {
       // seconds of CPU), made when the first one is created — by default at the first offer or answer,
       // in the middle of call setup. Making it now, beside the caller's ringing, takes that off the
       // setup time.
+      // OpenSSL (which GStreamer's DTLS elements use) cleans up in an atexit handler it registers when
+      // it is first initialised: if that happened inside the thread below, after our handler that waits
+      // for the thread, its cleanup would run first (handlers run in reverse) and the thread would crash
+      // in it (seen: a process that exits within ~100 ms of prepare()). Initialised here, before. (With
+      // no option bit OPENSSL_init_crypto returns at once: these two are what the DTLS elements load.)
+      OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS, nullptr);
       std::promise<void> made;
       auto* l = new Loop;
       static std::shared_future<void> certificate_made = made.get_future().share();
