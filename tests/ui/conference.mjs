@@ -1,0 +1,188 @@
+// Group calls in the web UI (ui.test.mjs runs these after the call tests, in a `describe`): three
+// daemons (alice, bob, carol; all contacts of each other; `calls.ice_networks=127.0.0.1`) and three
+// Chromiums, each with its own fake microphone playing a pure tone (alice 440 Hz, bob 660 Hz, carol
+// 880 Hz). A page hears a participant through a Web Audio analyser on that participant's own
+// <audio> (one per remote peer connection), so "hears both" means: on each page, each of the two
+// other participants' streams peaks at that participant's tone.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, afterEach, before, test } from 'node:test';
+
+import { KithNode, befriend, sleep, tmpdir, waitFor } from './kith.mjs';
+import { launchWithTone, openPage, spectra } from './pages.mjs';
+
+const TONES = { alice: 440, bob: 660, carol: 880 };
+const CANDIDATES = [440, 660, 880, 300, 550, 1000];
+const LONG = 60000; // safety net for waits; nothing asserts a duration
+
+export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
+  const nodes = {};
+  const pages = {};
+  const ids = {};
+  const browsers = [];
+  const problems = [];
+  let dir;
+  let room = ''; // the group call's room, from alice's node
+
+  const shot = (p, name) => p.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  const callsOf = async (who) => (await nodes[who].call('GET', '/api/v1/calls')).body.calls;
+  const liveIn = async (who, r) => (await callsOf(who)).filter((c) => c.room === r && c.state !== 'ended');
+  const panelState = (who, state) => pages[who].locator(`#room-panel[data-state="${state}"]`).waitFor({ timeout: LONG });
+  const tile = (who, other) => pages[who].locator(`#room-people li.participant[data-contact="${ids[other]}"]`);
+  const tileState = (who, other, state) => pages[who]
+    .locator(`#room-people li.participant[data-contact="${ids[other]}"][data-state="${state}"]`).waitFor({ timeout: LONG });
+
+  // Each of `others` is heard on `who`'s page at their own tone, 20 dB above the other candidates,
+  // on that participant's own stream. Measured again until it holds (the links may still be
+  // starting), up to the safety net; the last measurement is in the failure message.
+  async function hears(who, others) {
+    let got = null;
+    const ok = () => others.every((o) => {
+      const g = got[ids[o]];
+      const tone = TONES[o];
+      return g && Math.abs(g.peakHz - tone) < 15 && CANDIDATES.every((f) => f === tone || g.db[tone] > g.db[f] + 20);
+    });
+    const end = Date.now() + LONG;
+    for (;;) {
+      got = await spectra(pages[who], '#room-people audio', CANDIDATES);
+      if (ok()) return got;
+      if (Date.now() > end) break;
+      await sleep(500);
+    }
+    const named = Object.fromEntries(Object.entries(got).map(([k, v]) => [Object.keys(ids).find((n) => ids[n] === k) || k, v]));
+    assert.fail(`${who}'s page does not hear ${others.join(' and ')} at ${others.map((o) => TONES[o]).join(', ')} Hz: ${JSON.stringify(named)}`);
+  }
+
+  before(async () => {
+    dir = tmpdir('kith-ui-conference-');
+    for (const name of ['alice', 'bob', 'carol']) {
+      nodes[name] = new KithNode(`conf-${name}`, { 'profile.name': name });
+      await nodes[name].startDaemon();
+    }
+    for (const [x, y] of [['alice', 'bob'], ['alice', 'carol'], ['bob', 'carol']]) {
+      const r = await befriend(nodes[x], nodes[y]);
+      ids[x] = r.askerId;
+      ids[y] = r.answererId;
+    }
+    for (const name of ['alice', 'bob', 'carol']) {
+      const ctx = await launchWithTone({ chromiumPath, chromiumArgs, dir, name: `conf-${name}`, tone: TONES[name] });
+      browsers.push(ctx);
+      pages[name] = await openPage(ctx, nodes[name], name, problems);
+    }
+  });
+
+  after(async () => {
+    for (const c of browsers) await c.close();
+    for (const n of Object.values(nodes)) {
+      await n.stop();
+      if (process.exitCode) console.error(`--- ${n.home} daemon log ---\n${n.tail(150)}`);
+      n.cleanup();
+    }
+  });
+
+  // A test that failed half-way leaves no call running into the next one.
+  afterEach(async () => {
+    for (const n of Object.values(nodes)) {
+      if (!n.daemon || n.daemon.exitCode !== null) continue;
+      const live = ((await n.call('GET', '/api/v1/calls')).body.calls || []).filter((c) => c.state !== 'ended');
+      for (const c of live) await n.call('POST', `/api/v1/calls/${c.id}/hangup`);
+    }
+  });
+
+  test('conference: A starts a group call with B and C; both answer; each page hears both others\' tones', async () => {
+    const pa = pages.alice;
+    await pa.goto(pa.url().replace(/#.*$/, '') + '#/contacts');
+    for (const who of ['bob', 'carol']) {
+      await pa.locator(`#room-start-people input[value="${ids[who]}"]:not([disabled])`).check({ timeout: LONG });
+    }
+    await shot(pa, 'g01-group-call-picker');
+    await pa.click('#room-start-call');
+    await pa.locator('#room-panel').waitFor({ state: 'visible', timeout: LONG });
+    for (const who of ['bob', 'carol']) {
+      const p = pages[who];
+      await p.locator('#call-incoming').waitFor({ state: 'visible', timeout: LONG });
+      assert.match(await p.locator('#call-incoming-text').innerText(), /^alice invites you to a group call/);
+      assert.equal(await p.locator('#call-incoming').getAttribute('data-kind'), 'group');
+    }
+    await shot(pages.bob, 'g02-group-call-invitation');
+    await pages.bob.click('#call-accept');
+    await pages.carol.click('#call-accept');
+    for (const [who, others] of [['alice', ['bob', 'carol']], ['bob', ['alice', 'carol']], ['carol', ['alice', 'bob']]]) {
+      await panelState(who, 'active');
+      for (const o of others) await tileState(who, o, 'active');
+    }
+    room = (await callsOf('alice')).find((c) => c.room).room;
+    // Each node: two active calls in the room; bob and carol's is a link the node placed itself.
+    for (const who of ['alice', 'bob', 'carol']) {
+      const live = await liveIn(who, room);
+      assert.equal(live.length, 2, `${who}: ${JSON.stringify(live)}`);
+      assert.ok(live.every((c) => c.state === 'active'), `${who}: ${JSON.stringify(live)}`);
+    }
+    const link = (await liveIn('bob', room)).find((c) => c.contact.id === ids.carol);
+    assert.equal(link.link, true, JSON.stringify(link));
+    await hears('alice', ['bob', 'carol']);
+    await hears('bob', ['alice', 'carol']);
+    await hears('carol', ['alice', 'bob']);
+    // Who talks, per participant (getStats levels).
+    await tile('alice', 'bob').locator('.talking', { hasText: 'talking' }).waitFor({ timeout: LONG });
+    await tile('alice', 'carol').locator('.talking', { hasText: 'talking' }).waitFor({ timeout: LONG });
+    assert.equal(await pa.locator('#room-missing').innerText(), '');
+    await shot(pa, 'g03-group-call');
+  });
+
+  test('conference: mute on A silences A on both of its links, unmute brings it back', async () => {
+    const level = (who) => tile(who, 'alice').locator('meter').evaluate((m) => m.value);
+    await pages.alice.click('#room-mute');
+    assert.equal(await pages.alice.locator('#room-mute').getAttribute('aria-pressed'), 'true');
+    for (const who of ['bob', 'carol']) await waitFor(async () => (await level(who)) < 0.02, LONG, `silence from alice at ${who}`);
+    await pages.alice.click('#room-mute');
+    for (const who of ['bob', 'carol']) await waitFor(async () => (await level(who)) > 0.1, LONG, `alice again at ${who}`);
+  });
+
+  test('conference: C leaves; A and B go on hearing each other', async () => {
+    await pages.carol.click('#room-leave');
+    await panelState('carol', 'ended');
+    await tileState('alice', 'carol', 'ended');
+    await tileState('bob', 'carol', 'ended');
+    assert.match(await tile('alice', 'carol').innerText(), /left/);
+    assert.equal((await liveIn('carol', room)).length, 0);
+    for (const who of ['alice', 'bob']) {
+      assert.equal(await pages[who].locator('#room-panel').getAttribute('data-state'), 'active');
+      assert.deepEqual((await liveIn(who, room)).map((c) => c.contact.id), [ids[who === 'alice' ? 'bob' : 'alice']]);
+    }
+    // carol's microphone is released; her tile on alice's page plays nothing.
+    assert.equal(await pages.carol.evaluate(async () => (await import('/ui/js/room.js')).local()), null);
+    assert.equal(await tile('alice', 'carol').locator('audio').evaluate((a) => a.srcObject), null);
+    await hears('alice', ['bob']);
+    await hears('bob', ['alice']);
+    await shot(pages.alice, 'g04-carol-left');
+  });
+
+  test('conference: C joins again late from "Recent group calls"; everyone hears everyone', async () => {
+    const pc = pages.carol;
+    await pc.goto(pc.url().replace(/#.*$/, '') + '#/contacts');
+    const item = pc.locator(`#room-recent li[data-room="${room}"]`);
+    await item.waitFor({ timeout: LONG });
+    await shot(pc, 'g05-recent-group-calls');
+    await item.locator('button', { hasText: /^Join$/ }).click();
+    for (const [who, others] of [['carol', ['alice', 'bob']], ['alice', ['carol']], ['bob', ['carol']]]) {
+      await panelState(who, 'active');
+      for (const o of others) await tileState(who, o, 'active');
+    }
+    await hears('carol', ['alice', 'bob']);
+    await hears('alice', ['bob', 'carol']);
+    await hears('bob', ['alice', 'carol']);
+    // A leaves: B and C go on.
+    await pages.alice.click('#room-leave');
+    await panelState('alice', 'ended');
+    await tileState('bob', 'alice', 'ended');
+    await hears('bob', ['carol']);
+    await hears('carol', ['bob']);
+    await pages.bob.click('#room-leave');
+    await panelState('carol', 'ended');
+  });
+
+  test('conference: no console error or CSP violation, no request outside the node', () => {
+    assert.deepEqual(problems.filter((p) => !/status of 40[0139]|status of 503/.test(p)), []);
+  });
+}
