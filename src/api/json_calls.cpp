@@ -13,7 +13,10 @@ nlohmann::json call_json(const calls::CallView& c) {
                    {"answered_ms", c.answered_ms},
                    {"connected_ms", c.connected_ms},
                    {"ended_ms", c.ended_ms},
-                   {"end_reason", c.end_reason}};
+                   {"end_reason", c.end_reason},
+                   {"room", c.room},
+                   {"link", c.link},
+                   {"roster", c.roster}};
   if (!c.replaced_by.empty()) j["replaced_by"] = c.replaced_by;
   return j;
 }

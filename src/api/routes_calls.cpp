@@ -1,11 +1,14 @@
 // /api/v1/calls (docs/api.md § Calls): the node's call signalling for its local media endpoints — a
 // web page's RTCPeerConnection or `kith call`'s GStreamer. The handlers check the request, co_await
 // the call service (which answers on its strand) and turn its answer into JSON (json_calls.hpp).
+#include <algorithm>
+
 #include "api/detail/await.hpp"
 #include "api/detail/route_helpers.hpp"
 #include "api/json_calls.hpp"
 #include "api/routes.hpp"
 #include "base/endpoint.hpp"
+#include "base/hex.hpp"
 #include "calls/errors.hpp"
 
 namespace kith::api {
@@ -82,20 +85,66 @@ void add_call_routes(Router& router, RouteContext ctx) {
   router.add("GET", "/api/v1/calls/config", sync([&node](const Request&) {
                return Response{200, ice_config(node.call_config()), {}};
              }));
+  // {contact, video}: a call; {contact, room, video}: joins group call `room` through a participant;
+  // {contacts: [...], video}: starts a group call.
   router.add("POST", "/api/v1/calls", [&node](Request req) {
     auto body = object_body(req);
     if (!body) return ready(bad(body.error()));
     auto who = detail::field<std::string>(*body, "contact", "");
+    auto people = detail::field<std::vector<std::string>>(*body, "contacts", {});
+    auto room = detail::field<std::string>(*body, "room", "");
     auto video = detail::field<bool>(*body, "video", false);
-    if (!who) return ready(bad(who.error()));
+    for (const auto* r : {&who, &room})
+      if (!*r) return ready(bad(r->error()));
+    if (!people) return ready(bad(people.error()));
     if (!video) return ready(bad(video.error()));
+    auto invalid = [](std::string message) {
+      return ready(bad(Error{base::make_error_code(base::errc::bad_input), std::move(message)}));
+    };
+    if (!people->empty()) {
+      if (!who->empty() || !room->empty())
+        return invalid("give 'contacts' (a group call) or 'contact', not both");
+      std::sort(people->begin(), people->end());
+      people->erase(std::unique(people->begin(), people->end()), people->end());
+      if (people->size() < 2 || people->size() > calls::MAX_ROOM_CALLS)
+        return invalid("a group call takes 2 to " + std::to_string(calls::MAX_ROOM_CALLS) +
+                       " contacts (for one, give 'contact')");
+      return ask<Result<calls::GroupCall>>(
+          node,
+          [people = *people, video = *video](CallService& s, auto done) {
+            s.place_group(people, video, std::move(done));
+          },
+          [](const Result<calls::GroupCall>& r) {
+            if (!r) return Response::error(call_status(r.error()), r.error());
+            auto list = nlohmann::json::array();
+            for (const auto& c : r->calls) list.push_back(call_json(c));
+            auto unreachable = nlohmann::json::array();
+            for (const auto& [who, why] : r->unreachable)
+              unreachable.push_back({{"contact", who}, {"error", why}});
+            return Response{
+                201, nlohmann::json{{"room", r->room}, {"calls", list}, {"unreachable", unreachable}}, {}};
+          });
+    }
     if (who->empty())
-      return ready(bad(
-          Error{base::make_error_code(base::errc::bad_input), "'contact' (a name or kith ID) is required"}));
+      return invalid("'contact' (a name or kith ID) or 'contacts' (a group call) is required");
+    if (!room->empty() && (room->size() != 32 || !base::from_hex(*room)))
+      return invalid("'room' must be a group call's room: 32 hex digits");
     return ask<Result<calls::CallView>>(
         node,
-        [who = *who, video = *video](CallService& s, auto done) { s.place(who, video, std::move(done)); },
+        [who = *who, video = *video, room = *room](CallService& s, auto done) {
+          s.place(who, video, room, std::move(done));
+        },
         [](const Result<calls::CallView>& r) { return answer_of(r, 201); });
+  });
+  // Leaves a group call: hangs up each of its live calls.
+  router.add("POST", "/api/v1/calls/rooms/{room}/hangup", [&node](Request req) {
+    return ask<Result<std::size_t>>(
+        node,
+        [room = req.params.at("room")](CallService& s, auto done) { s.leave_room(room, std::move(done)); },
+        [](const Result<std::size_t>& r) {
+          if (!r) return Response::error(call_status(r.error()), r.error());
+          return Response{200, nlohmann::json{{"ok", true}, {"ended", *r}}, {}};
+        });
   });
   router.add("GET", "/api/v1/calls/{id}", [&node, call_answer](Request req) {
     return ask<Result<calls::CallView>>(

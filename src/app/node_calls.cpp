@@ -14,6 +14,7 @@ void Node::start_calls() {
   if (auto nets = calls::Networks::parse(base::split_list(settings->get_string("calls.ice_networks"))))
     limits.ice_networks = std::move(*nets);
   limits.relay_only = settings->get_bool("calls.relay_only");
+  limits.self_id = m_user_id;
   auto* messenger = m_messenger.get();
   m_calls = std::make_unique<calls::CallService>(
       m_io, std::move(limits),

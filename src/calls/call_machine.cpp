@@ -1,6 +1,7 @@
 #include "calls/call_machine.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "base/hex.hpp"
@@ -16,6 +17,12 @@ Error error(errc code, std::string message) { return Error{make_error_code(code)
 std::string id_of(const wire::pb::CallSignal& s) { return base::to_hex(s.call_id()); }
 
 std::string call_id_bytes(const std::string& hex) { return base::from_hex(hex).value_or(std::string()); }
+
+// A kith ID as a ROSTER names it: its text form (base32), nothing else.
+bool plausible_id(const std::string& id) {
+  return !id.empty() && id.size() <= 64 &&
+         std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+}
 
 // Our end reason when the contact hung up with `code`.
 std::string remote_end_reason(const std::string& code, bool answered) {
@@ -66,6 +73,40 @@ const CallMachine::Call* CallMachine::find(const std::string& id) const {
 
 CallMachine::Call* CallMachine::live_call() { return m_live.empty() ? nullptr : &m_live.begin()->second; }
 
+bool CallMachine::in_room(const std::string& room) const {
+  return std::any_of(m_live.begin(), m_live.end(), [&](const auto& entry) {
+    const auto& v = entry.second.view;
+    return v.room == room &&
+           (v.direction == Direction::outgoing || v.state == State::connecting || v.state == State::active);
+  });
+}
+
+std::size_t CallMachine::room_calls(const std::string& room) const {
+  return static_cast<std::size_t>(
+      std::count_if(m_live.begin(), m_live.end(), [&](const auto& e) { return e.second.view.room == room; }));
+}
+
+bool CallMachine::linked(const std::string& room, const std::string& contact_id) const {
+  return std::any_of(m_live.begin(), m_live.end(), [&](const auto& e) {
+    return e.second.view.room == room && e.second.view.contact.id == contact_id;
+  });
+}
+
+// Each answered call of the room learns who else we are connected with (calls.md § Group calls).
+void CallMachine::send_rosters(const std::string& room, Effects& out) const {
+  std::vector<const Call*> answered;
+  for (const auto& [id, call] : m_live)
+    if (call.view.room == room && (call.view.state == State::connecting || call.view.state == State::active))
+      answered.push_back(&call);
+  for (const auto* call : answered) {
+    wire::pb::CallSignal roster;
+    roster.set_kind(Kind::ROSTER);
+    for (const auto* other : answered)
+      if (other->view.contact.id != call->view.contact.id) roster.add_members(other->view.contact.id);
+    send(*call, call->device, std::move(roster), out);
+  }
+}
+
 void CallMachine::changed(const Call& call, Effects& out) const { out.push_back(CallChanged{call.view}); }
 
 void CallMachine::send(const Call& call, const std::string& device, wire::pb::CallSignal signal,
@@ -86,6 +127,8 @@ void CallMachine::send_all(const Call& call, wire::pb::CallSignal::Kind kind, co
 }
 
 void CallMachine::end(Call& call, std::string reason, std::int64_t now, Effects& out) {
+  const auto room = call.view.room;
+  const bool was_answered = call.view.state == State::connecting || call.view.state == State::active;
   call.view.state = State::ended;
   call.view.ended_ms = now;
   call.view.end_reason = std::move(reason);
@@ -95,13 +138,21 @@ void CallMachine::end(Call& call, std::string reason, std::int64_t now, Effects&
   auto node = m_live.extract(call.view.id);
   m_history.push_front(std::move(node.mapped()));
   while (m_history.size() > m_limits.history) m_history.pop_back();
+  if (!room.empty() && was_answered) send_rosters(room, out);
 }
 
 Result<CallView> CallMachine::place(const std::string& id, Contact contact, std::vector<std::string> devices,
-                                    bool video, std::int64_t now, Effects& out) {
-  if (auto* other = live_call())
-    return tl::unexpected(error(errc::busy, "you are in a call with " + other->view.contact.name +
-                                                " (hang up first: kith hangup " + other->view.id + ")"));
+                                    bool video, std::int64_t now, Effects& out, const std::string& room,
+                                    bool link) {
+  for (const auto& [other_id, other] : m_live)
+    if (room.empty() || other.view.room != room)
+      return tl::unexpected(error(errc::busy, "you are in a call with " + other.view.contact.name +
+                                                  " (hang up first: kith hangup " + other_id + ")"));
+  if (!room.empty() && linked(room, contact.id))
+    return tl::unexpected(error(errc::busy, "you are in this group call with " + contact.name + " already"));
+  if (!room.empty() && room_calls(room) >= MAX_ROOM_CALLS)
+    return tl::unexpected(error(
+        errc::busy, "the group call is full (" + std::to_string(MAX_ROOM_CALLS + 1) + " people at most)"));
   if (devices.empty())
     return tl::unexpected(error(errc::not_reachable, contact.name +
                                                          " is not reachable now (no open channel): try again "
@@ -113,12 +164,18 @@ Result<CallView> CallMachine::place(const std::string& id, Contact contact, std:
   call.view.state = State::calling;
   call.view.video = video;
   call.view.started_ms = now;
+  call.view.room = room;
+  call.view.link = link;
   call.devices = std::move(devices);
   auto& c = m_live.emplace(id, std::move(call)).first->second;
   for (const auto& d : c.devices) {
     wire::pb::CallSignal s;
     s.set_kind(Kind::INVITE);
     s.set_video(video);
+    if (!room.empty()) {
+      s.set_room(call_id_bytes(room));
+      s.set_link(link);
+    }
     send(c, d, std::move(s), out);
   }
   changed(c, out);
@@ -134,14 +191,32 @@ Status CallMachine::answer(const std::string& id, std::int64_t now, Effects& out
   if (call->view.state != State::ringing)
     return tl::unexpected(error(errc::wrong_state,
                                 std::string("the call is ") + to_string(call->view.state) + ", not ringing"));
-  call->view.state = State::connecting;
-  call->view.answered_ms = now;
-  call->device = call->devices.front();
+  accept(*call, now, out);
+  if (const auto room = call->view.room; !room.empty()) {
+    // Two participants invited us: answering one joins the room, so the other is answered too.
+    for (auto& [other_id, other] : m_live)
+      if (other.view.room == room && other.view.state == State::ringing) accept(other, now, out);
+    send_rosters(room, out);
+  }
+  return {};
+}
+
+void CallMachine::accept(Call& call, std::int64_t now, Effects& out) {
+  call.view.state = State::connecting;
+  call.view.answered_ms = now;
+  call.device = call.devices.front();
   wire::pb::CallSignal s;
   s.set_kind(Kind::ACCEPT);
-  send(*call, call->device, std::move(s), out);
-  changed(*call, out);
-  return {};
+  send(call, call.device, std::move(s), out);
+  changed(call, out);
+}
+
+std::size_t CallMachine::leave_room(const std::string& room, std::int64_t now, Effects& out) {
+  std::vector<std::string> ids;
+  for (const auto& [id, call] : m_live)
+    if (call.view.room == room) ids.push_back(id);
+  for (const auto& id : ids) (void)hangup(id, now, out);  // live: cannot fail
+  return ids.size();
 }
 
 Status CallMachine::hangup(const std::string& id, std::int64_t now, Effects& out) {
@@ -234,7 +309,9 @@ Status CallMachine::failed(const std::string& id, const std::string& why, std::i
 void CallMachine::on_invite(const Contact& from, const std::string& device, const wire::pb::CallSignal& s,
                             std::int64_t now, Effects& out) {
   const auto id = id_of(s);
-  if (std::as_const(*this).find(id)) return;  // a repeat
+  if (std::as_const(*this).find(id)) return;               // a repeat
+  if (!s.room().empty() && s.room().size() != 16) return;  // malformed: not a call we could answer
+  const auto room = base::to_hex(s.room());
   Call call;
   call.view.id = id;
   call.view.contact = from;
@@ -242,10 +319,30 @@ void CallMachine::on_invite(const Contact& from, const std::string& device, cons
   call.view.state = State::ringing;
   call.view.video = s.video();
   call.view.started_ms = now;
+  call.view.room = room;
+  call.view.link = s.link();
   call.devices = {device};
-  if (auto* other = live_call()) {
+  if (!room.empty() && in_room(room)) {
+    // We chose to be in this group call: a participant's link (or a late joiner) is answered at once.
+    if (linked(room, from.id) || room_calls(room) >= MAX_ROOM_CALLS) {
+      wire::pb::CallSignal busy;
+      busy.set_kind(Kind::BUSY);
+      send(call, device, std::move(busy), out);
+      return;
+    }
+    auto& c = m_live.emplace(id, std::move(call)).first->second;
+    accept(c, now, out);
+    send_rosters(room, out);
+    return;
+  }
+  if (!room.empty() && s.link()) return;  // a link for a room this device is not in: another device's
+  const bool same_room_rings = !room.empty() && std::all_of(m_live.begin(), m_live.end(), [&](const auto& e) {
+    return e.second.view.room == room;  // only rings of this room (we are not in it yet)
+  });
+  if (auto* other = live_call(); other && !same_room_rings) {
     // Glare: we ring them while they ring us. Both keep the call with the smaller id.
-    if (other->view.contact.id == from.id && other->view.state == State::calling) {
+    if (room.empty() && other->view.room.empty() && other->view.contact.id == from.id &&
+        other->view.state == State::calling) {
       if (other->view.id < id) return;  // ours survives; they answer it
       other->view.replaced_by = id;
       send_all(*other, Kind::HANGUP, "glare", out);
@@ -299,6 +396,7 @@ void CallMachine::remote(const Contact& from, const std::string& device, const w
       call->view.answered_ms = now;
       send_all(*call, Kind::HANGUP, "answered-elsewhere", out, device);
       changed(*call, out);
+      if (!call->view.room.empty()) send_rosters(call->view.room, out);
       break;
     case Kind::DECLINE:
       if (!outgoing_waiting) break;
@@ -317,6 +415,9 @@ void CallMachine::remote(const Contact& from, const std::string& device, const w
     case Kind::ANSWER:
     case Kind::CANDIDATE:
       on_media_signal(*call, s, now, out);
+      break;
+    case Kind::ROSTER:
+      on_roster(*call, s, out);
       break;
     default:
       break;
@@ -349,6 +450,21 @@ void CallMachine::on_media_signal(Call& call, const wire::pb::CallSignal& s, std
   }
   call.inbox.push_back(e);
   out.push_back(ToEndpoint{call.view.id, std::move(e)});
+}
+
+void CallMachine::on_roster(Call& call, const wire::pb::CallSignal& s, Effects& out) {
+  if (call.view.room.empty() || call.device.empty()) return;  // not a group call, or not answered
+  if (static_cast<std::size_t>(s.members_size()) > MAX_ROOM_CALLS) return;
+  if (!std::all_of(s.members().begin(), s.members().end(), plausible_id)) return;
+  call.view.roster.assign(s.members().begin(), s.members().end());
+  changed(call, out);
+  for (const auto& member : call.view.roster) {
+    if (member == m_limits.self_id || member == call.view.contact.id) continue;
+    if (linked(call.view.room, member)) continue;
+    // The smaller kith ID of the two places the link; the other waits for it.
+    if (m_limits.self_id.empty() || !(m_limits.self_id < member)) continue;
+    out.push_back(PlaceLink{call.view.room, member, call.view.video});
+  }
 }
 
 void CallMachine::contact_offline(const std::string& contact_id, std::int64_t now, Effects& out) {

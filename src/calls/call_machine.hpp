@@ -10,9 +10,15 @@
 //
 // Every state can end: hang-up by either side, decline, busy, no answer (ring_timeout), no media
 // (connect_timeout), a contact's bad signal, the channel lost before the media ran. One live call at
-// a time: a second ring gets BUSY. Glare (both call each other at once): the INVITE with the smaller
-// call id survives; the side whose call lost answers the survivor at once, and its lost call names the
-// survivor (`replaced_by`), so the endpoint that placed it follows the new id.
+// a time — or one group call (a room: calls sharing a room id, one per other participant, up to
+// MAX_ROOM_CALLS) —: a ring for anything else gets BUSY. Glare (both call each other at once): the INVITE
+// with the smaller call id survives; the side whose call lost answers the survivor at once, and its lost
+// call names the survivor (`replaced_by`), so the endpoint that placed it follows the new id.
+//
+// Group calls (calls.md § Group calls): a node in a room answers the room's further calls at once,
+// tells each participant who else it is connected with (ROSTER) whenever that changes, and asks for a
+// link call (PlaceLink) to each participant it learns of and is not connected with, when its own kith
+// ID is the smaller of the two — so each pair is called once.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -48,6 +54,8 @@ struct EndpointSignal {
   std::uint32_t mline = 0;
 };
 
+constexpr std::size_t MAX_ROOM_CALLS = 5;  // a mesh of 6 people: each node runs 5 peer connections
+
 struct CallView {
   std::string id;  // 32 hex digits
   Contact contact;
@@ -56,8 +64,11 @@ struct CallView {
   bool video = false;
   bool remote_ringing = false;  // outgoing: a device of the contact rings
   std::int64_t started_ms = 0, answered_ms = 0, connected_ms = 0, ended_ms = 0;
-  std::string end_reason;   // once ended: one line for people (e.g. "declined", "no answer")
-  std::string replaced_by;  // ended by glare: the call that took its place
+  std::string end_reason;           // once ended: one line for people (e.g. "declined", "no answer")
+  std::string replaced_by;          // ended by glare: the call that took its place
+  std::string room;                 // group call: 32 hex digits, the same on every call of it; else empty
+  bool link = false;                // a call between two participants of `room` (never rang)
+  std::vector<std::string> roster;  // the contact's other participants, as their last ROSTER said
 };
 
 struct Limits {
@@ -67,7 +78,8 @@ struct Limits {
   std::size_t history = 100;                          // ended calls kept (in memory) for `kith calls`
   Networks ice_networks;                              // candidates outside are dropped (calls.ice_networks)
   bool relay_only =
-      false;  // our endpoint's candidates other than "typ relay" are not sent (calls.relay_only)
+      false;            // our endpoint's candidates other than "typ relay" are not sent (calls.relay_only)
+  std::string self_id;  // our kith ID: decides which of two participants places their link call
 };
 
 struct SendSignal {  // to one device of a contact
@@ -82,17 +94,23 @@ struct ToEndpoint {  // "call.signal": for the local endpoint
   std::string call_id;
   EndpointSignal signal;
 };
-using Effect = std::variant<SendSignal, CallChanged, ToEndpoint>;
+struct PlaceLink {  // a group call's participant we are not connected with: place a link call to them
+  std::string room;
+  std::string contact_id;
+  bool video = false;
+};
+using Effect = std::variant<SendSignal, CallChanged, ToEndpoint, PlaceLink>;
 using Effects = std::vector<Effect>;
 
 class CallMachine {
  public:
   explicit CallMachine(Limits limits);
 
-  // Our user calls `contact`, whose devices with an open channel are `devices`. Errors: busy (we are in
-  // a call), not_reachable (no device).
+  // Our user calls `contact`, whose devices with an open channel are `devices`; with a `room`, as part
+  // of that group call (`link`: a call between participants, which never rings). Errors: busy (we are
+  // in another call, the room is full, or a link exists already), not_reachable (no device).
   Result<CallView> place(const std::string& id, Contact contact, std::vector<std::string> devices, bool video,
-                         std::int64_t now, Effects& out);
+                         std::int64_t now, Effects& out, const std::string& room = {}, bool link = false);
   Status answer(const std::string& id, std::int64_t now, Effects& out);  // a ringing incoming call
   // Ends a live call: declines a ringing one, cancels an outgoing one, hangs up otherwise.
   Status hangup(const std::string& id, std::int64_t now, Effects& out);
@@ -111,6 +129,8 @@ class CallMachine {
   // When tick() next has something to do; none while no call is live.
   std::optional<std::int64_t> next_deadline() const;
 
+  // Leaves a group call: hangs up each of its live calls. Answers how many there were.
+  std::size_t leave_room(const std::string& room, std::int64_t now, Effects& out);
   std::vector<CallView> list() const;  // live calls first, then the history, newest first
   Result<CallView> get(const std::string& id) const;
   // The contact's signals for the local endpoint with seq > after.
@@ -128,6 +148,12 @@ class CallMachine {
   Call* find(const std::string& id);
   const Call* find(const std::string& id) const;
   Call* live_call();
+  bool in_room(const std::string& room) const;  // a live call of it that we placed or that is answered
+  std::size_t room_calls(const std::string& room) const;
+  bool linked(const std::string& room, const std::string& contact_id) const;  // a live call in it with them
+  void send_rosters(const std::string& room, Effects& out) const;
+  void on_roster(Call& call, const wire::pb::CallSignal& s, Effects& out);
+  void accept(Call& call, std::int64_t now, Effects& out);  // ringing -> connecting, ACCEPT sent
   void end(Call& call, std::string reason, std::int64_t now, Effects& out);
   void send(const Call& call, const std::string& device, wire::pb::CallSignal signal, Effects& out) const;
   void send_all(const Call& call, wire::pb::CallSignal::Kind kind, const std::string& reason, Effects& out,

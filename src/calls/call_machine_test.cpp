@@ -2,95 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-
 #include "base/hex.hpp"
+#include "calls/call_test_net.hpp"
 
 namespace kith::calls {
 namespace {
 
-using Kind = wire::pb::CallSignal;
-
-const std::string SDP =
-    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
-    "a=fingerprint:sha-256 AB:CD\r\n";
-const std::string CANDIDATE = "candidate:1 1 udp 2122260223 127.0.0.1 50001 typ host";
-
-// Nodes of people (one machine per device), with the signals between them carried by hand.
-struct Net {
-  struct Device {
-    std::string person, device;
-    CallMachine machine;
-    std::vector<CallView> changes;
-    std::vector<ToEndpoint> endpoint;
-  };
-  std::map<std::string, Device> devices;  // by device name
-  std::vector<SendSignal> wire;           // in flight, with the sender's device in .device swapped later
-  std::vector<std::string> wire_from;
-  std::int64_t now = 1'000'000;
-  std::vector<std::string> blackhole;  // devices whose incoming signals are lost
-
-  Device& add(const std::string& person, const std::string& device, Limits limits = {}) {
-    return devices.try_emplace(device, Device{person, device, CallMachine(std::move(limits)), {}, {}})
-        .first->second;
-  }
-  Contact contact(const std::string& person) { return Contact{person, person + "-name"}; }
-  void take(const std::string& from, Effects& effects) {
-    auto& d = devices.at(from);
-    for (auto& e : effects) {
-      if (auto* s = std::get_if<SendSignal>(&e)) {
-        wire.push_back(*s);
-        wire_from.push_back(from);
-      }
-      if (auto* c = std::get_if<CallChanged>(&e)) d.changes.push_back(c->call);
-      if (auto* t = std::get_if<ToEndpoint>(&e)) d.endpoint.push_back(*t);
-    }
-    effects.clear();
-  }
-  // Delivers everything in flight (and what that causes) until the wire is quiet.
-  void flush() {
-    for (std::size_t i = 0; i < wire.size(); ++i) {
-      auto s = wire[i];
-      auto from = wire_from[i];
-      if (std::find(blackhole.begin(), blackhole.end(), s.device) != blackhole.end()) continue;
-      auto& to = devices.at(s.device);
-      ASSERT_EQ(to.person, s.contact_id);
-      Effects out;
-      to.machine.remote(contact(devices.at(from).person), from, s.signal, now, out);
-      take(s.device, out);
-    }
-    wire.clear();
-    wire_from.clear();
-  }
-  CallView place(const std::string& from, const std::string& to_person, std::vector<std::string> to_devices,
-                 bool video = false) {
-    Effects out;
-    static int n = 0;
-    char id[33];
-    std::snprintf(id, sizeof id, "%032x", 0x100 + n++);
-    auto call =
-        devices.at(from).machine.place(id, contact(to_person), std::move(to_devices), video, now, out);
-    EXPECT_TRUE(call) << (call ? "" : call.error().message);
-    take(from, out);
-    flush();
-    return call ? *call : CallView{};
-  }
-  template <class F>
-  Status act(const std::string& device, F f) {
-    Effects out;
-    Status s = f(devices.at(device).machine, out);
-    take(device, out);
-    flush();
-    return s;
-  }
-  State state(const std::string& device, const std::string& id) {
-    auto v = devices.at(device).machine.get(id);
-    return v ? v->state : State::ended;
-  }
-  std::string reason(const std::string& device, const std::string& id) {
-    return devices.at(device).machine.get(id)->end_reason;
-  }
-};
+using namespace testing;  // Net, SDP, CANDIDATE, Kind
 
 TEST(CallMachine, ACallRingsIsAnsweredCarriesSignalsAndEndsOnBothSides) {
   Net net;

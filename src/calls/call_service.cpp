@@ -5,6 +5,7 @@
 #include <random>
 
 #include "base/hex.hpp"
+#include "calls/errors.hpp"
 
 namespace kith::calls {
 namespace {
@@ -62,8 +63,26 @@ void CallService::apply(Effects effects) {
       if (m_deps.sink) m_deps.sink(*changed);
     } else if (auto* to = std::get_if<ToEndpoint>(&e)) {
       if (m_deps.sink) m_deps.sink(*to);
+    } else if (auto* link = std::get_if<PlaceLink>(&e)) {
+      place_link(std::move(*link));
     }
   }
+}
+
+// A roster named a participant we are not connected with, and we are the one to call (the machine
+// decided). Not a contact, or not reachable: they stay unconnected to us (the rosters say so).
+void CallService::place_link(PlaceLink link) {
+  m_deps.target(link.contact_id, [this, link](Result<Target> target) mutable {
+    run<Status>([](Status) {},
+                [this, link, target = std::move(target)](Effects& out) mutable -> Status {
+                  if (!target) return tl::unexpected(target.error());
+                  auto placed =
+                      m_machine.place(fresh_call_id(), std::move(target->contact), std::move(target->devices),
+                                      link.video, m_deps.now_ms(), out, link.room, /*link=*/true);
+                  if (!placed) return tl::unexpected(placed.error());
+                  return {};
+                });
+  });
 }
 
 void CallService::arm_timer() {
@@ -84,16 +103,61 @@ void CallService::arm_timer() {
   });
 }
 
-void CallService::place(std::string who, bool video, base::Done<Result<CallView>> done) {
+void CallService::place(std::string who, bool video, std::string room, base::Done<Result<CallView>> done) {
   // The contact's devices first (the messenger's strand), then the machine (ours).
-  m_deps.target(std::move(who), [this, video, done = std::move(done)](Result<Target> target) mutable {
-    run<Result<CallView>>(
-        std::move(done), [this, video, target = std::move(target)](Effects& out) mutable -> Result<CallView> {
-          if (!target) return tl::unexpected(target.error());
-          return m_machine.place(fresh_call_id(), std::move(target->contact), std::move(target->devices),
-                                 video, m_deps.now_ms(), out);
-        });
+  m_deps.target(std::move(who),
+                [this, video, room = std::move(room), done = std::move(done)](Result<Target> target) mutable {
+                  run<Result<CallView>>(
+                      std::move(done),
+                      [this, video, room = std::move(room),
+                       target = std::move(target)](Effects& out) mutable -> Result<CallView> {
+                        if (!target) return tl::unexpected(target.error());
+                        return m_machine.place(fresh_call_id(), std::move(target->contact),
+                                               std::move(target->devices), video, m_deps.now_ms(), out, room);
+                      });
+                });
+}
+
+void CallService::place_group(std::vector<std::string> people, bool video,
+                              base::Done<Result<GroupCall>> done) {
+  gather(std::make_shared<Gathering>(Gathering{std::move(people), {}, video, std::move(done)}));
+}
+
+// Each person's devices in turn (the messenger's strand), then every call at once on ours.
+void CallService::gather(std::shared_ptr<Gathering> g) {
+  if (g->targets.size() < g->people.size()) {
+    auto who = g->people[g->targets.size()];
+    m_deps.target(who, [this, g, who](Result<Target> t) mutable {
+      g->targets.emplace_back(std::move(who), std::move(t));
+      gather(std::move(g));
+    });
+    return;
+  }
+  run<Result<GroupCall>>(std::move(g->done), [this, g](Effects& out) -> Result<GroupCall> {
+    GroupCall group{fresh_call_id(), {}, {}};
+    for (auto& [who, target] : g->targets) {
+      auto placed = target ? m_machine.place(fresh_call_id(), target->contact, target->devices, g->video,
+                                             m_deps.now_ms(), out, group.room)
+                           : Result<CallView>(tl::unexpected(target.error()));
+      if (placed)
+        group.calls.push_back(std::move(*placed));
+      else
+        group.unreachable.emplace_back(who, placed.error().message);
+    }
+    if (group.calls.empty())
+      return tl::unexpected(Error{make_error_code(errc::not_reachable),
+                                  group.unreachable.empty() ? "no one to call"
+                                                            : "no one you asked can be called now: " +
+                                                                  group.unreachable.front().second});
+    return group;
   });
+}
+
+void CallService::leave_room(std::string room, base::Done<Result<std::size_t>> done) {
+  run<Result<std::size_t>>(std::move(done),
+                           [this, room = std::move(room)](Effects& out) -> Result<std::size_t> {
+                             return m_machine.leave_room(room, m_deps.now_ms(), out);
+                           });
 }
 
 void CallService::answer(std::string id, base::Done<Status> done) {

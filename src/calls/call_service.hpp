@@ -13,7 +13,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -28,6 +30,12 @@ using EventSink = std::function<void(const Event&)>;
 struct Target {  // an accepted contact and the devices we have a channel with now
   Contact contact;
   std::vector<std::string> devices;
+};
+
+struct GroupCall {  // a group call just started: its room and the calls placed; who could not be called
+  std::string room;
+  std::vector<CallView> calls;
+  std::vector<std::pair<std::string, std::string>> unreachable;  // who, why
 };
 
 struct SignalsPage {  // what an endpoint that polls takes: the call now and the contact's new signals
@@ -53,7 +61,11 @@ class CallService {
   CallService& operator=(const CallService&) = delete;
   void stop();  // cancels the timer; later calls answer "the node is stopping"
 
-  void place(std::string who, bool video, base::Done<Result<CallView>> done);
+  // Calls `who`; with a `room` (32 hex digits), joins that group call through them (calls.md).
+  void place(std::string who, bool video, std::string room, base::Done<Result<CallView>> done);
+  // Starts a group call: a fresh room, one call to each of `people` (2 to MAX_ROOM_CALLS) reachable now.
+  void place_group(std::vector<std::string> people, bool video, base::Done<Result<GroupCall>> done);
+  void leave_room(std::string room, base::Done<Result<std::size_t>> done);
   void answer(std::string id, base::Done<Status> done);
   void hangup(std::string id, base::Done<Status> done);
   void signal(std::string id, std::string type, std::string sdp, std::string candidate, std::uint32_t mline,
@@ -73,6 +85,14 @@ class CallService {
   template <class T, class F>
   void run(base::Done<T> done, F f);
   void apply(Effects effects);
+  void place_link(PlaceLink link);
+  struct Gathering {  // place_group's people, resolved one after the other
+    std::vector<std::string> people;
+    std::vector<std::pair<std::string, Result<Target>>> targets;
+    bool video = false;
+    base::Done<Result<GroupCall>> done;
+  };
+  void gather(std::shared_ptr<Gathering> g);
   void arm_timer();
   Status stopping() const;
 
