@@ -1,17 +1,19 @@
-// Group calls in the web UI (ui.test.mjs runs these after the call tests, in a `describe`): three
-// daemons (alice, bob, carol; all contacts of each other; `calls.ice_networks=127.0.0.1`) and three
-// Chromiums, each with its own fake microphone playing a pure tone (alice 440 Hz, bob 660 Hz, carol
-// 880 Hz). A page hears a participant through a Web Audio analyser on that participant's own
-// <audio> (one per remote peer connection), so "hears both" means: on each page, each of the two
-// other participants' streams peaks at that participant's tone.
+// Group calls in the web UI (ui.test.mjs runs these after the call tests, in a `describe`): four
+// daemons (alice, bob, carol: all contacts of each other; dave: a contact of alice and bob only;
+// `calls.ice_networks=127.0.0.1`) and four Chromiums, each with its own fake microphone playing a
+// pure tone (alice 440 Hz, bob 660 Hz, carol 880 Hz, dave 550 Hz). A page hears a participant
+// through a Web Audio analyser on that participant's own <audio> (one per remote peer connection),
+// so "hears both" means: on each page, each of the other participants' streams peaks at that
+// participant's tone.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, afterEach, before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import { KithNode, befriend, sleep, tmpdir, waitFor } from './kith.mjs';
 import { launchWithTone, openPage, spectra } from './pages.mjs';
 
-const TONES = { alice: 440, bob: 660, carol: 880 };
+const TONES = { alice: 440, bob: 660, carol: 880, dave: 550 };
+const NAMES = Object.keys(TONES);
 const CANDIDATES = [440, 660, 880, 300, 550, 1000];
 const LONG = 60000; // safety net for waits; nothing asserts a duration
 
@@ -55,23 +57,30 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
 
   before(async () => {
     dir = tmpdir('kith-ui-conference-');
-    for (const name of ['alice', 'bob', 'carol']) {
+    for (const name of NAMES) {
       nodes[name] = new KithNode(`conf-${name}`, { 'profile.name': name });
       await nodes[name].startDaemon();
     }
-    for (const [x, y] of [['alice', 'bob'], ['alice', 'carol'], ['bob', 'carol']]) {
+    for (const [x, y] of [['alice', 'bob'], ['alice', 'carol'], ['bob', 'carol'], ['alice', 'dave'], ['bob', 'dave']]) {
       const r = await befriend(nodes[x], nodes[y]);
       ids[x] = r.askerId;
       ids[y] = r.answererId;
     }
-    for (const name of ['alice', 'bob', 'carol']) {
+    for (const name of NAMES) {
       const ctx = await launchWithTone({ chromiumPath, chromiumArgs, dir, name: `conf-${name}`, tone: TONES[name] });
       browsers.push(ctx);
       pages[name] = await openPage(ctx, nodes[name], name, problems);
     }
   });
 
+  // The tests follow one group call from start to end, each from where the last left it; the calls
+  // still live (a test failed half-way) end before the daemons stop.
   after(async () => {
+    for (const n of Object.values(nodes)) {
+      if (!n.daemon || n.daemon.exitCode !== null) continue;
+      const live = ((await n.call('GET', '/api/v1/calls')).body.calls || []).filter((c) => c.state !== 'ended');
+      for (const c of live) await n.call('POST', `/api/v1/calls/${c.id}/hangup`);
+    }
     for (const c of browsers) await c.close();
     for (const n of Object.values(nodes)) {
       await n.stop();
@@ -80,18 +89,10 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
     }
   });
 
-  // A test that failed half-way leaves no call running into the next one.
-  afterEach(async () => {
-    for (const n of Object.values(nodes)) {
-      if (!n.daemon || n.daemon.exitCode !== null) continue;
-      const live = ((await n.call('GET', '/api/v1/calls')).body.calls || []).filter((c) => c.state !== 'ended');
-      for (const c of live) await n.call('POST', `/api/v1/calls/${c.id}/hangup`);
-    }
-  });
-
   test('conference: A starts a group call with B and C; both answer; each page hears both others\' tones', async () => {
     const pa = pages.alice;
     await pa.goto(pa.url().replace(/#.*$/, '') + '#/contacts');
+    await pa.click('#room-start-details summary');
     for (const who of ['bob', 'carol']) {
       await pa.locator(`#room-start-people input[value="${ids[who]}"]:not([disabled])`).check({ timeout: LONG });
     }
@@ -139,6 +140,39 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
     for (const who of ['bob', 'carol']) await waitFor(async () => (await level(who)) > 0.1, LONG, `alice again at ${who}`);
   });
 
+  test('conference: A invites D from the panel; D hears A and B; carol and dave, not contacts, are told they are not connected', async () => {
+    const pa = pages.alice;
+    await pa.locator('#room-invite-form').waitFor({ state: 'visible', timeout: LONG });
+    assert.deepEqual(await pa.locator('#room-invite-who option').evaluateAll((os) => os.map((o) => o.textContent)), ['dave']);
+    await pa.selectOption('#room-invite-who', ids.dave);
+    await pa.click('#room-invite');
+    const pd = pages.dave;
+    await pd.locator('#call-incoming').waitFor({ state: 'visible', timeout: LONG });
+    assert.match(await pd.locator('#call-incoming-text').innerText(), /^alice invites you to a group call/);
+    await pd.click('#call-accept');
+    await panelState('dave', 'active');
+    for (const o of ['alice', 'bob']) await tileState('dave', o, 'active');
+    for (const who of ['alice', 'bob']) await tileState(who, 'dave', 'active');
+    // carol and dave have no channel: each page names the other as in the call but not connected.
+    const missing = async (who, other) => waitFor(async () => {
+      const text = await pages[who].locator('#room-missing').innerText();
+      return text.includes(ids[other].slice(0, 8)) && /not your contact/.test(text) ? text : null;
+    }, LONG, `${who}'s page to say ${other} is not connected`);
+    await missing('carol', 'dave');
+    await missing('dave', 'carol');
+    assert.equal(await tile('carol', 'dave').count(), 0);
+    assert.equal((await liveIn('carol', room)).length, 2);
+    assert.equal((await liveIn('alice', room)).length, 3);
+    await hears('dave', ['alice', 'bob']);
+    await hears('alice', ['bob', 'carol', 'dave']);
+    await shot(pd, 'g04-fourth-party');
+    await pd.click('#room-leave');
+    await panelState('dave', 'ended');
+    for (const who of ['alice', 'bob']) await tileState(who, 'dave', 'ended');
+    await waitFor(async () => !(await pages.carol.locator('#room-missing').innerText()).includes(ids.dave.slice(0, 8)),
+      LONG, 'carol\'s page to drop dave');
+  });
+
   test('conference: C leaves; A and B go on hearing each other', async () => {
     await pages.carol.click('#room-leave');
     await panelState('carol', 'ended');
@@ -155,7 +189,7 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
     assert.equal(await tile('alice', 'carol').locator('audio').evaluate((a) => a.srcObject), null);
     await hears('alice', ['bob']);
     await hears('bob', ['alice']);
-    await shot(pages.alice, 'g04-carol-left');
+    await shot(pages.alice, 'g05-carol-left');
   });
 
   test('conference: C joins again late from "Recent group calls"; everyone hears everyone', async () => {
@@ -163,7 +197,7 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
     await pc.goto(pc.url().replace(/#.*$/, '') + '#/contacts');
     const item = pc.locator(`#room-recent li[data-room="${room}"]`);
     await item.waitFor({ timeout: LONG });
-    await shot(pc, 'g05-recent-group-calls');
+    await shot(pc, 'g06-recent-group-calls');
     await item.locator('button', { hasText: /^Join$/ }).click();
     for (const [who, others] of [['carol', ['alice', 'bob']], ['alice', ['carol']], ['bob', ['carol']]]) {
       await panelState(who, 'active');
@@ -180,6 +214,26 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
     await hears('carol', ['bob']);
     await pages.bob.click('#room-leave');
     await panelState('carol', 'ended');
+  });
+
+  test('conference: "Group call" in a group\'s conversation rings its members who are contacts; both decline', async () => {
+    const g = await nodes.bob.call('POST', '/api/v1/groups', { name: 'trio', members: [ids.alice, ids.carol] });
+    assert.equal(g.status, 201, JSON.stringify(g.body));
+    const pb = pages.bob;
+    await pb.goto(pb.url().replace(/#.*$/, '') + `#/contacts/group:${g.body.id}`);
+    const button = pb.locator('#chat-group-call:not([disabled])');
+    await button.waitFor({ timeout: LONG });
+    assert.equal(await button.getAttribute('title'), 'Group call: alice, carol');
+    await button.click();
+    for (const who of ['alice', 'carol']) {
+      const p = pages[who];
+      await p.locator('#call-incoming-text', { hasText: 'bob invites you to a group call' }).waitFor({ timeout: LONG });
+      await p.getByRole('button', { name: 'Decline the group call from bob' }).click();
+      await p.locator('#call-incoming').waitFor({ state: 'hidden', timeout: LONG });
+    }
+    await panelState('bob', 'ended');
+    for (const who of ['alice', 'carol']) assert.match(await tile('bob', who).innerText(), /declined/);
+    assert.equal((await callsOf('bob')).filter((c) => c.state !== 'ended').length, 0);
   });
 
   test('conference: no console error or CSP violation, no request outside the node', () => {

@@ -230,6 +230,24 @@ export async function join(contactId, room, video) {
   return true;
 }
 
+// Invites `contactId` into our room (the same route as joining: their node rings, as the starter's
+// invitations do, unless they are in the room already).
+export async function invite(contactId) {
+  if (!mine || !mine.room) return false;
+  note('');
+  try {
+    const call = await api.joinRoom(contactId, mine.room, mine.video);
+    if (!calls.has(call.id)) remember(call);
+  } catch (e) {
+    note(e instanceof ApiError && e.code === 'calls.not_reachable'
+      ? `${nameOf(contactId)} is not reachable now: they are offline.` : `Cannot invite ${nameOf(contactId)}: ${plain(e.message)}`);
+    return false;
+  }
+  sync();
+  changed();
+  return true;
+}
+
 // Answers the group call ringing here (the node answers its other ringing calls of the room too).
 export async function accept(video) {
   const invite = invitation();

@@ -11,6 +11,7 @@ import * as room from './room.js';
 
 const $ = (id) => document.getElementById(id);
 const STATS_MS = 500;
+const MAX_CALLS = 5; // a node's calls in one room (6 people)
 const ENDED_SHOWN_MS = 10000; // "the group call ended" stays this long (or until closed)
 const TALKING = 0.02; // audioLevel (linear) above which someone is talking
 
@@ -166,7 +167,9 @@ export function render() {
     tile.li.dataset.state = c.state;
     tile.li.dataset.call = c.id;
     attach(tile, c, t.mine);
-    tile.meter.hidden = tile.talking.hidden = !t.mine || c.state !== 'active';
+    const measured = t.mine && c.state === 'active';
+    tile.meter.hidden = tile.talking.hidden = !measured;
+    if (!measured) { levels.delete(c.id); tile.li.classList.remove('is-talking'); tile.talking.textContent = ''; }
     return tile.li;
   });
   // Tiles move only when the list changes (their <audio> and <video> keep playing).
@@ -178,7 +181,7 @@ export function render() {
   $('room-leave').hidden = t.ended;
   $('room-close').hidden = !t.ended;
   $('room-timer').hidden = state !== 'active';
-  if (t.mine) renderMedia();
+  if (t.mine) { renderMedia(); renderInvite(live); }
   if (t.ended) $('room-error').textContent = '';
   if (!clockTimer) clockTimer = setInterval(tick, 1000);
   tick();
@@ -213,6 +216,22 @@ function tick() {
     : `${Math.floor(s / 60)}:${pad(s % 60)}`;
 }
 
+// Contacts who are online and not in the call (while there is room for them).
+function renderInvite(live) {
+  const form = $('room-invite-form');
+  const inCall = new Set(live.map((c) => c.contact.id));
+  const list = room.myRoom() && live.length < MAX_CALLS
+    ? people.accepted().filter((c) => c.online && !inCall.has(c.id)).sort((x, y) => x.name.localeCompare(y.name)) : [];
+  form.hidden = list.length === 0;
+  const select = $('room-invite-who');
+  const keep = select.value;
+  const now = [...select.options].map((o) => o.value).join();
+  if (now !== list.map((c) => c.id).join()) {
+    select.replaceChildren(...list.map((c) => el('option', { value: c.id }, c.name)));
+    if (list.some((c) => c.id === keep)) select.value = keep;
+  }
+}
+
 // Audio levels per link (each peer connection carries one participant), and ours.
 async function sample() {
   if (!room.inRoom()) return;
@@ -243,6 +262,8 @@ function reset() {
   levels.clear();
   $('room-people').replaceChildren();
   $('room-local-video').srcObject = null;
+  $('room-invite-who').replaceChildren();
+  $('room-invite-form').hidden = true;
   $('room-error').textContent = '';
   if (statsTimer) { clearInterval(statsTimer); statsTimer = null; }
   if (clockTimer && !target()) { clearInterval(clockTimer); clockTimer = null; }
@@ -257,6 +278,11 @@ export function init() {
   $('room-leave').addEventListener('click', () => {
     const r = $('room-panel').dataset.room;
     if (r) room.leave(r).catch((e) => showError(e.message));
+  });
+  $('room-invite-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const who = $('room-invite-who').value;
+    if (who) room.invite(who).catch((err) => showError(err.message));
   });
   $('room-close').addEventListener('click', () => { closedRoom = $('room-panel').dataset.room; render(); });
 }

@@ -50,9 +50,9 @@ function renderPickerButtons() {
 async function startFromPicker(video) {
   const ids = ticked();
   if (pickerWhy()) return;
-  $('room-start-note').textContent = '';
   if (await room.start(ids, video)) {
     for (const box of $('room-start-people').querySelectorAll('input:checked')) box.checked = false;
+    $('room-start-details').open = false;
     renderPickerButtons();
   }
 }
@@ -159,5 +159,5 @@ export function clear() {
   $('room-start-people').replaceChildren();
   $('room-recent').replaceChildren();
   $('room-recent-title').hidden = true;
-  $('room-start-note').textContent = '';
+  $('room-start-details').open = false;
 }
