@@ -71,6 +71,7 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
       browsers.push(ctx);
       pages[name] = await openPage(ctx, nodes[name], name, problems);
     }
+    pages.bob2 = await openPage(browsers[1], nodes.bob, 'bob, second page', problems);
   });
 
   // The tests follow one group call from start to end, each from where the last left it; the calls
@@ -99,7 +100,7 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
     await shot(pa, 'g01-group-call-picker');
     await pa.click('#room-start-call');
     await pa.locator('#room-panel').waitFor({ state: 'visible', timeout: LONG });
-    for (const who of ['bob', 'carol']) {
+    for (const who of ['bob', 'bob2', 'carol']) {
       const p = pages[who];
       await p.locator('#call-incoming').waitFor({ state: 'visible', timeout: LONG });
       assert.match(await p.locator('#call-incoming-text').innerText(), /^alice invites you to a group call/);
@@ -113,6 +114,13 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
       for (const o of others) await tileState(who, o, 'active');
     }
     room = (await callsOf('alice')).find((c) => c.room).room;
+    // bob's other page stopped ringing and only shows the group call: no media of its own.
+    const pb2 = pages.bob2;
+    await pb2.locator('#call-incoming').waitFor({ state: 'hidden', timeout: LONG });
+    await pb2.locator('#room-state', { hasText: 'In a group call with 2 people in another window or device' }).waitFor({ timeout: LONG });
+    assert.equal(await pb2.locator('#room-media').isVisible(), false);
+    assert.equal(await pb2.evaluate(async () => (await import('/ui/js/room.js')).inRoom()), false);
+    assert.equal(await pb2.locator('#room-people audio').evaluateAll((as) => as.filter((a) => a.srcObject).length), 0);
     // Each node: two active calls in the room; bob and carol's is a link the node placed itself.
     for (const who of ['alice', 'bob', 'carol']) {
       const live = await liveIn(who, room);
