@@ -55,6 +55,23 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
     assert.fail(`${who}'s page does not hear ${others.join(' and ')} at ${others.map((o) => TONES[o]).join(', ')} Hz: ${JSON.stringify(named)}`);
   }
 
+  // Video frames `who`'s page decoded from `other` (getStats of the peer connection of their tile).
+  const framesFrom = (who, other) => pages[who].evaluate(async (contact) => {
+    const room = await import('/ui/js/room.js');
+    const li = document.querySelector(`#room-people li[data-contact="${contact}"]`);
+    const p = li && room.peer(li.dataset.call);
+    if (!p || !p.pc) return 0;
+    let n = 0;
+    (await p.pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') n += s.framesDecoded || 0; });
+    return n;
+  }, ids[other]);
+  async function framesGrow(who, other) {
+    const first = await waitFor(async () => { const n = await framesFrom(who, other); return n > 0 ? n : null; },
+      LONG, `${who} to decode ${other}'s video`);
+    await waitFor(async () => (await framesFrom(who, other)) > first + 5, LONG, `${who}: more frames from ${other}`);
+    assert.equal(await tile(who, other).locator('video').isVisible(), true);
+  }
+
   before(async () => {
     dir = tmpdir('kith-ui-conference-');
     for (const name of NAMES) {
@@ -148,6 +165,23 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
     for (const who of ['bob', 'carol']) await waitFor(async () => (await level(who)) > 0.1, LONG, `alice again at ${who}`);
   });
 
+  test('conference: A turns the camera on: both links renegotiate; B and C see A\'s video and still hear A', async () => {
+    const pa = pages.alice;
+    assert.equal(await pa.locator('#room-camera').innerText(), 'Turn camera on');
+    await pa.click('#room-camera');
+    await framesGrow('bob', 'alice');
+    await framesGrow('carol', 'alice');
+    assert.equal(await pa.locator('#room-local-video').isVisible(), true);
+    await hears('bob', ['alice', 'carol']);
+    await hears('carol', ['alice', 'bob']);
+    await shot(pages.bob, 'g03b-group-video');
+    await pa.click('#room-camera');
+    assert.equal(await pa.locator('#room-camera').getAttribute('aria-pressed'), 'false');
+    assert.equal(await pa.locator('#room-local-video').isVisible(), false);
+    await pa.click('#room-camera');
+    assert.equal(await pa.locator('#room-local-video').isVisible(), true);
+  });
+
   test('conference: A invites D from the panel; D hears A and B; carol and dave, not contacts, are told they are not connected', async () => {
     const pa = pages.alice;
     await pa.locator('#room-invite-form').waitFor({ state: 'visible', timeout: LONG });
@@ -172,6 +206,7 @@ export function conferenceTests({ chromiumPath, chromiumArgs, artifacts }) {
     assert.equal((await liveIn('carol', room)).length, 2);
     assert.equal((await liveIn('alice', room)).length, 3);
     await hears('dave', ['alice', 'bob']);
+    await framesGrow('dave', 'alice'); // alice's camera, on since the test before, is in her first offer to dave
     await hears('alice', ['bob', 'carol', 'dave']);
     await shot(pd, 'g04-fourth-party');
     await pd.click('#room-leave');
