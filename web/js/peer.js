@@ -249,11 +249,6 @@ export class Peer {
     });
   }
 
-  // The sender of `kind` (audio, video) with a track, or null.
-  sender(kind) {
-    return this.pc ? this.pc.getSenders().find((s) => s.track && s.track.kind === kind) || null : null;
-  }
-
   // The local stream is not stopped here: it is the page's (and maybe other peers').
   close() {
     this.closed = true;
