@@ -42,6 +42,7 @@
 #include "rendezvous/rendezvous.hpp"
 #include "safety/inspector.hpp"
 #include "store/block_store.hpp"
+#include "store/call_store.hpp"
 #include "store/contact_store.hpp"
 #include "store/database.hpp"
 #include "store/file_offer_store.hpp"
@@ -136,6 +137,7 @@ class Node {
   std::unique_ptr<store::TransferStore> m_store;
   std::unique_ptr<store::BlockStore> m_block_store;
   std::unique_ptr<store::QuarantineStore> m_quarantine;
+  std::unique_ptr<store::CallStore> m_call_store;  // written on m_workers (node_calls.cpp)
   std::unique_ptr<store::FileOfferStore> m_file_offers;
   std::unique_ptr<store::ContactStore> m_contact_store;
   std::unique_ptr<store::MessageStore> m_message_store;

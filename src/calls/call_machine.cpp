@@ -515,6 +515,16 @@ std::vector<CallView> CallMachine::list() const {
   return out;
 }
 
+void CallMachine::restore(std::vector<CallView> ended) {
+  for (auto& view : ended) {
+    if (m_history.size() >= m_limits.history) break;
+    if (view.state != State::ended || std::as_const(*this).find(view.id)) continue;
+    Call call;
+    call.view = std::move(view);
+    m_history.push_back(std::move(call));
+  }
+}
+
 Result<CallView> CallMachine::get(const std::string& id) const {
   if (const auto* call = find(id)) return call->view;
   return tl::unexpected(error(errc::unknown_call, "no call " + id + " (see kith calls)"));

@@ -75,7 +75,8 @@ struct Limits {
   std::chrono::milliseconds ring_timeout{45'000};     // unanswered: "no answer"
   std::chrono::milliseconds connect_timeout{30'000};  // answered, media not running: "could not connect"
   std::size_t max_signals = 64;                       // per call and direction: offers, answers, candidates
-  std::size_t history = 100;                          // ended calls kept (in memory) for `kith calls`
+  std::size_t history = 100;                          // ended calls listed by `kith calls` (the node also
+                                                      // keeps them in state.sqlite, CallService::Deps::ended)
   Networks ice_networks;                              // candidates outside are dropped (calls.ice_networks)
   bool relay_only =
       false;            // our endpoint's candidates other than "typ relay" are not sent (calls.relay_only)
@@ -132,6 +133,8 @@ class CallMachine {
   // Leaves a group call: hangs up each of its live calls. Answers how many there were.
   std::size_t leave_room(const std::string& room, std::int64_t now, Effects& out);
   std::vector<CallView> list() const;  // live calls first, then the history, newest first
+  // Ended calls from before a restart (newest first), behind any ended since: the history we start with.
+  void restore(std::vector<CallView> ended);
   Result<CallView> get(const std::string& id) const;
   // The contact's signals for the local endpoint with seq > after.
   Result<std::vector<EndpointSignal>> signals(const std::string& id, std::uint64_t after) const;

@@ -254,5 +254,27 @@ TEST(CallMachine, ALostChannelEndsACallThatIsNotRunningYet) {
   EXPECT_EQ(net.reason("a1", call.id), "the connection to bob-name was lost");
 }
 
+TEST(CallMachine, HistoryFromBeforeARestartComesAfterNewCalls) {
+  Net net;
+  auto& a = net.add("alice", "a1");
+  net.add("bob", "b1");
+  CallView old;
+  old.id = "00000000000000000000000000000042";
+  old.contact = net.contact("bob");
+  old.state = State::ended;
+  old.end_reason = "missed";
+  CallView live = old;
+  live.id = "00000000000000000000000000000043";
+  live.state = State::active;  // not an ended call: not history
+  a.machine.restore({old, live});
+  auto call = net.place("a1", "bob", {"b1"});
+  ASSERT_TRUE(net.act("a1", [&](auto& m, auto& o) { return m.hangup(call.id, net.now, o); }));
+  auto list = a.machine.list();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, call.id);
+  EXPECT_EQ(list[1].id, old.id);
+  EXPECT_EQ(list[1].end_reason, "missed");
+}
+
 }  // namespace
 }  // namespace kith::calls

@@ -60,6 +60,7 @@ void CallService::apply(Effects effects) {
     if (auto* send = std::get_if<SendSignal>(&e))
       m_deps.send(send->contact_id, send->device, std::move(send->signal));
     else if (auto* changed = std::get_if<CallChanged>(&e)) {
+      if (changed->call.state == State::ended && m_deps.ended) m_deps.ended(changed->call);
       if (m_deps.sink) m_deps.sink(*changed);
     } else if (auto* to = std::get_if<ToEndpoint>(&e)) {
       if (m_deps.sink) m_deps.sink(*to);
@@ -193,6 +194,14 @@ void CallService::failed(std::string id, std::string why, base::Done<Status> don
 
 void CallService::list(base::Done<std::vector<CallView>> done) {
   run<std::vector<CallView>>(std::move(done), [this](Effects&) { return m_machine.list(); });
+}
+
+void CallService::restore(std::vector<CallView> ended) {
+  run<Status>([](Status) {},
+              [this, ended = std::move(ended)](Effects&) mutable -> Status {
+                m_machine.restore(std::move(ended));
+                return {};
+              });
 }
 
 void CallService::get(std::string id, base::Done<Result<CallView>> done) {

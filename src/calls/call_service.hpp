@@ -54,6 +54,8 @@ class CallService {
     std::function<void(std::string contact_id, std::string device, wire::pb::CallSignal signal)> send;
     EventSink sink;
     std::function<std::int64_t()> now_ms;  // unix milliseconds
+    // A call ended (called on the strand: keep it short — the node hands the write to its workers).
+    std::function<void(const CallView&)> ended;
   };
 
   CallService(boost::asio::io_context& io, Limits limits, Deps deps);
@@ -73,6 +75,7 @@ class CallService {
   void connected(std::string id, base::Done<Status> done);
   void failed(std::string id, std::string why, base::Done<Status> done);
   void list(base::Done<std::vector<CallView>> done);
+  void restore(std::vector<CallView> ended);  // the history from before a restart (newest first)
   void get(std::string id, base::Done<Result<CallView>> done);
   void signals(std::string id, std::uint64_t after, base::Done<Result<SignalsPage>> done);
 

@@ -148,6 +148,25 @@ const std::vector<std::string>& state_migrations() {
       R"sql(
       ALTER TABLE contacts ADD COLUMN bell TEXT NOT NULL DEFAULT '';
       )sql",
+      // 9: call history (issue 12): each call as it ended; the newest 1000 are kept (store/call_store).
+      R"sql(
+      CREATE TABLE calls (
+        id           TEXT PRIMARY KEY,    -- 32 hex digits
+        contact_id   TEXT NOT NULL,       -- kith ID
+        contact_name TEXT NOT NULL,
+        direction    TEXT NOT NULL,       -- outgoing | incoming
+        video        INTEGER NOT NULL,
+        room         TEXT NOT NULL DEFAULT '', -- a group call's room, 32 hex digits
+        link         INTEGER NOT NULL DEFAULT 0,
+        started_ms   INTEGER NOT NULL,    -- unix milliseconds; 0: never
+        answered_ms  INTEGER NOT NULL,
+        connected_ms INTEGER NOT NULL,
+        ended_ms     INTEGER NOT NULL,
+        end_reason   TEXT NOT NULL,
+        replaced_by  TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX calls_by_end ON calls (ended_ms);
+      )sql",
   };
   return MIGRATIONS;
 }

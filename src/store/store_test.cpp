@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "store/block_store.hpp"
+#include "store/call_store.hpp"
 #include "store/database.hpp"
 #include "store/file_offer_store.hpp"
 #include "store/message_store.hpp"
@@ -266,4 +267,38 @@ TEST(Database, TransactionsFromSeveralThreadsAreSerialised) {
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(store::as_int((*(*db)->query("SELECT COUNT(*) FROM t"))[0][0]), 400);
+}
+
+TEST(CallStore, KeepsTheNewestCallsAcrossReopening) {
+  auto file = temp_db("calls");
+  {
+    auto db = store::Database::open(file, store::state_migrations());
+    ASSERT_TRUE(db);
+    store::CallStore calls(**db);
+    for (std::int64_t i = 0; i < store::CallStore::KEEP + 5; ++i) {
+      store::CallRecord c;
+      c.id = std::to_string(1000 + i);
+      c.contact_id = "bob-id";
+      c.contact_name = "bob";
+      c.direction = i % 2 ? "incoming" : "outgoing";
+      c.video = i % 3 == 0;
+      c.started_ms = i;
+      c.ended_ms = 10 + i;
+      c.end_reason = "hung up";
+      ASSERT_TRUE(calls.put(c));
+    }
+  }
+  auto db = store::Database::open(file, store::state_migrations());
+  ASSERT_TRUE(db);
+  store::CallStore calls(**db);
+  auto all = calls.recent(10'000);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), static_cast<std::size_t>(store::CallStore::KEEP));
+  EXPECT_EQ(all->front().id, std::to_string(1000 + store::CallStore::KEEP + 4));  // newest first
+  EXPECT_EQ(all->back().id, "1005");                                              // the 5 oldest went
+  auto few = calls.recent(2);
+  ASSERT_TRUE(few);
+  ASSERT_EQ(few->size(), 2u);
+  EXPECT_EQ(few->at(1).direction, few->at(0).direction == "incoming" ? "outgoing" : "incoming");
+  std::filesystem::remove(file);
 }

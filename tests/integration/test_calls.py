@@ -2,7 +2,7 @@
 media endpoint (GStreamer webrtcbin), the daemons carry the signalling over the contacts' channel.
 Each side sends its own tone from a WAV file and records what it hears: each recording must peak at
 the other side's tone. Also: decline, busy, an offline contact, hang-up from either side, a
-malformed signal from the local endpoint."""
+malformed signal from the local endpoint, the history kept across a restart."""
 import json
 import os
 import sys
@@ -160,6 +160,13 @@ class CallsTest(KithTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("not reachable", r.stderr)
         self.assertLess(time.monotonic() - started, 10)  # fails fast, not after a ring timeout
+        # bob's history survived his restart (state.sqlite): the missed call from carol, alice's calls.
+        bob.start_daemon()
+        history = self.calls(bob)
+        self.assertTrue(all(c["state"] == "ended" for c in history), history)
+        self.assertIn("missed: you were in another call",
+                      [c["end_reason"] for c in history if c["contact"]["name"] == "carol"])
+        self.assertIn("declined", [c["end_reason"] for c in history if c["contact"]["name"] == "alice"])
 
     def test_both_calling_each_other_at_once_end_up_in_one_call(self):
         """Glare between two real daemons: both place a call at the same moment (threads, through the

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
 import { KithNode, befriend, loudest, sleep, tmpdir, waitFor, writeTone } from './kith.mjs';
+import { launchWithTone, openPage } from './pages.mjs';
 
 const ALICE_TONE = 440;
 const BOB_TONE = 660;
@@ -28,34 +28,8 @@ export function callTests({ chromiumPath, chromiumArgs, artifacts }) {
 
   const shot = (p, name) => p.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 
-  async function browser(name, tone) {
-    const wav = writeTone(path.join(dir, `${name}-${tone}.wav`), tone, 4);
-    const ctx = await chromium.launchPersistentContext(tmpdir(`kith-ui-chromium-${name}-`), {
-      executablePath: chromiumPath, headless: true, viewport: { width: 1100, height: 900 },
-      args: [...chromiumArgs, '--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`,
-        '--disable-features=WebRtcHideLocalIpsWithMdns'],
-    });
-    return ctx;
-  }
-
-  async function open(ctx, node, label) {
-    const p = ctx.pages()[0] && ctx.pages()[0].url() === 'about:blank' ? ctx.pages()[0] : await ctx.newPage();
-    p.on('console', (m) => { if (m.type() === 'error') problems.push(`console (${label}): ${m.text()}`); });
-    p.on('pageerror', (e) => problems.push(`page error (${label}): ${e.message}`));
-    p.on('request', (r) => {
-      if (!r.url().startsWith(`http://${node.api}/`) && !r.url().startsWith('data:')) problems.push(`foreign request (${label}): ${r.url()}`);
-    });
-    await p.exposeFunction('kithReportCsp', (v) => problems.push(`CSP violation (${label}): ${v}`));
-    await p.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => window.kithReportCsp(e.violatedDirective));
-    });
-    await p.goto(node.runJson(['ui']).url);
-    await p.locator('#view-transfers').waitFor({ state: 'visible' }).catch((e) => {
-      throw new Error(`${e.message}\n${problems.join('\n')}`);
-    });
-    return p;
-  }
+  const browser = (name, tone) => launchWithTone({ chromiumPath, chromiumArgs, dir, name, tone });
+  const open = (ctx, node, label) => openPage(ctx, node, label, problems);
 
   async function chatWith(p, node, id) {
     await p.goto(`http://${node.api}/ui/#/contacts/${id}`);

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { callTests } from './calls.mjs';
+import { conferenceTests } from './conference.mjs';
 import { KITH_BIN, KithNode, REPO, hashTree, makeTree, tmpdir, waitFor } from './kith.mjs';
 
 const CHROMIUM = process.env.KITH_CHROMIUM || '/usr/bin/chromium';
@@ -591,3 +592,5 @@ test('the page made no request outside this node and broke no CSP rule', async (
 
 // Calls: their own daemons and browsers (calls.mjs).
 describe('calls', () => callTests({ chromiumPath: CHROMIUM, chromiumArgs: CHROMIUM_ARGS, artifacts: ARTIFACTS }));
+// Group calls: three daemons and three browsers of their own (conference.mjs).
+describe('group calls', () => conferenceTests({ chromiumPath: CHROMIUM, chromiumArgs: CHROMIUM_ARGS, artifacts: ARTIFACTS }));

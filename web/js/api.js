@@ -49,6 +49,19 @@ async function call(method, path, body, extraHeaders = {}) {
 
 const enc = encodeURIComponent;
 
+// The node's message, without the hints meant for the command line ("… (kith hangup ID)", "`kith …`").
+export function plain(message) {
+  return String(message || '').replace(/ \((?:hang up first: )?kith [^)]*\)/g, '')
+    .replace(/:? ?try again when `kith [^`]*` shows them online/, '').replace(/`/g, '').trim();
+}
+
+// For a page that is closing: a POST that outlives it (fetch keepalive), answered by no one.
+function closing(path) {
+  if (closed) return;
+  fetch(path, { method: 'POST', keepalive: true, headers: { 'X-Kith-CSRF': '1' }, credentials: 'same-origin' })
+    .catch(() => {});
+}
+
 export const api = {
   status: () => call('GET', '/api/v1/status'),
   transfers: () => call('GET', '/api/v1/transfers'),
@@ -111,18 +124,19 @@ export const api = {
   calls: () => call('GET', '/api/v1/calls'),
   callConfig: () => call('GET', '/api/v1/calls/config'),
   placeCall: (contact, video) => call('POST', '/api/v1/calls', { contact, video: !!video }),
+  // Group calls: a fresh room with 2–5 contacts ({room, calls, unreachable}); joining a room late
+  // through one of its participants; leaving (every live call of the room hangs up).
+  startGroupCall: (contacts, video) => call('POST', '/api/v1/calls', { contacts, video: !!video }),
+  joinRoom: (contact, room, video) => call('POST', '/api/v1/calls', { contact, room, video: !!video }),
+  leaveRoom: (room) => call('POST', `/api/v1/calls/rooms/${enc(room)}/hangup`),
   answerCall: (id) => call('POST', `/api/v1/calls/${enc(id)}/answer`),
   hangupCall: (id) => call('POST', `/api/v1/calls/${enc(id)}/hangup`),
   callSignal: (id, signal) => call('POST', `/api/v1/calls/${enc(id)}/signals`, signal),
   callSignals: (id, after) => call('GET', `/api/v1/calls/${enc(id)}/signals?after=${after}`),
   callConnected: (id) => call('POST', `/api/v1/calls/${enc(id)}/connected`),
   callFailed: (id, reason) => call('POST', `/api/v1/calls/${enc(id)}/failed`, { reason }),
-  // For a page that is closing: a request that outlives it (fetch keepalive), answered by no one.
-  hangupOnClose: (id) => {
-    if (closed) return;
-    fetch(`/api/v1/calls/${enc(id)}/hangup`, { method: 'POST', keepalive: true,
-      headers: { 'X-Kith-CSRF': '1' }, credentials: 'same-origin' }).catch(() => {});
-  },
+  hangupOnClose: (id) => closing(`/api/v1/calls/${enc(id)}/hangup`),
+  leaveRoomOnClose: (room) => closing(`/api/v1/calls/rooms/${enc(room)}/hangup`),
 };
 
 // Live events (Server-Sent Events; EventSource sends the session cookie). `onEvent(type, data)` for

@@ -1,15 +1,18 @@
 // Calls (docs/api.md § Calls): the node carries the signalling; this page is a local media endpoint
-// with its own RTCPeerConnection. The page that places a call, or answers it, runs its media; every
-// other open page of the node only shows it (ringing, or "in a call elsewhere") and stops ringing once
-// one device answers. The caller's endpoint makes the offer once the call is `connecting`, the callee's
-// answers, both trickle candidates (only those inside `calls.ice_networks`, which the node would drop
-// anyway), and the endpoint reports `/connected` when ICE and DTLS are up, `/failed` when they fail.
-// A call that lost a glare names the call that replaced it (`replaced_by`): this page follows it as
-// the answering side. Either side may renegotiate while active (camera turned on in an audio call);
-// the callee is the "polite" side if both offer at once.
-import { ApiError, api } from './api.js';
+// with its own RTCPeerConnection (peer.js: offer, answer, candidates, /connected, /failed). The page
+// that places a call, or answers it, runs its media; every other open page of the node only shows it
+// (ringing, or "in a call elsewhere") and stops ringing once one device answers. A call that lost a
+// glare names the call that replaced it (`replaced_by`): this page follows it as the answering side.
+// This module also owns the incoming-call banner, for group call invitations too; the calls of a
+// group call (`room`) go to room.js, which runs their mesh.
+import { ApiError, api, plain } from './api.js';
 import { el } from './format.js';
+import { getCamera, getMedia, stopStream } from './media.js';
+import { Peer } from './peer.js';
 import * as people from './people.js';
+import * as ring from './ring.js';
+import * as room from './room.js';
+import * as roompanel from './roompanel.js';
 
 const $ = (id) => document.getElementById(id);
 export const EVENTS = ['call.updated', 'call.signal'];
@@ -18,24 +21,18 @@ const ENDED_SHOWN_MS = 10000; // "call ended" stays this long (or until closed)
 
 let announce = () => {};
 let live = null; // the node's call shown (any page's), or null
-let ep = null; // this page's endpoint: {id, outgoing, video, pc, local, lastSeq, ...}, or null
+let ep = null; // this page's endpoint: {id, peer, local, video, muted, ...}, or null
 let endedTimer = null;
+let endedFor = null; // the ended call the timer is for
 let statsTimer = null;
 let clockTimer = null;
-let ring = null; // {ctx, timer, notification} while this page rings
 let listeners = new Set();
 
 export function subscribe(fn) { listeners.add(fn); return () => listeners.delete(fn); }
 function changed() { for (const fn of listeners) fn(); }
 
-// Whether a call is under way on this node (any page or `kith call`): new calls wait.
-export const busy = () => !!live && live.state !== 'ended';
-
-// The node's message, without the hints meant for the command line ("… (kith hangup ID)", "`kith …`").
-function plain(message) {
-  return String(message || '').replace(/ \((?:hang up first: )?kith [^)]*\)/g, '')
-    .replace(/:? ?try again when `kith [^`]*` shows them online/, '').replace(/`/g, '').trim();
-}
+// Whether a call (or a group call) is under way on this node (any page or `kith call`): new calls wait.
+export const busy = () => (!!live && live.state !== 'ended') || room.busy();
 
 function nameOf(call) {
   const c = people.contact(call.contact.id);
@@ -54,224 +51,35 @@ function endText(call) {
   return `Call ended: ${r || 'no reason given'}.`;
 }
 
-// ---- Local media ----
-
-async function getMedia(video) {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    throw new Error('This browser cannot use a microphone here (it needs https or localhost).');
-  }
-  try {
-    return await navigator.mediaDevices.getUserMedia({ audio: true, video: !!video });
-  } catch (e) {
-    if (e.name === 'NotAllowedError') throw new Error('The browser did not allow the microphone' + (video ? ' or camera.' : '.'));
-    if (e.name === 'NotFoundError') throw new Error(video ? 'No microphone or camera found.' : 'No microphone found.');
-    throw new Error(`Cannot use the microphone${video ? ' or camera' : ''}: ${e.message}`);
-  }
-}
-
-function stopStream(s) { if (s) for (const t of s.getTracks()) t.stop(); }
-
-// ---- Candidates: only inside calls.ice_networks ----
-
-function parseIp(s) {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(s)) {
-    const b = s.split('.').map(Number);
-    return b.every((x) => x <= 255) ? b : null;
-  }
-  if (!s.includes(':')) return null;
-  let [head, tail] = s.split('::');
-  const part = (x) => (x ? x.split(':') : []);
-  let h = part(head);
-  let t = tail === undefined ? [] : part(tail);
-  const groups = s.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  if (groups.length !== 8) return null;
-  const out = [];
-  for (const g of groups) {
-    const v = parseInt(g, 16);
-    if (!/^[0-9a-f]{1,4}$/i.test(g)) return null;
-    out.push(v >> 8, v & 255);
-  }
-  return out;
-}
-
-function inNetworks(address, networks) {
-  if (!networks || networks.length === 0) return true;
-  const a = parseIp(address);
-  if (!a) return false; // an mDNS name (x.local): the node would drop it
-  return networks.some((n) => {
-    const [base, bits] = n.split('/');
-    const b = parseIp(base);
-    if (!b || b.length !== a.length) return false;
-    let left = bits === undefined ? b.length * 8 : Number(bits);
-    for (let i = 0; left > 0; i++, left -= 8) {
-      const mask = left >= 8 ? 255 : (0xff << (8 - left)) & 255;
-      if ((a[i] & mask) !== (b[i] & mask)) return false;
-    }
-    return true;
-  });
-}
-
-// "candidate:F C udp PRIO ADDR PORT typ host …" -> ADDR
-const candidateAddress = (line) => (line.split(' ')[4] || '');
-
 // ---- The endpoint ----
 
-async function makePeer() {
-  const config = await api.callConfig();
-  const mineNow = ep;
-  if (!mineNow) return;
-  mineNow.networks = config.ice_networks || [];
-  // "relay" with calls.relay_only: only the TURN server's addresses are offered (the node drops others too).
-  const pc = new RTCPeerConnection({
-    iceServers: config.ice_servers || [],
-    iceTransportPolicy: config.ice_transport_policy === 'relay' ? 'relay' : 'all',
-  });
-  mineNow.pc = pc;
-  mineNow.remote = new MediaStream();
-  $('call-remote-audio').srcObject = mineNow.remote;
-  pc.onicecandidate = (e) => {
-    if (ep !== mineNow || !e.candidate || !e.candidate.candidate) return;
-    const line = e.candidate.candidate;
-    if (!inNetworks(candidateAddress(line), mineNow.networks)) return;
-    mineNow.sentCandidates.push(line);
-    api.callSignal(mineNow.id, { type: 'candidate', candidate: line, mline: e.candidate.sdpMLineIndex || 0 })
-      .catch(() => {}); // one refused candidate is not fatal; ICE fails on its own if none works
-  };
-  pc.ontrack = (e) => {
-    if (ep !== mineNow) return;
-    mineNow.remote.addTrack(e.track);
-    if (e.track.kind === 'video') {
-      const v = $('call-remote-video');
-      v.srcObject = new MediaStream(mineNow.remote.getVideoTracks());
-      v.hidden = false;
-      e.track.onunmute = () => { v.hidden = false; };
-    }
-    const a = $('call-remote-audio');
-    a.srcObject = mineNow.remote;
-    a.play().catch(() => {});
-  };
-  pc.onconnectionstatechange = () => {
-    if (ep !== mineNow) return;
-    const s = pc.connectionState;
-    if (s === 'connected' && !mineNow.connectedSent) {
-      mineNow.connectedSent = true;
-      mineNow.setupMs = Math.round(performance.now() - mineNow.t0);
-      api.callConnected(mineNow.id).catch((e) => showError(plain(e.message)));
-    } else if (s === 'failed') {
-      fail('no network path between the two endpoints (ICE failed)');
-    }
-    renderPanel();
-  };
-}
-
-// The endpoint's RTCPeerConnection, made once (answering and an early signal may both ask for it).
-function ensurePeer() {
-  if (!ep.peerReady) ep.peerReady = makePeer();
-  return ep.peerReady;
-}
-
-function addLocalTracks() {
-  for (const track of ep.local.getTracks()) ep.pc.addTrack(track, ep.local);
-}
-
-async function offer() {
-  const mineNow = ep;
-  mineNow.makingOffer = true;
-  try {
-    await mineNow.pc.setLocalDescription(await mineNow.pc.createOffer());
-    if (ep !== mineNow) return;
-    await api.callSignal(mineNow.id, { type: 'offer', sdp: mineNow.pc.localDescription.sdp });
-  } finally {
-    mineNow.makingOffer = false;
-  }
-}
-
-async function applySignal(s) {
-  const mineNow = ep;
-  const pc = mineNow.pc;
-  if (s.type === 'candidate') {
-    if (!pc.remoteDescription) { mineNow.pendingCandidates.push(s); return; }
-    await pc.addIceCandidate({ candidate: s.candidate, sdpMLineIndex: s.mline || 0 }).catch(() => {});
-    return;
-  }
-  if (s.type === 'offer') {
-    const collision = mineNow.makingOffer || pc.signalingState !== 'stable';
-    const polite = !mineNow.outgoing;
-    if (collision && !polite) return; // glare of renegotiations: ours wins, theirs is dropped
-    const first = !pc.remoteDescription && !pc.localDescription;
-    await pc.setRemoteDescription({ type: 'offer', sdp: s.sdp }); // a polite collision rolls ours back
-    if (first) addLocalTracks(); // reuses the offer's transceivers: one audio (and video) m-line each
-    await pc.setLocalDescription(await pc.createAnswer());
-    if (ep !== mineNow) return;
-    await api.callSignal(mineNow.id, { type: 'answer', sdp: pc.localDescription.sdp });
-    // Ours rolled back, or a camera of ours the offer had no place for ("Accept with video" on an
-    // audio call): offer again once stable.
-    if (collision || pc.getTransceivers().some((t) => !t.mid && t.sender.track)) mineNow.wantsOffer = true;
-  } else if (s.type === 'answer') {
-    if (pc.signalingState !== 'have-local-offer') return;
-    await pc.setRemoteDescription({ type: 'answer', sdp: s.sdp });
-  }
-  for (const c of mineNow.pendingCandidates.splice(0)) {
-    await pc.addIceCandidate({ candidate: c.candidate, sdpMLineIndex: c.mline || 0 }).catch(() => {});
-  }
-  if (mineNow.wantsOffer && pc.signalingState === 'stable') {
-    mineNow.wantsOffer = false;
-    await offer();
-  }
-}
-
-// Signals are applied one at a time, in order; a gap (an event missed while the stream reconnected,
-// or sent before this page knew the call was its own) is fetched from the node.
-function queueSignals(fn) {
-  const mineNow = ep;
-  if (!mineNow) return Promise.resolve();
-  mineNow.queue = mineNow.queue.then(() => (ep === mineNow ? fn() : undefined)).catch((e) => {
-    if (ep === mineNow) fail(`this browser refused the contact's media description (${e.message})`);
-  });
-  return mineNow.queue;
-}
-
-function onSignal(signal) {
-  queueSignals(async () => {
-    await ensurePeer();
-    if (signal.seq <= ep.lastSeq) return;
-    if (signal.seq === ep.lastSeq + 1) {
-      ep.lastSeq = signal.seq;
-      await applySignal(signal);
-      return;
-    }
-    await catchUp();
-  });
-}
-
-async function catchUp() {
-  const mineNow = ep;
-  const page = await api.callSignals(mineNow.id, mineNow.lastSeq);
-  if (ep !== mineNow) return;
-  for (const s of page.signals) {
-    if (s.seq <= mineNow.lastSeq) continue;
-    mineNow.lastSeq = s.seq;
-    await applySignal(s);
-  }
-}
-
-function fail(reason) {
-  if (!ep || ep.failing) return;
-  ep.failing = true;
-  api.callFailed(ep.id, reason).catch(() => {});
-  showError(`The call failed: ${reason}.`);
-}
-
+// This page's endpoint for `call`: its Peer (peer.js) and what the panel shows of it.
 function newEndpoint(call, outgoing, video, local) {
-  return { id: call.id, outgoing, video, local, pc: null, remote: null, lastSeq: 0, queue: Promise.resolve(),
-    peerReady: null, pendingCandidates: [], sentCandidates: [], offered: false, connectedSent: false, makingOffer: false,
-    wantsOffer: false, failing: false, muted: false, cameraOff: false, t0: performance.now(), setupMs: 0,
-    activeSince: 0, prev: null };
+  const mine = { id: call.id, local, video, muted: false, cameraOff: false, activeSince: 0, prev: null,
+    stats: null, devicesFor: '', peer: null };
+  mine.peer = new Peer(call.id, outgoing, local, {
+    onTrack: (track) => {
+      if (ep !== mine) return;
+      if (track.kind === 'video') {
+        const v = $('call-remote-video');
+        v.srcObject = new MediaStream(mine.peer.remote.getVideoTracks());
+        v.hidden = false;
+        track.onunmute = () => { v.hidden = false; };
+      }
+      const a = $('call-remote-audio');
+      a.srcObject = mine.peer.remote;
+      a.play().catch(() => {});
+    },
+    onChange: () => { if (ep === mine) renderPanel(); },
+    onFailed: (reason) => { if (ep === mine) showError(`The call failed: ${reason}.`); },
+    onError: (message) => { if (ep === mine) showError(plain(message)); },
+  });
+  return mine;
 }
 
 function teardown() {
   if (!ep) return;
-  if (ep.pc) ep.pc.close();
+  ep.peer.close();
   stopStream(ep.local);
   ep = null;
   for (const id of ['call-remote-audio', 'call-remote-video', 'call-local-video']) $(id).srcObject = null;
@@ -310,7 +118,7 @@ export async function place(contactId, video) {
 async function accept(video) {
   const call = live;
   if (!call || call.state !== 'ringing') return;
-  stopRinging();
+  ring.stop();
   let local;
   try {
     local = await getMedia(video);
@@ -321,7 +129,7 @@ async function accept(video) {
   if (!live || live.id !== call.id || live.state !== 'ringing') { stopStream(local); return; }
   ep = newEndpoint(call, false, !!video, local);
   try {
-    await ensurePeer();
+    await ep.peer.ensure();
     await api.answerCall(call.id);
   } catch (e) {
     teardown();
@@ -330,7 +138,7 @@ async function accept(video) {
   }
   if (live && live.id === call.id && live.state === 'ringing') live = { ...live, state: 'connecting' };
   render();
-  queueSignals(catchUp); // an offer that came before this page knew the call was its own
+  ep.peer.catchUp(); // an offer that came before this page knew the call was its own
 }
 
 export async function hangup() {
@@ -350,10 +158,10 @@ function update(call) {
     // Glare: both called at once; the node already answered the contact's call in its place.
     const local = ep.local;
     const video = ep.video;
-    if (ep.pc) ep.pc.close();
+    ep.peer.close();
     ep = newEndpoint({ id: call.replaced_by }, false, video, local);
     live = { ...call, id: call.replaced_by, state: 'connecting', direction: 'incoming', end_reason: '' };
-    ensurePeer().then(() => queueSignals(catchUp)).catch((e) => fail(e.message));
+    ep.peer.catchUp();
     render();
     return;
   }
@@ -363,18 +171,9 @@ function update(call) {
     return;
   }
   live = call;
-  if (call.state === 'ringing') startRinging(call); else stopRinging();
+  ringIfAsked();
   if (ep && call.id === ep.id) {
-    if (call.state === 'connecting' && ep.outgoing && !ep.offered) {
-      ep.offered = true;
-      ep.t0 = performance.now(); // setup time: from the answer to the media running
-      const mineNow = ep;
-      queueSignals(async () => {
-        await ensurePeer();
-        addLocalTracks();
-        await offer();
-      });
-    }
+    if (call.state === 'connecting') ep.peer.start(); // the caller's side offers (once)
     if (call.state === 'active' && !ep.activeSince) ep.activeSince = Date.now();
     if (call.state === 'ended') {
       teardown();
@@ -387,67 +186,57 @@ function update(call) {
 }
 
 export function onEvent(type, data) {
-  if (type === 'call.updated' && data.call) update(data.call);
-  else if (type === 'call.signal' && ep && data.call_id === ep.id && data.signal) onSignal(data.signal);
+  if (type === 'call.updated' && data.call) {
+    if (!data.call.room) { update(data.call); return; }
+    room.update(data.call); // renders
+    ringIfAsked();
+  } else if (type === 'call.signal' && data.signal) {
+    if (ep && data.call_id === ep.id) ep.peer.signal(data.signal);
+    else room.signal(data.call_id, data.signal);
+  }
 }
 
 // The event stream (re)connected: events are not replayed, so read the node's calls again.
 export async function refresh() {
   const { calls } = await api.calls();
-  const current = calls.find((c) => c.state !== 'ended');
+  const single = calls.filter((c) => !c.room);
+  const current = single.find((c) => c.state !== 'ended');
   if (current) update(current);
   else if (live && live.state !== 'ended') {
-    const mine = calls.find((c) => c.id === live.id);
+    const mine = single.find((c) => c.id === live.id);
     if (mine) update(mine);
   }
-  if (ep && ep.pc) queueSignals(catchUp);
+  if (ep && ep.peer.pc) ep.peer.catchUp();
+  room.refresh(calls.filter((c) => c.room));
+  ringIfAsked();
+  render();
 }
 
-// ---- Ringing ----
+// ---- Ringing: a call between two people, or an invitation to a group call ----
 
-function startRinging(call) {
-  if (ring && ring.id === call.id) return;
-  stopRinging();
-  ring = { id: call.id, ctx: null, timer: null, notification: null };
-  try {
-    const ctx = new AudioContext();
-    ring.ctx = ctx;
-    const beep = () => {
-      if (ctx.state !== 'running') { ctx.resume().catch(() => {}); return; }
-      for (const [start, f] of [[0, 440], [0, 480]]) {
-        const o = ctx.createOscillator();
-        const g = ctx.createGain();
-        o.frequency.value = f;
-        g.gain.value = 0.05;
-        o.connect(g).connect(ctx.destination);
-        o.start(ctx.currentTime + start);
-        o.stop(ctx.currentTime + start + 1);
-      }
-    };
-    beep();
-    ring.timer = setInterval(beep, 3000);
-  } catch { /* no Web Audio: the banner alone */ }
-  if (typeof Notification !== 'undefined' && Notification.permission === 'granted' && document.hidden) {
-    const n = new Notification(`${nameOf(call)} is calling`, {
-      body: call.video ? 'Video call' : 'Call', tag: 'kith-call-' + call.id, requireInteraction: true });
-    n.onclick = () => { window.focus(); n.close(); };
-    ring.notification = n;
+function ringIfAsked() {
+  if (live && live.state === 'ringing') {
+    ring.start(live.id, `${nameOf(live)} is calling`, live.video ? 'Video call' : 'Call');
+    return;
   }
+  const invite = room.invitation();
+  if (invite) ring.start('room:' + invite.room, `${invite.from} invites you to a group call`, invite.video ? 'Video call' : 'Call');
+  else ring.stop();
 }
 
-function stopRinging() {
-  if (!ring) return;
-  if (ring.timer) clearInterval(ring.timer);
-  if (ring.ctx) ring.ctx.close().catch(() => {});
-  if (ring.notification) ring.notification.close();
-  ring = null;
+// The banner's buttons answer whichever rings: the call, or the group call.
+async function acceptAny(video) {
+  if (live && live.state === 'ringing') { await accept(video); return; }
+  ring.stop();
+  await room.accept(video);
+}
+
+function declineAny() {
+  if (live && live.state === 'ringing') { hangup(); return; }
+  room.decline().catch((e) => showError(plain(e.message)));
 }
 
 // ---- In the call: mute, camera, devices ----
-
-function sender(kind) {
-  return ep && ep.pc ? ep.pc.getSenders().find((s) => s.track && s.track.kind === kind) : null;
-}
 
 function toggleMute() {
   if (!ep) return;
@@ -468,23 +257,18 @@ async function toggleCamera() {
   // An audio call: the camera comes in with a new offer.
   let cam;
   try {
-    cam = await navigator.mediaDevices.getUserMedia({ video: true });
+    cam = await getCamera();
   } catch (e) {
-    showError(`Cannot use the camera: ${e.message}`);
+    showError(e.message);
     return;
   }
-  if (!ep || !ep.pc) { stopStream(cam); return; }
+  if (!ep || !ep.peer.pc) { stopStream(cam); return; }
   const track = cam.getVideoTracks()[0];
   ep.local.addTrack(track);
   ep.video = true;
   ep.cameraOff = false;
-  ep.pc.addTrack(track, ep.local);
-  const mineNow = ep;
+  ep.peer.addTrack(track);
   renderPanel();
-  queueSignals(async () => {
-    if (mineNow.pc.signalingState !== 'stable') { mineNow.wantsOffer = true; return; }
-    await offer();
-  });
 }
 
 async function listDevices() {
@@ -517,7 +301,7 @@ async function switchDevice(kind, deviceId) {
   const track = kind === 'audio' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
   const old = kind === 'audio' ? ep.local.getAudioTracks()[0] : ep.local.getVideoTracks()[0];
   track.enabled = kind === 'audio' ? !ep.muted : !ep.cameraOff;
-  const s = old && ep.pc ? ep.pc.getSenders().find((x) => x.track === old) : null;
+  const s = old && ep.peer.pc ? ep.peer.pc.getSenders().find((x) => x.track === old) : null;
   if (s) await s.replaceTrack(track);
   if (old) { ep.local.removeTrack(old); old.stop(); }
   ep.local.addTrack(track);
@@ -528,8 +312,8 @@ async function switchDevice(kind, deviceId) {
 
 async function sampleStats() {
   const mineNow = ep;
-  if (!mineNow || !mineNow.pc) return;
-  const report = await mineNow.pc.getStats();
+  if (!mineNow || !mineNow.peer.pc) return;
+  const report = await mineNow.peer.pc.getStats();
   if (ep !== mineNow) return;
   const now = performance.now();
   let rtt = null; let lost = 0; let received = 0; let bytesIn = 0; let bytesOut = 0;
@@ -575,7 +359,7 @@ function renderStats() {
     ['Bitrate', `↓ ${Math.round(s.inKbps)} kbit/s · ↑ ${Math.round(s.outKbps)} kbit/s`],
     ['Codecs', s.codecs.length ? s.codecs.join(', ') : '—'],
   ];
-  if (ep.setupMs) facts.push(['Setup', `${ep.setupMs} ms`]);
+  if (ep.peer.setupMs) facts.push(['Setup', `${ep.peer.setupMs} ms`]);
   $('call-stats').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   const level = (m, v) => {
     m.value = v === null || v === undefined ? 0 : Math.min(1, Math.sqrt(v)); // audioLevel is linear; sqrt reads better
@@ -614,7 +398,7 @@ function stateText(call) {
     case 'connecting': return elsewhere ? `In a call with ${who} in another window or device` : `Connecting to ${who}…`;
     case 'active': {
       if (elsewhere) return `In a call with ${who} in another window or device`;
-      const pcState = ep.pc ? ep.pc.connectionState : '';
+      const pcState = ep.peer.pc ? ep.peer.pc.connectionState : '';
       return pcState === 'disconnected' ? `Reconnecting to ${who}…` : `In a call with ${who}`;
     }
     default: return endText(call);
@@ -623,7 +407,17 @@ function stateText(call) {
 
 function renderBanner() {
   const ringing = live && live.state === 'ringing';
-  $('call-incoming').hidden = !ringing;
+  const invite = ringing ? null : room.invitation();
+  $('call-incoming').hidden = !ringing && !invite;
+  $('call-incoming').dataset.kind = invite ? 'group' : 'call';
+  if (invite) {
+    const others = invite.with.length ? `, with ${invite.with.join(', ')}` : '';
+    $('call-incoming-text').textContent = `${invite.from} invites you to a group call${others}${invite.video ? ' (video)' : ''}.`;
+    $('call-accept').setAttribute('aria-label', `Join the group call ${invite.from} invites you to`);
+    $('call-accept-video').setAttribute('aria-label', `Join the group call ${invite.from} invites you to, with video`);
+    $('call-decline').setAttribute('aria-label', `Decline the group call from ${invite.from}`);
+    return;
+  }
   if (!ringing) return;
   const who = nameOf(live);
   $('call-incoming-text').textContent = `${who} is calling you${live.video ? ' (video)' : ''}.`;
@@ -633,7 +427,9 @@ function renderBanner() {
 }
 
 function renderPanel() {
-  const show = live && live.state !== 'ringing' && !(live.state === 'ended' && $('call-panel').dataset.closed === live.id);
+  // A group call's panel (room.js) takes the place of an ended call's.
+  const show = live && live.state !== 'ringing' && !(live.state === 'ended' && $('call-panel').dataset.closed === live.id)
+    && !(live.state === 'ended' && !$('room-panel').hidden);
   $('call-panel').hidden = !show;
   if (!show) return;
   const mine = ep && ep.id === live.id;
@@ -651,12 +447,12 @@ function renderPanel() {
   $('call-mute').textContent = ep.muted ? 'Unmute' : 'Mute';
   $('call-camera-toggle').setAttribute('aria-pressed', String(hasVideo && !ep.cameraOff));
   $('call-camera-toggle').textContent = !hasVideo ? 'Turn camera on' : ep.cameraOff ? 'Camera on' : 'Camera off';
-  $('call-camera-toggle').disabled = !ep.pc || live.state !== 'active' && !hasVideo;
+  $('call-camera-toggle').disabled = !ep.peer.pc || live.state !== 'active' && !hasVideo;
   const preview = $('call-local-video');
   if (hasVideo && preview.srcObject !== ep.local) preview.srcObject = ep.local;
   preview.hidden = !hasVideo || ep.cameraOff;
   if (!$('call-remote-video').srcObject) $('call-remote-video').hidden = true;
-  if (!statsTimer && ep.pc) statsTimer = setInterval(() => sampleStats().catch(() => {}), STATS_MS);
+  if (!statsTimer && ep.peer.pc) statsTimer = setInterval(() => sampleStats().catch(() => {}), STATS_MS);
   const devicesFor = ep.local.getTracks().map((t) => t.id).join();
   if (ep.devicesFor !== devicesFor) { ep.devicesFor = devicesFor; listDevices().catch(() => {}); }
 }
@@ -668,23 +464,31 @@ function tickClock() {
 }
 
 function render() {
+  roompanel.render();
   renderBanner();
   renderPanel();
   tickClock();
-  if (endedTimer) { clearTimeout(endedTimer); endedTimer = null; }
-  if (live && live.state === 'ended') {
-    const id = live.id;
-    $('call-note').hidden = true;
-    endedTimer = setTimeout(() => { $('call-panel').dataset.closed = id; renderPanel(); }, ENDED_SHOWN_MS);
+  // Once per ended call (render runs on every group call change too): the note goes, the panel
+  // closes itself after a while.
+  const endedId = live && live.state === 'ended' ? live.id : null;
+  if (endedId !== endedFor) {
+    endedFor = endedId;
+    if (endedTimer) { clearTimeout(endedTimer); endedTimer = null; }
+    if (endedId) {
+      $('call-note').hidden = true;
+      endedTimer = setTimeout(() => { $('call-panel').dataset.closed = endedId; renderPanel(); }, ENDED_SHOWN_MS);
+    }
   }
   changed();
 }
 
 export function init(say) {
   announce = say;
-  $('call-accept').addEventListener('click', () => accept(false).catch((e) => showError(e.message)));
-  $('call-accept-video').addEventListener('click', () => accept(true).catch((e) => showError(e.message)));
-  $('call-decline').addEventListener('click', () => hangup());
+  room.init(say, showNote, render);
+  roompanel.init();
+  $('call-accept').addEventListener('click', () => acceptAny(false).catch((e) => showError(e.message)));
+  $('call-accept-video').addEventListener('click', () => acceptAny(true).catch((e) => showError(e.message)));
+  $('call-decline').addEventListener('click', declineAny);
   $('call-hangup').addEventListener('click', () => hangup());
   $('call-close').addEventListener('click', () => { $('call-panel').dataset.closed = live ? live.id : ''; renderPanel(); });
   $('call-mute').addEventListener('click', toggleMute);
@@ -706,10 +510,13 @@ export function init(say) {
 export function clear() {
   if (ep && live && live.id === ep.id && live.state !== 'ended') api.hangupOnClose(ep.id);
   teardown();
-  stopRinging();
+  room.clear();
+  roompanel.clear();
+  ring.stop();
   live = null;
   if (clockTimer) { clearInterval(clockTimer); clockTimer = null; }
   if (endedTimer) { clearTimeout(endedTimer); endedTimer = null; }
+  endedFor = null;
   $('call-incoming').hidden = true;
   $('call-panel').hidden = true;
   for (const id of ['call-incoming-text', 'call-title', 'call-state', 'call-error', 'call-note', 'call-timer', 'call-talking']) $(id).textContent = '';
@@ -719,4 +526,4 @@ export function clear() {
 }
 
 // Test and debugging aid: what the endpoint holds (no secrets: the page's own media objects).
-export const endpoint = () => ep;
+export const endpoint = () => (ep ? { id: ep.id, pc: ep.peer.pc, setupMs: ep.peer.setupMs, local: ep.local } : null);

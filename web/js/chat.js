@@ -5,6 +5,7 @@ import { api } from './api.js';
 import * as calls from './calls.js';
 import { el } from './format.js';
 import * as people from './people.js';
+import * as roomstart from './roomstart.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 100; // messages per step of "Load older"
@@ -77,6 +78,7 @@ export function renderHeader() {
   const presence = $('chat-presence');
   $('chat-form').hidden = false;
   renderCallButtons(isGroup() ? null : people.contact(conv));
+  roomstart.renderGroupButtons(isGroup() ? conv.slice(6) : null);
   if (isGroup()) {
     const g = people.group(conv.slice(6));
     $('chat-title').textContent = g ? g.name : 'Group';
@@ -234,6 +236,8 @@ export function init(say) {
   $('chat-search-form').addEventListener('submit', search);
   $('chat-call').addEventListener('click', () => { if (conv) calls.place(conv, false); });
   $('chat-video-call').addEventListener('click', () => { if (conv) calls.place(conv, true); });
+  $('chat-group-call').addEventListener('click', () => { if (isGroup()) roomstart.startForGroup(conv.slice(6), false); });
+  $('chat-group-video-call').addEventListener('click', () => { if (isGroup()) roomstart.startForGroup(conv.slice(6), true); });
   calls.subscribe(renderHeader);
   $('chat-search-clear').addEventListener('click', () => back().catch((err) => announce(err.message)));
   $('chat-older').addEventListener('click', () => {

@@ -9,6 +9,7 @@ import * as groups from './groups.js';
 import * as notify from './notify.js';
 import * as offers from './offers.js';
 import * as people from './people.js';
+import * as roomstart from './roomstart.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -71,6 +72,7 @@ function renderAll() {
   if (!shown) return;
   renderPeople();
   groups.render(openConv);
+  roomstart.render();
   chat.renderHeader();
   offers.show(openConv);
 }
@@ -132,6 +134,7 @@ async function copyInvite() {
 // Shows the view, with `conv` (a kith ID or group:ID) in the chat pane, or none.
 export async function show(conv) {
   shown = true;
+  roomstart.show(true);
   openConv = conv;
   $('contacts-layout').classList.toggle('open', !!conv); // narrow screens: the list or the conversation
   if (conv) chat.open(conv).catch((e) => announce(e.message)); else chat.close();
@@ -147,6 +150,7 @@ export async function show(conv) {
 
 export function hide() {
   shown = false;
+  roomstart.show(false);
   openConv = null;
   chat.close();
   offers.show(null);
@@ -225,6 +229,7 @@ export function init(say) {
   chat.init(say);
   offers.init(say);
   groups.init(say);
+  roomstart.init();
   notify.init();
   people.subscribe(renderAll);
   $('contact-add-form').addEventListener('submit', addContact);
@@ -241,6 +246,7 @@ export function clear() {
   chat.clear();
   offers.clear();
   groups.clear();
+  roomstart.clear();
   notify.clear();
   $('invite-link').value = '';
   $('invite-qr').removeAttribute('src');
