@@ -1,58 +1,34 @@
+// The endpoint's loop (call_endpoint.hpp): one CallLink per live call, one media::RoomAudio for all of
+// them (one microphone or file sent on every call, one speaker or recording for the mix of everyone).
+// This thread alone talks to the node: it steps each link, and in a group call asks the node now and
+// then for calls of the room it does not run yet.
 #include "cli/call_endpoint.hpp"
 
 #include <chrono>
 #include <cstdio>
-#include <deque>
+#include <map>
 #include <memory>
-#include <mutex>
-#include <optional>
+#include <set>
 #include <thread>
 
+#include "cli/call_link.hpp"
 #include "cli/output.hpp"
 #include "media/call.hpp"
+#include "media/room_audio.hpp"
 
 namespace kith::cli {
 namespace {
 
-// Polling the node on loopback every 20 ms costs little and keeps call setup quick.
-constexpr auto POLL = std::chrono::milliseconds(20);
+using namespace std::chrono_literals;
 
-// What the media thread reports, taken by the command's thread (which alone talks to the node).
-struct Outbox {
-  struct Item {
-    std::string kind;  // "description" | "candidate" | "state"
-    std::string type, text;
-    unsigned mline = 0;
-    media::State state = media::State::connecting;
-  };
-  std::mutex mutex;
-  std::deque<Item> items;
-  void push(Item item) {
-    std::lock_guard lock(mutex);
-    items.push_back(std::move(item));
-  }
-  std::deque<Item> take() {
-    std::lock_guard lock(mutex);
-    return std::exchange(items, {});
-  }
-};
-
-// The node's ICE settings (GET /api/v1/calls/config) as media::Options takes them.
-void apply_config(const nlohmann::json& config, media::Options& o) {
-  for (const auto& server : config.value("ice_servers", nlohmann::json::array())) {
-    const auto url = server.value("urls", std::string());
-    if (url.rfind("stun:", 0) == 0) o.stun = url.substr(5);
-    if (url.rfind("turn:", 0) == 0) {
-      auto hostport =
-          url.substr(5, url.find('?') == std::string::npos ? std::string::npos : url.find('?') - 5);
-      o.turn = "turn://" + server.value("username", std::string()) + ":" +
-               server.value("credential", std::string()) + "@" + hostport;
-    }
-  }
-  o.relay_only = config.value("ice_transport_policy", std::string()) == "relay";
-  for (const auto& n : config.value("ice_networks", nlohmann::json::array()))
-    if (n.is_string()) o.ice_networks.push_back(n.get<std::string>());
-}
+// Polling the node on loopback every 20 ms costs little and keeps call setup quick. Once every call
+// runs, only hang-ups and new participants are left to notice, and a group call has a poll per
+// call: 100 ms then.
+constexpr auto POLL_SETUP = 20ms;
+constexpr auto POLL_RUNNING = 100ms;
+// How often a group call's endpoint looks for new calls of its room (links the node placed or
+// answered when someone's roster named a new participant).
+constexpr auto DISCOVER = 200ms;
 
 std::string duration(std::int64_t ms) {
   char buf[32];
@@ -61,20 +37,29 @@ std::string duration(std::int64_t ms) {
   return buf;
 }
 
-void print_state(const Context& ctx, const nlohmann::json& call) {
+std::string room_tag(const std::string& room) { return room.substr(0, 8); }
+
+void print_state(const Context& ctx, const nlohmann::json& call, const std::string& room) {
   if (ctx.json) return print_json_line({{"call", call}});
   const auto name = safe(call["contact"].value("name", std::string()));
   const auto state = call.value("state", std::string());
+  const bool link = call.value("link", false);
   if (state == "calling")
     std::fprintf(stderr, "%s %s…\n", call.value("remote_ringing", false) ? "ringing" : "calling",
                  name.c_str());
   else if (state == "connecting")
-    std::fprintf(stderr, "answered: connecting to %s…\n", name.c_str());
-  else if (state == "active")
+    std::fprintf(stderr, link ? "connecting to %s…\n" : "answered: connecting to %s…\n", name.c_str());
+  else if (state == "active" && room.empty())
     std::fprintf(stderr, "connected with %s (Ctrl-C or `kith hangup %s` ends the call)\n", name.c_str(),
                  call.value("id", std::string()).c_str());
-  else if (state == "ended")
+  else if (state == "active")
+    std::fprintf(stderr, "connected with %s (group call %s: Ctrl-C or `kith hangup --room %s` leaves it)\n",
+                 name.c_str(), room_tag(room).c_str(), room_tag(room).c_str());
+  else if (state == "ended" && room.empty())
     std::fprintf(stderr, "call ended: %s\n", safe(call.value("end_reason", std::string())).c_str());
+  else if (state == "ended")
+    std::fprintf(stderr, "call with %s ended: %s\n", name.c_str(),
+                 safe(call.value("end_reason", std::string())).c_str());
 }
 
 nlohmann::json stats_json(const media::Stats& s) {
@@ -87,142 +72,152 @@ nlohmann::json stats_json(const media::Stats& s) {
   return j;
 }
 
+bool live(const nlohmann::json& c) {
+  const auto s = c.value("state", std::string());
+  return s == "calling" || s == "connecting" || s == "active";
+}
+
+// What the endpoint did over all its calls, for the summary.
+struct Totals {
+  media::Stats stats;
+  int connected = 0;  // calls that ran
+  std::int64_t first_connected_ms = 0, last_ended_ms = 0;
+
+  void add(const nlohmann::json& call, const media::Stats& s, bool ran) {
+    stats.audio_packets_received += s.audio_packets_received;
+    stats.audio_bytes_received += s.audio_bytes_received;
+    stats.packets_lost += s.packets_lost;
+    stats.video_frames_decoded += s.video_frames_decoded;
+    for (const auto& c : s.codecs)
+      if (std::find(stats.codecs.begin(), stats.codecs.end(), c) == stats.codecs.end())
+        stats.codecs.push_back(c);
+    const auto connected = call.value("connected_ms", std::int64_t{0});
+    const auto ended = call.value("ended_ms", std::int64_t{0});
+    if (ran) ++this->connected;
+    if (connected && (!first_connected_ms || connected < first_connected_ms)) first_connected_ms = connected;
+    last_ended_ms = std::max(last_ended_ms, ended);
+  }
+};
+
 }  // namespace
 
-int run_call_endpoint(Context& ctx, Backend& backend, nlohmann::json call, const MediaArgs& args) {
+int run_call_endpoint(Context& ctx, Backend& backend, const std::string& room,
+                      std::vector<nlohmann::json> calls, const MediaArgs& args) {
+  // Ends the calls we were given (their contacts would otherwise wait for media that will not come).
+  auto fail_all = [&](const Error& error) {
+    for (const auto& c : calls) {
+      nlohmann::json body{{"reason", error.message}};
+      (void)backend.call("POST", "/api/v1/calls/" + c.value("id", std::string()) + "/failed", &body);
+    }
+    return report(ctx, error);
+  };
   media::Options options;
-  options.send_audio = args.send_audio;
-  options.record = args.record;
-  options.video = args.video || call.value("video", false);
+  options.video = args.video;
   options.video_test_pattern = args.video_test;
   options.show_video = !args.video_test;
   if (auto config = backend.call("GET", "/api/v1/calls/config"); config)
-    apply_config(*config, options);
+    apply_call_config(*config, options);
   else
-    return report(ctx, config.error());
+    return fail_all(config.error());
+  auto audio = media::RoomAudio::create({args.send_audio, args.record});
+  if (!audio) return fail_all(audio.error());
+  options.room_audio = *audio;
 
-  auto outbox = std::make_shared<Outbox>();
-  media::Callbacks callbacks;
-  callbacks.on_description = [outbox](std::string type, std::string sdp) {
-    outbox->push({"description", std::move(type), std::move(sdp)});
+  std::vector<std::unique_ptr<CallLink>> links;
+  std::set<std::string> known;                   // call ids we run or ran (a glare's new id too)
+  std::map<const CallLink*, std::string> shown;  // the state last printed per link
+  Totals totals;
+  Error last_error{};
+  auto add = [&](nlohmann::json call) {
+    known.insert(call.value("id", std::string()));
+    auto link = CallLink::create(backend, std::move(call), options);
+    if (!link) {
+      last_error = link.error();
+      if (!room.empty()) std::fprintf(stderr, "%s\n", link.error().message.c_str());  // the others go on
+      return;
+    }
+    links.push_back(std::move(*link));
   };
-  callbacks.on_candidate = [outbox](unsigned mline, std::string line) {
-    outbox->push({"candidate", "", std::move(line), mline});
-  };
-  callbacks.on_state = [outbox](media::State state, std::string detail) {
-    outbox->push({"state", "", std::move(detail), 0, state});
-  };
-  auto media_call = media::Call::create(options, callbacks);
-  if (!media_call) {
-    auto id = call.value("id", std::string());
-    nlohmann::json body{{"reason", media_call.error().message}};
-    (void)backend.call("POST", "/api/v1/calls/" + id + "/failed",
-                       &body);  // ends the call for the contact too
-    return report(ctx, media_call.error());
-  }
-  std::unique_ptr<media::Call> media = std::move(*media_call);
+  for (auto& c : calls) add(std::move(c));
+  if (links.empty()) return report(ctx, last_error);
 
-  std::string id = call.value("id", std::string());
-  bool outgoing = call.value("direction", std::string()) == "outgoing";
-  bool was_active = false, hung_up = false;
-  std::uint64_t seq = 0;
-  std::string last_shown;
-  nlohmann::json last = call;
-  auto path = [&](const std::string& tail) { return "/api/v1/calls/" + id + tail; };
-  auto fail_call = [&](const std::string& why) {
-    nlohmann::json body{{"reason", why}};
-    (void)backend.call("POST", path("/failed"), &body);  // the next poll sees the call ended
-  };
-
-  // The caller offers once the contact answered (an offer made while ringing and sent later is not
-  // taken by Chromium's answer path here: ICE never connected in tests/ui). Its DTLS certificate is
-  // made while ringing (media::Call::create starts it).
-  bool answered = !outgoing;
+  bool hung_up = false;
+  auto discovered = std::chrono::steady_clock::now();
   while (true) {
     if (interrupted() && !hung_up) {
       hung_up = true;
-      if (auto r = backend.call("POST", path("/hangup")); !r)
-        std::fprintf(stderr, "hanging up: %s\n", r.error().message.c_str());
+      bool left = false;
+      if (!room.empty()) left = backend.call("POST", "/api/v1/calls/rooms/" + room + "/hangup").has_value();
+      for (auto& link : links)
+        if (!left)
+          if (auto r = link->hang_up(backend); !r)
+            std::fprintf(stderr, "hanging up: %s\n", r.error().message.c_str());
     }
-    // What the media side said since the last round (signals once the call is answered).
-    for (auto& item : outbox->take()) {
-      if (item.kind == "description") {
-        nlohmann::json body{{"type", item.type}, {"sdp", item.text}};
-        if (auto r = backend.call("POST", path("/signals"), &body); !r) fail_call(r.error().message);
-      } else if (item.kind == "candidate") {
-        nlohmann::json body{{"type", "candidate"}, {"candidate", item.text}, {"mline", item.mline}};
-        (void)backend.call("POST", path("/signals"),
-                           &body);  // a refused candidate (other network) is not fatal
-      } else if (item.state == media::State::connected) {
-        (void)backend.call("POST", path("/connected"));  // a call that ended meanwhile refuses: seen below
-      } else if (item.state == media::State::failed) {
-        fail_call(item.text);
+    bool settling = false;
+    for (auto it = links.begin(); it != links.end();) {
+      CallLink& link = **it;
+      auto now = link.step(backend);
+      if (!now) {
+        for (auto& l : links) l->close();
+        (*audio)->close();
+        return report(ctx, now.error());
       }
-    }
-    auto page = backend.call("GET", path("/signals?after=" + std::to_string(seq)));
-    if (!page) {
-      media->close();
-      return report(ctx, page.error());
-    }
-    last = (*page)["call"];
-    const auto state = last.value("state", std::string());
-    const auto shown = state + (last.value("remote_ringing", false) ? "+ringing" : "");
-    if (shown != last_shown) {
-      print_state(ctx, last);
-      last_shown = shown;
-    }
-    if (state == "active") was_active = true;
-    if ((state == "connecting" || state == "active") && !answered) {
-      answered = true;
-      if (outgoing)
-        if (auto r = media->create_offer(); !r) fail_call(r.error().message);
-    }
-    if (state == "ended") {
-      // Glare: both called at once and this call gave way to the contact's, which the node answered.
-      // Its peer connection already made an offer: a fresh one answers the other.
-      if (auto next = last.value("replaced_by", std::string()); !next.empty() && !hung_up) {
-        media->close();
-        (void)outbox->take();  // the lost call's signals
-        auto fresh = media::Call::create(options, callbacks);
-        if (!fresh) {
-          id = next;
-          fail_call(fresh.error().message);
-          return report(ctx, fresh.error());
-        }
-        media = std::move(*fresh);
-        id = next;
-        outgoing = false;
-        answered = true;
-        seq = 0;
+      known.insert(link.id());
+      const auto state = now->value("state", std::string());
+      const auto seen =
+          now->value("id", std::string()) + state + (now->value("remote_ringing", false) ? "+" : "");
+      if (shown[&link] != seen) {
+        print_state(ctx, *now, room);
+        shown[&link] = seen;
+      }
+      if (!link.ended()) {
+        settling = settling || state != "active";
+        ++it;
         continue;
       }
-      break;
+      const auto stats = link.close();
+      totals.add(link.last(), stats, link.was_active());
+      if (ctx.json) print_json_line({{"call", link.last()}, {"stats", stats_json(stats)}});
+      shown.erase(&link);
+      it = links.erase(it);
     }
-    for (const auto& s : (*page)["signals"]) {
-      seq = std::max<std::uint64_t>(seq, s.value("seq", std::uint64_t{0}));
-      const auto type = s.value("type", std::string());
-      Status applied =
-          type == "candidate"
-              ? media->add_remote_candidate(s.value("mline", 0u), s.value("candidate", std::string()))
-              : media->set_remote_description(type, s.value("sdp", std::string()));
-      if (!applied) fail_call("the contact's " + type + " was refused: " + applied.error().message);
+    // A group call: the room's calls we do not run yet. Not once we are leaving, nor when no call is
+    // left: the node is no longer in the room then, and takes no new calls of it.
+    if (!room.empty() && !hung_up && !links.empty() &&
+        std::chrono::steady_clock::now() - discovered >= DISCOVER) {
+      discovered = std::chrono::steady_clock::now();
+      if (auto list = backend.call("GET", "/api/v1/calls"); list) {
+        for (const auto& c : (*list)["calls"]) {
+          if (c.value("room", std::string()) != room || !live(c) || known.count(c.value("id", std::string())))
+            continue;
+          add(c);
+          settling = true;
+        }
+      }
     }
-    std::this_thread::sleep_for(POLL);
+    if (links.empty()) break;
+    std::this_thread::sleep_for(settling ? POLL_SETUP : POLL_RUNNING);
   }
-  const auto stats = media->stats();
-  media->close();  // finalises the recording
-  const auto connected_ms = last.value("connected_ms", std::int64_t{0});
-  const auto ended_ms = last.value("ended_ms", std::int64_t{0});
+  (*audio)->close();  // finalises the recording
+
+  const bool ran = totals.connected > 0;
+  const auto& s = totals.stats;
   if (ctx.json) {
-    print_json_line({{"call", last}, {"stats", stats_json(stats)}});
-  } else if (was_active || connected_ms) {
-    std::fprintf(stderr, "%s; %llu audio packets received, %lld lost%s\n",
-                 connected_ms ? ("lasted " + duration(ended_ms - connected_ms)).c_str() : "",
-                 static_cast<unsigned long long>(stats.audio_packets_received),
-                 static_cast<long long>(stats.packets_lost),
+    if (!room.empty())
+      print_json_line({{"room", room}, {"calls_connected", totals.connected}, {"stats", stats_json(s)}});
+  } else if (ran) {
+    const std::string lasted =
+        totals.first_connected_ms && totals.last_ended_ms > totals.first_connected_ms
+            ? "lasted " + duration(totals.last_ended_ms - totals.first_connected_ms) + "; "
+            : "";
+    const std::string who = room.empty() ? "" : std::to_string(totals.connected) + " people heard; ";
+    std::fprintf(stderr, "%s%s%s%llu audio packets received, %lld lost%s\n",
+                 room.empty() ? "" : "left the group call: ", lasted.c_str(), who.c_str(),
+                 static_cast<unsigned long long>(s.audio_packets_received),
+                 static_cast<long long>(s.packets_lost),
                  args.record.empty() ? "" : (", recorded to " + args.record).c_str());
   }
-  return (was_active || connected_ms) ? 0 : 1;
+  return ran ? 0 : 1;
 }
 
 }  // namespace kith::cli

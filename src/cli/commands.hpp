@@ -120,11 +120,14 @@ struct GroupArgs {
 int run_group(Context& ctx, const GroupArgs& args);
 
 // cmd_calls.cpp: `kith call`, `kith answer`, `kith hangup`, `kith calls` (daemon only). `id`: a call id
-// or a unique prefix; empty: the one ringing (answer) or live (hangup) call.
+// or a unique prefix; empty: the one ringing (answer) or live (hangup) call — or the calls of the one
+// group call ringing or running. `who`: one contact (with `room`: joins that group call through them),
+// or several: a group call. `room` for hangup: a group call (or a unique prefix) to leave.
 struct MediaArgs;
-int run_call(Context& ctx, const std::string& who, const MediaArgs& media);
+int run_call(Context& ctx, const std::vector<std::string>& who, const std::string& room,
+             const MediaArgs& media);
 int run_answer(Context& ctx, const std::string& id, const MediaArgs& media);
-int run_hangup(Context& ctx, const std::string& id);
+int run_hangup(Context& ctx, const std::string& id, const std::string& room);
 int run_calls(Context& ctx);
 
 // Set by SIGINT/SIGTERM in the non-daemon commands.

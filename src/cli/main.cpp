@@ -182,28 +182,38 @@ int main(int argc, char** argv) {
   g_msg->add_option("group", group_args.group, "Group name or id")->required();
   g_msg->add_option("text", group_args.text, "The message")->required();
 
-  std::string call_who, call_id;
+  std::vector<std::string> call_who;
+  std::string call_id, call_room;
   cli::MediaArgs media_args;
   auto add_media = [&media_args](CLI::App* c) {
     c->add_flag("--video", media_args.video,
                 "Send and receive video (camera; the call's own choice when answering)");
     c->add_flag("--video-test", media_args.video_test,
                 "Send a test pattern instead of the camera, and decode received video without a window");
-    c->add_option("--send-audio", media_args.send_audio,
-                  "Play this WAV file instead of the microphone (then silence)");
-    c->add_option("--record", media_args.record,
-                  "Write what you hear to this WAV file instead of the speaker");
+    c->add_option(
+        "--send-audio", media_args.send_audio,
+        "Play this WAV file instead of the microphone (once, to everyone in the call; then silence)");
+    c->add_option(
+        "--record", media_args.record,
+        "Write what you hear (in a group call: everyone, mixed) to this WAV file instead of the speaker");
   };
-  auto* call =
-      cli.add_subcommand("call", "Call a contact (audio; --video too) and stay in the call until it ends");
-  call->add_option("who", call_who, "Contact name or kith ID")->required();
+  auto* call = cli.add_subcommand(
+      "call",
+      "Call a contact, or several at once for a group call (audio; --video too), and stay in the call until "
+      "it ends");
+  call->add_option("who", call_who, "Contact name or kith ID; two or more: a group call with all of them")
+      ->required();
+  call->add_option("--room", call_room,
+                   "Join this group call (its room id) through the one contact named, who is in it");
   add_media(call);
-  auto* answer = cli.add_subcommand("answer", "Answer a ringing call and stay in it until it ends");
+  auto* answer = cli.add_subcommand(
+      "answer", "Answer a ringing call (a group call: join it) and stay in it until it ends");
   answer->add_option("id", call_id, "Call id or a unique prefix (default: the one ringing call)");
   add_media(answer);
-  auto* hangup =
-      cli.add_subcommand("hangup", "End a call: declines a ringing one, cancels or hangs up yours");
-  hangup->add_option("id", call_id, "Call id or a unique prefix (default: the one live call)");
+  auto* hangup = cli.add_subcommand(
+      "hangup", "End a call: declines a ringing one, cancels or hangs up yours; leaves a group call");
+  hangup->add_option("id", call_id, "Call id or a unique prefix (default: the one live call or group call)");
+  hangup->add_option("--room", call_room, "Leave this group call (its room id, or a unique prefix)");
   auto* calls = cli.add_subcommand("calls", "Calls: ringing, running and the last ended ones");
 
   try {
@@ -257,9 +267,9 @@ int main(int argc, char** argv) {
   if (*files) return cli::run_files(ctx);
   if (*chat) return cli::run_chat(ctx, msg_who);
   if (*inbox) return cli::run_inbox(ctx, inbox_args);
-  if (*call) return cli::run_call(ctx, call_who, media_args);
+  if (*call) return cli::run_call(ctx, call_who, call_room, media_args);
   if (*answer) return cli::run_answer(ctx, call_id, media_args);
-  if (*hangup) return cli::run_hangup(ctx, call_id);
+  if (*hangup) return cli::run_hangup(ctx, call_id, call_room);
   if (*calls) return cli::run_calls(ctx);
   if (*group) {
     group_args.action = *g_create ? "create" : *g_add ? "add" : *g_msg ? "msg" : "list";

@@ -8,6 +8,10 @@
 //   receive (pad-added on webrtcbin): rtpopusdepay ! opusdec ! wavenc ! filesink
 //                                               or ! [webrtcechoprobe] ! autoaudiosink
 //                                     rtpvp8depay ! vp8dec ! (frame counter) ! fakesink | autovideosink
+//   with a RoomAudio (a group call's shared audio, room_audio.hpp), instead of the file, microphone,
+//   recording and speaker above:
+//     send audio:  appsrc (the room's input, pushed by its listener) ! audioconvert ! opusenc ! ...
+//     receive:     rtpopusdepay ! opusdec ! audioresample ! appsink → the room's mix
 //
 // Facts this design answers:
 //  - A file source is not live: on its own it would be encoded and sent as fast as it can be read. A
@@ -28,6 +32,8 @@
 #define GST_USE_UNSTABLE_API  // gst/webrtc (1.22 still calls its API unstable)
 #include <arpa/inet.h>
 #include <gio/gio.h>
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
@@ -35,6 +41,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <nice/agent.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -50,11 +57,21 @@
 #include <utility>
 
 #include "media/detail.hpp"
+#include "media/gst_detail.hpp"
+#include "media/mixer.hpp"
+#include "media/room_audio.hpp"
 
 namespace kith::media {
 namespace {
 
 using namespace std::chrono_literals;
+using gst::capsfilter;
+using gst::chain;
+using gst::make;
+using gst::readable;
+
+// What a call may queue of the room's input before its encoder: 200 ms of 48 kHz mono S16.
+constexpr std::size_t AUDIO_BYTES_QUEUED = AUDIO_RATE / 5 * 2;
 
 // The process's one GLib main loop thread for callbacks (and gst_init, once). It lives as long as the
 // process: a call may be destroyed from any thread at any time, including static destruction.
@@ -69,6 +86,12 @@ struct Loop {
       // seconds of CPU), made when the first one is created — by default at the first offer or answer,
       // in the middle of call setup. Making it now, beside the caller's ringing, takes that off the
       // setup time.
+      // OpenSSL (which GStreamer's DTLS elements use) cleans up in an atexit handler it registers when
+      // it is first initialised: if that happened inside the thread below, after our handler that waits
+      // for the thread, its cleanup would run first (handlers run in reverse) and the thread would crash
+      // in it (seen: a process that exits within ~100 ms of prepare()). Initialised here, before. (With
+      // no option bit OPENSSL_init_crypto returns at once: these two are what the DTLS elements load.)
+      OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS, nullptr);
       std::promise<void> made;
       auto* l = new Loop;
       static std::shared_future<void> certificate_made = made.get_future().share();
@@ -117,32 +140,6 @@ struct Loop {
     g_source_unref(s);
   }
 };
-
-GstElement* make(const char* factory) {
-  GstElement* e = gst_element_factory_make(factory, nullptr);
-  if (!e) throw std::runtime_error(std::string("the GStreamer element ") + factory + " is not installed");
-  return e;
-}
-
-GstElement* capsfilter(const char* caps) {
-  GstElement* f = make("capsfilter");
-  GstCaps* c = gst_caps_from_string(caps);
-  g_object_set(f, "caps", c, nullptr);
-  gst_caps_unref(c);
-  return f;
-}
-
-// Adds the elements to `bin` and links them in order; throws when a link fails.
-void chain(GstElement* bin, std::initializer_list<GstElement*> elements) {
-  GstElement* prev = nullptr;
-  for (GstElement* e : elements) {
-    gst_bin_add(GST_BIN(bin), e);
-    if (prev && !gst_element_link(prev, e))
-      throw std::runtime_error(std::string("cannot link ") + GST_ELEMENT_NAME(prev) + " to " +
-                               GST_ELEMENT_NAME(e));
-    prev = e;
-  }
-}
 
 std::string hex_digest(GChecksumType type, const guint8* data, gsize size) {
   gchar* s = g_compute_checksum_for_data(type, data, size);
@@ -204,12 +201,6 @@ std::vector<std::string> local_addresses(const std::vector<std::string>& network
   return out;
 }
 
-bool readable(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  std::fclose(f);
-  return true;
-}
 bool writable(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return false;
@@ -244,6 +235,9 @@ struct Call::Impl : std::enable_shared_from_this<Impl> {
   GstElement* audio_out = nullptr;  // the first element what is heard goes to (wavenc or the speaker's)
   GstElement* video_counter = nullptr;
   std::string echo_probe_name;
+  GstElement* room_input = nullptr;  // room audio: the appsrc the room's input is pushed into
+  int room_listener = 0;             // ... by this listener of the room
+  int room_source = 0;               // room audio: what we hear goes into the room's mix as this source
 
   mutable std::mutex mu;  // guards what follows
   State state = State::connecting;
@@ -306,7 +300,25 @@ struct Call::Impl : std::enable_shared_from_this<Impl> {
   void verify_and_connect();
   Stats collect_stats();
   void finish_recording();
+  void attach_room();
+  void detach_room();
 };
+
+// The room's input starts flowing into this call's appsrc (the pipeline is built and playing).
+void Call::Impl::attach_room() {
+  GstElement* src = room_input;
+  room_listener = opts.room_audio->add_listener([src](const std::int16_t* samples, std::size_t n) {
+    gst_app_src_push_buffer(GST_APP_SRC(src), gst_buffer_new_memdup(samples, n * 2));
+  });
+}
+
+// Before the pipeline stops: no more input pushed; after: what we heard leaves the mix.
+void Call::Impl::detach_room() {
+  if (!opts.room_audio) return;
+  if (room_listener) opts.room_audio->remove_listener(std::exchange(room_listener, 0));
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  if (room_source) opts.room_audio->remove_source(std::exchange(room_source, 0));
+}
 
 void Call::Impl::build() {
   pipeline = gst_pipeline_new(nullptr);
@@ -412,7 +424,18 @@ void Call::Impl::build_audio_send() {
   g_object_set(pay, "pt", 111, nullptr);
   GstElement* rtpcaps =
       capsfilter("application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000");
-  if (!opts.send_audio.empty()) {
+  if (opts.room_audio) {
+    // The room's one input, pushed in by its listener (attach_room); live, timestamped on arrival.
+    room_input = make("appsrc");
+    GstCaps* caps = gst_caps_from_string(gst::PCM_CAPS);
+    g_object_set(room_input, "caps", caps, "is-live", TRUE, "do-timestamp", TRUE, "format", GST_FORMAT_TIME,
+                 "max-bytes", static_cast<guint64>(AUDIO_BYTES_QUEUED), "block", FALSE, nullptr);
+    gst_caps_unref(caps);
+    // When the encoder falls behind, drop the oldest audio, not the newest.
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(room_input), "leaky-type"))
+      gst_util_set_object_arg(G_OBJECT(room_input), "leaky-type", "downstream");
+    chain(pipeline, {room_input, make("audioconvert"), make("queue"), enc, pay, rtpcaps});
+  } else if (!opts.send_audio.empty()) {
     GstElement* silence = make("audiotestsrc");
     g_object_set(silence, "is-live", TRUE, "samplesperbuffer", 480, nullptr);
     gst_util_set_object_arg(G_OBJECT(silence), "wave", "silence");
@@ -471,7 +494,27 @@ void Call::Impl::build_video_send() {
 // webrtcdsp starts), joined to the decoder when the peer's audio arrives.
 void Call::Impl::build_audio_receive_sink() {
   GstElement* convert = make("audioconvert");
-  if (!opts.record.empty()) {
+  if (opts.room_audio) {
+    GstElement* sink = make("appsink");
+    g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+    GstAppSinkCallbacks callbacks{};
+    callbacks.new_sample = [](GstAppSink* appsink, gpointer p) -> GstFlowReturn {
+      auto* self = static_cast<Impl*>(p);
+      GstSample* sample = gst_app_sink_pull_sample(appsink);
+      if (!sample) return GST_FLOW_OK;
+      GstBuffer* buffer = gst_sample_get_buffer(sample);
+      GstMapInfo map;
+      if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+        self->opts.room_audio->heard(self->room_source, reinterpret_cast<const std::int16_t*>(map.data),
+                                     map.size / 2);
+        gst_buffer_unmap(buffer, &map);
+      }
+      gst_sample_unref(sample);
+      return GST_FLOW_OK;
+    };
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
+    chain(pipeline, {convert, make("audioresample"), capsfilter(gst::PCM_CAPS), sink});
+  } else if (!opts.record.empty()) {
     GstElement* sink = make("filesink");
     g_object_set(sink, "location", opts.record.c_str(), "sync", FALSE, "async", FALSE, nullptr);
     chain(pipeline, {convert, make("audioresample"),
@@ -658,6 +701,7 @@ void Call::Impl::verify_and_connect() {
     return set_state(State::failed, "the peer's DTLS certificate does not match its a=fingerprint");
   verified.store(true);
   set_state(State::connected, "ICE connected, DTLS done, certificate matches the fingerprint");
+  if (opts.room_audio) opts.room_audio->call_connected();
   bool start = false;
   {
     std::lock_guard lock(mu);
@@ -750,6 +794,10 @@ void Call::Impl::finish_recording() {
 void prepare() { (void)Loop::get(); }
 
 Result<std::unique_ptr<Call>> Call::create(Options options, Callbacks callbacks) {
+  if (options.room_audio) {  // the room's input and output take the place of these
+    options.send_audio.clear();
+    options.record.clear();
+  }
   if (!options.send_audio.empty() && !readable(options.send_audio))
     return tl::unexpected(failed("cannot read " + options.send_audio));
   if (!options.record.empty() && !writable(options.record))
@@ -762,14 +810,17 @@ Result<std::unique_ptr<Call>> Call::create(Options options, Callbacks callbacks)
   auto impl = std::make_shared<Impl>();
   impl->opts = std::move(options);
   impl->cbs = std::move(callbacks);
+  if (impl->opts.room_audio) impl->room_source = impl->opts.room_audio->add_source();
   try {
     impl->build();
   } catch (const std::exception& e) {
     impl->closing = true;
     if (impl->pipeline) gst_element_set_state(impl->pipeline, GST_STATE_NULL);
     if (impl->webrtc) g_signal_handlers_disconnect_by_data(impl->webrtc, impl.get());
+    if (impl->room_source) impl->opts.room_audio->remove_source(impl->room_source);
     return tl::unexpected(failed(e.what()));
   }
+  if (impl->opts.room_audio) impl->attach_room();
   impl->set_state(State::connecting, "starting");
   return std::unique_ptr<Call>(new Call(std::move(impl)));
 }
@@ -919,6 +970,7 @@ void Call::close() {
     if (impl.state != State::failed) impl.state = State::closed;
   }
   if (!impl.opts.record.empty()) impl.finish_recording();
+  impl.detach_room();
   gst_element_set_state(impl.pipeline, GST_STATE_NULL);  // also closes the recording
   g_signal_handlers_disconnect_by_data(impl.webrtc, &impl);
   // The last callback: closed (unless the call had failed); nothing is called after it.

@@ -32,6 +32,8 @@
 
 namespace kith::media {
 
+class RoomAudio;  // room_audio.hpp
+
 struct Options {
   // Audio to send: a WAV file played once (in real time, from the moment the call connects), then
   // silence; empty: the default microphone (autoaudiosrc) with echo cancellation and noise suppression
@@ -50,6 +52,10 @@ struct Options {
   // ("127.0.0.1"). Candidates are gathered only on local addresses inside them, other local candidates
   // are not reported, and remote candidates outside them are ignored. Tests use {"127.0.0.1"}.
   std::vector<std::string> ice_networks;
+  // When set, the call sends the room's input and hands what it hears to the room's mix
+  // (room_audio.hpp) instead of using send_audio, record, a microphone or a speaker of its own: what a
+  // group call's calls share. The call keeps the room alive.
+  std::shared_ptr<RoomAudio> room_audio;
 };
 
 enum class State { connecting, connected, failed, closed };

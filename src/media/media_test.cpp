@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "media/call.hpp"
+#include "media/mixer.hpp"
+#include "media/room_audio.hpp"
 
 namespace kith::media {
 namespace {
@@ -404,6 +406,137 @@ TEST_F(MediaTest, HostileDescriptionsAndCandidatesAreRefused) {
   // Outside ice_networks: accepted as input, but ignored.
   EXPECT_TRUE((*call)->add_remote_candidate(0, "candidate:1 1 UDP 2013266431 192.0.2.1 50000 typ host"));
   (*call)->close();
+}
+
+// A group call's mesh in one process: three rooms (each with its own tone and recording), three
+// calls between them. Each recording is the mix of the two others' tones, and nothing of its own.
+TEST_F(MediaTest, ThreeRoomsInAMeshHearBothOthers) {
+  const double tone[3] = {440, 660, 880};
+  std::shared_ptr<RoomAudio> room[3];
+  for (int i = 0; i < 3; ++i) {
+    write_wav(dir / ("in" + std::to_string(i) + ".wav"), tone[i], 6.0);
+    auto r = RoomAudio::create(
+        {dir / ("in" + std::to_string(i) + ".wav"), dir / ("heard" + std::to_string(i) + ".wav")});
+    ASSERT_TRUE(r) << r.error().message;
+    room[i] = *r;
+  }
+  const std::pair<int, int> links[3] = {{0, 1}, {0, 2}, {1, 2}};
+  Pair pairs[3];
+  // However the test ends (an ASSERT returns early), every call is closed before any Pair goes: a
+  // call's callbacks reach into the other side's Pair until it is closed.
+  struct CloseAll {
+    Pair* pairs;
+    ~CloseAll() {
+      for (int k = 0; k < 3; ++k)
+        for (Side* s : {&pairs[k].a, &pairs[k].b})
+          if (s->call) s->call->close();
+    }
+  } close_all{pairs};
+  // One call after the other, as a node links a room: six ICE agents checking at once on a loaded
+  // two-core machine failed now and then.
+  for (int k = 0; k < 3; ++k) {
+    Options oa = loopback(), ob = loopback();
+    oa.room_audio = room[links[k].first];
+    ob.room_audio = room[links[k].second];
+    start(pairs[k], oa, ob);
+    ASSERT_TRUE(pairs[k].a.wait_state(State::connected, 10s)) << pairs[k].a.last_detail;
+    ASSERT_TRUE(pairs[k].b.wait_state(State::connected, 10s)) << pairs[k].b.last_detail;
+  }
+  std::this_thread::sleep_for(3000ms);
+  for (auto& p : pairs) {
+    EXPECT_GT(p.a.call->stats().audio_packets_received, 50u);
+    p.a.call->close();
+    p.b.call->close();
+  }
+  for (auto& r : room) r->close();
+  for (int i = 0; i < 3; ++i) {
+    int rate = 0;
+    const auto x = read_wav(dir / ("heard" + std::to_string(i) + ".wav"), &rate);
+    ASSERT_EQ(rate, RATE);
+    ASSERT_GT(x.size(), static_cast<std::size_t>(2 * RATE)) << i;
+    // The last two seconds: both others are in the mix by then.
+    const std::vector<double> tail(x.end() - 2 * RATE, x.end());
+    const double own = tone_power(tail, tone[i], rate);
+    std::printf("room %d heard %zu samples:", i, x.size());
+    for (int j = 0; j < 3; ++j) std::printf(" %.0f Hz %.2e", tone[j], tone_power(tail, tone[j], rate));
+    std::printf("\n");
+    for (int j = 0; j < 3; ++j) {
+      if (j == i) continue;
+      const double heard = tone_power(tail, tone[j], rate);
+      EXPECT_GT(heard, 1e-4) << "room " << i << " does not hear " << tone[j];
+      EXPECT_GT(heard, 100 * own) << "room " << i << " hears itself";
+    }
+  }
+}
+
+TEST_F(MediaTest, RoomAudioRefusesAFileItCannotPlay) {
+  std::ofstream(dir / "text.wav") << "not a WAV file at all";
+  auto bad = RoomAudio::create({(dir / "text.wav").string(), (dir / "out.wav").string()});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("text.wav"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(RoomAudio::create({(dir / "missing.wav").string(), (dir / "out.wav").string()}));
+  write_wav(dir / "in.wav", 440, 0.2);
+  EXPECT_FALSE(RoomAudio::create({(dir / "in.wav").string(), (dir / "no" / "out.wav").string()}));
+}
+
+TEST(MediaMixer, SumsPrimedSourcesWithClipping) {
+  Mixer m(4, 16);
+  std::int16_t out[4] = {7, 7, 7, 7};
+  EXPECT_FALSE(m.pull(out, 4));  // nothing heard yet: no output (a recording starts at the first sound)
+  EXPECT_EQ(out[0], 7);
+  const int a = m.add_source(), b = m.add_source();
+  const std::int16_t loud[4] = {30000, 30000, -30000, 100};
+  const std::int16_t soft[4] = {1000, 5000, -5000, 1};
+  m.push(a, loud, 3);  // not primed yet (3 < 4)
+  EXPECT_FALSE(m.started());
+  m.push(a, loud + 3, 1);
+  m.push(b, soft, 4);
+  ASSERT_TRUE(m.pull(out, 4));
+  EXPECT_EQ(out[0], 31000);
+  EXPECT_EQ(out[1], 32767);   // clipped
+  EXPECT_EQ(out[2], -32768);  // clipped
+  EXPECT_EQ(out[3], 101);
+  // Half a block left: it plays, then the source ran dry and is silent until it primes again.
+  m.push(a, loud, 2);
+  ASSERT_TRUE(m.pull(out, 4));
+  EXPECT_EQ(out[1], 30000);
+  EXPECT_EQ(out[2], 0);
+  m.push(a, loud, 2);  // 2 < 4: not primed yet
+  ASSERT_TRUE(m.pull(out, 4));
+  EXPECT_EQ(out[0], 0);
+  m.push(a, loud + 2, 2);  // 4 buffered: primed
+  ASSERT_TRUE(m.pull(out, 4));
+  EXPECT_EQ(out[0], 30000);
+  EXPECT_EQ(out[2], -30000);
+  EXPECT_EQ(out[3], 100);
+  // A source far ahead keeps only its newest primed worth.
+  std::int16_t many[40];
+  for (int i = 0; i < 40; ++i) many[i] = static_cast<std::int16_t>(i);
+  m.push(b, many, 40);
+  ASSERT_TRUE(m.pull(out, 4));
+  EXPECT_EQ(out[0], 36);
+  EXPECT_EQ(out[3], 39);
+  m.remove_source(b);
+  m.push(b, many, 40);  // ignored
+  ASSERT_TRUE(m.pull(out, 4));
+  EXPECT_EQ(out[0], 0);
+}
+
+TEST_F(MediaTest, WavWriterWritesAValidFileAndSizesAsItGoes) {
+  WavWriter w;
+  ASSERT_TRUE(w.open(dir / "w.wav"));
+  std::vector<std::int16_t> second(RATE);
+  for (int i = 0; i < RATE; ++i) second[i] = static_cast<std::int16_t>(i % 1000 - 500);
+  w.write(second.data(), second.size());
+  int rate = 0;
+  EXPECT_EQ(read_wav(dir / "w.wav", &rate).size(), static_cast<std::size_t>(RATE));  // before close
+  w.write(second.data(), 100);
+  w.close();
+  const auto x = read_wav(dir / "w.wav", &rate);
+  EXPECT_EQ(rate, RATE);
+  ASSERT_EQ(x.size(), static_cast<std::size_t>(RATE + 100));
+  EXPECT_DOUBLE_EQ(x[1], -499 / 32768.0);
+  EXPECT_FALSE(WavWriter().open((dir / "missing" / "w.wav").string()));
 }
 
 TEST(MediaNetworks, AddressFilter) {
