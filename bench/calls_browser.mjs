@@ -58,8 +58,10 @@ function writeBurst(file, freq) {
   return file;
 }
 
+const profiles = [];
 function launch(name, wav) {
-  return chromium.launchPersistentContext(tmpdir(`kith-bench-chromium-${name}-`), {
+  profiles.push(tmpdir(`kith-bench-chromium-${name}-`));
+  return chromium.launchPersistentContext(profiles.at(-1), {
     executablePath: CHROMIUM, headless: true, viewport: { width: 1100, height: 900 },
     args: [...CHROMIUM_ARGS, '--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`,
@@ -340,7 +342,7 @@ async function main() {
   } finally {
     for (const c of [ctxA, ctxB]) if (c) await c.close().catch(() => {});
     for (const n of [alice, bob]) { await n.stop(); n.cleanup(); }
-    fs.rmSync(dir, { recursive: true, force: true });
+    for (const d of [dir, ...profiles]) fs.rmSync(d, { recursive: true, force: true });
   }
 }
 
