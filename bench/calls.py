@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Calls (issue 12): not a test, it prints figures.
 
-Two scenarios on 127.0.0.1, in one run:
+Three scenarios on 127.0.0.1, in one run:
 
   native    two `kith daemon`s (contacts, calls.ice_networks=127.0.0.1) carry the signalling; `kith call
             bob --send-audio A.wav --record A-heard.wav --json` and `kith answer --send-audio B.wav --record
@@ -10,6 +10,9 @@ Two scenarios on 127.0.0.1, in one run:
             between 127.0.0.1 ports (no registrar), Opus, audio from a WAV (aufile), what is heard dumped
             to a WAV by the sndfile filter, no sound card (the player is an aubridge device that never
             runs).
+  browser   two `kith daemon`s and two headless Chromiums logged in to their web UIs, each with a fake
+            microphone playing its WAV (looped); page A clicks Call, page B clicks Accept. Run by
+            bench/calls_browser.mjs (playwright-core from tests/ui/node_modules), which prints JSON lines.
 
 Each side's WAV is silence with a one-second tone burst starting BURST_AT (1.000 s) after the file starts
 playing: 440 Hz from the caller, 660 Hz from the callee. Per call:
@@ -24,7 +27,7 @@ playing: 440 Hz from the caller, 660 Hz from the callee. Per call:
              call, and the endpoints' CPU while the call is up (% of one core).
   intact     power at the other side's tone / power at one's own tone, in the burst's second.
 
-Usage: python3 bench/calls.py [--calls 5] [--only native,baresip] [--hold 3.5] [--json]
+Usage: python3 bench/calls.py [--calls 5] [--only native,baresip,browser] [--hold 3.5] [--json]
 """
 import argparse
 import json
@@ -46,7 +49,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import procutil  # noqa: E402
 import tones  # noqa: E402
 from contacts_util import befriend  # noqa: E402
-from kithtest import KithNode, free_port  # noqa: E402
+from kithtest import KITH_BIN, KithNode, free_port  # noqa: E402
 
 RATE = 48000
 BURST_AT = 1.000  # s after the file starts playing
@@ -519,6 +522,33 @@ def baresip_one(alice, bob, hold):
     return r
 
 
+# -- browser: bench/calls_browser.mjs ---------------------------------------------------------------------
+
+def browser_calls(args):
+    """Runs bench/calls_browser.mjs: (per-call results, the no-call baseline or None, why it could not run)."""
+    script = os.path.join(HERE, "calls_browser.mjs")
+    if not shutil.which("node"):
+        return [], None, "node not found"
+    if not os.path.isdir(os.path.join(HERE, "..", "tests", "ui", "node_modules", "playwright-core")):
+        return [], None, "playwright-core missing: npm ci in tests/ui"
+    env = dict(os.environ)
+    env.setdefault("KITH_BIN", KITH_BIN)
+    proc = subprocess.Popen(["node", script, "--calls", str(args.calls), "--hold", str(args.hold)],
+                            stdout=subprocess.PIPE, env=env, text=True)  # its log goes to our stderr
+    results, idle = [], None
+    for line in proc.stdout:
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        if r.get("idle"):
+            idle = r
+        else:
+            r.pop("onsets", None)
+            results.append(r)
+    code = proc.wait()
+    return results, idle, (None if code == 0 else "calls_browser.mjs exited %d" % code)
+
+
 # -- report ------------------------------------------------------------------------------------------------
 
 def summary(results, keys):
@@ -538,6 +568,10 @@ NATIVE_KEYS = ["answer_to_answered_ms", "answered_to_connected_ms", "answered_to
 BARESIP_KEYS = ["accept_to_established_ms", "dial_to_established_ms", "accept_to_first_audio_ms", "latency_ms",
                 "latency_callee_to_caller_ms", "latency_caller_to_callee_ms", "cpu_both_s", "cpu_active_pct",
                 "intact_caller", "intact_callee"]
+BROWSER_KEYS = ["accept_to_active_api_ms", "accept_to_active_ui_ms", "accept_to_active_callee_ui_ms",
+                "accept_to_first_audio_ms", "endpoint_setup_ms_caller", "endpoint_setup_ms_callee", "latency_ms",
+                "latency_callee_to_caller_ms", "latency_caller_to_callee_ms", "cpu_browsers_s", "cpu_daemons_s",
+                "cpu_active_pct"]
 
 
 def fmt(s, key, unit="", digits=0):
@@ -552,7 +586,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calls", type=int, default=5, help="calls per scenario")
     ap.add_argument("--hold", type=float, default=3.5, help="seconds each call stays up once connected")
-    ap.add_argument("--only", default="native,baresip")
+    ap.add_argument("--only", default="native,baresip,browser")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.hold < BURST_AT + BURST_LEN + 0.5:
@@ -567,6 +601,10 @@ def main():
         if "baresip" in only:
             res = baresip_calls(args, tmp)
             report["baresip"] = {"summary": summary(res, BARESIP_KEYS), "calls": res}
+        if "browser" in only:
+            res, idle, err = browser_calls(args)
+            report["browser"] = {"summary": summary(res, BROWSER_KEYS), "calls": res, "no_call": idle,
+                                 "error": err}
     if args.json:
         print(json.dumps(report, indent=2))
         return
@@ -604,6 +642,28 @@ def main():
                 ("other side's tone / own, at the caller", "intact_caller", "x", 0),
                 ("other side's tone / own, at the callee", "intact_callee", "x", 0)):
             print("  %-44s %s" % (label, fmt(s, key, unit, digits)))
+    if "browser" in report:
+        b = report["browser"]
+        s = b["summary"]
+        print("\nbrowser <-> browser (web UI, headless Chromium): %d of %d calls ok%s"
+              % (s["ok"], s["calls"], " -- not measured: " + b["error"] if b["error"] else ""))
+        for label, key, unit, digits, target in (
+                ("Accept click -> active at caller (API)", "accept_to_active_api_ms", " ms", 0, "target < 300 ms"),
+                ("Accept click -> active at caller (UI)", "accept_to_active_ui_ms", " ms", 0, ""),
+                ("Accept click -> active at callee (UI)", "accept_to_active_callee_ui_ms", " ms", 0, ""),
+                ("caller page's own setupMs", "endpoint_setup_ms_caller", " ms", 0, ""),
+                ("callee page's own setupMs", "endpoint_setup_ms_callee", " ms", 0, ""),
+                ("Accept click -> first audio at caller", "accept_to_first_audio_ms", " ms", 0, "target < 300 ms"),
+                ("mouth-to-ear, track to track (mean both ways)", "latency_ms", " ms", 0, "target < 100 ms"),
+                ("  callee -> caller", "latency_callee_to_caller_ms", " ms", 0, ""),
+                ("  caller -> callee", "latency_caller_to_callee_ms", " ms", 0, ""),
+                ("CPU per call, both Chromiums", "cpu_browsers_s", " s", 2, ""),
+                ("CPU per call, both daemons", "cpu_daemons_s", " s", 2, ""),
+                ("CPU while connected, both Chromiums", "cpu_active_pct", " % of a core", 1, "")):
+            print("  %-44s %-30s %s" % (label, fmt(s, key, unit, digits), target))
+        if b["no_call"]:
+            print("  %-44s %.1f %% of a core" % ("both Chromiums, pages open, no call", b["no_call"]["cpu_idle_pct"]))
+        print("  (tone intactness is not measured for the pages: their analysers only time the onsets)")
 
 
 if __name__ == "__main__":
