@@ -56,7 +56,7 @@ BURST_AT = 1.000  # s after the file starts playing
 BURST_LEN = 1.000
 FILE_LEN = 6.0  # baresip ends the call when its aufile source reaches the end: longer than a call
 CALLER_TONE, CALLEE_TONE = 440, 660
-FILE_OFFSET = 0.050  # src/media/call.cpp start_file(): the file plays from (running time at connect) + 50 ms
+FILE_OFFSET = 0.0  # the first block logged is the file's first sample (src/media/room_audio.cpp)
 TARGETS = {"setup_ms": 300, "latency_ms": 100}
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -155,23 +155,23 @@ GST_LINE = re.compile(r"^(\d+):(\d\d):(\d\d\.\d+)\s+\d+\s+\S+\s+\w+\s+(\w+)\s+(.
 
 
 def gst_timeline(path):
-    """From an endpoint's stderr with GST_DEBUG=filesrc:5,wavenc:6 (times: seconds since the process's
-    gst_init, one monotonic clock): when its own file started (filesrc opened, in start_file(), right
-    after the file's running-time offset was taken) and [(time, bytes so far)] of every buffer of what it
-    heard reaching wavenc (the decoder's output: no sound card after it)."""
-    opened, pushed, total = None, [], 0
+    """From an endpoint's stderr with GST_DEBUG=kithroom:6 (times: seconds since the process's gst_init,
+    one monotonic clock; src/media/room_audio.cpp logs them): when its own file started (the first block
+    of the WAV sent to the call) and [(time, bytes so far)] of every 10 ms block of what it heard, as the
+    room's mixer wrote it to the recording (the decoders' output plus the mixer's cushion: no sound card
+    after it)."""
+    opened, pushed = None, []
     with open(path, errors="replace") as f:
         for line in f:
             m = GST_LINE.match(line.strip())
-            if not m:
+            if not m or m.group(4) != "kithroom":
                 continue
             t = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-            cat, rest = m.group(4), m.group(5)
-            if cat == "filesrc" and "opening file" in rest and opened is None:
+            rest = m.group(5)
+            if "file input: first block sent" in rest and opened is None:
                 opened = t
-            elif cat == "wavenc" and "bytes raw audio" in rest:
-                total += int(re.search(r"pushing (\d+) bytes", rest).group(1))
-                pushed.append((t, total))
+            elif "mixed block:" in rest:
+                pushed.append((t, 2 * int(re.search(r"mixed block: (\d+) samples", rest).group(1))))
     return opened, pushed
 
 
@@ -185,7 +185,7 @@ def arrival(pushed, sample):
 
 
 def native_calls(args, tmp):
-    env_gst = {"GST_DEBUG": "filesrc:5,wavenc:6", "GST_DEBUG_NO_COLOR": "1"}
+    env_gst = {"GST_DEBUG": "kithroom:6", "GST_DEBUG_NO_COLOR": "1"}
     nodes = []
     for name in ("alice", "bob"):
         n = KithNode(name, {"profile.name": name, "channel.listen": "127.0.0.1:%d" % free_port(),

@@ -26,7 +26,7 @@ inline constexpr int AUDIO_RATE = 48000;
 // ours). The sum is clipped to 16 bits. Thread-safe: any thread may push while another pulls.
 class Mixer {
  public:
-  explicit Mixer(std::size_t prime = AUDIO_RATE / 25, std::size_t max_buffered = AUDIO_RATE / 5);
+  explicit Mixer(std::size_t prime = AUDIO_RATE / 25, std::size_t max_buffered = AUDIO_RATE / 12);
 
   int add_source();
   void remove_source(int id);  // its buffered audio is dropped

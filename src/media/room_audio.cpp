@@ -39,6 +39,10 @@ namespace {
 // The mix is pulled in 10 ms blocks: short enough to add little delay, long enough to cost little.
 constexpr auto BLOCK = 10ms;
 constexpr std::size_t BLOCK_SAMPLES = AUDIO_RATE / 100;
+
+// GST_DEBUG=kithroom:6 prints when the file input starts and each block of the mix, on GStreamer's
+// debug clock: how bench/calls.py times what is sent and heard (mouth-to-ear, first audio).
+GST_DEBUG_CATEGORY_STATIC(room_debug);
 std::atomic<int> g_rooms{0};  // unique element names (the echo probe is found by name, process-wide)
 }  // namespace
 
@@ -74,7 +78,7 @@ struct RoomAudio::Impl {
 
   void build();
   void build_file();
-  void file_block(std::int16_t* out, std::size_t n);
+  bool file_block(std::int16_t* out, std::size_t n);
   void on_input(GstAppSink* sink);
   void send_input(const std::int16_t* samples, std::size_t n);
   void tick_loop();
@@ -151,11 +155,12 @@ void RoomAudio::Impl::build_file() {
 }
 
 // The file's next `n` samples once it plays (silence where it is behind or over), else silence.
-void RoomAudio::Impl::file_block(std::int16_t* out, std::size_t n) {
+// Answers whether the file plays.
+bool RoomAudio::Impl::file_block(std::int16_t* out, std::size_t n) {
   std::fill(out, out + n, 0);
   {
     std::lock_guard lock(mu);
-    if (!file_started) return;
+    if (!file_started) return false;
   }
   while (file_pcm.size() < n && !file_done) {
     GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(file_sink), 0);
@@ -175,6 +180,7 @@ void RoomAudio::Impl::file_block(std::int16_t* out, std::size_t n) {
   const std::size_t take = std::min(n, file_pcm.size());
   std::copy(file_pcm.begin(), file_pcm.begin() + static_cast<std::ptrdiff_t>(take), out);
   file_pcm.erase(file_pcm.begin(), file_pcm.begin() + static_cast<std::ptrdiff_t>(take));
+  return true;
 }
 
 void RoomAudio::Impl::send_input(const std::int16_t* samples, std::size_t n) {
@@ -199,6 +205,8 @@ void RoomAudio::Impl::on_input(GstAppSink* sink) {
 // block of the mix into the WAV file or the speaker.
 void RoomAudio::Impl::tick_loop() {
   std::vector<std::int16_t> block(BLOCK_SAMPLES), input(BLOCK_SAMPLES);
+  bool file_timed = false;  // the first block of the file was logged
+  std::uint64_t mixed = 0;  // samples of the mix so far (= the recording's length)
   auto next = std::chrono::steady_clock::now();
   std::unique_lock lock(mu);
   while (!closed) {
@@ -209,10 +217,17 @@ void RoomAudio::Impl::tick_loop() {
     // Behind by more than half a second (a suspended process): skip ahead rather than burst.
     if (std::chrono::steady_clock::now() - next > 500ms) next = std::chrono::steady_clock::now();
     if (file_sink) {
-      file_block(input.data(), input.size());
+      const bool playing = file_block(input.data(), input.size());
+      if (playing && !file_timed) {
+        file_timed = true;
+        GST_CAT_INFO(room_debug, "file input: first block sent");
+      }
       send_input(input.data(), input.size());
     }
     if (mixer.pull(block.data(), block.size())) {
+      mixed += block.size();
+      GST_CAT_LOG(room_debug, "mixed block: %" G_GUINT64_FORMAT " samples in all",
+                  static_cast<guint64>(mixed));
       if (wav.is_open()) {
         wav.write(block.data(), block.size());
       } else if (speaker) {
@@ -226,6 +241,9 @@ void RoomAudio::Impl::tick_loop() {
 
 Result<std::shared_ptr<RoomAudio>> RoomAudio::create(RoomAudioOptions options) {
   prepare();  // gst_init
+  static std::once_flag debug_category;
+  std::call_once(debug_category,
+                 [] { GST_DEBUG_CATEGORY_INIT(room_debug, "kithroom", 0, "kith: a group call's audio"); });
   if (!options.send_audio.empty() && !gst::readable(options.send_audio))
     return tl::unexpected(
         Error{base::make_error_code(base::errc::unavailable), "cannot read " + options.send_audio});
