@@ -1,9 +1,11 @@
 // `kith call`, `kith answer`, `kith hangup`, `kith calls` (docs/cli.md § Calls). Calls need the
 // daemon: it carries the signalling over the contact's channel; this process runs the media
 // (call_endpoint.cpp) for as long as the call lasts.
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "base/error.hpp"
@@ -129,10 +131,27 @@ int run_call(Context& ctx, const std::vector<std::string>& who, const std::strin
   return run_call_endpoint(ctx, **backend, new_room, std::move(calls), media);
 }
 
-int run_answer(Context& ctx, const std::string& id, const MediaArgs& media) {
+int run_answer(Context& ctx, const std::string& id, const MediaArgs& media, int wait_s) {
   media::prepare();  // GStreamer and the DTLS certificate start while the call is found and answered
   auto backend = open_backend(ctx);
   if (!backend) return report(ctx, backend.error());
+  if (wait_s > 0 && id.empty()) {
+    // Waiting with the endpoint ready (GStreamer loaded, its DTLS key made), as a softphone does: the
+    // ring is answered within one poll, and setup does not wait for this process to start.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+    while (true) {
+      auto list = (*backend)->call("GET", "/api/v1/calls");
+      if (!list) return report(ctx, list.error());
+      if (!calls_that(*list, ringing).empty()) break;
+      if (interrupted())
+        return report(ctx,
+                      Error{base::make_error_code(base::errc::unavailable), "stopped waiting for a call"});
+      if (std::chrono::steady_clock::now() >= until)
+        return report(ctx, Error{base::make_error_code(base::errc::unavailable),
+                                 "no call rang within " + std::to_string(wait_s) + " s"});
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
   Result<nlohmann::json> call = tl::unexpected(Error{});
   if (id.empty()) {
     // Two participants of one group call may ring us at once: answering one answers both.

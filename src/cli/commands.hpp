@@ -126,7 +126,8 @@ int run_group(Context& ctx, const GroupArgs& args);
 struct MediaArgs;
 int run_call(Context& ctx, const std::vector<std::string>& who, const std::string& room,
              const MediaArgs& media);
-int run_answer(Context& ctx, const std::string& id, const MediaArgs& media);
+// With wait_s > 0 and no id: waits up to that long for a call to ring, then answers it.
+int run_answer(Context& ctx, const std::string& id, const MediaArgs& media, int wait_s = 0);
 int run_hangup(Context& ctx, const std::string& id, const std::string& room);
 int run_calls(Context& ctx);
 

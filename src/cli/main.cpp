@@ -184,6 +184,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> call_who;
   std::string call_id, call_room;
+  int answer_wait = 0;
   cli::MediaArgs media_args;
   auto add_media = [&media_args](CLI::App* c) {
     c->add_flag("--video", media_args.video,
@@ -209,6 +210,11 @@ int main(int argc, char** argv) {
   auto* answer = cli.add_subcommand(
       "answer", "Answer a ringing call (a group call: join it) and stay in it until it ends");
   answer->add_option("id", call_id, "Call id or a unique prefix (default: the one ringing call)");
+  answer
+      ->add_option("--wait", answer_wait,
+                   "Wait up to this many seconds for a call to ring, then answer it (auto-answer, "
+                   "with the media ready)")
+      ->check(CLI::Range(1, 86400));
   add_media(answer);
   auto* hangup = cli.add_subcommand(
       "hangup", "End a call: declines a ringing one, cancels or hangs up yours; leaves a group call");
@@ -268,7 +274,7 @@ int main(int argc, char** argv) {
   if (*chat) return cli::run_chat(ctx, msg_who);
   if (*inbox) return cli::run_inbox(ctx, inbox_args);
   if (*call) return cli::run_call(ctx, call_who, call_room, media_args);
-  if (*answer) return cli::run_answer(ctx, call_id, media_args);
+  if (*answer) return cli::run_answer(ctx, call_id, media_args, answer_wait);
   if (*hangup) return cli::run_hangup(ctx, call_id, call_room);
   if (*calls) return cli::run_calls(ctx);
   if (*group) {
