@@ -118,6 +118,21 @@ class CallsTest(KithTestCase):
         self.assertEqual(code_b, 0, err_b)
         self.assertEqual(lines_b[-1]["call"]["end_reason"], "the other side hung up")
 
+    def test_answer_wait_answers_the_next_call_and_gives_up_without_one(self):
+        alice, bob = self.daemons("alice", "bob")
+        befriend(alice, bob)
+        r = bob.run("answer", "--wait", "1", check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("no call rang within 1 s", r.stderr)
+        callee = bob.spawn("answer", "--wait", "60", "--json", *self.quiet(BOB_TONE))
+        caller = alice.spawn("call", "bob", "--json", *self.quiet(ALICE_TONE))
+        self.wait_call(alice, "active")
+        alice.run("hangup")
+        code_a, _, err_a = self.finish(caller)
+        code_b, lines_b, err_b = self.finish(callee)
+        self.assertEqual((code_a, code_b), (0, 0), err_a + err_b)
+        self.assertEqual(lines_b[-1]["call"]["direction"], "incoming")
+
     def test_decline_busy_and_an_offline_contact(self):
         alice, bob, carol = self.daemons("alice", "bob", "carol")
         befriend(alice, bob)
