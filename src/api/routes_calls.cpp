@@ -2,6 +2,7 @@
 // web page's RTCPeerConnection or `kith call`'s GStreamer. The handlers check the request, co_await
 // the call service (which answers on its strand) and turn its answer into JSON (json_calls.hpp).
 #include <algorithm>
+#include <cctype>
 
 #include "api/detail/await.hpp"
 #include "api/detail/route_helpers.hpp"
@@ -52,6 +53,13 @@ nlohmann::json ice_config(const app::CallConfig& c) {
 }
 
 boost::asio::awaitable<Response> ready(Response r) { co_return r; }
+
+// Rooms are lower-case hex everywhere (the wire's bytes as to_hex writes them); people may type either.
+std::string lower(std::string hex) {
+  std::transform(hex.begin(), hex.end(), hex.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return hex;
+}
 
 // Runs `start(service, done)` on the call service and answers with `respond(answer)`. A coroutine
 // with its arguments in its frame (not a capturing lambda, whose closure could go first).
@@ -129,6 +137,7 @@ void add_call_routes(Router& router, RouteContext ctx) {
       return invalid("'contact' (a name or kith ID) or 'contacts' (a group call) is required");
     if (!room->empty() && (room->size() != 32 || !base::from_hex(*room)))
       return invalid("'room' must be a group call's room: 32 hex digits");
+    *room = lower(*room);
     return ask<Result<calls::CallView>>(
         node,
         [who = *who, video = *video, room = *room](CallService& s, auto done) {
@@ -138,9 +147,9 @@ void add_call_routes(Router& router, RouteContext ctx) {
   });
   // Leaves a group call: hangs up each of its live calls.
   router.add("POST", "/api/v1/calls/rooms/{room}/hangup", [&node](Request req) {
+    auto room = lower(req.params.at("room"));
     return ask<Result<std::size_t>>(
-        node,
-        [room = req.params.at("room")](CallService& s, auto done) { s.leave_room(room, std::move(done)); },
+        node, [room](CallService& s, auto done) { s.leave_room(room, std::move(done)); },
         [](const Result<std::size_t>& r) {
           if (!r) return Response::error(call_status(r.error()), r.error());
           return Response{200, nlohmann::json{{"ok", true}, {"ended", *r}}, {}};
