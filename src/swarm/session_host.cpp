@@ -386,6 +386,10 @@ void SessionHost::annotate(TransferStatus& st) const {
     st.error_code = Error{make_error_code(errc::nothing_selected), {}}.code_name();
     return;
   }
+  // A failed write puts a torrent in upload mode rather than in error: libtorrent's state says
+  // "downloading" at 0 B/s. A disk-full alert for it makes it an error here, which resume() (the node's
+  // disk-full retry, or the user's) clears.
+  if (m_disk_full.count(st.id)) st.state = "error";
   if (st.state != "error") return;
   // The alert that reported the error said more (which file, disk full) than the status does.
   if (auto it = m_errors.find(st.id); it != m_errors.end()) st.error = it->second;
