@@ -14,6 +14,8 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libexpected-dev libgtest-dev libgmock-dev libclamav-dev libqrencode-dev
   libprotobuf-dev protobuf-compiler
+  # folder sync (src/bep): LZ4 for BEP's compressed messages
+  liblz4-dev
   # ICE (src/ice): UDP hole punching; GLib comes with it
   libnice-dev
   # calls (src/media): GStreamer's webrtcbin, Opus/VP8, WAV, echo cancellation (webrtcdsp), its ICE (nice)
@@ -30,6 +32,8 @@ PACKAGES=(
   iproute2 nftables miniupnpd-nftables
   # bench/dht.py: libtorrent's Python bindings (for Debian's /usr/bin/python3)
   python3-libtorrent
+  # folder sync: Syncthing is the other end of the interop tests and the anchor of bench/sync.py
+  syncthing
   # bench/calls.py: the anchor for calls (SIP, Opus, WAV in and out, no sound card needed)
   baresip
   # web UI test: the browser (playwright-core drives it; node and npm come below)

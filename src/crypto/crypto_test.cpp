@@ -10,6 +10,9 @@ using namespace kith::crypto;
 TEST(Hash, Sha256KnownAnswers) {
   // FIPS 180-2 test vector "abc".
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const Sha256 raw = sha256("abc");
+  EXPECT_EQ(raw[0], 0xba);
+  EXPECT_EQ(raw[31], 0xad);
   auto path = std::filesystem::temp_directory_path() / "kith-crypto-test.txt";
   std::ofstream(path, std::ios::binary) << "abc";
   auto h = sha256_file(path);

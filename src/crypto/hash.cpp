@@ -49,4 +49,11 @@ std::string sha256_hex(std::string_view data) {
   return hex_of(digest);
 }
 
+Sha256 sha256(std::string_view data) {
+  (void)ensure_sodium();
+  Sha256 digest{};
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return digest;
+}
+
 }  // namespace kith::crypto

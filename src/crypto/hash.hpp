@@ -1,5 +1,7 @@
 #pragma once
 // Hashing through libsodium (this module is the project's only libsodium user).
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -12,5 +14,8 @@ namespace kith::crypto {
 Result<std::string> sha256_file(const std::filesystem::path& file);
 // SHA-256 of bytes, as 64 lower-case hex digits.
 std::string sha256_hex(std::string_view data);
+// SHA-256 of bytes, raw (Syncthing's device IDs and block hashes are raw digests).
+using Sha256 = std::array<std::uint8_t, 32>;
+Sha256 sha256(std::string_view data);
 
 }  // namespace kith::crypto
