@@ -47,8 +47,9 @@ struct Message {
 };
 
 // Header, length and body, LZ4-compressed when allow_compression is set, the body is at least
-// COMPRESSION_THRESHOLD bytes and compression saves at least 1/32 of it (Syncthing's rules; which
-// messages to allow it for follows the peer's Compression setting and is the caller's business).
+// COMPRESSION_THRESHOLD bytes and compression saves at least 1/32 of it (Syncthing's rules). Which
+// messages to allow it for is the caller's business: Syncthing follows the compression configured for
+// the peer (metadata, the default: all but Response; always; never).
 std::string encode_message(pb::MessageType type, const google::protobuf::MessageLite& msg,
                            bool allow_compression);
 
