@@ -1,0 +1,12 @@
+#include "sync/errors.hpp"
+
+namespace kith::sync {
+
+const std::error_category& category() {
+  static const char* const NAMES[] = {"",         "folder_missing",        "marker_missing",
+                                      "bad_name", "changed_while_hashing", "cancelled"};
+  static const base::NamedCategory instance("kith.sync", "sync", NAMES);
+  return instance;
+}
+
+}  // namespace kith::sync
