@@ -28,13 +28,16 @@ struct FolderView {
   std::string id, label, path;
   std::string type = "sendreceive";  // sendreceive | sendonly | receiveonly
   bool paused = false;
-  std::string state = "idle";  // idle | scanning | syncing | error | paused
-  std::string error;           // why state is "error" (e.g. the folder marker is missing)
-  std::int64_t local_files = 0, local_bytes = 0;    // what this node has (not deleted)
+  std::string state = "idle";                     // idle | scanning | syncing | error | paused
+  std::string error;                              // why state is "error" (e.g. the folder marker is missing)
+  std::int64_t local_files = 0, local_bytes = 0;  // what this node has (not deleted)
   std::int64_t global_files = 0, global_bytes = 0;  // the newest version of everything in the share
   std::int64_t need_files = 0, need_bytes = 0;      // what this node still needs of it
   std::int64_t sequence = 0;                        // this node's index sequence
   std::int64_t last_scan = 0;                       // unix seconds
+  // Since the node started: file data fetched from devices, and copied from local files instead
+  // (a rename, a move, or the unchanged blocks of a modified file cost no transfer).
+  std::int64_t bytes_fetched = 0, bytes_reused = 0;
   std::vector<FolderDeviceView> devices;
   std::vector<HeldItem> held;
 };
@@ -43,8 +46,8 @@ struct DeviceView {
   std::string id, name;
   std::vector<std::string> addresses;  // where this node dials it
   bool connected = false;
-  std::string address;  // the connection's remote address
-  std::string client;   // what it said it runs, e.g. "syncthing v1.19.2"
+  std::string address;               // the connection's remote address
+  std::string client;                // what it said it runs, e.g. "syncthing v1.19.2"
   std::vector<std::string> folders;  // shared with it
 };
 
