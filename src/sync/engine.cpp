@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/hex.hpp"
+#include "base/terminal.hpp"
 #include "bep/device_id.hpp"
 #include "crypto/bep_tls.hpp"
 #include "crypto/random.hpp"
@@ -354,9 +355,9 @@ void Engine::remove_device(const std::string& given, base::Done<Status> done) {
   });
 }
 
-void Engine::arm_rescan(Folder& f) {
+void Engine::arm_rescan(Folder& f, int seconds) {
   if (!f.rescan_timer || m_stopped) return;
-  f.rescan_timer->expires_after(std::chrono::seconds(m_deps.rescan_interval_s));
+  f.rescan_timer->expires_after(std::chrono::seconds(seconds));
   f.rescan_timer->async_wait([this, id = f.record.id](boost::system::error_code ec) {
     if (!ec) scan(id);
   });
@@ -382,6 +383,7 @@ void Engine::scan(const std::string& folder) {
         previous ? scan_folder(root, *previous, options) : tl::unexpected(previous.error());
     asio::post(m_db, [this, folder, type, scanned = std::move(scanned)]() mutable {
       Result<std::vector<store::SyncFile>> out = tl::unexpected(Error{});
+      bool retry_soon = false;
       if (!scanned) {
         out = tl::unexpected(scanned.error());
       } else {
@@ -390,20 +392,28 @@ void Engine::scan(const std::string& folder) {
           for (auto& c : scanned->changed) c.invalid = true;
         out = scanned->changed.empty() ? std::vector<store::SyncFile>{}
                                        : m_deps.store.put_local(folder, std::move(scanned->changed));
+        if (out && !scanned->refreshed.empty()) (void)m_deps.store.set_local_inodes(folder, scanned->refreshed);
+        for (std::size_t i = 0; i < scanned->errors.size() && i < 5; ++i)
+          spdlog::info("sync: folder {}: {}{}", folder, base::terminal_safe(scanned->errors[i].name),
+                       scanned->errors[i].name.empty() ? scanned->errors[i].error.message
+                                                       : ": " + scanned->errors[i].error.message);
+        // A file being written was skipped: look again soon rather than at the next full rescan.
+        if (!scanned->errors.empty()) retry_soon = true;
       }
-      asio::post(m_strand,
-                 [this, folder, out = std::move(out)]() mutable { scan_done(folder, std::move(out)); });
+      asio::post(m_strand, [this, folder, retry_soon, out = std::move(out)]() mutable {
+        scan_done(folder, std::move(out), retry_soon);
+      });
     });
   });
 }
 
-void Engine::scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed) {
+void Engine::scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed, bool retry_soon) {
   auto it = m_folders.find(folder);
   if (it == m_folders.end()) return;
   Folder& f = it->second;
   f.scanning = false;
   f.last_scan = now_s();
-  arm_rescan(f);
+  arm_rescan(f, retry_soon ? 5 : m_deps.rescan_interval_s);
   if (!changed) {
     set_state(f, "error", changed.error().message);
     return;

@@ -67,8 +67,8 @@ class Engine {
   FolderView view(const Folder& f) const;
   void restore_held();  // files held back before a restart stay held (their quarantine records)
   void scan(const std::string& folder);
-  void scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed);
-  void arm_rescan(Folder& f);
+  void scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed, bool retry_soon);
+  void arm_rescan(Folder& f, int seconds);
   void set_state(Folder& f, std::string state, std::string error = {});
   void emit(Event e) const;
 

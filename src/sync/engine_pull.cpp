@@ -18,6 +18,7 @@
 #include "base/terminal.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/random.hpp"
+#include "safety/runnable.hpp"
 #include "sync/engine.hpp"
 #include "sync/file_ops.hpp"
 #include "sync/names.hpp"
@@ -34,6 +35,10 @@ std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// What a file's pull ends with when the safety check held it back: not a failure to retry.
+const Error HELD_BACK{base::make_error_code(base::errc::not_found), "held back by the safety check"};
+bool held_back(const Error& e) { return e.code == HELD_BACK.code && e.message == HELD_BACK.message; }
 }  // namespace
 
 struct Engine::Pull {
@@ -99,7 +104,9 @@ void Engine::pull(const std::string& folder) {
 }
 
 void Engine::planned(const std::string& folder, GlobalState global) {
-  Folder& f = m_folders[folder];
+  auto found = m_folders.find(folder);
+  if (found == m_folders.end()) return;  // removed meanwhile
+  Folder& f = found->second;
   // Only names some connected device can give us now (the rest wait for a connection and a new plan).
   auto pull = std::make_shared<Pull>();
   for (auto& n : global.needs) {
@@ -161,7 +168,7 @@ void Engine::pull_next(const std::string& folder) {
     if (r) {
       ++pull->done;
       emit(event::ItemChanged{folder, r->name, r->deleted ? "deleted" : "updated", {}, {}});
-    } else if (r.error().code != base::make_error_code(base::errc::not_found) || !r.error().message.empty()) {
+    } else if (!held_back(r.error())) {
       ++pull->failed;
       spdlog::warn("sync: folder {}: {}", folder, base::terminal_safe(r.error().message));
     }
@@ -293,9 +300,20 @@ void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result
     }
     ::close(std::exchange(job->fd, -1));
     asio::post(m_deps.scans, [this, job, finish]() mutable {
-      const fs::path rel = job->temp.filename();
-      auto verdict = m_deps.inspector->inspect_file(job->temp.parent_path(), rel);
-      auto decision = m_deps.inspector->decide({rel}, {verdict});
+      // The file is scanned under its temporary name but judged under its own: "runs code" goes by
+      // the real name's extension (and the first bytes), and the reason names the file people know.
+      auto verdict = m_deps.inspector->inspect_file(job->temp.parent_path(), job->temp.filename());
+      const fs::path name = job->need.global.name;
+      verdict.finding.path = name.generic_string();
+      std::string head(4, '\0');
+      {
+        std::ifstream in(job->temp, std::ios::binary);
+        in.read(head.data(), static_cast<std::streamsize>(head.size()));
+        head.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+      }
+      const auto runnable = safety::runnable_kind(name, head);
+      verdict.finding.runnable = runnable.value_or("");
+      auto decision = m_deps.inspector->decide({name}, {verdict});
       asio::post(m_deps.workers, [this, job, finish, decision = std::move(decision)]() mutable {
         if (!decision.release()) return hold_file(job, decision, finish);
         auto placed = place_file(job->root, job->need, job->temp, m_short_id);
@@ -352,7 +370,7 @@ void Engine::hold_file(std::shared_ptr<FileJob> job, const safety::Decision& dec
       emit(event::ItemChanged{job->folder, job->need.global.name, "held",
                               job->need.sources.empty() ? "" : job->need.sources.front(), reason});
     }
-    finish(fail(base::make_error_code(base::errc::not_found), ""));  // neither done nor failed: held
+    finish(tl::unexpected(HELD_BACK));  // neither done nor failed
   });
 }
 

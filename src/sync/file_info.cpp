@@ -75,10 +75,12 @@ Result<store::SyncFile> from_wire(const bep::pb::FileInfo& in, const std::string
     return tl::unexpected(bad(f.name, "symlink target too long"));
   f.symlink_target = in.symlink_target();
   if (f.type != 0 || f.deleted || f.invalid) return f;  // no blocks to check (and none kept)
-  if (f.block_size == 0 && in.blocks_size() > 0)
-    f.block_size = in.blocks(0).size();  // older peers leave it unset
-  if (in.blocks_size() > 0 && (f.block_size < MIN_BLOCK_SIZE || f.block_size > MAX_BLOCK_SIZE))
+  // An empty file is one block of size 0 (what Syncthing 1.19 sends and requires).
+  const bool empty = f.size == 0 && in.blocks_size() == 1 && in.blocks(0).size() == 0;
+  if (f.block_size == 0 && in.blocks_size() > 0) f.block_size = in.blocks(0).size();  // older peers leave it unset
+  if (!empty && in.blocks_size() > 0 && (f.block_size < MIN_BLOCK_SIZE || f.block_size > MAX_BLOCK_SIZE))
     return tl::unexpected(bad(f.name, "block size " + std::to_string(f.block_size) + " out of range"));
+  if (empty && f.block_size == 0) f.block_size = MIN_BLOCK_SIZE;
   std::int64_t offset = 0;
   f.blocks.reserve(static_cast<std::size_t>(in.blocks_size()));
   for (int i = 0; i < in.blocks_size(); ++i) {
@@ -86,7 +88,7 @@ Result<store::SyncFile> from_wire(const bep::pb::FileInfo& in, const std::string
     if (b.hash().size() != 32) return tl::unexpected(bad(f.name, "a block hash is not 32 bytes"));
     if (b.offset() != offset) return tl::unexpected(bad(f.name, "block offsets do not follow each other"));
     const bool last = i + 1 == in.blocks_size();
-    if (b.size() <= 0 || b.size() > f.block_size || (!last && b.size() != f.block_size))
+    if ((b.size() <= 0 && !empty) || b.size() > f.block_size || (!last && b.size() != f.block_size))
       return tl::unexpected(bad(f.name, "a block's size does not match the block size"));
     store::SyncBlock block;
     block.offset = b.offset();
