@@ -51,6 +51,10 @@
 #include "store/transfer_store.hpp"
 #include "swarm/session_host.hpp"
 
+namespace kith::sync {
+class SyncService;
+}
+
 namespace kith::app {
 
 class Node {
@@ -88,6 +92,8 @@ class Node {
   Result<messaging::Messenger*> require_messenger();
   // Calls (with messaging), or errc unavailable saying that calls need the daemon.
   Result<calls::CallService*> require_calls();
+  // Folder sync (with messaging: it runs in the daemon), or errc unavailable saying so.
+  Result<sync::SyncService*> require_sync();
   // What a call's media endpoint should use (settings calls.stun, calls.turn, calls.ice_networks). Any
   // thread.
   CallConfig call_config() const;
@@ -153,6 +159,7 @@ class Node {
   std::unique_ptr<DataRelays> m_data_relays;  // file data of received offers through relays
   std::unique_ptr<messaging::Messenger> m_messenger;
   std::unique_ptr<calls::CallService> m_calls;  // after the messenger, whose signals it takes
+  std::unique_ptr<sync::SyncService> m_sync;    // node_sync.cpp
   std::unique_ptr<lan::Discovery> m_lan;
   std::unique_ptr<DhtPortAdapter> m_dht_port;
   std::unique_ptr<rendezvous::Rendezvous> m_rendezvous;
