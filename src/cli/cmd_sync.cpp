@@ -42,10 +42,11 @@ std::string lower(std::string s) {
 }
 
 // The folder `given` names: its id, else the one folder with that label, else the folder at that path.
-// Nothing found: {"id": given}, and the node's answer to the real request says it is unknown.
-json resolve_folder(Backend& b, const std::string& given) {
+// Not found: {"id": given} when that can be an id (the node's answer to the real request says whether
+// it knows it), else not_found.
+Result<json> resolve_folder(Backend& b, const std::string& given) {
   auto list = b.call("GET", FOLDERS);
-  if (!list) return {{"id", given}};  // the real request reports why (e.g. no daemon)
+  if (!list) return list;  // e.g. no daemon: folder sync runs there
   const auto folders = list->value("folders", json::array());
   for (const auto& f : folders)
     if (f.value("id", "") == given) return f;
@@ -57,19 +58,27 @@ json resolve_folder(Backend& b, const std::string& given) {
   const auto path = absolute(given);
   for (const auto& f : folders)
     if (f.value("path", "") == path) return f;
-  return {{"id", given}};
+  if (api::check_folder_id(given)) return json{{"id", given}};
+  return fail(base::make_error_code(base::errc::not_found),
+              "no synced folder has the id, label or path '" + given + "' (see kith sync list)");
 }
 
 // A device ID as given, or the device ID of the one added device with that name (any case).
-std::string resolve_device(Backend& b, const std::string& given) {
+Result<std::string> resolve_device(Backend& b, const std::string& given) {
   if (api::check_device_id(given)) return given;
   auto list = b.call("GET", DEVICES);
-  if (!list) return given;
+  if (!list) return tl::unexpected(list.error());
   std::string found;
   int matches = 0;
   for (const auto& d : list->value("devices", json::array()))
     if (lower(d.value("name", "")) == lower(given)) found = d.value("id", ""), ++matches;
-  return matches == 1 ? found : given;  // otherwise the node says it is not a device ID
+  if (matches == 1) return found;
+  return fail(
+      base::make_error_code(base::errc::bad_input),
+      matches > 1
+          ? "several devices are named '" + given + "': give the device ID (kith sync device list)"
+          : "'" + given +
+                "' is neither a device ID nor the name of a device you added (kith sync device list)");
 }
 
 std::string folder_path(const std::string& id) { return FOLDERS + "/" + encode_segment(id); }
@@ -87,7 +96,11 @@ int add_folder(Context& ctx, Backend& b, const SyncArgs& a) {
   if (!a.type.empty()) body["type"] = a.type;
   if (!a.devices.empty()) {
     body["devices"] = json::array();
-    for (const auto& d : a.devices) body["devices"].push_back(resolve_device(b, d));
+    for (const auto& d : a.devices) {
+      auto device = resolve_device(b, d);
+      if (!device) return report(ctx, device.error());
+      body["devices"].push_back(*device);
+    }
   }
   auto r = b.call("POST", FOLDERS, &body);
   if (!r) return report(ctx, r.error());
@@ -108,8 +121,9 @@ int add_folder(Context& ctx, Backend& b, const SyncArgs& a) {
 
 int status(Context& ctx, Backend& b, const SyncArgs& a) {
   if (!a.folder.empty()) {
-    const auto id = resolve_folder(b, a.folder).value("id", a.folder);
-    auto r = b.call("GET", folder_path(id));
+    auto folder = resolve_folder(b, a.folder);
+    if (!folder) return report(ctx, folder.error());
+    auto r = b.call("GET", folder_path(folder->value("id", a.folder)));
     if (!r) return report(ctx, r.error());
     if (ctx.json) return printed(*r);
     print_sync_status(*r);
@@ -129,13 +143,17 @@ int status(Context& ctx, Backend& b, const SyncArgs& a) {
 
 // share, unshare, pause, resume, rescan, remove: one request about one folder, one line when done.
 int folder_action(Context& ctx, Backend& b, const SyncArgs& a) {
-  const auto folder = resolve_folder(b, a.folder);
+  const auto found = resolve_folder(b, a.folder);
+  if (!found) return report(ctx, found.error());
+  const auto& folder = *found;
   const auto id = folder.value("id", a.folder);
   const auto path = folder_path(id);
   Result<json> r = json();
   std::string done;
   if (a.action == "share" || a.action == "unshare") {
-    const auto device = resolve_device(b, a.device);
+    const auto resolved = resolve_device(b, a.device);
+    if (!resolved) return report(ctx, resolved.error());
+    const auto& device = *resolved;
     if (a.action == "share") {
       json body{{"device", device}};
       r = b.call("POST", path + "/devices", &body);
@@ -189,7 +207,8 @@ int device_action(Context& ctx, Backend& b, const SyncArgs& a) {
     }
   } else if (a.action == "device-remove") {
     const auto id = resolve_device(b, a.device);
-    r = b.call("DELETE", DEVICES + "/" + encode_segment(id));
+    if (!id) return report(ctx, id.error());
+    r = b.call("DELETE", DEVICES + "/" + encode_segment(*id));
     done = "removed device " + a.device + " (and it no longer shares any folder with you)";
   } else {
     r = b.call("GET", DEVICES);
