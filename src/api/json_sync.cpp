@@ -34,6 +34,8 @@ nlohmann::json folder_json(const sync::FolderView& f) {
           {"need_bytes", f.need_bytes},
           {"sequence", f.sequence},
           {"last_scan", f.last_scan},
+          {"bytes_fetched", f.bytes_fetched},
+          {"bytes_reused", f.bytes_reused},
           {"devices", devices},
           {"held", held}};
 }

@@ -36,7 +36,7 @@ Status Node::start_sync(const std::string& device_name) {
 Result<sync::SyncService*> Node::require_sync() {
   if (m_sync) return m_sync.get();
   return fail(base::make_error_code(base::errc::unavailable),
-              "folder sync runs in the daemon: start it with `kith daemon` (then run this again)");
+              "folder sync runs in the daemon: start it with `kith daemon`");
 }
 
 }  // namespace kith::app

@@ -223,7 +223,13 @@ void Engine::add_folder(FolderSpec spec, base::Done<Result<FolderView>> done) {
       spdlog::info("sync: folder {} ({}) added at {}", rec.id, rec.label, rec.path);
       for (const auto& d : devices) {
         auto it = m_devices.find(d);
-        if (it != m_devices.end() && it->second.conn) send_cluster_config(it->second);
+        if (it == m_devices.end()) continue;
+        if (it->second.conn) {
+          send_cluster_config(it->second);
+          if (it->second.last_cc) on_cluster_config(it->second, *it->second.last_cc);
+        } else if (!it->second.dialing && !it->second.record.addresses.empty()) {
+          dial(d);
+        }
       }
       scan(rec.id);
       done(view(f));
@@ -256,9 +262,10 @@ void Engine::share(const std::string& folder, const std::string& device, base::D
         err(errc::unknown_device,
             "device " + device + " is not added: `kith sync device add " + device + "` first")));
   f->second.devices.insert(device);
-  if (d->second.conn)
+  if (d->second.conn) {
     send_cluster_config(d->second);
-  else if (!d->second.dialing && !d->second.record.addresses.empty())
+    if (d->second.last_cc) on_cluster_config(d->second, *d->second.last_cc);
+  } else if (!d->second.dialing && !d->second.record.addresses.empty())
     dial(device);
   asio::post(m_db, [this, folder, device, done = std::move(done)]() mutable {
     auto ok = m_deps.store.share(folder, device);
@@ -392,7 +399,8 @@ void Engine::scan(const std::string& folder) {
           for (auto& c : scanned->changed) c.invalid = true;
         out = scanned->changed.empty() ? std::vector<store::SyncFile>{}
                                        : m_deps.store.put_local(folder, std::move(scanned->changed));
-        if (out && !scanned->refreshed.empty()) (void)m_deps.store.set_local_inodes(folder, scanned->refreshed);
+        if (out && !scanned->refreshed.empty())
+          (void)m_deps.store.set_local_inodes(folder, scanned->refreshed);
         for (std::size_t i = 0; i < scanned->errors.size() && i < 5; ++i)
           spdlog::info("sync: folder {}: {}{}", folder, base::terminal_safe(scanned->errors[i].name),
                        scanned->errors[i].name.empty() ? scanned->errors[i].error.message
@@ -407,7 +415,8 @@ void Engine::scan(const std::string& folder) {
   });
 }
 
-void Engine::scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed, bool retry_soon) {
+void Engine::scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed,
+                       bool retry_soon) {
   auto it = m_folders.find(folder);
   if (it == m_folders.end()) return;
   Folder& f = it->second;

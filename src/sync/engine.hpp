@@ -87,7 +87,9 @@ class Engine {
     std::string client;
     bool dialing = false;
     std::map<std::string, Peer> folders;  // by folder id
-    bool index_busy = false;              // an index message of it is being stored
+    // Its last ClusterConfig: read again when a folder it offered is accepted or shared with it here.
+    std::optional<bep::pb::ClusterConfig> last_cc;
+    bool index_busy = false;  // an index message of it is being stored
     std::vector<bep::Message> index_queue;
     // Block requests in flight: id -> where the answer goes (engine_pull.cpp).
     std::map<std::int32_t, std::function<void(Result<std::string>)>> requests;

@@ -1,11 +1,14 @@
 // The engine's network half: who may connect, the Hello, ClusterConfig, and the index exchange
 // (docs/protocol/bep.md). Blocks are requested in engine_pull.cpp and served here.
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <cstring>
 #include <fstream>
 
 #include "base/endpoint.hpp"
@@ -16,6 +19,7 @@
 #include "sync/engine.hpp"
 #include "sync/errors.hpp"
 #include "sync/file_info.hpp"
+#include "sync/folder_fs.hpp"
 #include "sync/names.hpp"
 
 namespace kith::sync {
@@ -239,6 +243,7 @@ void Engine::connected(std::shared_ptr<Connection> conn, const bep::pb::Hello& h
   d.client =
       base::terminal_safe(hello.client_name().substr(0, 64) + " " + hello.client_version().substr(0, 64));
   d.folders.clear();
+  d.last_cc.reset();
   if (d.record.name.empty() && !hello.device_name().empty())
     d.record.name = hello.device_name().substr(0, 64);
   spdlog::info("sync: connected to {} ({}, {}) at {}", short_text(conn->device()),
@@ -310,7 +315,8 @@ void Engine::on_message(const std::string& device, bep::Message msg) {
         d.conn->close("malformed ClusterConfig");
         return;
       }
-      on_cluster_config(d, *cc);
+      d.last_cc = std::move(*cc);
+      on_cluster_config(d, *d.last_cc);
       return;
     }
     case bep::pb::MESSAGE_TYPE_INDEX:
@@ -410,13 +416,10 @@ void Engine::on_index(const std::string& device) {
   d.index_busy = true;
   bep::Message msg = std::move(d.index_queue.front());
   d.index_queue.erase(d.index_queue.begin());
-  // Which folders it may send us entries for: shared with it, and it said so in its ClusterConfig.
+  // Which folders it may send us entries for: those shared with it here.
   std::map<std::string, std::uint64_t> allowed;
-  for (const auto& [fid, peer] : d.folders) {
-    auto f = m_folders.find(fid);
-    if (f != m_folders.end() && f->second.devices.count(device))
-      allowed[fid] = f->second.remote[device].remote_index_id;
-  }
+  for (auto& [fid, f] : m_folders)
+    if (f.devices.count(device)) allowed[fid] = f.remote[device].remote_index_id;
   asio::post(m_db, [this, device, msg = std::move(msg), allowed]() mutable {
     bep::pb::IndexUpdate index;  // Index and IndexUpdate share their first two fields
     std::string folder, problem;
@@ -528,21 +531,35 @@ void Engine::on_request(Device& d, const bep::pb::Request& r) {
   auto f = m_folders.find(r.folder());
   if (f == m_folders.end() || !f->second.devices.count(d.record.id) || f->second.record.paused)
     return answer(bep::pb::ERROR_CODE_NO_SUCH_FILE);
-  if (!check_name(r.name()) || r.size() <= 0 || r.size() > (16 << 20) || r.offset() < 0)
+  if (!check_name(r.name()) || r.size() <= 0 || r.size() > (16 << 20) || r.offset() < 0) {
+    spdlog::debug("sync: {} asked for an invalid range of \"{}\"", short_text(d.record.id),
+                  base::terminal_safe(r.name().substr(0, 200)));
     return answer(bep::pb::ERROR_CODE_INVALID_FILE);
+  }
   asio::post(m_deps.workers, [this, answer, folder = r.folder(), root = f->second.record.path,
                               name = r.name(), offset = r.offset(), size = r.size(), hash = r.hash()] {
     auto rec = m_deps.store.file(folder, "", name);
     if (!rec || !*rec || (*rec)->deleted || (*rec)->invalid || (*rec)->type != 0)
       return answer(bep::pb::ERROR_CODE_NO_SUCH_FILE);
-    if (offset + size > (*rec)->size) return answer(bep::pb::ERROR_CODE_INVALID_FILE);
-    std::ifstream in(std::filesystem::path(root) / name, std::ios::binary);
+    if (offset + size > (*rec)->size) {
+      spdlog::debug("sync: a request for {} bytes at {} of {} is past its end", size, offset,
+                    base::terminal_safe(name));
+      return answer(bep::pb::ERROR_CODE_INVALID_FILE);
+    }
+    // Opened component by component without following symlinks: never a file outside the folder.
+    auto dir = open_root(root);
+    auto file = dir ? open_beneath(dir->get(), name, O_RDONLY) : tl::unexpected(dir.error());
     std::string data(static_cast<std::size_t>(size), '\0');
-    if (!in.seekg(offset) || !in.read(data.data(), size)) return answer(bep::pb::ERROR_CODE_NO_SUCH_FILE);
+    if (!file || ::pread(file->get(), data.data(), data.size(), offset) != size)
+      return answer(bep::pb::ERROR_CODE_NO_SUCH_FILE);
     if (hash.size() == 32) {
       const auto h = crypto::sha256(data);
-      if (!std::equal(h.begin(), h.end(), hash.begin()))
-        return answer(bep::pb::ERROR_CODE_INVALID_FILE);  // changed since scanned
+      if (std::memcmp(h.data(), hash.data(), h.size()) != 0) {
+        spdlog::info("sync: {} changed since it was scanned (a block no longer has its hash); rescanning",
+                     base::terminal_safe(name));
+        asio::post(m_strand, [this, folder] { scan(folder); });
+        return answer(bep::pb::ERROR_CODE_INVALID_FILE);
+      }
     }
     answer(bep::pb::ERROR_CODE_NO_ERROR, std::move(data));
   });

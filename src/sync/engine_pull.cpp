@@ -160,6 +160,9 @@ void Engine::pull_next(const std::string& folder) {
     }
     return;
   }
+  // Deletions come last and one at a time: a file being pulled may still copy blocks from a file that
+  // is going (a rename), and a directory goes only after what was in it.
+  if (pull->queue.front().global.deleted && pull->running > 0) return;
   Need need = std::move(pull->queue.front());
   pull->queue.pop_front();
   ++pull->running;
@@ -214,18 +217,25 @@ void Engine::pull_next(const std::string& folder) {
       if (auto f = m_folders.find(job->folder); f != m_folders.end())
         f->second.bytes_reused += job->need.global.size - missing;
       auto step = std::make_shared<std::function<void()>>();
+      // `step` refers to itself (each answer calls it again); the cycle is broken when the file is
+      // done. Clearing it destroys this very closure, so what comes after uses copies on the stack.
       *step = [this, job, finish, step]() mutable {
         if (!job->error.empty() && job->in_flight == 0) {
+          auto j = job;
+          auto done = std::move(finish);
           *step = nullptr;
-          ::close(std::exchange(job->fd, -1));
+          ::close(std::exchange(j->fd, -1));
           std::error_code ignored;
-          fs::remove(job->temp, ignored);
-          return finish(
-              fail(base::make_error_code(base::errc::io_error), job->need.global.name + ": " + job->error));
+          fs::remove(j->temp, ignored);
+          return done(
+              fail(base::make_error_code(base::errc::io_error), j->need.global.name + ": " + j->error));
         }
         if (job->error.empty() && job->written == job->missing.size()) {
+          auto j = job;
+          auto done = std::move(finish);
+          Engine* self = this;  // `this` is a capture too
           *step = nullptr;
-          return this->finish_file(job, finish);
+          return self->finish_file(std::move(j), std::move(done));
         }
         while (job->error.empty() && job->in_flight < BLOCKS_AT_ONCE && job->next < job->missing.size()) {
           const store::SyncBlock block = job->missing[job->next++];
@@ -321,8 +331,11 @@ void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result
           return asio::post(m_strand, [finish, e = placed.error()]() mutable { finish(tl::unexpected(e)); });
         asio::post(m_db, [this, job, finish, rec = std::move(*placed)]() mutable {
           auto stored = m_deps.store.put_local(job->folder, {rec});
-          asio::post(m_strand, [finish, stored = std::move(stored)]() mutable {
+          asio::post(m_strand, [this, job, finish, stored = std::move(stored)]() mutable {
             if (!stored) return finish(tl::unexpected(stored.error()));
+            // The losing copy of a conflict is a new file here: the scan after this round offers it.
+            if (job->need.conflict)
+              if (auto f = m_folders.find(job->folder); f != m_folders.end()) f->second.scan_again = true;
             finish(stored->front());
           });
         });
