@@ -27,6 +27,7 @@ Status Node::start_sync(const std::string& device_name) {
       .listen_host = listen->host,
       .port = listen->port,
       .rescan_interval_s = static_cast<int>(settings->get_int("sync.rescan_interval_s")),
+      .watch = settings->get_bool("sync.watch"),
       .sink = m_sync_sink});
   if (!service) return tl::unexpected(service.error());
   m_sync = std::move(*service);

@@ -63,7 +63,9 @@ Status in_range(const std::string& what, const SettingValue& v, std::int64_t lo,
                             ", not " + std::to_string(n)));
 }
 
-Status check_seconds(const std::string& what, const SettingValue& v) { return in_range(what, v, 1, 7 * 86400, " s"); }
+Status check_seconds(const std::string& what, const SettingValue& v) {
+  return in_range(what, v, 1, 7 * 86400, " s");
+}
 
 Status check_udp_port(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 1, 65535, "");
@@ -284,7 +286,12 @@ const std::vector<SettingDef>& setting_defs() {
        "when it is taken a free port is used); port 0 picks a free port. Used by `kith daemon` only",
        {},
        check_listen_address},
-      {"sync.rescan_interval_s", "int", std::int64_t{60},
+      {"sync.watch", "bool", true,
+       "Watch synced folders with inotify, so a change is synced within a fraction of a second (off: only "
+       "the periodic rescans and `kith sync rescan` find changes)"},
+      {"sync.rescan_interval_s",
+       "int",
+       std::int64_t{60},
        "Seconds between full rescans of each synced folder (changes are also found by `kith sync rescan`)",
        {},
        check_seconds},

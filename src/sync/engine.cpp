@@ -91,6 +91,23 @@ Status Engine::start() {
   return {};
 }
 
+void Engine::watch(Folder& f) {
+  if (!m_deps.watch || f.watcher || f.record.paused || m_stopped) return;
+  auto w = std::make_shared<Watcher>(m_strand, f.record.path, [this, id = f.record.id] { scan(id); });
+  f.watcher = w;
+  // Adding the watches walks the tree's directories: on the worker pool.
+  asio::post(m_deps.workers, [w, id = f.record.id] {
+    if (auto ok = w->start(); !ok)
+      spdlog::warn("sync: folder {} is not watched ({}); the periodic rescans find its changes", id,
+                   ok.error().message);
+  });
+}
+
+void Engine::unwatch(Folder& f) {
+  if (f.watcher) f.watcher->stop();
+  f.watcher.reset();
+}
+
 void Engine::restore_held() {
   auto held = m_deps.quarantine.list("held");
   if (!held) return;
@@ -114,8 +131,10 @@ void Engine::stop() {
   boost::system::error_code ignored;
   if (m_acceptor) m_acceptor->close(ignored);
   if (m_dial_timer) m_dial_timer->cancel();
-  for (auto& [id, f] : m_folders)
+  for (auto& [id, f] : m_folders) {
     if (f.rescan_timer) f.rescan_timer->cancel();
+    unwatch(f);
+  }
   for (auto& [id, d] : m_devices)
     if (d.conn) d.conn->close("shutting down");
 }
@@ -146,7 +165,7 @@ FolderView Engine::view(const Folder& f) const {
   v.global_files = f.global.global_files;
   v.global_bytes = f.global.global_bytes;
   for (const auto& n : f.global.needs) {
-    if (n.global.deleted) continue;
+    if (n.global.deleted || n.global.type == 1) continue;
     ++v.need_files;
     v.need_bytes += n.global.size;
   }
@@ -241,6 +260,7 @@ void Engine::remove_folder(const std::string& id, base::Done<Status> done) {
   auto it = m_folders.find(id);
   if (it == m_folders.end()) return done(tl::unexpected(err(errc::unknown_folder, "no folder " + id)));
   if (it->second.rescan_timer) it->second.rescan_timer->cancel();
+  unwatch(it->second);
   const auto devices = it->second.devices;
   m_folders.erase(it);
   for (auto& [did, d] : m_devices) {
@@ -276,6 +296,7 @@ void Engine::share(const std::string& folder, const std::string& device, base::D
 void Engine::unshare(const std::string& folder, const std::string& device, base::Done<Status> done) {
   auto f = m_folders.find(folder);
   if (f == m_folders.end()) return done(tl::unexpected(err(errc::unknown_folder, "no folder " + folder)));
+  if (!m_devices.count(device)) return done(tl::unexpected(err(errc::unknown_device, "no device " + device)));
   f->second.devices.erase(device);
   auto d = m_devices.find(device);
   if (d != m_devices.end()) {
@@ -297,6 +318,7 @@ void Engine::pause(const std::string& folder, bool paused, base::Done<Status> do
   Folder& f = it->second;
   f.record.paused = paused;
   set_state(f, paused ? "paused" : "idle");
+  if (paused) unwatch(f);
   for (const auto& device : f.devices) {
     auto d = m_devices.find(device);
     if (d != m_devices.end() && d->second.conn) send_cluster_config(d->second);
@@ -427,6 +449,7 @@ void Engine::scan_done(const std::string& folder, Result<std::vector<store::Sync
     set_state(f, "error", changed.error().message);
     return;
   }
+  watch(f);
   if (!changed->empty()) {
     spdlog::info("sync: folder {}: {} change(s) found by a scan", folder, changed->size());
     announce(folder);

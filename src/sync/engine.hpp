@@ -20,6 +20,7 @@
 #include "sync/connection.hpp"
 #include "sync/global.hpp"
 #include "sync/sync_service.hpp"
+#include "sync/watcher.hpp"
 
 namespace kith::sync {
 
@@ -56,6 +57,7 @@ class Engine {
     std::vector<HeldItem> held_items;
     std::unique_ptr<boost::asio::steady_timer> rescan_timer;
     std::shared_ptr<Pull> pull;
+    std::shared_ptr<Watcher> watcher;  // after the first good scan, while not paused
   };
   std::map<std::string, Folder> m_folders;
 
@@ -65,6 +67,8 @@ class Engine {
   void unshare(const std::string& folder, const std::string& device, base::Done<Status> done);
   void pause(const std::string& folder, bool paused, base::Done<Status> done);
   FolderView view(const Folder& f) const;
+  void watch(Folder& f);  // starts its inotify watcher (changes scanned within a fraction of a second)
+  void unwatch(Folder& f);
   void restore_held();  // files held back before a restart stay held (their quarantine records)
   void scan(const std::string& folder);
   void scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed, bool retry_soon);

@@ -402,6 +402,7 @@ void Engine::on_cluster_config(Device& d, const bep::pb::ClusterConfig& cc) {
     if (peer.shares && !peer.index_started && !f->second.record.paused) {
       peer.index_started = true;
       send_index(d.record.id, id);
+      pull(id);  // what we already hold of its index may be fetchable now that it is connected
     }
   }
   for (auto& [fid, peer] : d.folders)

@@ -13,6 +13,7 @@
 #include <deque>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/hex.hpp"
 #include "base/terminal.hpp"
@@ -86,7 +87,7 @@ void Engine::pull(const std::string& folder) {
       global = compute_global(in);
       for (const auto& l : *local) {
         sequence = std::max(sequence, l.sequence);
-        if (l.deleted) continue;
+        if (l.deleted || l.type == 1) continue;  // files and symlinks, as global_files counts them
         ++files;
         bytes += l.size;
       }
@@ -109,7 +110,20 @@ void Engine::planned(const std::string& folder, GlobalState global) {
   Folder& f = found->second;
   // Only names some connected device can give us now (the rest wait for a connection and a new plan).
   auto pull = std::make_shared<Pull>();
+  // A name below something this round turns into a file, a symlink or nothing waits for the next
+  // round: items run in parallel, and a file must never be created under a path that is at the same
+  // moment becoming a symlink (it would be written through it, out of the folder).
+  std::set<std::string> not_dirs;
+  for (const auto& n : global.needs)
+    if (n.global.deleted || n.global.type != 1) not_dirs.insert(n.global.name);
+  auto below_changing = [&](const std::string& name) {
+    for (auto slash = name.rfind('/'); slash != std::string::npos && slash > 0;
+         slash = name.rfind('/', slash - 1))
+      if (not_dirs.count(name.substr(0, slash))) return true;
+    return false;
+  };
   for (auto& n : global.needs) {
+    if (!n.global.deleted && below_changing(n.global.name)) continue;  // deleting below is safe
     const bool local_only = n.global.deleted || n.global.type != 0 || n.metadata_only || n.global.size == 0;
     bool reachable = local_only;
     for (const auto& s : n.sources) {

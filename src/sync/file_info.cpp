@@ -77,7 +77,8 @@ Result<store::SyncFile> from_wire(const bep::pb::FileInfo& in, const std::string
   if (f.type != 0 || f.deleted || f.invalid) return f;  // no blocks to check (and none kept)
   // An empty file is one block of size 0 (what Syncthing 1.19 sends and requires).
   const bool empty = f.size == 0 && in.blocks_size() == 1 && in.blocks(0).size() == 0;
-  if (f.block_size == 0 && in.blocks_size() > 0) f.block_size = in.blocks(0).size();  // older peers leave it unset
+  if (f.block_size == 0 && in.blocks_size() > 0)
+    f.block_size = in.blocks(0).size();  // older peers leave it unset
   if (!empty && in.blocks_size() > 0 && (f.block_size < MIN_BLOCK_SIZE || f.block_size > MAX_BLOCK_SIZE))
     return tl::unexpected(bad(f.name, "block size " + std::to_string(f.block_size) + " out of range"));
   if (empty && f.block_size == 0) f.block_size = MIN_BLOCK_SIZE;

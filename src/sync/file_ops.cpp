@@ -11,6 +11,7 @@
 
 #include "base/base32.hpp"
 #include "crypto/hash.hpp"
+#include "sync/folder_fs.hpp"
 #include "sync/names.hpp"
 
 namespace kith::sync {
@@ -77,6 +78,21 @@ Result<store::SyncFile> recorded(const fs::path& path, const store::SyncFile& gl
   out.modified_ns = static_cast<std::int32_t>(st.st_mtim.tv_nsec);
   if (global.type != 4) out.permissions = st.st_mode & 0777;
   return out;
+}
+
+// The directory `name` is in, opened component by component from the root without following a
+// symlink: what is created, renamed or removed through it cannot land outside the folder, even if a
+// directory on the way is swapped for a link after parent_dir() looked.
+Result<UniqueFd> dir_of(const fs::path& root, const std::string& name) {
+  auto root_fd = open_root(root);
+  if (!root_fd) return tl::unexpected(root_fd.error());
+  const auto parent = fs::path(name).parent_path().generic_string();
+  if (parent.empty()) {
+    const int fd = ::openat(root_fd->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return tl::unexpected(io("cannot open " + root.string()));
+    return UniqueFd(fd);
+  }
+  return open_beneath(root_fd->get(), parent, O_RDONLY | O_DIRECTORY);
 }
 
 void sync_dir(const fs::path& dir) {
@@ -168,8 +184,12 @@ Result<store::SyncFile> apply_without_data(const fs::path& root, const Need& nee
     return recorded(path, g);
   }
   // An empty file: no data to fetch, but it is scanned like any other on its way in (it is empty).
-  const fs::path temp = *dir / temp_name(fs::path(g.name).filename().string());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const std::string temp_base = temp_name(fs::path(g.name).filename().string());
+  const fs::path temp = *dir / temp_base;
+  auto dir_fd = dir_of(root, g.name);
+  if (!dir_fd) return tl::unexpected(dir_fd.error());
+  const int fd =
+      ::openat(dir_fd->get(), temp_base.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return tl::unexpected(io("cannot create " + temp.string()));
   ::fsync(fd);
   ::close(fd);
@@ -180,10 +200,13 @@ Result<PreparedTemp> prepare_temp(const fs::path& root, const store::SyncFile& g
   auto dir = parent_dir(root, g.name);
   if (!dir) return tl::unexpected(dir.error());
   PreparedTemp out;
-  out.temp = *dir / temp_name(fs::path(g.name).filename().string());
-  std::error_code ec;
-  fs::remove(out.temp, ec);  // a leftover of an earlier try: its blocks are found again below if local
-  out.fd = ::open(out.temp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const std::string temp_base = temp_name(fs::path(g.name).filename().string());
+  out.temp = *dir / temp_base;
+  auto dir_fd = dir_of(root, g.name);
+  if (!dir_fd) return tl::unexpected(dir_fd.error());
+  ::unlinkat(dir_fd->get(), temp_base.c_str(), 0);  // a leftover of an earlier try
+  out.fd =
+      ::openat(dir_fd->get(), temp_base.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (out.fd < 0) return tl::unexpected(io("cannot create " + out.temp.string()));
   if (::ftruncate(out.fd, g.size) != 0) return tl::unexpected(io("cannot size " + out.temp.string()));
   std::string buf;
@@ -242,25 +265,39 @@ Result<store::SyncFile> place_file(const fs::path& root, const Need& need, const
     return fail(base::make_error_code(base::errc::io_error),
                 g.name + " changed here since the last scan: kept, and rescanned before it is synced");
   }
-  if (need.conflict && fs::exists(fs::symlink_status(path))) {
+  // Everything below goes through the directory opened without following links (dir_of).
+  auto dir_fd = dir_of(root, g.name);
+  const std::string base = fs::path(g.name).filename().string();
+  const std::string temp_base = temp.filename().string();
+  if (!dir_fd) {
+    fs::remove(temp, ec);
+    return tl::unexpected(dir_fd.error());
+  }
+  const int at = dir_fd->get();
+  struct stat st {};
+  if (need.conflict && ::fstatat(at, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     // The losing side of a conflict is kept beside the winner, named after the device that made it.
-    const std::string loser = conflict_name(fs::path(g.name).filename().string(), now_s(),
-                                            short_text(need.local ? need.local->modified_by : 0));
-    if (::rename(path.c_str(), (*dir / loser).c_str()) != 0) {
-      fs::remove(temp, ec);
+    const std::string loser =
+        conflict_name(base, now_s(), short_text(need.local ? need.local->modified_by : 0));
+    if (::renameat(at, base.c_str(), at, loser.c_str()) != 0) {
+      ::unlinkat(at, temp_base.c_str(), 0);
       return tl::unexpected(io("cannot keep the conflicting copy of " + path.string()));
     }
   }
-  if (::chmod(temp.c_str(), g.no_permissions ? 0644 : (g.permissions & 0777)) != 0 ||
-      !set_times(temp, g, false)) {
-    fs::remove(temp, ec);
+  struct timespec times[2];
+  times[0].tv_sec = g.modified_s;
+  times[0].tv_nsec = g.modified_ns;
+  times[1] = times[0];
+  if (::fchmodat(at, temp_base.c_str(), g.no_permissions ? 0644 : (g.permissions & 0777), 0) != 0 ||
+      ::utimensat(at, temp_base.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+    ::unlinkat(at, temp_base.c_str(), 0);
     return tl::unexpected(io("cannot set the permissions or time of " + temp.string()));
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    fs::remove(temp, ec);
+  if (::renameat(at, temp_base.c_str(), at, base.c_str()) != 0) {
+    ::unlinkat(at, temp_base.c_str(), 0);
     return tl::unexpected(io("cannot rename " + temp.string() + " into place"));
   }
-  sync_dir(*dir);
+  ::fsync(at);
   return recorded(path, g);
 }
 

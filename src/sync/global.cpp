@@ -64,8 +64,8 @@ GlobalState compute_global(const NeedInput& in) {
   std::vector<Need> dirs, files, deletions;
   for (const auto& [name, candidates] : by_name) {
     const store::SyncFile& g = newest(candidates);
-    if (g.invalid) continue;  // nobody has a valid version
-    if (!g.deleted) {
+    if (g.invalid) continue;          // nobody has a valid version
+    if (!g.deleted && g.type != 1) {  // files and symlinks (directories are not counted, as in Syncthing)
       ++out.global_files;
       out.global_bytes += g.size;
     }
@@ -75,7 +75,7 @@ GlobalState compute_global(const NeedInput& in) {
       bool has = false;
       for (const auto* c : candidates)
         if (c->device == device && compare(c->version, g.version) == Ordering::equal) has = true;
-      if (!has && !g.deleted) {
+      if (!has && !g.deleted && g.type != 1) {
         auto& n = out.device_need[device];
         ++n.first;
         n.second += g.size;

@@ -40,6 +40,7 @@ class SyncService {
     std::string listen_host = "0.0.0.0";
     std::uint16_t port = 22000;  // BEP listener; 0 = any free port (and one taken falls back to any)
     int rescan_interval_s = 60;  // full rescans of each folder (changes are also picked up on demand)
+    bool watch = true;           // inotify watchers on the folders (sync/watcher.hpp)
     int dial_interval_s = 10;    // how often devices not connected are dialled
     EventSink sink;
   };

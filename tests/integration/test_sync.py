@@ -74,6 +74,15 @@ class SyncTest(KithTestCase):
         procutil.wait_for(lambda: folder(self, alice, "team")["devices"][0]["completion"] == 100, 30,
                           what="alice to see bob complete")
 
+    def test_a_change_is_seen_without_a_rescan(self):
+        # The folders' periodic rescans are an hour apart here: only the inotify watcher can see these.
+        alice, bob, adir, bdir = self.pair()
+        wait_idle(self, alice, "team")
+        write(os.path.join(adir, "new", "idea.txt"), b"written, not announced\n")
+        wait_content(os.path.join(bdir, "new", "idea.txt"), b"written, not announced\n", timeout=20)
+        os.remove(os.path.join(bdir, "new", "idea.txt"))
+        wait_gone(os.path.join(adir, "new", "idea.txt"), timeout=20)
+
     def test_a_conflict_keeps_both_versions(self):
         alice, bob, adir, bdir = self.pair()
         write(os.path.join(adir, "song.txt"), b"verse one\n")
@@ -100,6 +109,25 @@ class SyncTest(KithTestCase):
             conflicts = procutil.wait_for(lambda: settled(root), 60, what="a conflict copy in %s" % root)
             with open(os.path.join(root, conflicts[0]), "rb") as f:
                 self.assertEqual(f.read(), b"verse one, alice's way\n")
+
+    def test_killed_mid_sync_it_resumes_after_a_restart(self):
+        alice, bob, adir, bdir = self.pair()
+        big = os.urandom(160 * 1024 * 1024)
+        write(os.path.join(adir, "mix.wav"), big)
+        rescan(self, alice, "team")
+
+        def fetching():
+            f = folder(self, bob, "team")
+            return f["bytes_fetched"] > 0
+        procutil.wait_for(fetching, 60, interval=0.02, what="bob to start fetching")
+        bob.kill9()
+        self.assertFalse(os.path.exists(os.path.join(bdir, "mix.wav")) and
+                         os.path.getsize(os.path.join(bdir, "mix.wav")) != len(big),
+                         "a partial file took the place of the finished one")
+        bob.start_daemon()
+        wait_content(os.path.join(bdir, "mix.wav"), big, timeout=120)
+        wait_idle(self, bob, "team")
+        self.assertEqual([n for n in os.listdir(bdir) if n.startswith(".syncthing.")], [])
 
     def test_a_receive_only_folder_keeps_its_local_change(self):
         alice, bob, adir, bdir = self.pair("receiveonly")

@@ -140,7 +140,11 @@ class SyncApiTest(KithTestCase):
         def scanned():
             f = self.api_ok(n, "GET", FOLDERS + "/photos-1")
             return f if f["local_files"] == 2 and f["state"] == "idle" else None
-        f = procutil.wait_for(scanned, 30, what="the first scan")
+        try:
+            f = procutil.wait_for(scanned, 30, what="the first scan")
+        except TimeoutError:
+            print(self.api_ok(n, "GET", FOLDERS + "/photos-1"))
+            raise
         self.assertEqual(f["local_bytes"], 3000)
         self.assertGreater(f["last_scan"], 0)
         listed = self.api_ok(n, "GET", FOLDERS)["folders"]

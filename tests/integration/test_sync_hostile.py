@@ -210,8 +210,6 @@ class HostileSyncPeerTest(KithTestCase):
     # lands in that directory); when the symlink replaces that still-empty directory between the file's
     # parent check and its open, the file's temporary is created through the symlink, OUTSIDE the folder
     # (sync/file_ops.cpp prepare_temp: parent_dir() checks by path, then ::open(path) follows the link).
-    # Remove expectedFailure once fixed (an unexpected success fails the run as a reminder).
-    @unittest.expectedFailure
     def test_a_symlink_and_a_file_below_it_in_one_round(self):
         node, me, root, _parent = self.victim()
         target = self.tmpdir("kith-hostile-target-")  # where every symlink points: must stay empty
