@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 
 import { callTests } from './calls.mjs';
 import { conferenceTests } from './conference.mjs';
+import { syncTests } from './sync.mjs';
 import { KITH_BIN, KithNode, REPO, hashTree, makeTree, tmpdir, waitFor } from './kith.mjs';
 
 const CHROMIUM = process.env.KITH_CHROMIUM || '/usr/bin/chromium';
@@ -590,6 +591,8 @@ test('the page made no request outside this node and broke no CSP rule', async (
   assert.deepEqual(problems.filter((p) => !/status of 40[0139]/.test(p)), []);
 });
 
+// Folder sync: two daemons and a browser of their own (sync.mjs).
+describe('folder sync', () => syncTests({ chromiumPath: CHROMIUM, chromiumArgs: CHROMIUM_ARGS, artifacts: ARTIFACTS }));
 // Calls: their own daemons and browsers (calls.mjs).
 describe('calls', () => callTests({ chromiumPath: CHROMIUM, chromiumArgs: CHROMIUM_ARGS, artifacts: ARTIFACTS }));
 // Group calls: three daemons and three browsers of their own (conference.mjs).
