@@ -131,6 +131,13 @@ export function syncTests({ chromiumPath, chromiumArgs, artifacts }) {
     assert.ok(!fs.existsSync(path.join(bdir, 'eicar.com')));
     await shot(pb, 's04-bob-held');
 
+    // At phone width the view (with a folder, a held file and a device) does not scroll sideways.
+    await pb.setViewportSize({ width: 360, height: 740 });
+    await pb.waitForTimeout(300);
+    const width = await pb.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 360, `the sync view is ${width}px wide at a 360px viewport`);
+    await pb.setViewportSize({ width: 1100, height: 900 });
+
     // Pause and resume from alice's page.
     await folderCard(pa).locator('button', { hasText: 'Pause' }).click();
     await folderCard(pa).locator('.state[data-state="paused"]').waitFor({ timeout: LONG });

@@ -530,7 +530,7 @@ test('chat: "Load older" shows messages before the newest 100', async () => {
 test('phone width: nothing overflows sideways', async () => {
   await page.setViewportSize({ width: 360, height: 740 });
   const aliceId = (await a.call('GET', '/api/v1/id')).body.id;
-  for (const hash of ['#/transfers', '#/contacts', `#/contacts/${aliceId}`, '#/node']) {
+  for (const hash of ['#/transfers', '#/contacts', `#/contacts/${aliceId}`, '#/sync', '#/node']) {
     await page.goto(`http://${b.api}/ui/${hash}`);
     await page.waitForTimeout(300);
     const [width, widest] = await page.evaluate(() => {
