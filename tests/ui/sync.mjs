@@ -66,6 +66,8 @@ export function syncTests({ chromiumPath, chromiumArgs, artifacts }) {
     await pa.locator('#view-sync').waitFor({ state: 'visible' });
     await waitFor(async () => (await pa.inputValue('#sync-my-id')) === ids.alice.device, LONG, 'alice\'s device ID');
     assert.equal(await folderCard(pa).count(), 0);
+    await pa.click('#sync-copy-id');
+    await pa.locator('#sync-copy-note').filter({ hasText: /Copied|Selected/ }).waitFor({ timeout: LONG });
     await addDevice(pa, 'bob');
     // A bad path: the node's refusal is shown by the form, nothing is added.
     await pa.fill('#sync-folder-path', 'relative/path');
