@@ -22,6 +22,8 @@ sync::FolderView folder() {
   f.need_bytes = 200;
   f.sequence = 31;
   f.last_scan = 1796590000;
+  f.bytes_fetched = 4096;
+  f.bytes_reused = 131072;
   f.devices = {{"DEV", "nas", true, 83.5, 2, 200}};
   f.held = {{"tools/eicar.com", "q1", "infected: Eicar-Signature"}};
   return f;
@@ -32,7 +34,7 @@ sync::FolderView folder() {
 TEST(JsonSync, Folder) {
   EXPECT_EQ(
       api::folder_json(folder()).dump(),
-      R"({"devices":[{"completion":83.5,"connected":true,"device":"DEV","name":"nas","need_bytes":200,)"
+      R"({"bytes_fetched":4096,"bytes_reused":131072,"devices":[{"completion":83.5,"connected":true,"device":"DEV","name":"nas","need_bytes":200,)"
       R"("need_files":2}],"error":"","global_bytes":1200,"global_files":12,"held":[{"name":"tools/eicar.com",)"
       R"("quarantine_id":"q1","reason":"infected: Eicar-Signature"}],"id":"photos","label":"Photos",)"
       R"("last_scan":1796590000,"local_bytes":1000,"local_files":10,"need_bytes":200,"need_files":2,)"
