@@ -83,6 +83,7 @@ class Endpoint:
       .device_id                     its BEP device ID ("XXXXXXX-XXXXXXX-...")
       .address                       its BEP listener, "127.0.0.1:PORT"
       add_peer(device_id, address, name)   know a remote device and dial it at that address
+      wait_connected(device_id, timeout)   wait until a BEP connection with that peer is up
       add_folder(folder_id, path, watcher) a folder at path (created if missing), shared with no one
                                      yet; watcher=True: notice changes by itself, at its defaults;
                                      False: only by trigger_rescan (and its periodic rescan, if
@@ -106,6 +107,9 @@ class Endpoint:
     device_id = address = None
 
     def add_peer(self, device_id, address, name):
+        raise NotImplementedError
+
+    def wait_connected(self, device_id, timeout):
         raise NotImplementedError
 
     def add_folder(self, folder_id, path, watcher):
@@ -150,6 +154,9 @@ class SyncthingEndpoint(Endpoint):
 
     def add_peer(self, device_id, address, name):
         self.st.add_device(device_id, [address], name=name)
+
+    def wait_connected(self, device_id, timeout):
+        self.st.wait_connected(device_id, timeout)
 
     def add_folder(self, folder_id, path, watcher):
         self.st.add_folder(folder_id, path, fs_watcher=watcher)
@@ -349,6 +356,8 @@ class Pair:
             raise
         self.tx.add_peer(self.rx.device_id, self.rx.address, "receiver")
         self.rx.add_peer(self.tx.device_id, self.tx.address, "sender")
+        self.tx.wait_connected(self.rx.device_id, 60)
+        self.rx.wait_connected(self.tx.device_id, 60)
 
     def close(self):
         for e in (self.rx, self.tx):
@@ -477,6 +486,8 @@ def describe(scenario, args):
 def print_report(report, args):
     print("sync bench: %d runs each (medians; every run listed), %d CPUs, %s" % (
         args.runs, os.cpu_count(), "; ".join(report["versions"])))
+    print("load average (1, 5, 15 min) at start %s, at end %s" % (
+        " ".join("%.2f" % x for x in report["loadavg_start"]), " ".join("%.2f" % x for x in report["loadavg_end"])))
     print("time: end of the write -> receiver's copy matches; CPU: user+system s from before the "
           "write to the receiver idle again")
     hdr = "%-20s %-24s %-8s %9s %13s %8s %8s %7s  %s" % (
@@ -529,6 +540,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=900, help="seconds per run (default 900)")
     ap.add_argument("--data-dir", default=tempfile.gettempdir(),
                     help="where the temp dir for data and homes goes (default %s)" % tempfile.gettempdir())
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (endpoint homes and logs)")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     args = ap.parse_args()
     scenarios = [s for s in args.only.split(",") if s]
@@ -552,8 +564,9 @@ def main():
         sys.exit("need %.1f GiB free under %s, have %.1f GiB: use --data-dir" % (need / GiB, args.data_dir,
                                                                                 free / GiB))
     workdir = tempfile.mkdtemp(prefix="kith-sync-bench-", dir=args.data_dir)
-    procutil.register_tmp(workdir)
-    report = {"pairs": pairs, "scenarios": scenarios, "modes": modes, "runs": args.runs,
+    if not args.keep:
+        procutil.register_tmp(workdir)
+    report = {"loadavg_start": os.getloadavg(), "pairs": pairs, "scenarios": scenarios, "modes": modes, "runs": args.runs,
               "size_mib": args.size_mib, "files": args.files, "file_kib": args.file_kib,
               "cpus": os.cpu_count(), "versions": [], "results": []}
     if "syncthing" in {k for p in pairs for k in PAIRS[p]}:
@@ -587,8 +600,12 @@ def main():
             finally:
                 pair.close()
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            log("kept %s" % workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
         procutil.unregister_tmp(workdir)
+    report["loadavg_end"] = os.getloadavg()
     if args.json:
         print(json.dumps(report, indent=2))
     else:
