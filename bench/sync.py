@@ -427,7 +427,14 @@ def run_once(pair, scenario, mode, args, workdir, seq):
                 os.pwrite(fd, new, change_offset(size))
             finally:
                 os.close(fd)
-        t0 = time.monotonic()
+        if watcher:
+            t0 = time.monotonic()  # the watcher's delay runs from the last write
+            if args.flush:
+                os.sync()  # inside that delay
+        else:
+            if args.flush:
+                os.sync()  # the bench's own writeback does not compete with the transfer
+            t0 = time.monotonic()
 
         if not watcher:
             def rescan():
@@ -540,6 +547,8 @@ def main():
     ap.add_argument("--timeout", type=int, default=900, help="seconds per run (default 900)")
     ap.add_argument("--data-dir", default=tempfile.gettempdir(),
                     help="where the temp dir for data and homes goes (default %s)" % tempfile.gettempdir())
+    ap.add_argument("--no-flush", dest="flush", action="store_false",
+                    help="do not os.sync() the sender's new data (see bench/README.md § Sync)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (endpoint homes and logs)")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     args = ap.parse_args()
@@ -566,7 +575,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="kith-sync-bench-", dir=args.data_dir)
     if not args.keep:
         procutil.register_tmp(workdir)
-    report = {"loadavg_start": os.getloadavg(), "pairs": pairs, "scenarios": scenarios, "modes": modes, "runs": args.runs,
+    report = {"flush": args.flush, "loadavg_start": os.getloadavg(), "pairs": pairs, "scenarios": scenarios, "modes": modes, "runs": args.runs,
               "size_mib": args.size_mib, "files": args.files, "file_kib": args.file_kib,
               "cpus": os.cpu_count(), "versions": [], "results": []}
     if "syncthing" in {k for p in pairs for k in PAIRS[p]}:
