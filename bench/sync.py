@@ -400,7 +400,11 @@ def run_once(pair, scenario, mode, args, workdir, seq):
             watch.close()
         tx.wait_idle(folder_id, timeout)
         rx.wait_idle(folder_id, timeout)
-        time.sleep(1.0)
+        # With watchers on, the receiver's watcher saw its own writes and may still scan them:
+        # let that happen before the measured change (--settle), so the change meets a quiet pair.
+        time.sleep(args.settle if watcher else 1.0)
+        tx.wait_idle(folder_id, timeout)
+        rx.wait_idle(folder_id, timeout)
 
     os.sync()  # earlier runs' dirty pages are written back now, not during this one
     watch = TreeWatch(dst)
@@ -408,6 +412,7 @@ def run_once(pair, scenario, mode, args, workdir, seq):
     scan_error = []
     try:
         cpu_tx0, cpu_rx0 = tx.cpu_seconds(), rx.cpu_seconds()
+        t_write = time.monotonic()
         if scenario == "big":
             write_random(os.path.join(src, "big.bin"), size)
         elif scenario == "many":
@@ -429,9 +434,11 @@ def run_once(pair, scenario, mode, args, workdir, seq):
                 os.close(fd)
         if watcher:
             t0 = time.monotonic()  # the watcher's delay runs from the last write
+            write_seconds = t0 - t_write
             if args.flush:
                 os.sync()  # inside that delay
         else:
+            write_seconds = time.monotonic() - t_write
             if args.flush:
                 os.sync()  # the bench's own writeback does not compete with the transfer
             t0 = time.monotonic()
@@ -463,7 +470,7 @@ def run_once(pair, scenario, mode, args, workdir, seq):
     if scenario != "many":  # small files were compared whole already
         if not same_content(os.path.join(src, "big.bin"), os.path.join(dst, "big.bin")):
             raise AssertionError("receiver's big.bin differs from the sender's (sha256)")
-    result = {"seconds": elapsed, "rx_cpu": cpu_rx, "tx_cpu": cpu_tx,
+    result = {"seconds": elapsed, "rx_cpu": cpu_rx, "tx_cpu": cpu_tx, "write_seconds": write_seconds,
               "scan_seconds": None if scan_done[0] is None else scan_done[0] - t0}
     tx.remove_folder(folder_id)
     rx.remove_folder(folder_id)
@@ -497,12 +504,12 @@ def print_report(report, args):
         " ".join("%.2f" % x for x in report["loadavg_start"]), " ".join("%.2f" % x for x in report["loadavg_end"])))
     print("time: end of the write -> receiver's copy matches; CPU: user+system s from before the "
           "write to the receiver idle again")
-    hdr = "%-20s %-24s %-8s %9s %13s %8s %8s %7s  %s" % (
+    hdr = "%-20s %-26s %-8s %9s %13s %8s %8s %7s  %s" % (
         "pair", "scenario", "mode", "time s", "rate", "rx CPU", "tx CPU", "scan s", "runs (s)")
     print(hdr)
     for r in report["results"]:
         if not r["runs"]:
-            print("%-20s %-24s %-8s FAILED: %s" % (r["pair"], describe(r["scenario"], args), r["mode"],
+            print("%-20s %-26s %-8s FAILED: %s" % (r["pair"], describe(r["scenario"], args), r["mode"],
                                                    "; ".join(r["errors"])[:200]))
             continue
         t = med([x["seconds"] for x in r["runs"]])
@@ -513,7 +520,7 @@ def print_report(report, args):
         else:
             rate = "-"
         scan = med([x["scan_seconds"] for x in r["runs"]])
-        print("%-20s %-24s %-8s %9.2f %13s %8.2f %8.2f %7s  %s%s" % (
+        print("%-20s %-26s %-8s %9.2f %13s %8.2f %8.2f %7s  %s%s" % (
             r["pair"], describe(r["scenario"], args), r["mode"], t,
             rate, med([x["rx_cpu"] for x in r["runs"]]),
             med([x["tx_cpu"] for x in r["runs"]]), "%.2f" % scan if scan is not None else "-",
@@ -528,7 +535,7 @@ def print_report(report, args):
             b = base.get((r["scenario"], r["mode"]))
             if r["pair"] == anchor or not b or not r["runs"]:
                 continue
-            print("%-20s %-24s %-8s time %.2f  rx CPU %.2f" % (
+            print("%-20s %-26s %-8s time %.2f  rx CPU %.2f" % (
                 r["pair"], describe(r["scenario"], args), r["mode"],
                 med([x["seconds"] for x in r["runs"]]) / med([x["seconds"] for x in b["runs"]]),
                 med([x["rx_cpu"] for x in r["runs"]]) / max(1e-9, med([x["rx_cpu"] for x in b["runs"]]))))
@@ -547,6 +554,9 @@ def main():
     ap.add_argument("--timeout", type=int, default=900, help="seconds per run (default 900)")
     ap.add_argument("--data-dir", default=tempfile.gettempdir(),
                     help="where the temp dir for data and homes goes (default %s)" % tempfile.gettempdir())
+    ap.add_argument("--settle", type=float, default=16.0,
+                    help="change, watcher mode: seconds between the setup's sync and the measured change "
+                    "(default 16: 1.5 x Syncthing's watcher delay + 1)")
     ap.add_argument("--no-flush", dest="flush", action="store_false",
                     help="do not os.sync() the sender's new data (see bench/README.md § Sync)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (endpoint homes and logs)")
@@ -601,8 +611,8 @@ def main():
                                 log("receiver log:\n" + pair.rx.log_tail(15))
                                 entry["errors"].append("%s: %s" % (type(e).__name__, str(e).splitlines()[0]))
                                 continue
-                            log("  %.2f s, rx CPU %.2f s, tx CPU %.2f s%s" % (
-                                r["seconds"], r["rx_cpu"], r["tx_cpu"],
+                            log("  %.2f s, rx CPU %.2f s, tx CPU %.2f s, write took %.2f s%s" % (
+                                r["seconds"], r["rx_cpu"], r["tx_cpu"], r["write_seconds"],
                                 "" if r["scan_seconds"] is None else ", scan returned at %.2f s" % r["scan_seconds"]))
                             entry["runs"].append(r)
                         report["results"].append(entry)
