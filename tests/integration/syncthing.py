@@ -101,7 +101,8 @@ class Syncthing:
         self._extra_env = dict(env or {})
         self._folders = {}  # folder id -> path, for wait_file's relative paths
         self.device_id = self._generate()
-        self._configure(local_discovery, options or {})
+        self._local_discovery, self._options = local_discovery, dict(options or {})
+        self._configure(local_discovery, self._options)
         if start:
             self.start(start_timeout)
 
@@ -165,8 +166,20 @@ class Syncthing:
             el.text = value
         tree.write(path)
 
-    def start(self, timeout=30):
-        """Start `syncthing serve` and wait until the REST API answers and the BEP listener is up."""
+    def start(self, timeout=30, attempts=3):
+        """Start `syncthing serve` and wait until the REST API answers and the BEP listener is up.
+        free_port() is racy: when a port was taken meanwhile ("address already in use"), new ports
+        are picked and it starts again, up to `attempts` times."""
+        for attempt in range(attempts):
+            try:
+                return self._start_once(timeout)
+            except SyncthingError as e:
+                if "address already in use" not in str(e) or attempt == attempts - 1:
+                    raise
+                self.gui_port, self.bep_port = free_port(), free_port()
+                self._configure(self._local_discovery, self._options)
+
+    def _start_once(self, timeout):
         if self.proc is not None and self.proc.poll() is None:
             return
         log = open(self.log_path, "ab")
