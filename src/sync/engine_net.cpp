@@ -124,11 +124,9 @@ void Engine::dial_all() {
 }
 
 void Engine::dial(const std::string& device) {
+  // Every added device is dialled, as Syncthing does, also with no folder shared yet: its
+  // ClusterConfig is how its offers arrive.
   Device& d = m_devices[device];
-  // Only devices that share a folder with us are worth a connection.
-  bool wanted = false;
-  for (const auto& [fid, f] : m_folders) wanted = wanted || f.devices.count(device);
-  if (!wanted) return;
   d.dialing = true;
   auto addresses = std::make_shared<std::vector<std::string>>(d.record.addresses);
   auto attempt = std::make_shared<std::function<void(std::size_t)>>();
