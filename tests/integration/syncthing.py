@@ -62,6 +62,12 @@ OFFLINE_OPTIONS = {
     "crashReportingURL": "http://127.0.0.1:9/",
     "releasesURL": "http://127.0.0.1:9/",
 }
+# Not about the network: Syncthing proper otherwise renices itself to 9 (and lowers its I/O
+# priority), and to do that it moves into a process group of its own (lib/osutil/lowprio_linux.go),
+# out of the monitor's, where procutil's group kill would no longer reach it. Off, it stays in the
+# group and runs at the same priority as kith in benchmarks.
+PROCESS_OPTIONS = {"setLowPriority": "false"}
+
 # Repeated elements replaced as a whole (an absent list would mean "default", the public servers):
 # discovery and STUN servers on a closed loopback port, never used with the switches above.
 OFFLINE_LISTS = {"globalAnnounceServer": ["https://127.0.0.1:9/"], "stunServer": ["127.0.0.1:9"]}
@@ -150,7 +156,7 @@ class Syncthing:
         me = next(d for d in cfg.findall("device") if d.get("id") == self.device_id)
         me.set("name", self.name)
         opts = cfg.find("options")
-        values = dict(OFFLINE_OPTIONS)
+        values = dict(OFFLINE_OPTIONS, **PROCESS_OPTIONS)
         values["localAnnounceEnabled"] = "true" if local_discovery else "false"
         values.update({k: str(v) for k, v in extra.items()})
         lists = dict(OFFLINE_LISTS, listenAddress=["tcp://127.0.0.1:%d" % self.bep_port])
@@ -450,18 +456,23 @@ class Syncthing:
         timeout). Returns the exit code (0 after a clean shutdown), None if it was not running."""
         if self.proc is None:
             return None
+        pids = self.pids()
         if self.proc.poll() is None:
             try:
                 self.post("/rest/system/shutdown", timeout=10)
                 self.proc.wait(timeout=timeout)
             except (OSError, SyncthingError, subprocess.TimeoutExpired):
                 pass
-        return procutil.terminate(self.proc, grace=10)
+        rc = procutil.terminate(self.proc, grace=10)
+        _kill_pids(pids)  # Syncthing proper, should it have left the group (setLowPriority)
+        return rc
 
     def kill(self):
-        """SIGKILL the monitor and Syncthing proper (the whole process group)."""
+        """SIGKILL the monitor and Syncthing proper. Returns the monitor's exit code (-9)."""
         if self.proc is None:
             return None
+        pids = self.pids()
+        _kill_pids(pids)
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -491,6 +502,14 @@ class Syncthing:
 
     def __repr__(self):
         return "Syncthing(%r, %s, bep %s)" % (self.name, self.device_id[:7], self.listen_address)
+
+
+def _kill_pids(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def sha256_file(path):
