@@ -64,6 +64,16 @@ class GroupCallsTest(KithTestCase):
             self.assertGreater(powers[TONE[name]], 30 * loudest_absent, (path, name, length, powers))
         return powers
 
+    def wait_hears(self, path, hears, not_hears, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.assert_hears(path, hears, not_hears)
+            except AssertionError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(1)
+
     def test_three_native_endpoints_hear_each_other_and_two_go_on_when_one_leaves(self):
         names = ("alice", "bob", "carol")
         alice, bob, carol = nodes = self.daemons(*names)
@@ -99,10 +109,13 @@ class GroupCallsTest(KithTestCase):
         self.assertTrue(links and links[0]["link"], links)
         listing = bob.run("calls").stdout
         self.assertIn("group call %s: " % room[:8], listing)
+        # Active in signalling is not yet media on every link: on a loaded machine the last link's ICE and
+        # DTLS take seconds more (CI: bob's tone at carol still building up after 4 s). Each recording
+        # must come to hear both others within 30 s.
         time.sleep(4)  # the tones flow, and a second of the recordings is sized
         for name in names:
             others = [n for n in names if n != name]
-            self.assert_hears(heard[name], others, [name])
+            self.wait_hears(heard[name], others, [name])
 
         # Carol leaves (`kith hangup` with no id: her two live calls are one group call).
         self.assertIn("left the group call %s" % room[:8], carol.run("hangup").stdout)
@@ -164,7 +177,7 @@ class GroupCallsTest(KithTestCase):
                           what="three active calls in room %s" % room)
         time.sleep(4)
         for name in names:
-            self.assert_hears(heard[name], [n for n in names if n != name], [name])
+            self.wait_hears(heard[name], [n for n in names if n != name], [name])
         # Bob leaves by the room's id; alice and carol go on until alice hangs up.
         self.assertIn("left the group call", bob.run("hangup", "--room", room[:8]).stdout)
         self.assertEqual(self.finish(answerer)[0], 0)
