@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <filesystem>
 
 #include "app/release_mover.hpp"
@@ -620,7 +621,11 @@ void ReleasePipeline::quarantine_show(std::string id, base::Done<Result<Quaranti
 }
 
 void ReleasePipeline::quarantine_release(std::string id, base::Done<Status> done) {
-  boost::asio::post(m_strand, [this, id = std::move(id), done = std::move(done)]() mutable {
+  release_from_quarantine(std::move(id), std::move(done), 0);
+}
+
+void ReleasePipeline::release_from_quarantine(std::string id, base::Done<Status> done, int tries) {
+  boost::asio::post(m_strand, [this, id = std::move(id), done = std::move(done), tries]() mutable {
     auto full = resolve(id);
     if (!full) return done(tl::unexpected(full.error()));
     const auto short_id = full->substr(0, 8);
@@ -632,6 +637,16 @@ void ReleasePipeline::quarantine_release(std::string id, base::Done<Status> done
     if (it == m_tracked.end() || !st)
       return done(fail(base::make_error_code(base::errc::not_found),
                        "the data of " + short_id + " is gone (the transfer was removed)"));
+    // Just restored (a transient node, a restart), libtorrent may still be checking the data it
+    // has: its figures read 0 bytes until then. Wait for the check (10 s at most) before judging.
+    if (st->state == "checking" && tries < 40) {
+      auto timer = std::make_shared<boost::asio::steady_timer>(m_strand, std::chrono::milliseconds(250));
+      timer->async_wait(
+          [this, timer, id = *full, done = std::move(done), tries](boost::system::error_code) mutable {
+            release_from_quarantine(std::move(id), std::move(done), tries + 1);
+          });
+      return;
+    }
     auto& t = it->second;
     if (t.machine.phase() != ReleasePhase::quarantined)
       return done(fail(base::make_error_code(base::errc::unavailable),

@@ -104,6 +104,8 @@ class ReleasePipeline {
     base::Done<Status> release_done;         // the user's release from quarantine waits for the move
   };
 
+  // quarantine_release, waiting (up to 10 s) while libtorrent still checks the data after a restore.
+  void release_from_quarantine(std::string id, base::Done<Status> done, int tries);
   void advance(const std::string& id);
   void refresh_files(Tracked& t, const std::string& id);
   void start_scan(const std::string& id, Tracked& t, const ScanJob& job);
