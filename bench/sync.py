@@ -191,8 +191,103 @@ class SyncthingEndpoint(Endpoint):
         return cp.stdout.decode().split("(")[0].strip()
 
 
-ENDPOINTS = {"syncthing": SyncthingEndpoint}
-PAIRS = {"syncthing-syncthing": ("syncthing", "syncthing")}  # sender kind, receiver kind
+class KithEndpoint(Endpoint):
+    """A kith daemon (KITH_BIN, else build/src/cli/kith) in a home under workdir, driven through its API
+    (docs/api.md § Folder sync), everything on loopback (kithtest.SAFE_SETTINGS). It scans what
+    arrives (ClamAV with the tests' small signature database, as the tests run it): that is part of
+    every figure. watcher=False turns the inotify watcher off (sync.watch)."""
+
+    kind = "kith"
+
+    def __init__(self, name, workdir):
+        os.environ.setdefault("KITH_BIN", os.path.join(os.path.join(HERE, ".."), "build", "src", "cli", "kith"))
+        self.node = kithtest.KithNode(name, dict(kithtest.signature_settings(), **{
+            "sync.listen": "127.0.0.1:%d" % kithtest.free_port(), "sync.rescan_interval_s": "3600",
+            "profile.name": name}))
+        self._watch = None
+        self._name = name
+        self._workdir = workdir
+        self._start()
+
+    def _start(self, watch=True):
+        if watch is not self._watch:
+            if self._watch is not None:
+                self.node.stop()
+            self.node.settings["sync.watch"] = "true" if watch else "false"
+            self.node.start_daemon()
+            self._watch = watch
+        status, body = self.node.api("GET", "/api/v1/id")
+        if status != 200:
+            raise RuntimeError("kith /api/v1/id: %s %s" % (status, body))
+        self.device_id = body["device_id"]
+        self.address = "127.0.0.1:%d" % body["sync_port"]
+
+    def _api(self, method, path, body=None):
+        status, answer = self.node.api(method, path, body, timeout=600)
+        if status not in (200, 201):
+            raise RuntimeError("kith %s %s: %s %s" % (method, path, status, answer))
+        return answer
+
+    def add_peer(self, device_id, address, name):
+        self._api("POST", "/api/v1/sync/devices", {"id": device_id, "addresses": [address], "name": name})
+
+    def wait_connected(self, device_id, timeout):
+        def up():
+            devices = self._api("GET", "/api/v1/sync/devices")["devices"]
+            return any(d["id"] == device_id and d["connected"] for d in devices)
+        procutil.wait_for(up, timeout, what="kith connected to %s" % device_id[:7])
+
+    def add_folder(self, folder_id, path, watcher):
+        if watcher is not self._watch:
+            self._start(watcher)  # a restart: the setting applies at start
+        os.makedirs(path, exist_ok=True)
+        self._api("POST", "/api/v1/sync/folders", {"path": os.path.abspath(path), "id": folder_id})
+
+    def share(self, folder_id, device_id):
+        self._api("POST", "/api/v1/sync/folders/%s/devices" % folder_id, {"device": device_id})
+
+    def trigger_rescan(self, folder_id):
+        self._api("POST", "/api/v1/sync/folders/%s/rescan" % folder_id)
+
+    def wait_idle(self, folder_id, timeout):
+        def idle():
+            f = self._api("GET", "/api/v1/sync/folders/%s" % folder_id)
+            return f["state"] == "idle" and f["need_files"] == 0
+        procutil.wait_for(idle, timeout, what="kith folder %s idle" % folder_id)
+
+    def remove_folder(self, folder_id):
+        self._api("DELETE", "/api/v1/sync/folders/%s" % folder_id)
+
+    def cpu_seconds(self):
+        pid = self.node.daemon.pid
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def check(self):
+        if self.node.daemon is None or self.node.daemon.poll() is not None:
+            raise RuntimeError("kith daemon exited:\n" + self.node.tail(n=20))
+
+    def log_tail(self, n=40):
+        return self.node.tail(n=n)
+
+    def close(self):
+        self.node.close()
+
+    @staticmethod
+    def version():
+        cp = procutil.run([os.environ.get("KITH_BIN", os.path.join(os.path.join(HERE, ".."), "build", "src", "cli", "kith")),
+                           "--version"], timeout=30)
+        return "kith " + cp.stdout.decode().strip()
+
+
+ENDPOINTS = {"syncthing": SyncthingEndpoint, "kith": KithEndpoint}
+PAIRS = {  # sender kind, receiver kind
+    "syncthing-syncthing": ("syncthing", "syncthing"),
+    "kith-kith": ("kith", "kith"),
+    "kith-syncthing": ("kith", "syncthing"),
+    "syncthing-kith": ("syncthing", "kith"),
+}
 
 
 # -- watching the receiver's disk ---------------------------------------------------------------------
@@ -590,6 +685,8 @@ def main():
               "cpus": os.cpu_count(), "versions": [], "results": []}
     if "syncthing" in {k for p in pairs for k in PAIRS[p]}:
         report["versions"].append(SyncthingEndpoint.version())
+    if "kith" in {k for p in pairs for k in PAIRS[p]}:
+        report["versions"].append(KithEndpoint.version())
     log("data under %s (%.0f GiB free)" % (workdir, free / GiB))
     seq = 0
     try:

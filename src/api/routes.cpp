@@ -284,6 +284,7 @@ void add_routes(Router& router, RouteContext ctx) {
   add_safety_routes(router, ctx);
   add_messaging_routes(router, ctx);
   add_call_routes(router, ctx);
+  add_sync_routes(router, ctx);
 }
 
 }  // namespace kith::api

@@ -22,5 +22,10 @@ void add_safety_routes(Router& router, RouteContext context);
 void add_messaging_routes(Router& router, RouteContext context);
 // Calls' signalling for local media endpoints (routes_calls.cpp); add_routes() calls it.
 void add_call_routes(Router& router, RouteContext context);
+// Folder sync: folders, devices, offered folders (routes_sync.cpp); add_routes() calls it.
+void add_sync_routes(Router& router, RouteContext context);
+// GET /api/v1/id's folder-sync fields (routes_sync.cpp): `device_id` and `sync_port` while the node runs
+// folder sync; nothing otherwise.
+void add_sync_identity(app::Node& node, nlohmann::json& id);
 
 }  // namespace kith::api

@@ -87,7 +87,9 @@ void add_messaging_routes(Router& router, RouteContext ctx) {
   auto unavailable = [](const Result<Messenger*>& m) { return ready(Response::error(503, m.error())); };
 
   router.add("GET", "/api/v1/id", sync([&node](const Request&) {
-               return Response{200, to_json(node.identity()), {}};
+               auto id = to_json(node.identity());
+               add_sync_identity(node, id);  // the Syncthing device ID, in a daemon
+               return Response{200, id, {}};
              }));
   // The invite link as a QR code, for a phone's camera (the web UI shows it under the link).
   router.add("GET", "/api/v1/id/qr.svg", sync([&node](const Request&) {

@@ -1,4 +1,5 @@
 #include "app/node.hpp"
+#include "sync/sync_service.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -36,13 +37,14 @@ std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.
 }  // namespace
 
 Node::Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink,
-           MessagingSink messaging_sink, CallSink call_sink)
+           MessagingSink messaging_sink, CallSink call_sink, SyncSink sync_sink)
     : m_io(io),
       m_home(home),
       m_settings(std::move(home), std::move(settings)),
       m_sink(std::move(sink)),
       m_messaging_sink(std::move(messaging_sink)),
       m_call_sink(std::move(call_sink)),
+      m_sync_sink(std::move(sync_sink)),
       m_restored(m_restored_promise.get_future().share()) {}
 
 Node::~Node() {
@@ -51,9 +53,9 @@ Node::~Node() {
 
 Result<std::unique_ptr<Node>> Node::open(boost::asio::io_context& io, const Home& home, Settings settings,
                                          EventSink sink, MessagingSink messaging_sink, bool with_messaging,
-                                         CallSink call_sink) {
+                                         CallSink call_sink, SyncSink sync_sink) {
   std::unique_ptr<Node> node(new Node(io, home, std::move(settings), std::move(sink),
-                                      std::move(messaging_sink), std::move(call_sink)));
+                                      std::move(messaging_sink), std::move(call_sink), std::move(sync_sink)));
   if (auto r = node->start(with_messaging); !r) {
     node->m_stopped = true;  // nothing of it ran: nothing to save
     return tl::unexpected(r.error());
@@ -212,6 +214,7 @@ void Node::stop() {
   if (m_doorbell) m_doorbell->stop();
   if (m_messenger) m_messenger->stop();
   if (m_calls) m_calls->stop();
+  if (m_sync) m_sync->stop();
   m_stopping = true;
   m_workers.join();
   m_scans.join();

@@ -48,8 +48,15 @@
 #include "store/file_offer_store.hpp"
 #include "store/message_store.hpp"
 #include "store/quarantine_store.hpp"
+#include "store/sync_store.hpp"
 #include "store/transfer_store.hpp"
 #include "swarm/session_host.hpp"
+
+#include "sync/views.hpp"
+
+namespace kith::sync {
+class SyncService;
+}
 
 namespace kith::app {
 
@@ -60,12 +67,15 @@ class Node {
   using MessagingSink = messaging::EventSink;
   // Calls publish theirs too (calls/call_service.hpp; called on the call service's strand).
   using CallSink = calls::EventSink;
+  // And folder sync (sync/views.hpp; called on the sync service's strand).
+  using SyncSink = sync::EventSink;
 
   // with_messaging: also run contacts and messages (a channel listener; the daemon does, transient CLI
   // nodes do not). The services start when the io_context runs.
   static Result<std::unique_ptr<Node>> open(boost::asio::io_context& io, const Home& home, Settings settings,
                                             EventSink sink, MessagingSink messaging_sink = {},
-                                            bool with_messaging = false, CallSink call_sink = {});
+                                            bool with_messaging = false, CallSink call_sink = {},
+                                            SyncSink sync_sink = {});
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -88,6 +98,8 @@ class Node {
   Result<messaging::Messenger*> require_messenger();
   // Calls (with messaging), or errc unavailable saying that calls need the daemon.
   Result<calls::CallService*> require_calls();
+  // Folder sync (with messaging: it runs in the daemon), or errc unavailable saying so.
+  Result<sync::SyncService*> require_sync();
   // What a call's media endpoint should use (settings calls.stun, calls.turn, calls.ice_networks). Any
   // thread.
   CallConfig call_config() const;
@@ -104,11 +116,12 @@ class Node {
 
  private:
   Node(boost::asio::io_context& io, Home home, Settings settings, EventSink sink,
-       MessagingSink messaging_sink, CallSink call_sink);
+       MessagingSink messaging_sink, CallSink call_sink, SyncSink sync_sink);
   Status start(bool with_messaging);
   void start_scanner();
   Status start_messaging();
   void start_calls();  // node_calls.cpp; before the messenger starts
+  Status start_sync(const std::string& device_name);  // node_sync.cpp; with messaging (the device key)
   void start_rendezvous();
   void on_swarm_event(const swarm::SwarmEvent& event);
   void on_messaging_event(const messaging::Event& event);
@@ -126,6 +139,7 @@ class Node {
   };
   MessagingSink m_messaging_sink;
   CallSink m_call_sink;
+  SyncSink m_sync_sink;
   std::atomic<bool> m_stopping{false};
   bool m_stopped = false;
   std::string m_node_id;
@@ -141,6 +155,7 @@ class Node {
   std::unique_ptr<store::FileOfferStore> m_file_offers;
   std::unique_ptr<store::ContactStore> m_contact_store;
   std::unique_ptr<store::MessageStore> m_message_store;
+  std::unique_ptr<store::SyncStore> m_sync_store;
   boost::asio::thread_pool m_workers{2};
   boost::asio::thread_pool m_scans{2};
   std::shared_ptr<safety::Inspector> m_inspector;
@@ -153,6 +168,7 @@ class Node {
   std::unique_ptr<DataRelays> m_data_relays;  // file data of received offers through relays
   std::unique_ptr<messaging::Messenger> m_messenger;
   std::unique_ptr<calls::CallService> m_calls;  // after the messenger, whose signals it takes
+  std::unique_ptr<sync::SyncService> m_sync;    // node_sync.cpp
   std::unique_ptr<lan::Discovery> m_lan;
   std::unique_ptr<DhtPortAdapter> m_dht_port;
   std::unique_ptr<rendezvous::Rendezvous> m_rendezvous;

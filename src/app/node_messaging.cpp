@@ -125,6 +125,7 @@ Status Node::start_messaging() {
   if (settings->get_bool("nat.upnp") || settings->get_bool("nat.natpmp"))
     m_swarm->map_port(m_messenger->port());
   start_rendezvous();
+  if (auto r = start_sync(display_name(settings->get_string("profile.name"))); !r) return r;
 
   const auto lan_port = settings->get_int("lan.port");
   if (lan_port < 1 || lan_port > 65535) {

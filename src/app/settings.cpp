@@ -62,6 +62,11 @@ Status in_range(const std::string& what, const SettingValue& v, std::int64_t lo,
   return tl::unexpected(bad(what + " takes " + std::to_string(lo) + " to " + std::to_string(hi) + unit +
                             ", not " + std::to_string(n)));
 }
+
+Status check_seconds(const std::string& what, const SettingValue& v) {
+  return in_range(what, v, 1, 7 * 86400, " s");
+}
+
 Status check_udp_port(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 1, 65535, "");
 }
@@ -274,6 +279,22 @@ const std::vector<SettingDef>& setting_defs() {
        "port. Used by `kith daemon` only",
        {},
        check_listen_address},
+      {"sync.listen",
+       "string",
+       S("0.0.0.0:22000"),
+       "Address and TCP port for folder sync (BEP, Syncthing's protocol; 22000 is Syncthing's port, and "
+       "when it is taken a free port is used); port 0 picks a free port. Used by `kith daemon` only",
+       {},
+       check_listen_address},
+      {"sync.watch", "bool", true,
+       "Watch synced folders with inotify, so a change is synced within a fraction of a second (off: only "
+       "the periodic rescans and `kith sync rescan` find changes)"},
+      {"sync.rescan_interval_s",
+       "int",
+       std::int64_t{60},
+       "Seconds between full rescans of each synced folder (changes are also found by `kith sync rescan`)",
+       {},
+       check_seconds},
       {"lan.discovery", "bool", true,
        "Find contacts on the LAN by signed multicast beacons (UDP 239.255.70.77 and ff02::6b69:7468)"},
       {"lan.port", "int", std::int64_t{29170}, "UDP port of the LAN beacons", {}, check_udp_port},

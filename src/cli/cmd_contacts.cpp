@@ -52,6 +52,8 @@ int run_id(Context& ctx) {
   const auto shown = safe_json(*id);
   std::printf("kith ID: %s\nname:    %s\ninvite:  %s\n", shown.value("id", "").c_str(),
               shown.value("name", "").c_str(), shown.value("invite", "").c_str());
+  // Folder sync's Syncthing-form ID: what a Syncthing user (or `kith sync device add`) adds. Daemon only.
+  if (id->contains("device_id")) std::printf("device ID: %s\n", shown.value("device_id", "").c_str());
   if (id->value("addresses", nlohmann::json::array()).empty())
     std::fprintf(stderr,
                  "(the invite has no addresses while no daemon runs: contacts find you by LAN or DHT)\n");

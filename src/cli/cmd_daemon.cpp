@@ -15,6 +15,7 @@
 #include "api/json_calls.hpp"
 #include "api/json_messaging.hpp"
 #include "api/json_node.hpp"
+#include "api/json_sync.hpp"
 #include "api/routes.hpp"
 #include "api/ui_auth.hpp"
 #include "api/uploads.hpp"
@@ -96,6 +97,10 @@ int run_daemon(Context& ctx, int wait_seconds) {
       },
       /*with_messaging=*/true,
       [&hub](const calls::Event& e) {
+        auto [type, data] = api::event_json(e);
+        hub.publish(type, data);
+      },
+      [&hub](const sync::Event& e) {
         auto [type, data] = api::event_json(e);
         hub.publish(type, data);
       });

@@ -131,6 +131,22 @@ int run_answer(Context& ctx, const std::string& id, const MediaArgs& media, int 
 int run_hangup(Context& ctx, const std::string& id, const std::string& room);
 int run_calls(Context& ctx);
 
+// cmd_sync.cpp: `kith sync ...` (folder sync, daemon only). FOLDER may be a folder's id, label or path;
+// DEVICE a device ID or the name of an added device.
+struct SyncArgs {
+  // add, list, status, share, unshare, pause, resume, remove, rescan, pending, accept,
+  // device-add, device-list, device-remove
+  std::string action;
+  std::string path;                    // add, accept (made absolute before it is sent)
+  std::string folder;                  // the folder acted on; accept: the offered folder's id
+  std::string device;                  // share, unshare; device add and remove: the device ID
+  std::string id, label, type;         // add: --id, --label, --type
+  std::vector<std::string> devices;    // add: --with
+  std::vector<std::string> addresses;  // device add: --addr
+  std::string name;                    // device add: --name
+};
+int run_sync(Context& ctx, const SyncArgs& args);
+
 // Set by SIGINT/SIGTERM in the non-daemon commands.
 bool interrupted();
 void install_interrupt_handler();

@@ -222,6 +222,65 @@ int main(int argc, char** argv) {
   hangup->add_option("--room", call_room, "Leave this group call (its room id, or a unique prefix)");
   auto* calls = cli.add_subcommand("calls", "Calls: ringing, running and the last ended ones");
 
+  // Folder sync (cmd_sync.cpp): runs in the daemon, with kith nodes and Syncthing devices alike.
+  cli::SyncArgs sync_args;
+  auto* sync_cmd = cli.add_subcommand(
+      "sync", "Keep folders in sync with your devices, kith or Syncthing (daemon only; list by default)");
+  auto* s_add = sync_cmd->add_subcommand("add", "Sync a folder (and share it with devices you added)");
+  s_add->add_option("path", sync_args.path, "The folder")->required();
+  s_add->add_option("--id", sync_args.id,
+                    "Folder id: every device of the folder uses the same one (default: a new random id)");
+  s_add->add_option("--label", sync_args.label, "A name for the folder, shown to you and to the devices");
+  s_add->add_option("--type", sync_args.type,
+                    "sendreceive (default), sendonly (changes elsewhere are not taken) or receiveonly (local "
+                    "changes are not sent)");
+  s_add->add_option("--with", sync_args.devices, "Share it with this device (device ID or name; repeatable)")
+      ->allow_extra_args(false);
+  auto* s_list =
+      sync_cmd->add_subcommand("list", "Synced folders: state, type, local size, devices connected");
+  auto* s_status = sync_cmd->add_subcommand(
+      "status",
+      "A folder's state (all folders without FOLDER): sizes, what it needs, devices, held files, errors");
+  s_status->add_option("folder", sync_args.folder, "Folder id, label or path");
+  auto* s_share = sync_cmd->add_subcommand("share", "Share a folder with a device you added");
+  s_share->add_option("folder", sync_args.folder, "Folder id, label or path")->required();
+  s_share->add_option("device", sync_args.device, "Device ID or name")->required();
+  auto* s_unshare = sync_cmd->add_subcommand("unshare", "Stop sharing a folder with a device");
+  s_unshare->add_option("folder", sync_args.folder, "Folder id, label or path")->required();
+  s_unshare->add_option("device", sync_args.device, "Device ID or name")->required();
+  std::vector<std::pair<CLI::App*, const char*>> sync_actions = {
+      {s_add, "add"}, {s_list, "list"}, {s_status, "status"}, {s_share, "share"}, {s_unshare, "unshare"}};
+  for (const auto& [name, help] :
+       {std::pair<const char*, const char*>{"pause", "Pause syncing a folder"},
+        {"resume", "Resume syncing a paused folder"},
+        {"rescan", "Look for changes in a folder now (kith also rescans on its own)"},
+        {"remove", "Stop syncing a folder (its files stay where they are)"}}) {
+    auto* sub = sync_cmd->add_subcommand(name, help);
+    sub->add_option("folder", sync_args.folder, "Folder id, label or path")->required();
+    sync_actions.emplace_back(sub, name);
+  }
+  auto* s_pending =
+      sync_cmd->add_subcommand("pending", "Folders your devices offered that you have not taken");
+  auto* s_accept = sync_cmd->add_subcommand("accept", "Take a folder a device offered, into PATH");
+  s_accept->add_option("folder", sync_args.folder, "The offered folder's id (kith sync pending)")->required();
+  s_accept->add_option("path", sync_args.path, "Where to keep it (created if missing)")->required();
+  auto* s_device = sync_cmd->add_subcommand("device", "Devices to sync with (list by default)");
+  auto* sd_add =
+      s_device->add_subcommand("add", "Add a device by its device ID (Syncthing: Actions > Show ID)");
+  sd_add->add_option("id", sync_args.device, "Its device ID")->required();
+  sd_add->add_option("--addr", sync_args.addresses, "Where to dial it, HOST:PORT (repeatable)")
+      ->allow_extra_args(false);
+  sd_add->add_option("--name", sync_args.name, "What to call it");
+  auto* sd_list = s_device->add_subcommand("list", "Devices: connected or not, address, client, folders");
+  auto* sd_remove =
+      s_device->add_subcommand("remove", "Remove a device (its folders are no longer shared with it)");
+  sd_remove->add_option("id", sync_args.device, "Device ID or name")->required();
+  sync_actions.insert(sync_actions.end(), {{s_pending, "pending"},
+                                           {s_accept, "accept"},
+                                           {sd_add, "device-add"},
+                                           {sd_list, "device-list"},
+                                           {sd_remove, "device-remove"}});
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -277,6 +336,12 @@ int main(int argc, char** argv) {
   if (*answer) return cli::run_answer(ctx, call_id, media_args, answer_wait);
   if (*hangup) return cli::run_hangup(ctx, call_id, call_room);
   if (*calls) return cli::run_calls(ctx);
+  if (*sync_cmd) {
+    sync_args.action = *s_device ? "device-list" : "list";
+    for (const auto& [sub, name] : sync_actions)
+      if (*sub) sync_args.action = name;
+    return cli::run_sync(ctx, sync_args);
+  }
   if (*group) {
     group_args.action = *g_create ? "create" : *g_add ? "add" : *g_msg ? "msg" : "list";
     (void)g_list;

@@ -2,6 +2,9 @@
 
 #include <fstream>
 
+#include <openssl/x509.h>
+
+#include "crypto/bep_tls.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/transfer_certs.hpp"
 
@@ -134,4 +137,26 @@ TEST(TransferCerts, IsOneCertificate) {
   std::string cut = certs->root_cert;
   cut.erase(cut.size() / 2, 40);  // a damaged body
   EXPECT_FALSE(kith::crypto::is_one_certificate(cut));
+}
+
+TEST(BepTls, TheCertificateIsTheSameBytesAtEveryStartAndNamesSyncthing) {
+  auto key = SigningKey::generate();
+  ASSERT_TRUE(key);
+  auto a = bep_certificate(*key);
+  auto b = bep_certificate(*key);
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(b);
+  EXPECT_EQ(*a, *b);  // a device ID is the hash of these bytes
+  auto other = SigningKey::generate();
+  ASSERT_TRUE(other);
+  EXPECT_NE(*bep_certificate(*other), *a);
+  const auto* p = reinterpret_cast<const unsigned char*>(a->data());
+  X509* cert = d2i_X509(nullptr, &p, static_cast<long>(a->size()));
+  ASSERT_NE(cert, nullptr);
+  char cn[64] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+  EXPECT_STREQ(cn, "syncthing");  // Syncthing drops devices whose certificate names anything else
+  X509_free(cert);
+  EXPECT_TRUE(make_bep_context(*key, TlsRole::server));
+  EXPECT_TRUE(make_bep_context(*key, TlsRole::client));
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Hashing through libsodium (this module is the project's only libsodium user).
+// Hashing: libsodium (this module is the project's only libsodium user), and OpenSSL for sha256() (speed).
 #include <array>
 #include <cstdint>
 #include <filesystem>

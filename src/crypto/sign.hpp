@@ -40,6 +40,7 @@ class SigningKey {
 
  private:
   friend class TlsIdentityBuilder;  // tls.cpp: hands the seed to OpenSSL for the channel certificate
+  friend class BepKey;              // bep_tls.cpp: the same, for the folder-sync certificate
   friend Result<SymmetricKey> pair_secret(const SigningKey& mine, const PublicKey& theirs);
   SigningKey() = default;
   std::array<std::uint8_t, 64> m_secret{};  // libsodium's seed + public key layout

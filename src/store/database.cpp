@@ -128,15 +128,34 @@ Result<std::vector<Row>> Database::query(const std::string& sql, const std::vect
 }
 
 Result<std::vector<Row>> Database::query_locked(const std::string& sql, const std::vector<Value>& params) {
+  auto stmt = prepare_locked(sql);
+  if (!stmt) return tl::unexpected(stmt.error());
+  std::unique_ptr<sqlite3_stmt, StatementDeleter> owned(*stmt);
+  return run_locked(*stmt, params);
+}
+
+Result<sqlite3_stmt*> Database::prepare_locked(const std::string& sql) {
   sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(m_db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
+    auto code = sqlite3_errcode(m_db) == SQLITE_BUSY ? errc::busy : errc::query_failed;
+    return fail(make_error_code(code), std::string("database prepare: ") + sqlite3_errmsg(m_db));
+  }
+  return raw;
+}
+
+Result<std::vector<Row>> Database::run_locked(sqlite3_stmt* raw, const std::vector<Value>& params) {
+  // Reset and unbind on every way out, so a prepared Statement starts its next run clean.
+  struct Reset {
+    sqlite3_stmt* s;
+    ~Reset() {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
+  } reset{raw};
   auto error = [&](const char* what) {
     auto code = sqlite3_errcode(m_db) == SQLITE_BUSY ? errc::busy : errc::query_failed;
     return fail(make_error_code(code), std::string("database ") + what + ": " + sqlite3_errmsg(m_db));
   };
-  if (sqlite3_prepare_v2(m_db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
-    return error("prepare");
-  }
-  std::unique_ptr<sqlite3_stmt, StatementDeleter> stmt(raw);
   for (std::size_t i = 0; i < params.size(); ++i) {
     int idx = static_cast<int>(i + 1);
     int rc = std::visit(
@@ -150,6 +169,10 @@ Result<std::vector<Row>> Database::query_locked(const std::string& sql, const st
             return sqlite3_bind_double(raw, idx, v);
           else if constexpr (std::is_same_v<T, std::string>)
             return sqlite3_bind_text(raw, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+          else if (v.empty())
+            // An empty vector's data() may be null, which sqlite3_bind_blob takes for NULL: an empty
+            // BLOB is not a missing one (a NOT NULL column would refuse it).
+            return sqlite3_bind_zeroblob(raw, idx, 0);
           else
             return sqlite3_bind_blob(raw, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
         },
@@ -187,6 +210,38 @@ Result<std::vector<Row>> Database::query_locked(const std::string& sql, const st
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+Result<Statement> Transaction::prepare(const std::string& sql) {
+  auto stmt = m_db.prepare_locked(sql);
+  if (!stmt) return tl::unexpected(stmt.error());
+  return Statement(m_db, *stmt);
+}
+
+Statement::Statement(Statement&& other) noexcept : m_db(other.m_db), m_stmt(other.m_stmt) {
+  other.m_stmt = nullptr;
+}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(m_stmt);
+    m_db = other.m_db;
+    m_stmt = other.m_stmt;
+    other.m_stmt = nullptr;
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(m_stmt); }
+
+Result<std::vector<Row>> Statement::query(const std::vector<Value>& params) {
+  return m_db->run_locked(m_stmt, params);
+}
+
+Status Statement::exec(const std::vector<Value>& params) {
+  auto r = m_db->run_locked(m_stmt, params);
+  if (!r) return tl::unexpected(r.error());
+  return {};
 }
 
 std::int64_t as_int(const Value& v, std::int64_t fallback) {

@@ -38,12 +38,36 @@ using Row = std::vector<Value>;
 
 class Database;
 
+// A statement of one transaction, parsed once and run many times: bulk writes (a scan's thousands of
+// rows) would otherwise spend most of their time re-parsing the same SQL. Made by
+// Transaction::prepare(); valid only inside that transaction's body.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  // Binds `params` (?1, ?2, ...), runs to the end, returns all rows, and resets for the next run.
+  Result<std::vector<Row>> query(const std::vector<Value>& params = {});
+  Status exec(const std::vector<Value>& params = {});
+
+ private:
+  friend class Transaction;
+  Statement(Database& db, sqlite3_stmt* stmt) : m_db(&db), m_stmt(stmt) {}
+  Database* m_db;
+  sqlite3_stmt* m_stmt;
+};
+
 // The statements of one Database::transaction(): they run under the lock transaction() holds. Valid
 // only inside the body it was given to.
 class Transaction {
  public:
   Result<std::vector<Row>> query(const std::string& sql, const std::vector<Value>& params = {});
   Status exec(const std::string& sql, const std::vector<Value>& params = {});
+  // One statement (no ';'-separated lists) to run many times with different parameters.
+  Result<Statement> prepare(const std::string& sql);
 
  private:
   friend class Database;
@@ -78,8 +102,12 @@ class Database {
 
  private:
   friend class Transaction;
+  friend class Statement;
   explicit Database(sqlite3* db) : m_db(db) {}
   // The statements themselves; the caller holds m_mutex.
+  Result<sqlite3_stmt*> prepare_locked(const std::string& sql);
+  // Binds, steps to the end and resets `stmt` (which stays prepared).
+  Result<std::vector<Row>> run_locked(sqlite3_stmt* stmt, const std::vector<Value>& params);
   Result<std::vector<Row>> query_locked(const std::string& sql, const std::vector<Value>& params);
   Status exec_locked(const std::string& sql, const std::vector<Value>& params);
   // An error if the calling thread is inside transaction(): it holds m_mutex already.

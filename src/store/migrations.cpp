@@ -167,6 +167,69 @@ const std::vector<std::string>& state_migrations() {
       );
       CREATE INDEX calls_by_end ON calls (ended_ms);
       )sql",
+      // 10: folder sync (Syncthing's BEP v1; store/sync_store.hpp). Folders and devices have a small
+      // integer key that the big tables use instead of their ids; device 0 is this node. uint64 values
+      // (index IDs, short IDs, inodes) are stored bit for bit as INTEGER.
+      R"sql(
+      CREATE TABLE sync_folders (
+        key        INTEGER PRIMARY KEY,
+        id         TEXT NOT NULL UNIQUE,  -- the folder ID every device of the folder uses
+        label      TEXT NOT NULL,
+        path       TEXT NOT NULL,
+        type       TEXT NOT NULL,         -- sendreceive | sendonly | receiveonly
+        paused     INTEGER NOT NULL,
+        index_id   INTEGER NOT NULL,      -- our index's ID: a new one tells peers to start over
+        created_at INTEGER NOT NULL       -- unix seconds
+      );
+      CREATE TABLE sync_devices (
+        key        INTEGER PRIMARY KEY,   -- never 0
+        id         TEXT NOT NULL UNIQUE,  -- Syncthing's device ID text
+        name       TEXT NOT NULL,
+        addresses  TEXT NOT NULL,         -- one per line ('' when none)
+        added_at   INTEGER NOT NULL
+      );
+      -- Which folder is shared with which device, and what the device last said of its index of it.
+      CREATE TABLE sync_shares (
+        folder              INTEGER NOT NULL,  -- sync_folders.key
+        device              INTEGER NOT NULL,  -- sync_devices.key
+        remote_index_id     INTEGER NOT NULL DEFAULT 0,
+        remote_max_sequence INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (folder, device)
+      ) WITHOUT ROWID;
+      -- Each device's index of each folder, one row per file as BEP's FileInfo has it.
+      CREATE TABLE sync_files (
+        fid            INTEGER PRIMARY KEY,
+        folder         INTEGER NOT NULL,  -- sync_folders.key
+        device         INTEGER NOT NULL,  -- sync_devices.key, 0: this node
+        name           TEXT NOT NULL,     -- relative, '/'-separated
+        type           INTEGER NOT NULL,  -- 0 file, 1 directory, 4 symlink
+        size           INTEGER NOT NULL,
+        permissions    INTEGER NOT NULL,
+        modified_s     INTEGER NOT NULL,
+        modified_ns    INTEGER NOT NULL,
+        modified_by    INTEGER NOT NULL,  -- short device ID
+        deleted        INTEGER NOT NULL,
+        invalid        INTEGER NOT NULL,
+        no_permissions INTEGER NOT NULL,
+        version        BLOB NOT NULL,     -- 16 bytes per counter: id, value (big-endian)
+        sequence       INTEGER NOT NULL,
+        block_size     INTEGER NOT NULL,
+        blocks         BLOB NOT NULL,     -- 48 bytes per block: offset 8, size 4, weak hash 4, SHA-256 32
+        symlink_target BLOB NOT NULL,
+        inode          INTEGER NOT NULL,  -- this node's files only: part of "unchanged since the last scan"
+        UNIQUE (folder, device, name)
+      );
+      CREATE INDEX sync_files_by_sequence ON sync_files (folder, device, sequence);
+      -- Where this node has each block (its files that are neither deleted nor invalid), to copy a
+      -- block from a local file instead of fetching it.
+      CREATE TABLE sync_blocks (
+        hash   BLOB NOT NULL,             -- SHA-256
+        file   INTEGER NOT NULL,          -- sync_files.fid
+        offset INTEGER NOT NULL,
+        size   INTEGER NOT NULL,
+        PRIMARY KEY (hash, file, offset)
+      ) WITHOUT ROWID;
+      )sql",
   };
   return MIGRATIONS;
 }

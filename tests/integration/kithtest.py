@@ -54,6 +54,7 @@ SAFE_SETTINGS = {
     "nat.upnp": "false",
     "nat.natpmp": "false",
     "channel.listen": "127.0.0.1:0",
+    "sync.listen": "127.0.0.1:0",  # folder sync: loopback, and off Syncthing's port 22000
     "lan.discovery": "false",  # multicast would leave loopback; netlab tests turn it on in namespaces
 }
 

@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 
 import { callTests } from './calls.mjs';
 import { conferenceTests } from './conference.mjs';
+import { syncTests } from './sync.mjs';
 import { KITH_BIN, KithNode, REPO, hashTree, makeTree, tmpdir, waitFor } from './kith.mjs';
 
 const CHROMIUM = process.env.KITH_CHROMIUM || '/usr/bin/chromium';
@@ -529,7 +530,7 @@ test('chat: "Load older" shows messages before the newest 100', async () => {
 test('phone width: nothing overflows sideways', async () => {
   await page.setViewportSize({ width: 360, height: 740 });
   const aliceId = (await a.call('GET', '/api/v1/id')).body.id;
-  for (const hash of ['#/transfers', '#/contacts', `#/contacts/${aliceId}`, '#/node']) {
+  for (const hash of ['#/transfers', '#/contacts', `#/contacts/${aliceId}`, '#/sync', '#/node']) {
     await page.goto(`http://${b.api}/ui/${hash}`);
     await page.waitForTimeout(300);
     const [width, widest] = await page.evaluate(() => {
@@ -590,6 +591,8 @@ test('the page made no request outside this node and broke no CSP rule', async (
   assert.deepEqual(problems.filter((p) => !/status of 40[0139]/.test(p)), []);
 });
 
+// Folder sync: two daemons and a browser of their own (sync.mjs).
+describe('folder sync', () => syncTests({ chromiumPath: CHROMIUM, chromiumArgs: CHROMIUM_ARGS, artifacts: ARTIFACTS }));
 // Calls: their own daemons and browsers (calls.mjs).
 describe('calls', () => callTests({ chromiumPath: CHROMIUM, chromiumArgs: CHROMIUM_ARGS, artifacts: ARTIFACTS }));
 // Group calls: three daemons and three browsers of their own (conference.mjs).

@@ -135,6 +135,18 @@ export const api = {
   callSignals: (id, after) => call('GET', `/api/v1/calls/${enc(id)}/signals?after=${after}`),
   callConnected: (id) => call('POST', `/api/v1/calls/${enc(id)}/connected`),
   callFailed: (id, reason) => call('POST', `/api/v1/calls/${enc(id)}/failed`, { reason }),
+  // Folder sync (docs/api.md § Folder sync).
+  syncFolders: () => call('GET', '/api/v1/sync/folders'),
+  syncAddFolder: (body) => call('POST', '/api/v1/sync/folders', body),
+  syncRemoveFolder: (id) => call('DELETE', `/api/v1/sync/folders/${enc(id)}`),
+  syncRescan: (id) => call('POST', `/api/v1/sync/folders/${enc(id)}/rescan`),
+  syncPause: (id) => call('POST', `/api/v1/sync/folders/${enc(id)}/pause`),
+  syncResume: (id) => call('POST', `/api/v1/sync/folders/${enc(id)}/resume`),
+  syncDevices: () => call('GET', '/api/v1/sync/devices'),
+  syncAddDevice: (body) => call('POST', '/api/v1/sync/devices', body),
+  syncRemoveDevice: (id) => call('DELETE', `/api/v1/sync/devices/${enc(id)}`),
+  syncPending: () => call('GET', '/api/v1/sync/pending'),
+  syncAccept: (folder, path) => call('POST', `/api/v1/sync/pending/${enc(folder)}/accept`, { path }),
   hangupOnClose: (id) => closing(`/api/v1/calls/${enc(id)}/hangup`),
   leaveRoomOnClose: (room) => closing(`/api/v1/calls/rooms/${enc(room)}/hangup`),
 };

@@ -6,6 +6,7 @@ import * as contacts from './contacts.js';
 import * as details from './details.js';
 import * as node from './node.js';
 import * as quarantine from './quarantine.js';
+import * as sync from './sync.js';
 import * as transfers from './transfers.js';
 
 const $ = (id) => document.getElementById(id);
@@ -18,10 +19,10 @@ function route() {
   const m = hash.match(/^#\/transfers\/([0-9a-f]+)$/);
   const c = hash.match(/^#\/contacts(?:\/(.+))?$/);
   const view = m ? 'details' : c ? 'contacts' : hash === '#/node' ? 'node'
-    : hash === '#/quarantine' ? 'quarantine' : 'transfers';
+    : hash === '#/quarantine' ? 'quarantine' : hash === '#/sync' ? 'sync' : 'transfers';
   for (const v of VIEWS) $('view-' + v).hidden = v !== view;
   const current = view === 'details' ? 'transfers' : view;
-  for (const v of ['transfers', 'contacts', 'quarantine', 'node']) {
+  for (const v of ['transfers', 'contacts', 'quarantine', 'sync', 'node']) {
     if (v === current) $('nav-' + v).setAttribute('aria-current', 'page');
     else $('nav-' + v).removeAttribute('aria-current');
   }
@@ -31,9 +32,11 @@ function route() {
   if (view === 'node') node.show().catch((e) => say(e.message));
   if (view === 'transfers') transfers.refresh().catch((e) => say(e.message));
   if (view === 'quarantine') quarantine.refresh().catch((e) => say(e.message));
+  if (view === 'sync') sync.show().catch((e) => say(e.message));
+  else sync.hide();
 }
 
-const VIEWS = ['transfers', 'details', 'contacts', 'quarantine', 'node'];
+const VIEWS = ['transfers', 'details', 'contacts', 'quarantine', 'sync', 'node'];
 
 // The number of held items, next to the Quarantine link.
 async function refreshQuarantineCount() {
@@ -54,6 +57,7 @@ function loggedOut(reason = '') {
   transfers.clear();
   details.clear();
   quarantine.clear();
+  sync.clear();
   node.clear();
   contacts.clear();
   calls.clear();
@@ -89,6 +93,7 @@ async function start() {
   details.init(say);
   node.init(say);
   quarantine.init(say);
+  sync.init(say);
   contacts.init(say);
   calls.init(say);
   let loggedIn = true;
@@ -113,10 +118,11 @@ async function start() {
   const types = ['transfer.added', 'transfer.metadata', 'transfer.state', 'transfer.progress',
     'transfer.scanning', 'transfer.scanned', 'transfer.completed', 'transfer.held', 'transfer.error',
     'transfer.removed', 'quarantine.added', 'quarantine.released', 'quarantine.deleted',
-    ...contacts.EVENTS, ...calls.EVENTS];
+    ...contacts.EVENTS, ...calls.EVENTS, ...sync.EVENTS];
   events = followEvents(types, (type, data) => {
     if (contacts.EVENTS.includes(type)) { contacts.onEvent(type, data); return; }
     if (calls.EVENTS.includes(type)) { calls.onEvent(type, data); return; }
+    if (sync.EVENTS.includes(type)) { sync.onEvent(type, data); return; }
     if (type === 'transfer.progress') {
       if (!transfers.updateOne(data)) queueRefresh();
       return;
@@ -136,11 +142,13 @@ async function start() {
     else {
       contacts.refresh().catch(() => {});
       calls.refresh().catch(() => {});
+      if (!$('view-sync').hidden) sync.refresh().catch(() => {});
     }
   });
   poller = setInterval(() => {
     if (!$('view-transfers').hidden) transfers.refresh().catch(() => {});
     if (!$('view-details').hidden) details.refresh();
+    if (!$('view-sync').hidden) sync.refresh().catch(() => {});
     if (!streamLive) { // the events keep them live otherwise
       contacts.refresh().catch(() => {});
       calls.refresh().catch(() => {});

@@ -1,0 +1,90 @@
+#include "api/json_sync.hpp"
+
+#include <type_traits>
+
+namespace kith::api {
+
+nlohmann::json folder_device_json(const sync::FolderDeviceView& d) {
+  return {{"device", d.device},         {"name", d.name},
+          {"connected", d.connected},   {"completion", d.completion},
+          {"need_files", d.need_files}, {"need_bytes", d.need_bytes}};
+}
+
+nlohmann::json held_json(const sync::HeldItem& h) {
+  return {{"name", h.name}, {"quarantine_id", h.quarantine_id}, {"reason", h.reason}};
+}
+
+nlohmann::json folder_json(const sync::FolderView& f) {
+  auto devices = nlohmann::json::array();
+  for (const auto& d : f.devices) devices.push_back(folder_device_json(d));
+  auto held = nlohmann::json::array();
+  for (const auto& h : f.held) held.push_back(held_json(h));
+  return {{"id", f.id},
+          {"label", f.label},
+          {"path", f.path},
+          {"type", f.type},
+          {"paused", f.paused},
+          {"state", f.state},
+          {"error", f.error},
+          {"local_files", f.local_files},
+          {"local_bytes", f.local_bytes},
+          {"global_files", f.global_files},
+          {"global_bytes", f.global_bytes},
+          {"need_files", f.need_files},
+          {"need_bytes", f.need_bytes},
+          {"sequence", f.sequence},
+          {"last_scan", f.last_scan},
+          {"bytes_fetched", f.bytes_fetched},
+          {"bytes_reused", f.bytes_reused},
+          {"devices", devices},
+          {"held", held}};
+}
+
+nlohmann::json folders_json(const std::vector<sync::FolderView>& folders) {
+  auto list = nlohmann::json::array();
+  for (const auto& f : folders) list.push_back(folder_json(f));
+  return {{"folders", list}};
+}
+
+nlohmann::json device_json(const sync::DeviceView& d) {
+  return {
+      {"id", d.id},           {"name", d.name},     {"addresses", d.addresses}, {"connected", d.connected},
+      {"address", d.address}, {"client", d.client}, {"folders", d.folders}};
+}
+
+nlohmann::json pending_json(const sync::PendingFolder& p) {
+  return {{"id", p.id}, {"label", p.label}, {"device", p.device}, {"device_name", p.device_name}};
+}
+
+nlohmann::json pendings_json(const std::vector<sync::PendingFolder>& offers) {
+  auto list = nlohmann::json::array();
+  for (const auto& p : offers) list.push_back(pending_json(p));
+  return {{"folders", list}};
+}
+
+std::pair<std::string, nlohmann::json> event_json(const sync::Event& event) {
+  return std::visit(
+      [](const auto& e) -> std::pair<std::string, nlohmann::json> {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, sync::event::FolderChanged>) {
+          return {"sync.folder", {{"folder", folder_json(e.folder)}}};
+        } else if constexpr (std::is_same_v<E, sync::event::DeviceConnected>) {
+          return {"sync.device.connected", {{"device", device_json(e.device)}}};
+        } else if constexpr (std::is_same_v<E, sync::event::DeviceDisconnected>) {
+          return {"sync.device.disconnected", {{"id", e.id}, {"name", e.name}, {"why", e.why}}};
+        } else if constexpr (std::is_same_v<E, sync::event::ItemChanged>) {
+          return {"sync.item",
+                  {{"folder", e.folder},
+                   {"name", e.name},
+                   {"action", e.action},
+                   {"device", e.device},
+                   {"reason", e.reason}}};
+        } else {
+          static_assert(std::is_same_v<E, sync::event::FolderOffered>, "a sync event without JSON");
+          return {"sync.offered", {{"offer", pending_json(e.offer)}}};
+        }
+      },
+      event);
+}
+
+}  // namespace kith::api

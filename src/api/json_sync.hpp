@@ -1,0 +1,25 @@
+#pragma once
+// The JSON of folder sync (docs/api.md § Folder sync): folders, devices, offered folders and the
+// "sync.*" events. Keys are the views' field names (sync/views.hpp), so the two read alike.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sync/views.hpp"
+
+namespace kith::api {
+
+nlohmann::json folder_json(const sync::FolderView& folder);
+nlohmann::json folders_json(const std::vector<sync::FolderView>& folders);  // {"folders": [...]}
+nlohmann::json folder_device_json(const sync::FolderDeviceView& device);
+nlohmann::json held_json(const sync::HeldItem& item);
+nlohmann::json device_json(const sync::DeviceView& device);
+nlohmann::json pending_json(const sync::PendingFolder& offer);
+nlohmann::json pendings_json(const std::vector<sync::PendingFolder>& offers);  // {"folders": [...]}
+
+// "sync.folder" {folder}, "sync.device.connected" {device}, "sync.device.disconnected" {id, name, why},
+// "sync.item" {folder, name, action, device, reason}, "sync.offered" {offer}.
+std::pair<std::string, nlohmann::json> event_json(const sync::Event& event);
+
+}  // namespace kith::api

@@ -1,0 +1,79 @@
+// The JSON of folder sync (json_sync.hpp) byte for byte as docs/api.md § Folder sync shows it: the CLI,
+// the web UI and the tests read it.
+#include "api/json_sync.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace kith;
+
+namespace {
+
+sync::FolderView folder() {
+  sync::FolderView f;
+  f.id = "photos";
+  f.label = "Photos";
+  f.path = "/home/me/Photos";
+  f.state = "syncing";
+  f.local_files = 10;
+  f.local_bytes = 1000;
+  f.global_files = 12;
+  f.global_bytes = 1200;
+  f.need_files = 2;
+  f.need_bytes = 200;
+  f.sequence = 31;
+  f.last_scan = 1796590000;
+  f.bytes_fetched = 4096;
+  f.bytes_reused = 131072;
+  f.devices = {{"DEV", "nas", true, 83.5, 2, 200}};
+  f.held = {{"tools/eicar.com", "q1", "infected: Eicar-Signature"}};
+  return f;
+}
+
+}  // namespace
+
+TEST(JsonSync, Folder) {
+  EXPECT_EQ(
+      api::folder_json(folder()).dump(),
+      R"({"bytes_fetched":4096,"bytes_reused":131072,"devices":[{"completion":83.5,"connected":true,"device":"DEV","name":"nas","need_bytes":200,)"
+      R"("need_files":2}],"error":"","global_bytes":1200,"global_files":12,"held":[{"name":"tools/eicar.com",)"
+      R"("quarantine_id":"q1","reason":"infected: Eicar-Signature"}],"id":"photos","label":"Photos",)"
+      R"("last_scan":1796590000,"local_bytes":1000,"local_files":10,"need_bytes":200,"need_files":2,)"
+      R"("path":"/home/me/Photos","paused":false,"sequence":31,"state":"syncing","type":"sendreceive"})");
+  EXPECT_EQ(api::folders_json({}).dump(), R"({"folders":[]})");
+}
+
+TEST(JsonSync, DeviceAndPending) {
+  sync::DeviceView d{"DEV",     "nas", {"10.0.0.2:22000"}, true, "10.0.0.2:22000", "syncthing v1.19.2",
+                     {"photos"}};
+  EXPECT_EQ(api::device_json(d).dump(),
+            R"({"address":"10.0.0.2:22000","addresses":["10.0.0.2:22000"],"client":"syncthing v1.19.2",)"
+            R"("connected":true,"folders":["photos"],"id":"DEV","name":"nas"})");
+  EXPECT_EQ(api::pendings_json({{"music", "Music", "DEV", "nas"}}).dump(),
+            R"({"folders":[{"device":"DEV","device_name":"nas","id":"music","label":"Music"}]})");
+}
+
+TEST(JsonSync, Events) {
+  auto [type, data] = api::event_json(sync::Event{sync::event::FolderChanged{folder()}});
+  EXPECT_EQ(type, "sync.folder");
+  EXPECT_EQ(data["folder"]["id"], "photos");
+
+  std::tie(type, data) = api::event_json(sync::Event{sync::event::DeviceConnected{{"DEV", "nas"}}});
+  EXPECT_EQ(type, "sync.device.connected");
+  EXPECT_EQ(data["device"]["name"], "nas");
+
+  std::tie(type, data) =
+      api::event_json(sync::Event{sync::event::DeviceDisconnected{"DEV", "nas", "connection reset"}});
+  EXPECT_EQ(type, "sync.device.disconnected");
+  EXPECT_EQ(data.dump(), R"({"id":"DEV","name":"nas","why":"connection reset"})");
+
+  std::tie(type, data) = api::event_json(
+      sync::Event{sync::event::ItemChanged{"photos", "a/b.jpg", "held", "DEV", "infected: X"}});
+  EXPECT_EQ(type, "sync.item");
+  EXPECT_EQ(data.dump(),
+            R"({"action":"held","device":"DEV","folder":"photos","name":"a/b.jpg","reason":"infected: X"})");
+
+  std::tie(type, data) =
+      api::event_json(sync::Event{sync::event::FolderOffered{{"music", "Music", "DEV", "nas"}}});
+  EXPECT_EQ(type, "sync.offered");
+  EXPECT_EQ(data["offer"]["device_name"], "nas");
+}

@@ -1,0 +1,43 @@
+// Folder sync in the node (docs/architecture.md § Services): the daemon starts sync::SyncService with the
+// device key (its BEP certificate is the node's Syncthing device ID), the index in state.sqlite, and the
+// same scanner and quarantine as downloads.
+#include <spdlog/spdlog.h>
+
+#include "app/node.hpp"
+#include "base/endpoint.hpp"
+#include "sync/sync_service.hpp"
+
+namespace kith::app {
+
+Status Node::start_sync(const std::string& device_name) {
+  const auto settings = m_settings.current();
+  auto listen = base::parse_ip_port(settings->get_string("sync.listen"), base::PortRule::allow_zero);
+  if (!listen) return tl::unexpected(listen.error());
+  m_sync_store = std::make_unique<store::SyncStore>(*m_db);
+  auto service = sync::SyncService::start(sync::SyncService::Deps{
+      .io = m_io,
+      .workers = m_workers,
+      .scans = m_scans,
+      .store = *m_sync_store,
+      .quarantine = *m_quarantine,
+      .quarantine_dir = m_home.quarantine_dir(),
+      .inspector = m_inspector,
+      .device_key = *m_device_key,
+      .device_name = device_name,
+      .listen_host = listen->host,
+      .port = listen->port,
+      .rescan_interval_s = static_cast<int>(settings->get_int("sync.rescan_interval_s")),
+      .watch = settings->get_bool("sync.watch"),
+      .sink = m_sync_sink});
+  if (!service) return tl::unexpected(service.error());
+  m_sync = std::move(*service);
+  return {};
+}
+
+Result<sync::SyncService*> Node::require_sync() {
+  if (m_sync) return m_sync.get();
+  return fail(base::make_error_code(base::errc::unavailable),
+              "folder sync runs in the daemon: start it with `kith daemon`");
+}
+
+}  // namespace kith::app

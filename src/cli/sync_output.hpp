@@ -1,0 +1,18 @@
+#pragma once
+// Human output of `kith sync ...` (docs/cli.md § Folder sync), from the API's JSON (docs/api.md §
+// Folder sync). Every printer passes what it shows through safe_json(): labels, device names, file
+// names and client strings come from peers.
+#include <nlohmann/json.hpp>
+
+namespace kith::cli {
+
+// `kith sync list`: one line per folder of {"folders": [...]}.
+void print_sync_folders(const nlohmann::json& folders);
+// `kith sync status`: one block per folder (state, counts, devices, held items, error and what to do).
+void print_sync_status(const nlohmann::json& folder);
+// `kith sync device list`: {"devices": [...], "device_id"}.
+void print_sync_devices(const nlohmann::json& devices);
+// `kith sync pending`: {"folders": [...]} offered by devices.
+void print_sync_pending(const nlohmann::json& pending);
+
+}  // namespace kith::cli

@@ -1,0 +1,142 @@
+#pragma once
+// The sync service's state and work (private to the module; SyncService is its face). Split by job:
+//   engine.cpp        folders and devices: configuration, views, scans, start and stop
+//   engine_net.cpp    listener and dialler, the Hello and device check, ClusterConfig, index exchange,
+//                     answering requests
+//   engine_pull.cpp   pulling what the global state says this node needs: blocks fetched or copied,
+//                     checked, scanned for malware, renamed into place (or quarantined)
+// Threading: everything here runs on m_strand. Disk and database work goes to the worker pool (index
+// writes in order, through m_db, a strand on that pool), malware scans to the scan pool.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sync/connection.hpp"
+#include "sync/global.hpp"
+#include "sync/sync_service.hpp"
+#include "sync/watcher.hpp"
+
+namespace kith::sync {
+
+struct FileJob;  // engine_pull.cpp
+
+class Engine {
+ public:
+  explicit Engine(SyncService::Deps deps);
+  Status start();
+  void stop();
+
+  SyncService::Deps m_deps;
+  base::Strand m_strand;
+  boost::asio::strand<boost::asio::thread_pool::executor_type> m_db;  // index reads and writes, in order
+  std::string m_device_id;                                            // ours, Syncthing's text form
+  std::uint64_t m_short_id = 0;
+  std::uint16_t m_port = 0;
+  bool m_stopped = false;
+
+  // --- folders (engine.cpp) ---
+  struct Pull;  // engine_pull.cpp
+  struct Folder {
+    store::SyncFolderRecord record;
+    std::set<std::string> devices;                   // shared with
+    std::map<std::string, store::SyncShare> remote;  // by device: what it last told us of its index
+    std::string state = "idle", error;
+    bool scanning = false, scan_again = false;
+    bool pulling = false, pull_again = false;
+    std::int64_t last_scan = 0;
+    GlobalState global;  // as of the last pull planning
+    std::int64_t local_files = 0, local_bytes = 0, sequence = 0;
+    std::int64_t bytes_fetched = 0, bytes_reused = 0;
+    std::map<std::string, std::vector<store::SyncCounter>> held;  // name -> version held back
+    std::vector<HeldItem> held_items;
+    std::unique_ptr<boost::asio::steady_timer> rescan_timer;
+    std::shared_ptr<Pull> pull;
+    std::shared_ptr<Watcher> watcher;  // after the first good scan, while not paused
+  };
+  std::map<std::string, Folder> m_folders;
+
+  void add_folder(FolderSpec spec, base::Done<Result<FolderView>> done);
+  void remove_folder(const std::string& id, base::Done<Status> done);
+  void share(const std::string& folder, const std::string& device, base::Done<Status> done);
+  void unshare(const std::string& folder, const std::string& device, base::Done<Status> done);
+  void pause(const std::string& folder, bool paused, base::Done<Status> done);
+  FolderView view(const Folder& f) const;
+  void watch(Folder& f);  // starts its inotify watcher (changes scanned within a fraction of a second)
+  void unwatch(Folder& f);
+  void restore_held();  // files held back before a restart stay held (their quarantine records)
+  void scan(const std::string& folder);
+  void scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed, bool retry_soon);
+  void arm_rescan(Folder& f, int seconds);
+  void set_state(Folder& f, std::string state, std::string error = {});
+  void emit(Event e) const;
+
+  // --- devices and connections (engine_net.cpp) ---
+  struct Peer {                   // what a connected device told us about one folder
+    bool shares = false;          // it listed the folder in its ClusterConfig
+    bool index_started = false;   // we are sending it our index
+    bool sending = false;         // a batch is being read/sent
+    std::int64_t sent_up_to = 0;  // our sequence it has
+    bool sent_first = false;      // the first message (Index) went out
+    bool more = false;            // changes came while a batch was on its way
+  };
+  struct Device {
+    store::SyncDeviceRecord record;
+    std::shared_ptr<Connection> conn;
+    std::string client;
+    bool dialing = false;
+    std::map<std::string, Peer> folders;  // by folder id
+    // Its last ClusterConfig: read again when a folder it offered is accepted or shared with it here.
+    std::optional<bep::pb::ClusterConfig> last_cc;
+    bool index_busy = false;  // an index message of it is being stored
+    std::vector<bep::Message> index_queue;
+    // Block requests in flight: id -> where the answer goes (engine_pull.cpp).
+    std::map<std::int32_t, std::function<void(Result<std::string>)>> requests;
+    std::int32_t next_request = 1;
+  };
+  std::map<std::string, Device> m_devices;
+  std::map<std::string, PendingFolder> m_pending;  // by folder id
+  std::shared_ptr<boost::asio::ssl::context> m_server_tls, m_client_tls;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> m_acceptor;
+  std::unique_ptr<boost::asio::steady_timer> m_dial_timer;
+
+  // Any form Syncthing accepts -> the canonical text; bad_input says what is wrong.
+  Result<std::string> normalise_device(const std::string& id) const;
+  void add_device(const std::string& id, std::vector<std::string> addresses, std::string name,
+                  base::Done<Result<DeviceView>> done);
+  void remove_device(const std::string& id, base::Done<Status> done);
+  Status listen();
+  void accept();
+  void dial_all();
+  void dial(const std::string& device);
+  void secured(std::shared_ptr<Connection::Stream> stream, std::string remote, bool incoming,
+               std::optional<std::string> expected);
+  void connected(std::shared_ptr<Connection> conn, const bep::pb::Hello& hello);
+  void disconnected(const std::string& device, std::uint64_t serial, const std::string& why);
+  void send_cluster_config(Device& d);
+  void on_message(const std::string& device, bep::Message msg);
+  void on_cluster_config(Device& d, const bep::pb::ClusterConfig& cc);
+  void on_index(const std::string& device);
+  void on_request(Device& d, const bep::pb::Request& r);
+  void on_response(Device& d, bep::pb::Response r);
+  void send_index(const std::string& device, const std::string& folder);
+  void announce(const std::string& folder);  // local index changed: send updates to everyone
+  DeviceView view(const Device& d) const;
+
+  // --- pulling (engine_pull.cpp) ---
+  void pull(const std::string& folder);
+  void planned(const std::string& folder, GlobalState global);
+  void pull_next(const std::string& folder);
+  void finish_file(std::shared_ptr<FileJob> job, std::function<void(Result<store::SyncFile>)> finish);
+  void hold_file(std::shared_ptr<FileJob> job, const safety::Decision& decision,
+                 std::function<void(Result<store::SyncFile>)> finish);
+  void request_block(const std::string& folder, std::vector<std::string> sources, const std::string& name,
+                     const store::SyncBlock& block, std::function<void(Result<std::string>)> done);
+};
+
+}  // namespace kith::sync

@@ -1,0 +1,404 @@
+// The engine's pulling half: what the global state says this node needs is fetched, checked and put in
+// place, one file at a time per slot (docs/sync.md § Pulling). A file's blocks are copied from local
+// files that hold the same hash (renames and moves cost no transfer) or requested from devices that
+// have exactly the global version; each block's SHA-256 is checked before it is written to a temporary
+// file beside the target. The complete temporary file is scanned for malware; only a clean verdict
+// renames it into place. Anything else moves it to the quarantine, and that version is not fetched again.
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <deque>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/hex.hpp"
+#include "base/terminal.hpp"
+#include "crypto/hash.hpp"
+#include "crypto/random.hpp"
+#include "safety/runnable.hpp"
+#include "sync/engine.hpp"
+#include "sync/file_ops.hpp"
+#include "sync/names.hpp"
+
+namespace kith::sync {
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+constexpr int FILES_AT_ONCE = 8;            // files being pulled at once per folder
+constexpr std::size_t BLOCKS_AT_ONCE = 16;  // block requests in flight per file
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What a file's pull ends with when the safety check held it back: not a failure to retry.
+const Error HELD_BACK{base::make_error_code(base::errc::not_found), "held back by the safety check"};
+bool held_back(const Error& e) { return e.code == HELD_BACK.code && e.message == HELD_BACK.message; }
+}  // namespace
+
+struct Engine::Pull {
+  std::deque<Need> queue;
+  int running = 0;
+  int failed = 0;
+  int done = 0;
+};
+
+// One file's fetch: which blocks are still missing and where the bytes go.
+struct FileJob {
+  std::string folder, root;
+  Need need;
+  fs::path temp;  // absolute
+  std::vector<store::SyncBlock> missing;
+  std::size_t next = 0, in_flight = 0, written = 0;
+  std::string error;
+  int fd = -1;
+  ~FileJob() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+void Engine::pull(const std::string& folder) {
+  auto it = m_folders.find(folder);
+  if (it == m_folders.end() || m_stopped) return;
+  Folder& f = it->second;
+  if (f.record.paused || f.state == "error") return;
+  if (f.scanning || f.pulling) {
+    f.pull_again = true;
+    return;
+  }
+  f.pulling = true;
+  f.pull_again = false;
+  auto held = std::make_shared<std::map<std::string, std::vector<store::SyncCounter>>>(f.held);
+  asio::post(m_db, [this, folder, devices = f.devices, type = f.record.type, held] {
+    auto local = m_deps.store.files(folder, "");
+    std::map<std::string, std::vector<store::SyncFile>> remote;
+    for (const auto& d : devices)
+      if (auto r = m_deps.store.files(folder, d)) remote[d] = std::move(*r);
+    GlobalState global;
+    std::int64_t files = 0, bytes = 0, sequence = 0;
+    if (local) {
+      NeedInput in{&*local, &remote, type == "receiveonly", held.get()};
+      global = compute_global(in);
+      for (const auto& l : *local) {
+        sequence = std::max(sequence, l.sequence);
+        if (l.deleted || l.type == 1) continue;  // files and symlinks, as global_files counts them
+        ++files;
+        bytes += l.size;
+      }
+    }
+    if (type == "sendonly") global.needs.clear();  // a send-only folder never takes others' changes
+    asio::post(m_strand, [this, folder, global = std::move(global), files, bytes, sequence]() mutable {
+      auto it = m_folders.find(folder);
+      if (it == m_folders.end()) return;
+      it->second.local_files = files;
+      it->second.local_bytes = bytes;
+      it->second.sequence = sequence;
+      planned(folder, std::move(global));
+    });
+  });
+}
+
+void Engine::planned(const std::string& folder, GlobalState global) {
+  auto found = m_folders.find(folder);
+  if (found == m_folders.end()) return;  // removed meanwhile
+  Folder& f = found->second;
+  // Only names some connected device can give us now (the rest wait for a connection and a new plan).
+  auto pull = std::make_shared<Pull>();
+  // A name below something this round turns into a file, a symlink or nothing waits for the next
+  // round: items run in parallel, and a file must never be created under a path that is at the same
+  // moment becoming a symlink (it would be written through it, out of the folder).
+  std::set<std::string> not_dirs;
+  for (const auto& n : global.needs)
+    if (n.global.deleted || n.global.type != 1) not_dirs.insert(n.global.name);
+  auto below_changing = [&](const std::string& name) {
+    for (auto slash = name.rfind('/'); slash != std::string::npos && slash > 0;
+         slash = name.rfind('/', slash - 1))
+      if (not_dirs.count(name.substr(0, slash))) return true;
+    return false;
+  };
+  for (auto& n : global.needs) {
+    if (!n.global.deleted && below_changing(n.global.name)) continue;  // deleting below is safe
+    const bool local_only = n.global.deleted || n.global.type != 0 || n.metadata_only || n.global.size == 0;
+    bool reachable = local_only;
+    for (const auto& s : n.sources) {
+      auto d = m_devices.find(s);
+      if (d != m_devices.end() && d->second.conn) reachable = true;
+    }
+    if (reachable) pull->queue.push_back(n);
+  }
+  f.global = std::move(global);
+  if (pull->queue.empty()) {
+    f.pulling = false;
+    set_state(f, "idle");
+    emit(event::FolderChanged{view(f)});
+    if (f.scan_again) {
+      f.scan_again = false;
+      scan(folder);
+    } else if (f.pull_again) {
+      this->pull(folder);
+    }
+    return;
+  }
+  spdlog::info("sync: folder {}: pulling {} item(s)", folder, pull->queue.size());
+  f.pull = pull;
+  set_state(f, "syncing");
+  for (int i = 0; i < FILES_AT_ONCE; ++i) pull_next(folder);
+}
+
+void Engine::pull_next(const std::string& folder) {
+  auto it = m_folders.find(folder);
+  if (it == m_folders.end() || !it->second.pull) return;
+  Folder& f = it->second;
+  auto pull = f.pull;
+  if (pull->queue.empty() || m_stopped) {
+    if (pull->running > 0) return;
+    // This round is over: tell the others what changed, then plan again (new entries may have come).
+    f.pull.reset();
+    f.pulling = false;
+    if (pull->done > 0) announce(folder);
+    if (pull->failed > 0)
+      spdlog::info("sync: folder {}: {} item(s) failed this round; retried later", folder, pull->failed);
+    if (f.scan_again) {
+      f.scan_again = false;
+      scan(folder);
+    } else if (pull->done > 0 || f.pull_again) {
+      this->pull(folder);
+    } else {
+      set_state(f, "idle");
+    }
+    return;
+  }
+  // Deletions come last and one at a time: a file being pulled may still copy blocks from a file that
+  // is going (a rename), and a directory goes only after what was in it.
+  if (pull->queue.front().global.deleted && pull->running > 0) return;
+  Need need = std::move(pull->queue.front());
+  pull->queue.pop_front();
+  ++pull->running;
+  auto finish = [this, folder, pull](Result<store::SyncFile> r) {
+    --pull->running;
+    if (r) {
+      ++pull->done;
+      emit(event::ItemChanged{folder, r->name, r->deleted ? "deleted" : "updated", {}, {}});
+    } else if (!held_back(r.error())) {
+      ++pull->failed;
+      spdlog::warn("sync: folder {}: {}", folder, base::terminal_safe(r.error().message));
+    }
+    pull_next(folder);
+  };
+  const std::string root = f.record.path;
+  const Need& n = need;
+  if (n.global.deleted || n.global.type != 0 || n.metadata_only || n.global.size == 0) {
+    // No blocks to fetch: apply on the worker pool, then record.
+    asio::post(m_deps.workers, [this, folder, root, need = std::move(need), finish,
+                                short_id = m_short_id]() mutable {
+      auto applied = apply_without_data(root, need, short_id);
+      if (!applied)
+        return asio::post(m_strand, [finish, e = applied.error()]() mutable { finish(tl::unexpected(e)); });
+      asio::post(m_db, [this, folder, rec = std::move(*applied), finish]() mutable {
+        auto stored = m_deps.store.put_local(folder, {rec});
+        asio::post(m_strand, [finish, stored = std::move(stored)]() mutable {
+          if (!stored) return finish(tl::unexpected(stored.error()));
+          finish(stored->front());
+        });
+      });
+    });
+    return;
+  }
+  auto job = std::make_shared<FileJob>();
+  job->folder = folder;
+  job->root = root;
+  job->need = std::move(need);
+  // Prepare on the worker pool: the temporary file, and every block some local file already holds.
+  asio::post(m_deps.workers, [this, job, finish]() mutable {
+    auto prepared =
+        prepare_temp(job->root, job->need.global, [this, folder = job->folder](const store::SyncBlock& b) {
+          return m_deps.store.find_block(folder, b.hash);
+        });
+    asio::post(m_strand, [this, job, finish, prepared = std::move(prepared)]() mutable {
+      if (!prepared) return finish(tl::unexpected(prepared.error()));
+      job->temp = prepared->temp;
+      job->fd = prepared->fd;
+      prepared->fd = -1;
+      job->missing = std::move(prepared->missing);
+      std::int64_t missing = 0;
+      for (const auto& b : job->missing) missing += b.size;
+      if (auto f = m_folders.find(job->folder); f != m_folders.end())
+        f->second.bytes_reused += job->need.global.size - missing;
+      auto step = std::make_shared<std::function<void()>>();
+      // `step` refers to itself (each answer calls it again); the cycle is broken when the file is
+      // done. Clearing it destroys this very closure, so what comes after uses copies on the stack.
+      *step = [this, job, finish, step]() mutable {
+        if (!job->error.empty() && job->in_flight == 0) {
+          auto j = job;
+          auto done = std::move(finish);
+          *step = nullptr;
+          ::close(std::exchange(j->fd, -1));
+          std::error_code ignored;
+          fs::remove(j->temp, ignored);
+          return done(
+              fail(base::make_error_code(base::errc::io_error), j->need.global.name + ": " + j->error));
+        }
+        if (job->error.empty() && job->written == job->missing.size()) {
+          auto j = job;
+          auto done = std::move(finish);
+          Engine* self = this;  // `this` is a capture too
+          *step = nullptr;
+          return self->finish_file(std::move(j), std::move(done));
+        }
+        while (job->error.empty() && job->in_flight < BLOCKS_AT_ONCE && job->next < job->missing.size()) {
+          const store::SyncBlock block = job->missing[job->next++];
+          ++job->in_flight;
+          request_block(job->folder, job->need.sources, job->need.global.name, block,
+                        [this, job, block, step](Result<std::string> data) {
+                          if (!data) {
+                            --job->in_flight;
+                            if (job->error.empty()) job->error = data.error().message;
+                            if (*step) (*step)();
+                            return;
+                          }
+                          asio::post(m_deps.workers, [this, job, block, step, data = std::move(*data)] {
+                            auto ok = write_block(job->fd, block, data);
+                            asio::post(m_strand, [this, job, block, step, ok] {
+                              --job->in_flight;
+                              if (ok) {
+                                ++job->written;
+                                if (auto f = m_folders.find(job->folder); f != m_folders.end())
+                                  f->second.bytes_fetched += block.size;
+                              } else if (job->error.empty()) {
+                                job->error = ok.error().message;
+                              }
+                              if (*step) (*step)();
+                            });
+                          });
+                        });
+        }
+      };
+      (*step)();
+    });
+  });
+}
+
+void Engine::request_block(const std::string& folder, std::vector<std::string> sources,
+                           const std::string& name, const store::SyncBlock& block,
+                           std::function<void(Result<std::string>)> done) {
+  // Spread a file's blocks over the devices that have it (as a swarm would).
+  std::vector<Device*> ready;
+  for (const auto& s : sources) {
+    auto d = m_devices.find(s);
+    if (d == m_devices.end() || !d->second.conn) continue;
+    auto p = d->second.folders.find(folder);
+    if (p != d->second.folders.end() && p->second.shares) ready.push_back(&d->second);
+  }
+  if (ready.empty())
+    return done(
+        fail(base::make_error_code(base::errc::unavailable), "no connected device has " + name + " now"));
+  Device& d = *ready[static_cast<std::size_t>(block.offset / std::max(1, block.size)) % ready.size()];
+  bep::pb::Request r;
+  const std::int32_t id = d.next_request++;
+  if (d.next_request == INT32_MAX) d.next_request = 1;
+  r.set_id(id);
+  r.set_folder(folder);
+  r.set_name(name);
+  r.set_offset(block.offset);
+  r.set_size(block.size);
+  r.set_hash(std::string(reinterpret_cast<const char*>(block.hash.data()), block.hash.size()));
+  if (block.size > 0) r.set_block_no(static_cast<std::int32_t>(block.offset / block.size));
+  d.requests[id] = std::move(done);
+  d.conn->send(bep::pb::MESSAGE_TYPE_REQUEST, r);
+}
+
+void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result<store::SyncFile>)> finish) {
+  // Flush, then scan the complete temporary file; only a clean verdict puts it in place.
+  asio::post(m_deps.workers, [this, job, finish]() mutable {
+    if (::fsync(job->fd) != 0) {
+      const std::string why = std::string("cannot flush ") + job->temp.string() + ": " + std::strerror(errno);
+      return asio::post(m_strand, [finish, why]() mutable {
+        finish(fail(base::make_error_code(base::errc::io_error), why));
+      });
+    }
+    ::close(std::exchange(job->fd, -1));
+    asio::post(m_deps.scans, [this, job, finish]() mutable {
+      // The file is scanned under its temporary name but judged under its own: "runs code" goes by
+      // the real name's extension (and the first bytes), and the reason names the file people know.
+      auto verdict = m_deps.inspector->inspect_file(job->temp.parent_path(), job->temp.filename());
+      const fs::path name = job->need.global.name;
+      verdict.finding.path = name.generic_string();
+      std::string head(4, '\0');
+      {
+        std::ifstream in(job->temp, std::ios::binary);
+        in.read(head.data(), static_cast<std::streamsize>(head.size()));
+        head.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+      }
+      const auto runnable = safety::runnable_kind(name, head);
+      verdict.finding.runnable = runnable.value_or("");
+      auto decision = m_deps.inspector->decide({name}, {verdict});
+      asio::post(m_deps.workers, [this, job, finish, decision = std::move(decision)]() mutable {
+        if (!decision.release()) return hold_file(job, decision, finish);
+        auto placed = place_file(job->root, job->need, job->temp, m_short_id);
+        if (!placed)
+          return asio::post(m_strand, [finish, e = placed.error()]() mutable { finish(tl::unexpected(e)); });
+        asio::post(m_db, [this, job, finish, rec = std::move(*placed)]() mutable {
+          auto stored = m_deps.store.put_local(job->folder, {rec});
+          asio::post(m_strand, [this, job, finish, stored = std::move(stored)]() mutable {
+            if (!stored) return finish(tl::unexpected(stored.error()));
+            // The losing copy of a conflict is a new file here: the scan after this round offers it.
+            if (job->need.conflict)
+              if (auto f = m_folders.find(job->folder); f != m_folders.end()) f->second.scan_again = true;
+            finish(stored->front());
+          });
+        });
+      });
+    });
+  });
+}
+
+void Engine::hold_file(std::shared_ptr<FileJob> job, const safety::Decision& decision,
+                       std::function<void(Result<store::SyncFile>)> finish) {
+  // On a worker: the file goes to HOME/quarantine/<id>/, recorded; the folder never sees it.
+  const std::string qid = "sync-" + base::to_hex(crypto::random_bytes(8));
+  const fs::path base_name = fs::path(job->need.global.name).filename();
+  const fs::path dir = m_deps.quarantine_dir / qid;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!ec) fs::rename(job->temp, dir / base_name, ec);
+  if (ec) {
+    fs::remove(job->temp, ec);  // not in the folder either way
+  }
+  store::QuarantineRecord rec;
+  rec.id = qid;
+  rec.name = job->need.global.name;
+  rec.source =
+      "sync:" + job->folder + (job->need.sources.empty() ? "" : " from " + job->need.sources.front());
+  rec.outcome = safety::to_string(decision.outcome);
+  rec.signature = decision.signature;
+  rec.reason = decision.reason;
+  // The version held back goes with the record: after a restart it is still not fetched again.
+  auto details = safety::to_json(decision);
+  details["sync_version"] = nlohmann::json::array();
+  for (const auto& c : job->need.global.version) details["sync_version"].push_back({c.id, c.value});
+  details["sync_folder"] = job->folder;
+  rec.details = details.dump();
+  rec.destination = (fs::path(job->root) / job->need.global.name).string();
+  rec.quarantined_at = now_s();
+  (void)m_deps.quarantine.put(rec);
+  spdlog::warn("sync: folder {}: {} held back ({}); quarantine item {}", job->folder,
+               base::terminal_safe(job->need.global.name), base::terminal_safe(decision.reason), qid);
+  asio::post(m_strand, [this, job, finish, qid, reason = decision.reason]() mutable {
+    auto it = m_folders.find(job->folder);
+    if (it != m_folders.end()) {
+      it->second.held[job->need.global.name] = job->need.global.version;
+      it->second.held_items.push_back(HeldItem{job->need.global.name, qid, reason});
+      emit(event::ItemChanged{job->folder, job->need.global.name, "held",
+                              job->need.sources.empty() ? "" : job->need.sources.front(), reason});
+    }
+    finish(tl::unexpected(HELD_BACK));  // neither done nor failed
+  });
+}
+
+}  // namespace kith::sync

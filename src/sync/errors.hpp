@@ -1,0 +1,27 @@
+#pragma once
+// The sync module's own error codes (base::errc covers the rest: bad_input for a malformed device ID
+// or path, io_error for the disk).
+#include <system_error>
+
+#include "base/error.hpp"
+
+namespace kith::sync {
+
+enum class errc {
+  folder_missing = 1,     // the folder's root does not exist or is not a directory
+  marker_missing,         // ROOT/.stfolder is missing: the disk may not be mounted, so nothing is scanned
+  bad_name,               // a file name from a peer is not one this node will use (names.hpp)
+  changed_while_hashing,  // the file's size or mtime changed while it was read: hash it again later
+  cancelled,              // the caller's cancel flag was set
+  unknown_folder,         // no folder has this id
+  unknown_device,         // this device ID was not added (`kith sync device add`)
+  folder_exists,          // a folder with this id or path is already synced
+  not_offered,            // accept: no device offered a folder with this id
+};
+const std::error_category& category();
+inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
+
+}  // namespace kith::sync
+
+template <>
+struct std::is_error_code_enum<kith::sync::errc> : std::true_type {};

@@ -1,0 +1,48 @@
+#pragma once
+// The disk side of pulling (blocking: worker threads only). Every path is the folder's root joined with
+// a name that passed check_name(), and no directory on the way may be a symlink: a peer's entries can
+// never make kith write outside the folder (docs/sync.md § Safety).
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "store/sync_store.hpp"
+#include "sync/global.hpp"
+
+namespace kith::sync {
+
+// Deletions, directories, symlinks, empty files and metadata-only changes. Returns this node's new entry.
+// Refuses (errc::io_error, says why) to delete or replace something changed on disk since the last scan.
+Result<store::SyncFile> apply_without_data(const std::filesystem::path& root, const Need& need,
+                                           std::uint64_t short_id);
+
+struct PreparedTemp {
+  std::filesystem::path temp;  // the temporary file beside the target, open for writing
+  int fd = -1;
+  std::vector<store::SyncBlock> missing;  // blocks no local file could give
+  ~PreparedTemp();
+  PreparedTemp() = default;
+  PreparedTemp(PreparedTemp&& o) noexcept
+      : temp(std::move(o.temp)), fd(std::exchange(o.fd, -1)), missing(std::move(o.missing)) {}
+  PreparedTemp& operator=(PreparedTemp&&) = delete;
+};
+using FindBlock = std::function<Result<std::optional<store::BlockLocation>>(const store::SyncBlock&)>;
+// Creates the temporary file (sized) and copies into it each block a local file holds (checked by hash).
+Result<PreparedTemp> prepare_temp(const std::filesystem::path& root, const store::SyncFile& global,
+                                  const FindBlock& find);
+
+// Checks `data` against the block's size and SHA-256, then writes it at the block's offset.
+Status write_block(int fd, const store::SyncBlock& block, const std::string& data);
+
+// Puts the complete, scanned temporary file in place: the old file kept as a conflict copy when `need`
+// says so, permissions and modification time set, renamed over the target, the directory synced.
+Result<store::SyncFile> place_file(const std::filesystem::path& root, const Need& need,
+                                   const std::filesystem::path& temp, std::uint64_t short_id);
+
+// The directory of `name` under root, created if missing; errc::bad_input if any part is not a directory.
+Result<std::filesystem::path> parent_dir(const std::filesystem::path& root, const std::string& name);
+
+}  // namespace kith::sync

@@ -1,0 +1,82 @@
+#pragma once
+// Folder sync: this node's folders, the devices it syncs them with, and the BEP connections to them
+// (docs/protocol/bep.md, docs/sync.md). One implementation serves kith nodes and Syncthing devices.
+//
+// Threading (docs/architecture.md § Concurrency model): all state lives on m_strand; public methods post
+// there and answer through Done on it. Scans, hashing, block reads and writes and index writes run on
+// the worker pool, virus scans of what arrives on the scan pool; each posts its result back.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/async.hpp"
+#include "base/error.hpp"
+#include "crypto/sign.hpp"
+#include "safety/inspector.hpp"
+#include "store/quarantine_store.hpp"
+#include "store/sync_store.hpp"
+#include "sync/views.hpp"
+
+namespace kith::sync {
+
+class Engine;
+
+class SyncService {
+ public:
+  struct Deps {
+    boost::asio::io_context& io;
+    boost::asio::thread_pool& workers;  // scans of folders, block reads/writes, index writes
+    boost::asio::thread_pool& scans;    // libclamav
+    store::SyncStore& store;
+    store::QuarantineStore& quarantine;
+    std::filesystem::path quarantine_dir;  // HOME/quarantine: held files go to a folder of their own there
+    std::shared_ptr<const safety::Inspector> inspector;
+    const crypto::SigningKey& device_key;
+    std::string device_name;
+    std::string listen_host = "0.0.0.0";
+    std::uint16_t port = 22000;  // BEP listener; 0 = any free port (and one taken falls back to any)
+    int rescan_interval_s = 60;  // full rescans of each folder (changes are also picked up on demand)
+    bool watch = true;           // inotify watchers on the folders (sync/watcher.hpp)
+    int dial_interval_s = 10;    // how often devices not connected are dialled
+    EventSink sink;
+  };
+  static Result<std::unique_ptr<SyncService>> start(Deps deps);
+  ~SyncService();
+  SyncService(const SyncService&) = delete;
+  SyncService& operator=(const SyncService&) = delete;
+  // Closes connections and stops timers; call after the io_context stopped, or before it runs again.
+  void stop();
+
+  // This node's Syncthing device ID (what a Syncthing user adds) and the listener's port. Any thread.
+  const std::string& device_id() const;
+  std::uint16_t port() const;
+
+  void add_folder(FolderSpec spec, base::Done<Result<FolderView>> done);
+  void remove_folder(std::string id, base::Done<Status> done);  // the index goes; files on disk stay
+  void share(std::string folder, std::string device, base::Done<Status> done);
+  void unshare(std::string folder, std::string device, base::Done<Status> done);
+  void pause(std::string folder, bool paused, base::Done<Status> done);
+  void rescan(std::string folder, base::Done<Status> done);
+  void folders(base::Done<Result<std::vector<FolderView>>> done);
+  void folder(std::string id, base::Done<Result<FolderView>> done);
+
+  // `id` in any form Syncthing accepts; `addresses` "HOST:PORT" (or tcp://HOST:PORT).
+  void add_device(std::string id, std::vector<std::string> addresses, std::string name,
+                  base::Done<Result<DeviceView>> done);
+  void remove_device(std::string id, base::Done<Status> done);
+  void devices(base::Done<Result<std::vector<DeviceView>>> done);
+
+  void pending(base::Done<std::vector<PendingFolder>> done);
+  // Takes a folder a device offered into `path` (created if missing), shared back with that device.
+  void accept(std::string folder, std::string path, base::Done<Result<FolderView>> done);
+
+ private:
+  explicit SyncService(std::unique_ptr<Engine> engine);
+  std::unique_ptr<Engine> m_engine;
+};
+
+}  // namespace kith::sync

@@ -1,0 +1,92 @@
+#pragma once
+// What the sync service shows of itself: typed views and events (api/json_sync.cpp makes them JSON).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace kith::sync {
+
+// A folder as one device of its share sees it.
+struct FolderDeviceView {
+  std::string device;  // Syncthing device ID text
+  std::string name;
+  bool connected = false;
+  double completion = 0;  // percent of the folder's global size that device has (100 when in sync)
+  std::int64_t need_files = 0, need_bytes = 0;  // what it still needs of the global state
+};
+
+// A file that arrived but was held back by the safety check (in quarantine, not in the folder).
+struct HeldItem {
+  std::string name;           // relative to the folder
+  std::string quarantine_id;  // `kith quarantine show ID`
+  std::string reason;         // "infected: Eicar-Signature", "not fully scanned: ..."
+};
+
+struct FolderView {
+  std::string id, label, path;
+  std::string type = "sendreceive";  // sendreceive | sendonly | receiveonly
+  bool paused = false;
+  std::string state = "idle";                     // idle | scanning | syncing | error | paused
+  std::string error;                              // why state is "error" (e.g. the folder marker is missing)
+  std::int64_t local_files = 0, local_bytes = 0;  // what this node has (not deleted)
+  std::int64_t global_files = 0, global_bytes = 0;  // the newest version of everything in the share
+  std::int64_t need_files = 0, need_bytes = 0;      // what this node still needs of it
+  std::int64_t sequence = 0;                        // this node's index sequence
+  std::int64_t last_scan = 0;                       // unix seconds
+  // Since the node started: file data fetched from devices, and copied from local files instead
+  // (a rename, a move, or the unchanged blocks of a modified file cost no transfer).
+  std::int64_t bytes_fetched = 0, bytes_reused = 0;
+  std::vector<FolderDeviceView> devices;
+  std::vector<HeldItem> held;
+};
+
+struct DeviceView {
+  std::string id, name;
+  std::vector<std::string> addresses;  // where this node dials it
+  bool connected = false;
+  std::string address;               // the connection's remote address
+  std::string client;                // what it said it runs, e.g. "syncthing v1.19.2"
+  std::vector<std::string> folders;  // shared with it
+};
+
+// A folder a device offered that this node does not have: `kith sync accept ID PATH` takes it.
+struct PendingFolder {
+  std::string id, label, device, device_name;
+};
+
+struct FolderSpec {
+  std::string path;
+  std::string id;  // empty: a new random one
+  std::string label;
+  std::string type = "sendreceive";
+  std::vector<std::string> devices;  // device IDs to share with (each must have been added)
+};
+
+namespace event {
+struct FolderChanged {  // state, counts or error changed
+  FolderView folder;
+};
+struct DeviceConnected {
+  DeviceView device;
+};
+struct DeviceDisconnected {
+  std::string id, name, why;
+};
+struct ItemChanged {  // a file arrived or was deleted by sync, or was held back
+  std::string folder, name;
+  std::string action;  // "updated" | "deleted" | "held"
+  std::string device;  // where it came from
+  std::string reason;  // for "held"
+};
+struct FolderOffered {
+  PendingFolder offer;
+};
+}  // namespace event
+
+using Event = std::variant<event::FolderChanged, event::DeviceConnected, event::DeviceDisconnected,
+                           event::ItemChanged, event::FolderOffered>;
+using EventSink = std::function<void(const Event&)>;
+
+}  // namespace kith::sync
