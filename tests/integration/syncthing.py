@@ -329,6 +329,11 @@ class Syncthing:
         """/rest/db/file: {"global": FileInfo, "local": FileInfo, "availability": [...]}."""
         return self.get("/rest/db/file", {"folder": folder_id, "file": name})
 
+    def folder_errors(self, folder_id):
+        """/rest/folder/errors: the items the last pull failed on, [{"path", "error"}] (empty if
+        none). 1.19 does not log them one by one, only "isn't making sync progress"."""
+        return (self.get("/rest/folder/errors", {"folder": folder_id}) or {}).get("errors") or []
+
     def connections(self):
         """/rest/system/connections: {"total": {...}, "connections": {device_id: {"connected",
         "paused", "address", "type", "clientVersion", "inBytesTotal", "outBytesTotal", "crypto",
