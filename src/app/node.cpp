@@ -1,5 +1,4 @@
 #include "app/node.hpp"
-#include "sync/sync_service.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +9,7 @@
 #include "identity/kith_id.hpp"
 #include "store/migrations.hpp"
 #include "swarm/peer_hints.hpp"
+#include "sync/sync_service.hpp"
 
 namespace kith::app {
 namespace {

@@ -51,7 +51,6 @@
 #include "store/sync_store.hpp"
 #include "store/transfer_store.hpp"
 #include "swarm/session_host.hpp"
-
 #include "sync/views.hpp"
 
 namespace kith::sync {
@@ -120,7 +119,7 @@ class Node {
   Status start(bool with_messaging);
   void start_scanner();
   Status start_messaging();
-  void start_calls();  // node_calls.cpp; before the messenger starts
+  void start_calls();                                 // node_calls.cpp; before the messenger starts
   Status start_sync(const std::string& device_name);  // node_sync.cpp; with messaging (the device key)
   void start_rendezvous();
   void on_swarm_event(const swarm::SwarmEvent& event);

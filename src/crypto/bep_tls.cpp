@@ -6,47 +6,26 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/openssl_util.hpp"
+
 namespace kith::crypto {
 namespace {
 
-Error bad(const std::string& why) { return Error{base::make_error_code(base::errc::bad_input), why}; }
+using detail::bad;
+using detail::PkeyPtr;
+using detail::X509Ptr;
+using ExtPtr = std::unique_ptr<X509_EXTENSION, detail::Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
 
 Error internal(const std::string& what) {
-  char buf[256] = {};
-  ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-  return Error{base::make_error_code(base::errc::internal), what + ": " + buf};
+  return Error{base::make_error_code(base::errc::internal), detail::openssl_error(what)};
 }
-
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
 
 // Fixed validity: any date in the certificate would change the device ID if it moved. Nobody checks
 // it (Syncthing and kith pin the certificate's hash); 9999-12-31 is RFC 5280's "no expiry".
 constexpr const char* NOT_BEFORE = "20000101000000Z";
 constexpr const char* NOT_AFTER = "99991231235959Z";
 constexpr const char* NAME = "syncthing";
-
-int select_bep(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-               unsigned int inlen, void*) {
-  for (unsigned int i = 0; i < inlen;) {
-    const unsigned len = in[i];
-    if (i + 1 + len > inlen) break;
-    if (std::string_view(reinterpret_cast<const char*>(in + i + 1), len) == BEP_ALPN) {
-      *out = in + i + 1;
-      *outlen = static_cast<unsigned char>(len);
-      return SSL_TLSEXT_ERR_OK;
-    }
-    i += 1 + len;
-  }
-  return SSL_TLSEXT_ERR_ALERT_FATAL;
-}
-
-int accept_any(int, X509_STORE_CTX*) { return 1; }  // pinned by hash after the handshake
+constexpr std::string_view ALPN_ARG = BEP_ALPN;  // select_alpn's argument: it must outlive every context
 
 }  // namespace
 
@@ -112,9 +91,9 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_bep_context(const Signin
   if (!cert) return tl::unexpected(cert.error());
   if (SSL_CTX_use_certificate(c, cert->get()) != 1 || SSL_CTX_use_PrivateKey(c, key.get()) != 1)
     return tl::unexpected(internal("loading the BEP certificate"));
-  SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
+  SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, detail::accept_self_signed);
   if (role == TlsRole::server) {
-    SSL_CTX_set_alpn_select_cb(c, select_bep, nullptr);
+    SSL_CTX_set_alpn_select_cb(c, detail::select_alpn, const_cast<std::string_view*>(&ALPN_ARG));
   } else {
     std::string protos(1, static_cast<char>(BEP_ALPN.size()));
     protos += BEP_ALPN;

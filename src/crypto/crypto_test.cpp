@@ -1,8 +1,7 @@
 #include <gtest/gtest.h>
+#include <openssl/x509.h>
 
 #include <fstream>
-
-#include <openssl/x509.h>
 
 #include "crypto/bep_tls.hpp"
 #include "crypto/hash.hpp"

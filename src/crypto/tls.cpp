@@ -8,46 +8,21 @@
 
 #include <algorithm>
 
+#include "crypto/openssl_util.hpp"
+
 namespace kith::crypto {
 namespace {
 
-Error bad(const std::string& why) { return Error{base::make_error_code(base::errc::bad_input), why}; }
-
-std::string openssl_error(const std::string& what) {
-  char buf[256] = {};
-  ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-  return what + ": " + buf;
-}
-
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using ObjPtr = std::unique_ptr<ASN1_OBJECT, Deleter<ASN1_OBJECT, ASN1_OBJECT_free>>;
-using OctetPtr = std::unique_ptr<ASN1_OCTET_STRING, Deleter<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
-
-// Server side: pick "kith/1" or end the handshake (a client that does not speak it is not a kith node).
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
-  for (unsigned int i = 0; i < inlen;) {
-    const unsigned len = in[i];
-    if (i + 1 + len > inlen) break;
-    if (std::string_view(reinterpret_cast<const char*>(in + i + 1), len) == ALPN) {
-      *out = in + i + 1;
-      *outlen = static_cast<unsigned char>(len);
-      return SSL_TLSEXT_ERR_OK;
-    }
-    i += 1 + len;
-  }
-  return SSL_TLSEXT_ERR_ALERT_FATAL;
-}
-
-// Chain verification is replaced by pinning: every peer certificate is self-signed, so OpenSSL's
-// verdict is ignored here and peer_identity() checks the key after the handshake.
-int accept_self_signed(int, X509_STORE_CTX*) { return 1; }
+using detail::accept_self_signed;
+using detail::bad;
+using detail::openssl_error;
+using detail::PkeyPtr;
+using detail::X509Ptr;
+using ObjPtr = std::unique_ptr<ASN1_OBJECT, detail::Deleter<ASN1_OBJECT, ASN1_OBJECT_free>>;
+using OctetPtr =
+    std::unique_ptr<ASN1_OCTET_STRING, detail::Deleter<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>;
+using ExtPtr = std::unique_ptr<X509_EXTENSION, detail::Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
+constexpr std::string_view CHANNEL_ALPN = ALPN;  // select_alpn's argument: it must outlive every context
 
 }  // namespace
 
@@ -96,7 +71,7 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_channel_context(const Si
 
   SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_self_signed);
   if (role == TlsRole::server) {
-    SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+    SSL_CTX_set_alpn_select_cb(c, detail::select_alpn, const_cast<std::string_view*>(&CHANNEL_ALPN));
   } else {
     std::string protos(1, static_cast<char>(ALPN.size()));
     protos += ALPN;
