@@ -94,13 +94,14 @@ Status Engine::start() {
 void Engine::watch(Folder& f) {
   if (!m_deps.watch || f.watcher || f.record.paused || m_stopped) return;
   auto w = std::make_shared<Watcher>(m_strand, f.record.path, [this, id = f.record.id] { scan(id); });
-  f.watcher = w;
+  f.watcher = w;  // also when it cannot open: warned once, not at every scan
+  if (auto ok = w->open(); !ok) {
+    spdlog::warn("sync: folder {} is not watched ({}); the periodic rescans find its changes", f.record.id,
+                 ok.error().message);
+    return;
+  }
   // Adding the watches walks the tree's directories: on the worker pool.
-  asio::post(m_deps.workers, [w, id = f.record.id] {
-    if (auto ok = w->start(); !ok)
-      spdlog::warn("sync: folder {} is not watched ({}); the periodic rescans find its changes", id,
-                   ok.error().message);
-  });
+  asio::post(m_deps.workers, [w] { w->add_watches(); });
 }
 
 void Engine::unwatch(Folder& f) {

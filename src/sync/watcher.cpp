@@ -35,14 +35,21 @@ Watcher::~Watcher() {
   }
 }
 
-Status Watcher::start() {
+Status Watcher::open() {
   m_fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (m_fd < 0)
     return fail(base::make_error_code(base::errc::io_error), std::string("inotify: ") + std::strerror(errno));
-  watch_tree(m_root);
   m_stream = std::make_unique<asio::posix::stream_descriptor>(m_strand, m_fd);
-  read();
   return {};
+}
+
+void Watcher::add_watches() {
+  watch_tree(m_root);
+  asio::post(m_strand, [self = shared_from_this()] { self->begin(); });
+}
+
+void Watcher::begin() {
+  if (!m_stopped) read();
 }
 
 void Watcher::stop() {

@@ -27,13 +27,16 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
 
   Watcher(base::Strand strand, std::filesystem::path root, std::function<void()> changed);
   ~Watcher();
-  // Adds the watches (blocking: walks the tree; call it off the io threads or on a small folder) and
-  // starts reading events.
-  Status start();
+  // On the strand: the inotify descriptor. Then, on a worker (blocking: walks the tree's directories),
+  // add_watches(), which hands over to the strand to start reading events. Nothing is read, and
+  // m_dirs is not touched on the strand, before that hand-over.
+  Status open();
+  void add_watches();
   void stop();
 
  private:
   void watch_tree(const std::filesystem::path& dir);
+  void begin();
   void read();
   void handle(const char* data, std::size_t size);
   void poke();
