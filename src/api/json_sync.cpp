@@ -49,7 +49,19 @@ nlohmann::json folders_json(const std::vector<sync::FolderView>& folders) {
 nlohmann::json device_json(const sync::DeviceView& d) {
   return {
       {"id", d.id},           {"name", d.name},     {"addresses", d.addresses}, {"connected", d.connected},
-      {"address", d.address}, {"client", d.client}, {"folders", d.folders}};
+      {"address", d.address}, {"client", d.client}, {"folders", d.folders},     {"contact", d.contact}};
+}
+
+nlohmann::json conflicts_json(const std::vector<sync::ConflictView>& copies) {
+  auto list = nlohmann::json::array();
+  for (const auto& c : copies)
+    list.push_back({{"name", c.name},
+                    {"original", c.original},
+                    {"stamp", c.stamp},
+                    {"device", c.device},
+                    {"size", c.size},
+                    {"modified_s", c.modified_s}});
+  return {{"conflicts", list}};
 }
 
 nlohmann::json pending_json(const sync::PendingFolder& p) {

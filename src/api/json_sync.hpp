@@ -17,6 +17,7 @@ nlohmann::json held_json(const sync::HeldItem& item);
 nlohmann::json device_json(const sync::DeviceView& device);
 nlohmann::json pending_json(const sync::PendingFolder& offer);
 nlohmann::json pendings_json(const std::vector<sync::PendingFolder>& offers);  // {"folders": [...]}
+nlohmann::json conflicts_json(const std::vector<sync::ConflictView>& copies);  // {"conflicts": [...]}
 
 // "sync.folder" {folder}, "sync.device.connected" {device}, "sync.device.disconnected" {id, name, why},
 // "sync.item" {folder, name, action, device, reason}, "sync.offered" {offer}.

@@ -11,6 +11,7 @@
 #include "identity/invite.hpp"
 #include "identity/kith_id.hpp"
 #include "swarm/peer_hints.hpp"
+#include "sync/sync_service.hpp"
 
 namespace kith::app {
 namespace {
@@ -121,11 +122,12 @@ Status Node::start_messaging() {
           }});
   m_offer_observer = m_offers.get();  // this instance lives as long as the node
   start_calls();
+  // Sync before the messenger: every Hello tells contacts this node's sync device (node_sync.cpp).
+  if (auto r = start_sync(display_name(settings->get_string("profile.name"))); !r) return r;
   if (auto r = m_messenger->start(); !r) return r;
   if (settings->get_bool("nat.upnp") || settings->get_bool("nat.natpmp"))
     m_swarm->map_port(m_messenger->port());
   start_rendezvous();
-  if (auto r = start_sync(display_name(settings->get_string("profile.name"))); !r) return r;
 
   const auto lan_port = settings->get_int("lan.port");
   if (lan_port < 1 || lan_port > 65535) {
@@ -185,6 +187,10 @@ void Node::on_messaging_event(const messaging::Event& e) {
   }
   if (auto* off = std::get_if<messaging::ContactOffline>(&e); off && m_calls)
     m_calls->contact_offline(off->contact.id);
+  if (m_sync) {
+    if (auto* removed = std::get_if<messaging::ContactRemoved>(&e)) m_sync->forget_contact(removed->id);
+    if (auto* blocked = std::get_if<messaging::ContactBlocked>(&e)) m_sync->forget_contact(blocked->id);
+  }
   if (m_messaging_sink) m_messaging_sink(e);
 }
 

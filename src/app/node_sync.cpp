@@ -5,6 +5,7 @@
 
 #include "app/node.hpp"
 #include "base/endpoint.hpp"
+#include "messaging/messenger.hpp"
 #include "sync/sync_service.hpp"
 
 namespace kith::app {
@@ -31,6 +32,13 @@ Status Node::start_sync(const std::string& device_name) {
       .sink = m_sync_sink});
   if (!service) return tl::unexpected(service.error());
   m_sync = std::move(*service);
+  // Contacts learn this node's sync device from its Hello and it learns theirs (docs/sync.md
+  // § Contacts): a contact's device is trusted with no `kith sync device add`.
+  m_messenger->set_sync_device(m_sync->device_id(), m_sync->port(),
+                               [sync = m_sync.get()](messaging::Messenger::ContactSyncDevice c) {
+                                 sync->contact_device(std::move(c.contact_id), std::move(c.contact_name),
+                                                      std::move(c.device), std::move(c.addresses));
+                               });
   return {};
 }
 

@@ -63,7 +63,8 @@ Result<json> resolve_folder(Backend& b, const std::string& given) {
               "no synced folder has the id, label or path '" + given + "' (see kith sync list)");
 }
 
-// A device ID as given, or the device ID of the one added device with that name (any case).
+// A device ID as given, or the device ID of the one device with that name (any case) or of that kith
+// contact (their kith ID or name: a contact's device is named after them, docs/sync.md § Contacts).
 Result<std::string> resolve_device(Backend& b, const std::string& given) {
   if (api::check_device_id(given)) return given;
   auto list = b.call("GET", DEVICES);
@@ -71,14 +72,23 @@ Result<std::string> resolve_device(Backend& b, const std::string& given) {
   std::string found;
   int matches = 0;
   for (const auto& d : list->value("devices", json::array()))
-    if (lower(d.value("name", "")) == lower(given)) found = d.value("id", ""), ++matches;
+    if (lower(d.value("name", "")) == lower(given) || d.value("contact", "") == given)
+      found = d.value("id", ""), ++matches;
   if (matches == 1) return found;
-  return fail(
-      base::make_error_code(base::errc::bad_input),
-      matches > 1
-          ? "several devices are named '" + given + "': give the device ID (kith sync device list)"
-          : "'" + given +
-                "' is neither a device ID nor the name of a device you added (kith sync device list)");
+  if (matches > 1)
+    return fail(base::make_error_code(base::errc::bad_input),
+                "several devices are named '" + given + "': give the device ID (kith sync device list)");
+  // A contact whose node has not been online since: its device is not known yet.
+  if (auto c = b.call("GET", "/api/v1/contacts/" + encode_segment(given));
+      c && c->value("state", "") == "accepted")
+    return fail(base::make_error_code(base::errc::unavailable),
+                "contact '" + given +
+                    "' has not told this node its sync device yet: that happens when their node is next "
+                    "online with yours (kith contacts); try again then");
+  return fail(base::make_error_code(base::errc::bad_input),
+              "'" + given +
+                  "' is neither a device ID, nor the name of a device you added, nor a contact (kith sync "
+                  "device list, kith contacts)");
 }
 
 std::string folder_path(const std::string& id) { return FOLDERS + "/" + encode_segment(id); }
@@ -220,6 +230,29 @@ int device_action(Context& ctx, Backend& b, const SyncArgs& a) {
   return 0;
 }
 
+// `kith sync conflicts [FOLDER]`: one folder, or every folder; --json: {"folders": [{"id", "conflicts"}]}.
+int conflicts(Context& ctx, Backend& b, const SyncArgs& a) {
+  std::vector<std::string> ids;
+  if (!a.folder.empty()) {
+    auto folder = resolve_folder(b, a.folder);
+    if (!folder) return report(ctx, folder.error());
+    ids.push_back(folder->value("id", a.folder));
+  } else {
+    auto list = b.call("GET", FOLDERS);
+    if (!list) return report(ctx, list.error());
+    for (const auto& f : list->value("folders", json::array())) ids.push_back(f.value("id", ""));
+  }
+  json out = json::array();
+  for (const auto& id : ids) {
+    auto r = b.call("GET", folder_path(id) + "/conflicts");
+    if (!r) return report(ctx, r.error());
+    out.push_back({{"id", id}, {"conflicts", r->value("conflicts", json::array())}});
+  }
+  if (ctx.json) return printed(json{{"folders", out}});
+  print_sync_conflicts(out);
+  return 0;
+}
+
 }  // namespace
 
 int run_sync(Context& ctx, const SyncArgs& a) {
@@ -229,6 +262,7 @@ int run_sync(Context& ctx, const SyncArgs& a) {
   if (a.action == "add") return add_folder(ctx, b, a);
   if (a.action == "status") return status(ctx, b, a);
   if (a.action == "accept") return accept(ctx, b, a);
+  if (a.action == "conflicts") return conflicts(ctx, b, a);
   if (a.action.rfind("device-", 0) == 0) return device_action(ctx, b, a);
   if (a.action == "list" || a.action == "pending") {
     auto r = b.call("GET", a.action == "list" ? FOLDERS : "/api/v1/sync/pending");

@@ -234,7 +234,9 @@ int main(int argc, char** argv) {
   s_add->add_option("--type", sync_args.type,
                     "sendreceive (default), sendonly (changes elsewhere are not taken) or receiveonly (local "
                     "changes are not sent)");
-  s_add->add_option("--with", sync_args.devices, "Share it with this device (device ID or name; repeatable)")
+  s_add
+      ->add_option("--with", sync_args.devices,
+                   "Share it with this device (device ID, device name or kith contact; repeatable)")
       ->allow_extra_args(false);
   auto* s_list =
       sync_cmd->add_subcommand("list", "Synced folders: state, type, local size, devices connected");
@@ -264,6 +266,9 @@ int main(int argc, char** argv) {
   auto* s_accept = sync_cmd->add_subcommand("accept", "Take a folder a device offered, into PATH");
   s_accept->add_option("folder", sync_args.folder, "The offered folder's id (kith sync pending)")->required();
   s_accept->add_option("path", sync_args.path, "Where to keep it (created if missing)")->required();
+  auto* s_conflicts = sync_cmd->add_subcommand(
+      "conflicts", "Conflict copies (a change that lost, kept beside the version that won)");
+  s_conflicts->add_option("folder", sync_args.folder, "Folder id, label or path (default: every folder)");
   auto* s_device = sync_cmd->add_subcommand("device", "Devices to sync with (list by default)");
   auto* sd_add =
       s_device->add_subcommand("add", "Add a device by its device ID (Syncthing: Actions > Show ID)");
@@ -277,6 +282,7 @@ int main(int argc, char** argv) {
   sd_remove->add_option("id", sync_args.device, "Device ID or name")->required();
   sync_actions.insert(sync_actions.end(), {{s_pending, "pending"},
                                            {s_accept, "accept"},
+                                           {s_conflicts, "conflicts"},
                                            {sd_add, "device-add"},
                                            {sd_list, "device-list"},
                                            {sd_remove, "device-remove"}});

@@ -105,7 +105,9 @@ void print_sync_devices(const json& answer) {
   std::printf("this device: %s\n", str(a, "device_id").c_str());
   const auto devices = a.value("devices", json::array());
   if (devices.empty()) {
-    std::printf("no devices yet: `kith sync device add DEVICE-ID --addr HOST:PORT` adds one\n");
+    std::printf(
+        "no devices yet: `kith sync device add DEVICE-ID --addr HOST:PORT` adds one; your kith contacts' "
+        "devices appear here once their node is online with yours\n");
     return;
   }
   for (const auto& d : devices) {
@@ -123,10 +125,38 @@ void print_sync_devices(const json& answer) {
       addresses += (addresses.empty() ? "" : ", ") + text(x);
     std::printf("%s  %s\n", str(d, "name").empty() ? "(no name)" : str(d, "name").c_str(), state.c_str());
     std::printf("  %-10s %s\n", "id", str(d, "id").c_str());
+    if (!str(d, "contact").empty())
+      std::printf("  %-10s %s (their node told it; trusted as your contact)\n", "contact",
+                  str(d, "contact").c_str());
     std::printf("  %-10s %s\n", "dialled at",
                 addresses.empty() ? "(no address: it connects to this node)" : addresses.c_str());
     std::printf("  %-10s %s\n", "folders", folders.empty() ? "(none shared)" : folders.c_str());
   }
+}
+
+void print_sync_conflicts(const json& folders) {
+  std::size_t total = 0;
+  for (const auto& f : safe_json(folders)) {
+    const auto copies = f.value("conflicts", json::array());
+    total += copies.size();
+    if (copies.empty()) continue;
+    std::printf("%s: %zu conflict cop%s\n", str(f, "id").c_str(), copies.size(),
+                copies.size() == 1 ? "y" : "ies");
+    for (const auto& c : copies) {
+      const auto stamp = str(c, "stamp");  // YYYYMMDD-HHMMSS
+      const auto when = stamp.size() == 15
+                            ? stamp.substr(0, 4) + "-" + stamp.substr(4, 2) + "-" + stamp.substr(6, 2) + " " +
+                                  stamp.substr(9, 2) + ":" + stamp.substr(11, 2) + ":" + stamp.substr(13, 2)
+                            : stamp;
+      std::printf("  %s\n    kept beside %s (the version that won); the losing change was %s's, %s\n",
+                  str(c, "name").c_str(), str(c, "original").c_str(), str(c, "device").c_str(), when.c_str());
+    }
+  }
+  if (total == 0) {
+    std::printf("no conflict copies\n");
+    return;
+  }
+  std::printf("keep what you want in the original and delete the copy (or rename it): either change syncs\n");
 }
 
 void print_sync_pending(const json& answer) {

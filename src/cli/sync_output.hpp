@@ -14,5 +14,7 @@ void print_sync_status(const nlohmann::json& folder);
 void print_sync_devices(const nlohmann::json& devices);
 // `kith sync pending`: {"folders": [...]} offered by devices.
 void print_sync_pending(const nlohmann::json& pending);
+// `kith sync conflicts`: per folder ({"id", "conflicts": [...]}), each copy beside its original.
+void print_sync_conflicts(const nlohmann::json& folders);
 
 }  // namespace kith::cli

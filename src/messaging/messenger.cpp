@@ -248,6 +248,10 @@ wire::pb::Frame Messenger::hello_frame(const net::Channel& channel) const {
   h->set_name(m_options.name);
   for (const auto& a : m_advertised) h->add_addrs(a);
   if (channel.observes_peer()) h->set_observed(channel.remote_address());
+  if (!m_sync_device.empty()) {
+    h->set_sync_device(m_sync_device);
+    h->set_sync_port(m_sync_port);
+  }
   return f;
 }
 
@@ -602,6 +606,7 @@ void Messenger::on_hello(Peer& peer, const wire::pb::Hello& hello) {
   if (m_book.relation(peer.cert.user) == contacts::Relation::accepted) {
     flush(peer);
     offer_punch(peer);
+    learn_sync_device(peer, hello);
   }
 }
 

@@ -192,6 +192,16 @@ class Messenger {
   using CallSignalHandler = std::function<void(std::string contact_id, std::string contact_name,
                                                std::string device, wire::pb::CallSignal signal)>;
   void set_call_signals(CallSignalHandler on_signal);
+  // Folder sync (sync_devices.cpp). Before start(): this node's Syncthing device ID and BEP listener
+  // port, told to contacts in every Hello, and who hears the ones accepted contacts tell us (called on
+  // the strand, deferred; `addresses` are "host:port" of their BEP listener: the channel's remote IP
+  // when the channel is direct, then the hosts they advertise). Without it Hello carries none.
+  struct ContactSyncDevice {
+    std::string contact_id, contact_name, device;
+    std::vector<std::string> addresses;
+  };
+  using SyncDeviceHandler = std::function<void(ContactSyncDevice)>;
+  void set_sync_device(std::string device, std::uint16_t port, SyncDeviceHandler on_contact_device);
   // `who` (name or ID) as an accepted contact, with its devices we have a channel with now (hex keys).
   void call_target(std::string who, base::Done<Result<CallTarget>> done);
   // Sends `signal` to `device` (hex) of contact `contact_id` if a channel with it is open; else drops
@@ -382,6 +392,7 @@ class Messenger {
   TurnStatus turn_status() const;
 
   // --- calls' signalling (call_signals.cpp); on the strand ---
+  void learn_sync_device(const Peer& peer, const wire::pb::Hello& hello);  // sync_devices.cpp
   void on_call_signal(Peer& peer, const wire::pb::CallSignal& signal);
 
   // --- the DHT doorbell (rings.cpp); all on the strand ---
@@ -446,6 +457,9 @@ class Messenger {
   OfferAckHandler m_on_offer_ack;
   OfferProgressHandler m_on_offer_progress;
   CallSignalHandler m_on_call_signal;
+  std::string m_sync_device;  // ours (set_sync_device)
+  std::uint16_t m_sync_port = 0;
+  SyncDeviceHandler m_on_sync_device;
   EventSink m_sink;
   Clock m_now;
   // The stores are thread-safe (store::Database serialises); the messenger uses them on its strand,

@@ -230,6 +230,11 @@ const std::vector<std::string>& state_migrations() {
         PRIMARY KEY (hash, file, offset)
       ) WITHOUT ROWID;
       )sql",
+      // 11: a sync device learnt from a kith contact (their Hello on the contact channel): the
+      // contact's kith ID, so removing or blocking the contact removes the device too.
+      R"sql(
+      ALTER TABLE sync_devices ADD COLUMN contact TEXT NOT NULL DEFAULT '';  -- kith ID, '' if added by hand
+      )sql",
   };
   return MIGRATIONS;
 }

@@ -206,11 +206,11 @@ SyncFolderRecord folder_from_row(const Row& r) {
 }
 
 SyncDeviceRecord device_from_row(const Row& r) {
-  return {as_text(r[0]), as_text(r[1]), split_lines(as_text(r[2])), as_int(r[3])};
+  return {as_text(r[0]), as_text(r[1]), split_lines(as_text(r[2])), as_int(r[3]), as_text(r[4])};
 }
 
 constexpr const char* FOLDER_COLUMNS = "id, label, path, type, paused, index_id, created_at";
-constexpr const char* DEVICE_COLUMNS = "id, name, addresses, added_at";
+constexpr const char* DEVICE_COLUMNS = "id, name, addresses, added_at, contact";
 
 }  // namespace
 
@@ -269,9 +269,10 @@ Status SyncStore::put_device(const SyncDeviceRecord& d) {
     if (a.empty() || a.find('\n') != std::string::npos)
       return tl::unexpected(invalid("device " + d.id + ": an address is empty or has a line break"));
   return m_db.exec(
-      "INSERT INTO sync_devices (id, name, addresses, added_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO "
-      "UPDATE SET name = excluded.name, addresses = excluded.addresses, added_at = excluded.added_at",
-      {d.id, d.name, join_lines(d.addresses), d.added_at});
+      "INSERT INTO sync_devices (id, name, addresses, added_at, contact) VALUES (?1, ?2, ?3, ?4, ?5) ON "
+      "CONFLICT (id) DO UPDATE SET name = excluded.name, addresses = excluded.addresses, added_at = "
+      "excluded.added_at, contact = excluded.contact",
+      {d.id, d.name, join_lines(d.addresses), d.added_at, d.contact});
 }
 
 Result<std::optional<SyncDeviceRecord>> SyncStore::device(const std::string& id) {

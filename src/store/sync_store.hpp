@@ -67,6 +67,7 @@ struct SyncDeviceRecord {
   std::string id, name;  // id: Syncthing's 56-char device ID text
   std::vector<std::string> addresses;
   std::int64_t added_at = 0;
+  std::string contact;  // the kith contact (kith ID) whose node told us this device; "" if added by hand
   bool operator==(const SyncDeviceRecord&) const = default;
 };
 

@@ -57,7 +57,7 @@ class SyncStoreTest : public ::testing::Test {
     ASSERT_TRUE(
         sync->put_folder({"f1", "Photos", "/data/photos", "sendreceive", false, 0x9000000000000000ULL, 1}));
     ASSERT_TRUE(sync->put_device({"DEV-A", "laptop", {"dynamic", "tcp://192.0.2.1:22000"}, 2}));
-    ASSERT_TRUE(sync->put_device({"DEV-B", "phone", {}, 3}));
+    ASSERT_TRUE(sync->put_device({"DEV-B", "phone", {}, 3, "KITHID-OF-BOB"}));
     ASSERT_TRUE(sync->share("f1", "DEV-A"));
     ASSERT_TRUE(sync->share("f1", "DEV-B"));
   }
@@ -97,6 +97,7 @@ TEST_F(SyncStoreTest, FoldersAndDevicesRoundTrip) {
   d = sync->device("DEV-B");
   ASSERT_TRUE(d && *d);
   EXPECT_TRUE((*d)->addresses.empty());
+  EXPECT_EQ((*d)->contact, "KITHID-OF-BOB");  // migration 11
   auto none = sync->device("DEV-C");
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);

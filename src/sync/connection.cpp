@@ -89,7 +89,7 @@ void Connection::start(MessageHandler on_message, CloseHandler on_close) {
 
 void Connection::read() {
   // Deliver what is already buffered before reading more (a read may bring several messages).
-  while (!m_closed) {
+  while (!m_closed && !m_paused) {
     auto msg = bep::take_message(m_buffer);
     if (!msg) {
       spdlog::warn("sync: {} ({}) sent a malformed message: {}; closing", m_device.substr(0, 7), m_remote,
@@ -106,10 +106,12 @@ void Connection::read() {
     }
     if (m_on_message) m_on_message(std::move(**msg));
   }
-  if (m_closed) return;
+  if (m_closed || m_paused || m_reading) return;
+  m_reading = true;
   m_stream.async_read_some(
       asio::buffer(m_read_buffer),
       asio::bind_executor(m_strand, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        self->m_reading = false;
         if (self->m_closed) return;
         if (ec) {
           self->shut(ec == asio::error::eof ? "the device closed the connection" : ec.message());
@@ -119,6 +121,16 @@ void Connection::read() {
         self->m_buffer.append(self->m_read_buffer.data(), n);
         self->read();
       }));
+}
+
+void Connection::pause_reading() { m_paused = true; }
+
+void Connection::resume_reading() {
+  if (!m_paused) return;
+  m_paused = false;
+  // Not from inside a message handler's call stack: read() delivers buffered messages, which may pause
+  // again.
+  asio::post(m_strand, [self = shared_from_this()] { self->read(); });
 }
 
 void Connection::send(bep::pb::MessageType type, const google::protobuf::MessageLite& message) {
@@ -169,6 +181,7 @@ void Connection::tick() {
   if (m_closed) return;
   const auto now = std::chrono::steady_clock::now();
   if (!m_closing.empty()) return;
+  if (m_paused) m_last_rx = now;  // we are the slow side: its silence is ours
   if (now - m_last_rx >= IDLE_TIMEOUT) {
     shut("nothing received for 300 s");
     return;

@@ -51,6 +51,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send(bep::pb::MessageType type, const google::protobuf::MessageLite& message);
   void close(const std::string& why);
   bool closed() const { return m_closed; }
+  // Backpressure: stop reading from the peer (what it sends waits in TCP's buffers and then its own)
+  // until resume_reading(). Messages already buffered here are delivered only after resuming. On the
+  // strand.
+  void pause_reading();
+  void resume_reading();
   std::size_t queued_bytes() const { return m_queued_bytes.load(); }
 
  private:
@@ -73,7 +78,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<std::size_t> m_queued_bytes{0};
   bool m_writing = false;
   bool m_started = false;
-  std::string m_closing;  // close() was called: why (the Close message is being written)
+  bool m_paused = false;   // pause_reading()
+  bool m_reading = false;  // an async_read_some is outstanding
+  std::string m_closing;   // close() was called: why (the Close message is being written)
   std::atomic<bool> m_closed{false};
   std::chrono::steady_clock::time_point m_last_rx, m_last_tx;
   MessageHandler m_on_message;

@@ -26,6 +26,9 @@ namespace kith::sync {
 
 struct FileJob;  // engine_pull.cpp
 
+// A device ID's first group, for log lines ("MFZWI3D").
+inline std::string short_text(const std::string& device) { return device.substr(0, 7); }
+
 class Engine {
  public:
   explicit Engine(SyncService::Deps deps);
@@ -94,6 +97,8 @@ class Engine {
     // Its last ClusterConfig: read again when a folder it offered is accepted or shared with it here.
     std::optional<bep::pb::ClusterConfig> last_cc;
     bool index_busy = false;  // an index message of it is being stored
+    // At this many waiting, its connection stops reading until one is stored (backpressure).
+    static constexpr std::size_t MAX_QUEUED_INDEX_MESSAGES = 2;
     std::vector<bep::Message> index_queue;
     // Block requests in flight: id -> where the answer goes (engine_pull.cpp).
     std::map<std::int32_t, std::function<void(Result<std::string>)>> requests;
@@ -127,6 +132,13 @@ class Engine {
   void send_index(const std::string& device, const std::string& folder);
   void announce(const std::string& folder);  // local index changed: send updates to everyone
   DeviceView view(const Device& d) const;
+
+  // --- devices of kith contacts (engine_contacts.cpp) ---
+  // `contact` (kith ID) named `name` told us its device ID and where its BEP listener may be: trust it,
+  // keep it current, dial it.
+  void contact_device(const std::string& contact, const std::string& name, const std::string& device,
+                      std::vector<std::string> addresses);
+  void forget_contact(const std::string& contact);  // the contact was removed or blocked
 
   // --- pulling (engine_pull.cpp) ---
   void pull(const std::string& folder);

@@ -30,8 +30,6 @@ namespace {
 constexpr std::size_t INDEX_BATCH_FILES = 1000;
 constexpr auto HANDSHAKE_TIMEOUT = std::chrono::seconds(10);
 
-std::string short_text(const std::string& device) { return device.substr(0, 7); }
-
 std::string endpoint_text(const tcp::endpoint& ep) {
   auto a = ep.address();
   if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
@@ -320,6 +318,9 @@ void Engine::on_message(const std::string& device, bep::Message msg) {
     case bep::pb::MESSAGE_TYPE_INDEX:
     case bep::pb::MESSAGE_TYPE_INDEX_UPDATE:
       d.index_queue.push_back(std::move(msg));
+      // Backpressure: each message may be 64 MiB; while the index is stored, read no further than a
+      // couple ahead (the peer's sends wait in TCP's buffers).
+      if (d.index_queue.size() >= Device::MAX_QUEUED_INDEX_MESSAGES) d.conn->pause_reading();
       on_index(device);
       return;
     case bep::pb::MESSAGE_TYPE_REQUEST: {
@@ -454,6 +455,8 @@ void Engine::on_index(const std::string& device) {
       auto it = m_devices.find(device);
       if (it == m_devices.end()) return;
       it->second.index_busy = false;
+      if (it->second.conn && it->second.index_queue.size() < Device::MAX_QUEUED_INDEX_MESSAGES)
+        it->second.conn->resume_reading();
       if (!problem.empty()) {
         spdlog::warn("sync: {} sent {}; closing", short_text(device), problem);
         if (it->second.conn) it->second.conn->close("protocol error: " + problem);
@@ -583,6 +586,7 @@ DeviceView Engine::view(const Device& d) const {
   v.connected = d.conn != nullptr;
   if (d.conn) v.address = d.conn->remote_address();
   v.client = d.client;
+  v.contact = d.record.contact;
   for (const auto& [id, f] : m_folders)
     if (f.devices.count(d.record.id)) v.folders.push_back(id);
   return v;

@@ -238,9 +238,8 @@ void Engine::pull_next(const std::string& folder) {
           auto j = job;
           auto done = std::move(finish);
           *step = nullptr;
+          // The temporary file stays: its verified blocks are kept by the next try (prepare_temp).
           ::close(std::exchange(j->fd, -1));
-          std::error_code ignored;
-          fs::remove(j->temp, ignored);
           return done(
               fail(base::make_error_code(base::errc::io_error), j->need.global.name + ": " + j->error));
         }

@@ -204,13 +204,31 @@ Result<PreparedTemp> prepare_temp(const fs::path& root, const store::SyncFile& g
   out.temp = *dir / temp_base;
   auto dir_fd = dir_of(root, g.name);
   if (!dir_fd) return tl::unexpected(dir_fd.error());
-  ::unlinkat(dir_fd->get(), temp_base.c_str(), 0);  // a leftover of an earlier try
-  out.fd =
-      ::openat(dir_fd->get(), temp_base.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (out.fd < 0) return tl::unexpected(io("cannot create " + out.temp.string()));
-  if (::ftruncate(out.fd, g.size) != 0) return tl::unexpected(io("cannot size " + out.temp.string()));
+  // A temporary file left by an earlier try (the node was killed or stopped, a device went away): the
+  // blocks in it that already have the right SHA-256 are kept, so the pull goes on where it stopped
+  // instead of fetching everything again (Syncthing reuses its temporary files the same way).
+  std::vector<bool> kept(g.blocks.size(), false);
   std::string buf;
-  for (const auto& b : g.blocks) {
+  out.fd = ::openat(dir_fd->get(), temp_base.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st {};
+  if (out.fd >= 0 && (::fstat(out.fd, &st) != 0 || !S_ISREG(st.st_mode))) ::close(std::exchange(out.fd, -1));
+  if (out.fd >= 0) {
+    for (std::size_t i = 0; i < g.blocks.size(); ++i) {
+      const auto& b = g.blocks[i];
+      if (b.offset + b.size > st.st_size) continue;
+      buf.resize(static_cast<std::size_t>(b.size));
+      kept[i] = ::pread(out.fd, buf.data(), buf.size(), b.offset) == b.size && crypto::sha256(buf) == b.hash;
+    }
+  } else {
+    ::unlinkat(dir_fd->get(), temp_base.c_str(), 0);  // a symlink or other non-file under that name
+    out.fd =
+        ::openat(dir_fd->get(), temp_base.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out.fd < 0) return tl::unexpected(io("cannot create " + out.temp.string()));
+  }
+  if (::ftruncate(out.fd, g.size) != 0) return tl::unexpected(io("cannot size " + out.temp.string()));
+  for (std::size_t i = 0; i < g.blocks.size(); ++i) {
+    const auto& b = g.blocks[i];
+    if (kept[i]) continue;
     auto at = find(b);
     if (!at || !*at) {
       out.missing.push_back(b);

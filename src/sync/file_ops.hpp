@@ -30,7 +30,8 @@ struct PreparedTemp {
   PreparedTemp& operator=(PreparedTemp&&) = delete;
 };
 using FindBlock = std::function<Result<std::optional<store::BlockLocation>>(const store::SyncBlock&)>;
-// Creates the temporary file (sized) and copies into it each block a local file holds (checked by hash).
+// Opens the temporary file an earlier try left (keeping each block in it whose SHA-256 is right) or
+// creates it, sizes it, and copies into it each other block a local file holds (checked by hash).
 Result<PreparedTemp> prepare_temp(const std::filesystem::path& root, const store::SyncFile& global,
                                   const FindBlock& find);
 

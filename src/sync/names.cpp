@@ -91,6 +91,26 @@ bool is_conflict_name(std::string_view name) {
   return last_component(name).find(CONFLICT_MARK) != std::string_view::npos;
 }
 
+std::optional<ConflictCopy> parse_conflict_name(std::string_view name) {
+  const auto base_at = name.size() - last_component(name).size();
+  const auto mark = name.find(CONFLICT_MARK, base_at);
+  if (mark == std::string_view::npos) return std::nullopt;
+  // "YYYYMMDD-HHMMSS-" then 7 characters of a device ID (base32: A-Z, 2-7).
+  constexpr std::size_t STAMP = 15, DEVICE = 7;
+  const auto rest = name.substr(mark + CONFLICT_MARK.size());
+  if (rest.size() < STAMP + 1 + DEVICE || rest[8] != '-' || rest[STAMP] != '-') return std::nullopt;
+  for (std::size_t i = 0; i < STAMP; ++i)
+    if (i != 8 && (rest[i] < '0' || rest[i] > '9')) return std::nullopt;
+  for (std::size_t i = STAMP + 1; i < STAMP + 1 + DEVICE; ++i)
+    if (!((rest[i] >= 'A' && rest[i] <= 'Z') || (rest[i] >= '2' && rest[i] <= '7'))) return std::nullopt;
+  const auto ext = rest.substr(STAMP + 1 + DEVICE);
+  ConflictCopy out;
+  out.original = std::string(name.substr(0, mark)) + std::string(ext);
+  out.stamp = std::string(rest.substr(0, STAMP));
+  out.device = std::string(rest.substr(STAMP + 1, DEVICE));
+  return out;
+}
+
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);

@@ -3,6 +3,7 @@
 // (the folder marker, ignore file, versions folder, temporary files, conflict copies), all as
 // Syncthing 1.19 spells them so that both sides skip and recognise the same files.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,13 @@ bool is_temp_name(std::string_view name);
 std::string conflict_name(std::string_view name, std::int64_t unix_time, std::string_view device_id_text);
 // Whether the last component of `name` holds ".sync-conflict-" (Syncthing's isConflict).
 bool is_conflict_name(std::string_view name);
+// A conflict copy's parts: "dir/song.sync-conflict-20231114-221320-ABCDEFG.txt" is the copy of
+// "dir/song.txt" made at 2023-11-14 22:13:20 (local time), of the change by device ABCDEFG... Names
+// that hold the mark but not the stamp after it (hand-made) give nullopt.
+struct ConflictCopy {
+  std::string original, stamp, device;  // stamp "YYYYMMDD-HHMMSS", device its first 7 characters
+};
+std::optional<ConflictCopy> parse_conflict_name(std::string_view name);
 
 // Valid UTF-8 (no overlong forms, surrogates or code points over U+10FFFF), as Go's utf8.ValidString.
 bool valid_utf8(std::string_view text);

@@ -4,6 +4,7 @@
 
 #include "sync/engine.hpp"
 #include "sync/errors.hpp"
+#include "sync/names.hpp"
 
 namespace kith::sync {
 namespace asio = boost::asio;
@@ -85,6 +86,29 @@ void SyncService::folder(std::string id, base::Done<Result<FolderView>> done) {
   });
 }
 
+void SyncService::conflicts(std::string id, base::Done<Result<std::vector<ConflictView>>> done) {
+  asio::post(m_engine->m_strand, [e = m_engine.get(), id = std::move(id), done = std::move(done)]() mutable {
+    if (!e->m_folders.count(id)) return done(fail(errc::unknown_folder, "no folder " + id));
+    // The index, not the disk: what the last scan saw (a copy made since shows after the next one).
+    asio::post(e->m_db, [e, id, done = std::move(done)]() mutable {
+      Result<std::vector<ConflictView>> out = std::vector<ConflictView>{};
+      if (auto files = e->m_deps.store.files(id, ""); !files) {
+        out = tl::unexpected(files.error());
+      } else {
+        for (const auto& f : *files) {
+          if (f.deleted || f.invalid || f.type != 0) continue;  // files only
+          auto copy = parse_conflict_name(f.name);
+          if (!copy) continue;
+          out->push_back(
+              ConflictView{f.name, copy->original, copy->stamp, copy->device, f.size, f.modified_s});
+        }
+      }
+      asio::post(e->m_strand,
+                 [out = std::move(out), done = std::move(done)]() mutable { done(std::move(out)); });
+    });
+  });
+}
+
 void SyncService::add_device(std::string id, std::vector<std::string> addresses, std::string name,
                              base::Done<Result<DeviceView>> done) {
   asio::post(m_engine->m_strand, [e = m_engine.get(), id = std::move(id), addresses = std::move(addresses),
@@ -105,6 +129,19 @@ void SyncService::devices(base::Done<Result<std::vector<DeviceView>>> done) {
     for (const auto& [id, d] : e->m_devices) out.push_back(e->view(d));
     done(std::move(out));
   });
+}
+
+void SyncService::contact_device(std::string contact, std::string name, std::string device,
+                                 std::vector<std::string> addresses) {
+  asio::post(m_engine->m_strand, [e = m_engine.get(), contact = std::move(contact), name = std::move(name),
+                                  device = std::move(device), addresses = std::move(addresses)]() mutable {
+    e->contact_device(contact, name, device, std::move(addresses));
+  });
+}
+
+void SyncService::forget_contact(std::string contact) {
+  asio::post(m_engine->m_strand,
+             [e = m_engine.get(), contact = std::move(contact)] { e->forget_contact(contact); });
 }
 
 void SyncService::pending(base::Done<std::vector<PendingFolder>> done) {

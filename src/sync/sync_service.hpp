@@ -63,12 +63,22 @@ class SyncService {
   void rescan(std::string folder, base::Done<Status> done);
   void folders(base::Done<Result<std::vector<FolderView>>> done);
   void folder(std::string id, base::Done<Result<FolderView>> done);
+  // The folder's conflict copies as of its last scan (kith sync conflicts), by name.
+  void conflicts(std::string folder, base::Done<Result<std::vector<ConflictView>>> done);
 
   // `id` in any form Syncthing accepts; `addresses` "HOST:PORT" (or tcp://HOST:PORT).
   void add_device(std::string id, std::vector<std::string> addresses, std::string name,
                   base::Done<Result<DeviceView>> done);
   void remove_device(std::string id, base::Done<Status> done);
   void devices(base::Done<Result<std::vector<DeviceView>>> done);
+
+  // Devices of kith contacts (docs/sync.md § Contacts), fed by the contact channel. `contact`'s node
+  // (kith ID `contact`, named `name`) says its device ID is `device` and its BEP listener may be at
+  // `addresses`: that device is trusted like an added one, named after the contact. Posted.
+  void contact_device(std::string contact, std::string name, std::string device,
+                      std::vector<std::string> addresses);
+  // The contact was removed or blocked: its devices go, and stop sharing folders. Posted.
+  void forget_contact(std::string contact);
 
   void pending(base::Done<std::vector<PendingFolder>> done);
   // Takes a folder a device offered into `path` (created if missing), shared back with that device.

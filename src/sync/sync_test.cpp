@@ -303,6 +303,18 @@ TEST(Names, InternalTempAndConflictNames) {
   EXPECT_EQ(sync::conflict_name("Makefile", t, id), "Makefile.sync-conflict-20231114-221320-ABCDEFG");
   EXPECT_EQ(sync::conflict_name("v1.2/README", t, id), "v1.2/README.sync-conflict-20231114-221320-ABCDEFG");
   EXPECT_EQ(sync::conflict_name(".bashrc", t, id), ".sync-conflict-20231114-221320-ABCDEFG.bashrc");
+  // And back (kith sync conflicts): every form conflict_name makes gives its original again.
+  for (const char* name : {"dir/report.pdf", "a.tar.gz", "Makefile", "v1.2/README", ".bashrc"}) {
+    auto parsed = sync::parse_conflict_name(sync::conflict_name(name, t, id));
+    ASSERT_TRUE(parsed) << name;
+    EXPECT_EQ(parsed->original, name);
+    EXPECT_EQ(parsed->stamp, "20231114-221320");
+    EXPECT_EQ(parsed->device, "ABCDEFG");
+  }
+  EXPECT_FALSE(sync::parse_conflict_name("notes.sync-conflict-by-hand.txt"));
+  EXPECT_FALSE(sync::parse_conflict_name("a.sync-conflict-2023111-221320-ABCDEFG"));
+  EXPECT_FALSE(sync::parse_conflict_name("x.sync-conflict-20231114-221320-abcdefg"));
+  EXPECT_FALSE(sync::parse_conflict_name("d.sync-conflict-20231114-221320-ABCDEFG/file"));  // a directory's
   EXPECT_TRUE(sync::is_conflict_name("dir/report.sync-conflict-20231114-221320-ABCDEFG.pdf"));
   EXPECT_FALSE(sync::is_conflict_name("x.sync-conflict-1/report.pdf"));
 }

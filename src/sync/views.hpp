@@ -49,6 +49,15 @@ struct DeviceView {
   std::string address;               // the connection's remote address
   std::string client;                // what it said it runs, e.g. "syncthing v1.19.2"
   std::vector<std::string> folders;  // shared with it
+  std::string contact;               // the kith contact (kith ID) this device belongs to; "" if added by hand
+};
+
+// A conflict copy in a folder (Syncthing's naming, names.hpp): `name` the copy, kept beside `original`,
+// which holds the version that won; `stamp` when the copy was made (local time, "YYYYMMDD-HHMMSS"),
+// `device` the first characters of the device whose change lost.
+struct ConflictView {
+  std::string name, original, stamp, device;
+  std::int64_t size = 0, modified_s = 0;
 };
 
 // A folder a device offered that this node does not have: `kith sync accept ID PATH` takes it.

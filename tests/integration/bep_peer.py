@@ -371,7 +371,10 @@ class BepPeer:
         except OSError:
             pass
 
-    def send(self, data):
+    def send(self, data, timeout=120):
+        # Blocking, whatever _fill left the timeout at: a receiver that applies backpressure makes a
+        # big send wait (sendall on a timed-out SSL socket would stop half-way).
+        self.sock.settimeout(timeout)
         self.sock.sendall(data)
 
     def send_hello(self, name="hostile"):

@@ -109,6 +109,14 @@ class SyncTest(KithTestCase):
             conflicts = procutil.wait_for(lambda: settled(root), 60, what="a conflict copy in %s" % root)
             with open(os.path.join(root, conflicts[0]), "rb") as f:
                 self.assertEqual(f.read(), b"verse one, alice's way\n")
+        # `kith sync conflicts` lists the copy beside its original once a scan has seen it.
+        rescan(self, alice, "team")
+        listed = procutil.wait_for(
+            lambda: alice.run_json("sync", "conflicts", "team", "--json")["folders"][0]["conflicts"], 30,
+            what="the conflict copy listed")
+        self.assertEqual([c["original"] for c in listed], ["song.txt"])
+        self.assertTrue(listed[0]["name"].startswith("song.sync-conflict-"))
+        self.assertIn("song.txt", alice.run("sync", "conflicts").stdout)
 
     def test_killed_mid_sync_it_resumes_after_a_restart(self):
         alice, bob, adir, bdir = self.pair()
@@ -118,16 +126,19 @@ class SyncTest(KithTestCase):
 
         def fetching():
             f = folder(self, bob, "team")
-            return f["bytes_fetched"] > 0
-        procutil.wait_for(fetching, 60, interval=0.02, what="bob to start fetching")
+            return f["bytes_fetched"] if f["bytes_fetched"] >= 16 * 1024 * 1024 else None
+        fetched_before = procutil.wait_for(fetching, 60, interval=0.02, what="bob to fetch 16 MiB")
         bob.kill9()
         self.assertFalse(os.path.exists(os.path.join(bdir, "mix.wav")) and
                          os.path.getsize(os.path.join(bdir, "mix.wav")) != len(big),
                          "a partial file took the place of the finished one")
         bob.start_daemon()
         wait_content(os.path.join(bdir, "mix.wav"), big, timeout=120)
-        wait_idle(self, bob, "team")
+        after = wait_idle(self, bob, "team")
         self.assertEqual([n for n in os.listdir(bdir) if n.startswith(".syncthing.")], [])
+        # The blocks verified and written before the kill were kept in the temporary file, not fetched
+        # again (the counters start at 0 with the new process).
+        self.assertLessEqual(after["bytes_fetched"], len(big) - fetched_before)
 
     def test_a_receive_only_folder_keeps_its_local_change(self):
         alice, bob, adir, bdir = self.pair("receiveonly")

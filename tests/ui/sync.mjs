@@ -133,6 +133,13 @@ export function syncTests({ chromiumPath, chromiumArgs, artifacts }) {
     assert.ok(!fs.existsSync(path.join(bdir, 'eicar.com')));
     await shot(pb, 's04-bob-held');
 
+    // A conflict copy (as a sync-conflict file arrives from alice): bob's card lists it beside its original.
+    fs.writeFileSync(path.join(adir, 'notes.sync-conflict-20261207-101500-ABCDEFG.txt'), 'alice\'s draft\n');
+    await folderCard(pa).locator('button', { hasText: 'Rescan' }).click();
+    const copy = folderCard(pb).locator('.conflicts li[data-original="notes.txt"]');
+    await copy.waitFor({ timeout: LONG });
+    assert.ok((await copy.textContent()).includes('notes.sync-conflict-20261207-101500-ABCDEFG.txt'), await copy.textContent());
+
     // At phone width the view (with a folder, a held file and a device) does not scroll sideways.
     await pb.setViewportSize({ width: 360, height: 740 });
     await pb.waitForTimeout(300);

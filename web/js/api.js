@@ -140,6 +140,7 @@ export const api = {
   syncAddFolder: (body) => call('POST', '/api/v1/sync/folders', body),
   syncRemoveFolder: (id) => call('DELETE', `/api/v1/sync/folders/${enc(id)}`),
   syncRescan: (id) => call('POST', `/api/v1/sync/folders/${enc(id)}/rescan`),
+  syncConflicts: (id) => call('GET', `/api/v1/sync/folders/${enc(id)}/conflicts`),
   syncPause: (id) => call('POST', `/api/v1/sync/folders/${enc(id)}/pause`),
   syncResume: (id) => call('POST', `/api/v1/sync/folders/${enc(id)}/resume`),
   syncDevices: () => call('GET', '/api/v1/sync/devices'),

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 let announce = () => {};
 let shown = false;
 let devices = []; // the last GET /sync/devices list, for the share-with checkboxes and names
+let conflicts = new Map(); // folder id -> its conflict copies (GET /sync/folders/{id}/conflicts)
 
 export const EVENTS = ['sync.folder', 'sync.device.connected', 'sync.device.disconnected', 'sync.item',
   'sync.offered'];
@@ -55,6 +56,15 @@ function folderCard(f) {
         el('span', { class: 'name' }, h.name), ': ', h.reason || 'held',
         el('span', { class: 'muted' }, ` (quarantine ${h.quarantine_id})`))))));
   }
+  const copies = conflicts.get(f.id) || [];
+  if (copies.length) {
+    children.push(el('div', { class: 'conflicts', 'aria-label': `Conflicts in ${name}` },
+      el('strong', {}, `Conflict copies (${copies.length})`),
+      ' — a change that lost to another, kept beside the version that won: keep what you want in the original, then delete the copy',
+      el('ul', {}, ...copies.map((c) => el('li', { 'data-original': c.original },
+        el('span', { class: 'name' }, c.name), ' beside ', el('span', { class: 'name' }, c.original),
+        el('span', { class: 'muted' }, ` (${c.device}'s change)`))))));
+  }
   const devs = f.devices || [];
   children.push(el('ul', { class: 'sync-devs', 'aria-label': `Devices of ${name}` },
     ...(devs.length ? devs.map((d) => el('li', { 'data-device': d.device },
@@ -92,6 +102,7 @@ function deviceCard(d) {
     act('Remove device', () => api.syncRemoveDevice(d.id));
   });
   const facts = [['ID', d.id], ['Dials', (d.addresses || []).join(', ') || 'no address']];
+  if (d.contact) facts.push(['Contact', `${d.contact} (their node told it: no need to add it)`]);
   if (d.connected) facts.push(['Address', d.address || ''], ['Runs', d.client || '']);
   return el('li', { class: 'transfer sync-device', 'data-id': d.id },
     el('div', { class: 'head' }, el('span', { class: 'name' }, name),
@@ -137,6 +148,9 @@ function deviceChoices() {
 export async function refresh() {
   const [fl, dv, pd] = await Promise.all([api.syncFolders(), api.syncDevices(), api.syncPending()]);
   devices = dv.devices || [];
+  // Conflict copies per folder (one small request each: folders are few).
+  const lists = await Promise.all((fl.folders || []).map((f) => api.syncConflicts(f.id).catch(() => ({ conflicts: [] }))));
+  conflicts = new Map((fl.folders || []).map((f, i) => [f.id, lists[i].conflicts || []]));
   $('sync-my-id').value = dv.device_id || '';
   $('sync-folders').replaceChildren(...(fl.folders || []).map(folderCard));
   $('sync-folders-empty').hidden = (fl.folders || []).length > 0;
@@ -173,6 +187,7 @@ export function hide() { shown = false; }
 export function clear() {
   shown = false;
   devices = [];
+  conflicts = new Map();
   for (const id of ['sync-folders', 'sync-devices', 'sync-offers']) $(id).replaceChildren();
   $('sync-folder-devices').replaceChildren(el('legend', {}, 'Share with'));
   $('sync-offers-panel').hidden = true;
