@@ -28,7 +28,8 @@ void Messenger::learn_sync_device(const Peer& peer, const wire::pb::Hello& hello
   const auto* c = m_book.find(peer.cert.user);
   if (!c) return;
   const auto port = static_cast<std::uint16_t>(hello.sync_port());
-  ContactSyncDevice found{.contact_id = c->id, .contact_name = c->name, .device = hello.sync_device(), .addresses = {}};
+  ContactSyncDevice found{
+      .contact_id = c->id, .contact_name = c->name, .device = hello.sync_device(), .addresses = {}};
   auto add_host_of = [&](const std::string& address) {
     auto hp = base::parse_host_port(address);
     if (!hp || found.addresses.size() >= MAX_SYNC_ADDRESSES) return;
