@@ -47,9 +47,14 @@ nlohmann::json folders_json(const std::vector<sync::FolderView>& folders) {
 }
 
 nlohmann::json device_json(const sync::DeviceView& d) {
-  return {
-      {"id", d.id},           {"name", d.name},     {"addresses", d.addresses}, {"connected", d.connected},
-      {"address", d.address}, {"client", d.client}, {"folders", d.folders}};
+  return {{"id", d.id},
+          {"name", d.name},
+          {"addresses", d.addresses},
+          {"discovered", d.discovered},
+          {"connected", d.connected},
+          {"address", d.address},
+          {"client", d.client},
+          {"folders", d.folders}};
 }
 
 nlohmann::json pending_json(const sync::PendingFolder& p) {

@@ -96,3 +96,20 @@ TEST(Announce, WhatKithCannotDialIsDropped) {
   EXPECT_EQ(resolve_announced("tcp://:22000", "fe80::1%eth0;rm"), std::nullopt);
   EXPECT_EQ(resolve_announced("tcp://22000", "198.18.0.11"), std::nullopt);
 }
+
+TEST(Announce, WhatSyncthing1192Sent) {
+  // Captured in a netlab namespace: Syncthing 1.19.2 with BEP on tcp://0.0.0.0:22000, its IPv4
+  // broadcast (fuzz/corpus/bep_announce/syncthing-1.19.2-ipv4.bin).
+  const std::string hex =
+      "2ea7d90b0a20ee8f4dcae32f8d36b00c989042a42279b66ee9af53a4cb7190661ccebfd2ee3612137463703a2f2f302e30"
+      "2e302e303a3232303030120f7463703a2f2f302e302e302e303a301897ac8dd9d8c2ae951d";
+  std::string bytes;
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  auto a = decode_announce(bytes);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(to_string(a->id).substr(0, 7), "52HU3SX");
+  EXPECT_EQ(a->addresses, (std::vector<std::string>{"tcp://0.0.0.0:22000", "tcp://0.0.0.0:0"}));
+  EXPECT_EQ(resolve_announced(a->addresses[0], "198.18.0.12"), "tcp://198.18.0.12:22000");
+  EXPECT_EQ(resolve_announced(a->addresses[1], "198.18.0.12"), std::nullopt);  // no port: nothing to dial
+}
