@@ -20,7 +20,7 @@ trap cleanup EXIT
 tests/clamav/make_test_db.sh "$work/signatures" > /dev/null
 loopback=(--set bt.listen=127.0.0.1:0 --set api.listen=127.0.0.1:0 --set dht.enabled=false
           --set lsd.enabled=false --set nat.upnp=false --set nat.natpmp=false
-          --set channel.listen=127.0.0.1:0 --set lan.discovery=false
+          --set channel.listen=127.0.0.1:0 --set lan.discovery=false --set sync.local_discovery=false
           --set safety.system_signatures=false --set "safety.signatures=$work/signatures")
 a=("$KITH" --home "$work/node-a" "${loopback[@]}")
 b=("$KITH" --home "$work/node-b" "${loopback[@]}")

@@ -47,9 +47,15 @@ nlohmann::json folders_json(const std::vector<sync::FolderView>& folders) {
 }
 
 nlohmann::json device_json(const sync::DeviceView& d) {
-  return {
-      {"id", d.id},           {"name", d.name},     {"addresses", d.addresses}, {"connected", d.connected},
-      {"address", d.address}, {"client", d.client}, {"folders", d.folders},     {"contact", d.contact}};
+  return {{"id", d.id},
+          {"name", d.name},
+          {"addresses", d.addresses},
+          {"discovered", d.discovered},
+          {"connected", d.connected},
+          {"address", d.address},
+          {"client", d.client},
+          {"folders", d.folders},
+          {"contact", d.contact}};
 }
 
 nlohmann::json conflicts_json(const std::vector<sync::ConflictView>& copies) {

@@ -295,6 +295,16 @@ const std::vector<SettingDef>& setting_defs() {
        "Seconds between full rescans of each synced folder (changes are also found by `kith sync rescan`)",
        {},
        check_seconds},
+      {"sync.local_discovery", "bool", true,
+       "Find the devices you added on the LAN by Syncthing's local discovery (UDP broadcast and ff12::8384 "
+       "multicast; kith and Syncthing find each other), and announce this node's device ID and sync port "
+       "there. Used by `kith daemon`"},
+      {"sync.local_discovery_port",
+       "int",
+       std::int64_t{21027},
+       "UDP port of Syncthing's local discovery (21027 is Syncthing's)",
+       {},
+       check_udp_port},
       {"lan.discovery", "bool", true,
        "Find contacts on the LAN by signed multicast beacons (UDP 239.255.70.77 and ff02::6b69:7468)"},
       {"lan.port", "int", std::int64_t{29170}, "UDP port of the LAN beacons", {}, check_udp_port},

@@ -212,7 +212,8 @@ int device_action(Context& ctx, Backend& b, const SyncArgs& a) {
       done = "added device " + d.value("id", "") +
              (d.value("name", "").empty() ? "" : " (" + d.value("name", "") + ")");
       done += a.addresses.empty()
-                  ? "; with no address it connects when it dials this node"
+                  ? "; with no address it is dialled where local discovery finds it on the LAN, or it dials "
+                    "this node"
                   : "; dialling it at " + a.addresses.front() + (a.addresses.size() > 1 ? " and more" : "");
     }
   } else if (a.action == "device-remove") {

@@ -120,16 +120,20 @@ void print_sync_devices(const json& answer) {
     std::string folders;
     for (const auto& f : d.value("folders", json::array()))
       folders += (folders.empty() ? "" : ", ") + text(f);
+    // Added by hand, then where local discovery heard it (both are dialled, in that order).
     std::string addresses;
     for (const auto& x : d.value("addresses", json::array()))
       addresses += (addresses.empty() ? "" : ", ") + text(x);
+    for (const auto& x : d.value("discovered", json::array()))
+      addresses += (addresses.empty() ? "" : ", ") + text(x) + " (discovered)";
     std::printf("%s  %s\n", str(d, "name").empty() ? "(no name)" : str(d, "name").c_str(), state.c_str());
     std::printf("  %-10s %s\n", "id", str(d, "id").c_str());
     if (!str(d, "contact").empty())
       std::printf("  %-10s %s (their node told it; trusted as your contact)\n", "contact",
                   str(d, "contact").c_str());
     std::printf("  %-10s %s\n", "dialled at",
-                addresses.empty() ? "(no address: it connects to this node)" : addresses.c_str());
+                addresses.empty() ? "(no address: not found on the LAN yet, or it connects to this node)"
+                                  : addresses.c_str());
     std::printf("  %-10s %s\n", "folders", folders.empty() ? "(none shared)" : folders.c_str());
   }
 }

@@ -81,6 +81,7 @@ Status Engine::start() {
   }
   restore_held();
   if (auto l = listen(); !l) return l;
+  start_local_discovery();
   asio::post(m_strand, [this] {
     for (auto& [id, f] : m_folders)
       if (!f.record.paused) scan(id);
@@ -132,6 +133,7 @@ void Engine::stop() {
   boost::system::error_code ignored;
   if (m_acceptor) m_acceptor->close(ignored);
   if (m_dial_timer) m_dial_timer->cancel();
+  if (m_local) m_local->stop();
   for (auto& [id, f] : m_folders) {
     if (f.rescan_timer) f.rescan_timer->cancel();
     unwatch(f);
@@ -247,7 +249,7 @@ void Engine::add_folder(FolderSpec spec, base::Done<Result<FolderView>> done) {
         if (it->second.conn) {
           send_cluster_config(it->second);
           if (it->second.last_cc) on_cluster_config(it->second, *it->second.last_cc);
-        } else if (!it->second.dialing && !it->second.record.addresses.empty()) {
+        } else if (!it->second.dialing && !dial_addresses(it->second).empty()) {
           dial(d);
         }
       }
@@ -286,7 +288,7 @@ void Engine::share(const std::string& folder, const std::string& device, base::D
   if (d->second.conn) {
     send_cluster_config(d->second);
     if (d->second.last_cc) on_cluster_config(d->second, *d->second.last_cc);
-  } else if (!d->second.dialing && !d->second.record.addresses.empty())
+  } else if (!d->second.dialing && !dial_addresses(d->second).empty())
     dial(device);
   asio::post(m_db, [this, folder, device, done = std::move(done)]() mutable {
     auto ok = m_deps.store.share(folder, device);
@@ -360,7 +362,7 @@ void Engine::add_device(const std::string& given, std::vector<std::string> addre
       if (!ok) return done(tl::unexpected(ok.error()));
       auto it = m_devices.find(id);
       if (it == m_devices.end()) return done(fail(errc::unknown_device, "device " + id + " was removed"));
-      if (!it->second.conn && !it->second.dialing && !it->second.record.addresses.empty()) dial(id);
+      if (!it->second.conn && !it->second.dialing && !dial_addresses(it->second).empty()) dial(id);
       done(view(it->second));
     });
   });

@@ -3,6 +3,7 @@
 //   engine.cpp        folders and devices: configuration, views, scans, start and stop
 //   engine_net.cpp    listener and dialler, the Hello and device check, ClusterConfig, index exchange,
 //                     answering requests
+//   engine_discovery.cpp  local discovery: where added devices were announced on the LAN
 //   engine_pull.cpp   pulling what the global state says this node needs: blocks fetched or copied,
 //                     checked, scanned for malware, renamed into place (or quarantined)
 // Threading: everything here runs on m_strand. Disk and database work goes to the worker pool (index
@@ -19,6 +20,7 @@
 
 #include "sync/connection.hpp"
 #include "sync/global.hpp"
+#include "sync/local_discovery.hpp"
 #include "sync/sync_service.hpp"
 #include "sync/watcher.hpp"
 
@@ -109,6 +111,7 @@ class Engine {
   std::shared_ptr<boost::asio::ssl::context> m_server_tls, m_client_tls;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> m_acceptor;
   std::unique_ptr<boost::asio::steady_timer> m_dial_timer;
+  std::unique_ptr<LocalDiscovery> m_local;  // when Deps::local_discovery (engine_discovery.cpp)
 
   // Any form Syncthing accepts -> the canonical text; bad_input says what is wrong.
   Result<std::string> normalise_device(const std::string& id) const;
@@ -118,6 +121,12 @@ class Engine {
   Status listen();
   void accept();
   void dial_all();
+  // --- local discovery (engine_discovery.cpp) ---
+  void start_local_discovery();
+  void on_announce(const bep::DeviceId& device, bool is_new);
+  std::vector<std::string> discovered(const std::string& device) const;
+  // The static addresses, then the discovered ones: what dial() tries, in order.
+  std::vector<std::string> dial_addresses(const Device& d) const;
   void dial(const std::string& device);
   void secured(std::shared_ptr<Connection::Stream> stream, std::string remote, bool incoming,
                std::optional<std::string> expected);

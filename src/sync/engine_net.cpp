@@ -114,7 +114,7 @@ void Engine::accept() {
 void Engine::dial_all() {
   if (m_stopped) return;
   for (auto& [id, d] : m_devices)
-    if (!d.conn && !d.dialing && !d.record.addresses.empty()) dial(id);
+    if (!d.conn && !d.dialing && !dial_addresses(d).empty()) dial(id);
   m_dial_timer->expires_after(std::chrono::seconds(m_deps.dial_interval_s));
   m_dial_timer->async_wait([this](boost::system::error_code ec) {
     if (!ec) dial_all();
@@ -126,7 +126,7 @@ void Engine::dial(const std::string& device) {
   // ClusterConfig is how its offers arrive.
   Device& d = m_devices[device];
   d.dialing = true;
-  auto addresses = std::make_shared<std::vector<std::string>>(d.record.addresses);
+  auto addresses = std::make_shared<std::vector<std::string>>(dial_addresses(d));
   auto attempt = std::make_shared<std::function<void(std::size_t)>>();
   *attempt = [this, device, addresses, attempt](std::size_t i) {
     if (i >= addresses->size() || m_stopped) {
@@ -583,6 +583,7 @@ DeviceView Engine::view(const Device& d) const {
   v.id = d.record.id;
   v.name = d.record.name;
   v.addresses = d.record.addresses;
+  v.discovered = discovered(d.record.id);
   v.connected = d.conn != nullptr;
   if (d.conn) v.address = d.conn->remote_address();
   v.client = d.client;

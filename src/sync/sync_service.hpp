@@ -42,6 +42,10 @@ class SyncService {
     int rescan_interval_s = 60;  // full rescans of each folder (changes are also picked up on demand)
     bool watch = true;           // inotify watchers on the folders (sync/watcher.hpp)
     int dial_interval_s = 10;    // how often devices not connected are dialled
+    // Syncthing's local discovery (sync/local_discovery.hpp): off unless the caller turns it on, so
+    // nothing that embeds the service broadcasts by surprise.
+    bool local_discovery = false;
+    std::uint16_t local_discovery_port = 21027;
     EventSink sink;
   };
   static Result<std::unique_ptr<SyncService>> start(Deps deps);

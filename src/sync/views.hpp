@@ -44,7 +44,8 @@ struct FolderView {
 
 struct DeviceView {
   std::string id, name;
-  std::vector<std::string> addresses;  // where this node dials it
+  std::vector<std::string> addresses;   // where this node dials it (added by hand)
+  std::vector<std::string> discovered;  // where local discovery heard it, dialled too ("tcp://IP:PORT")
   bool connected = false;
   std::string address;               // the connection's remote address
   std::string client;                // what it said it runs, e.g. "syncthing v1.19.2"

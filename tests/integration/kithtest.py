@@ -56,6 +56,7 @@ SAFE_SETTINGS = {
     "channel.listen": "127.0.0.1:0",
     "sync.listen": "127.0.0.1:0",  # folder sync: loopback, and off Syncthing's port 22000
     "lan.discovery": "false",  # multicast would leave loopback; netlab tests turn it on in namespaces
+    "sync.local_discovery": "false",  # Syncthing's LAN announces too (broadcast, ff12::8384)
 }
 
 # Every node scans what it downloads (ClamAV) and quarantines everything when it has no

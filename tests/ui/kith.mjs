@@ -23,6 +23,7 @@ export const SAFE_SETTINGS = {
   'channel.listen': '127.0.0.1:0',
   'sync.listen': '127.0.0.1:0', // folder sync (BEP): loopback, and off Syncthing's port 22000
   'lan.discovery': 'false',
+  'sync.local_discovery': 'false', // Syncthing's LAN announces (UDP broadcast): would leave loopback
   // Calls: candidates outside loopback are dropped by the node both ways, so media stays on 127.0.0.1.
   'calls.ice_networks': '127.0.0.1',
 };

@@ -26,6 +26,19 @@ std::vector<Interface> multicast_interfaces() {
     if (family == AF_INET && !it->has_ipv4) {
       it->has_ipv4 = true;
       it->ipv4 = reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr;
+      if (a->ifa_flags & IFF_BROADCAST) {
+        // The address's broadcast address. One added without (`ip addr add` with no `brd`) still has
+        // the kernel's broadcast route for its prefix, but glibc then reports the address itself:
+        // computed from the netmask instead, as Syncthing does.
+        in_addr b{};
+        if (a->ifa_broadaddr && a->ifa_broadaddr->sa_family == AF_INET)
+          b = reinterpret_cast<const sockaddr_in*>(a->ifa_broadaddr)->sin_addr;
+        if ((b.s_addr == 0 || b.s_addr == it->ipv4.s_addr) && a->ifa_netmask &&
+            a->ifa_netmask->sa_family == AF_INET)
+          b.s_addr = it->ipv4.s_addr | ~reinterpret_cast<const sockaddr_in*>(a->ifa_netmask)->sin_addr.s_addr;
+        it->has_broadcast = b.s_addr != 0 && b.s_addr != it->ipv4.s_addr;
+        it->broadcast = b;
+      }
     } else if (family == AF_INET6) {
       it->has_ipv6 = true;
     }

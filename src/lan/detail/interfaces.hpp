@@ -14,6 +14,10 @@ struct Interface {
   unsigned index = 0;
   bool has_ipv4 = false;
   in_addr ipv4{};  // the first IPv4 address (for logs; joins and sends use the index)
+  // The first IPv4 address's broadcast address, if the interface has IFF_BROADCAST (Syncthing's
+  // local discovery broadcasts there: sync/local_discovery.cpp).
+  bool has_broadcast = false;
+  in_addr broadcast{};
   bool has_ipv6 = false;
 };
 
