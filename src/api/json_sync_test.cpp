@@ -43,11 +43,19 @@ TEST(JsonSync, Folder) {
 }
 
 TEST(JsonSync, DeviceAndPending) {
-  sync::DeviceView d{"DEV",      "nas",   {"10.0.0.2:22000"}, true, "10.0.0.2:22000", "syncthing v1.19.2",
-                     {"photos"}, "KITHID"};
+  sync::DeviceView d{"DEV",
+                     "nas",
+                     {"10.0.0.2:22000"},
+                     {"tcp://10.0.0.3:22000"},
+                     true,
+                     "10.0.0.2:22000",
+                     "syncthing v1.19.2",
+                     {"photos"},
+                     "KITHID"};
   EXPECT_EQ(api::device_json(d).dump(),
             R"({"address":"10.0.0.2:22000","addresses":["10.0.0.2:22000"],"client":"syncthing v1.19.2",)"
-            R"("connected":true,"contact":"KITHID","folders":["photos"],"id":"DEV","name":"nas"})");
+            R"("connected":true,"contact":"KITHID","discovered":["tcp://10.0.0.3:22000"],"folders":["photos"],)"
+            R"("id":"DEV","name":"nas"})");
   EXPECT_EQ(api::conflicts_json({{"a.sync-conflict-20261207-101500-ABCDEFG.txt", "a.txt", "20261207-101500",
                                   "ABCDEFG", 5, 1700000000}})
                 .dump(),
