@@ -230,6 +230,13 @@ const std::vector<std::string>& state_migrations() {
         PRIMARY KEY (hash, file, offset)
       ) WITHOUT ROWID;
       )sql",
+      // 11: what each sync folder keeps of files a pull replaces or deletes (sync/versioner.hpp).
+      R"sql(
+      ALTER TABLE sync_folders ADD COLUMN versioning TEXT NOT NULL DEFAULT 'none';
+      ALTER TABLE sync_folders ADD COLUMN versioning_keep INTEGER NOT NULL DEFAULT 5;
+      ALTER TABLE sync_folders ADD COLUMN versioning_max_age_days INTEGER NOT NULL DEFAULT 365;
+      ALTER TABLE sync_folders ADD COLUMN versioning_cleanout_days INTEGER NOT NULL DEFAULT 0;
+      )sql",
   };
   return MIGRATIONS;
 }
