@@ -23,6 +23,7 @@ nlohmann::json folder_json(const sync::FolderView& f) {
           {"label", f.label},
           {"path", f.path},
           {"type", f.type},
+          {"versioning", versioning_json(f.versioning)},
           {"paused", f.paused},
           {"state", f.state},
           {"error", f.error},
@@ -68,6 +69,28 @@ nlohmann::json conflicts_json(const std::vector<sync::ConflictView>& copies) {
                     {"size", c.size},
                     {"modified_s", c.modified_s}});
   return {{"conflicts", list}};
+}
+
+nlohmann::json versioning_json(const sync::FolderSpec::Versioning& v) {
+  auto params = nlohmann::json::object();
+  if (v.type == "trashcan") params = {{"cleanout_days", v.cleanout_days}};
+  if (v.type == "simple") params = {{"keep", v.keep}, {"cleanout_days", v.cleanout_days}};
+  if (v.type == "staggered") params = {{"max_age_days", v.max_age_days}};
+  return {{"type", v.type}, {"params", params}};
+}
+
+nlohmann::json kept_version_json(const sync::KeptVersion& k) {
+  return {{"path", k.path},
+          {"name", k.name},
+          {"version", sync::version_tag(k.time)},
+          {"time", k.time},
+          {"size", k.size}};
+}
+
+nlohmann::json kept_versions_json(const std::vector<sync::KeptVersion>& versions) {
+  auto list = nlohmann::json::array();
+  for (const auto& k : versions) list.push_back(kept_version_json(k));
+  return {{"versions", list}};
 }
 
 nlohmann::json pending_json(const sync::PendingFolder& p) {

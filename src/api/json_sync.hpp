@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "sync/versioner.hpp"
 #include "sync/views.hpp"
 
 namespace kith::api {
@@ -15,6 +16,11 @@ nlohmann::json folders_json(const std::vector<sync::FolderView>& folders);  // {
 nlohmann::json folder_device_json(const sync::FolderDeviceView& device);
 nlohmann::json held_json(const sync::HeldItem& item);
 nlohmann::json device_json(const sync::DeviceView& device);
+// {type, params}: only the type's parameters (docs/api.md § Versioning).
+nlohmann::json versioning_json(const sync::FolderSpec::Versioning& versioning);
+// {path (in .stversions), name (the file it was), version (YYYYMMDD-HHMMSS), time (unix s), size}.
+nlohmann::json kept_version_json(const sync::KeptVersion& version);
+nlohmann::json kept_versions_json(const std::vector<sync::KeptVersion>& versions);  // {"versions": [...]}
 nlohmann::json pending_json(const sync::PendingFolder& offer);
 nlohmann::json pendings_json(const std::vector<sync::PendingFolder>& offers);  // {"folders": [...]}
 nlohmann::json conflicts_json(const std::vector<sync::ConflictView>& copies);  // {"conflicts": [...]}

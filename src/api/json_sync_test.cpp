@@ -38,8 +38,26 @@ TEST(JsonSync, Folder) {
       R"("need_files":2}],"error":"","global_bytes":1200,"global_files":12,"held":[{"name":"tools/eicar.com",)"
       R"("quarantine_id":"q1","reason":"infected: Eicar-Signature"}],"id":"photos","label":"Photos",)"
       R"("last_scan":1796590000,"local_bytes":1000,"local_files":10,"need_bytes":200,"need_files":2,)"
-      R"("path":"/home/me/Photos","paused":false,"sequence":31,"state":"syncing","type":"sendreceive"})");
+      R"("path":"/home/me/Photos","paused":false,"sequence":31,"state":"syncing","type":"sendreceive",)"
+      R"("versioning":{"params":{},"type":"none"}})");
   EXPECT_EQ(api::folders_json({}).dump(), R"({"folders":[]})");
+}
+
+TEST(JsonSync, VersioningAndVersions) {
+  store::SyncVersioning v;
+  v.type = "simple";
+  v.keep = 3;
+  EXPECT_EQ(api::versioning_json(v).dump(), R"({"params":{"cleanout_days":0,"keep":3},"type":"simple"})");
+  v.type = "staggered";
+  EXPECT_EQ(api::versioning_json(v).dump(), R"({"params":{"max_age_days":365},"type":"staggered"})");
+  const std::int64_t t = 1796590000;
+  sync::KeptVersion k{sync::tagged_name("a/b.txt", sync::version_tag(t)), "a/b.txt", t, 12, true};
+  auto j = api::kept_versions_json({k});
+  ASSERT_EQ(j["versions"].size(), 1u);
+  EXPECT_EQ(j["versions"][0]["name"], "a/b.txt");
+  EXPECT_EQ(j["versions"][0]["version"], sync::version_tag(t));
+  EXPECT_EQ(j["versions"][0]["time"], t);
+  EXPECT_EQ(j["versions"][0]["size"], 12);
 }
 
 TEST(JsonSync, DeviceAndPending) {

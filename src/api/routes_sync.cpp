@@ -1,6 +1,8 @@
 // /api/v1/sync (docs/api.md § Folder sync): this node's synced folders, the devices it syncs them with
 // and the folders devices offer. The handlers check the request (sync_requests.hpp), co_await the sync
 // service (which answers on its strand) and turn its answer into JSON (json_sync.hpp).
+#include <optional>
+
 #include "api/detail/await.hpp"
 #include "api/detail/route_helpers.hpp"
 #include "api/json_sync.hpp"
@@ -137,6 +139,51 @@ void add_sync_routes(Router& router, RouteContext ctx) {
              folder_action([](SyncService& s, std::string id, auto done) {
                s.pause(std::move(id), false, std::move(done));
              }));
+  // File versioning (docs/api.md § Versioning): the policy changed, versions listed, one restored.
+  router.add("PUT", "/api/v1/sync/folders/{id}/versioning", [&node, folder_answer](Request req) {
+    auto id = folder_param(req, "id");
+    if (!id) return ready(bad(id.error()));
+    auto body = object_body(req);
+    if (!body) return ready(bad(body.error()));
+    auto versioning = parse_versioning(*body);
+    if (!versioning) return ready(bad(versioning.error()));
+    return ask<Result<sync::FolderView>>(
+        node,
+        [id = *id, v = std::move(*versioning)](SyncService& s, auto done) mutable {
+          s.set_versioning(id, std::move(v), std::move(done));
+        },
+        folder_answer(200));
+  });
+  router.add("GET", "/api/v1/sync/folders/{id}/versions", [&node](Request req) {
+    auto id = folder_param(req, "id");
+    if (!id) return ready(bad(id.error()));
+    std::optional<std::string> name;
+    if (auto p = req.query.find("path"); p != req.query.end()) {
+      if (auto ok = check_file_name(p->second); !ok) return ready(bad(ok.error()));
+      name = p->second;
+    }
+    return ask<Result<std::vector<sync::KeptVersion>>>(
+        node, [id = *id, name](SyncService& s, auto done) { s.versions(id, name, std::move(done)); },
+        [](const Result<std::vector<sync::KeptVersion>>& r) { return answer_of(r, kept_versions_json); });
+  });
+  router.add("POST", "/api/v1/sync/folders/{id}/restore", [&node](Request req) {
+    auto id = folder_param(req, "id");
+    if (!id) return ready(bad(id.error()));
+    auto body = object_body(req);
+    if (!body) return ready(bad(body.error()));
+    auto restore = parse_restore_request(*body);
+    if (!restore) return ready(bad(restore.error()));
+    return ask<Result<sync::KeptVersion>>(
+        node,
+        [id = *id, r = std::move(*restore)](SyncService& s, auto done) mutable {
+          s.restore(id, std::move(r.path), std::move(r.version), std::move(done));
+        },
+        [](const Result<sync::KeptVersion>& r) {
+          return answer_of(r, [](const sync::KeptVersion& k) {
+            return nlohmann::json{{"restored", kept_version_json(k)}};
+          });
+        });
+  });
   // Shares the folder with a device that was added (POST /sync/devices).
   router.add("POST", "/api/v1/sync/folders/{id}/devices", [&node, ok_answer](Request req) {
     auto id = folder_param(req, "id");

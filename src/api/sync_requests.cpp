@@ -6,6 +6,8 @@
 
 #include "api/detail/route_helpers.hpp"
 #include "base/endpoint.hpp"
+#include "sync/names.hpp"
+#include "sync/versioner.hpp"
 
 namespace kith::api {
 namespace {
@@ -105,8 +107,16 @@ Status check_device_id(std::string_view id) {
 }
 
 Result<sync::FolderSpec> parse_folder_spec(const nlohmann::json& body) {
-  if (auto r = only_fields(body, {"path", "id", "label", "type", "devices"}); !r)
+  if (auto r = only_fields(body, {"path", "id", "label", "type", "devices", "versioning"}); !r)
     return tl::unexpected(r.error());
+  sync::FolderSpec::Versioning versioning;
+  if (body.contains("versioning") && !body["versioning"].is_null()) {
+    if (!body["versioning"].is_object())
+      return tl::unexpected(bad("'versioning' must be an object {type, params}"));
+    auto v = parse_versioning(body["versioning"]);
+    if (!v) return tl::unexpected(v.error());
+    versioning = std::move(*v);
+  }
   auto path = required_string(body, "path");
   auto id = detail::field<std::string>(body, "id", "");
   auto label = detail::field<std::string>(body, "label", "");
@@ -132,7 +142,68 @@ Result<sync::FolderSpec> parse_folder_spec(const nlohmann::json& body) {
                           .id = std::move(*id),
                           .label = std::move(*label),
                           .type = std::move(*type),
-                          .devices = std::move(*devices)};
+                          .devices = std::move(*devices),
+                          .versioning = std::move(versioning)};
+}
+
+Result<sync::FolderSpec::Versioning> parse_versioning(const nlohmann::json& body) {
+  if (auto r = only_fields(body, {"type", "params"}); !r) return tl::unexpected(r.error());
+  auto type = required_string(body, "type");
+  if (!type) return tl::unexpected(type.error());
+  sync::FolderSpec::Versioning v;
+  v.type = *type;
+  std::vector<std::string> known;  // the parameters the type takes
+  if (v.type == "trashcan")
+    known = {"cleanout_days"};
+  else if (v.type == "simple")
+    known = {"keep", "cleanout_days"};
+  else if (v.type == "staggered")
+    known = {"max_age_days"};
+  else if (v.type != "none")
+    return tl::unexpected(bad("'versioning.type' must be none, trashcan, simple or staggered"));
+  const auto params = body.value("params", nlohmann::json::object());
+  if (!params.is_object()) return tl::unexpected(bad("'versioning.params' must be an object"));
+  for (const auto& [key, value] : params.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      return tl::unexpected(bad("'versioning.params' of " + v.type + " takes " +
+                                (list.empty() ? std::string("nothing") : list)));
+    }
+    if (!value.is_number_integer())
+      return tl::unexpected(bad("'versioning.params." + key + "' must be a whole number"));
+  }
+  v.keep = params.value("keep", v.keep);
+  v.max_age_days = params.value("max_age_days", v.max_age_days);
+  v.cleanout_days = params.value("cleanout_days", v.cleanout_days);
+  if (auto r = sync::check_versioning(v); !r)
+    return tl::unexpected(bad("'versioning': " + r.error().message));
+  return v;
+}
+
+Status check_file_name(std::string_view name) {
+  if (name.size() > SYNC_MAX_PATH)
+    return tl::unexpected(bad("'path' is longer than " + std::to_string(SYNC_MAX_PATH) + " bytes"));
+  if (auto r = sync::check_name(std::string(name)); !r)
+    return tl::unexpected(
+        bad("'path' is not a file's name in the folder (relative, '/'-separated, no . or ..)"));
+  return {};
+}
+
+Result<RestoreRequest> parse_restore_request(const nlohmann::json& body) {
+  if (auto r = only_fields(body, {"path", "version"}); !r) return tl::unexpected(r.error());
+  auto path = required_string(body, "path");
+  auto version = detail::field<std::string>(body, "version", "");
+  if (!path) return tl::unexpected(path.error());
+  if (!version) return tl::unexpected(version.error());
+  if (auto r = check_file_name(*path); !r) return tl::unexpected(r.error());
+  RestoreRequest out{std::move(*path), std::nullopt};
+  if (!version->empty()) {
+    if (!sync::parse_version_tag(*version))
+      return tl::unexpected(bad("'version' is YYYYMMDD-HHMMSS, as GET .../versions lists them"));
+    out.version = std::move(*version);
+  }
+  return out;
 }
 
 Result<DeviceRequest> parse_device_request(const nlohmann::json& body) {

@@ -5,6 +5,7 @@
 // may be long, or hold what a terminal should not print).
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,12 @@ constexpr std::size_t SYNC_MAX_DEVICES = 32;    // devices a folder is shared wi
 constexpr std::size_t SYNC_MAX_ADDRESSES = 16;  // addresses of one device
 constexpr std::size_t SYNC_MAX_DEVICE_ID = 80;  // a device ID with separators (56 digits + 7 dashes)
 
+// POST /api/v1/sync/folders/{id}/restore
+struct RestoreRequest {
+  std::string path;                    // the file's name in the folder
+  std::optional<std::string> version;  // YYYYMMDD-HHMMSS; none: the newest
+};
+
 // POST /api/v1/sync/devices
 struct DeviceRequest {
   std::string id;
@@ -28,7 +35,7 @@ struct DeviceRequest {
   std::string name;
 };
 
-// {path, id?, label?, type?, devices?[]} of POST /api/v1/sync/folders.
+// {path, id?, label?, type?, devices?[], versioning?} of POST /api/v1/sync/folders.
 Result<sync::FolderSpec> parse_folder_spec(const nlohmann::json& body);
 // {id, addresses?[], name?} of POST /api/v1/sync/devices.
 Result<DeviceRequest> parse_device_request(const nlohmann::json& body);
@@ -36,6 +43,15 @@ Result<DeviceRequest> parse_device_request(const nlohmann::json& body);
 Result<std::string> parse_share_request(const nlohmann::json& body);
 // {path} of POST /api/v1/sync/pending/{folder}/accept: the path.
 Result<std::string> parse_accept_request(const nlohmann::json& body);
+
+// {type, params?} (versioning of POST /api/v1/sync/folders; PUT /api/v1/sync/folders/{id}/versioning):
+// type none | trashcan | simple | staggered; params only the type's, integers: trashcan {cleanout_days},
+// simple {keep, cleanout_days}, staggered {max_age_days}.
+Result<sync::FolderSpec::Versioning> parse_versioning(const nlohmann::json& body);
+// {path, version?} of POST /api/v1/sync/folders/{id}/restore.
+Result<RestoreRequest> parse_restore_request(const nlohmann::json& body);
+// A file's name in a folder (`path` of restore, ?path= of versions): relative, clean, not internal.
+Status check_file_name(std::string_view name);
 
 // A folder id as given in a path or body: 1-64 of [A-Za-z0-9._-], not "." or "..".
 Status check_folder_id(std::string_view id);

@@ -146,3 +146,53 @@ TEST(SyncRequests, PathParameters) {
   EXPECT_FALSE(api::check_device_id(DEVICE_BARE.substr(0, 55)));
   EXPECT_FALSE(api::check_device_id(DEVICE + "-" + std::string(20, '-')));  // over 80 characters
 }
+
+TEST(SyncRequests, Versioning) {
+  auto spec = api::parse_folder_spec(
+      json{{"path", "/srv/x"}, {"versioning", {{"type", "staggered"}, {"params", {{"max_age_days", 30}}}}}});
+  ASSERT_TRUE(spec) << spec.error().message;
+  EXPECT_EQ(spec->versioning.type, "staggered");
+  EXPECT_EQ(spec->versioning.max_age_days, 30);
+  EXPECT_EQ(spec->versioning.keep, 5);  // the defaults of what the type does not use
+
+  auto simple =
+      api::parse_versioning(json{{"type", "simple"}, {"params", {{"keep", 2}, {"cleanout_days", 7}}}});
+  ASSERT_TRUE(simple) << simple.error().message;
+  EXPECT_EQ(simple->keep, 2);
+  EXPECT_EQ(simple->cleanout_days, 7);
+  EXPECT_TRUE(api::parse_versioning(json{{"type", "none"}}));
+
+  const json refused[] = {
+      json::object(),                                               // no type
+      {{"type", "external"}},                                       // not built
+      {{"type", "trashcan"}, {"params", {{"keep", 3}}}},            // simple's
+      {{"type", "simple"}, {"params", {{"keep", "3"}}}},            // a string
+      {{"type", "simple"}, {"params", {{"keep", 0}}}},              // out of range
+      {{"type", "staggered"}, {"params", {{"max_age_days", -1}}}},  // negative
+      {{"type", "none"}, {"params", {{"cleanout_days", 1}}}},       // none takes nothing
+      {{"type", "simple"}, {"params", json::array()}},              // not an object
+      {{"type", "simple"}, {"cleanInterval", 3600}},                // unknown field
+  };
+  for (const auto& body : refused) {
+    auto r = api::parse_versioning(body);
+    ASSERT_FALSE(r) << body.dump();
+    EXPECT_EQ(r.error().code, base::make_error_code(base::errc::bad_input)) << body.dump();
+  }
+  EXPECT_FALSE(api::parse_folder_spec(json{{"path", "/srv/x"}, {"versioning", "simple"}}));
+}
+
+TEST(SyncRequests, RestoreAndFileNames) {
+  auto r = api::parse_restore_request(json{{"path", "docs/a.txt"}, {"version", "20261207-071320"}});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->path, "docs/a.txt");
+  EXPECT_EQ(r->version, "20261207-071320");
+  auto newest = api::parse_restore_request(json{{"path", "a.txt"}});
+  ASSERT_TRUE(newest);
+  EXPECT_FALSE(newest->version);
+  for (const char* bad : {"", "/etc/passwd", "../x", "a/../b", "a//b", ".stversions/a.txt", ".stfolder"})
+    EXPECT_FALSE(api::parse_restore_request(json{{"path", bad}})) << bad;
+  EXPECT_FALSE(api::parse_restore_request(json{{"path", "a.txt"}, {"version", "yesterday"}}));
+  EXPECT_FALSE(api::parse_restore_request(json{{"path", "a.txt"}, {"extra", 1}}));
+  EXPECT_TRUE(api::check_file_name("dir/ü.txt"));
+  EXPECT_FALSE(api::check_file_name(std::string("a\0b", 3)));
+}

@@ -99,8 +99,19 @@ std::string named(const json& folder) {
   return label.empty() || label == id ? id : label + " (" + id + ")";
 }
 
+// {type, params} from --versioning/TYPE and the parameters given (the API refuses those the type
+// does not take, saying which it does).
+json versioning_body(const SyncArgs& a) {
+  json params = json::object();
+  if (a.keep >= 0) params["keep"] = a.keep;
+  if (a.max_age_days >= 0) params["max_age_days"] = a.max_age_days;
+  if (a.cleanout_days >= 0) params["cleanout_days"] = a.cleanout_days;
+  return {{"type", a.versioning}, {"params", params}};
+}
+
 int add_folder(Context& ctx, Backend& b, const SyncArgs& a) {
   json body{{"path", absolute(a.path)}};
+  if (!a.versioning.empty()) body["versioning"] = versioning_body(a);
   if (!a.id.empty()) body["id"] = a.id;
   if (!a.label.empty()) body["label"] = a.label;
   if (!a.type.empty()) body["type"] = a.type;
@@ -190,6 +201,39 @@ int folder_action(Context& ctx, Backend& b, const SyncArgs& a) {
   return 0;
 }
 
+// versioning, versions, restore: a folder's kept versions (docs/cli.md § Versioning).
+int versions_action(Context& ctx, Backend& b, const SyncArgs& a) {
+  const auto found = resolve_folder(b, a.folder);
+  if (!found) return report(ctx, found.error());
+  const auto id = found->value("id", a.folder);
+  const auto path = folder_path(id);
+  Result<json> r = json();
+  if (a.action == "versioning") {
+    const auto body = versioning_body(a);
+    r = b.call("PUT", path + "/versioning", &body);
+    if (r && !ctx.json) {
+      const auto f = safe_json(*r);
+      std::printf("%s keeps: %s\n", named(f).c_str(),
+                  versioning_words(f.value("versioning", json::object())).c_str());
+    }
+  } else if (a.action == "versions") {
+    r = b.call("GET", path + "/versions" + (a.path.empty() ? "" : "?path=" + encode_segment(a.path)));
+    if (r && !ctx.json) print_sync_versions(*r);
+  } else {  // restore
+    json body{{"path", a.path}};
+    if (!a.version.empty()) body["version"] = a.version;
+    r = b.call("POST", path + "/restore", &body);
+    if (r && !ctx.json) {
+      const auto k = safe_json(r->value("restored", json::object()));
+      std::printf("restored %s as it was at %s; the file it replaced (if any) is kept in .stversions\n",
+                  safe(a.path).c_str(), format_time(k.value("time", std::int64_t{0})).c_str());
+    }
+  }
+  if (!r) return report(ctx, r.error());
+  if (ctx.json) return printed(*r);
+  return 0;
+}
+
 int accept(Context& ctx, Backend& b, const SyncArgs& a) {
   json body{{"path", absolute(a.path)}};
   auto r = b.call("POST", "/api/v1/sync/pending/" + encode_segment(a.folder) + "/accept", &body);
@@ -264,6 +308,8 @@ int run_sync(Context& ctx, const SyncArgs& a) {
   if (a.action == "status") return status(ctx, b, a);
   if (a.action == "accept") return accept(ctx, b, a);
   if (a.action == "conflicts") return conflicts(ctx, b, a);
+  if (a.action == "versioning" || a.action == "versions" || a.action == "restore")
+    return versions_action(ctx, b, a);
   if (a.action.rfind("device-", 0) == 0) return device_action(ctx, b, a);
   if (a.action == "list" || a.action == "pending") {
     auto r = b.call("GET", a.action == "list" ? FOLDERS : "/api/v1/sync/pending");

@@ -135,7 +135,7 @@ int run_calls(Context& ctx);
 // DEVICE a device ID or the name of an added device.
 struct SyncArgs {
   // add, list, status, share, unshare, pause, resume, remove, rescan, pending, accept,
-  // device-add, device-list, device-remove
+  // device-add, device-list, device-remove, versioning, versions, restore
   std::string action;
   std::string path;                    // add, accept (made absolute before it is sent)
   std::string folder;                  // the folder acted on; accept: the offered folder's id
@@ -144,6 +144,10 @@ struct SyncArgs {
   std::vector<std::string> devices;    // add: --with
   std::vector<std::string> addresses;  // device add: --addr
   std::string name;                    // device add: --name
+  // add --versioning, versioning TYPE; --keep, --max-age-days, --cleanout-days (-1: not given)
+  std::string versioning;
+  int keep = -1, max_age_days = -1, cleanout_days = -1;
+  std::string version;  // restore --version YYYYMMDD-HHMMSS (versions, restore: the file is `path`)
 };
 int run_sync(Context& ctx, const SyncArgs& args);
 

@@ -238,6 +238,17 @@ int main(int argc, char** argv) {
       ->add_option("--with", sync_args.devices,
                    "Share it with this device (device ID, device name or kith contact; repeatable)")
       ->allow_extra_args(false);
+  // File versioning: what a pull keeps of the files it replaces or deletes (docs/sync.md § Versioning).
+  auto versioning_options = [&sync_args](CLI::App* sub) {
+    sub->add_option("--keep", sync_args.keep, "simple: versions kept of each file (default 5)");
+    sub->add_option("--max-age-days", sync_args.max_age_days,
+                    "staggered: versions older than this go (default 365; 0 keeps them forever)");
+    sub->add_option("--cleanout-days", sync_args.cleanout_days,
+                    "trashcan, simple: versions kept longer than this go (default 0: never)");
+  };
+  s_add->add_option("--versioning", sync_args.versioning,
+                    "Keep replaced and deleted files in .stversions: trashcan, simple or staggered");
+  versioning_options(s_add);
   auto* s_list =
       sync_cmd->add_subcommand("list", "Synced folders: state, type, local size, devices connected");
   auto* s_status = sync_cmd->add_subcommand(
@@ -261,6 +272,21 @@ int main(int argc, char** argv) {
     sub->add_option("folder", sync_args.folder, "Folder id, label or path")->required();
     sync_actions.emplace_back(sub, name);
   }
+  auto* s_versioning = sync_cmd->add_subcommand(
+      "versioning", "Change what a folder keeps of files a pull replaces or deletes (in .stversions)");
+  s_versioning->add_option("folder", sync_args.folder, "Folder id, label or path")->required();
+  s_versioning->add_option("type", sync_args.versioning, "none, trashcan, simple or staggered")->required();
+  versioning_options(s_versioning);
+  auto* s_versions = sync_cmd->add_subcommand("versions", "Versions kept of a folder's files (or of PATH)");
+  s_versions->add_option("folder", sync_args.folder, "Folder id, label or path")->required();
+  s_versions->add_option("path", sync_args.path, "A file's name in the folder, e.g. docs/a.txt");
+  auto* s_restore = sync_cmd->add_subcommand(
+      "restore", "Put a kept version of a file back (the current one is kept); it syncs to your devices");
+  s_restore->add_option("folder", sync_args.folder, "Folder id, label or path")->required();
+  s_restore->add_option("path", sync_args.path, "The file's name in the folder, e.g. docs/a.txt")->required();
+  s_restore->add_option("--version", sync_args.version, "Which one, YYYYMMDD-HHMMSS (default: the newest)");
+  sync_actions.insert(sync_actions.end(),
+                      {{s_versioning, "versioning"}, {s_versions, "versions"}, {s_restore, "restore"}});
   auto* s_pending =
       sync_cmd->add_subcommand("pending", "Folders your devices offered that you have not taken");
   auto* s_accept = sync_cmd->add_subcommand("accept", "Take a folder a device offered, into PATH");

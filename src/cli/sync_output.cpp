@@ -51,6 +51,34 @@ const char* type_words(const std::string& type) {
 
 }  // namespace
 
+std::string versioning_words(const json& v) {
+  const auto type = str(v, "type");
+  const auto params = v.value("params", json::object());
+  auto days = [&](const char* key, const char* zero) {
+    const auto d = num(params, key);
+    return d == 0 ? std::string(zero) : std::to_string(d) + (d == 1 ? " day" : " days");
+  };
+  if (type == "trashcan")
+    return "trash can, emptied of what is older than " + days("cleanout_days", "never (kept forever)");
+  if (type == "simple")
+    return "simple, the newest " + std::to_string(num(params, "keep")) + " of each file" +
+           (num(params, "cleanout_days") > 0 ? ", none older than " + days("cleanout_days", "") : "");
+  if (type == "staggered") return "staggered, up to " + days("max_age_days", "forever");
+  return "none (replaced and deleted files are not kept: `kith sync versioning FOLDER trashcan`)";
+}
+
+void print_sync_versions(const json& answer) {
+  const auto versions = safe_json(answer.value("versions", json::array()));
+  if (versions.empty()) {
+    std::printf("no kept versions\n");
+    return;
+  }
+  std::printf("%-16s %-20s %10s  %s\n", "VERSION", "TIME", "SIZE", "FILE");
+  for (const auto& v : versions)
+    std::printf("%-16s %-20s %10s  %s\n", str(v, "version").c_str(), format_time(num(v, "time")).c_str(),
+                format_bytes(num(v, "size")).c_str(), str(v, "name").c_str());
+}
+
 void print_sync_folders(const json& answer) {
   const auto folders = safe_json(answer.value("folders", json::array()));
   if (folders.empty()) {
@@ -79,6 +107,7 @@ void print_sync_status(const json& folder) {
   line("state", str(f, "state") + ", " + type_words(str(f, "type")));
   line("local", counts(f, "local"));
   line("global", counts(f, "global"));
+  line("versions", versioning_words(f.value("versioning", json::object())));
   if (num(f, "need_files") > 0 || num(f, "need_bytes") > 0) line("needs", counts(f, "need"));
   if (num(f, "last_scan") > 0) line("last scan", format_time(num(f, "last_scan")));
   const auto devices = f.value("devices", json::array());

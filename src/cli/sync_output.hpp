@@ -3,6 +3,7 @@
 // Folder sync). Every printer passes what it shows through safe_json(): labels, device names, file
 // names and client strings come from peers.
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace kith::cli {
 
@@ -10,6 +11,10 @@ namespace kith::cli {
 void print_sync_folders(const nlohmann::json& folders);
 // `kith sync status`: one block per folder (state, counts, devices, held items, error and what to do).
 void print_sync_status(const nlohmann::json& folder);
+// "trash can, ...": a folder's {"type", "params"} versioning in words.
+std::string versioning_words(const nlohmann::json& versioning);
+// `kith sync versions`: {"versions": [...]}, one line each.
+void print_sync_versions(const nlohmann::json& versions);
 // `kith sync device list`: {"devices": [...], "device_id"}.
 void print_sync_devices(const nlohmann::json& devices);
 // `kith sync pending`: {"folders": [...]} offered by devices.

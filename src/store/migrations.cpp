@@ -235,6 +235,13 @@ const std::vector<std::string>& state_migrations() {
       R"sql(
       ALTER TABLE sync_devices ADD COLUMN contact TEXT NOT NULL DEFAULT '';  -- kith ID, '' if added by hand
       )sql",
+      // 12: what each sync folder keeps of files a pull replaces or deletes (sync/versioner.hpp).
+      R"sql(
+      ALTER TABLE sync_folders ADD COLUMN versioning TEXT NOT NULL DEFAULT 'none';
+      ALTER TABLE sync_folders ADD COLUMN versioning_keep INTEGER NOT NULL DEFAULT 5;
+      ALTER TABLE sync_folders ADD COLUMN versioning_max_age_days INTEGER NOT NULL DEFAULT 365;
+      ALTER TABLE sync_folders ADD COLUMN versioning_cleanout_days INTEGER NOT NULL DEFAULT 0;
+      )sql",
   };
   return MIGRATIONS;
 }

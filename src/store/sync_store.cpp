@@ -201,15 +201,19 @@ std::vector<std::string> split_lines(const std::string& text) {
 }
 
 SyncFolderRecord folder_from_row(const Row& r) {
-  return {as_text(r[0]),     as_text(r[1]),         as_text(r[2]), as_text(r[3]),
-          as_int(r[4]) != 0, from_db(as_int(r[5])), as_int(r[6])};
+  SyncFolderRecord f{as_text(r[0]),     as_text(r[1]),         as_text(r[2]), as_text(r[3]),
+                     as_int(r[4]) != 0, from_db(as_int(r[5])), as_int(r[6])};
+  f.versioning = {as_text(r[7]), as_int(r[8]), as_int(r[9]), as_int(r[10])};
+  return f;
 }
 
 SyncDeviceRecord device_from_row(const Row& r) {
   return {as_text(r[0]), as_text(r[1]), split_lines(as_text(r[2])), as_int(r[3]), as_text(r[4])};
 }
 
-constexpr const char* FOLDER_COLUMNS = "id, label, path, type, paused, index_id, created_at";
+constexpr const char* FOLDER_COLUMNS =
+    "id, label, path, type, paused, index_id, created_at, versioning, versioning_keep, "
+    "versioning_max_age_days, versioning_cleanout_days";
 constexpr const char* DEVICE_COLUMNS = "id, name, addresses, added_at, contact";
 
 }  // namespace
@@ -218,12 +222,15 @@ Status SyncStore::put_folder(const SyncFolderRecord& f) {
   // An upsert, not INSERT OR REPLACE: that would delete the row and give the folder a new key,
   // orphaning its files.
   return m_db.exec(
-      "INSERT INTO sync_folders (id, label, path, type, paused, index_id, created_at) VALUES (?1, ?2, ?3, "
-      "?4, "
-      "?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET label = excluded.label, path = excluded.path, "
+      "INSERT INTO sync_folders (id, label, path, type, paused, index_id, created_at, versioning, "
+      "versioning_keep, versioning_max_age_days, versioning_cleanout_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+      "?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO UPDATE SET label = excluded.label, path = excluded.path, "
       "type = excluded.type, paused = excluded.paused, index_id = excluded.index_id, "
-      "created_at = excluded.created_at",
-      {f.id, f.label, f.path, f.type, std::int64_t{f.paused}, to_db(f.index_id), f.created_at});
+      "created_at = excluded.created_at, versioning = excluded.versioning, "
+      "versioning_keep = excluded.versioning_keep, versioning_max_age_days = "
+      "excluded.versioning_max_age_days, versioning_cleanout_days = excluded.versioning_cleanout_days",
+      {f.id, f.label, f.path, f.type, std::int64_t{f.paused}, to_db(f.index_id), f.created_at,
+       f.versioning.type, f.versioning.keep, f.versioning.max_age_days, f.versioning.cleanout_days});
 }
 
 Result<std::optional<SyncFolderRecord>> SyncStore::folder(const std::string& id) {

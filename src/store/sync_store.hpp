@@ -1,9 +1,9 @@
 #pragma once
-// Folder sync's index (migration 10): the folders, the devices they are shared with, and each side's
-// index of each folder as Syncthing's Block Exchange Protocol (BEP v1) describes files: this node's
-// own (device "") with the sequence numbers it announces, and what every device last told us of its
-// own. Also a map from block hash to where this node has that block, so a puller can copy data it
-// already has instead of fetching it.
+// Folder sync's index (migration 10; 11 adds the contact a device was learnt from, 12 each folder's versioning): the folders, the devices
+// they are shared with, and each side's index of each folder as Syncthing's Block Exchange Protocol (BEP v1)
+// describes files: this node's own (device "") with the sequence numbers it announces, and what every device
+// last told us of its own. Also a map from block hash to where this node has that block, so a puller can copy
+// data it already has instead of fetching it.
 //
 // Rows are keyed by small integers (sync_folders.key, sync_devices.key, 0 for this node), not by the
 // 63-character device ID on each of a million rows. Version vectors and block lists are BLOBs of
@@ -55,11 +55,21 @@ struct SyncFile {
   bool operator==(const SyncFile&) const = default;
 };
 
+// What a folder keeps of files a pull replaces or deletes (migration 12; sync/versioner.hpp).
+struct SyncVersioning {
+  std::string type = "none";        // none | trashcan | simple | staggered
+  std::int64_t keep = 5;            // simple: versions kept per file
+  std::int64_t max_age_days = 365;  // staggered: older versions go; 0 keeps them forever
+  std::int64_t cleanout_days = 0;   // trashcan, simple: versions kept longer go; 0: never
+  bool operator==(const SyncVersioning&) const = default;
+};
+
 struct SyncFolderRecord {
   std::string id, label, path, type = "sendreceive";  // type: sendreceive | sendonly | receiveonly
   bool paused = false;
   std::uint64_t index_id = 0;  // our index's ID for this folder (BEP: a new one means "start over")
   std::int64_t created_at = 0;
+  SyncVersioning versioning;
   bool operator==(const SyncFolderRecord&) const = default;
 };
 

@@ -436,3 +436,45 @@ TEST(SyncStore, TenThousandLocalFilesInOneTransaction) {
   ASSERT_TRUE(restored);
   EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took2).count(), 1500);
 }
+
+TEST_F(SyncStoreTest, FolderVersioningRoundTrips) {
+  store::SyncFolderRecord f{"fv", "", "/v", "sendreceive", false, 3, 4};
+  EXPECT_EQ(f.versioning.type, "none");  // the default, as migration 12 gives existing folders
+  ASSERT_TRUE(sync->put_folder(f));
+  auto got = sync->folder("fv");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(**got, f);
+  f.versioning = {"staggered", 7, 90, 3};
+  ASSERT_TRUE(sync->put_folder(f));  // an update keeps the row (and its files)
+  got = sync->folder("fv");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->versioning, f.versioning);
+}
+
+// A database from before the versioning migration (the last one) takes it: its folders keep nothing
+// until told otherwise.
+TEST(SyncStore, VersioningMigrationGivesOldFoldersNone) {
+  auto all = store::state_migrations();
+  ASSERT_GE(all.size(), 11u);
+  const auto before = static_cast<std::ptrdiff_t>(all.size() - 1);
+  auto file =
+      std::filesystem::temp_directory_path() / ("kith_sync_m11_" + std::to_string(::getpid()) + ".sqlite");
+  std::filesystem::remove(file);
+  {
+    auto db = store::Database::open(file, std::vector<std::string>(all.begin(), all.begin() + before));
+    ASSERT_TRUE(db) << db.error().message;
+    ASSERT_TRUE(
+        (*db)->exec("INSERT INTO sync_folders (id, label, path, type, paused, index_id, created_at) "
+                    "VALUES ('old', '', '/old', 'sendreceive', 0, 1, 1)"));
+  }
+  auto db = store::Database::open(file, all);
+  ASSERT_TRUE(db) << db.error().message;
+  store::SyncStore sync(**db);
+  auto old = sync.folder("old");
+  ASSERT_TRUE(old && *old);
+  EXPECT_EQ((*old)->versioning, store::SyncVersioning{});
+  db->reset();
+  std::filesystem::remove(file);
+  std::filesystem::remove(file.string() + "-wal");
+  std::filesystem::remove(file.string() + "-shm");
+}

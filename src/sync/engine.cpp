@@ -82,6 +82,7 @@ Status Engine::start() {
   restore_held();
   if (auto l = listen(); !l) return l;
   start_local_discovery();
+  arm_versions_cleanup(60);  // as Syncthing: a first cleanup a minute after the start
   asio::post(m_strand, [this] {
     for (auto& [id, f] : m_folders)
       if (!f.record.paused) scan(id);
@@ -134,6 +135,7 @@ void Engine::stop() {
   if (m_acceptor) m_acceptor->close(ignored);
   if (m_dial_timer) m_dial_timer->cancel();
   if (m_local) m_local->stop();
+  if (m_versions_timer) m_versions_timer->cancel();
   for (auto& [id, f] : m_folders) {
     if (f.rescan_timer) f.rescan_timer->cancel();
     unwatch(f);
@@ -160,6 +162,7 @@ FolderView Engine::view(const Folder& f) const {
   v.label = f.record.label;
   v.path = f.record.path;
   v.type = f.record.type;
+  v.versioning = f.record.versioning;
   v.paused = f.record.paused;
   v.state = f.state;
   v.error = f.error;
@@ -206,6 +209,7 @@ void Engine::add_folder(FolderSpec spec, base::Done<Result<FolderView>> done) {
   if (spec.type != "sendreceive" && spec.type != "sendonly" && spec.type != "receiveonly")
     return done(fail(base::make_error_code(base::errc::bad_input),
                      "a folder's type is sendreceive, sendonly or receiveonly"));
+  if (auto ok = check_versioning(spec.versioning); !ok) return done(tl::unexpected(ok.error()));
   std::error_code ec;
   auto path = std::filesystem::weakly_canonical(std::filesystem::absolute(spec.path, ec), ec);
   if (spec.path.empty() || ec)
@@ -228,6 +232,7 @@ void Engine::add_folder(FolderSpec spec, base::Done<Result<FolderView>> done) {
   rec.label = spec.label.empty() ? path.filename().string() : spec.label;
   rec.path = path.string();
   rec.type = spec.type;
+  rec.versioning = spec.versioning;
   rec.index_id = random_index_id();
   rec.created_at = now_s();
   asio::post(m_db, [this, rec, devices = spec.devices, done = std::move(done)]() mutable {

@@ -6,6 +6,7 @@
 //   engine_discovery.cpp  local discovery: where added devices were announced on the LAN
 //   engine_pull.cpp   pulling what the global state says this node needs: blocks fetched or copied,
 //                     checked, scanned for malware, renamed into place (or quarantined)
+//   engine_versions.cpp  file versioning: the policy changed, versions listed, restored, cleaned
 // Threading: everything here runs on m_strand. Disk and database work goes to the worker pool (index
 // writes in order, through m_db, a strand on that pool), malware scans to the scan pool.
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +23,7 @@
 #include "sync/global.hpp"
 #include "sync/local_discovery.hpp"
 #include "sync/sync_service.hpp"
+#include "sync/versioner.hpp"
 #include "sync/watcher.hpp"
 
 namespace kith::sync {
@@ -158,6 +160,15 @@ class Engine {
                  std::function<void(Result<store::SyncFile>)> finish);
   void request_block(const std::string& folder, std::vector<std::string> sources, const std::string& name,
                      const store::SyncBlock& block, std::function<void(Result<std::string>)> done);
+
+  // --- versioning (engine_versions.cpp); the disk work on the worker pool ---
+  std::unique_ptr<boost::asio::steady_timer> m_versions_timer;
+  void set_versioning(const std::string& folder, Versioning v, base::Done<Result<FolderView>> done);
+  void versions(const std::string& folder, std::optional<std::string> name,
+                base::Done<Result<std::vector<KeptVersion>>> done);
+  void restore(const std::string& folder, std::string name, std::optional<std::string> tag,
+               base::Done<Result<KeptVersion>> done);
+  void arm_versions_cleanup(int seconds);  // then cleans every folder's .stversions by its policy
 };
 
 }  // namespace kith::sync

@@ -52,6 +52,7 @@ struct Engine::Pull {
 // One file's fetch: which blocks are still missing and where the bytes go.
 struct FileJob {
   std::string folder, root;
+  Versioning versioning;  // the folder's, as the pull started
   Need need;
   fs::path temp;  // absolute
   std::vector<store::SyncBlock> missing;
@@ -195,9 +196,9 @@ void Engine::pull_next(const std::string& folder) {
   const Need& n = need;
   if (n.global.deleted || n.global.type != 0 || n.metadata_only || n.global.size == 0) {
     // No blocks to fetch: apply on the worker pool, then record.
-    asio::post(m_deps.workers, [this, folder, root, need = std::move(need), finish,
-                                short_id = m_short_id]() mutable {
-      auto applied = apply_without_data(root, need, short_id);
+    asio::post(m_deps.workers, [this, folder, root, need = std::move(need), finish, short_id = m_short_id,
+                                versioning = f.record.versioning]() mutable {
+      auto applied = apply_without_data(root, need, short_id, versioning);
       if (!applied)
         return asio::post(m_strand, [finish, e = applied.error()]() mutable { finish(tl::unexpected(e)); });
       asio::post(m_db, [this, folder, rec = std::move(*applied), finish]() mutable {
@@ -213,6 +214,7 @@ void Engine::pull_next(const std::string& folder) {
   auto job = std::make_shared<FileJob>();
   job->folder = folder;
   job->root = root;
+  job->versioning = f.record.versioning;
   job->need = std::move(need);
   // Prepare on the worker pool: the temporary file, and every block some local file already holds.
   asio::post(m_deps.workers, [this, job, finish]() mutable {
@@ -339,7 +341,7 @@ void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result
       auto decision = m_deps.inspector->decide({name}, {verdict});
       asio::post(m_deps.workers, [this, job, finish, decision = std::move(decision)]() mutable {
         if (!decision.release()) return hold_file(job, decision, finish);
-        auto placed = place_file(job->root, job->need, job->temp, m_short_id);
+        auto placed = place_file(job->root, job->need, job->temp, m_short_id, job->versioning);
         if (!placed)
           return asio::post(m_strand, [finish, e = placed.error()]() mutable { finish(tl::unexpected(e)); });
         asio::post(m_db, [this, job, finish, rec = std::move(*placed)]() mutable {

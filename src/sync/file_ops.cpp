@@ -13,6 +13,7 @@
 #include "crypto/hash.hpp"
 #include "sync/folder_fs.hpp"
 #include "sync/names.hpp"
+#include "sync/version_fs.hpp"
 
 namespace kith::sync {
 namespace fs = std::filesystem;
@@ -128,7 +129,8 @@ Result<fs::path> parent_dir(const fs::path& root, const std::string& name) {
   return dir;
 }
 
-Result<store::SyncFile> apply_without_data(const fs::path& root, const Need& need, std::uint64_t short_id) {
+Result<store::SyncFile> apply_without_data(const fs::path& root, const Need& need, std::uint64_t short_id,
+                                           const Versioning& versioning) {
   (void)short_id;
   const store::SyncFile& g = need.global;
   auto dir = parent_dir(root, g.name);
@@ -139,7 +141,15 @@ Result<store::SyncFile> apply_without_data(const fs::path& root, const Need& nee
                 g.name + " changed here since the last scan: kept, and rescanned before it is synced");
   std::error_code ec;
   struct stat st {};
-  const bool exists = ::lstat(path.c_str(), &st) == 0;
+  bool exists = ::lstat(path.c_str(), &st) == 0;
+  // A regular file about to be deleted or replaced by a directory or symlink is versioned first (not for
+  // a metadata-only change: the file stays; an empty file replacing it is versioned by place_file).
+  if (exists && S_ISREG(st.st_mode) && versioning.type != "none" && !need.metadata_only &&
+      (g.deleted || g.type != 0)) {
+    if (auto kept = archive_version(root, g.name, versioning, now_s()); !kept)
+      return tl::unexpected(kept.error());
+    exists = ::lstat(path.c_str(), &st) == 0;
+  }
   if (g.deleted) {
     if (exists) {
       if (S_ISDIR(st.st_mode)) {
@@ -193,7 +203,7 @@ Result<store::SyncFile> apply_without_data(const fs::path& root, const Need& nee
   if (fd < 0) return tl::unexpected(io("cannot create " + temp.string()));
   ::fsync(fd);
   ::close(fd);
-  return place_file(root, need, temp, short_id);
+  return place_file(root, need, temp, short_id, versioning);
 }
 
 Result<PreparedTemp> prepare_temp(const fs::path& root, const store::SyncFile& g, const FindBlock& find) {
@@ -268,7 +278,7 @@ Status write_block(int fd, const store::SyncBlock& block, const std::string& dat
 }
 
 Result<store::SyncFile> place_file(const fs::path& root, const Need& need, const fs::path& temp,
-                                   std::uint64_t short_id) {
+                                   std::uint64_t short_id, const Versioning& versioning) {
   (void)short_id;
   const store::SyncFile& g = need.global;
   std::error_code ec;
@@ -311,6 +321,12 @@ Result<store::SyncFile> place_file(const fs::path& root, const Need& need, const
     ::unlinkat(at, temp_base.c_str(), 0);
     return tl::unexpected(io("cannot set the permissions or time of " + temp.string()));
   }
+  // The file replaced is kept first (a conflict's loser was kept above, as Syncthing does, not versioned).
+  if (!need.conflict && versioning.type != "none")
+    if (auto kept = archive_version(root, g.name, versioning, now_s()); !kept) {
+      ::unlinkat(at, temp_base.c_str(), 0);
+      return tl::unexpected(kept.error());
+    }
   if (::renameat(at, temp_base.c_str(), at, base.c_str()) != 0) {
     ::unlinkat(at, temp_base.c_str(), 0);
     return tl::unexpected(io("cannot rename " + temp.string() + " into place"));

@@ -11,13 +11,16 @@
 #include "base/error.hpp"
 #include "store/sync_store.hpp"
 #include "sync/global.hpp"
+#include "sync/versioner.hpp"
 
 namespace kith::sync {
 
 // Deletions, directories, symlinks, empty files and metadata-only changes. Returns this node's new entry.
 // Refuses (errc::io_error, says why) to delete or replace something changed on disk since the last scan.
+// A regular file deleted or replaced goes to .stversions first when `versioning` says so (version_fs.hpp);
+// if it cannot, nothing changes and the error says why.
 Result<store::SyncFile> apply_without_data(const std::filesystem::path& root, const Need& need,
-                                           std::uint64_t short_id);
+                                           std::uint64_t short_id, const Versioning& versioning = {});
 
 struct PreparedTemp {
   std::filesystem::path temp;  // the temporary file beside the target, open for writing
@@ -39,9 +42,11 @@ Result<PreparedTemp> prepare_temp(const std::filesystem::path& root, const store
 Status write_block(int fd, const store::SyncBlock& block, const std::string& data);
 
 // Puts the complete, scanned temporary file in place: the old file kept as a conflict copy when `need`
-// says so, permissions and modification time set, renamed over the target, the directory synced.
+// says so, else archived by `versioning` (failing, the old file stays and the temporary goes),
+// permissions and modification time set, renamed over the target, the directory synced.
 Result<store::SyncFile> place_file(const std::filesystem::path& root, const Need& need,
-                                   const std::filesystem::path& temp, std::uint64_t short_id);
+                                   const std::filesystem::path& temp, std::uint64_t short_id,
+                                   const Versioning& versioning = {});
 
 // The directory of `name` under root, created if missing; errc::bad_input if any part is not a directory.
 Result<std::filesystem::path> parent_dir(const std::filesystem::path& root, const std::string& name);

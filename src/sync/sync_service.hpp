@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "safety/inspector.hpp"
 #include "store/quarantine_store.hpp"
 #include "store/sync_store.hpp"
+#include "sync/versioner.hpp"
 #include "sync/views.hpp"
 
 namespace kith::sync {
@@ -69,6 +71,15 @@ class SyncService {
   void folder(std::string id, base::Done<Result<FolderView>> done);
   // The folder's conflict copies as of its last scan (kith sync conflicts), by name.
   void conflicts(std::string folder, base::Done<Result<std::vector<ConflictView>>> done);
+
+  // File versioning (versioner.hpp, sync_service_versions.cpp). `name` is a file's name in the folder
+  // (check_name); `tag` a version's YYYYMMDD-HHMMSS, none for the newest.
+  void set_versioning(std::string folder, Versioning versioning, base::Done<Result<FolderView>> done);
+  void versions(std::string folder, std::optional<std::string> name,
+                base::Done<Result<std::vector<KeptVersion>>> done);
+  // The current file (if any) is archived, the version put in its place, and the folder rescanned.
+  void restore(std::string folder, std::string name, std::optional<std::string> tag,
+               base::Done<Result<KeptVersion>> done);
 
   // `id` in any form Syncthing accepts; `addresses` "HOST:PORT" (or tcp://HOST:PORT).
   void add_device(std::string id, std::vector<std::string> addresses, std::string name,

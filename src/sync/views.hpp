@@ -6,6 +6,8 @@
 #include <variant>
 #include <vector>
 
+#include "store/sync_store.hpp"
+
 namespace kith::sync {
 
 // A folder as one device of its share sees it.
@@ -27,6 +29,7 @@ struct HeldItem {
 struct FolderView {
   std::string id, label, path;
   std::string type = "sendreceive";  // sendreceive | sendonly | receiveonly
+  store::SyncVersioning versioning;  // what a pull keeps of files it replaces or deletes (versioner.hpp)
   bool paused = false;
   std::string state = "idle";                     // idle | scanning | syncing | error | paused
   std::string error;                              // why state is "error" (e.g. the folder marker is missing)
@@ -72,6 +75,8 @@ struct FolderSpec {
   std::string label;
   std::string type = "sendreceive";
   std::vector<std::string> devices;  // device IDs to share with (each must have been added)
+  using Versioning = store::SyncVersioning;
+  Versioning versioning;
 };
 
 namespace event {
