@@ -180,6 +180,35 @@ int folder_action(Context& ctx, Backend& b, const SyncArgs& a) {
   return 0;
 }
 
+// The folder's ignore patterns: the file's lines, or why kith cannot use them.
+int ignores(Context& ctx, Backend& b, const SyncArgs& a) {
+  const auto folder = resolve_folder(b, a.folder);
+  if (!folder) return report(ctx, folder.error());
+  auto r = b.call("GET", folder_path(folder->value("id", a.folder)) + "/ignores");
+  if (!r) return report(ctx, r.error());
+  if (ctx.json) return printed(*r);
+  const auto v = safe_json(*r);  // the lines are the file's text: escaped before the terminal sees them
+  const auto error = v.value("error", "");
+  if (!error.empty()) std::printf("error: %s
+", error.c_str());
+  const auto lines = v.value("lines", json::array());
+  const auto patterns = v.value("patterns", json::array());
+  if (lines.empty() && error.empty()) {
+    std::printf("%s ignores nothing (no .stignore, or nothing in it)
+", named(safe_json(*folder)).c_str());
+    return 0;
+  }
+  std::printf(".stignore of %s:
+", named(safe_json(*folder)).c_str());
+  for (const auto& l : lines) std::printf("  %s
+", l.get<std::string>().c_str());
+  if (error.empty())
+    std::printf("%zu pattern%s in effect (with includes and expansion; `--json` lists them)
+", patterns.size(),
+                patterns.size() == 1 ? "" : "s");
+  return 0;
+}
+
 int accept(Context& ctx, Backend& b, const SyncArgs& a) {
   json body{{"path", absolute(a.path)}};
   auto r = b.call("POST", "/api/v1/sync/pending/" + encode_segment(a.folder) + "/accept", &body);
@@ -229,6 +258,7 @@ int run_sync(Context& ctx, const SyncArgs& a) {
   if (a.action == "add") return add_folder(ctx, b, a);
   if (a.action == "status") return status(ctx, b, a);
   if (a.action == "accept") return accept(ctx, b, a);
+  if (a.action == "ignores") return ignores(ctx, b, a);
   if (a.action.rfind("device-", 0) == 0) return device_action(ctx, b, a);
   if (a.action == "list" || a.action == "pending") {
     auto r = b.call("GET", a.action == "list" ? FOLDERS : "/api/v1/sync/pending");

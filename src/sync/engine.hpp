@@ -19,6 +19,7 @@
 
 #include "sync/connection.hpp"
 #include "sync/global.hpp"
+#include "sync/ignore.hpp"
 #include "sync/sync_service.hpp"
 #include "sync/watcher.hpp"
 
@@ -58,6 +59,8 @@ class Engine {
     std::unique_ptr<boost::asio::steady_timer> rescan_timer;
     std::shared_ptr<Pull> pull;
     std::shared_ptr<Watcher> watcher;  // after the first good scan, while not paused
+    // .stignore as the last scan loaded it (every scan loads it again): what the puller leaves alone.
+    std::shared_ptr<const Ignores> ignores = std::make_shared<const Ignores>();
   };
   std::map<std::string, Folder> m_folders;
 
@@ -74,6 +77,7 @@ class Engine {
   void scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed, bool retry_soon);
   void arm_rescan(Folder& f, int seconds);
   void set_state(Folder& f, std::string state, std::string error = {});
+  void ignores(const std::string& folder, base::Done<Result<IgnoresView>> done);  // engine_ignore.cpp
   void emit(Event e) const;
 
   // --- devices and connections (engine_net.cpp) ---

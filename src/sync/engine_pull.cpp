@@ -75,7 +75,7 @@ void Engine::pull(const std::string& folder) {
   f.pulling = true;
   f.pull_again = false;
   auto held = std::make_shared<std::map<std::string, std::vector<store::SyncCounter>>>(f.held);
-  asio::post(m_db, [this, folder, devices = f.devices, type = f.record.type, held] {
+  asio::post(m_db, [this, folder, devices = f.devices, type = f.record.type, held, ignores = f.ignores] {
     auto local = m_deps.store.files(folder, "");
     std::map<std::string, std::vector<store::SyncFile>> remote;
     for (const auto& d : devices)
@@ -83,7 +83,9 @@ void Engine::pull(const std::string& folder) {
     GlobalState global;
     std::int64_t files = 0, bytes = 0, sequence = 0;
     if (local) {
-      NeedInput in{&*local, &remote, type == "receiveonly", held.get()};
+      NeedInput in{&*local, &remote, type == "receiveonly", held.get(), {}};
+      if (!ignores->empty())
+        in.ignored = [ignores](const std::string& name) { return ignores->ignored(name); };
       global = compute_global(in);
       for (const auto& l : *local) {
         sequence = std::max(sequence, l.sequence);
@@ -195,9 +197,9 @@ void Engine::pull_next(const std::string& folder) {
   const Need& n = need;
   if (n.global.deleted || n.global.type != 0 || n.metadata_only || n.global.size == 0) {
     // No blocks to fetch: apply on the worker pool, then record.
-    asio::post(m_deps.workers, [this, folder, root, need = std::move(need), finish,
-                                short_id = m_short_id]() mutable {
-      auto applied = apply_without_data(root, need, short_id);
+    asio::post(m_deps.workers, [this, folder, root, need = std::move(need), finish, short_id = m_short_id,
+                                ignores = f.ignores]() mutable {
+      auto applied = apply_without_data(root, need, short_id, ignores.get());
       if (!applied)
         return asio::post(m_strand, [finish, e = applied.error()]() mutable { finish(tl::unexpected(e)); });
       asio::post(m_db, [this, folder, rec = std::move(*applied), finish]() mutable {

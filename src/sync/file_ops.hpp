@@ -11,13 +11,16 @@
 #include "base/error.hpp"
 #include "store/sync_store.hpp"
 #include "sync/global.hpp"
+#include "sync/ignore.hpp"
 
 namespace kith::sync {
 
 // Deletions, directories, symlinks, empty files and metadata-only changes. Returns this node's new entry.
 // Refuses (errc::io_error, says why) to delete or replace something changed on disk since the last scan.
+// A directory to delete that still holds names `ignores` ignores is kept (io_error, saying so), unless
+// they are all (?d) ones or temporary files: those go with it (Syncthing's rule).
 Result<store::SyncFile> apply_without_data(const std::filesystem::path& root, const Need& need,
-                                           std::uint64_t short_id);
+                                           std::uint64_t short_id, const Ignores* ignores = nullptr);
 
 struct PreparedTemp {
   std::filesystem::path temp;  // the temporary file beside the target, open for writing

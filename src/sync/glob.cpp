@@ -40,7 +40,8 @@ char32_t next_code_point(std::string_view text, std::size_t& at) {
     cp = (cp << 6) | (b & 0x3F);
   }
   // Overlong forms and surrogates are not valid UTF-8: byte by byte, like any other bad byte.
-  if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+  if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+      (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
     ++at;
     return 0xDC00 + b0;
   }
@@ -115,7 +116,8 @@ class GlobCompiler {
           auto alt = sequence(depth + 1);
           if (!alt) return tl::unexpected(alt.error());
           n.alternatives.push_back(std::move(*alt));
-          if (m_at >= m_p.size()) return tl::unexpected(bad("a '{' is not closed (add '}' or escape it as '\\{')"));
+          if (m_at >= m_p.size())
+            return tl::unexpected(bad("a '{' is not closed (add '}' or escape it as '\\{')"));
           if (m_p[m_at++] == '}') break;  // else ',': the next alternative
         }
       } else {
@@ -145,7 +147,8 @@ class GlobCompiler {
       ++m_at;
     }
     for (;;) {
-      if (m_at >= m_p.size()) return tl::unexpected(bad("a '[' is not closed (add ']' or escape it as '\\[')"));
+      if (m_at >= m_p.size())
+        return tl::unexpected(bad("a '[' is not closed (add ']' or escape it as '\\[')"));
       if (m_p[m_at] == ']') {
         ++m_at;
         break;
@@ -238,11 +241,20 @@ bool Glob::match(std::string_view name) const {
       const State& st = m_states[static_cast<std::size_t>(s)];
       bool takes = false;
       switch (st.kind) {
-        case Kind::literal: takes = st.c == c; break;
-        case Kind::any: takes = c != U'/'; break;
-        case Kind::any_sep: takes = true; break;
-        case Kind::in_class: takes = m_classes[st.c].contains(c); break;
-        default: break;
+        case Kind::literal:
+          takes = st.c == c;
+          break;
+        case Kind::any:
+          takes = c != U'/';
+          break;
+        case Kind::any_sep:
+          takes = true;
+          break;
+        case Kind::in_class:
+          takes = m_classes[st.c].contains(c);
+          break;
+        default:
+          break;
       }
       if (takes) add(next, st.out);
     }

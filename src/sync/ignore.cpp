@@ -24,7 +24,9 @@ std::string_view trimmed(std::string_view s) {
 }
 
 bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
+bool ends(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
@@ -89,7 +91,8 @@ class IgnoreParser {
       if (depth == 0) m_out.m_lines.push_back(line);
       if (!m_seen_lines.insert(line).second) continue;  // Syncthing skips a line seen before
       if (line.empty() || starts(line, "//")) continue;
-      const auto where = file + " line " + std::to_string(number) + " (" + as_shown(line) + "): ";
+      const auto where =
+          base::terminal_safe(file) + " line " + std::to_string(number) + " (" + as_shown(line) + "): ";
       if (line.size() > IgnoreLimits::LINE_BYTES)
         return tl::unexpected(bad_ignores(where + "longer than " + std::to_string(IgnoreLimits::LINE_BYTES) +
                                           " bytes (shorten the pattern)"));
@@ -139,8 +142,10 @@ class IgnoreParser {
  private:
   Status include(const std::string& line, const std::string& file, int depth, const std::string& where) {
     const auto space = line.find(' ');
-    const auto rel = space == std::string::npos ? std::string_view{} : trimmed(std::string_view(line).substr(space));
-    if (rel.empty()) return tl::unexpected(bad_ignores(where + "#include names no file (write #include NAME)"));
+    const auto rel =
+        space == std::string::npos ? std::string_view{} : trimmed(std::string_view(line).substr(space));
+    if (rel.empty())
+      return tl::unexpected(bad_ignores(where + "#include names no file (write #include NAME)"));
     if (depth + 1 > IgnoreLimits::INCLUDE_DEPTH)
       return tl::unexpected(bad_ignores(where + "#include nested more than " +
                                         std::to_string(IgnoreLimits::INCLUDE_DEPTH) + " deep"));
@@ -149,19 +154,22 @@ class IgnoreParser {
           bad_ignores(where + "more than " + std::to_string(IgnoreLimits::INCLUDES) + " files included"));
     // Relative to the including file's directory; a leading '/' is the folder's top (as in Syncthing,
     // where the path is joined to the folder's). Never outside the folder.
-    auto joined = (std::filesystem::path(file).parent_path() / std::filesystem::path(std::string(rel)).relative_path())
-                      .lexically_normal()
-                      .generic_string();
+    auto joined =
+        (std::filesystem::path(file).parent_path() / std::filesystem::path(std::string(rel)).relative_path())
+            .lexically_normal()
+            .generic_string();
     if (std::string_view(rel).front() == '/')
       joined = std::filesystem::path(std::string(rel)).relative_path().lexically_normal().generic_string();
     if (joined.empty() || joined == "." || starts(joined, "..") || ends(joined, "/"))
       return tl::unexpected(bad_ignores(where + "kith includes only files inside the folder"));
     if (!m_included.insert(joined).second)
-      return tl::unexpected(bad_ignores(where + as_shown(joined) + " is included twice (Syncthing refuses that too)"));
+      return tl::unexpected(
+          bad_ignores(where + as_shown(joined) + " is included twice (Syncthing refuses that too)"));
     auto text = m_read(joined);
     if (!text) {
       if (text.error().code == base::make_error_code(base::errc::not_found))
-        return tl::unexpected(bad_ignores(where + "the included file " + as_shown(joined) + " does not exist"));
+        return tl::unexpected(
+            bad_ignores(where + "the included file " + as_shown(joined) + " does not exist"));
       if (text.error().code == make_error_code(errc::bad_ignores)) return tl::unexpected(text.error());
       return tl::unexpected(bad_ignores(where + "cannot read the included file " + as_shown(joined) + ": " +
                                         text.error().message));
@@ -190,9 +198,11 @@ class IgnoreParser {
         break;
       }
     }
-    if (line.empty()) return fail(base::make_error_code(base::errc::bad_input), "no pattern after the prefixes");
+    if (line.empty())
+      return fail(base::make_error_code(base::errc::bad_input), "no pattern after the prefixes");
     const std::string body = p.fold_case ? ascii_lower(line) : std::string(line);
-    const std::string prefix = std::string(p.deletable ? "(?d)" : "") + (p.fold_case ? "(?i)" : "") + (p.ignore ? "" : "!");
+    const std::string prefix =
+        std::string(p.deletable ? "(?d)" : "") + (p.fold_case ? "(?i)" : "") + (p.ignore ? "" : "!");
     auto push = [&](const std::string& text, std::string_view glob) -> Status {
       auto g = Glob::compile(glob);
       if (!g) return tl::unexpected(g.error());

@@ -55,7 +55,7 @@ class Ignores {
   bool skip_ignored_dirs() const { return m_skip_dirs; }
   bool empty() const { return m_patterns.empty(); }
   const std::vector<std::string>& lines() const { return m_lines; }  // .stignore's, trimmed
-  std::vector<std::string> patterns() const;                          // expanded, in order
+  std::vector<std::string> patterns() const;                         // expanded, in order
 
  private:
   friend class IgnoreParser;

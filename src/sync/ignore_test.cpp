@@ -88,7 +88,7 @@ TEST(Ignore, SyncthingsDocumentedPatterns) {
       {"a\\[b", "a[b", true},
       {"*", "anything/at/all", true},
       {"ünï*", "dir/ünïcode", true},
-      {"?", "é", true},  // one character, not one byte
+      {"?", "é", true},        // one character, not one byte
       {"#foo", "#foo", true},  // '#' starts a pattern unless it is #include
   };
   for (const auto& c : cases) {
@@ -122,11 +122,11 @@ TEST(Ignore, TheFirstMatchingPatternDecides) {
 
 TEST(Ignore, PrefixesInAnyOrderAndTheExpandedList) {
   auto ig = parsed("!(?i)(?d)Keep\n/Root\nsub/\na/**\n**/deep\n(?d)(?i)x");
-  EXPECT_EQ(ig.patterns(), (std::vector<std::string>{"(?d)(?i)!keep", "(?d)(?i)!**/keep", "(?d)(?i)!keep/**",
-                                                     "(?d)(?i)!**/keep/**", "/Root", "/Root/**", "sub/**",
-                                                     "**/sub/**", "a/**", "**/a/**", "**/deep", "deep",
-                                                     "**/deep/**", "deep/**", "(?d)(?i)x", "(?d)(?i)**/x",
-                                                     "(?d)(?i)x/**", "(?d)(?i)**/x/**"}));
+  EXPECT_EQ(ig.patterns(),
+            (std::vector<std::string>{"(?d)(?i)!keep", "(?d)(?i)!**/keep", "(?d)(?i)!keep/**",
+                                      "(?d)(?i)!**/keep/**", "/Root", "/Root/**", "sub/**", "**/sub/**",
+                                      "a/**", "**/a/**", "**/deep", "deep", "**/deep/**", "deep/**",
+                                      "(?d)(?i)x", "(?d)(?i)**/x", "(?d)(?i)x/**", "(?d)(?i)**/x/**"}));
   EXPECT_FALSE(ig.ignored("KEEP"));
   EXPECT_FALSE(ig.match("KEEP").deletable);  // a `!` pattern ignores nothing, so deletes nothing
   EXPECT_TRUE(ig.match("y/X").deletable);
@@ -138,8 +138,9 @@ TEST(Ignore, PrefixesInAnyOrderAndTheExpandedList) {
 }
 
 TEST(Ignore, IncludesAreReadRelativeToTheIncludingFile) {
-  auto ig = parsed("#include lists/one\nlocal\n",
-                   {{"lists/one", "one\n#include two\n"}, {"lists/two", "two\n#include /top\n"}, {"top", "three"}});
+  auto ig =
+      parsed("#include lists/one\nlocal\n",
+             {{"lists/one", "one\n#include two\n"}, {"lists/two", "two\n#include /top\n"}, {"top", "three"}});
   EXPECT_TRUE(ig.ignored("one"));
   EXPECT_TRUE(ig.ignored("two"));
   EXPECT_TRUE(ig.ignored("three"));

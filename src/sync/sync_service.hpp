@@ -63,6 +63,8 @@ class SyncService {
   void rescan(std::string folder, base::Done<Status> done);
   void folders(base::Done<Result<std::vector<FolderView>>> done);
   void folder(std::string id, base::Done<Result<FolderView>> done);
+  // The folder's .stignore, read now (an unusable one is an IgnoresView with `error`, not an error).
+  void ignores(std::string folder, base::Done<Result<IgnoresView>> done);
 
   // `id` in any form Syncthing accepts; `addresses` "HOST:PORT" (or tcp://HOST:PORT).
   void add_device(std::string id, std::vector<std::string> addresses, std::string name,

@@ -64,6 +64,14 @@ struct FolderSpec {
   std::vector<std::string> devices;  // device IDs to share with (each must have been added)
 };
 
+// A folder's .stignore as it reads now (a scan loads the same within a moment of a change).
+struct IgnoresView {
+  std::string folder;
+  std::vector<std::string> lines;     // the file's lines, trimmed
+  std::vector<std::string> patterns;  // expanded, in the order they are tried (Syncthing's "expanded")
+  std::string error;                  // why the patterns cannot be used (then the folder is in error)
+};
+
 namespace event {
 struct FolderChanged {  // state, counts or error changed
   FolderView folder;
