@@ -189,23 +189,18 @@ int ignores(Context& ctx, Backend& b, const SyncArgs& a) {
   if (ctx.json) return printed(*r);
   const auto v = safe_json(*r);  // the lines are the file's text: escaped before the terminal sees them
   const auto error = v.value("error", "");
-  if (!error.empty()) std::printf("error: %s
-", error.c_str());
+  if (!error.empty()) std::printf("error: %s\n", error.c_str());
   const auto lines = v.value("lines", json::array());
   const auto patterns = v.value("patterns", json::array());
   if (lines.empty() && error.empty()) {
-    std::printf("%s ignores nothing (no .stignore, or nothing in it)
-", named(safe_json(*folder)).c_str());
+    std::printf("%s ignores nothing (no .stignore, or nothing in it)\n", named(safe_json(*folder)).c_str());
     return 0;
   }
-  std::printf(".stignore of %s:
-", named(safe_json(*folder)).c_str());
-  for (const auto& l : lines) std::printf("  %s
-", l.get<std::string>().c_str());
+  std::printf(".stignore of %s:\n", named(safe_json(*folder)).c_str());
+  for (const auto& l : lines) std::printf("  %s\n", l.get<std::string>().c_str());
   if (error.empty())
-    std::printf("%zu pattern%s in effect (with includes and expansion; `--json` lists them)
-", patterns.size(),
-                patterns.size() == 1 ? "" : "s");
+    std::printf("%zu pattern%s in effect (with includes and expansion; `--json` lists them)\n",
+                patterns.size(), patterns.size() == 1 ? "" : "s");
   return 0;
 }
 

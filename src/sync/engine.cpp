@@ -458,13 +458,10 @@ void Engine::scan_done(const std::string& folder, Result<std::vector<store::Sync
   f.last_scan = now_s();
   arm_rescan(f, retry_soon ? 5 : m_deps.rescan_interval_s);
   if (!changed) {
-    const bool bad_ignores = changed.error().code == make_error_code(errc::bad_ignores);
-    set_state(f, "error",
-              bad_ignores
-                  ? "the ignore patterns cannot be used, so this folder is not scanned or pulled: " +
-                        changed.error().message + "; fix the file (kith reads it again when it changes)"
-                  : changed.error().message);
-    if (bad_ignores) watch(f);  // the folder itself is fine: a fix to .stignore is seen at once
+    if (changed.error().code == make_error_code(errc::bad_ignores))
+      ignores_failed(f, changed.error());
+    else
+      set_state(f, "error", changed.error().message);
     return;
   }
   watch(f);

@@ -77,7 +77,9 @@ class Engine {
   void scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed, bool retry_soon);
   void arm_rescan(Folder& f, int seconds);
   void set_state(Folder& f, std::string state, std::string error = {});
-  void ignores(const std::string& folder, base::Done<Result<IgnoresView>> done);  // engine_ignore.cpp
+  // engine_ignore.cpp: the view of a folder's .stignore; a .stignore that cannot be used (or read).
+  void ignores(const std::string& folder, base::Done<Result<IgnoresView>> done);
+  void ignores_failed(Folder& f, const Error& e);
   void emit(Event e) const;
 
   // --- devices and connections (engine_net.cpp) ---

@@ -26,4 +26,11 @@ void Engine::ignores(const std::string& folder, base::Done<Result<IgnoresView>> 
   });
 }
 
+void Engine::ignores_failed(Folder& f, const Error& e) {
+  set_state(f, "error",
+            "the ignore patterns cannot be used, so this folder is not scanned or pulled: " + e.message +
+                "; fix the file (kith reads it again when it changes)");
+  watch(f);  // the folder itself is fine: a fix to .stignore is seen at once
+}
+
 }  // namespace kith::sync

@@ -75,7 +75,22 @@ void Engine::pull(const std::string& folder) {
   f.pulling = true;
   f.pull_again = false;
   auto held = std::make_shared<std::map<std::string, std::vector<store::SyncCounter>>>(f.held);
-  asio::post(m_db, [this, folder, devices = f.devices, type = f.record.type, held, ignores = f.ignores] {
+  asio::post(m_db, [this, folder, devices = f.devices, type = f.record.type, held, root = f.record.path] {
+    // .stignore again, as Syncthing loads it before each pull: a name ignored since the last scan is
+    // not pulled, and an unusable file stops the pull (never "ignore nothing").
+    auto loaded = load_ignores(root);
+    if (!loaded)
+      return asio::post(m_strand, [this, folder, e = loaded.error()] {
+        auto it = m_folders.find(folder);
+        if (it == m_folders.end()) return;
+        it->second.pulling = false;
+        ignores_failed(it->second, e);
+        if (it->second.scan_again) {  // asked for during the attempt
+          it->second.scan_again = false;
+          scan(folder);
+        }
+      });
+    auto ignores = std::make_shared<const Ignores>(std::move(*loaded));
     auto local = m_deps.store.files(folder, "");
     std::map<std::string, std::vector<store::SyncFile>> remote;
     for (const auto& d : devices)
@@ -95,14 +110,16 @@ void Engine::pull(const std::string& folder) {
       }
     }
     if (type == "sendonly") global.needs.clear();  // a send-only folder never takes others' changes
-    asio::post(m_strand, [this, folder, global = std::move(global), files, bytes, sequence]() mutable {
-      auto it = m_folders.find(folder);
-      if (it == m_folders.end()) return;
-      it->second.local_files = files;
-      it->second.local_bytes = bytes;
-      it->second.sequence = sequence;
-      planned(folder, std::move(global));
-    });
+    asio::post(m_strand,
+               [this, folder, global = std::move(global), files, bytes, sequence, ignores]() mutable {
+                 auto it = m_folders.find(folder);
+                 if (it == m_folders.end()) return;
+                 it->second.ignores = ignores;  // what deletions of directories go by
+                 it->second.local_files = files;
+                 it->second.local_bytes = bytes;
+                 it->second.sequence = sequence;
+                 planned(folder, std::move(global));
+               });
   });
 }
 
