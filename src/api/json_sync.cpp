@@ -47,6 +47,10 @@ nlohmann::json folders_json(const std::vector<sync::FolderView>& folders) {
   return {{"folders", list}};
 }
 
+nlohmann::json ignores_json(const sync::IgnoresView& v) {
+  return {{"folder", v.folder}, {"lines", v.lines}, {"patterns", v.patterns}, {"error", v.error}};
+}
+
 nlohmann::json device_json(const sync::DeviceView& d) {
   return {{"id", d.id},
           {"name", d.name},

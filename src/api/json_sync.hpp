@@ -13,6 +13,8 @@ namespace kith::api {
 
 nlohmann::json folder_json(const sync::FolderView& folder);
 nlohmann::json folders_json(const std::vector<sync::FolderView>& folders);  // {"folders": [...]}
+// {"folder", "lines": [...], "patterns": [...], "error": ""} (docs/api.md § Folder sync)
+nlohmann::json ignores_json(const sync::IgnoresView& ignores);
 nlohmann::json folder_device_json(const sync::FolderDeviceView& device);
 nlohmann::json held_json(const sync::HeldItem& item);
 nlohmann::json device_json(const sync::DeviceView& device);

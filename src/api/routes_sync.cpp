@@ -115,6 +115,14 @@ void add_sync_routes(Router& router, RouteContext ctx) {
     return ask<Result<sync::FolderView>>(
         node, [id = *id](SyncService& s, auto done) { s.folder(id, std::move(done)); }, folder_answer(200));
   });
+  // Its .stignore as it reads now: lines, expanded patterns, and why it cannot be used, if so.
+  router.add("GET", "/api/v1/sync/folders/{id}/ignores", [&node](Request req) {
+    auto id = folder_param(req, "id");
+    if (!id) return ready(bad(id.error()));
+    return ask<Result<sync::IgnoresView>>(
+        node, [id = *id](SyncService& s, auto done) { s.ignores(id, std::move(done)); },
+        [](const Result<sync::IgnoresView>& r) { return answer_of(r, ignores_json); });
+  });
   // The folder's index goes; its files stay on disk.
   router.add("DELETE", "/api/v1/sync/folders/{id}",
              folder_action([](SyncService& s, std::string id, auto done) {

@@ -231,6 +231,27 @@ int versions_action(Context& ctx, Backend& b, const SyncArgs& a) {
   }
   if (!r) return report(ctx, r.error());
   if (ctx.json) return printed(*r);
+// The folder's ignore patterns: the file's lines, or why kith cannot use them.
+int ignores(Context& ctx, Backend& b, const SyncArgs& a) {
+  const auto folder = resolve_folder(b, a.folder);
+  if (!folder) return report(ctx, folder.error());
+  auto r = b.call("GET", folder_path(folder->value("id", a.folder)) + "/ignores");
+  if (!r) return report(ctx, r.error());
+  if (ctx.json) return printed(*r);
+  const auto v = safe_json(*r);  // the lines are the file's text: escaped before the terminal sees them
+  const auto error = v.value("error", "");
+  if (!error.empty()) std::printf("error: %s\n", error.c_str());
+  const auto lines = v.value("lines", json::array());
+  const auto patterns = v.value("patterns", json::array());
+  if (lines.empty() && error.empty()) {
+    std::printf("%s ignores nothing (no .stignore, or nothing in it)\n", named(safe_json(*folder)).c_str());
+    return 0;
+  }
+  std::printf(".stignore of %s:\n", named(safe_json(*folder)).c_str());
+  for (const auto& l : lines) std::printf("  %s\n", l.get<std::string>().c_str());
+  if (error.empty())
+    std::printf("%zu pattern%s in effect (with includes and expansion; `--json` lists them)\n",
+                patterns.size(), patterns.size() == 1 ? "" : "s");
   return 0;
 }
 
@@ -310,6 +331,7 @@ int run_sync(Context& ctx, const SyncArgs& a) {
   if (a.action == "conflicts") return conflicts(ctx, b, a);
   if (a.action == "versioning" || a.action == "versions" || a.action == "restore")
     return versions_action(ctx, b, a);
+  if (a.action == "ignores") return ignores(ctx, b, a);
   if (a.action.rfind("device-", 0) == 0) return device_action(ctx, b, a);
   if (a.action == "list" || a.action == "pending") {
     auto r = b.call("GET", a.action == "list" ? FOLDERS : "/api/v1/sync/pending");

@@ -267,6 +267,7 @@ int main(int argc, char** argv) {
        {std::pair<const char*, const char*>{"pause", "Pause syncing a folder"},
         {"resume", "Resume syncing a paused folder"},
         {"rescan", "Look for changes in a folder now (kith also rescans on its own)"},
+        {"ignores", "A folder's ignore patterns (its .stignore), or why they cannot be used"},
         {"remove", "Stop syncing a folder (its files stay where they are)"}}) {
     auto* sub = sync_cmd->add_subcommand(name, help);
     sub->add_option("folder", sync_args.folder, "Folder id, label or path")->required();

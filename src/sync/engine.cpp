@@ -415,10 +415,20 @@ void Engine::scan(const std::string& folder) {
   options.short_id = m_short_id;
   // Hash on the worker pool; store the changes through m_db, in order with the index's other writes.
   asio::post(m_deps.workers, [this, folder, root = f.record.path, type = f.record.type, options]() mutable {
+    // .stignore is read at every scan, so an edit takes effect at the next one (the watcher sees it).
+    // One that cannot be used stops the scan: ignoring nothing instead would offer what was meant
+    // to stay here, and let peers' copies replace it.
+    auto ignores = load_ignores(root);
+    auto loaded = ignores ? std::make_shared<const Ignores>(std::move(*ignores)) : nullptr;
+    if (loaded && !loaded->empty()) {
+      options.ignored = [loaded](const std::string& name) { return loaded->ignored(name); };
+      options.look_inside_ignored = !loaded->skip_ignored_dirs();
+    }
     auto previous = m_deps.store.files(folder, "");
-    Result<ScanResult> scanned =
-        previous ? scan_folder(root, *previous, options) : tl::unexpected(previous.error());
-    asio::post(m_db, [this, folder, type, scanned = std::move(scanned)]() mutable {
+    Result<ScanResult> scanned = !ignores   ? tl::unexpected(ignores.error())
+                                 : previous ? scan_folder(root, *previous, options)
+                                            : tl::unexpected(previous.error());
+    asio::post(m_db, [this, folder, type, loaded, scanned = std::move(scanned)]() mutable {
       Result<std::vector<store::SyncFile>> out = tl::unexpected(Error{});
       bool retry_soon = false;
       if (!scanned) {
@@ -438,7 +448,8 @@ void Engine::scan(const std::string& folder) {
         // A file being written was skipped: look again soon rather than at the next full rescan.
         if (!scanned->errors.empty()) retry_soon = true;
       }
-      asio::post(m_strand, [this, folder, retry_soon, out = std::move(out)]() mutable {
+      asio::post(m_strand, [this, folder, retry_soon, loaded, out = std::move(out)]() mutable {
+        if (auto it = m_folders.find(folder); it != m_folders.end() && loaded) it->second.ignores = loaded;
         scan_done(folder, std::move(out), retry_soon);
       });
     });
@@ -454,7 +465,10 @@ void Engine::scan_done(const std::string& folder, Result<std::vector<store::Sync
   f.last_scan = now_s();
   arm_rescan(f, retry_soon ? 5 : m_deps.rescan_interval_s);
   if (!changed) {
-    set_state(f, "error", changed.error().message);
+    if (changed.error().code == make_error_code(errc::bad_ignores))
+      ignores_failed(f, changed.error());
+    else
+      set_state(f, "error", changed.error().message);
     return;
   }
   watch(f);

@@ -22,6 +22,7 @@
 #include "sync/connection.hpp"
 #include "sync/global.hpp"
 #include "sync/local_discovery.hpp"
+#include "sync/ignore.hpp"
 #include "sync/sync_service.hpp"
 #include "sync/versioner.hpp"
 #include "sync/watcher.hpp"
@@ -65,6 +66,8 @@ class Engine {
     std::unique_ptr<boost::asio::steady_timer> rescan_timer;
     std::shared_ptr<Pull> pull;
     std::shared_ptr<Watcher> watcher;  // after the first good scan, while not paused
+    // .stignore as the last scan loaded it (every scan loads it again): what the puller leaves alone.
+    std::shared_ptr<const Ignores> ignores = std::make_shared<const Ignores>();
   };
   std::map<std::string, Folder> m_folders;
 
@@ -81,6 +84,9 @@ class Engine {
   void scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed, bool retry_soon);
   void arm_rescan(Folder& f, int seconds);
   void set_state(Folder& f, std::string state, std::string error = {});
+  // engine_ignore.cpp: the view of a folder's .stignore; a .stignore that cannot be used (or read).
+  void ignores(const std::string& folder, base::Done<Result<IgnoresView>> done);
+  void ignores_failed(Folder& f, const Error& e);
   void emit(Event e) const;
 
   // --- devices and connections (engine_net.cpp) ---

@@ -76,7 +76,22 @@ void Engine::pull(const std::string& folder) {
   f.pulling = true;
   f.pull_again = false;
   auto held = std::make_shared<std::map<std::string, std::vector<store::SyncCounter>>>(f.held);
-  asio::post(m_db, [this, folder, devices = f.devices, type = f.record.type, held] {
+  asio::post(m_db, [this, folder, devices = f.devices, type = f.record.type, held, root = f.record.path] {
+    // .stignore again, as Syncthing loads it before each pull: a name ignored since the last scan is
+    // not pulled, and an unusable file stops the pull (never "ignore nothing").
+    auto loaded = load_ignores(root);
+    if (!loaded)
+      return asio::post(m_strand, [this, folder, e = loaded.error()] {
+        auto it = m_folders.find(folder);
+        if (it == m_folders.end()) return;
+        it->second.pulling = false;
+        ignores_failed(it->second, e);
+        if (it->second.scan_again) {  // asked for during the attempt
+          it->second.scan_again = false;
+          scan(folder);
+        }
+      });
+    auto ignores = std::make_shared<const Ignores>(std::move(*loaded));
     auto local = m_deps.store.files(folder, "");
     std::map<std::string, std::vector<store::SyncFile>> remote;
     for (const auto& d : devices)
@@ -84,7 +99,9 @@ void Engine::pull(const std::string& folder) {
     GlobalState global;
     std::int64_t files = 0, bytes = 0, sequence = 0;
     if (local) {
-      NeedInput in{&*local, &remote, type == "receiveonly", held.get()};
+      NeedInput in{&*local, &remote, type == "receiveonly", held.get(), {}};
+      if (!ignores->empty())
+        in.ignored = [ignores](const std::string& name) { return ignores->ignored(name); };
       global = compute_global(in);
       for (const auto& l : *local) {
         sequence = std::max(sequence, l.sequence);
@@ -94,14 +111,16 @@ void Engine::pull(const std::string& folder) {
       }
     }
     if (type == "sendonly") global.needs.clear();  // a send-only folder never takes others' changes
-    asio::post(m_strand, [this, folder, global = std::move(global), files, bytes, sequence]() mutable {
-      auto it = m_folders.find(folder);
-      if (it == m_folders.end()) return;
-      it->second.local_files = files;
-      it->second.local_bytes = bytes;
-      it->second.sequence = sequence;
-      planned(folder, std::move(global));
-    });
+    asio::post(m_strand,
+               [this, folder, global = std::move(global), files, bytes, sequence, ignores]() mutable {
+                 auto it = m_folders.find(folder);
+                 if (it == m_folders.end()) return;
+                 it->second.ignores = ignores;  // what deletions of directories go by
+                 it->second.local_files = files;
+                 it->second.local_bytes = bytes;
+                 it->second.sequence = sequence;
+                 planned(folder, std::move(global));
+               });
   });
 }
 
@@ -197,8 +216,8 @@ void Engine::pull_next(const std::string& folder) {
   if (n.global.deleted || n.global.type != 0 || n.metadata_only || n.global.size == 0) {
     // No blocks to fetch: apply on the worker pool, then record.
     asio::post(m_deps.workers, [this, folder, root, need = std::move(need), finish, short_id = m_short_id,
-                                versioning = f.record.versioning]() mutable {
-      auto applied = apply_without_data(root, need, short_id, versioning);
+                                versioning = f.record.versioning, ignores = f.ignores]() mutable {
+      auto applied = apply_without_data(root, need, short_id, versioning, ignores.get());
       if (!applied)
         return asio::post(m_strand, [finish, e = applied.error()]() mutable { finish(tl::unexpected(e)); });
       asio::post(m_db, [this, folder, rec = std::move(*applied), finish]() mutable {

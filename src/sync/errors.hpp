@@ -17,6 +17,7 @@ enum class errc {
   unknown_device,         // this device ID was not added (`kith sync device add`)
   folder_exists,          // a folder with this id or path is already synced
   not_offered,            // accept: no device offered a folder with this id
+  bad_ignores,            // .stignore (or a file it includes) cannot be used: says the file, line and why
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }

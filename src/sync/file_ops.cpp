@@ -129,8 +129,37 @@ Result<fs::path> parent_dir(const fs::path& root, const std::string& name) {
   return dir;
 }
 
+// What a directory a peer deleted still holds that no index has: the ignored names. Temporary files
+// and (?d) ones are removed with it, but only when nothing else is there (as Syncthing's
+// deleteDirOnDiskHandleChildren); any other ignored name keeps the directory, and says so.
+static Status clear_ignored(const fs::path& path, const std::string& name, const Ignores* ignores) {
+  if (!ignores || ignores->empty()) return {};
+  std::vector<fs::path> deletable;
+  bool kept = false, other = false;
+  std::error_code ec;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto base = it->path().filename().string();
+    const auto rel = name + "/" + base;
+    const auto m = ignores->match(rel);
+    if (is_temp_name(base) || m.deletable)
+      deletable.push_back(it->path());
+    else if (m.ignored)
+      kept = true;
+    else
+      other = true;
+  }
+  if (kept)
+    return fail(base::make_error_code(base::errc::io_error),
+                name +
+                    " was deleted on another device but holds files ignored here, so it is kept (a (?d) "
+                    "pattern lets ignored files be deleted with their directory)");
+  if (other) return {};  // rmdir says it is not empty; the next scan sees what is there
+  for (const auto& p : deletable) fs::remove_all(p, ec);  // links are removed, never followed
+  return {};
+}
+
 Result<store::SyncFile> apply_without_data(const fs::path& root, const Need& need, std::uint64_t short_id,
-                                           const Versioning& versioning) {
+                                           const Versioning& versioning, const Ignores* ignores) {
   (void)short_id;
   const store::SyncFile& g = need.global;
   auto dir = parent_dir(root, g.name);
@@ -153,6 +182,7 @@ Result<store::SyncFile> apply_without_data(const fs::path& root, const Need& nee
   if (g.deleted) {
     if (exists) {
       if (S_ISDIR(st.st_mode)) {
+        if (auto ok = clear_ignored(path, g.name, ignores); !ok) return tl::unexpected(ok.error());
         if (::rmdir(path.c_str()) != 0)
           return tl::unexpected(io("cannot remove the directory " + path.string()));
       } else if (::unlink(path.c_str()) != 0) {

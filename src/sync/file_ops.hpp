@@ -12,15 +12,19 @@
 #include "store/sync_store.hpp"
 #include "sync/global.hpp"
 #include "sync/versioner.hpp"
+#include "sync/ignore.hpp"
 
 namespace kith::sync {
 
 // Deletions, directories, symlinks, empty files and metadata-only changes. Returns this node's new entry.
 // Refuses (errc::io_error, says why) to delete or replace something changed on disk since the last scan.
 // A regular file deleted or replaced goes to .stversions first when `versioning` says so (version_fs.hpp);
-// if it cannot, nothing changes and the error says why.
+// if it cannot, nothing changes and the error says why. A directory to delete that still holds names
+// `ignores` ignores is kept (io_error, saying so), unless they are all (?d) ones or temporary files:
+// those go with it (Syncthing's rule).
 Result<store::SyncFile> apply_without_data(const std::filesystem::path& root, const Need& need,
-                                           std::uint64_t short_id, const Versioning& versioning = {});
+                                           std::uint64_t short_id, const Versioning& versioning = {},
+                                           const Ignores* ignores = nullptr);
 
 struct PreparedTemp {
   std::filesystem::path temp;  // the temporary file beside the target, open for writing

@@ -82,6 +82,7 @@ GlobalState compute_global(const NeedInput& in) {
       }
     }
     if (g.device.empty()) continue;  // ours is the newest
+    if (in.ignored && in.ignored(name)) continue;
     auto it = local.find(name);
     const store::SyncFile* mine = it == local.end() ? nullptr : it->second;
     if (mine && compare(g.version, mine->version) == Ordering::equal) continue;

@@ -4,6 +4,7 @@
 // (edited on two devices while apart) the conflict winner is the valid one, then the not-deleted one,
 // then the newer modification time, then the greater vector (Syncthing's FileInfo.WinsConflict), so
 // every device picks the same winner and the loser keeps its copy as NAME.sync-conflict-....
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -34,6 +35,9 @@ struct NeedInput {
   bool receive_only = false;  // local entries flagged invalid (changed here) are kept, not overwritten
   // name -> version held back by the safety check: not fetched again until the version changes.
   const std::map<std::string, std::vector<store::SyncCounter>>* held = nullptr;
+  // Names this node's .stignore ignores: never pulled, created or deleted here (Syncthing's puller
+  // skips them the same way); empty: none.
+  std::function<bool(const std::string&)> ignored;
 };
 
 struct GlobalState {

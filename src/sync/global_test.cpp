@@ -124,3 +124,18 @@ TEST(Global, NobodysDeletionOfANeverSeenFileIsNotNeeded) {
   EXPECT_TRUE(g.needs.empty());
   EXPECT_EQ(g.global_files, 0);
 }
+
+TEST(Global, ANameIgnoredHereIsNeitherPulledNorDeleted) {
+  std::vector<SyncFile> local = {entry("", "old.log", {{ME, 1}})};
+  auto gone = entry("alice", "old.log", {{ME, 1}, {ALICE, 1}});
+  gone.deleted = true;
+  std::map<std::string, std::vector<SyncFile>> remote = {
+      {"alice", {entry("alice", "new.log", {{ALICE, 1}}), entry("alice", "a.txt", {{ALICE, 1}}), gone}}};
+  NeedInput in{&local, &remote, false, nullptr, {}};
+  in.ignored = [](const std::string& name) {
+    return name.size() > 4 && name.substr(name.size() - 4) == ".log";
+  };
+  const auto g = compute_global(in);
+  ASSERT_EQ(g.needs.size(), 1u);
+  EXPECT_EQ(g.needs[0].global.name, "a.txt");
+}

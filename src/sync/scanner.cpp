@@ -58,7 +58,8 @@ class Walker {
         continue;
       }
       if (is_temp_name(name) || is_internal(rel)) continue;
-      if (m_options.ignored && m_options.ignored(rel)) continue;
+      const bool ignored = m_options.ignored && m_options.ignored(rel);
+      if (ignored && !m_options.look_inside_ignored) continue;
 
       Found f;
       f.name = rel;
@@ -66,6 +67,7 @@ class Walker {
         if (errno != ENOENT) m_errors.push_back({rel, errno_error(errno, "cannot look at " + rel)});
         continue;  // ENOENT: gone since the listing; the deletion check sees to it
       }
+      if (ignored && !S_ISDIR(f.st.st_mode)) continue;
       if (S_ISLNK(f.st.st_mode)) {
         f.type = TYPE_SYMLINK;
         auto target = read_link(dir_fd, name, rel);
@@ -77,11 +79,11 @@ class Walker {
         found.push_back(std::move(f));
       } else if (S_ISDIR(f.st.st_mode)) {
         f.type = TYPE_DIRECTORY;
-        found.push_back(std::move(f));
+        if (!ignored) found.push_back(std::move(f));  // ignored: only looked inside
         const int sub = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub < 0) {
           // The directory itself is recorded; what is in it stays as the index has it.
-          m_errors.push_back({rel, errno_error(errno, "cannot read directory " + rel)});
+          if (!ignored) m_errors.push_back({rel, errno_error(errno, "cannot read directory " + rel)});
           continue;
         }
         UniqueFd owned(sub);
@@ -314,6 +316,7 @@ Result<ScanResult> scan_folder(const std::filesystem::path& root,
   const auto now_s = static_cast<std::int64_t>(std::time(nullptr));
   auto ignored_here = [&](const std::string& name) {
     if (!options.ignored) return false;
+    if (options.look_inside_ignored) return options.ignored(name);  // each name decides for itself
     for (auto slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1))
       if (options.ignored(name.substr(0, slash))) return true;
     return options.ignored(name);

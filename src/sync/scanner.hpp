@@ -24,6 +24,9 @@ struct ScanOptions {
   bool ignore_permissions = false;
   // Names (relative, '/'-separated) to leave out; an ignored directory is not descended into.
   std::function<bool(const std::string& name)> ignored;
+  // Look inside ignored directories for names `ignored` keeps (a `!` pattern that can match below an
+  // ignored directory: Ignores::skip_ignored_dirs() false). The directory itself is still left out.
+  bool look_inside_ignored = false;
   const std::atomic<bool>* cancel = nullptr;  // set: the scan stops with sync.cancelled
   // Called as files are hashed: bytes hashed so far, of `to_hash` bytes the scan found to hash.
   std::function<void(std::uint64_t hashed, std::uint64_t to_hash)> progress;

@@ -70,6 +70,11 @@ void SyncService::rescan(std::string folder, base::Done<Status> done) {
              });
 }
 
+void SyncService::ignores(std::string folder, base::Done<Result<IgnoresView>> done) {
+  asio::post(m_engine->m_strand, [e = m_engine.get(), folder = std::move(folder),
+                                  done = std::move(done)]() mutable { e->ignores(folder, std::move(done)); });
+}
+
 void SyncService::folders(base::Done<Result<std::vector<FolderView>>> done) {
   asio::post(m_engine->m_strand, [e = m_engine.get(), done = std::move(done)]() mutable {
     std::vector<FolderView> out;

@@ -81,6 +81,9 @@ class SyncService {
   void restore(std::string folder, std::string name, std::optional<std::string> tag,
                base::Done<Result<KeptVersion>> done);
 
+  // The folder's .stignore, read now (an unusable one is an IgnoresView with `error`, not an error).
+  void ignores(std::string folder, base::Done<Result<IgnoresView>> done);
+
   // `id` in any form Syncthing accepts; `addresses` "HOST:PORT" (or tcp://HOST:PORT).
   void add_device(std::string id, std::vector<std::string> addresses, std::string name,
                   base::Done<Result<DeviceView>> done);

@@ -79,6 +79,14 @@ struct FolderSpec {
   Versioning versioning;
 };
 
+// A folder's .stignore as it reads now (a scan loads the same within a moment of a change).
+struct IgnoresView {
+  std::string folder;
+  std::vector<std::string> lines;     // the file's lines, trimmed
+  std::vector<std::string> patterns;  // expanded, in the order they are tried (Syncthing's "expanded")
+  std::string error;                  // why the patterns cannot be used (then the folder is in error)
+};
+
 namespace event {
 struct FolderChanged {  // state, counts or error changed
   FolderView folder;
