@@ -231,6 +231,9 @@ int versions_action(Context& ctx, Backend& b, const SyncArgs& a) {
   }
   if (!r) return report(ctx, r.error());
   if (ctx.json) return printed(*r);
+  return 0;
+}
+
 // The folder's ignore patterns: the file's lines, or why kith cannot use them.
 int ignores(Context& ctx, Backend& b, const SyncArgs& a) {
   const auto folder = resolve_folder(b, a.folder);
