@@ -70,10 +70,11 @@ TEST(JsonSync, DeviceAndPending) {
                      "syncthing v1.19.2",
                      {"photos"},
                      "KITHID"};
-  EXPECT_EQ(api::device_json(d).dump(),
-            R"({"address":"10.0.0.2:22000","addresses":["10.0.0.2:22000"],"client":"syncthing v1.19.2",)"
-            R"("connected":true,"contact":"KITHID","discovered":["tcp://10.0.0.3:22000"],"folders":["photos"],)"
-            R"("id":"DEV","name":"nas"})");
+  EXPECT_EQ(
+      api::device_json(d).dump(),
+      R"({"address":"10.0.0.2:22000","addresses":["10.0.0.2:22000"],"client":"syncthing v1.19.2",)"
+      R"("connected":true,"contact":"KITHID","discovered":["tcp://10.0.0.3:22000"],"folders":["photos"],)"
+      R"("id":"DEV","name":"nas"})");
   EXPECT_EQ(api::conflicts_json({{"a.sync-conflict-20261207-101500-ABCDEFG.txt", "a.txt", "20261207-101500",
                                   "ABCDEFG", 5, 1700000000}})
                 .dump(),

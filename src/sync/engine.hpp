@@ -21,8 +21,8 @@
 
 #include "sync/connection.hpp"
 #include "sync/global.hpp"
-#include "sync/local_discovery.hpp"
 #include "sync/ignore.hpp"
+#include "sync/local_discovery.hpp"
 #include "sync/sync_service.hpp"
 #include "sync/versioner.hpp"
 #include "sync/watcher.hpp"

@@ -11,8 +11,8 @@
 #include "base/error.hpp"
 #include "store/sync_store.hpp"
 #include "sync/global.hpp"
-#include "sync/versioner.hpp"
 #include "sync/ignore.hpp"
+#include "sync/versioner.hpp"
 
 namespace kith::sync {
 
