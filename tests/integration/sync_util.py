@@ -21,6 +21,22 @@ def sync_daemon(case, name, **settings):
     return node
 
 
+def sync_pair(case, **settings):
+    """Two daemons that know each other; alice offers folder "team", bob accepts it. Returns
+    (alice, bob, alice's folder, bob's folder)."""
+    alice = sync_daemon(case, "alice", **settings)
+    bob = sync_daemon(case, "bob", **settings)
+    add_device(case, alice, bob.device_id, bob.sync_address, "bob")
+    add_device(case, bob, alice.device_id, alice.sync_address, "alice")
+    adir, bdir = case.tmpdir("alice-team-"), case.tmpdir("bob-team-")
+    api_ok(case, alice, "POST", "/api/v1/sync/folders", {"path": adir, "id": "team", "devices": [bob.device_id]})
+    procutil.wait_for(lambda: any(p["id"] == "team" for p in api_ok(case, bob, "GET", "/api/v1/sync/pending")["folders"]),
+                      30, what="bob to see alice's offer")
+    accepted = api_ok(case, bob, "POST", "/api/v1/sync/pending/team/accept", {"path": bdir})
+    case.assertEqual(accepted["id"], "team")
+    return alice, bob, adir, bdir
+
+
 def api_ok(case, node, method, path, body=None, expect=(200, 201)):
     status, answer = node.api(method, path, body)
     case.assertIn(status, expect if isinstance(expect, tuple) else (expect,), answer)

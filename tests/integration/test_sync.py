@@ -10,7 +10,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import procutil  # noqa: E402
 from kithtest import KithTestCase, signature_settings  # noqa: E402
-from sync_util import add_device, api_ok, folder, rescan, sync_daemon, wait_content, wait_gone, wait_idle  # noqa: E402
+from sync_util import add_device, api_ok, folder, rescan, sync_daemon, wait_content, wait_gone, wait_idle, sync_pair  # noqa: E402
 
 
 def write(path, data):
@@ -23,16 +23,7 @@ class SyncTest(KithTestCase):
 
     def pair(self, folder_type="sendreceive"):
         """Two daemons that know each other; alice offers folder "team", bob accepts it."""
-        alice = sync_daemon(self, "alice", **signature_settings())
-        bob = sync_daemon(self, "bob", **signature_settings())
-        add_device(self, alice, bob.device_id, bob.sync_address, "bob")
-        add_device(self, bob, alice.device_id, alice.sync_address, "alice")
-        adir, bdir = self.tmpdir("alice-team-"), self.tmpdir("bob-team-")
-        api_ok(self, alice, "POST", "/api/v1/sync/folders", {"path": adir, "id": "team", "devices": [bob.device_id]})
-        procutil.wait_for(lambda: any(p["id"] == "team" for p in api_ok(self, bob, "GET", "/api/v1/sync/pending")["folders"]),
-                          30, what="bob to see alice's offer")
-        accepted = api_ok(self, bob, "POST", "/api/v1/sync/pending/team/accept", {"path": bdir})
-        self.assertEqual(accepted["id"], "team")
+        alice, bob, adir, bdir = sync_pair(self, **signature_settings())
         if folder_type != "sendreceive":
             api_ok(self, bob, "DELETE", "/api/v1/sync/folders/team")
             api_ok(self, bob, "POST", "/api/v1/sync/folders",

@@ -10,7 +10,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import procutil  # noqa: E402
 from kithtest import KithTestCase, signature_settings  # noqa: E402
-from sync_util import add_device, api_ok, folder, rescan, sync_daemon, wait_content, wait_gone, wait_idle  # noqa: E402
+from sync_util import add_device, api_ok, folder, rescan, sync_daemon, wait_content, wait_gone, wait_idle, sync_pair  # noqa: E402
 from syncthing import Syncthing  # noqa: E402
 
 
@@ -31,16 +31,7 @@ def set_ignores(root, text):
 class SyncIgnoreTest(KithTestCase):
 
     def pair(self):
-        alice = sync_daemon(self, "alice", **signature_settings())
-        bob = sync_daemon(self, "bob", **signature_settings())
-        add_device(self, alice, bob.device_id, bob.sync_address, "bob")
-        add_device(self, bob, alice.device_id, alice.sync_address, "alice")
-        adir, bdir = self.tmpdir("alice-team-"), self.tmpdir("bob-team-")
-        api_ok(self, alice, "POST", "/api/v1/sync/folders", {"path": adir, "id": "team", "devices": [bob.device_id]})
-        procutil.wait_for(lambda: any(p["id"] == "team" for p in api_ok(self, bob, "GET", "/api/v1/sync/pending")["folders"]),
-                          30, what="bob to see alice's offer")
-        api_ok(self, bob, "POST", "/api/v1/sync/pending/team/accept", {"path": bdir})
-        return alice, bob, adir, bdir
+        return sync_pair(self, **signature_settings())
 
     def test_ignored_names_are_neither_sent_nor_pulled_until_unignored(self):
         alice, bob, adir, bdir = self.pair()
