@@ -18,6 +18,9 @@ namespace kith::sync {
 namespace asio = boost::asio;
 
 namespace {
+// A pull's temporary file older than this is removed by the next scan (as Syncthing's 24 hours).
+constexpr std::int64_t STALE_TEMP_AGE_S = 24 * 3600;
+
 std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -413,6 +416,7 @@ void Engine::scan(const std::string& folder) {
   if (f.error.empty()) set_state(f, "scanning");
   ScanOptions options;
   options.short_id = m_short_id;
+  options.remove_temps_older_than_s = STALE_TEMP_AGE_S;
   // Hash on the worker pool; store the changes through m_db, in order with the index's other writes.
   asio::post(m_deps.workers, [this, folder, root = f.record.path, type = f.record.type, options]() mutable {
     // .stignore is read at every scan, so an edit takes effect at the next one (the watcher sees it).

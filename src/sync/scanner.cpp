@@ -57,7 +57,11 @@ class Walker {
                                        "the name is not valid UTF-8, so it is not synced"}});
         continue;
       }
-      if (is_temp_name(name) || is_internal(rel)) continue;
+      if (is_temp_name(name)) {
+        remove_if_stale(dir_fd, name);
+        continue;
+      }
+      if (is_internal(rel)) continue;
       const bool ignored = m_options.ignored && m_options.ignored(rel);
       if (ignored && !m_options.look_inside_ignored) continue;
 
@@ -100,6 +104,16 @@ class Walker {
   std::vector<Found> found;
 
  private:
+  // A pull's temporary file not touched for remove_temps_older_than_s: removed (unlinkat removes a
+  // symlink itself, never its target). Scans never run beside a pull of the same folder.
+  void remove_if_stale(int dir_fd, const std::string& name) const {
+    if (m_options.remove_temps_older_than_s <= 0) return;
+    struct stat st {};
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return;
+    const auto age = static_cast<std::int64_t>(std::time(nullptr)) - static_cast<std::int64_t>(st.st_mtime);
+    if (age > m_options.remove_temps_older_than_s) ::unlinkat(dir_fd, name.c_str(), 0);
+  }
+
   std::vector<std::string> list(int dir_fd, const std::string& prefix) {
     std::vector<std::string> names;
     const int fd = ::dup(dir_fd);  // fdopendir takes the descriptor; the walk keeps using dir_fd

@@ -3,8 +3,9 @@
 // way Syncthing 1.19's scanner (lib/scanner/walk.go, lib/model/folder.go scanSubdirs) does, so that
 // a kith node and a Syncthing device announce the same changes for the same edits.
 //
-// Blocking (it reads every new or modified file): run it on a worker thread. It never writes to the
-// folder and never follows a symlink (folder_fs.hpp).
+// Blocking (it reads every new or modified file): run it on a worker thread. It never follows a
+// symlink (folder_fs.hpp) and never writes to the folder, except to remove stale temporary files
+// (ScanOptions::remove_temps_older_than_s).
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,11 @@ struct ScanOptions {
   // Look inside ignored directories for names `ignored` keeps (a `!` pattern that can match below an
   // ignored directory: Ignores::skip_ignored_dirs() false). The directory itself is still left out.
   bool look_inside_ignored = false;
+  // Temporary files of pulls (names.hpp temp_name) whose mtime is older than this many seconds are
+  // removed as the walk meets them (Syncthing removes those older than a day): a pull that failed keeps
+  // its temporary file for the next try (file_ops.hpp prepare_temp), and one never tried again would
+  // stay forever. 0: none is removed.
+  std::int64_t remove_temps_older_than_s = 0;
   const std::atomic<bool>* cancel = nullptr;  // set: the scan stops with sync.cancelled
   // Called as files are hashed: bytes hashed so far, of `to_hash` bytes the scan found to hash.
   std::function<void(std::uint64_t hashed, std::uint64_t to_hash)> progress;

@@ -532,6 +532,31 @@ TEST(Scanner, IgnoredNamesAreSkippedAndIndexedOnesBecomeInvalid) {
   EXPECT_EQ(again->unchanged, 1u);  // src.c
 }
 
+TEST(Scanner, StaleTemporaryFilesAreRemovedFreshOnesKept) {
+  Folder folder("temps");
+  fs::create_directory(folder.root / "d");
+  write(folder.root / "d" / ".syncthing.old.wav.tmp", "a pull that failed two days ago");
+  write(folder.root / ".syncthing.new.wav.tmp", "a pull that failed a minute ago");
+  write(folder.root / "old-looking.txt", "not a temporary file");
+  const auto two_days_ago = static_cast<std::int64_t>(std::time(nullptr)) - 2 * 24 * 3600;
+  set_mtime(folder.root / "d" / ".syncthing.old.wav.tmp", two_days_ago, 0);
+  set_mtime(folder.root / "old-looking.txt", two_days_ago, 0);
+  fs::create_symlink("old-looking.txt", folder.root / ".syncthing.link.tmp");
+  auto opts = options();
+  opts.remove_temps_older_than_s = 24 * 3600;
+  auto scan = sync::scan_folder(folder.root, {}, opts);
+  ASSERT_TRUE(scan) << scan.error().message;
+  EXPECT_FALSE(fs::exists(folder.root / "d" / ".syncthing.old.wav.tmp"));
+  EXPECT_TRUE(fs::exists(folder.root / ".syncthing.new.wav.tmp"));
+  EXPECT_TRUE(fs::exists(folder.root / "old-looking.txt"));
+  EXPECT_TRUE(fs::is_symlink(folder.root / ".syncthing.link.tmp"));  // not a regular file: left
+  for (const auto& f : scan->changed) EXPECT_FALSE(sync::is_temp_name(f.name)) << f.name;
+  // Off by default: nothing is removed.
+  set_mtime(folder.root / ".syncthing.new.wav.tmp", two_days_ago, 0);
+  ASSERT_TRUE(sync::scan_folder(folder.root, {}, options()));
+  EXPECT_TRUE(fs::exists(folder.root / ".syncthing.new.wav.tmp"));
+}
+
 TEST(Scanner, FileWrittenWhileHashedIsSkippedThisRound) {
   Folder folder("busy");
   const auto file = folder.root / "growing";
