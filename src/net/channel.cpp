@@ -88,6 +88,7 @@ void Channel::send(wire::pb::Frame frame) {
 }
 
 void Channel::close(const std::string& why) {
+  m_closing = true;
   asio::post(m_stream.get_executor(), [self = shared_from_this(), why] { self->shut(why); });
 }
 

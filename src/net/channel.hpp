@@ -74,7 +74,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void start(FrameHandler on_frame, CloseHandler on_close);
   void send(wire::pb::Frame frame);
   void close(const std::string& why);
-  bool closed() const { return m_closed; }
+  // True from the moment close() is called (the socket itself closes a moment later, on the
+  // channel's executor): frames still read meanwhile belong to a channel already given up.
+  bool closed() const { return m_closing || m_closed; }
 
  private:
   void read();
@@ -96,6 +98,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::size_t m_queued_bytes = 0;
   bool m_writing = false;
   std::atomic<bool> m_closed{false};
+  std::atomic<bool> m_closing{false};  // close() was called
   std::chrono::steady_clock::time_point m_last_rx, m_last_tx;
   FrameHandler m_on_frame;
   CloseHandler m_on_close;
