@@ -5,9 +5,9 @@
 namespace kith::store {
 namespace {
 
-struct StatementDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
+// Distinct SQL texts kept prepared. kith's statements are constants, a few dozen in all; the bound only
+// keeps SQL built at run time (none today) from growing the cache without end.
+constexpr std::size_t MAX_CACHED_STATEMENTS = 256;
 
 }  // namespace
 
@@ -40,7 +40,10 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& fi
   return db;
 }
 
-Database::~Database() { sqlite3_close(m_db); }
+Database::~Database() {
+  for (auto& [sql, stmt] : m_statements) sqlite3_finalize(stmt);
+  sqlite3_close(m_db);
+}
 
 int Database::schema_version() {
   auto rows = query("PRAGMA user_version");
@@ -130,16 +133,24 @@ Result<std::vector<Row>> Database::query(const std::string& sql, const std::vect
 Result<std::vector<Row>> Database::query_locked(const std::string& sql, const std::vector<Value>& params) {
   auto stmt = prepare_locked(sql);
   if (!stmt) return tl::unexpected(stmt.error());
-  std::unique_ptr<sqlite3_stmt, StatementDeleter> owned(*stmt);
   return run_locked(*stmt, params);
 }
 
 Result<sqlite3_stmt*> Database::prepare_locked(const std::string& sql) {
+  // Parsing is most of the cost of a small statement (a sync pull stores each file it places with
+  // half a dozen of them), so each SQL text is prepared once and kept. Sharing one prepared statement
+  // is safe: run_locked() steps it to the end and resets it before the lock is released.
+  if (auto it = m_statements.find(sql); it != m_statements.end()) return it->second;
+  if (m_statements.size() >= MAX_CACHED_STATEMENTS) {
+    for (auto& [text, stmt] : m_statements) sqlite3_finalize(stmt);
+    m_statements.clear();
+  }
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(m_db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
     auto code = sqlite3_errcode(m_db) == SQLITE_BUSY ? errc::busy : errc::query_failed;
     return fail(make_error_code(code), std::string("database prepare: ") + sqlite3_errmsg(m_db));
   }
+  m_statements.emplace(sql, raw);
   return raw;
 }
 
@@ -217,22 +228,6 @@ Result<Statement> Transaction::prepare(const std::string& sql) {
   if (!stmt) return tl::unexpected(stmt.error());
   return Statement(m_db, *stmt);
 }
-
-Statement::Statement(Statement&& other) noexcept : m_db(other.m_db), m_stmt(other.m_stmt) {
-  other.m_stmt = nullptr;
-}
-
-Statement& Statement::operator=(Statement&& other) noexcept {
-  if (this != &other) {
-    sqlite3_finalize(m_stmt);
-    m_db = other.m_db;
-    m_stmt = other.m_stmt;
-    other.m_stmt = nullptr;
-  }
-  return *this;
-}
-
-Statement::~Statement() { sqlite3_finalize(m_stmt); }
 
 Result<std::vector<Row>> Statement::query(const std::vector<Value>& params) {
   return m_db->run_locked(m_stmt, params);

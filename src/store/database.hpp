@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -43,12 +44,6 @@ class Database;
 // Transaction::prepare(); valid only inside that transaction's body.
 class Statement {
  public:
-  Statement(Statement&& other) noexcept;
-  Statement& operator=(Statement&& other) noexcept;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement();
-
   // Binds `params` (?1, ?2, ...), runs to the end, returns all rows, and resets for the next run.
   Result<std::vector<Row>> query(const std::vector<Value>& params = {});
   Status exec(const std::vector<Value>& params = {});
@@ -57,7 +52,7 @@ class Statement {
   friend class Transaction;
   Statement(Database& db, sqlite3_stmt* stmt) : m_db(&db), m_stmt(stmt) {}
   Database* m_db;
-  sqlite3_stmt* m_stmt;
+  sqlite3_stmt* m_stmt;  // the Database's cached statement (it finalizes it)
 };
 
 // The statements of one Database::transaction(): they run under the lock transaction() holds. Valid
@@ -104,7 +99,7 @@ class Database {
   friend class Transaction;
   friend class Statement;
   explicit Database(sqlite3* db) : m_db(db) {}
-  // The statements themselves; the caller holds m_mutex.
+  // The statements themselves; the caller holds m_mutex. The statement stays the Database's (cached).
   Result<sqlite3_stmt*> prepare_locked(const std::string& sql);
   // Binds, steps to the end and resets `stmt` (which stays prepared).
   Result<std::vector<Row>> run_locked(sqlite3_stmt* stmt, const std::vector<Value>& params);
@@ -116,6 +111,7 @@ class Database {
 
   std::mutex m_mutex;
   std::atomic<std::thread::id> m_transaction_thread{};  // the thread running a transaction body, if any
+  std::unordered_map<std::string, sqlite3_stmt*> m_statements;  // SQL text -> prepared, under m_mutex
   sqlite3* m_db;
 };
 
