@@ -7,6 +7,7 @@
 //   engine_pull.cpp   pulling what the global state says this node needs: blocks fetched or copied,
 //                     checked, scanned for malware, renamed into place (or quarantined)
 //   engine_versions.cpp  file versioning: the policy changed, versions listed, restored, cleaned
+//   engine_store.cpp  files the puller placed, written to the index in batches
 // Threading: everything here runs on m_strand. Disk and database work goes to the worker pool (index
 // writes in order, through m_db, a strand on that pool), malware scans to the scan pool.
 #include <boost/asio/ip/tcp.hpp>
@@ -166,6 +167,18 @@ class Engine {
                  std::function<void(Result<store::SyncFile>)> finish);
   void request_block(const std::string& folder, std::vector<std::string> sources, const std::string& name,
                      const store::SyncBlock& block, std::function<void(Result<std::string>)> done);
+
+  // --- placed files into the index (engine_store.cpp); m_puts and m_put_scheduled belong to m_db ---
+  struct PlacedFile {
+    store::SyncFile file;
+    std::function<void(Result<store::SyncFile>)> done;  // called on m_strand with the stored entry
+  };
+  std::map<std::string, std::vector<PlacedFile>> m_puts;  // by folder, waiting for the next transaction
+  bool m_put_scheduled = false;
+  // On m_db: records `file` with the next batch (whatever piled up while the last one was written).
+  void store_placed(const std::string& folder, store::SyncFile file,
+                    std::function<void(Result<store::SyncFile>)> done);
+  void flush_placed();
 
   // --- versioning (engine_versions.cpp); the disk work on the worker pool ---
   std::unique_ptr<boost::asio::steady_timer> m_versions_timer;

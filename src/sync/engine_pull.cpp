@@ -221,11 +221,7 @@ void Engine::pull_next(const std::string& folder) {
       if (!applied)
         return asio::post(m_strand, [finish, e = applied.error()]() mutable { finish(tl::unexpected(e)); });
       asio::post(m_db, [this, folder, rec = std::move(*applied), finish]() mutable {
-        auto stored = m_deps.store.put_local(folder, {rec});
-        asio::post(m_strand, [finish, stored = std::move(stored)]() mutable {
-          if (!stored) return finish(tl::unexpected(stored.error()));
-          finish(stored->front());
-        });
+        store_placed(folder, std::move(rec), std::move(finish));
       });
     });
     return;
@@ -364,14 +360,15 @@ void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result
         if (!placed)
           return asio::post(m_strand, [finish, e = placed.error()]() mutable { finish(tl::unexpected(e)); });
         asio::post(m_db, [this, job, finish, rec = std::move(*placed)]() mutable {
-          auto stored = m_deps.store.put_local(job->folder, {rec});
-          asio::post(m_strand, [this, job, finish, stored = std::move(stored)]() mutable {
-            if (!stored) return finish(tl::unexpected(stored.error()));
-            // The losing copy of a conflict is a new file here: the scan after this round offers it.
-            if (job->need.conflict)
-              if (auto f = m_folders.find(job->folder); f != m_folders.end()) f->second.scan_again = true;
-            finish(stored->front());
-          });
+          store_placed(job->folder, std::move(rec),
+                       [this, job, finish](Result<store::SyncFile> stored) mutable {
+                         // The losing copy of a conflict is a new file here: the scan after this round offers
+                         // it.
+                         if (stored && job->need.conflict)
+                           if (auto f = m_folders.find(job->folder); f != m_folders.end())
+                             f->second.scan_again = true;
+                         finish(std::move(stored));
+                       });
         });
       });
     });
