@@ -429,7 +429,9 @@ void Engine::on_index(const std::string& device) {
     std::string folder, problem;
     std::int64_t max_sequence = -1;
     std::size_t refused = 0;
-    if (!index.ParseFromString(msg.body)) {
+    const bool parsed = index.ParseFromString(msg.body);
+    std::string().swap(msg.body);  // up to 64 MiB: not held while the entries are checked and stored
+    if (!parsed) {
       problem = "a malformed index message";
     } else if (!allowed.count(index.folder())) {
       problem = "an index for folder \"" + base::terminal_safe(index.folder().substr(0, 64)) +
@@ -449,6 +451,7 @@ void Engine::on_index(const std::string& device) {
         max_sequence = std::max(max_sequence, f->sequence);
         files.push_back(std::move(*f));
       }
+      bep::pb::IndexUpdate().Swap(&index);  // the parsed message too (Clear() would keep its blocks)
       if (auto ok = m_deps.store.put_remote(folder, device, files); !ok) problem = ok.error().message;
       if (max_sequence >= 0)
         (void)m_deps.store.set_remote_index(folder, device, allowed[folder], max_sequence);
