@@ -6,6 +6,7 @@
 #include "app/node.hpp"
 #include "base/endpoint.hpp"
 #include "messaging/messenger.hpp"
+#include "sync/blocks.hpp"
 #include "sync/sync_service.hpp"
 
 namespace kith::app {
@@ -14,7 +15,9 @@ Status Node::start_sync(const std::string& device_name) {
   const auto settings = m_settings.current();
   auto listen = base::parse_ip_port(settings->get_string("sync.listen"), base::PortRule::allow_zero);
   if (!listen) return tl::unexpected(listen.error());
-  m_sync_store = std::make_unique<store::SyncStore>(*m_db);
+  // The store keeps each entry's blocks hash (Syncthing's), so pull planning compares content without
+  // reading block lists.
+  m_sync_store = std::make_unique<store::SyncStore>(*m_db, sync::blocks_hash);
   auto service = sync::SyncService::start(sync::SyncService::Deps{
       .io = m_io,
       .workers = m_workers,

@@ -242,6 +242,25 @@ const std::vector<std::string>& state_migrations() {
       ALTER TABLE sync_folders ADD COLUMN versioning_max_age_days INTEGER NOT NULL DEFAULT 365;
       ALTER TABLE sync_folders ADD COLUMN versioning_cleanout_days INTEGER NOT NULL DEFAULT 0;
       )sql",
+      // 13: block lists in a table of their own, so that listing an index (names, versions, sizes: what
+      // pull planning, scans and views read at every round) never reads them — a 20 GiB file of 128 KiB
+      // blocks has 7.5 MiB of them — and each entry's blocks hash (SyncStore's hasher; Syncthing's
+      // blocks_hash), so identical content is recognised from that listing. Entries stored before have
+      // it NULL until SyncStore::fill_blocks_hashes() computes it (the partial index finds them).
+      R"sql(
+      CREATE TABLE sync_file_blocks (
+        fid    INTEGER PRIMARY KEY,  -- sync_files.fid; no row: no blocks
+        blocks BLOB NOT NULL         -- 48 bytes per block: offset 8, size 4, weak hash 4, SHA-256 32
+      );
+      INSERT INTO sync_file_blocks (fid, blocks) SELECT fid, blocks FROM sync_files WHERE length(blocks) > 0;
+      ALTER TABLE sync_files DROP COLUMN blocks;
+      ALTER TABLE sync_files ADD COLUMN blocks_hash BLOB;  -- x'' when no blocks; NULL: not computed yet
+      UPDATE sync_files SET blocks_hash = x'' WHERE fid NOT IN (SELECT fid FROM sync_file_blocks);
+      CREATE INDEX sync_files_unhashed ON sync_files (fid) WHERE blocks_hash IS NULL;
+      CREATE TRIGGER sync_files_blocks_go AFTER DELETE ON sync_files BEGIN
+        DELETE FROM sync_file_blocks WHERE fid = old.fid;
+      END;
+      )sql",
   };
   return MIGRATIONS;
 }

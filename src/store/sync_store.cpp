@@ -12,9 +12,22 @@ constexpr const char* FOLDER_KEY = "(SELECT key FROM sync_folders WHERE id = ?1)
 constexpr const char* DEVICE_KEY =
     "(CASE WHEN ?2 = '' THEN 0 ELSE (SELECT key FROM sync_devices WHERE id = ?2) END)";
 
+// An entry's columns (sync_files AS f), then, in listings with blocks, its block list (sync_file_blocks
+// AS b, joined by FILE_TABLES_WITH_BLOCKS).
 constexpr const char* FILE_COLUMNS =
-    "name, type, size, permissions, modified_s, modified_ns, modified_by, deleted, invalid, no_permissions, "
-    "version, sequence, block_size, blocks, symlink_target, inode";
+    "f.name, f.type, f.size, f.permissions, f.modified_s, f.modified_ns, f.modified_by, f.deleted, "
+    "f.invalid, "
+    "f.no_permissions, f.version, f.sequence, f.block_size, f.symlink_target, f.inode, f.blocks_hash";
+constexpr const char* BLOCKS_COLUMN = ", COALESCE(b.blocks, x'')";
+constexpr const char* FILE_TABLE = " FROM sync_files f";
+constexpr const char* FILE_TABLES_WITH_BLOCKS =
+    " FROM sync_files f LEFT JOIN sync_file_blocks b ON b.fid = f.fid";
+
+std::string select_files(Blocks blocks) {
+  return blocks == Blocks::with
+             ? std::string("SELECT ") + FILE_COLUMNS + BLOCKS_COLUMN + FILE_TABLES_WITH_BLOCKS
+             : std::string("SELECT ") + FILE_COLUMNS + FILE_TABLE;
+}
 
 // Unsigned 64-bit values (short IDs, index IDs, inodes) are stored as SQLite's signed integers, bit
 // for bit.
@@ -100,16 +113,18 @@ SyncFile file_from_row(const Row& r, const std::string& folder, const std::strin
   f.version = decode_version(as_blob(r[10]));
   f.sequence = as_int(r[11]);
   f.block_size = static_cast<std::int32_t>(as_int(r[12]));
-  f.blocks = decode_blocks(as_blob(r[13]));
-  auto target = as_blob(r[14]);
+  auto target = as_blob(r[13]);
   f.symlink_target.assign(target.begin(), target.end());
-  f.inode = from_db(as_int(r[15]));
+  f.inode = from_db(as_int(r[14]));
+  auto hash = as_blob(r[15]);  // NULL (not computed yet) reads as empty
+  f.blocks_hash.assign(hash.begin(), hash.end());
+  if (r.size() > 16) f.blocks = decode_blocks(as_blob(r[16]));
   return f;
 }
 
-// ?1 folder key, ?2 device key, then the file's columns in FILE_COLUMNS order.
+// ?1 folder key, ?2 device key, then the file's columns in UPSERT_FILE's order.
 std::vector<Value> file_params(std::int64_t folder_key, std::int64_t device_key, const SyncFile& f,
-                               const std::vector<std::uint8_t>& blocks) {
+                               const std::string& blocks_hash) {
   return {folder_key,
           device_key,
           f.name,
@@ -125,22 +140,55 @@ std::vector<Value> file_params(std::int64_t folder_key, std::int64_t device_key,
           encode_version(f.version),
           f.sequence,
           std::int64_t{f.block_size},
-          blocks,
           bytes_of(f.symlink_target),
-          to_db(f.inode)};
+          to_db(f.inode),
+          bytes_of(blocks_hash)};
 }
 
 constexpr const char* UPSERT_FILE =
     "INSERT INTO sync_files (folder, device, name, type, size, permissions, modified_s, modified_ns, "
-    "modified_by, deleted, invalid, no_permissions, version, sequence, block_size, blocks, symlink_target, "
-    "inode) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+    "modified_by, deleted, invalid, no_permissions, version, sequence, block_size, symlink_target, "
+    "inode, blocks_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+    "?18) "
     "ON CONFLICT (folder, device, name) DO UPDATE SET type = excluded.type, size = excluded.size, "
     "permissions = excluded.permissions, modified_s = excluded.modified_s, modified_ns = "
     "excluded.modified_ns, "
     "modified_by = excluded.modified_by, deleted = excluded.deleted, invalid = excluded.invalid, "
     "no_permissions = excluded.no_permissions, version = excluded.version, sequence = excluded.sequence, "
-    "block_size = excluded.block_size, blocks = excluded.blocks, symlink_target = excluded.symlink_target, "
-    "inode = excluded.inode RETURNING fid";
+    "block_size = excluded.block_size, symlink_target = excluded.symlink_target, inode = excluded.inode, "
+    "blocks_hash = excluded.blocks_hash RETURNING fid";
+// An entry's block list beside it (sync_file_blocks: ?1 fid, ?2 blocks); no blocks, no row.
+constexpr const char* UPSERT_BLOCKS =
+    "INSERT INTO sync_file_blocks (fid, blocks) VALUES (?1, ?2) ON CONFLICT (fid) DO UPDATE SET blocks = "
+    "excluded.blocks";
+constexpr const char* REMOVE_BLOCKS = "DELETE FROM sync_file_blocks WHERE fid = ?1";
+
+// The statements that store one entry, prepared once per transaction.
+struct EntryWriter {
+  Statement upsert, put_blocks, remove_blocks;
+
+  // Stores `f` (its blocks encoded as `blocks`, their hash `hash`); returns its fid.
+  Result<std::int64_t> write(std::int64_t folder_key, std::int64_t device_key, const SyncFile& f,
+                             const std::vector<std::uint8_t>& blocks, const std::string& hash) {
+    auto fid = upsert.query(file_params(folder_key, device_key, f, hash));
+    if (!fid) return tl::unexpected(fid.error());
+    if (fid->empty()) return fail(make_error_code(errc::query_failed), "upsert of an entry returned no row");
+    const std::int64_t id = as_int((*fid)[0][0]);
+    auto ok = blocks.empty() ? remove_blocks.exec({id}) : put_blocks.exec({id, blocks});
+    if (!ok) return tl::unexpected(ok.error());
+    return id;
+  }
+};
+
+Result<EntryWriter> entry_writer(Transaction& t) {
+  auto upsert = t.prepare(UPSERT_FILE);
+  if (!upsert) return tl::unexpected(upsert.error());
+  auto put = t.prepare(UPSERT_BLOCKS);
+  if (!put) return tl::unexpected(put.error());
+  auto remove = t.prepare(REMOVE_BLOCKS);
+  if (!remove) return tl::unexpected(remove.error());
+  return EntryWriter{std::move(*upsert), std::move(*put), std::move(*remove)};
+}
 
 // Whose blocks sync_blocks lists: this node's files that have their content.
 bool indexes_blocks(bool deleted, bool invalid) { return !deleted && !invalid; }
@@ -257,8 +305,9 @@ Status SyncStore::remove_folder(const std::string& id) {
     // The block map by its primary key (hash, file, offset), from each local file's block list: a
     // DELETE by file would scan the whole map.
     auto local = t.query(
-        "SELECT fid, blocks FROM sync_files WHERE folder = ?1 AND device = 0 AND deleted = 0 "
-        "AND invalid = 0",
+        "SELECT f.fid, b.blocks FROM sync_files f JOIN sync_file_blocks b ON b.fid = f.fid WHERE f.folder = "
+        "?1 "
+        "AND f.device = 0 AND f.deleted = 0 AND f.invalid = 0",
         {key});
     if (!local) return tl::unexpected(local.error());
     auto remove = t.prepare("DELETE FROM sync_blocks WHERE hash = ?1 AND file = ?2 AND offset = ?3");
@@ -375,19 +424,21 @@ Result<std::vector<SyncFile>> SyncStore::put_local(const std::string& folder, st
     std::int64_t sequence = as_int((*max)[0][0]);
 
     auto old = t.prepare(
-        "SELECT fid, blocks, deleted, invalid FROM sync_files WHERE folder = ?1 AND device = 0 AND name = "
-        "?2");
-    auto upsert = t.prepare(UPSERT_FILE);
+        "SELECT f.fid, COALESCE(b.blocks, x''), f.deleted, f.invalid FROM sync_files f LEFT JOIN "
+        "sync_file_blocks b ON b.fid = f.fid WHERE f.folder = ?1 AND f.device = 0 AND f.name = ?2");
+    auto writer = entry_writer(t);
+    if (!writer) return tl::unexpected(writer.error());
     auto remove = t.prepare("DELETE FROM sync_blocks WHERE hash = ?1 AND file = ?2 AND offset = ?3");
     auto add =
         t.prepare("INSERT OR IGNORE INTO sync_blocks (hash, file, offset, size) VALUES (?1, ?2, ?3, ?4)");
-    for (auto* s : {&old, &upsert, &remove, &add})
+    for (auto* s : {&old, &remove, &add})
       if (!*s) return tl::unexpected(s->error());
 
     for (auto& f : changed) {
       f.folder = folder;
       f.device.clear();
       f.sequence = ++sequence;
+      f.blocks_hash = hash_of(f.blocks);
       auto blocks = encode_blocks(f.blocks);
       const bool index = indexes_blocks(f.deleted, f.invalid);
 
@@ -403,11 +454,10 @@ Result<std::vector<SyncFile>> SyncStore::put_local(const std::string& folder, st
           if (auto e = unindex_blocks(*remove, as_int(r[0]), decode_blocks(old_blocks)); !e) return e;
       }
 
-      auto fid = upsert->query(file_params(*fkey, 0, f, blocks));
+      auto fid = writer->write(*fkey, 0, f, blocks, f.blocks_hash);
       if (!fid) return tl::unexpected(fid.error());
-      if (fid->empty()) return fail(make_error_code(errc::query_failed), "put_local: upsert returned no row");
       if (!index || same_blocks) continue;
-      const std::int64_t file_id = as_int((*fid)[0][0]);
+      const std::int64_t file_id = *fid;
       for (const auto& b : f.blocks) {
         if (b.size <= 0) continue;  // an empty file's one empty block holds no data to copy
         if (auto e = add->exec({std::vector<std::uint8_t>(b.hash.begin(), b.hash.end()), file_id, b.offset,
@@ -447,10 +497,11 @@ Status SyncStore::put_remote(const std::string& folder, const std::string& devic
     if (!shared) return tl::unexpected(shared.error());
     if (shared->empty())
       return tl::unexpected(not_found("sync folder " + folder + " is not shared with " + device));
-    auto upsert = t.prepare(UPSERT_FILE);
-    if (!upsert) return tl::unexpected(upsert.error());
+    auto writer = entry_writer(t);
+    if (!writer) return tl::unexpected(writer.error());
     for (const auto& f : files)
-      if (auto e = upsert->exec(file_params(*fkey, *dkey, f, encode_blocks(f.blocks))); !e) return e;
+      if (auto e = writer->write(*fkey, *dkey, f, encode_blocks(f.blocks), hash_of(f.blocks)); !e)
+        return tl::unexpected(e.error());
     return {};
   });
 }
@@ -463,21 +514,20 @@ Status SyncStore::drop_remote(const std::string& folder, const std::string& devi
 }
 
 Result<std::optional<SyncFile>> SyncStore::file(const std::string& folder, const std::string& device,
-                                                const std::string& name) {
-  auto rows =
-      m_db.query(std::string("SELECT ") + FILE_COLUMNS + " FROM sync_files WHERE folder = " + FOLDER_KEY +
-                     " AND device = " + DEVICE_KEY + " AND name = ?3",
-                 {folder, device, name});
+                                                const std::string& name, Blocks blocks) {
+  auto rows = m_db.query(select_files(blocks) + " WHERE f.folder = " + FOLDER_KEY +
+                             " AND f.device = " + DEVICE_KEY + " AND f.name = ?3",
+                         {folder, device, name});
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty()) return std::optional<SyncFile>{};
   return std::optional<SyncFile>{file_from_row((*rows)[0], folder, device)};
 }
 
-Result<std::vector<SyncFile>> SyncStore::files(const std::string& folder, const std::string& device) {
-  auto rows =
-      m_db.query(std::string("SELECT ") + FILE_COLUMNS + " FROM sync_files WHERE folder = " + FOLDER_KEY +
-                     " AND device = " + DEVICE_KEY + " ORDER BY name",
-                 {folder, device});
+Result<std::vector<SyncFile>> SyncStore::files(const std::string& folder, const std::string& device,
+                                               Blocks blocks) {
+  auto rows = m_db.query(select_files(blocks) + " WHERE f.folder = " + FOLDER_KEY +
+                             " AND f.device = " + DEVICE_KEY + " ORDER BY f.name",
+                         {folder, device});
   if (!rows) return tl::unexpected(rows.error());
   std::vector<SyncFile> out;
   out.reserve(rows->size());
@@ -486,12 +536,29 @@ Result<std::vector<SyncFile>> SyncStore::files(const std::string& folder, const 
 }
 
 Result<std::vector<SyncFile>> SyncStore::since(const std::string& folder, const std::string& device,
-                                               std::int64_t after_sequence, std::size_t limit) {
+                                               std::int64_t after_sequence, std::size_t limit,
+                                               std::size_t max_blocks) {
   const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  const std::string range = std::string(" WHERE f.folder = ") + FOLDER_KEY + " AND f.device = " + DEVICE_KEY +
+                            " AND f.sequence > ?3 AND f.sequence <= ?5 ORDER BY f.sequence LIMIT ?4";
+  std::int64_t up_to = std::numeric_limits<std::int64_t>::max();
+  if (max_blocks != SIZE_MAX && limit > 0) {
+    // First only the sizes of the block lists (length() reads no blob), to know where to stop.
+    auto sizes = m_db.query(
+        "SELECT f.sequence, COALESCE(length(b.blocks), 0)" + std::string(FILE_TABLES_WITH_BLOCKS) + range,
+        {folder, device, after_sequence, static_cast<std::int64_t>(std::min(limit, max)), up_to});
+    if (!sizes) return tl::unexpected(sizes.error());
+    std::size_t blocks = 0;
+    for (const auto& r : *sizes) {
+      const auto n = static_cast<std::size_t>(as_int(r[1])) / BLOCK_BYTES;
+      if (blocks > 0 && blocks + n > max_blocks) break;
+      blocks += n;
+      up_to = as_int(r[0]);
+    }
+  }
   auto rows =
-      m_db.query(std::string("SELECT ") + FILE_COLUMNS + " FROM sync_files WHERE folder = " + FOLDER_KEY +
-                     " AND device = " + DEVICE_KEY + " AND sequence > ?3 ORDER BY sequence LIMIT ?4",
-                 {folder, device, after_sequence, static_cast<std::int64_t>(std::min(limit, max))});
+      m_db.query(select_files(Blocks::with) + range,
+                 {folder, device, after_sequence, static_cast<std::int64_t>(std::min(limit, max)), up_to});
   if (!rows) return tl::unexpected(rows.error());
   std::vector<SyncFile> out;
   out.reserve(rows->size());
@@ -505,6 +572,35 @@ Result<std::int64_t> SyncStore::max_sequence(const std::string& folder, const st
                          {folder, device});
   if (!rows) return tl::unexpected(rows.error());
   return rows->empty() ? 0 : as_int((*rows)[0][0]);
+}
+
+Result<std::size_t> SyncStore::fill_blocks_hashes() {
+  constexpr std::int64_t BATCH = 32;  // entries per transaction: their block lists are in memory at once
+  std::size_t filled = 0;
+  for (;;) {
+    std::size_t batch = 0;
+    auto ok = m_db.transaction([&](Transaction& t) -> Status {
+      auto rows = t.query(
+          "SELECT f.fid, COALESCE(b.blocks, x'') FROM sync_files f LEFT JOIN sync_file_blocks b ON b.fid = "
+          "f.fid WHERE f.blocks_hash IS NULL ORDER BY f.fid LIMIT ?1",
+          {BATCH});
+      if (!rows) return tl::unexpected(rows.error());
+      auto update = t.prepare("UPDATE sync_files SET blocks_hash = ?2 WHERE fid = ?1");
+      if (!update) return tl::unexpected(update.error());
+      for (const auto& r : *rows)
+        if (auto e = update->exec({as_int(r[0]), bytes_of(hash_of(decode_blocks(as_blob(r[1]))))}); !e)
+          return e;
+      batch = rows->size();
+      return {};
+    });
+    if (!ok) return tl::unexpected(ok.error());
+    filled += batch;
+    if (batch < static_cast<std::size_t>(BATCH)) return filled;
+  }
+}
+
+std::string SyncStore::hash_of(const std::vector<SyncBlock>& blocks) const {
+  return blocks.empty() || !m_hasher ? std::string() : m_hasher(blocks);
 }
 
 Result<std::optional<BlockLocation>> SyncStore::find_block(const std::string& folder,

@@ -1,17 +1,20 @@
 #pragma once
 // Folder sync's index (migration 10; 11 adds the contact a device was learnt from, 12 each folder's
-// versioning): the folders, the devices they are shared with, and each side's index of each folder as
+// versioning, 13 keeps block lists apart and each entry's blocks hash): the folders, the devices they are shared with, and each side's index of each folder as
 // Syncthing's Block Exchange Protocol (BEP v1) describes files: this node's own (device "") with the sequence
 // numbers it announces, and what every device last told us of its own. Also a map from block hash to where
 // this node has that block, so a puller can copy data it already has instead of fetching it.
 //
 // Rows are keyed by small integers (sync_folders.key, sync_devices.key, 0 for this node), not by the
 // 63-character device ID on each of a million rows. Version vectors and block lists are BLOBs of
-// fixed-size big-endian records (sync_store.cpp). Only this node's files that are neither deleted nor
-// invalid have their blocks in sync_blocks.
+// fixed-size big-endian records (sync_store.cpp). Block lists are kept apart from the rest of an entry
+// (migration 13), so that listings without them (Blocks::without: pull planning, scans, views) read
+// none: one entry's list is up to 48 bytes per 128 KiB of file. Only this node's files that are neither
+// deleted nor invalid have their blocks in sync_blocks.
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,7 +52,12 @@ struct SyncFile {
   std::vector<SyncCounter> version;  // version vector, sorted by id
   std::int64_t sequence = 0;
   std::int32_t block_size = 0;
-  std::vector<SyncBlock> blocks;
+  std::vector<SyncBlock> blocks;  // empty in listings without blocks (Blocks::without)
+  // The store's hash of `blocks` (its BlocksHasher: Syncthing's blocks_hash), in every listing, blocks or
+  // not: equal non-empty hashes are the same content. Computed by the store when it stores the entry
+  // (what is given is ignored); empty when there are no blocks, or for an entry stored before
+  // migration 13 until fill_blocks_hashes() ran.
+  std::string blocks_hash;
   std::string symlink_target;
   std::uint64_t inode = 0;  // local only: with size, mtime and permissions, "unchanged since the last scan"
   bool operator==(const SyncFile&) const = default;
@@ -96,12 +104,19 @@ struct BlockLocation {
   bool operator==(const BlockLocation&) const = default;
 };
 
+// Whether a listing carries each entry's block list (`SyncFile::blocks`). Without, it carries the rest,
+// `blocks_hash` included: enough to plan, compare and count, not to fetch.
+enum class Blocks { with, without };
+
+// Computes SyncFile::blocks_hash from a non-empty block list (the sync module gives Syncthing's).
+using BlocksHasher = std::function<std::string(const std::vector<SyncBlock>&)>;
+
 // Every method is one statement or one transaction, so calls from any thread are safe (the
 // Database serialises them). Errors: base.not_found for a folder, device or share that is not there
 // (where the call needs it), base.invalid_argument for values the schema cannot hold, else store's.
 class SyncStore {
  public:
-  explicit SyncStore(Database& db) : m_db(db) {}
+  SyncStore(Database& db, BlocksHasher hasher) : m_db(db), m_hasher(std::move(hasher)) {}
 
   Status put_folder(const SyncFolderRecord& folder);  // insert or replace
   Result<std::optional<SyncFolderRecord>> folder(const std::string& id);
@@ -136,12 +151,19 @@ class SyncStore {
   // remote index ID and max sequence are left as they are: set_remote_index() says those.
   Status drop_remote(const std::string& folder, const std::string& device);
 
+  // One entry, with its blocks (what a pull of it needs) unless told otherwise.
   Result<std::optional<SyncFile>> file(const std::string& folder, const std::string& device,
-                                       const std::string& name);
-  Result<std::vector<SyncFile>> files(const std::string& folder, const std::string& device);  // by name
-  // The entries with sequence > after_sequence, ordered by sequence, at most `limit` of them.
+                                       const std::string& name, Blocks blocks = Blocks::with);
+  // A device's whole index of the folder, by name. Blocks::without for anything that does not need
+  // every block list at once (planning, scans, views): memory then goes with the number of entries,
+  // not the size of the files.
+  Result<std::vector<SyncFile>> files(const std::string& folder, const std::string& device, Blocks blocks);
+  // The entries with sequence > after_sequence, ordered by sequence, with their blocks: at most `limit`
+  // of them, and no more than `max_blocks` blocks in all (but always at least one entry, however many
+  // blocks it has), so a batch of big files stays a bounded amount of memory.
   Result<std::vector<SyncFile>> since(const std::string& folder, const std::string& device,
-                                      std::int64_t after_sequence, std::size_t limit);
+                                      std::int64_t after_sequence, std::size_t limit,
+                                      std::size_t max_blocks = SIZE_MAX);
   // The highest sequence stored for the device's index of the folder; 0 when empty. This node's
   // never goes down: its records are never removed (a deletion is a record) but with the folder.
   Result<std::int64_t> max_sequence(const std::string& folder, const std::string& device);
@@ -150,8 +172,15 @@ class SyncStore {
   Result<std::optional<BlockLocation>> find_block(const std::string& folder,
                                                   const std::array<std::uint8_t, 32>& hash);
 
+  // Computes the blocks hash of entries stored before migration 13 (a few at a time, each batch one
+  // transaction; afterwards it finds nothing to do at once). Returns how many it filled.
+  Result<std::size_t> fill_blocks_hashes();
+
  private:
+  std::string hash_of(const std::vector<SyncBlock>& blocks) const;  // "" for none
+
   Database& m_db;
+  BlocksHasher m_hasher;
 };
 
 }  // namespace kith::store

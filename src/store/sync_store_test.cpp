@@ -28,6 +28,27 @@ std::array<std::uint8_t, 32> hash_of(std::uint8_t seed) {
   return h;
 }
 
+// The store's blocks hash in these tests (the sync module gives Syncthing's): FNV-1a over every block.
+std::string test_hash(const std::vector<SyncBlock>& blocks) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&](std::uint64_t v) {
+    for (int i = 0; i < 8; ++i, v >>= 8) h = (h ^ (v & 0xff)) * 0x100000001b3ULL;
+  };
+  for (const auto& b : blocks) {
+    mix(static_cast<std::uint64_t>(b.offset));
+    mix(static_cast<std::uint64_t>(b.size));
+    mix(b.weak_hash);
+    for (auto c : b.hash) mix(c);
+  }
+  return "fnv" + std::to_string(h);
+}
+
+// `f` as the store gives it back: with its blocks hash.
+SyncFile hashed(SyncFile f) {
+  f.blocks_hash = f.blocks.empty() ? "" : test_hash(f.blocks);
+  return f;
+}
+
 // A file with every field set to something that is not its default.
 SyncFile full_file(const std::string& name, std::uint8_t seed) {
   SyncFile f;
@@ -53,7 +74,7 @@ class SyncStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     db = open_memory();
-    sync = std::make_unique<store::SyncStore>(*db);
+    sync = std::make_unique<store::SyncStore>(*db, test_hash);
     ASSERT_TRUE(
         sync->put_folder({"f1", "Photos", "/data/photos", "sendreceive", false, 0x9000000000000000ULL, 1}));
     ASSERT_TRUE(sync->put_device({"DEV-A", "laptop", {"dynamic", "tcp://192.0.2.1:22000"}, 2}));
@@ -82,7 +103,7 @@ TEST_F(SyncStoreTest, FoldersAndDevicesRoundTrip) {
   EXPECT_EQ((*f)->type, "sendonly");
   EXPECT_TRUE((*f)->paused);
   EXPECT_EQ((*f)->index_id, 7u);
-  auto files = sync->files("f1", "");
+  auto files = sync->files("f1", "", store::Blocks::with);
   ASSERT_TRUE(files);
   EXPECT_EQ(files->size(), 1u);
   ASSERT_TRUE(sync->put_folder({"f0", "", "/z", "receiveonly", false, 1, 1}));
@@ -123,7 +144,7 @@ TEST_F(SyncStoreTest, SharesAndRemoteIndex) {
   shares = sync->shares("f1");
   ASSERT_TRUE(shares);
   EXPECT_EQ(shares->size(), 1u);
-  auto files = sync->files("f1", "DEV-B");
+  auto files = sync->files("f1", "DEV-B", store::Blocks::with);
   ASSERT_TRUE(files);
   EXPECT_TRUE(files->empty());
   auto set = sync->set_remote_index("f1", "DEV-B", 1, 1);
@@ -143,7 +164,7 @@ TEST_F(SyncStoreTest, LocalFilesRoundTripEveryFieldAndGetSequences) {
   EXPECT_EQ((*stored)[0].device, "");
   EXPECT_EQ((*stored)[0].folder, "f1");
 
-  auto expected = full_file("b/c", 1);
+  auto expected = hashed(full_file("b/c", 1));
   expected.folder = "f1";
   expected.sequence = 1;
   auto got = sync->file("f1", "", "b/c");
@@ -165,7 +186,7 @@ TEST_F(SyncStoreTest, LocalFilesRoundTripEveryFieldAndGetSequences) {
   dir.sequence = 3;
   EXPECT_EQ(**got, dir);
 
-  auto all = sync->files("f1", "");
+  auto all = sync->files("f1", "", store::Blocks::with);
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].name, "a");  // by name
@@ -179,7 +200,7 @@ TEST_F(SyncStoreTest, LocalFilesRoundTripEveryFieldAndGetSequences) {
   auto again = sync->put_local("f1", {changed});
   ASSERT_TRUE(again);
   EXPECT_EQ((*again)[0].sequence, 4);
-  all = sync->files("f1", "");
+  all = sync->files("f1", "", store::Blocks::with);
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 3u);
 
@@ -215,6 +236,88 @@ TEST_F(SyncStoreTest, SinceOrdersBySequenceWithLimit) {
   EXPECT_EQ(page->size(), 5u);
 }
 
+// What pull planning, scans and views read: every field but the block list, the blocks hash included.
+TEST_F(SyncStoreTest, ListingsWithoutBlocksCarryEverythingElse) {
+  ASSERT_TRUE(sync->put_local("f1", {full_file("a", 1), full_file("b", 2)}));
+  auto remote = full_file("a", 3);
+  remote.sequence = 5;
+  ASSERT_TRUE(sync->put_remote("f1", "DEV-A", {remote}));
+  for (const std::string device : {"", "DEV-A"}) {
+    auto with = sync->files("f1", device, store::Blocks::with);
+    auto without = sync->files("f1", device, store::Blocks::without);
+    ASSERT_TRUE(with && without);
+    ASSERT_EQ(with->size(), without->size());
+    ASSERT_FALSE(with->empty());
+    for (std::size_t i = 0; i < with->size(); ++i) {
+      const auto& full = (*with)[i];
+      EXPECT_EQ(full.blocks.size(), 3u);
+      EXPECT_EQ(full.blocks_hash, test_hash(full.blocks));
+      EXPECT_TRUE((*without)[i].blocks.empty());
+      auto header = full;
+      header.blocks.clear();
+      EXPECT_EQ((*without)[i], header);  // blocks_hash and all
+      // One entry: with its blocks unless told otherwise.
+      auto one = sync->file("f1", device, full.name);
+      ASSERT_TRUE(one && *one);
+      EXPECT_EQ(**one, full);
+      one = sync->file("f1", device, full.name, store::Blocks::without);
+      ASSERT_TRUE(one && *one);
+      EXPECT_EQ(**one, header);
+    }
+  }
+  // What is given as blocks_hash is not what is kept: the store computes it.
+  auto lying = full_file("c", 4);
+  lying.blocks_hash = test_hash(full_file("a", 1).blocks);
+  ASSERT_TRUE(sync->put_local("f1", {lying}));
+  auto c = sync->file("f1", "", "c", store::Blocks::without);
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->blocks_hash, test_hash(lying.blocks));
+  // An entry that loses its blocks (deleted) loses its hash and its block list's row.
+  auto gone = full_file("a", 1);
+  gone.deleted = true;
+  gone.blocks.clear();
+  ASSERT_TRUE(sync->put_local("f1", {gone}));
+  auto a = sync->file("f1", "", "a");
+  ASSERT_TRUE(a && *a);
+  EXPECT_TRUE((*a)->blocks.empty());
+  EXPECT_TRUE((*a)->blocks_hash.empty());
+  auto lists = db->query("SELECT COUNT(*) FROM sync_file_blocks");
+  ASSERT_TRUE(lists);
+  EXPECT_EQ(store::as_int((*lists)[0][0]), 3);  // b, c, and DEV-A's a
+  // Entries removed take their block lists with them.
+  ASSERT_TRUE(sync->drop_remote("f1", "DEV-A"));
+  ASSERT_TRUE(sync->remove_folder("f1"));
+  lists = db->query("SELECT COUNT(*) FROM sync_file_blocks");
+  ASSERT_TRUE(lists);
+  EXPECT_EQ(store::as_int((*lists)[0][0]), 0);
+}
+
+TEST_F(SyncStoreTest, SinceStopsAtABlockBudgetButNeverBeforeOneEntry) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(sync->put_local("f1", {full_file("f" + std::to_string(i), 1)}));
+  SyncFile dir;  // no blocks: costs nothing of the budget
+  dir.name = "d";
+  dir.type = 1;
+  ASSERT_TRUE(sync->put_local("f1", {dir}));
+  auto page = sync->since("f1", "", 0, 100, 7);  // 3 blocks each: two fit
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[1].name, "f1");
+  EXPECT_EQ((*page)[1].blocks.size(), 3u);
+  page = sync->since("f1", "", 0, 100, 1);  // one entry even when it alone is over
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 1u);
+  page = sync->since("f1", "", 0, 1, 100);  // the file limit still holds
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->size(), 1u);
+  page = sync->since("f1", "", 4, 100, 3);  // f4, then the directory fits
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[1].name, "d");
+  page = sync->since("f1", "", 6, 100, 3);
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(page->empty());
+}
+
 TEST_F(SyncStoreTest, RemoteIndexesKeepTheirSequencesAndStaySeparate) {
   auto a = full_file("shared", 1);
   a.sequence = 1000;
@@ -228,7 +331,7 @@ TEST_F(SyncStoreTest, RemoteIndexesKeepTheirSequencesAndStaySeparate) {
   ASSERT_TRUE(got && *got);
   a.folder = "f1";
   a.device = "DEV-A";
-  EXPECT_EQ(**got, a);
+  EXPECT_EQ(**got, hashed(a));
   auto max = sync->max_sequence("f1", "DEV-A");
   ASSERT_TRUE(max);
   EXPECT_EQ(*max, 1000);
@@ -248,10 +351,10 @@ TEST_F(SyncStoreTest, RemoteIndexesKeepTheirSequencesAndStaySeparate) {
   EXPECT_FALSE(*loc);
 
   ASSERT_TRUE(sync->drop_remote("f1", "DEV-A"));
-  auto files = sync->files("f1", "DEV-A");
+  auto files = sync->files("f1", "DEV-A", store::Blocks::with);
   ASSERT_TRUE(files);
   EXPECT_TRUE(files->empty());
-  files = sync->files("f1", "DEV-B");
+  files = sync->files("f1", "DEV-B", store::Blocks::with);
   ASSERT_TRUE(files);
   EXPECT_EQ(files->size(), 1u);
 }
@@ -338,14 +441,14 @@ TEST_F(SyncStoreTest, RemoveFolderAndDeviceCascade) {
   ASSERT_TRUE(d);
   EXPECT_FALSE(*d);
   for (const char* folder : {"f1", "f2"}) {
-    auto files = sync->files(folder, "DEV-A");
+    auto files = sync->files(folder, "DEV-A", store::Blocks::with);
     ASSERT_TRUE(files);
     EXPECT_TRUE(files->empty());
   }
   auto shares = sync->shares("f2");
   ASSERT_TRUE(shares);
   EXPECT_TRUE(shares->empty());
-  auto b_files = sync->files("f1", "DEV-B");
+  auto b_files = sync->files("f1", "DEV-B", store::Blocks::with);
   ASSERT_TRUE(b_files);
   EXPECT_EQ(b_files->size(), 1u);
 
@@ -374,7 +477,7 @@ TEST(SyncStore, SurvivesReopen) {
   {
     auto db = store::Database::open(file, store::state_migrations());
     ASSERT_TRUE(db) << db.error().message;
-    store::SyncStore sync(**db);
+    store::SyncStore sync(**db, test_hash);
     ASSERT_TRUE(sync.put_folder({"f1", "", "/x", "sendreceive", false, 1, 1}));
     ASSERT_TRUE(sync.put_device({"DEV-A", "a", {}, 1}));
     ASSERT_TRUE(sync.share("f1", "DEV-A"));
@@ -383,11 +486,11 @@ TEST(SyncStore, SurvivesReopen) {
   }
   auto db = store::Database::open(file, store::state_migrations());
   ASSERT_TRUE(db) << db.error().message;
-  store::SyncStore sync(**db);
-  auto files = sync.files("f1", "");
+  store::SyncStore sync(**db, test_hash);
+  auto files = sync.files("f1", "", store::Blocks::with);
   ASSERT_TRUE(files);
   ASSERT_EQ(files->size(), 2u);
-  auto expected = full_file("b", 2);
+  auto expected = hashed(full_file("b", 2));
   expected.folder = "f1";
   expected.sequence = 2;
   EXPECT_EQ((*files)[1], expected);
@@ -408,7 +511,7 @@ TEST(SyncStore, SurvivesReopen) {
 
 TEST(SyncStore, TenThousandLocalFilesInOneTransaction) {
   auto db = open_memory();
-  store::SyncStore sync(*db);
+  store::SyncStore sync(*db, test_hash);
   ASSERT_TRUE(sync.put_folder({"big", "", "/big", "sendreceive", false, 1, 1}));
   std::vector<SyncFile> files;
   for (int i = 0; i < 10'000; ++i) {
@@ -427,7 +530,7 @@ TEST(SyncStore, TenThousandLocalFilesInOneTransaction) {
       << "put_local of 10,000 files took "
       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
   // And again, now that every file has blocks to replace.
-  auto again = sync.files("big", "");
+  auto again = sync.files("big", "", store::Blocks::with);
   ASSERT_TRUE(again);
   for (auto& f : *again) f.blocks[1].hash[0] ^= 1;
   const auto start2 = std::chrono::steady_clock::now();
@@ -455,8 +558,8 @@ TEST_F(SyncStoreTest, FolderVersioningRoundTrips) {
 // until told otherwise.
 TEST(SyncStore, VersioningMigrationGivesOldFoldersNone) {
   auto all = store::state_migrations();
-  ASSERT_GE(all.size(), 11u);
-  const auto before = static_cast<std::ptrdiff_t>(all.size() - 1);
+  ASSERT_GE(all.size(), 12u);
+  const std::ptrdiff_t before = 11;  // migrations 1-11
   auto file =
       std::filesystem::temp_directory_path() / ("kith_sync_m11_" + std::to_string(::getpid()) + ".sqlite");
   std::filesystem::remove(file);
@@ -469,10 +572,73 @@ TEST(SyncStore, VersioningMigrationGivesOldFoldersNone) {
   }
   auto db = store::Database::open(file, all);
   ASSERT_TRUE(db) << db.error().message;
-  store::SyncStore sync(**db);
+  store::SyncStore sync(**db, test_hash);
   auto old = sync.folder("old");
   ASSERT_TRUE(old && *old);
   EXPECT_EQ((*old)->versioning, store::SyncVersioning{});
+  db->reset();
+  std::filesystem::remove(file);
+  std::filesystem::remove(file.string() + "-wal");
+  std::filesystem::remove(file.string() + "-shm");
+}
+
+// A database from before block lists had a table of their own (migration 13): the lists move, every
+// field reads as before, and fill_blocks_hashes() computes what the old rows lack, once.
+TEST(SyncStore, BlockListMigrationKeepsEntriesAndHashesAreFilledOnce) {
+  auto all = store::state_migrations();
+  ASSERT_GE(all.size(), 13u);
+  const std::ptrdiff_t before = 12;  // migrations 1-12
+  auto file =
+      std::filesystem::temp_directory_path() / ("kith_sync_m12_" + std::to_string(::getpid()) + ".sqlite");
+  std::filesystem::remove(file);
+  const auto expected_file = full_file("a", 1);
+  {
+    auto db = store::Database::open(file, std::vector<std::string>(all.begin(), all.begin() + before));
+    ASSERT_TRUE(db) << db.error().message;
+    ASSERT_TRUE(
+        (*db)->exec("INSERT INTO sync_folders (id, label, path, type, paused, index_id, created_at) "
+                    "VALUES ('f1', '', '/old', 'sendreceive', 0, 1, 1)"));
+    // The block list as migration 10 stores it: 48 bytes a block, big-endian.
+    std::vector<std::uint8_t> blob;
+    for (const auto& b : expected_file.blocks) {
+      for (int i = 7; i >= 0; --i) blob.push_back(static_cast<std::uint8_t>(b.offset >> (8 * i)));
+      for (int i = 3; i >= 0; --i) blob.push_back(static_cast<std::uint8_t>(b.size >> (8 * i)));
+      for (int i = 3; i >= 0; --i) blob.push_back(static_cast<std::uint8_t>(b.weak_hash >> (8 * i)));
+      blob.insert(blob.end(), b.hash.begin(), b.hash.end());
+    }
+    const char* insert =
+        "INSERT INTO sync_files (folder, device, name, type, size, permissions, modified_s, modified_ns, "
+        "modified_by, deleted, invalid, no_permissions, version, sequence, block_size, blocks, "
+        "symlink_target, "
+        "inode) VALUES (1, 0, ?1, ?2, ?3, 0, 0, 0, 0, 0, 0, 0, x'', ?4, 131072, ?5, x'', 0)";
+    ASSERT_TRUE(
+        (*db)->exec(insert, {std::string("a"), std::int64_t{0}, expected_file.size, std::int64_t{1}, blob}));
+    ASSERT_TRUE((*db)->exec(insert, {std::string("d"), std::int64_t{1}, std::int64_t{0}, std::int64_t{2},
+                                     std::vector<std::uint8_t>{}}));
+  }
+  auto db = store::Database::open(file, all);
+  ASSERT_TRUE(db) << db.error().message;
+  store::SyncStore sync(**db, test_hash);
+  auto a = sync.file("f1", "", "a");
+  ASSERT_TRUE(a && *a);
+  EXPECT_EQ((*a)->blocks, expected_file.blocks);
+  EXPECT_EQ((*a)->size, expected_file.size);
+  EXPECT_TRUE((*a)->blocks_hash.empty());  // not computed yet
+  auto filled = sync.fill_blocks_hashes();
+  ASSERT_TRUE(filled) << filled.error().message;
+  EXPECT_EQ(*filled, 1u);  // the directory has no blocks to hash
+  a = sync.file("f1", "", "a", store::Blocks::without);
+  ASSERT_TRUE(a && *a);
+  EXPECT_EQ((*a)->blocks_hash, test_hash(expected_file.blocks));
+  filled = sync.fill_blocks_hashes();
+  ASSERT_TRUE(filled);
+  EXPECT_EQ(*filled, 0u);
+  // The local block map still finds the moved list's blocks, and a change replaces them.
+  auto changed = full_file("a", 9);
+  ASSERT_TRUE(sync.put_local("f1", {changed}));
+  a = sync.file("f1", "", "a");
+  ASSERT_TRUE(a && *a);
+  EXPECT_EQ((*a)->blocks, changed.blocks);
   db->reset();
   std::filesystem::remove(file);
   std::filesystem::remove(file.string() + "-wal");

@@ -83,6 +83,15 @@ Status Engine::start() {
     if (f.record.paused) f.state = "paused";
   }
   restore_held();
+  // Entries stored before the store kept blocks hashes get theirs (once; before any pull is planned,
+  // which runs on the same strand and tells identical content by that hash).
+  asio::post(m_db, [this] {
+    if (auto filled = m_deps.store.fill_blocks_hashes(); !filled)
+      spdlog::warn("sync: cannot compute the blocks hashes of older index entries: {}",
+                   filled.error().message);
+    else if (*filled > 0)
+      spdlog::info("sync: computed the blocks hash of {} older index entries", *filled);
+  });
   if (auto l = listen(); !l) return l;
   start_local_discovery();
   arm_versions_cleanup(60);  // as Syncthing: a first cleanup a minute after the start
@@ -428,7 +437,7 @@ void Engine::scan(const std::string& folder) {
       options.ignored = [loaded](const std::string& name) { return loaded->ignored(name); };
       options.look_inside_ignored = !loaded->skip_ignored_dirs();
     }
-    auto previous = m_deps.store.files(folder, "");
+    auto previous = m_deps.store.files(folder, "", store::Blocks::without);  // blocks_hash is enough
     Result<ScanResult> scanned = !ignores   ? tl::unexpected(ignores.error())
                                  : previous ? scan_folder(root, *previous, options)
                                             : tl::unexpected(previous.error());

@@ -162,6 +162,8 @@ class Engine {
   void pull(const std::string& folder);
   void planned(const std::string& folder, GlobalState global);
   void pull_next(const std::string& folder);
+  // One need of the running pull, its file's blocks loaded (planning left them out).
+  void pull_item(const std::string& folder, Need need, std::function<void(Result<store::SyncFile>)> finish);
   void finish_file(std::shared_ptr<FileJob> job, std::function<void(Result<store::SyncFile>)> finish);
   void hold_file(std::shared_ptr<FileJob> job, const safety::Decision& decision,
                  std::function<void(Result<store::SyncFile>)> finish);

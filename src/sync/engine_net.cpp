@@ -27,7 +27,11 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
+// An Index or IndexUpdate carries at most this many entries, and no more than INDEX_BATCH_BLOCKS blocks
+// in all unless one entry alone has more (a 20 GiB file of 128 KiB blocks has 160,000): what a batch
+// holds in memory goes with the data it describes, so it is bounded by blocks, not only by files.
 constexpr std::size_t INDEX_BATCH_FILES = 1000;
+constexpr std::size_t INDEX_BATCH_BLOCKS = 100'000;  // about 5 MiB in the store, 6 MiB on the wire
 constexpr auto HANDSHAKE_TIMEOUT = std::chrono::seconds(10);
 
 std::string endpoint_text(const tcp::endpoint& ep) {
@@ -425,7 +429,9 @@ void Engine::on_index(const std::string& device) {
     std::string folder, problem;
     std::int64_t max_sequence = -1;
     std::size_t refused = 0;
-    if (!index.ParseFromString(msg.body)) {
+    const bool parsed = index.ParseFromString(msg.body);
+    std::string().swap(msg.body);  // up to 64 MiB: not held while the entries are checked and stored
+    if (!parsed) {
       problem = "a malformed index message";
     } else if (!allowed.count(index.folder())) {
       problem = "an index for folder \"" + base::terminal_safe(index.folder().substr(0, 64)) +
@@ -445,6 +451,7 @@ void Engine::on_index(const std::string& device) {
         max_sequence = std::max(max_sequence, f->sequence);
         files.push_back(std::move(*f));
       }
+      bep::pb::IndexUpdate().Swap(&index);  // the parsed message too (Clear() would keep its blocks)
       if (auto ok = m_deps.store.put_remote(folder, device, files); !ok) problem = ok.error().message;
       if (max_sequence >= 0)
         (void)m_deps.store.set_remote_index(folder, device, allowed[folder], max_sequence);
@@ -490,7 +497,7 @@ void Engine::send_index(const std::string& device, const std::string& folder) {
   peer.more = false;
   const std::uint64_t serial = it->second.conn->serial();
   asio::post(m_db, [this, device, folder, serial, after = peer.sent_up_to, first = !peer.sent_first] {
-    auto batch = m_deps.store.since(folder, "", after, INDEX_BATCH_FILES);
+    auto batch = m_deps.store.since(folder, "", after, INDEX_BATCH_FILES, INDEX_BATCH_BLOCKS);
     bep::pb::IndexUpdate update;
     update.set_folder(folder);
     std::int64_t last = after;
@@ -499,7 +506,8 @@ void Engine::send_index(const std::string& device, const std::string& folder) {
         *update.add_files() = to_wire(f);
         last = f.sequence;
       }
-    const bool full = batch && batch->size() == INDEX_BATCH_FILES;
+    // Not the last batch if it stopped at a limit: asking again with nothing left costs one query.
+    const bool full = batch && !batch->empty();
     asio::post(m_strand,
                [this, device, folder, serial, first, last, full, update = std::move(update)]() mutable {
                  auto it = m_devices.find(device);
@@ -540,7 +548,7 @@ void Engine::on_request(Device& d, const bep::pb::Request& r) {
   }
   asio::post(m_deps.workers, [this, answer, folder = r.folder(), root = f->second.record.path,
                               name = r.name(), offset = r.offset(), size = r.size(), hash = r.hash()] {
-    auto rec = m_deps.store.file(folder, "", name);
+    auto rec = m_deps.store.file(folder, "", name, store::Blocks::without);  // every block request
     if (!rec || !*rec || (*rec)->deleted || (*rec)->invalid || (*rec)->type != 0)
       return answer(bep::pb::ERROR_CODE_NO_SUCH_FILE);
     if (offset + size > (*rec)->size) {

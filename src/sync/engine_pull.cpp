@@ -23,6 +23,7 @@
 #include "sync/engine.hpp"
 #include "sync/file_ops.hpp"
 #include "sync/names.hpp"
+#include "sync/version.hpp"
 
 namespace kith::sync {
 namespace asio = boost::asio;
@@ -40,6 +41,31 @@ std::int64_t now_s() {
 // What a file's pull ends with when the safety check held it back: not a failure to retry.
 const Error HELD_BACK{base::make_error_code(base::errc::not_found), "held back by the safety check"};
 bool held_back(const Error& e) { return e.code == HELD_BACK.code && e.message == HELD_BACK.message; }
+
+// The block list of the file `need` says to put in place, which planning did not read: this node's own
+// entry's when the content is the same here (a metadata-only change), else that of a device whose index
+// has exactly the global version. Fails when none has it any more (an index changed since the round was
+// planned): the next round plans again.
+Result<std::vector<store::SyncBlock>> load_blocks(store::SyncStore& store, const std::string& folder,
+                                                  const Need& need) {
+  const store::SyncFile& g = need.global;
+  std::vector<std::string> from;
+  if (need.metadata_only)
+    from.push_back("");
+  else
+    from = need.sources;
+  for (const auto& device : from) {
+    auto f = store.file(folder, device, g.name);
+    if (!f) return tl::unexpected(f.error());
+    if (!*f || (*f)->deleted || (*f)->invalid || (*f)->type != 0 || (*f)->size != g.size ||
+        (*f)->blocks_hash != g.blocks_hash)
+      continue;
+    if (!device.empty() && compare((*f)->version, g.version) != Ordering::equal) continue;
+    return std::move((*f)->blocks);
+  }
+  return fail(base::make_error_code(base::errc::unavailable),
+              g.name + ": its index entry changed since this round was planned (planned again next round)");
+}
 }  // namespace
 
 struct Engine::Pull {
@@ -92,10 +118,12 @@ void Engine::pull(const std::string& folder) {
         }
       });
     auto ignores = std::make_shared<const Ignores>(std::move(*loaded));
-    auto local = m_deps.store.files(folder, "");
+    // Names, versions and metadata only: a file's block list is read when its pull starts (pull_next),
+    // so planning's memory goes with the number of entries, not the size of the files.
+    auto local = m_deps.store.files(folder, "", store::Blocks::without);
     std::map<std::string, std::vector<store::SyncFile>> remote;
     for (const auto& d : devices)
-      if (auto r = m_deps.store.files(folder, d)) remote[d] = std::move(*r);
+      if (auto r = m_deps.store.files(folder, d, store::Blocks::without)) remote[d] = std::move(*r);
     GlobalState global;
     std::int64_t files = 0, bytes = 0, sequence = 0;
     if (local) {
@@ -200,7 +228,7 @@ void Engine::pull_next(const std::string& folder) {
   Need need = std::move(pull->queue.front());
   pull->queue.pop_front();
   ++pull->running;
-  auto finish = [this, folder, pull](Result<store::SyncFile> r) {
+  std::function<void(Result<store::SyncFile>)> finish = [this, folder, pull](Result<store::SyncFile> r) {
     --pull->running;
     if (r) {
       ++pull->done;
@@ -211,6 +239,28 @@ void Engine::pull_next(const std::string& folder) {
     }
     pull_next(folder);
   };
+  if (!need.global.deleted && need.global.type == 0) {
+    // Planning read no block lists: this file's is read now, and kept only while it is pulled.
+    asio::post(m_db, [this, folder, need = std::move(need), finish = std::move(finish)]() mutable {
+      auto blocks = load_blocks(m_deps.store, folder, need);
+      asio::post(m_strand, [this, folder, need = std::move(need), finish = std::move(finish),
+                            blocks = std::move(blocks)]() mutable {
+        if (!blocks) return finish(tl::unexpected(blocks.error()));
+        need.global.blocks = std::move(*blocks);
+        pull_item(folder, std::move(need), std::move(finish));
+      });
+    });
+    return;
+  }
+  pull_item(folder, std::move(need), std::move(finish));
+}
+
+void Engine::pull_item(const std::string& folder, Need need,
+                       std::function<void(Result<store::SyncFile>)> finish) {
+  auto it = m_folders.find(folder);
+  if (it == m_folders.end())
+    return finish(fail(base::make_error_code(base::errc::not_found), "folder " + folder + " was removed"));
+  Folder& f = it->second;
   const std::string root = f.record.path;
   const Need& n = need;
   if (n.global.deleted || n.global.type != 0 || n.metadata_only || n.global.size == 0) {

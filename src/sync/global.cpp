@@ -11,7 +11,9 @@ bool same_content(const store::SyncFile& a, const store::SyncFile& b) {
   if (a.deleted || b.deleted || a.type != b.type) return false;
   if (a.type == 4) return a.symlink_target == b.symlink_target;
   if (a.type == 1) return true;
-  return a.size == b.size && a.blocks == b.blocks;
+  // By the blocks hash the store keeps: planning reads indexes without their block lists. An unknown
+  // hash (empty) is never "the same": the data is fetched (or copied from here) instead.
+  return a.size == b.size && !a.blocks_hash.empty() && a.blocks_hash == b.blocks_hash;
 }
 
 int depth(const std::string& name) { return static_cast<int>(std::count(name.begin(), name.end(), '/')); }

@@ -4,6 +4,8 @@
 // (edited on two devices while apart) the conflict winner is the valid one, then the not-deleted one,
 // then the newer modification time, then the greater vector (Syncthing's FileInfo.WinsConflict), so
 // every device picks the same winner and the loser keeps its copy as NAME.sync-conflict-....
+// The input is indexes without their block lists (store::Blocks::without): content is compared by
+// SyncFile::blocks_hash, and a need's blocks are read when its pull starts (engine_pull.cpp).
 #include <functional>
 #include <map>
 #include <optional>
@@ -22,10 +24,12 @@ bool wins_conflict(const store::SyncFile& a, const store::SyncFile& b);
 const store::SyncFile& newest(const std::vector<const store::SyncFile*>& candidates);
 
 struct Need {
-  store::SyncFile global;            // what the name should become (its device is where it came from)
+  store::SyncFile global;            // what the name should become (its device is where it came from);
+                                     // as its input was: without blocks
   std::vector<std::string> sources;  // devices whose index has exactly this version (to fetch blocks from)
   bool conflict = false;             // the local entry is concurrent and loses: keep it as a conflict copy
-  bool metadata_only = false;        // same content here: adopt the version and times, move no data
+  bool metadata_only = false;        // same content here (size and blocks_hash): adopt the version and
+                                     // times, move no data
   std::optional<store::SyncFile> local;  // this node's entry for the name, if any
 };
 

@@ -11,6 +11,8 @@ using namespace kith::sync;
 namespace {
 constexpr std::uint64_t ME = 1, ALICE = 2, BOB = 3;
 
+// An entry as pull planning reads it (store::Blocks::without): no block list, its content told by
+// blocks_hash.
 SyncFile entry(const std::string& device, const std::string& name, std::vector<SyncCounter> version,
                std::int64_t mtime = 100, std::uint8_t content = 1) {
   SyncFile f;
@@ -21,10 +23,7 @@ SyncFile entry(const std::string& device, const std::string& name, std::vector<S
   f.modified_s = mtime;
   f.size = 10;
   f.block_size = 128 << 10;
-  SyncBlock b;
-  b.size = 10;
-  b.hash.fill(content);
-  f.blocks = {b};
+  f.blocks_hash = "content-" + std::to_string(content);
   return f;
 }
 
@@ -99,6 +98,36 @@ TEST(Global, SameContentOnlyAdoptsTheVersion) {
   ASSERT_EQ(g.needs.size(), 1u);
   EXPECT_TRUE(g.needs[0].metadata_only);
   EXPECT_FALSE(g.needs[0].conflict);
+  EXPECT_TRUE(g.needs[0].global.blocks.empty());  // planning carries no block lists
+}
+
+// Content is compared by blocks hash alone: block lists in the input are not looked at, and an unknown
+// hash (an entry from before the store kept them) is never taken for the same content.
+TEST(Global, SameContentGoesByTheBlocksHash) {
+  SyncBlock block;
+  block.size = 10;
+  auto mine = entry("", "a", {{ME, 1}}, 100, 7);
+  auto theirs = entry("alice", "a", {{ME, 1}, {ALICE, 1}}, 300, 8);  // newer, other content
+  mine.blocks = theirs.blocks = {block};                             // same (ignored) block lists
+  auto g = run({mine}, {{"alice", {theirs}}});
+  ASSERT_EQ(g.needs.size(), 1u);
+  EXPECT_FALSE(g.needs[0].metadata_only);
+
+  mine.blocks_hash = theirs.blocks_hash = "";
+  g = run({mine}, {{"alice", {theirs}}});
+  ASSERT_EQ(g.needs.size(), 1u);
+  EXPECT_FALSE(g.needs[0].metadata_only);
+
+  mine.blocks_hash = theirs.blocks_hash = "same";
+  mine.blocks.clear();
+  g = run({mine}, {{"alice", {theirs}}});
+  ASSERT_EQ(g.needs.size(), 1u);
+  EXPECT_TRUE(g.needs[0].metadata_only);
+
+  theirs.size = 11;  // a hash is only trusted with the size
+  g = run({mine}, {{"alice", {theirs}}});
+  ASSERT_EQ(g.needs.size(), 1u);
+  EXPECT_FALSE(g.needs[0].metadata_only);
 }
 
 TEST(Global, HeldVersionsAndReceiveOnlyChangesAreLeftAlone) {

@@ -316,8 +316,10 @@ Result<ScanResult> scan_folder(const std::filesystem::path& root,
     }
     result.hashed_bytes += static_cast<std::uint64_t>(e.size);
     e.blocks = std::move(*blocks);
+    e.blocks_hash = blocks_hash(e.blocks);
+    // `previous` may come without block lists (store::Blocks::without): their hash says as much.
     if (job.inode_only_prev && job.inode_only_prev->block_size == e.block_size &&
-        job.inode_only_prev->blocks == e.blocks) {
+        !job.inode_only_prev->blocks_hash.empty() && job.inode_only_prev->blocks_hash == e.blocks_hash) {
       auto same = *job.inode_only_prev;
       same.inode = e.inode;
       result.refreshed.push_back(std::move(same));
@@ -348,6 +350,7 @@ Result<ScanResult> scan_folder(const std::filesystem::path& root,
       auto e = p;
       e.invalid = true;
       e.blocks.clear();
+      e.blocks_hash.clear();
       e.size = 0;
       e.sequence = 0;
       result.changed.push_back(std::move(e));
@@ -359,6 +362,7 @@ Result<ScanResult> scan_folder(const std::filesystem::path& root,
     e.deleted = true;
     e.invalid = false;
     e.blocks.clear();
+    e.blocks_hash.clear();
     e.size = 0;
     e.inode = 0;
     e.modified_s = now_s;

@@ -45,7 +45,8 @@ struct ScanError {
 };
 
 struct ScanResult {
-  // New and modified entries (version bumped by short_id, modified_by short_id, blocks hashed), ones
+  // New and modified entries (version bumped by short_id, modified_by short_id, blocks and blocks_hash
+  // computed), ones
   // gone since (deleted, blocks cleared, size 0, modified_s now, version bumped) and ones now ignored
   // (invalid, blocks cleared, size 0, version as it was). Sorted by name; sequence 0: put_local
   // assigns it.
@@ -59,9 +60,10 @@ struct ScanResult {
   std::size_t unchanged = 0;  // entries found as the index has them
 };
 
-// Walks `root`, compares with this node's last index of it (`previous`, device ""), and returns the
-// entries that changed (ScanResult). A file whose size, mtime (s+ns), inode and permissions match its
-// previous entry is not re-hashed; a directory is unchanged while its permissions are (its mtime moves
+// Walks `root`, compares with this node's last index of it (`previous`, device ""; its block lists are
+// not needed: store::Blocks::without, `blocks_hash` is what an inode-only change is compared by), and
+// returns the entries that changed (ScanResult). A file whose size, mtime (s+ns), inode and permissions match
+// its previous entry is not re-hashed; a directory is unchanged while its permissions are (its mtime moves
 // with every change inside it); a symlink while its target is. Internal names (.stfolder, .stignore,
 // .stversions), temporary files, names that are not valid UTF-8 (reported) and names `ignored` says
 // are skipped; so are sockets, FIFOs and devices. A file being written while hashed (size or mtime

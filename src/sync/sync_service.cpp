@@ -97,7 +97,7 @@ void SyncService::conflicts(std::string id, base::Done<Result<std::vector<Confli
     // The index, not the disk: what the last scan saw (a copy made since shows after the next one).
     asio::post(e->m_db, [e, id, done = std::move(done)]() mutable {
       Result<std::vector<ConflictView>> out = std::vector<ConflictView>{};
-      if (auto files = e->m_deps.store.files(id, ""); !files) {
+      if (auto files = e->m_deps.store.files(id, "", store::Blocks::without); !files) {
         out = tl::unexpected(files.error());
       } else {
         for (const auto& f : *files) {

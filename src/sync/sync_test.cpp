@@ -399,10 +399,10 @@ TEST(Scanner, FirstScanFindsEverythingSecondScanHashesNothing) {
   // Through the store, as the service will do it; the second scan finds nothing to do.
   auto db = store::Database::open(store::Database::IN_MEMORY, store::state_migrations());
   ASSERT_TRUE(db);
-  store::SyncStore index(**db);
+  store::SyncStore index(**db, sync::blocks_hash);
   ASSERT_TRUE(index.put_folder({"f", "", root.string(), "sendreceive", false, 1, 1}));
   ASSERT_TRUE(index.put_local("f", changed));
-  auto previous = index.files("f", "");
+  auto previous = index.files("f", "", store::Blocks::without);  // as the engine reads it
   ASSERT_TRUE(previous);
   auto again = sync::scan_folder(root, *previous, options());
   ASSERT_TRUE(again) << again.error().message;
