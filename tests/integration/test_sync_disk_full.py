@@ -1,0 +1,131 @@
+"""A full disk stops a synced folder with an error and loses nothing (issue 13, docs/sync.md § A full
+disk): the receiver's folder is a small tmpfs (needs root, as CI is; skipped where mounting is not
+allowed). A file that fits arrives; one that does not is not started, the folder goes to state error
+saying "disk full" and what to do, logs it once, and pulls again by itself once there is room. A
+write that hits the full disk anyway (something else filled it) stops the folder the same way, and
+keeps the temporary file."""
+import os
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import procutil  # noqa: E402
+from kithtest import KithTestCase, MiB, signature_settings  # noqa: E402
+from sync_util import folder, rescan, sync_pair, wait_content, wait_idle  # noqa: E402
+
+BIG = 24 * MiB
+
+
+def mount_tmpfs(path, size_mib):
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm" % size_mib, "tmpfs", path],
+                          capture_output=True).returncode == 0
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+class SyncDiskFullTest(KithTestCase):
+    def pair_on_tmpfs(self, size_mib):
+        """alice and bob syncing folder "team"; bob's folder is a tmpfs of size_mib."""
+        bdir = self.tmpdir("bob-team-")
+        if os.geteuid() != 0 or not mount_tmpfs(bdir, size_mib):
+            self.skipTest("cannot mount a tmpfs here (needs root)")
+        self.addCleanup(subprocess.run, ["umount", "-l", bdir], capture_output=True)
+        return sync_pair(self, bob_dir=bdir, **signature_settings())
+
+    def test_disk_full_stops_the_folder_then_space_freed(self):
+        alice, bob, adir, bdir = self.pair_on_tmpfs(8)
+
+        small = os.urandom(256 * 1024)
+        write(os.path.join(adir, "small.bin"), small)
+        rescan(self, alice, "team")
+        wait_content(os.path.join(bdir, "small.bin"), small)
+        wait_idle(self, bob, "team")
+
+        big = os.urandom(BIG)
+        write(os.path.join(adir, "big.bin"), big)
+        rescan(self, alice, "team")
+
+        def disk_full():
+            f = folder(self, bob, "team")
+            return f if f["state"] == "error" and "disk full" in f["error"] else None
+        stuck = procutil.wait_for(disk_full, 60, interval=0.2, what="bob's folder in error: disk full")
+        self.assertTrue(stuck["disk_full"])
+        self.assertIn("free", stuck["error"])             # says what to do
+        self.assertIn("retries by itself", stuck["error"])
+        # The CLI shows the same.
+        status = bob.run_json("sync", "status", "team", "--json")
+        self.assertEqual(status["state"], "error")
+        self.assertIn("disk full", status["error"])
+
+        # Past a re-check of the free space (every 10 s): still stopped, nothing partial at the final
+        # name, the file that fitted kept, and the error logged once (no retry loop).
+        time.sleep(12)
+        f = folder(self, bob, "team")
+        self.assertEqual(f["state"], "error", f)
+        self.assertIn("disk full", f["error"])
+        self.assertFalse(os.path.exists(os.path.join(bdir, "big.bin")))
+        with open(os.path.join(bdir, "small.bin"), "rb") as fh:
+            self.assertEqual(fh.read(), small)
+        with open(bob.daemon.log_path, errors="replace") as log:
+            lines = [line for line in log if "disk full" in line]
+        self.assertEqual(len(lines), 1, lines)
+
+        # Room again: the folder clears its error and completes with no command.
+        subprocess.run(["mount", "-o", "remount,size=64m", bdir], check=True)
+        wait_content(os.path.join(bdir, "big.bin"), big, timeout=60)
+        done = wait_idle(self, bob, "team")
+        self.assertEqual(done["error"], "")
+        self.assertFalse(done["disk_full"])
+        self.assertEqual(sorted(n for n in os.listdir(bdir) if not n.startswith(".st")),
+                         ["big.bin", "small.bin"])
+
+    def test_a_write_that_hits_a_full_disk(self):
+        # The file fits when it starts; then another program fills the disk while it is written.
+        alice, bob, adir, bdir = self.pair_on_tmpfs(8)
+        wait_idle(self, bob, "team")
+        data = os.urandom(6 * MiB)
+        write(os.path.join(adir, "mid.bin"), data)
+        temp = os.path.join(bdir, ".syncthing.mid.bin.tmp")
+        filler = os.path.join(bdir, "filler")
+
+        def fill():  # as soon as the pull's temporary file appears, take every byte left
+            deadline = time.monotonic() + 60
+            while not os.path.exists(temp) and time.monotonic() < deadline:
+                time.sleep(0.0002)
+            try:
+                with open(filler, "wb", buffering=0) as f:
+                    while True:
+                        f.write(bytes(65536))
+            except OSError:
+                pass
+        t = threading.Thread(target=fill)
+        t.start()
+        rescan(self, alice, "team")
+        t.join()
+
+        def ended():
+            f = folder(self, bob, "team")
+            return f if f["state"] == "error" or os.path.exists(os.path.join(bdir, "mid.bin")) else None
+        f = procutil.wait_for(ended, 60, interval=0.1, what="bob's pull of mid.bin to end")
+        if f["state"] != "error":
+            self.skipTest("the pull finished before the disk was full (a race this test lost)")
+        self.assertTrue(f["disk_full"], f)
+        self.assertIn("No space left on device", f["error"])
+        self.assertIn("retries by itself", f["error"])
+        self.assertFalse(os.path.exists(os.path.join(bdir, "mid.bin")))
+        self.assertTrue(os.path.exists(temp), "the temporary file is kept for the next try")
+
+        os.remove(filler)  # the watcher's scan and the 10 s check both see the room
+        wait_content(os.path.join(bdir, "mid.bin"), data, timeout=60)
+        self.assertFalse(wait_idle(self, bob, "team")["disk_full"])
+        self.assertFalse(os.path.exists(temp))
+
+
+if __name__ == "__main__":
+    unittest.main()
