@@ -5,6 +5,7 @@ saying "disk full" and what to do, logs it once, and pulls again by itself once 
 write that hits the full disk anyway (something else filled it) stops the folder the same way, and
 keeps the temporary file."""
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -86,25 +87,30 @@ class SyncDiskFullTest(KithTestCase):
                          ["big.bin", "small.bin"])
 
     def test_a_write_that_hits_a_full_disk(self):
-        # The file fits when it starts; then another program fills the disk while it is written.
-        alice, bob, adir, bdir = self.pair_on_tmpfs(8)
+        # The file fits when it starts; then another program fills the disk while it is written. To
+        # catch the pull in the middle, alice is stopped (SIGSTOP) as soon as bob's temporary file
+        # appears, the disk is filled, and alice goes on: bob's next block writes fail with ENOSPC.
+        alice, bob, adir, bdir = self.pair_on_tmpfs(32)
         wait_idle(self, bob, "team")
-        data = os.urandom(6 * MiB)
+        data = os.urandom(24 * MiB)
         write(os.path.join(adir, "mid.bin"), data)
         temp = os.path.join(bdir, ".syncthing.mid.bin.tmp")
         filler = os.path.join(bdir, "filler")
+        self.addCleanup(os.kill, alice.daemon.pid, signal.SIGCONT)
 
-        def fill():  # as soon as the pull's temporary file appears, take every byte left
+        def stop_alice_and_fill():
             deadline = time.monotonic() + 60
             while not os.path.exists(temp) and time.monotonic() < deadline:
                 time.sleep(0.0002)
+            os.kill(alice.daemon.pid, signal.SIGSTOP)
             try:
                 with open(filler, "wb", buffering=0) as f:
                     while True:
                         f.write(bytes(65536))
             except OSError:
                 pass
-        t = threading.Thread(target=fill)
+            os.kill(alice.daemon.pid, signal.SIGCONT)
+        t = threading.Thread(target=stop_alice_and_fill)
         t.start()
         rescan(self, alice, "team")
         t.join()
@@ -123,9 +129,11 @@ class SyncDiskFullTest(KithTestCase):
 
         os.remove(filler)  # the watcher's scan and the 10 s check both see the room
         wait_content(os.path.join(bdir, "mid.bin"), data, timeout=60)
-        self.assertFalse(wait_idle(self, bob, "team")["disk_full"])
+        done = wait_idle(self, bob, "team")
+        self.assertFalse(done["disk_full"])
         self.assertFalse(os.path.exists(temp))
-
+        # Each block was fetched once: those written before the disk was full were kept.
+        self.assertEqual(done["bytes_fetched"], len(data))
 
 if __name__ == "__main__":
     unittest.main()
