@@ -3,7 +3,7 @@ disk): the receiver's folder is a small tmpfs (needs root, as CI is; skipped whe
 allowed). A file that fits arrives; one that does not is not started, the folder goes to state error
 saying "disk full" and what to do, logs it once, and pulls again by itself once there is room. A
 write that hits the full disk anyway (something else filled it) stops the folder the same way, and
-keeps the temporary file."""
+keeps the temporary file. Room again never clears an error of another cause (a missing .stfolder)."""
 import os
 import signal
 import subprocess
@@ -134,6 +134,39 @@ class SyncDiskFullTest(KithTestCase):
         self.assertFalse(os.path.exists(temp))
         # Each block was fetched once: those written before the disk was full were kept.
         self.assertEqual(done["bytes_fetched"], len(data))
+
+    def test_room_again_does_not_clear_an_error_of_another_cause(self):
+        alice, bob, adir, bdir = self.pair_on_tmpfs(8)
+        wait_idle(self, bob, "team")
+        big = os.urandom(BIG)
+        write(os.path.join(adir, "big.bin"), big)
+        rescan(self, alice, "team")
+        procutil.wait_for(lambda: folder(self, bob, "team")["disk_full"], 60, interval=0.2,
+                          what="bob's folder in error: disk full")
+        # Then the folder marker goes (as if the disk were unmounted): that error shows instead.
+        marker = os.path.join(bdir, ".stfolder")
+        os.rmdir(marker)
+        rescan(self, bob, "team")
+
+        def marker_error():
+            f = folder(self, bob, "team")
+            return f if f["state"] == "error" and ".stfolder" in f["error"] else None
+        f = procutil.wait_for(marker_error, 30, interval=0.2, what="the missing marker's error")
+        self.assertFalse(f["disk_full"])
+        # Room again, and a check of the free space (every 10 s) later: the marker's error stays and
+        # nothing is pulled into a folder that may not be mounted.
+        subprocess.run(["mount", "-o", "remount,size=64m", bdir], check=True)
+        time.sleep(11)
+        f = folder(self, bob, "team")
+        self.assertEqual(f["state"], "error", f)
+        self.assertIn(".stfolder", f["error"])
+        self.assertFalse(os.path.exists(os.path.join(bdir, "big.bin")))
+        # Fixed: the next scan clears it and the folder pulls.
+        os.mkdir(marker)
+        rescan(self, bob, "team")
+        wait_content(os.path.join(bdir, "big.bin"), big, timeout=60)
+        self.assertEqual(wait_idle(self, bob, "team")["error"], "")
+
 
 if __name__ == "__main__":
     unittest.main()
