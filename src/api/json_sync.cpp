@@ -27,6 +27,7 @@ nlohmann::json folder_json(const sync::FolderView& f) {
           {"paused", f.paused},
           {"state", f.state},
           {"error", f.error},
+          {"disk_full", f.disk_full},
           {"local_files", f.local_files},
           {"local_bytes", f.local_bytes},
           {"global_files", f.global_files},

@@ -35,7 +35,7 @@ TEST(JsonSync, Folder) {
   EXPECT_EQ(
       api::folder_json(folder()).dump(),
       R"({"bytes_fetched":4096,"bytes_reused":131072,"devices":[{"completion":83.5,"connected":true,"device":"DEV","name":"nas","need_bytes":200,)"
-      R"("need_files":2}],"error":"","global_bytes":1200,"global_files":12,"held":[{"name":"tools/eicar.com",)"
+      R"("need_files":2}],"disk_full":false,"error":"","global_bytes":1200,"global_files":12,"held":[{"name":"tools/eicar.com",)"
       R"("quarantine_id":"q1","reason":"infected: Eicar-Signature"}],"id":"photos","label":"Photos",)"
       R"("last_scan":1796590000,"local_bytes":1000,"local_files":10,"need_bytes":200,"need_files":2,)"
       R"("path":"/home/me/Photos","paused":false,"sequence":31,"state":"syncing","type":"sendreceive",)"

@@ -125,7 +125,11 @@ void print_sync_status(const json& folder) {
   if (f.value("paused", false)) line("paused", "`kith sync resume " + id + "` resumes it");
   if (!str(f, "error").empty()) {
     line("error", str(f, "error"));
-    line("", "fix that, then `kith sync rescan " + id + "` (kith also retries at its next scan)");
+    if (f.value("disk_full", false))
+      line("", "once there is room it pulls again by itself (it looks every 10 s, and at `kith sync rescan " +
+                   id + "`)");
+    else
+      line("", "fix that, then `kith sync rescan " + id + "` (kith also retries at its next scan)");
   }
 }
 

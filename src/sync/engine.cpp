@@ -80,6 +80,7 @@ Status Engine::start() {
     }
     f.record = std::move(rec);
     f.rescan_timer = std::make_unique<asio::steady_timer>(m_strand);
+    f.disk_timer = std::make_unique<asio::steady_timer>(m_strand);
     if (f.record.paused) f.state = "paused";
   }
   restore_held();
@@ -150,6 +151,7 @@ void Engine::stop() {
   if (m_versions_timer) m_versions_timer->cancel();
   for (auto& [id, f] : m_folders) {
     if (f.rescan_timer) f.rescan_timer->cancel();
+    if (f.disk_timer) f.disk_timer->cancel();
     unwatch(f);
   }
   for (auto& [id, d] : m_devices)
@@ -164,7 +166,7 @@ void Engine::set_state(Folder& f, std::string state, std::string error) {
   if (f.state == state && f.error == error) return;
   f.state = std::move(state);
   f.error = std::move(error);
-  if (!f.error.empty()) spdlog::warn("sync: folder {}: {}", f.record.id, f.error);
+  if (!f.error.empty()) spdlog::warn("sync: folder {}: {}", f.record.id, base::terminal_safe(f.error));
   emit(event::FolderChanged{view(f)});
 }
 
@@ -178,6 +180,7 @@ FolderView Engine::view(const Folder& f) const {
   v.paused = f.record.paused;
   v.state = f.state;
   v.error = f.error;
+  v.disk_full = f.disk_full && f.state == "error" && f.error == f.disk_full->message;
   v.local_files = f.local_files;
   v.local_bytes = f.local_bytes;
   v.global_files = f.global.global_files;
@@ -258,6 +261,7 @@ void Engine::add_folder(FolderSpec spec, base::Done<Result<FolderView>> done) {
       f.record = rec;
       f.devices.insert(devices.begin(), devices.end());
       f.rescan_timer = std::make_unique<asio::steady_timer>(m_strand);
+      f.disk_timer = std::make_unique<asio::steady_timer>(m_strand);
       m_pending.erase(rec.id);
       spdlog::info("sync: folder {} ({}) added at {}", rec.id, rec.label, rec.path);
       for (const auto& d : devices) {
@@ -280,6 +284,7 @@ void Engine::remove_folder(const std::string& id, base::Done<Status> done) {
   auto it = m_folders.find(id);
   if (it == m_folders.end()) return done(tl::unexpected(err(errc::unknown_folder, "no folder " + id)));
   if (it->second.rescan_timer) it->second.rescan_timer->cancel();
+  if (it->second.disk_timer) it->second.disk_timer->cancel();
   unwatch(it->second);
   const auto devices = it->second.devices;
   m_folders.erase(it);
@@ -489,12 +494,17 @@ void Engine::scan_done(const std::string& folder, Result<std::vector<store::Sync
     spdlog::info("sync: folder {}: {} change(s) found by a scan", folder, changed->size());
     announce(folder);
   }
-  if (f.state == "scanning" || f.state == "error") set_state(f, "idle");
+  // A scan never clears a full disk's error: only room does (check_disk, which then pulls).
+  if (f.disk_full && !f.disk_full->message.empty())
+    set_state(f, "error", f.disk_full->message);
+  else if (f.state == "scanning" || f.state == "error")
+    set_state(f, "idle");
   if (f.scan_again) {
     f.scan_again = false;
     scan(folder);
     return;
   }
+  if (f.disk_full) return check_disk(folder);
   pull(folder);
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "sync/connection.hpp"
+#include "sync/disk_space.hpp"
 #include "sync/global.hpp"
 #include "sync/ignore.hpp"
 #include "sync/local_discovery.hpp"
@@ -66,7 +67,17 @@ class Engine {
     std::vector<HeldItem> held_items;
     std::unique_ptr<boost::asio::steady_timer> rescan_timer;
     std::shared_ptr<Pull> pull;
-    std::shared_ptr<Watcher> watcher;  // after the first good scan, while not paused
+    // A full disk stopped pulling (engine_pull.cpp; docs/sync.md § A full disk): what the file that did
+    // not fit still has to write, and the error shown. Cleared (by check_disk) once that fits again,
+    // never by a scan; an error of another cause shown meanwhile stays as it is.
+    struct DiskFull {
+      std::uint64_t need = 0;
+      std::string message;  // empty while the free space is being measured
+    };
+    std::optional<DiskFull> disk_full;
+    bool checking_disk = false;
+    std::unique_ptr<boost::asio::steady_timer> disk_timer;  // the next check_disk
+    std::shared_ptr<Watcher> watcher;                       // after the first good scan, while not paused
     // .stignore as the last scan loaded it (every scan loads it again): what the puller leaves alone.
     std::shared_ptr<const Ignores> ignores = std::make_shared<const Ignores>();
   };
@@ -164,11 +175,20 @@ class Engine {
   void pull_next(const std::string& folder);
   // One need of the running pull, its file's blocks loaded (planning left them out).
   void pull_item(const std::string& folder, Need need, std::function<void(Result<store::SyncFile>)> finish);
+  void fetch_file(std::shared_ptr<FileJob> job, std::function<void(Result<store::SyncFile>)> finish);
   void finish_file(std::shared_ptr<FileJob> job, std::function<void(Result<store::SyncFile>)> finish);
   void hold_file(std::shared_ptr<FileJob> job, const safety::Decision& decision,
                  std::function<void(Result<store::SyncFile>)> finish);
   void request_block(const std::string& folder, std::vector<std::string> sources, const std::string& name,
                      const store::SyncBlock& block, std::function<void(Result<std::string>)> done);
+  // A full disk: files with data are no longer started, the folder shows `message` in state error
+  // (logged once, FolderChanged emitted), and check_disk looks for room every DISK_RECHECK_INTERVAL_S.
+  void disk_full(Folder& f, std::uint64_t need, std::string message);
+  // A write of the pull failed with ENOSPC or EDQUOT (`why`): the free space is measured, then disk_full.
+  void disk_full_on_write(Folder& f, const std::string& name, std::int64_t size, const std::string& why);
+  // Room again for what the folder needs? Then the error goes (if it is still the disk's) and it pulls.
+  void check_disk(const std::string& folder);
+  void arm_disk_check(Folder& f);
 
   // --- placed files into the index (engine_store.cpp); m_puts and m_put_scheduled belong to m_db ---
   struct PlacedFile {

@@ -4,6 +4,7 @@
 // have exactly the global version; each block's SHA-256 is checked before it is written to a temporary
 // file beside the target. The complete temporary file is scanned for malware; only a clean verdict
 // renames it into place. Anything else moves it to the quarantine, and that version is not fetched again.
+// A file is started only when the folder's file system has room for it (docs/sync.md § A full disk).
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -20,7 +21,9 @@
 #include "crypto/hash.hpp"
 #include "crypto/random.hpp"
 #include "safety/runnable.hpp"
+#include "sync/disk_space.hpp"
 #include "sync/engine.hpp"
+#include "sync/errors.hpp"
 #include "sync/file_ops.hpp"
 #include "sync/names.hpp"
 #include "sync/version.hpp"
@@ -66,6 +69,17 @@ Result<std::vector<store::SyncBlock>> load_blocks(store::SyncStore& store, const
   return fail(base::make_error_code(base::errc::unavailable),
               g.name + ": its index entry changed since this round was planned (planned again next round)");
 }
+// What a file's pull ends with when the disk was full before it began: neither done nor failed.
+const Error NOT_STARTED{base::make_error_code(base::errc::unavailable), "not started: the disk is full"};
+bool not_started(const Error& e) { return e.code == NOT_STARTED.code && e.message == NOT_STARTED.message; }
+bool is_disk_full(const Error& e) { return e.code == make_error_code(errc::disk_full); }
+
+// Items that write file data (the others need next to no room: deletions even make some).
+bool writes_data(const Need& n) {
+  return !(n.global.deleted || n.global.type != 0 || n.metadata_only || n.global.size == 0);
+}
+
+std::string mib(std::uint64_t bytes) { return std::to_string(bytes / (1024 * 1024)); }
 }  // namespace
 
 struct Engine::Pull {
@@ -73,6 +87,9 @@ struct Engine::Pull {
   int running = 0;
   int failed = 0;
   int done = 0;
+  // Bytes the files being pulled still have to write: a file is started only if the free space less
+  // this holds it (so eight files started at once do not each count the same free space).
+  std::int64_t reserved = 0;
 };
 
 // One file's fetch: which blocks are still missing and where the bytes go.
@@ -84,17 +101,29 @@ struct FileJob {
   std::vector<store::SyncBlock> missing;
   std::size_t next = 0, in_flight = 0, written = 0;
   std::string error;
+  bool disk_full = false;  // a write failed with ENOSPC or EDQUOT
   int fd = -1;
+  std::shared_ptr<Engine::Pull> pull;
+  std::int64_t reserved = 0;  // this file's share of pull->reserved
   ~FileJob() {
     if (fd >= 0) ::close(fd);
   }
 };
 
+namespace {
+// What the file still has to write is now `bytes` (on the strand).
+void reserve(FileJob& job, std::int64_t bytes) {
+  bytes = std::max<std::int64_t>(bytes, 0);
+  if (job.pull) job.pull->reserved += bytes - job.reserved;
+  job.reserved = bytes;
+}
+}  // namespace
+
 void Engine::pull(const std::string& folder) {
   auto it = m_folders.find(folder);
   if (it == m_folders.end() || m_stopped) return;
   Folder& f = it->second;
-  if (f.record.paused || f.state == "error") return;
+  if (f.record.paused || f.state == "error" || f.disk_full) return;  // a full disk: check_disk pulls again
   if (f.scanning || f.pulling) {
     f.pull_again = true;
     return;
@@ -215,6 +244,8 @@ void Engine::pull_next(const std::string& folder) {
     if (f.scan_again) {
       f.scan_again = false;
       scan(folder);
+    } else if (f.disk_full) {
+      // Stays in error: check_disk pulls again when there is room.
     } else if (pull->done > 0 || f.pull_again) {
       this->pull(folder);
     } else {
@@ -228,12 +259,16 @@ void Engine::pull_next(const std::string& folder) {
   Need need = std::move(pull->queue.front());
   pull->queue.pop_front();
   ++pull->running;
-  std::function<void(Result<store::SyncFile>)> finish = [this, folder, pull](Result<store::SyncFile> r) {
+  std::function<void(Result<store::SyncFile>)> finish = [this, folder, pull, name = need.global.name,
+                                                         size = need.global.size](Result<store::SyncFile> r) {
     --pull->running;
     if (r) {
       ++pull->done;
       emit(event::ItemChanged{folder, r->name, r->deleted ? "deleted" : "updated", {}, {}});
-    } else if (!held_back(r.error())) {
+    } else if (is_disk_full(r.error())) {
+      if (auto f = m_folders.find(folder); f != m_folders.end())
+        disk_full_on_write(f->second, name, size, r.error().message);
+    } else if (!held_back(r.error()) && !not_started(r.error())) {
       ++pull->failed;
       spdlog::warn("sync: folder {}: {}", folder, base::terminal_safe(r.error().message));
     }
@@ -261,9 +296,9 @@ void Engine::pull_item(const std::string& folder, Need need,
   if (it == m_folders.end())
     return finish(fail(base::make_error_code(base::errc::not_found), "folder " + folder + " was removed"));
   Folder& f = it->second;
+  auto pull = f.pull;
   const std::string root = f.record.path;
-  const Need& n = need;
-  if (n.global.deleted || n.global.type != 0 || n.metadata_only || n.global.size == 0) {
+  if (!writes_data(need)) {
     // No blocks to fetch: apply on the worker pool, then record.
     asio::post(m_deps.workers, [this, folder, root, need = std::move(need), finish, short_id = m_short_id,
                                 versioning = f.record.versioning, ignores = f.ignores]() mutable {
@@ -281,6 +316,36 @@ void Engine::pull_item(const std::string& folder, Need need,
   job->root = root;
   job->versioning = f.record.versioning;
   job->need = std::move(need);
+  job->pull = pull;
+  // However the file ends, what it had reserved of the free space is released.
+  auto done = [job, finish](Result<store::SyncFile> r) mutable {
+    reserve(*job, 0);
+    finish(std::move(r));
+  };
+  // Room for it first: the free space (statvfs, on the worker pool) less what the files being pulled
+  // still have to write must hold what this one still has to write (a temporary file from an earlier
+  // try already holds some) and Syncthing's minDiskFree margin. Else nothing of it is started.
+  asio::post(m_deps.workers, [this, job, done = std::move(done)]() mutable {
+    auto space = disk_space(job->root);
+    const auto left = still_to_write(static_cast<std::uint64_t>(job->need.global.size),
+                                     temp_allocated(job->root, job->need.global.name));
+    asio::post(m_strand, [this, job, done = std::move(done), space = std::move(space), left]() mutable {
+      auto it = m_folders.find(job->folder);
+      if (it == m_folders.end() || it->second.disk_full) return done(tl::unexpected(NOT_STARTED));
+      Folder& f = it->second;
+      const auto reserved = static_cast<std::uint64_t>(std::max<std::int64_t>(job->pull->reserved, 0));
+      // (A statvfs that fails says nothing: the writes themselves would tell a full disk.)
+      if (space && !fits(*space, left, reserved)) {
+        disk_full(f, left, disk_full_message(f.record.path, job->need.global.name, *space, left, reserved));
+        return done(tl::unexpected(NOT_STARTED));
+      }
+      reserve(*job, static_cast<std::int64_t>(left));
+      fetch_file(job, std::move(done));
+    });
+  });
+}
+
+void Engine::fetch_file(std::shared_ptr<FileJob> job, std::function<void(Result<store::SyncFile>)> finish) {
   // Prepare on the worker pool: the temporary file, and every block some local file already holds.
   asio::post(m_deps.workers, [this, job, finish]() mutable {
     auto prepared =
@@ -295,6 +360,7 @@ void Engine::pull_item(const std::string& folder, Need need,
       job->missing = std::move(prepared->missing);
       std::int64_t missing = 0;
       for (const auto& b : job->missing) missing += b.size;
+      reserve(*job, missing);  // the rest is written
       if (auto f = m_folders.find(job->folder); f != m_folders.end())
         f->second.bytes_reused += job->need.global.size - missing;
       auto step = std::make_shared<std::function<void()>>();
@@ -307,8 +373,9 @@ void Engine::pull_item(const std::string& folder, Need need,
           *step = nullptr;
           // The temporary file stays: its verified blocks are kept by the next try (prepare_temp).
           ::close(std::exchange(j->fd, -1));
-          return done(
-              fail(base::make_error_code(base::errc::io_error), j->need.global.name + ": " + j->error));
+          return done(fail(
+              j->disk_full ? make_error_code(errc::disk_full) : base::make_error_code(base::errc::io_error),
+              j->need.global.name + ": " + j->error));
         }
         if (job->error.empty() && job->written == job->missing.size()) {
           auto j = job;
@@ -334,10 +401,12 @@ void Engine::pull_item(const std::string& folder, Need need,
                               --job->in_flight;
                               if (ok) {
                                 ++job->written;
+                                reserve(*job, job->reserved - block.size);
                                 if (auto f = m_folders.find(job->folder); f != m_folders.end())
                                   f->second.bytes_fetched += block.size;
                               } else if (job->error.empty()) {
                                 job->error = ok.error().message;
+                                job->disk_full = is_disk_full(ok.error());
                               }
                               if (*step) (*step)();
                             });
@@ -383,10 +452,10 @@ void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result
   // Flush, then scan the complete temporary file; only a clean verdict puts it in place.
   asio::post(m_deps.workers, [this, job, finish]() mutable {
     if (::fsync(job->fd) != 0) {
-      const std::string why = std::string("cannot flush ") + job->temp.string() + ": " + std::strerror(errno);
-      return asio::post(m_strand, [finish, why]() mutable {
-        finish(fail(base::make_error_code(base::errc::io_error), why));
-      });
+      // ENOSPC, EDQUOT: disk full (the temporary file stays; its blocks are checked again next time).
+      const int err = errno;
+      const std::string why = std::string("cannot flush ") + job->temp.string() + ": " + std::strerror(err);
+      return asio::post(m_strand, [finish, why, code = io_code(err)]() mutable { finish(fail(code, why)); });
     }
     ::close(std::exchange(job->fd, -1));
     asio::post(m_deps.scans, [this, job, finish]() mutable {
@@ -465,6 +534,75 @@ void Engine::hold_file(std::shared_ptr<FileJob> job, const safety::Decision& dec
                               job->need.sources.empty() ? "" : job->need.sources.front(), reason});
     }
     finish(tl::unexpected(HELD_BACK));  // neither done nor failed
+  });
+}
+
+// --- a full disk (docs/sync.md § A full disk) ---
+
+void Engine::disk_full(Folder& f, std::uint64_t need, std::string message) {
+  if (f.disk_full && !f.disk_full->message.empty()) return;  // stopped already: said once
+  f.disk_full = Folder::DiskFull{need, message};
+  // Nothing more that writes data starts; the round's deletions and directories still run (deletions
+  // make room). What is being written ends by itself: its temporary file stays for the next try.
+  if (f.pull) std::erase_if(f.pull->queue, writes_data);
+  set_state(f, "error", std::move(message));  // logged once, FolderChanged emitted
+  arm_disk_check(f);
+}
+
+void Engine::disk_full_on_write(Folder& f, const std::string& name, std::int64_t size,
+                                const std::string& why) {
+  if (f.disk_full) return;
+  // Stop at once (no other file starts meanwhile); the message, with the numbers, once measured.
+  f.disk_full = Folder::DiskFull{static_cast<std::uint64_t>(std::max<std::int64_t>(size, 0)), {}};
+  if (f.pull) std::erase_if(f.pull->queue, writes_data);
+  asio::post(m_deps.workers, [this, folder = f.record.id, root = f.record.path, name, size, why] {
+    auto space = disk_space(root);
+    const auto left = still_to_write(static_cast<std::uint64_t>(std::max<std::int64_t>(size, 0)),
+                                     temp_allocated(root, name));
+    asio::post(m_strand, [this, folder, root, name, why, space = std::move(space), left] {
+      auto it = m_folders.find(folder);
+      if (it == m_folders.end() || !it->second.disk_full || !it->second.disk_full->message.empty())
+        return;  // room again meanwhile, or said already
+      it->second.disk_full.reset();
+      disk_full(it->second, left,
+                space ? disk_full_message(root, name, *space, left, 0, why)
+                      : "disk full: " + why + "; free some space there, kith retries by itself");
+    });
+  });
+}
+
+void Engine::arm_disk_check(Folder& f) {
+  if (!f.disk_timer || m_stopped) return;
+  f.disk_timer->expires_after(std::chrono::seconds(DISK_RECHECK_INTERVAL_S));
+  f.disk_timer->async_wait([this, id = f.record.id](boost::system::error_code ec) {
+    if (!ec) check_disk(id);
+  });
+}
+
+void Engine::check_disk(const std::string& folder) {
+  auto it = m_folders.find(folder);
+  if (it == m_folders.end() || m_stopped) return;
+  Folder& f = it->second;
+  // Paused: looked at again when resumed (its scan checks).
+  if (!f.disk_full || f.checking_disk || f.record.paused) return;
+  f.checking_disk = true;
+  asio::post(m_deps.workers, [this, folder, root = f.record.path] {
+    auto space = disk_space(root);
+    asio::post(m_strand, [this, folder, space = std::move(space)] {
+      auto it = m_folders.find(folder);
+      if (it == m_folders.end()) return;
+      Folder& f = it->second;
+      f.checking_disk = false;
+      if (!f.disk_full) return;
+      if (!space || !fits(*space, f.disk_full->need)) return arm_disk_check(f);
+      spdlog::info("sync: folder {}: {} MiB free now, pulling again", folder, mib(space->free));
+      const bool other_error = f.state == "error" && f.error != f.disk_full->message;
+      f.disk_full.reset();
+      f.disk_timer->cancel();
+      if (other_error) return;  // an error of another cause stays until that is fixed (its scan pulls then)
+      if (f.state == "error") set_state(f, f.pulling ? "syncing" : "idle");
+      pull(folder);
+    });
   });
 }
 

@@ -18,9 +18,14 @@ enum class errc {
   folder_exists,          // a folder with this id or path is already synced
   not_offered,            // accept: no device offered a folder with this id
   bad_ignores,            // .stignore (or a file it includes) cannot be used: says the file, line and why
+  disk_full,              // ENOSPC or EDQUOT writing the folder: pulling stops until there is room
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }
+
+// The code for an errno from writing the folder: ENOSPC and EDQUOT are errc::disk_full (the folder stops
+// pulling until there is room, docs/sync.md § A full disk), anything else base::errc::io_error.
+std::error_code io_code(int err);
 
 }  // namespace kith::sync
 

@@ -11,6 +11,7 @@
 
 #include "base/base32.hpp"
 #include "crypto/hash.hpp"
+#include "sync/errors.hpp"
 #include "sync/folder_fs.hpp"
 #include "sync/names.hpp"
 #include "sync/version_fs.hpp"
@@ -19,8 +20,29 @@ namespace kith::sync {
 namespace fs = std::filesystem;
 
 namespace {
-Error io(const std::string& what) {
-  return Error{base::make_error_code(base::errc::io_error), what + ": " + std::strerror(errno)};
+// ENOSPC and EDQUOT come out as errc::disk_full (io_code): the engine stops the folder instead of
+// retrying the item.
+Error io(const std::string& what, int err = errno) {
+  return Error{io_code(err), what + ": " + std::strerror(err)};
+}
+bool disk_full(const Error& e) { return e.code == make_error_code(errc::disk_full); }
+
+// pwrite until all of `data` is written: a full disk can first write part of it (a short count, no
+// errno), then fail with ENOSPC. False with errno set.
+bool pwrite_all(int fd, const char* data, std::size_t size, off_t offset) {
+  while (size > 0) {
+    const ssize_t n = ::pwrite(fd, data, size, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) {
+      errno = ENOSPC;
+      return false;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+    offset += n;
+  }
+  return true;
 }
 Error refused(const std::string& why) { return Error{base::make_error_code(base::errc::bad_input), why}; }
 
@@ -236,6 +258,14 @@ Result<store::SyncFile> apply_without_data(const fs::path& root, const Need& nee
   return place_file(root, need, temp, short_id, versioning);
 }
 
+std::uint64_t temp_allocated(const fs::path& root, const std::string& name) {
+  const fs::path rel(name);
+  const fs::path temp = root / rel.parent_path() / temp_name(rel.filename().string());
+  struct stat st {};
+  if (::lstat(temp.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  return static_cast<std::uint64_t>(st.st_blocks) * 512;
+}
+
 Result<PreparedTemp> prepare_temp(const fs::path& root, const store::SyncFile& g, const FindBlock& find) {
   auto dir = parent_dir(root, g.name);
   if (!dir) return tl::unexpected(dir.error());
@@ -284,9 +314,12 @@ Result<PreparedTemp> prepare_temp(const fs::path& root, const store::SyncFile& g
         buf.resize(static_cast<std::size_t>(b.size));
         const ssize_t n = ::pread(in, buf.data(), buf.size(), (*at)->offset);
         ::close(in);
-        if (n == b.size && crypto::sha256(buf) == b.hash &&
-            ::pwrite(out.fd, buf.data(), buf.size(), b.offset) == static_cast<ssize_t>(buf.size()))
-          copied = true;
+        if (n == b.size && crypto::sha256(buf) == b.hash) {
+          if (pwrite_all(out.fd, buf.data(), buf.size(), b.offset))
+            copied = true;
+          else if (errno == ENOSPC || errno == EDQUOT)  // the temporary file stays, as it is
+            return tl::unexpected(io("cannot write " + out.temp.string()));
+        }
       }
     }
     if (!copied) out.missing.push_back(b);
@@ -302,7 +335,7 @@ Status write_block(int fd, const store::SyncBlock& block, const std::string& dat
   if (crypto::sha256(data) != block.hash)
     return fail(base::make_error_code(base::errc::bad_input),
                 "a block failed its SHA-256 check (refused, fetched again later)");
-  if (::pwrite(fd, data.data(), data.size(), block.offset) != static_cast<ssize_t>(data.size()))
+  if (!pwrite_all(fd, data.data(), data.size(), block.offset))
     return tl::unexpected(io("cannot write a block"));
   return {};
 }
@@ -338,8 +371,9 @@ Result<store::SyncFile> place_file(const fs::path& root, const Need& need, const
     const std::string loser =
         conflict_name(base, now_s(), short_text(need.local ? need.local->modified_by : 0));
     if (::renameat(at, base.c_str(), at, loser.c_str()) != 0) {
-      ::unlinkat(at, temp_base.c_str(), 0);
-      return tl::unexpected(io("cannot keep the conflicting copy of " + path.string()));
+      const auto e = io("cannot keep the conflicting copy of " + path.string());
+      if (!disk_full(e)) ::unlinkat(at, temp_base.c_str(), 0);  // a full disk keeps it for the next try
+      return tl::unexpected(e);
     }
   }
   struct timespec times[2];
@@ -354,12 +388,13 @@ Result<store::SyncFile> place_file(const fs::path& root, const Need& need, const
   // The file replaced is kept first (a conflict's loser was kept above, as Syncthing does, not versioned).
   if (!need.conflict && versioning.type != "none")
     if (auto kept = archive_version(root, g.name, versioning, now_s()); !kept) {
-      ::unlinkat(at, temp_base.c_str(), 0);
+      if (!disk_full(kept.error())) ::unlinkat(at, temp_base.c_str(), 0);
       return tl::unexpected(kept.error());
     }
   if (::renameat(at, temp_base.c_str(), at, base.c_str()) != 0) {
-    ::unlinkat(at, temp_base.c_str(), 0);
-    return tl::unexpected(io("cannot rename " + temp.string() + " into place"));
+    const auto e = io("cannot rename " + temp.string() + " into place");
+    if (!disk_full(e)) ::unlinkat(at, temp_base.c_str(), 0);  // a full disk keeps it for the next try
+    return tl::unexpected(e);
   }
   ::fsync(at);
   return recorded(path, g);

@@ -1,7 +1,8 @@
 #pragma once
-// The disk side of pulling (blocking: worker threads only). Every path is the folder's root joined with
-// a name that passed check_name(), and no directory on the way may be a symlink: a peer's entries can
-// never make kith write outside the folder (docs/sync.md § Safety).
+// The disk side of pulling (blocking: worker threads only). ENOSPC and EDQUOT come back as
+// sync::errc::disk_full, and leave the temporary file where it is (its verified blocks are kept). Every path
+// is the folder's root joined with a name that passed check_name(), and no directory on the way may be a
+// symlink: a peer's entries can never make kith write outside the folder (docs/sync.md § Safety).
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -42,11 +43,15 @@ using FindBlock = std::function<Result<std::optional<store::BlockLocation>>(cons
 Result<PreparedTemp> prepare_temp(const std::filesystem::path& root, const store::SyncFile& global,
                                   const FindBlock& find);
 
+// The bytes the temporary file of `name` (left by an earlier try) already takes on disk; 0 if none.
+std::uint64_t temp_allocated(const std::filesystem::path& root, const std::string& name);
+
 // Checks `data` against the block's size and SHA-256, then writes it at the block's offset.
 Status write_block(int fd, const store::SyncBlock& block, const std::string& data);
 
 // Puts the complete, scanned temporary file in place: the old file kept as a conflict copy when `need`
-// says so, else archived by `versioning` (failing, the old file stays and the temporary goes),
+// says so, else archived by `versioning` (failing, the old file stays and the temporary goes, unless
+// the disk is full: then it stays for the next try),
 // permissions and modification time set, renamed over the target, the directory synced.
 Result<store::SyncFile> place_file(const std::filesystem::path& root, const Need& need,
                                    const std::filesystem::path& temp, std::uint64_t short_id,

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 
+#include "sync/errors.hpp"
 #include "sync/folder_fs.hpp"
 #include "sync/names.hpp"
 
@@ -17,7 +18,7 @@ namespace kith::sync {
 namespace {
 
 Error io(const std::string& what, int err = errno) {
-  return Error{base::make_error_code(base::errc::io_error), what + ": " + std::strerror(err)};
+  return Error{io_code(err), what + ": " + std::strerror(err)};
 }
 Error refused(const std::string& why) { return Error{base::make_error_code(base::errc::bad_input), why}; }
 

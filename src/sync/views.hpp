@@ -31,9 +31,10 @@ struct FolderView {
   std::string type = "sendreceive";  // sendreceive | sendonly | receiveonly
   store::SyncVersioning versioning;  // what a pull keeps of files it replaces or deletes (versioner.hpp)
   bool paused = false;
-  std::string state = "idle";                     // idle | scanning | syncing | error | paused
-  std::string error;                              // why state is "error" (e.g. the folder marker is missing)
-  std::int64_t local_files = 0, local_bytes = 0;  // what this node has (not deleted)
+  std::string state = "idle";  // idle | scanning | syncing | error | paused
+  std::string error;           // why state is "error" (e.g. the folder marker is missing)
+  bool disk_full = false;      // the error is a full disk: pulling waits for room and resumes by itself
+  std::int64_t local_files = 0, local_bytes = 0;    // what this node has (not deleted)
   std::int64_t global_files = 0, global_bytes = 0;  // the newest version of everything in the share
   std::int64_t need_files = 0, need_bytes = 0;      // what this node still needs of it
   std::int64_t sequence = 0;                        // this node's index sequence

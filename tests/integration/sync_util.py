@@ -21,14 +21,14 @@ def sync_daemon(case, name, **settings):
     return node
 
 
-def sync_pair(case, **settings):
-    """Two daemons that know each other; alice offers folder "team", bob accepts it. Returns
-    (alice, bob, alice's folder, bob's folder)."""
+def sync_pair(case, bob_dir=None, **settings):
+    """Two daemons that know each other; alice offers folder "team", bob accepts it (into `bob_dir`
+    if given, e.g. a small tmpfs). Returns (alice, bob, alice's folder, bob's folder)."""
     alice = sync_daemon(case, "alice", **settings)
     bob = sync_daemon(case, "bob", **settings)
     add_device(case, alice, bob.device_id, bob.sync_address, "bob")
     add_device(case, bob, alice.device_id, alice.sync_address, "alice")
-    adir, bdir = case.tmpdir("alice-team-"), case.tmpdir("bob-team-")
+    adir, bdir = case.tmpdir("alice-team-"), bob_dir or case.tmpdir("bob-team-")
     api_ok(case, alice, "POST", "/api/v1/sync/folders", {"path": adir, "id": "team", "devices": [bob.device_id]})
     procutil.wait_for(lambda: any(p["id"] == "team" for p in api_ok(case, bob, "GET", "/api/v1/sync/pending")["folders"]),
                       30, what="bob to see alice's offer")
