@@ -44,6 +44,7 @@ import select
 import shutil
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -671,6 +672,11 @@ def main():
                     "(default 16: 1.5 x Syncthing's watcher delay + 1)")
     ap.add_argument("--no-flush", dest="flush", action="store_false",
                     help="do not os.sync() the sender's new data (see bench/README.md § Sync)")
+    ap.add_argument("--fresh-fs", type=int, metavar="GIB", default=0,
+                    help="put the data on a new ext4 file system of GIB GiB (default options: journal on), "
+                    "loop-mounted from an image under --data-dir; needs root. Without it, a file system that "
+                    "has just deleted many files (a previous run) can make creating files cost more than "
+                    "syncing them: see bench/README.md § Sync")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (endpoint homes and logs)")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     args = ap.parse_args()
@@ -687,6 +693,39 @@ def main():
         if p not in PAIRS:
             ap.error("unknown pair %r (known: %s)" % (p, ", ".join(PAIRS)))
 
+    fresh = None
+    if args.fresh_fs:
+        fresh = FreshFs(args.data_dir, args.fresh_fs)
+        args.data_dir = fresh.mountpoint
+    try:
+        run_all(args, pairs, scenarios, modes)
+    finally:
+        if fresh:
+            fresh.close()
+
+
+class FreshFs:
+    """A new ext4 file system in an image file under `parent`, loop-mounted (mkfs.ext4's defaults)."""
+
+    def __init__(self, parent, gib):
+        if os.geteuid() != 0:
+            sys.exit("--fresh-fs needs root (mount)")
+        self.dir = tempfile.mkdtemp(prefix="kith-sync-bench-fs-", dir=parent)
+        self.image = os.path.join(self.dir, "fs.img")
+        self.mountpoint = os.path.join(self.dir, "mnt")
+        os.makedirs(self.mountpoint)
+        with open(self.image, "wb") as f:
+            f.truncate(gib * GiB)
+        subprocess.run(["mkfs.ext4", "-q", "-F", self.image], check=True)
+        subprocess.run(["mount", "-o", "loop", self.image, self.mountpoint], check=True)
+        log("data on a new ext4 file system of %d GiB (%s)" % (gib, self.image))
+
+    def close(self):
+        subprocess.run(["umount", self.mountpoint], check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_all(args, pairs, scenarios, modes):
     # Two copies of the largest data set at a time (sender, receiver), the receiver's temp file
     # while it rebuilds a changed file, and the endpoints' databases.
     need = 3 * args.size_mib * MiB + 1 * GiB
