@@ -59,6 +59,17 @@ class SyncTest(KithTestCase):
         self.assertEqual(after["bytes_fetched"], before["bytes_fetched"])
         self.assertGreaterEqual(after["bytes_reused"] - before["bytes_reused"], len(take1))
 
+        # A case-only rename is a rename like any other here (case-sensitive file systems; see
+        # docs/sync.md § Not yet for case-insensitive ones): the new name appears, the old one goes,
+        # and no data moves.
+        before = wait_idle(self, alice, "team")
+        os.rename(os.path.join(bdir, "take1-final.wav"), os.path.join(bdir, "Take1-Final.wav"))
+        rescan(self, bob, "team")
+        wait_content(os.path.join(adir, "Take1-Final.wav"), take1)
+        wait_gone(os.path.join(adir, "take1-final.wav"))
+        after = wait_idle(self, alice, "team")
+        self.assertEqual(after["bytes_fetched"], before["bytes_fetched"])
+
         # Both sides see each other connected and in sync.
         a = wait_idle(self, alice, "team")
         self.assertEqual([d["connected"] for d in a["devices"]], [True])
