@@ -445,6 +445,16 @@ class SyncApiTest(KithTestCase):
         self.assertRegex(text, r"updated\s+file\s+a\.txt  by alice \(")
         self.assertIn("by this device", alice.run("sync", "changes", "Team").stdout)
 
+        # A name with control characters (from a peer) prints escaped, not as terminal commands.
+        with open(os.path.join(src, "evil\x1b[2J.txt"), "w") as f:
+            f.write("x")
+        self.api_ok(alice, "POST", FOLDERS + "/team-1/rescan")
+        procutil.wait_for(lambda: any(c["name"] == "evil\x1b[2J.txt" for c in changes(bob)), 60,
+                          what="the escaped name in bob's recent changes")
+        text = bob.run("sync", "changes", "team-1").stdout
+        self.assertNotIn("\x1b", text)
+        self.assertIn("evil", text)
+
         os.remove(os.path.join(src, "a.txt"))
         self.api_ok(alice, "POST", FOLDERS + "/team-1/rescan")
         newest = procutil.wait_for(lambda: next((c for c in changes(bob) if c["name"] == "a.txt"
