@@ -76,6 +76,18 @@ nlohmann::json conflicts_json(const std::vector<sync::ConflictView>& copies) {
   return {{"conflicts", list}};
 }
 
+nlohmann::json change_json(const sync::ChangeView& c) {
+  return {{"time", c.time},     {"name", c.name},     {"type", c.type},
+          {"action", c.action}, {"device", c.device}, {"device_name", c.device_name},
+          {"reason", c.reason}};
+}
+
+nlohmann::json changes_json(const std::vector<sync::ChangeView>& changes) {
+  auto list = nlohmann::json::array();
+  for (const auto& c : changes) list.push_back(change_json(c));
+  return {{"changes", list}};
+}
+
 nlohmann::json versioning_json(const sync::FolderSpec::Versioning& v) {
   auto params = nlohmann::json::object();
   if (v.type == "trashcan") params = {{"cleanout_days", v.cleanout_days}};

@@ -26,6 +26,9 @@ nlohmann::json kept_versions_json(const std::vector<sync::KeptVersion>& versions
 nlohmann::json pending_json(const sync::PendingFolder& offer);
 nlohmann::json pendings_json(const std::vector<sync::PendingFolder>& offers);  // {"folders": [...]}
 nlohmann::json conflicts_json(const std::vector<sync::ConflictView>& copies);  // {"conflicts": [...]}
+// {time, name, type, action, device, device_name, reason} (docs/api.md § Recent changes).
+nlohmann::json change_json(const sync::ChangeView& change);
+nlohmann::json changes_json(const std::vector<sync::ChangeView>& changes);  // {"changes": [...]}
 
 // "sync.folder" {folder}, "sync.device.connected" {device}, "sync.device.disconnected" {id, name, why},
 // "sync.item" {folder, name, action, device, reason}, "sync.offered" {offer}.

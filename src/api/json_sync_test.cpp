@@ -43,6 +43,19 @@ TEST(JsonSync, Folder) {
   EXPECT_EQ(api::folders_json({}).dump(), R"({"folders":[]})");
 }
 
+TEST(JsonSync, Changes) {
+  sync::ChangeView pulled{1796590000, "a/b.jpg", "file", "updated", "DEV", "nas", ""};
+  sync::ChangeView held{1796590001, "tools/eicar.com", "file", "held", "DEV", "", "infected: X"};
+  EXPECT_EQ(api::change_json(pulled).dump(),
+            R"({"action":"updated","device":"DEV","device_name":"nas","name":"a/b.jpg","reason":"",)"
+            R"("time":1796590000,"type":"file"})");
+  const auto list = api::changes_json({held, pulled});
+  ASSERT_EQ(list["changes"].size(), 2u);
+  EXPECT_EQ(list["changes"][0]["action"], "held");
+  EXPECT_EQ(list["changes"][0]["reason"], "infected: X");
+  EXPECT_EQ(api::changes_json({}).dump(), R"({"changes":[]})");
+}
+
 TEST(JsonSync, VersioningAndVersions) {
   store::SyncVersioning v;
   v.type = "simple";

@@ -135,6 +135,13 @@ void add_sync_routes(Router& router, RouteContext ctx) {
         node, [id = *id](SyncService& s, auto done) { s.conflicts(id, std::move(done)); },
         [](const Result<std::vector<sync::ConflictView>>& r) { return answer_of(r, conflicts_json); });
   });
+  router.add("GET", "/api/v1/sync/folders/{id}/changes", [&node](Request req) {
+    auto id = folder_param(req, "id");
+    if (!id) return ready(bad(id.error()));
+    return ask<Result<std::vector<sync::ChangeView>>>(
+        node, [id = *id](SyncService& s, auto done) { s.changes(id, std::move(done)); },
+        [](const Result<std::vector<sync::ChangeView>>& r) { return answer_of(r, changes_json); });
+  });
   router.add("POST", "/api/v1/sync/folders/{id}/rescan",
              folder_action([](SyncService& s, std::string id, auto done) {
                s.rescan(std::move(id), std::move(done));

@@ -322,6 +322,31 @@ int conflicts(Context& ctx, Backend& b, const SyncArgs& a) {
   return 0;
 }
 
+// `kith sync changes [FOLDER]`: the recent changes of one folder, or of every folder, newest first;
+// --json: {"folders": [{"id", "changes"}]}.
+int changes(Context& ctx, Backend& b, const SyncArgs& a) {
+  std::vector<std::string> ids;
+  if (!a.folder.empty()) {
+    auto folder = resolve_folder(b, a.folder);
+    if (!folder) return report(ctx, folder.error());
+    ids.push_back(folder->value("id", a.folder));
+  } else {
+    auto list = b.call("GET", FOLDERS);
+    if (!list) return report(ctx, list.error());
+    for (const auto& f : list->value("folders", json::array())) ids.push_back(f.value("id", ""));
+  }
+  json out = json::array();
+  for (const auto& id : ids) {
+    auto r = b.call("GET", folder_path(id) + "/changes");
+    if (!r) return report(ctx, r.error());
+    out.push_back({{"id", id}, {"changes", r->value("changes", json::array())}});
+  }
+  if (ctx.json) return printed(json{{"folders", out}});
+  auto devices = b.call("GET", DEVICES);  // this node's device ID: its own changes read "this device"
+  print_sync_changes(out, devices ? devices->value("device_id", "") : "");
+  return 0;
+}
+
 }  // namespace
 
 int run_sync(Context& ctx, const SyncArgs& a) {
@@ -332,6 +357,7 @@ int run_sync(Context& ctx, const SyncArgs& a) {
   if (a.action == "status") return status(ctx, b, a);
   if (a.action == "accept") return accept(ctx, b, a);
   if (a.action == "conflicts") return conflicts(ctx, b, a);
+  if (a.action == "changes") return changes(ctx, b, a);
   if (a.action == "versioning" || a.action == "versions" || a.action == "restore")
     return versions_action(ctx, b, a);
   if (a.action == "ignores") return ignores(ctx, b, a);

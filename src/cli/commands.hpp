@@ -134,7 +134,7 @@ int run_calls(Context& ctx);
 // cmd_sync.cpp: `kith sync ...` (folder sync, daemon only). FOLDER may be a folder's id, label or path;
 // DEVICE a device ID or the name of an added device.
 struct SyncArgs {
-  // add, list, status, share, unshare, pause, resume, remove, rescan, ignores, conflicts, pending,
+  // add, list, status, share, unshare, pause, resume, remove, rescan, ignores, conflicts, changes, pending,
   // accept, device-add, device-list, device-remove, versioning, versions, restore
   std::string action;
   std::string path;                    // add, accept (made absolute before it is sent)

@@ -296,6 +296,9 @@ int main(int argc, char** argv) {
   auto* s_conflicts = sync_cmd->add_subcommand(
       "conflicts", "Conflict copies (a change that lost, kept beside the version that won)");
   s_conflicts->add_option("folder", sync_args.folder, "Folder id, label or path (default: every folder)");
+  auto* s_changes = sync_cmd->add_subcommand(
+      "changes", "Recent changes: files updated, deleted or held back, and by which device (newest first)");
+  s_changes->add_option("folder", sync_args.folder, "Folder id, label or path (default: every folder)");
   auto* s_device = sync_cmd->add_subcommand("device", "Devices to sync with (list by default)");
   auto* sd_add =
       s_device->add_subcommand("add", "Add a device by its device ID (Syncthing: Actions > Show ID)");
@@ -310,6 +313,7 @@ int main(int argc, char** argv) {
   sync_actions.insert(sync_actions.end(), {{s_pending, "pending"},
                                            {s_accept, "accept"},
                                            {s_conflicts, "conflicts"},
+                                           {s_changes, "changes"},
                                            {sd_add, "device-add"},
                                            {sd_list, "device-list"},
                                            {sd_remove, "device-remove"}});

@@ -1,6 +1,7 @@
 #include "cli/sync_output.hpp"
 
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "cli/commands.hpp"
@@ -194,6 +195,35 @@ void print_sync_conflicts(const json& folders) {
     return;
   }
   std::printf("keep what you want in the original and delete the copy (or rename it): either change syncs\n");
+}
+
+void print_sync_changes(const json& folders, const std::string& my_device) {
+  std::size_t total = 0;
+  for (const auto& f : safe_json(folders)) {
+    const auto changes = f.value("changes", json::array());
+    total += changes.size();
+    if (changes.empty()) continue;
+    std::printf("%s: %zu recent change%s, newest first\n", str(f, "id").c_str(), changes.size(),
+                changes.size() == 1 ? "" : "s");
+    for (const auto& c : changes) {
+      // Seconds: several changes often come within one minute.
+      const std::time_t t = static_cast<std::time_t>(num(c, "time"));
+      std::tm tm{};
+      localtime_r(&t, &tm);
+      char when[32];
+      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+      const auto device = str(c, "device"), name = str(c, "device_name");
+      std::string by = "an unknown device";
+      if (device == my_device && !device.empty())
+        by = "this device";
+      else if (!device.empty())
+        by = name.empty() ? short_id(device) : name + " (" + short_id(device) + ")";
+      const auto reason = str(c, "reason").empty() ? std::string() : " (" + str(c, "reason") + ")";
+      std::printf("  %s  %-7s  %-9s  %s  by %s%s\n", when, str(c, "action").c_str(), str(c, "type").c_str(),
+                  str(c, "name").c_str(), by.c_str(), reason.c_str());
+    }
+  }
+  if (total == 0) std::printf("no recent changes\n");
 }
 
 void print_sync_pending(const json& answer) {

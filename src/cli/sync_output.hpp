@@ -21,5 +21,8 @@ void print_sync_devices(const nlohmann::json& devices);
 void print_sync_pending(const nlohmann::json& pending);
 // `kith sync conflicts`: per folder ({"id", "conflicts": [...]}), each copy beside its original.
 void print_sync_conflicts(const nlohmann::json& folders);
+// `kith sync changes`: per folder ({"id", "changes": [...]}, newest first), one line per change;
+// `my_device`: this node's device ID (its changes read "this device").
+void print_sync_changes(const nlohmann::json& folders, const std::string& my_device);
 
 }  // namespace kith::cli

@@ -162,6 +162,29 @@ void Engine::emit(Event e) const {
   if (m_deps.sink) m_deps.sink(e);
 }
 
+void Engine::record_change(Folder& f, const store::SyncFile& file, std::string action, std::string device,
+                           std::string reason) {
+  ChangeView c;
+  c.time = now_s();
+  c.name = file.name;
+  c.type = file.type == 0 ? "file" : file.type == 1 ? "directory" : "symlink";
+  c.action = std::move(action);
+  c.device = std::move(device);
+  c.reason = std::move(reason);
+  f.changes.add(std::move(c));
+}
+
+std::string Engine::changed_by(const store::SyncFile& global, const std::vector<std::string>& sources) const {
+  if (global.modified_by != 0) {
+    if (global.modified_by == m_short_id) return m_device_id;
+    for (const auto& [id, d] : m_devices)
+      if (auto parsed = bep::parse_device_id(id); parsed && bep::short_id(*parsed) == global.modified_by)
+        return id;
+  }
+  if (!global.device.empty()) return global.device;
+  return sources.empty() ? std::string() : sources.front();
+}
+
 void Engine::set_state(Folder& f, std::string state, std::string error) {
   if (f.state == state && f.error == error) return;
   f.state = std::move(state);
@@ -492,6 +515,11 @@ void Engine::scan_done(const std::string& folder, Result<std::vector<store::Sync
   watch(f);
   if (!changed->empty()) {
     spdlog::info("sync: folder {}: {} change(s) found by a scan", folder, changed->size());
+    // Made here: into the recent changes as this device's (only the last ones a ring keeps). Before the
+    // state changes below, whose sync.folder event makes the web UI read them again.
+    const auto first = changed->size() > RecentChanges::MAX ? changed->size() - RecentChanges::MAX : 0;
+    for (auto c = changed->begin() + static_cast<std::ptrdiff_t>(first); c != changed->end(); ++c)
+      record_change(f, *c, c->deleted ? "deleted" : "updated", m_device_id);
     announce(folder);
   }
   // A scan never clears a full disk's error: only room does (check_disk, which then pulls).

@@ -25,6 +25,7 @@
 #include "sync/global.hpp"
 #include "sync/ignore.hpp"
 #include "sync/local_discovery.hpp"
+#include "sync/recent_changes.hpp"
 #include "sync/sync_service.hpp"
 #include "sync/versioner.hpp"
 #include "sync/watcher.hpp"
@@ -65,6 +66,7 @@ class Engine {
     std::int64_t bytes_fetched = 0, bytes_reused = 0;
     std::map<std::string, std::vector<store::SyncCounter>> held;  // name -> version held back
     std::vector<HeldItem> held_items;
+    RecentChanges changes;  // what was pulled, held back or found changed here lately (in memory)
     std::unique_ptr<boost::asio::steady_timer> rescan_timer;
     std::shared_ptr<Pull> pull;
     // A full disk stopped pulling (engine_pull.cpp; docs/sync.md § A full disk): what the file that did
@@ -100,6 +102,13 @@ class Engine {
   void ignores(const std::string& folder, base::Done<Result<IgnoresView>> done);
   void ignores_failed(Folder& f, const Error& e);
   void emit(Event e) const;
+  // Into the folder's recent changes: `file` (as stored) was `action` (updated | deleted | held) by
+  // `device` (a device ID; ours for a change found here), now.
+  void record_change(Folder& f, const store::SyncFile& file, std::string action, std::string device,
+                     std::string reason = {});
+  // Who made the change `global` is (a pulled version): the device its modified_by names when this
+  // node knows it (ours included), else the device whose index had it, else its first source.
+  std::string changed_by(const store::SyncFile& global, const std::vector<std::string>& sources) const;
 
   // --- devices and connections (engine_net.cpp) ---
   struct Peer {                   // what a connected device told us about one folder

@@ -259,21 +259,25 @@ void Engine::pull_next(const std::string& folder) {
   Need need = std::move(pull->queue.front());
   pull->queue.pop_front();
   ++pull->running;
-  std::function<void(Result<store::SyncFile>)> finish = [this, folder, pull, name = need.global.name,
-                                                         size = need.global.size](Result<store::SyncFile> r) {
-    --pull->running;
-    if (r) {
-      ++pull->done;
-      emit(event::ItemChanged{folder, r->name, r->deleted ? "deleted" : "updated", {}, {}});
-    } else if (is_disk_full(r.error())) {
-      if (auto f = m_folders.find(folder); f != m_folders.end())
-        disk_full_on_write(f->second, name, size, r.error().message);
-    } else if (!held_back(r.error()) && !not_started(r.error())) {
-      ++pull->failed;
-      spdlog::warn("sync: folder {}: {}", folder, base::terminal_safe(r.error().message));
-    }
-    pull_next(folder);
-  };
+  std::function<void(Result<store::SyncFile>)> finish =
+      [this, folder, pull, name = need.global.name, size = need.global.size,
+       from = changed_by(need.global, need.sources)](Result<store::SyncFile> r) {
+        --pull->running;
+        if (r) {
+          ++pull->done;
+          const std::string action = r->deleted ? "deleted" : "updated";
+          if (auto f = m_folders.find(folder); f != m_folders.end())
+            record_change(f->second, *r, action, from);
+          emit(event::ItemChanged{folder, r->name, action, from, {}});
+        } else if (is_disk_full(r.error())) {
+          if (auto f = m_folders.find(folder); f != m_folders.end())
+            disk_full_on_write(f->second, name, size, r.error().message);
+        } else if (!held_back(r.error()) && !not_started(r.error())) {
+          ++pull->failed;
+          spdlog::warn("sync: folder {}: {}", folder, base::terminal_safe(r.error().message));
+        }
+        pull_next(folder);
+      };
   if (!need.global.deleted && need.global.type == 0) {
     // Planning read no block lists: this file's is read now, and kept only while it is pulled.
     asio::post(m_db, [this, folder, need = std::move(need), finish = std::move(finish)]() mutable {
@@ -530,8 +534,9 @@ void Engine::hold_file(std::shared_ptr<FileJob> job, const safety::Decision& dec
     if (it != m_folders.end()) {
       it->second.held[job->need.global.name] = job->need.global.version;
       it->second.held_items.push_back(HeldItem{job->need.global.name, qid, reason});
-      emit(event::ItemChanged{job->folder, job->need.global.name, "held",
-                              job->need.sources.empty() ? "" : job->need.sources.front(), reason});
+      const auto from = changed_by(job->need.global, job->need.sources);
+      record_change(it->second, job->need.global, "held", from, reason);
+      emit(event::ItemChanged{job->folder, job->need.global.name, "held", from, reason});
     }
     finish(tl::unexpected(HELD_BACK));  // neither done nor failed
   });

@@ -114,6 +114,22 @@ void SyncService::conflicts(std::string id, base::Done<Result<std::vector<Confli
   });
 }
 
+void SyncService::changes(std::string id, base::Done<Result<std::vector<ChangeView>>> done) {
+  asio::post(m_engine->m_strand, [e = m_engine.get(), id = std::move(id), done = std::move(done)]() mutable {
+    auto it = e->m_folders.find(id);
+    if (it == e->m_folders.end()) return done(fail(errc::unknown_folder, "no folder " + id));
+    auto out = it->second.changes.list();
+    for (auto& c : out) {  // names as known now (a device may have been named or removed since)
+      if (c.device == e->m_device_id) {
+        c.device_name = e->m_deps.device_name;
+      } else if (auto d = e->m_devices.find(c.device); d != e->m_devices.end()) {
+        c.device_name = d->second.record.name;
+      }
+    }
+    done(std::move(out));
+  });
+}
+
 void SyncService::add_device(std::string id, std::vector<std::string> addresses, std::string name,
                              base::Done<Result<DeviceView>> done) {
   asio::post(m_engine->m_strand, [e = m_engine.get(), id = std::move(id), addresses = std::move(addresses),

@@ -71,6 +71,9 @@ class SyncService {
   void folder(std::string id, base::Done<Result<FolderView>> done);
   // The folder's conflict copies as of its last scan (kith sync conflicts), by name.
   void conflicts(std::string folder, base::Done<Result<std::vector<ConflictView>>> done);
+  // The folder's recent changes, newest first (at most RecentChanges::MAX; in memory, so since the node
+  // started): what was pulled, deleted or held back, and what scans found changed here.
+  void changes(std::string folder, base::Done<Result<std::vector<ChangeView>>> done);
 
   // File versioning (versioner.hpp, sync_service_versions.cpp). `name` is a file's name in the folder
   // (check_name); `tag` a version's YYYYMMDD-HHMMSS, none for the newest.

@@ -18,6 +18,7 @@
 #include "sync/errors.hpp"
 #include "sync/folder_fs.hpp"
 #include "sync/names.hpp"
+#include "sync/recent_changes.hpp"
 #include "sync/scanner.hpp"
 #include "sync/version.hpp"
 
@@ -681,4 +682,22 @@ TEST(FolderFs, OpenBeneathNeverFollowsSymlinks) {
   EXPECT_EQ(sync::presence_beneath(root->get(), "d/nope"), sync::Presence::gone);
   EXPECT_EQ(sync::presence_beneath(root->get(), "etc/hostname"), sync::Presence::gone);
   EXPECT_EQ(sync::presence_beneath(root->get(), "d/f/under_a_file"), sync::Presence::gone);
+}
+
+TEST(RecentChanges, NewestFirstAndBounded) {
+  sync::RecentChanges ring;
+  EXPECT_TRUE(ring.list().empty());
+  for (std::size_t i = 0; i < sync::RecentChanges::MAX + 5; ++i) {
+    sync::ChangeView c;
+    c.time = static_cast<std::int64_t>(1000 + i);
+    c.name = "f" + std::to_string(i);
+    c.action = "updated";
+    ring.add(std::move(c));
+  }
+  EXPECT_EQ(ring.size(), sync::RecentChanges::MAX);
+  const auto list = ring.list();
+  ASSERT_EQ(list.size(), sync::RecentChanges::MAX);
+  EXPECT_EQ(list.front().name, "f" + std::to_string(sync::RecentChanges::MAX + 4));  // the newest
+  EXPECT_EQ(list.back().name, "f5");                                                 // the five oldest went
+  for (std::size_t i = 1; i < list.size(); ++i) EXPECT_GT(list[i - 1].time, list[i].time);
 }

@@ -66,6 +66,18 @@ struct ConflictView {
 };
 
 // A folder a device offered that this node does not have: `kith sync accept ID PATH` takes it.
+// One change to a folder's file, as its recent changes list it (Syncthing's "Recent Changes"): a file
+// the puller placed or deleted, one it held back, or one a scan found changed here.
+struct ChangeView {
+  std::int64_t time = 0;    // unix seconds, when this node applied (or found) the change
+  std::string name;         // relative to the folder
+  std::string type;         // file | directory | symlink
+  std::string action;       // updated | deleted | held
+  std::string device;       // device ID of who made it (this node's own for a change made here)
+  std::string device_name;  // that device's name as this node knows it ("" if unknown); set when listed
+  std::string reason;       // for "held": why (as HeldItem::reason)
+};
+
 struct PendingFolder {
   std::string id, label, device, device_name;
 };

@@ -425,6 +425,47 @@ class SyncApiTest(KithTestCase):
         procutil.wait_for(lambda: self.api_ok(alice, "GET", DEVICES)["devices"][0]["connected"], 30,
                           what="bob connected at alice")
 
+        # Recent changes (docs/sync.md § Recent changes): bob lists what it pulled as alice's changes,
+        # alice what her scan found as her own.
+        def changes(node):
+            answer = node.run_json("sync", "changes", "team-1", "--json")
+            self.assertEqual([f["id"] for f in answer["folders"]], ["team-1"])
+            return answer["folders"][0]["changes"]
+        at_bob = {c["name"]: c for c in reversed(changes(bob))}  # the newest per name
+        for name in ("a.txt", "dir/b.bin"):
+            self.assertEqual(at_bob[name]["action"], "updated", at_bob)
+            self.assertEqual(at_bob[name]["type"], "file", at_bob)
+            self.assertTrue(same_device(at_bob[name]["device"], a_id["device_id"]), at_bob[name])
+            self.assertEqual(at_bob[name]["device_name"], "alice")
+        self.assertEqual(at_bob["dir"]["type"], "directory")
+        self.assertEqual(self.api_ok(bob, "GET", FOLDERS + "/team-1/changes")["changes"], changes(bob))
+        at_alice = {c["name"]: c for c in changes(alice)}
+        self.assertTrue(same_device(at_alice["a.txt"]["device"], a_id["device_id"]), at_alice)
+        text = bob.run("sync", "changes").stdout
+        self.assertRegex(text, r"updated\s+file\s+a\.txt  by alice \(")
+        self.assertIn("by this device", alice.run("sync", "changes", "Team").stdout)
+
+        # A name with control characters (from a peer) prints escaped, not as terminal commands.
+        with open(os.path.join(src, "evil\x1b[2J.txt"), "w") as f:
+            f.write("x")
+        self.api_ok(alice, "POST", FOLDERS + "/team-1/rescan")
+        procutil.wait_for(lambda: any(c["name"] == "evil\x1b[2J.txt" for c in changes(bob)), 60,
+                          what="the escaped name in bob's recent changes")
+        text = bob.run("sync", "changes", "team-1").stdout
+        self.assertNotIn("\x1b", text)
+        self.assertIn("evil", text)
+
+        os.remove(os.path.join(src, "a.txt"))
+        self.api_ok(alice, "POST", FOLDERS + "/team-1/rescan")
+        newest = procutil.wait_for(lambda: next((c for c in changes(bob) if c["name"] == "a.txt"
+                                                 and c["action"] == "deleted"), None), 60,
+                                   what="the deletion in bob's recent changes")
+        self.assertTrue(same_device(newest["device"], a_id["device_id"]), newest)
+        self.assertEqual(changes(bob)[0]["name"], "a.txt")  # newest first
+        self.assertFalse(os.path.exists(os.path.join(dest, "a.txt")))
+        self.assertEqual(changes(alice)[0]["action"], "deleted")
+        self.assert_error(bob, "GET", FOLDERS + "/nope/changes", None, 404)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -119,6 +119,29 @@ export function syncTests({ chromiumPath, chromiumArgs, artifacts }) {
     assert.equal(await pb.locator(`#sync-devices li.sync-device[data-id="${ids.alice.device}"] .state`).textContent(), 'connected');
     await shot(pb, 's03-bob-synced');
 
+    // Last changes: bob's card lists the file as updated by alice, alice's as made by this device;
+    // a file alice adds and then deletes shows at bob as deleted by alice, its name (markup-like) as text.
+    const change = (p, name, action) =>
+      folderCard(p).locator(`.changes li[data-action="${action}"][data-name=${JSON.stringify(name)}]`);
+    await change(pb, 'notes.txt', 'updated').filter({ hasText: 'by alice' }).first().waitFor({ timeout: LONG });
+    await change(pa, 'notes.txt', 'updated').filter({ hasText: 'by this device' }).first().waitFor({ timeout: LONG });
+    const marked = '<em>old.txt';
+    fs.writeFileSync(path.join(adir, marked), 'soon gone\n');
+    await folderCard(pa).locator('button', { hasText: 'Rescan' }).click();
+    await change(pb, marked, 'updated').first().waitFor({ timeout: LONG });
+    fs.rmSync(path.join(adir, marked));
+    await folderCard(pa).locator('button', { hasText: 'Rescan' }).click();
+    const gone = change(pb, marked, 'deleted').filter({ hasText: 'by alice' }).first();
+    await gone.waitFor({ timeout: LONG });
+    assert.equal(await gone.locator('em').count(), 0);
+    assert.ok(!fs.existsSync(path.join(bdir, marked)));
+    // Newest first: the deletion heads bob's list.
+    assert.equal(await folderCard(pb).locator('.changes li').first().getAttribute('data-action'), 'deleted');
+    const [newest] = (await bob.call('GET', `/api/v1/sync/folders/${folder.id}/changes`)).body.changes;
+    assert.equal(newest.name, marked);
+    assert.equal(newest.device, ids.alice.device);
+    await shot(pb, 's03b-bob-last-changes');
+
     // A file the safety check holds back: bob's page shows it prominently, with its reason and
     // quarantine id; it is not in bob's folder. (EICAR, assembled so this source is no detection.)
     fs.writeFileSync(path.join(adir, 'eicar.com'), 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-' + 'STANDARD-ANTIVIRUS-TEST-FILE!$H+H*');
@@ -131,6 +154,10 @@ export function syncTests({ chromiumPath, chromiumArgs, artifacts }) {
     assert.ok((await held.textContent()).includes(item.reason), await held.textContent());
     assert.ok((await held.textContent()).includes(item.quarantine_id));
     assert.ok(!fs.existsSync(path.join(bdir, 'eicar.com')));
+    // ... and under the last changes as held back by alice, with the reason.
+    const heldChange = change(pb, 'eicar.com', 'held').first();
+    await heldChange.waitFor({ timeout: LONG });
+    assert.ok((await heldChange.textContent()).includes(item.reason), await heldChange.textContent());
     await shot(pb, 's04-bob-held');
 
     // A conflict copy (as a sync-conflict file arrives from alice): bob's card lists it beside its original.

@@ -141,6 +141,7 @@ export const api = {
   syncRemoveFolder: (id) => call('DELETE', `/api/v1/sync/folders/${enc(id)}`),
   syncRescan: (id) => call('POST', `/api/v1/sync/folders/${enc(id)}/rescan`),
   syncConflicts: (id) => call('GET', `/api/v1/sync/folders/${enc(id)}/conflicts`),
+  syncChanges: (id) => call('GET', `/api/v1/sync/folders/${enc(id)}/changes`),
   syncPause: (id) => call('POST', `/api/v1/sync/folders/${enc(id)}/pause`),
   syncResume: (id) => call('POST', `/api/v1/sync/folders/${enc(id)}/resume`),
   syncDevices: () => call('GET', '/api/v1/sync/devices'),

@@ -1,6 +1,7 @@
 // The Sync view: folders kept in sync with other devices over Syncthing's protocol (docs/api.md §
 // Folder sync, docs/sync.md). Folders with their state, counts and devices, files held back by the
-// safety check; add a folder; this node's device ID and the devices; folders other devices offer.
+// safety check, conflict copies and the last changes; add a folder; this node's device ID and the
+// devices; folders other devices offer.
 // Everything a device sends (labels, names, file names, reasons, client strings) goes in as text.
 import { api } from './api.js';
 import { el, size } from './format.js';
@@ -10,12 +11,25 @@ let announce = () => {};
 let shown = false;
 let devices = []; // the last GET /sync/devices list, for the share-with checkboxes and names
 let conflicts = new Map(); // folder id -> its conflict copies (GET /sync/folders/{id}/conflicts)
+let changes = new Map(); // folder id -> its recent changes, newest first (GET /sync/folders/{id}/changes)
+let myDevice = ''; // this node's device ID: its own changes read "this device"
+const SHOWN_CHANGES = 10; // the newest of a folder's recent changes its card lists (the node keeps 100)
 
 export const EVENTS = ['sync.folder', 'sync.device.connected', 'sync.device.disconnected', 'sync.item',
   'sync.offered'];
 
 const STATES = { idle: 'Up to date', scanning: 'Scanning', syncing: 'Syncing', paused: 'Paused', error: 'Error' };
 const TYPES = { sendreceive: 'Send and receive', sendonly: 'Send only', receiveonly: 'Receive only' };
+
+const ACTIONS = { updated: 'Updated', deleted: 'Deleted', held: 'Held back' };
+
+// Who made a change: this device, a device by the name this node knows it by, else its ID's first group.
+function byWhom(c) {
+  if (!c.device) return 'an unknown device';
+  if (c.device === myDevice) return 'this device';
+  const known = devices.find((d) => d.id === c.device);
+  return c.device_name || (known && known.name) || c.device.slice(0, 7);
+}
 
 function when(unix) { return unix ? new Date(unix * 1000).toLocaleString() : 'not yet'; }
 const files = (n) => `${n} file${n === 1 ? '' : 's'}`;
@@ -65,6 +79,17 @@ function folderCard(f) {
         el('span', { class: 'name' }, c.name), ' beside ', el('span', { class: 'name' }, c.original),
         el('span', { class: 'muted' }, ` (${c.device}'s change)`))))));
   }
+  const recent = (changes.get(f.id) || []).slice(0, SHOWN_CHANGES);
+  children.push(el('div', { class: 'changes', 'aria-label': `Last changes in ${name}` },
+    el('strong', {}, 'Last changes'),
+    recent.length
+      ? el('ol', {}, ...recent.map((c) => el('li', { 'data-action': c.action, 'data-name': c.name },
+        el('time', { datetime: c.time ? new Date(c.time * 1000).toISOString() : null, class: 'muted' }, when(c.time)), ' ',
+        el('span', { class: 'action ' + c.action }, ACTIONS[c.action] || c.action), ' ',
+        el('span', { class: 'name' }, c.name), c.type === 'directory' ? ' (folder)' : '',
+        el('span', { class: 'muted' }, ` by ${byWhom(c)}`),
+        c.reason ? el('span', { class: 'muted' }, ` (${c.reason})`) : null)))
+      : el('p', { class: 'muted' }, 'None since the node started.')));
   const devs = f.devices || [];
   children.push(el('ul', { class: 'sync-devs', 'aria-label': `Devices of ${name}` },
     ...(devs.length ? devs.map((d) => el('li', { 'data-device': d.device },
@@ -148,9 +173,15 @@ function deviceChoices() {
 export async function refresh() {
   const [fl, dv, pd] = await Promise.all([api.syncFolders(), api.syncDevices(), api.syncPending()]);
   devices = dv.devices || [];
-  // Conflict copies per folder (one small request each: folders are few).
-  const lists = await Promise.all((fl.folders || []).map((f) => api.syncConflicts(f.id).catch(() => ({ conflicts: [] }))));
-  conflicts = new Map((fl.folders || []).map((f, i) => [f.id, lists[i].conflicts || []]));
+  myDevice = dv.device_id || '';
+  // Conflict copies and recent changes per folder (small requests, two each: folders are few).
+  const folders = fl.folders || [];
+  const [lists, recents] = await Promise.all([
+    Promise.all(folders.map((f) => api.syncConflicts(f.id).catch(() => ({ conflicts: [] })))),
+    Promise.all(folders.map((f) => api.syncChanges(f.id).catch(() => ({ changes: [] })))),
+  ]);
+  conflicts = new Map(folders.map((f, i) => [f.id, lists[i].conflicts || []]));
+  changes = new Map(folders.map((f, i) => [f.id, recents[i].changes || []]));
   $('sync-my-id').value = dv.device_id || '';
   $('sync-folders').replaceChildren(...(fl.folders || []).map(folderCard));
   $('sync-folders-empty').hidden = (fl.folders || []).length > 0;
@@ -188,6 +219,8 @@ export function clear() {
   shown = false;
   devices = [];
   conflicts = new Map();
+  changes = new Map();
+  myDevice = '';
   for (const id of ['sync-folders', 'sync-devices', 'sync-offers']) $(id).replaceChildren();
   $('sync-folder-devices').replaceChildren(el('legend', {}, 'Share with'));
   $('sync-offers-panel').hidden = true;
