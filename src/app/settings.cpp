@@ -295,6 +295,14 @@ const std::vector<SettingDef>& setting_defs() {
        "Seconds between full rescans of each synced folder (changes are also found by `kith sync rescan`)",
        {},
        check_seconds},
+      {"sync.progress_interval_s",
+       "int",
+       std::int64_t{5},
+       "Seconds between the messages that tell the devices of a folder which blocks of the files being "
+       "pulled are already here (BEP DownloadProgress; Syncthing's progressUpdateIntervalS), so they can "
+       "fetch those blocks from this node too",
+       {},
+       check_seconds},
       {"sync.local_discovery", "bool", true,
        "Find the devices you added on the LAN by Syncthing's local discovery (UDP broadcast and ff12::8384 "
        "multicast; kith and Syncthing find each other), and announce this node's device ID and sync port "

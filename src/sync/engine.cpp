@@ -149,6 +149,7 @@ void Engine::stop() {
   if (m_dial_timer) m_dial_timer->cancel();
   if (m_local) m_local->stop();
   if (m_versions_timer) m_versions_timer->cancel();
+  if (m_progress_timer) m_progress_timer->cancel();
   for (auto& [id, f] : m_folders) {
     if (f.rescan_timer) f.rescan_timer->cancel();
     if (f.disk_timer) f.disk_timer->cancel();

@@ -8,6 +8,8 @@
 //                     checked, scanned for malware, renamed into place (or quarantined)
 //   engine_versions.cpp  file versioning: the policy changed, versions listed, restored, cleaned
 //   engine_store.cpp  files the puller placed, written to the index in batches
+//   engine_progress.cpp  DownloadProgress: what files being pulled hold, sent to devices every few
+//                     seconds; a peer's checked and kept, bounded
 // Threading: everything here runs on m_strand. Disk and database work goes to the worker pool (index
 // writes in order, through m_db, a strand on that pool), malware scans to the scan pool.
 #include <boost/asio/ip/tcp.hpp>
@@ -25,6 +27,7 @@
 #include "sync/global.hpp"
 #include "sync/ignore.hpp"
 #include "sync/local_discovery.hpp"
+#include "sync/progress.hpp"
 #include "sync/recent_changes.hpp"
 #include "sync/sync_service.hpp"
 #include "sync/versioner.hpp"
@@ -80,6 +83,9 @@ class Engine {
     bool checking_disk = false;
     std::unique_ptr<boost::asio::steady_timer> disk_timer;  // the next check_disk
     std::shared_ptr<Watcher> watcher;                       // after the first good scan, while not paused
+    // Files whose temporary file is open for their pull, by name (engine_pull.cpp): what DownloadProgress
+    // tells devices about, and where Requests with from_temporary are served from. At most FILES_AT_ONCE.
+    std::map<std::string, std::shared_ptr<FileJob>> in_temp;
     // .stignore as the last scan loaded it (every scan loads it again): what the puller leaves alone.
     std::shared_ptr<const Ignores> ignores = std::make_shared<const Ignores>();
   };
@@ -134,6 +140,11 @@ class Engine {
     // Block requests in flight: id -> where the answer goes (engine_pull.cpp).
     std::map<std::int32_t, std::function<void(Result<std::string>)>> requests;
     std::int32_t next_request = 1;
+    // DownloadProgress (engine_progress.cpp): what it was told of each folder's pulls (by folder), and what
+    // it told us of its own (bounded). Both go with the connection.
+    std::map<std::string, SentProgress> progress_sent;
+    ReceivedProgress progress_received;
+    int progress_warnings = 0;  // lines logged about its DownloadProgress (a few per connection)
   };
   std::map<std::string, Device> m_devices;
   std::map<std::string, PendingFolder> m_pending;  // by folder id
@@ -198,6 +209,20 @@ class Engine {
   // Room again for what the folder needs? Then the error goes (if it is still the disk's) and it pulls.
   void check_disk(const std::string& folder);
   void arm_disk_check(Folder& f);
+
+  // --- DownloadProgress (engine_progress.cpp; docs/sync.md § Download progress) ---
+  std::unique_ptr<boost::asio::steady_timer> m_progress_timer;
+  bool m_progress_armed = false;
+  std::uint64_t m_next_pull_serial = 1;  // tells one try of a file's pull from the next
+  void arm_progress();                   // a file's temporary file is open: tell devices in a while
+  void send_progress();
+  void on_download_progress(Device& d, const bep::Message& msg);
+  // engine_pull.cpp (FileJob is its own): what each file of `f` being pulled holds in its temporary file.
+  std::vector<PullingFile> pulling_files(const Folder& f) const;
+  // Whether block `offset`/`size` with SHA-256 `hash` of `name` is in its temporary file, written and
+  // checked; then the temporary file's path relative to the folder's root.
+  std::optional<std::string> temp_block(const Folder& f, const std::string& name, std::int64_t offset,
+                                        std::int32_t size, const std::string& hash) const;
 
   // --- placed files into the index (engine_store.cpp); m_puts and m_put_scheduled belong to m_db ---
   struct PlacedFile {

@@ -263,6 +263,9 @@ void Engine::disconnected(const std::string& device, std::uint64_t serial, const
   d.conn.reset();
   d.folders.clear();
   d.index_queue.clear();
+  d.progress_sent.clear();  // what it was told, and what it told us, go with the connection
+  d.progress_received = ReceivedProgress{};
+  d.progress_warnings = 0;
   auto requests = std::move(d.requests);
   d.requests.clear();
   spdlog::info("sync: disconnected from {} ({}): {}", short_text(device), base::terminal_safe(d.record.name),
@@ -345,8 +348,11 @@ void Engine::on_message(const std::string& device, bep::Message msg) {
       on_response(d, std::move(*r));
       return;
     }
+    case bep::pb::MESSAGE_TYPE_DOWNLOAD_PROGRESS:
+      on_download_progress(d, msg);
+      return;
     default:
-      return;  // DownloadProgress and anything newer: not needed to sync
+      return;  // anything newer: not needed to sync
   }
 }
 
@@ -546,8 +552,9 @@ void Engine::on_request(Device& d, const bep::pb::Request& r) {
                   base::terminal_safe(r.name().substr(0, 200)));
     return answer(bep::pb::ERROR_CODE_INVALID_FILE);
   }
-  asio::post(m_deps.workers, [this, answer, folder = r.folder(), root = f->second.record.path,
-                              name = r.name(), offset = r.offset(), size = r.size(), hash = r.hash()] {
+  // From the file in place (on a worker): it must be in our index, and the bytes still what it says.
+  auto from_file = [this, answer, folder = r.folder(), root = f->second.record.path, name = r.name(),
+                    offset = r.offset(), size = r.size(), hash = r.hash()] {
     auto rec = m_deps.store.file(folder, "", name, store::Blocks::without);  // every block request
     if (!rec || !*rec || (*rec)->deleted || (*rec)->invalid || (*rec)->type != 0)
       return answer(bep::pb::ERROR_CODE_NO_SUCH_FILE);
@@ -572,6 +579,30 @@ void Engine::on_request(Device& d, const bep::pb::Request& r) {
       }
     }
     answer(bep::pb::ERROR_CODE_NO_ERROR, std::move(data));
+  };
+  if (!r.from_temporary()) {
+    asio::post(m_deps.workers, from_file);
+    return;
+  }
+  // From the temporary file of a file being pulled here (it told us, by DownloadProgress, which blocks are
+  // there): only a block written and checked, and only if it still has the SHA-256 asked for. Not being
+  // pulled, or not there yet: no such file (as Syncthing answers when it has no temporary file).
+  auto temp = temp_block(f->second, r.name(), r.offset(), r.size(), r.hash());
+  if (!temp) return answer(bep::pb::ERROR_CODE_NO_SUCH_FILE);
+  asio::post(m_deps.workers, [answer, from_file, root = f->second.record.path, temp = std::move(*temp),
+                              offset = r.offset(), size = r.size(), hash = r.hash()] {
+    // Opened component by component without following symlinks, as the file in place.
+    auto dir = open_root(root);
+    auto file = dir ? open_beneath(dir->get(), temp, O_RDONLY) : tl::unexpected(dir.error());
+    std::string data(static_cast<std::size_t>(size), '\0');
+    if (file && ::pread(file->get(), data.data(), data.size(), offset) == size) {
+      const auto h = crypto::sha256(data);
+      if (hash.size() == h.size() && std::memcmp(h.data(), hash.data(), h.size()) == 0)
+        return answer(bep::pb::ERROR_CODE_NO_ERROR, std::move(data));
+    }
+    // Gone meanwhile (renamed into place, held back) or not those bytes: the file in place may have
+    // them (Syncthing falls through the same way).
+    from_file();
   });
 }
 

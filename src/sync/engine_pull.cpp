@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -105,12 +107,32 @@ struct FileJob {
   int fd = -1;
   std::shared_ptr<Engine::Pull> pull;
   std::int64_t reserved = 0;  // this file's share of pull->reserved
+  // What its temporary file holds (each block checked by SHA-256 as it got there), for DownloadProgress
+  // and Requests with from_temporary: by index into need.global.blocks, and the indexes in the order
+  // they came (what devices are told, only ever appended to).
+  std::uint64_t serial = 0;
+  std::vector<bool> have;
+  std::vector<std::int32_t> available;
   ~FileJob() {
     if (fd >= 0) ::close(fd);
   }
 };
 
 namespace {
+// The index of `block` in the file's block list (blocks follow each other: found by offset).
+std::optional<std::size_t> block_index(const std::vector<store::SyncBlock>& blocks, std::int64_t offset) {
+  auto it = std::lower_bound(blocks.begin(), blocks.end(), offset,
+                             [](const store::SyncBlock& b, std::int64_t o) { return b.offset < o; });
+  if (it == blocks.end() || it->offset != offset) return std::nullopt;
+  return static_cast<std::size_t>(it - blocks.begin());
+}
+
+void now_in_temp(FileJob& job, std::size_t index) {
+  if (index >= job.have.size() || job.have[index]) return;
+  job.have[index] = true;
+  job.available.push_back(static_cast<std::int32_t>(index));
+}
+
 // What the file still has to write is now `bytes` (on the strand).
 void reserve(FileJob& job, std::int64_t bytes) {
   bytes = std::max<std::int64_t>(bytes, 0);
@@ -321,9 +343,14 @@ void Engine::pull_item(const std::string& folder, Need need,
   job->versioning = f.record.versioning;
   job->need = std::move(need);
   job->pull = pull;
-  // However the file ends, what it had reserved of the free space is released.
-  auto done = [job, finish](Result<store::SyncFile> r) mutable {
+  // However the file ends, what it had reserved of the free space is released, and devices are no
+  // longer told about its temporary file (the next DownloadProgress says FORGET).
+  auto done = [this, job, finish](Result<store::SyncFile> r) mutable {
     reserve(*job, 0);
+    if (auto f = m_folders.find(job->folder); f != m_folders.end()) {
+      auto t = f->second.in_temp.find(job->need.global.name);
+      if (t != f->second.in_temp.end() && t->second == job) f->second.in_temp.erase(t);
+    }
     finish(std::move(r));
   };
   // Room for it first: the free space (statvfs, on the worker pool) less what the files being pulled
@@ -365,8 +392,20 @@ void Engine::fetch_file(std::shared_ptr<FileJob> job, std::function<void(Result<
       std::int64_t missing = 0;
       for (const auto& b : job->missing) missing += b.size;
       reserve(*job, missing);  // the rest is written
-      if (auto f = m_folders.find(job->folder); f != m_folders.end())
+      // Every block not missing is in the temporary file now (kept from an earlier try or copied from
+      // a local file, each checked by SHA-256): what devices may be told about and fetch from it.
+      const auto& blocks = job->need.global.blocks;
+      job->have.assign(blocks.size(), true);
+      for (const auto& b : job->missing)
+        if (auto i = block_index(blocks, b.offset)) job->have[*i] = false;
+      for (std::size_t i = 0; i < blocks.size(); ++i)
+        if (job->have[i]) job->available.push_back(static_cast<std::int32_t>(i));
+      job->serial = m_next_pull_serial++;
+      if (auto f = m_folders.find(job->folder); f != m_folders.end()) {
         f->second.bytes_reused += job->need.global.size - missing;
+        f->second.in_temp[job->need.global.name] = job;
+        arm_progress();
+      }
       auto step = std::make_shared<std::function<void()>>();
       // `step` refers to itself (each answer calls it again); the cycle is broken when the file is
       // done. Clearing it destroys this very closure, so what comes after uses copies on the stack.
@@ -405,6 +444,8 @@ void Engine::fetch_file(std::shared_ptr<FileJob> job, std::function<void(Result<
                               --job->in_flight;
                               if (ok) {
                                 ++job->written;
+                                if (auto i = block_index(job->need.global.blocks, block.offset))
+                                  now_in_temp(*job, *i);
                                 reserve(*job, job->reserved - block.size);
                                 if (auto f = m_folders.find(job->folder); f != m_folders.end())
                                   f->second.bytes_fetched += block.size;
@@ -421,6 +462,32 @@ void Engine::fetch_file(std::shared_ptr<FileJob> job, std::function<void(Result<
       (*step)();
     });
   });
+}
+
+std::vector<PullingFile> Engine::pulling_files(const Folder& f) const {
+  std::vector<PullingFile> out;
+  for (const auto& [name, job] : f.in_temp) {
+    const auto& g = job->need.global;
+    if (g.blocks.size() <= TEMP_INDEX_MIN_BLOCKS) continue;  // Syncthing's tempIndexMinBlocks
+    const std::int32_t block_size = g.block_size > 0 ? g.block_size : g.blocks.front().size;
+    out.push_back(PullingFile{name, g.version, block_size, job->serial, job->available});
+  }
+  return out;
+}
+
+std::optional<std::string> Engine::temp_block(const Folder& f, const std::string& name, std::int64_t offset,
+                                              std::int32_t size, const std::string& hash) const {
+  auto t = f.in_temp.find(name);
+  if (t == f.in_temp.end()) return std::nullopt;
+  const FileJob& job = *t->second;
+  auto i = block_index(job.need.global.blocks, offset);
+  if (!i || *i >= job.have.size() || !job.have[*i]) return std::nullopt;
+  const store::SyncBlock& b = job.need.global.blocks[*i];
+  if (b.size != size || hash.size() != b.hash.size() ||
+      std::memcmp(hash.data(), b.hash.data(), b.hash.size()) != 0)
+    return std::nullopt;
+  const fs::path rel(name);
+  return (rel.parent_path() / temp_name(rel.filename().string())).generic_string();
 }
 
 void Engine::request_block(const std::string& folder, std::vector<std::string> sources,

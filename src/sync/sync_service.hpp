@@ -44,6 +44,9 @@ class SyncService {
     int rescan_interval_s = 60;  // full rescans of each folder (changes are also picked up on demand)
     bool watch = true;           // inotify watchers on the folders (sync/watcher.hpp)
     int dial_interval_s = 10;    // how often devices not connected are dialled
+    // Seconds between DownloadProgress messages to each device while files are pulled (Syncthing's
+    // progressUpdateIntervalS; sync/progress.hpp).
+    int progress_interval_s = 5;
     // Syncthing's local discovery (sync/local_discovery.hpp): off unless the caller turns it on, so
     // nothing that embeds the service broadcasts by surprise.
     bool local_discovery = false;

@@ -289,9 +289,62 @@ def response(request_id, data=b"", code=NO_ERROR):
     return f_varint(1, request_id) + f_bytes_opt(2, data) + f_varint(3, code)
 
 
-def request(request_id, folder_id, name, offset, size, digest=b""):
+def request(request_id, folder_id, name, offset, size, digest=b"", from_temporary=False):
     return (f_varint(1, request_id) + f_bytes(2, folder_id) + f_bytes(3, name) + f_varint(4, offset) +
-            f_varint(5, size) + f_bytes_opt(6, digest))
+            f_varint(5, size) + f_bytes_opt(6, digest) + f_varint(7, int(from_temporary)))
+
+
+APPEND, FORGET = 0, 1  # FileDownloadProgressUpdateType
+
+
+def vector(counters):
+    return b"".join(f_bytes(1, f_varint(1, i) + f_varint(2, v)) for i, v in counters)
+
+
+def progress_update(update_type, name, version=(), block_indexes=(), block_size=0):
+    """A FileDownloadProgressUpdate; block indexes unpacked, as Syncthing sends them."""
+    return (f_varint(1, update_type) + f_bytes(2, name) + f_bytes_opt(3, vector(version)) +
+            b"".join(varint(4 << 3) + varint(i) for i in block_indexes) + f_varint(5, block_size))
+
+
+def download_progress(folder_id, updates):
+    return f_bytes(1, folder_id) + b"".join(f_bytes(2, u) for u in updates)
+
+
+def decode_download_progress(body):
+    """(folder, [{"type", "name", "version" [(id, value)], "block_indexes", "block_size"}]); block
+    indexes read packed or not."""
+    f = parse(body)
+    updates = []
+    for raw in every(f, 2):
+        u = parse(raw)
+        indexes = []
+        for n, w, v in u:
+            if n != 4:
+                continue
+            if w == 0:
+                indexes.append(signed64(v))
+            else:  # packed
+                indexes += [signed64(x) for x in _varints(v)]
+        version = [(first(parse(c), 1, 0), first(parse(c), 2, 0)) for c in every(parse(first(u, 3, b"")), 1)]
+        updates.append({"type": first(u, 1, 0), "name": first(u, 2, b"").decode("utf-8", "replace"),
+                        "version": version, "block_indexes": indexes, "block_size": signed64(first(u, 5, 0))})
+    return first(f, 1, b"").decode(), updates
+
+
+def _varints(data):
+    out, i = [], 0
+    while i < len(data):
+        shift = result = 0
+        while True:
+            b = data[i]
+            i += 1
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        out.append(result)
+    return out
 
 
 def decode_request(body):
@@ -342,7 +395,7 @@ class BepPeer:
     """One BEP connection to `address` ("host:port") as `identity`. Read on the caller's thread:
     `service()` takes what has arrived, answers Requests through `on_request(req) -> (data, code)`,
     and keeps the rest: `messages` [(type, body)], `indexes` [(folder, files)], `cluster_configs`,
-    `requests`, `responses`, `close_reason`, `closed`, `lz4_messages`."""
+    `requests`, `responses`, `progress` [(folder, updates)], `close_reason`, `closed`, `lz4_messages`."""
 
     def __init__(self, address, identity, alpn=("bep/1.0",)):
         host, port = address.rsplit(":", 1)
@@ -359,7 +412,7 @@ class BepPeer:
         self.buffer = b""
         self.remote_hello = None
         self.messages, self.indexes, self.cluster_configs, self.requests = [], [], [], []
-        self.responses = []
+        self.responses, self.progress = [], []  # progress: decoded DownloadProgress messages
         self.lz4_messages = 0  # how many arrived LZ4-compressed
         self.close_reason = None
         self.closed = False
@@ -458,6 +511,8 @@ class BepPeer:
                 self.cluster_configs.append(decode_cluster_config(body))
             elif msg_type == RESPONSE:
                 self.responses.append(decode_response(body))
+            elif msg_type == DOWNLOAD_PROGRESS:
+                self.progress.append(decode_download_progress(body))
             elif msg_type == CLOSE:
                 self.close_reason = first(parse(body), 1, b"").decode("utf-8", "replace")
             elif msg_type == REQUEST:
