@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.hpp"
 #include "base/hex.hpp"
 #include "base/terminal.hpp"
 #include "bep/device_id.hpp"
@@ -21,10 +22,6 @@ namespace {
 // A pull's temporary file older than this is removed by the next scan (as Syncthing's 24 hours).
 constexpr std::int64_t STALE_TEMP_AGE_S = 24 * 3600;
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 Error err(errc e, const std::string& why) { return Error{make_error_code(e), why}; }
 
 bool valid_folder_id(const std::string& id) {
@@ -166,7 +163,7 @@ void Engine::emit(Event e) const {
 void Engine::record_change(Folder& f, const store::SyncFile& file, std::string action, std::string device,
                            std::string reason) {
   ChangeView c;
-  c.time = now_s();
+  c.time = base::unix_seconds();
   c.name = file.name;
   c.type = file.type == 0 ? "file" : file.type == 1 ? "directory" : "symlink";
   c.action = std::move(action);
@@ -273,7 +270,7 @@ void Engine::add_folder(FolderSpec spec, base::Done<Result<FolderView>> done) {
   rec.type = spec.type;
   rec.versioning = spec.versioning;
   rec.index_id = random_index_id();
-  rec.created_at = now_s();
+  rec.created_at = base::unix_seconds();
   asio::post(m_db, [this, rec, devices = spec.devices, done = std::move(done)]() mutable {
     Status ok = make_folder_marker(rec.path);
     if (ok) ok = m_deps.store.put_folder(rec);
@@ -401,7 +398,7 @@ void Engine::add_device(const std::string& given, std::vector<std::string> addre
   d.record.id = *id;
   d.record.addresses = std::move(addresses);
   if (!name.empty()) d.record.name = std::move(name);
-  if (!d.record.added_at) d.record.added_at = now_s();
+  if (!d.record.added_at) d.record.added_at = base::unix_seconds();
   asio::post(m_db, [this, rec = d.record, done = std::move(done)]() mutable {
     auto ok = m_deps.store.put_device(rec);
     asio::post(m_strand, [this, id = rec.id, ok, done = std::move(done)]() mutable {
@@ -504,7 +501,7 @@ void Engine::scan_done(const std::string& folder, Result<std::vector<store::Sync
   if (it == m_folders.end()) return;
   Folder& f = it->second;
   f.scanning = false;
-  f.last_scan = now_s();
+  f.last_scan = base::unix_seconds();
   arm_rescan(f, retry_soon ? 5 : m_deps.rescan_interval_s);
   if (!changed) {
     if (changed.error().code == make_error_code(errc::bad_ignores))

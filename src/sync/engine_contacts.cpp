@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "base/clock.hpp"
 #include "base/terminal.hpp"
 #include "sync/engine.hpp"
 
@@ -34,10 +35,7 @@ void Engine::contact_device(const std::string& contact, const std::string& name,
     d.record.addresses = std::move(addresses);  // added by hand with no address: now it has some
   }
   d.record.contact = contact;
-  if (!d.record.added_at)
-    d.record.added_at =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
+  if (!d.record.added_at) d.record.added_at = base::unix_seconds();
   if (added)
     spdlog::info("sync: {} is the device of contact {}: trusted for folder sync", short_text(*id),
                  base::terminal_safe(name));

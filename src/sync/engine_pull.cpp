@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/clock.hpp"
 #include "base/hex.hpp"
 #include "base/terminal.hpp"
 #include "crypto/hash.hpp"
@@ -37,11 +38,6 @@ namespace fs = std::filesystem;
 namespace {
 constexpr int FILES_AT_ONCE = 8;            // files being pulled at once per folder
 constexpr std::size_t BLOCKS_AT_ONCE = 16;  // block requests in flight per file
-
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // What a file's pull ends with when the safety check held it back: not a failure to retry.
 const Error HELD_BACK{base::make_error_code(base::errc::not_found), "held back by the safety check"};
@@ -592,7 +588,7 @@ void Engine::hold_file(std::shared_ptr<FileJob> job, const safety::Decision& dec
   details["sync_folder"] = job->folder;
   rec.details = details.dump();
   rec.destination = (fs::path(job->root) / job->need.global.name).string();
-  rec.quarantined_at = now_s();
+  rec.quarantined_at = base::unix_seconds();
   (void)m_deps.quarantine.put(rec);
   spdlog::warn("sync: folder {}: {} held back ({}); quarantine item {}", job->folder,
                base::terminal_safe(job->need.global.name), base::terminal_safe(decision.reason), qid);

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "base/clock.hpp"
 #include "sync/engine.hpp"
 #include "sync/errors.hpp"
 #include "sync/names.hpp"
@@ -17,10 +18,6 @@ namespace asio = boost::asio;
 namespace {
 constexpr int CLEAN_EVERY_S = 60 * 60;  // Syncthing's staggered cleanInterval default
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 Error no_folder(const std::string& id) {
   return Error{make_error_code(errc::unknown_folder), "no folder " + id};
 }
@@ -70,7 +67,7 @@ void Engine::restore(const std::string& folder, std::string name, std::optional<
   asio::post(m_deps.workers, [this, folder, root = it->second.record.path, v = it->second.record.versioning,
                               name = std::move(name), tag = std::move(tag),
                               done = std::move(done)]() mutable {
-    auto restored = restore_version(root, name, tag, v, now_s());
+    auto restored = restore_version(root, name, tag, v, base::unix_seconds());
     asio::post(m_strand, [this, folder, restored = std::move(restored), done = std::move(done)]() mutable {
       // The file is back on disk; the scan makes it this node's newest version and announces it.
       if (restored) {
@@ -91,7 +88,7 @@ void Engine::arm_versions_cleanup(int seconds) {
     for (const auto& [id, f] : m_folders) {
       if (f.record.versioning.type == "none" || f.record.paused) continue;
       asio::post(m_deps.workers, [id = id, root = f.record.path, v = f.record.versioning] {
-        auto removed = clean_versions(root, v, now_s());
+        auto removed = clean_versions(root, v, base::unix_seconds());
         if (!removed)
           spdlog::info("sync: folder {}: cleaning .stversions: {}", id, removed.error().message);
         else if (*removed > 0)

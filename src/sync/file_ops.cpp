@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/base32.hpp"
+#include "base/clock.hpp"
 #include "crypto/hash.hpp"
 #include "sync/errors.hpp"
 #include "sync/folder_fs.hpp"
@@ -53,11 +54,6 @@ std::string short_text(std::uint64_t id) {
   std::string text = base::base32_encode(bytes).substr(0, 7);
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::toupper(c); });
   return text;
-}
-
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Is what is on disk at `path` what this node's index last saw there? (So that a pull never silently
@@ -197,7 +193,7 @@ Result<store::SyncFile> apply_without_data(const fs::path& root, const Need& nee
   // a metadata-only change: the file stays; an empty file replacing it is versioned by place_file).
   if (exists && S_ISREG(st.st_mode) && versioning.type != "none" && !need.metadata_only &&
       (g.deleted || g.type != 0)) {
-    if (auto kept = archive_version(root, g.name, versioning, now_s()); !kept)
+    if (auto kept = archive_version(root, g.name, versioning, base::unix_seconds()); !kept)
       return tl::unexpected(kept.error());
     exists = ::lstat(path.c_str(), &st) == 0;
   }
@@ -369,7 +365,7 @@ Result<store::SyncFile> place_file(const fs::path& root, const Need& need, const
   if (need.conflict && ::fstatat(at, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     // The losing side of a conflict is kept beside the winner, named after the device that made it.
     const std::string loser =
-        conflict_name(base, now_s(), short_text(need.local ? need.local->modified_by : 0));
+        conflict_name(base, base::unix_seconds(), short_text(need.local ? need.local->modified_by : 0));
     if (::renameat(at, base.c_str(), at, loser.c_str()) != 0) {
       const auto e = io("cannot keep the conflicting copy of " + path.string());
       if (!disk_full(e)) ::unlinkat(at, temp_base.c_str(), 0);  // a full disk keeps it for the next try
@@ -387,7 +383,7 @@ Result<store::SyncFile> place_file(const fs::path& root, const Need& need, const
   }
   // The file replaced is kept first (a conflict's loser was kept above, as Syncthing does, not versioned).
   if (!need.conflict && versioning.type != "none")
-    if (auto kept = archive_version(root, g.name, versioning, now_s()); !kept) {
+    if (auto kept = archive_version(root, g.name, versioning, base::unix_seconds()); !kept) {
       if (!disk_full(kept.error())) ::unlinkat(at, temp_base.c_str(), 0);
       return tl::unexpected(kept.error());
     }
