@@ -77,9 +77,9 @@ nlohmann::json conflicts_json(const std::vector<sync::ConflictView>& copies) {
 }
 
 nlohmann::json change_json(const sync::ChangeView& c) {
-  return {{"time", c.time},     {"name", c.name},     {"type", c.type},
-          {"action", c.action}, {"device", c.device}, {"device_name", c.device_name},
-          {"reason", c.reason}};
+  return {{"time", c.time},     {"name", c.name},        {"type", c.type},
+          {"action", c.action}, {"device", c.device},    {"device_name", c.device_name},
+          {"reason", c.reason}, {"runnable", c.runnable}};
 }
 
 nlohmann::json changes_json(const std::vector<sync::ChangeView>& changes) {
@@ -136,7 +136,8 @@ std::pair<std::string, nlohmann::json> event_json(const sync::Event& event) {
                    {"name", e.name},
                    {"action", e.action},
                    {"device", e.device},
-                   {"reason", e.reason}}};
+                   {"reason", e.reason},
+                   {"runnable", e.runnable}}};
         } else {
           static_assert(std::is_same_v<E, sync::event::FolderOffered>, "a sync event without JSON");
           return {"sync.offered", {{"offer", pending_json(e.offer)}}};

@@ -219,8 +219,11 @@ void print_sync_changes(const json& folders, const std::string& my_device) {
       else if (!device.empty())
         by = name.empty() ? short_id(device) : name + " (" + short_id(device) + ")";
       const auto reason = str(c, "reason").empty() ? std::string() : " (" + str(c, "reason") + ")";
-      std::printf("  %s  %-7s  %-9s  %s  by %s%s\n", when, str(c, "action").c_str(), str(c, "type").c_str(),
-                  str(c, "name").c_str(), by.c_str(), reason.c_str());
+      // Clean, but it can run code: said as `kith get` says it of a download.
+      const auto runnable =
+          str(c, "runnable").empty() ? std::string() : "; can run code: " + str(c, "runnable");
+      std::printf("  %s  %-7s  %-9s  %s  by %s%s%s\n", when, str(c, "action").c_str(), str(c, "type").c_str(),
+                  str(c, "name").c_str(), by.c_str(), reason.c_str(), runnable.c_str());
     }
   }
   if (total == 0) std::printf("no recent changes\n");

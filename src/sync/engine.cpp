@@ -161,7 +161,7 @@ void Engine::emit(Event e) const {
 }
 
 void Engine::record_change(Folder& f, const store::SyncFile& file, std::string action, std::string device,
-                           std::string reason) {
+                           std::string reason, std::string runnable) {
   ChangeView c;
   c.time = base::unix_seconds();
   c.name = file.name;
@@ -169,6 +169,7 @@ void Engine::record_change(Folder& f, const store::SyncFile& file, std::string a
   c.action = std::move(action);
   c.device = std::move(device);
   c.reason = std::move(reason);
+  c.runnable = std::move(runnable);
   f.changes.add(std::move(c));
 }
 

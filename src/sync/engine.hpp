@@ -70,6 +70,9 @@ class Engine {
     std::map<std::string, std::vector<store::SyncCounter>> held;  // name -> version held back
     std::vector<HeldItem> held_items;
     RecentChanges changes;  // what was pulled, held back or found changed here lately (in memory)
+    // Files placed by the running pull that can run code (name -> why), from the scan's judgement
+    // until the pull records the change (and flags it: ItemChanged::runnable).
+    std::map<std::string, std::string> placed_runnable;
     std::unique_ptr<boost::asio::steady_timer> rescan_timer;
     std::shared_ptr<Pull> pull;
     // A full disk stopped pulling (engine_pull.cpp; docs/sync.md § A full disk): what the file that did
@@ -111,7 +114,7 @@ class Engine {
   // Into the folder's recent changes: `file` (as stored) was `action` (updated | deleted | held) by
   // `device` (a device ID; ours for a change found here), now.
   void record_change(Folder& f, const store::SyncFile& file, std::string action, std::string device,
-                     std::string reason = {});
+                     std::string reason = {}, std::string runnable = {});
   // Who made the change `global` is (a pulled version): the device its modified_by names when this
   // node knows it (ours included), else the device whose index had it, else its first source.
   std::string changed_by(const store::SyncFile& global, const std::vector<std::string>& sources) const;

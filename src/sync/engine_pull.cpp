@@ -100,6 +100,7 @@ struct FileJob {
   std::size_t next = 0, in_flight = 0, written = 0;
   std::string error;
   bool disk_full = false;  // a write failed with ENOSPC or EDQUOT
+  std::string runnable;    // the scan's judgement: why the file can run code, else ""
   int fd = -1;
   std::shared_ptr<Engine::Pull> pull;
   std::int64_t reserved = 0;  // this file's share of pull->reserved
@@ -284,9 +285,17 @@ void Engine::pull_next(const std::string& folder) {
         if (r) {
           ++pull->done;
           const std::string action = r->deleted ? "deleted" : "updated";
-          if (auto f = m_folders.find(folder); f != m_folders.end())
-            record_change(f->second, *r, action, from);
-          emit(event::ItemChanged{folder, r->name, action, from, {}});
+          std::string runnable;  // a file that can run code is flagged, as downloads flag them
+          if (auto f = m_folders.find(folder); f != m_folders.end()) {
+            if (auto k = f->second.placed_runnable.find(r->name); k != f->second.placed_runnable.end()) {
+              runnable = std::move(k->second);
+              f->second.placed_runnable.erase(k);
+              spdlog::info("sync: folder {}: {} arrived and can run code ({}); scanned clean", folder,
+                           base::terminal_safe(r->name), runnable);
+            }
+            record_change(f->second, *r, action, from, {}, runnable);
+          }
+          emit(event::ItemChanged{folder, r->name, action, from, {}, runnable});
         } else if (is_disk_full(r.error())) {
           if (auto f = m_folders.find(folder); f != m_folders.end())
             disk_full_on_write(f->second, name, size, r.error().message);
@@ -539,6 +548,7 @@ void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result
       }
       const auto runnable = safety::runnable_kind(name, head);
       verdict.finding.runnable = runnable.value_or("");
+      job->runnable = verdict.finding.runnable;
       auto decision = m_deps.inspector->decide({name}, {verdict});
       asio::post(m_deps.workers, [this, job, finish, decision = std::move(decision)]() mutable {
         if (!decision.release()) return hold_file(job, decision, finish);
@@ -550,9 +560,11 @@ void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result
                        [this, job, finish](Result<store::SyncFile> stored) mutable {
                          // The losing copy of a conflict is a new file here: the scan after this round offers
                          // it.
-                         if (stored && job->need.conflict)
-                           if (auto f = m_folders.find(job->folder); f != m_folders.end())
-                             f->second.scan_again = true;
+                         if (auto f = m_folders.find(job->folder); f != m_folders.end() && stored) {
+                           if (job->need.conflict) f->second.scan_again = true;
+                           if (!job->runnable.empty())
+                             f->second.placed_runnable[stored->name] = job->runnable;
+                         }
                          finish(std::move(stored));
                        });
         });

@@ -76,6 +76,7 @@ struct ChangeView {
   std::string device;       // device ID of who made it (this node's own for a change made here)
   std::string device_name;  // that device's name as this node knows it ("" if unknown); set when listed
   std::string reason;       // for "held": why (as HeldItem::reason)
+  std::string runnable;     // for a file that arrived and can run code: why ("shell script", ...), else ""
 };
 
 struct PendingFolder {
@@ -112,9 +113,10 @@ struct DeviceDisconnected {
 };
 struct ItemChanged {  // a file arrived or was deleted by sync, or was held back
   std::string folder, name;
-  std::string action;  // "updated" | "deleted" | "held"
-  std::string device;  // where it came from
-  std::string reason;  // for "held"
+  std::string action;    // "updated" | "deleted" | "held"
+  std::string device;    // where it came from
+  std::string reason;    // for "held"
+  std::string runnable;  // for "updated": why the file can run code ("shell script", ...), else ""
 };
 struct FolderOffered {
   PendingFolder offer;

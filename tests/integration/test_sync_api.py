@@ -455,6 +455,17 @@ class SyncApiTest(KithTestCase):
         self.assertNotIn("\x1b", text)
         self.assertIn("evil", text)
 
+        # A file that can run code arrives clean but flagged, as downloads flag them (docs/safety.md).
+        with open(os.path.join(src, "run.sh"), "w") as f:
+            f.write("#!/bin/sh\necho hello\n")
+        self.api_ok(alice, "POST", FOLDERS + "/team-1/rescan")
+        arrived = procutil.wait_for(lambda: next((c for c in changes(bob) if c["name"] == "run.sh"), None), 60,
+                                    what="run.sh in bob's recent changes")
+        self.assertEqual(arrived["action"], "updated")
+        self.assertNotEqual(arrived["runnable"], "", arrived)
+        self.assertIn("can run code: " + arrived["runnable"], bob.run("sync", "changes", "team-1").stdout)
+        self.assertEqual(at_bob["a.txt"]["runnable"], "")  # a data file is not
+
         os.remove(os.path.join(src, "a.txt"))
         self.api_ok(alice, "POST", FOLDERS + "/team-1/rescan")
         newest = procutil.wait_for(lambda: next((c for c in changes(bob) if c["name"] == "a.txt"

@@ -125,6 +125,12 @@ export function syncTests({ chromiumPath, chromiumArgs, artifacts }) {
       folderCard(p).locator(`.changes li[data-action="${action}"][data-name=${JSON.stringify(name)}]`);
     await change(pb, 'notes.txt', 'updated').filter({ hasText: 'by alice' }).first().waitFor({ timeout: LONG });
     await change(pa, 'notes.txt', 'updated').filter({ hasText: 'by this device' }).first().waitFor({ timeout: LONG });
+    // A file that can run code arrives (clean) flagged as such; a data file is not.
+    fs.writeFileSync(path.join(adir, 'setup.sh'), '#!/bin/sh\necho hi\n');
+    await folderCard(pa).locator('button', { hasText: 'Rescan' }).click();
+    await change(pb, 'setup.sh', 'updated').locator('.runnable', { hasText: 'can run code' }).first()
+      .waitFor({ timeout: LONG });
+    assert.equal(await change(pb, 'notes.txt', 'updated').locator('.runnable').count(), 0);
     const marked = '<em>old.txt';
     fs.writeFileSync(path.join(adir, marked), 'soon gone\n');
     await folderCard(pa).locator('button', { hasText: 'Rescan' }).click();

@@ -88,7 +88,8 @@ function folderCard(f) {
         el('span', { class: 'action ' + c.action }, ACTIONS[c.action] || c.action), ' ',
         el('span', { class: 'name' }, c.name), c.type === 'directory' ? ' (folder)' : '',
         el('span', { class: 'muted' }, ` by ${byWhom(c)}`),
-        c.reason ? el('span', { class: 'muted' }, ` (${c.reason})`) : null)))
+        c.reason ? el('span', { class: 'muted' }, ` (${c.reason})`) : null,
+        c.runnable ? el('span', { class: 'runnable' }, ` · can run code: ${c.runnable}`) : null)))
       : el('p', { class: 'muted' }, 'None since the node started.')));
   const devs = f.devices || [];
   children.push(el('ul', { class: 'sync-devs', 'aria-label': `Devices of ${name}` },
