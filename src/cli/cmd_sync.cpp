@@ -299,51 +299,45 @@ int device_action(Context& ctx, Backend& b, const SyncArgs& a) {
   return 0;
 }
 
-// `kith sync conflicts [FOLDER]`: one folder, or every folder; --json: {"folders": [{"id", "conflicts"}]}.
-int conflicts(Context& ctx, Backend& b, const SyncArgs& a) {
+// GET folders/{id}/<what> of one folder (FOLDER given) or of every folder, as
+// [{"id", <what>: [...]}]: what `kith sync conflicts` and `kith sync changes` list.
+Result<json> per_folder(Backend& b, const SyncArgs& a, const std::string& what) {
   std::vector<std::string> ids;
   if (!a.folder.empty()) {
     auto folder = resolve_folder(b, a.folder);
-    if (!folder) return report(ctx, folder.error());
+    if (!folder) return tl::unexpected(folder.error());
     ids.push_back(folder->value("id", a.folder));
   } else {
     auto list = b.call("GET", FOLDERS);
-    if (!list) return report(ctx, list.error());
+    if (!list) return tl::unexpected(list.error());
     for (const auto& f : list->value("folders", json::array())) ids.push_back(f.value("id", ""));
   }
   json out = json::array();
   for (const auto& id : ids) {
-    auto r = b.call("GET", folder_path(id) + "/conflicts");
-    if (!r) return report(ctx, r.error());
-    out.push_back({{"id", id}, {"conflicts", r->value("conflicts", json::array())}});
+    auto r = b.call("GET", folder_path(id) + "/" + what);
+    if (!r) return tl::unexpected(r.error());
+    out.push_back({{"id", id}, {what, r->value(what, json::array())}});
   }
-  if (ctx.json) return printed(json{{"folders", out}});
-  print_sync_conflicts(out);
+  return out;
+}
+
+// `kith sync conflicts [FOLDER]`: one folder, or every folder; --json: {"folders": [{"id", "conflicts"}]}.
+int conflicts(Context& ctx, Backend& b, const SyncArgs& a) {
+  auto out = per_folder(b, a, "conflicts");
+  if (!out) return report(ctx, out.error());
+  if (ctx.json) return printed(json{{"folders", *out}});
+  print_sync_conflicts(*out);
   return 0;
 }
 
 // `kith sync changes [FOLDER]`: the recent changes of one folder, or of every folder, newest first;
 // --json: {"folders": [{"id", "changes"}]}.
 int changes(Context& ctx, Backend& b, const SyncArgs& a) {
-  std::vector<std::string> ids;
-  if (!a.folder.empty()) {
-    auto folder = resolve_folder(b, a.folder);
-    if (!folder) return report(ctx, folder.error());
-    ids.push_back(folder->value("id", a.folder));
-  } else {
-    auto list = b.call("GET", FOLDERS);
-    if (!list) return report(ctx, list.error());
-    for (const auto& f : list->value("folders", json::array())) ids.push_back(f.value("id", ""));
-  }
-  json out = json::array();
-  for (const auto& id : ids) {
-    auto r = b.call("GET", folder_path(id) + "/changes");
-    if (!r) return report(ctx, r.error());
-    out.push_back({{"id", id}, {"changes", r->value("changes", json::array())}});
-  }
-  if (ctx.json) return printed(json{{"folders", out}});
+  auto out = per_folder(b, a, "changes");
+  if (!out) return report(ctx, out.error());
+  if (ctx.json) return printed(json{{"folders", *out}});
   auto devices = b.call("GET", DEVICES);  // this node's device ID: its own changes read "this device"
-  print_sync_changes(out, devices ? devices->value("device_id", "") : "");
+  print_sync_changes(*out, devices ? devices->value("device_id", "") : "");
   return 0;
 }
 
