@@ -44,11 +44,11 @@ TEST(JsonSync, Folder) {
 }
 
 TEST(JsonSync, Changes) {
-  sync::ChangeView pulled{1796590000, "a/b.jpg", "file", "updated", "DEV", "nas", ""};
+  sync::ChangeView pulled{1796590000, "a/b.jpg", "file", "updated", "DEV", "nas", "", "shell script"};
   sync::ChangeView held{1796590001, "tools/eicar.com", "file", "held", "DEV", "", "infected: X"};
   EXPECT_EQ(api::change_json(pulled).dump(),
             R"({"action":"updated","device":"DEV","device_name":"nas","name":"a/b.jpg","reason":"",)"
-            R"("time":1796590000,"type":"file"})");
+            R"("runnable":"shell script","time":1796590000,"type":"file"})");
   const auto list = api::changes_json({held, pulled});
   ASSERT_EQ(list["changes"].size(), 2u);
   EXPECT_EQ(list["changes"][0]["action"], "held");
@@ -116,7 +116,8 @@ TEST(JsonSync, Events) {
       sync::Event{sync::event::ItemChanged{"photos", "a/b.jpg", "held", "DEV", "infected: X"}});
   EXPECT_EQ(type, "sync.item");
   EXPECT_EQ(data.dump(),
-            R"({"action":"held","device":"DEV","folder":"photos","name":"a/b.jpg","reason":"infected: X"})");
+            R"({"action":"held","device":"DEV","folder":"photos","name":"a/b.jpg","reason":"infected: X",)"
+            R"("runnable":""})");
 
   std::tie(type, data) =
       api::event_json(sync::Event{sync::event::FolderOffered{{"music", "Music", "DEV", "nas"}}});

@@ -141,7 +141,8 @@ Result<sqlite3_stmt*> Database::prepare_locked(const std::string& sql) {
   // half a dozen of them), so each SQL text is prepared once and kept. Sharing one prepared statement
   // is safe: run_locked() steps it to the end and resets it before the lock is released.
   if (auto it = m_statements.find(sql); it != m_statements.end()) return it->second;
-  if (m_statements.size() >= MAX_CACHED_STATEMENTS) {
+  // Emptied when full, but never inside a transaction body: its Statements point into the cache.
+  if (m_statements.size() >= MAX_CACHED_STATEMENTS && m_transaction_thread.load() == std::thread::id()) {
     for (auto& [text, stmt] : m_statements) sqlite3_finalize(stmt);
     m_statements.clear();
   }

@@ -247,6 +247,31 @@ TEST(Database, TransactionBodyUsesTheTransaction) {
   EXPECT_EQ(rows->size(), 1u);  // the failed transaction was rolled back
 }
 
+// Statements are kept prepared, a bounded number of SQL texts: a body that runs more distinct texts than
+// the cache holds still has the Statements it prepared (the cache is never emptied under them), and the
+// cache works again afterwards.
+TEST(Database, ManyDistinctStatementsLeaveAPreparedOneValid) {
+  auto db = store::Database::open(store::Database::IN_MEMORY, {"CREATE TABLE t (x INTEGER)"});
+  ASSERT_TRUE(db);
+  auto ok = (*db)->transaction([](store::Transaction& tx) -> Status {
+    auto insert = tx.prepare("INSERT INTO t VALUES (?1)");
+    if (!insert) return tl::unexpected(insert.error());
+    for (int i = 0; i < 600; ++i) {
+      auto rows = tx.query("SELECT ?1 + " + std::to_string(i), {std::int64_t{1}});
+      if (!rows) return tl::unexpected(rows.error());
+      EXPECT_EQ(store::as_int((*rows)[0][0]), 1 + i);
+      if (auto r = insert->exec({std::int64_t{i}}); !r) return r;
+    }
+    return {};
+  });
+  ASSERT_TRUE(ok) << ok.error().message;
+  for (int i = 0; i < 600; ++i) ASSERT_TRUE((*db)->query("SELECT " + std::to_string(i)));
+  auto rows = (*db)->query("SELECT COUNT(*), SUM(x) FROM t");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(store::as_int((*rows)[0][0]), 600);
+  EXPECT_EQ(store::as_int((*rows)[0][1]), 599 * 600 / 2);
+}
+
 // Other threads wait for a transaction to end (the lock serialises them), and see all of it or none.
 TEST(Database, TransactionsFromSeveralThreadsAreSerialised) {
   auto db = store::Database::open(store::Database::IN_MEMORY, {"CREATE TABLE t (x INTEGER)"});
