@@ -1,9 +1,10 @@
 #pragma once
 // Folder sync's index (migration 10; 11 adds the contact a device was learnt from, 12 each folder's
-// versioning, 13 keeps block lists apart and each entry's blocks hash): the folders, the devices they are shared with, and each side's index of each folder as
-// Syncthing's Block Exchange Protocol (BEP v1) describes files: this node's own (device "") with the sequence
-// numbers it announces, and what every device last told us of its own. Also a map from block hash to where
-// this node has that block, so a puller can copy data it already has instead of fetching it.
+// versioning, 13 keeps block lists apart and each entry's blocks hash): the folders, the devices they are
+// shared with, and each side's index of each folder as Syncthing's Block Exchange Protocol (BEP v1) describes
+// files: this node's own (device "") with the sequence numbers it announces, and what every device last told
+// us of its own. Also a map from block hash to where this node has that block, so a puller can copy data it
+// already has instead of fetching it.
 //
 // Rows are keyed by small integers (sync_folders.key, sync_devices.key, 0 for this node), not by the
 // 63-character device ID on each of a million rows. Version vectors and block lists are BLOBs of
