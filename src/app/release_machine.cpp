@@ -89,26 +89,30 @@ void ReleaseMachine::file_complete(int index) {
     if (f.index == index) f.complete = true;
 }
 
-std::vector<ScanJob> ReleaseMachine::take_scans(int slots, bool stream) {
+std::vector<ScanJob> ReleaseMachine::take_scans(int slots, bool downloading) {
   std::vector<ScanJob> out;
   if (!scanning_allowed(m_phase) || !m_files_known) return out;
   slots -= running_scans();
-  auto waiting = [&](const WantedFile& f) { return !m_verdicts.count(f.index) && !m_running.count(f.index); };
+  auto waiting = [&](const WantedFile& f) {
+    // While the download runs, a file whose reader gave up waits for its end (no loop of start, give up).
+    return !m_verdicts.count(f.index) && !m_running.count(f.index) &&
+           !(downloading && m_after_download.count(f.index));
+  };
   for (const auto& f : m_files) {
     if (slots <= 0) break;
     if (f.complete && waiting(f)) {
       m_running[f.index] = false;
-      out.push_back({f, false});
+      out.push_back({f, /*stream=*/false, /*through_reader=*/downloading});
       --slots;
     }
   }
   const bool streaming =
       std::any_of(m_running.begin(), m_running.end(), [](const auto& r) { return r.second; });
-  if (slots > 0 && stream && !streaming) {
+  if (slots > 0 && downloading && !streaming) {
     for (const auto& f : m_files) {
-      if (!f.complete && waiting(f) && !m_no_stream.count(f.index)) {
+      if (!f.complete && waiting(f)) {
         m_running[f.index] = true;
-        out.push_back({f, true});
+        out.push_back({f, /*stream=*/true, /*through_reader=*/true});
         break;
       }
     }
@@ -125,7 +129,7 @@ void ReleaseMachine::scan_done(int index, safety::Decision verdict) {
 
 void ReleaseMachine::scan_gave_up(int index) {
   m_running.erase(index);
-  m_no_stream.insert(index);  // scanned once complete, not streamed again
+  m_after_download.insert(index);  // scanned once the download is complete, not read early again
 }
 
 void ReleaseMachine::all_downloaded() {

@@ -9,8 +9,9 @@
 //   quarantined ──the user releases it──▶ releasing
 //
 // Scans start early: a file is scanned as soon as it is complete (several at once), and the file being
-// downloaded may be scanned while its bytes arrive (a "stream" scan). A stream scan that gives up
-// (the download stalled, was paused) is no verdict: the file is scanned again once complete. Only a
+// downloaded may be scanned while its bytes arrive (a "stream" scan). Until the download ends every
+// scan reads through the swarm's reader (only written pieces); one that gives up (the download
+// stalled, was paused) is no verdict: the file is scanned again once the download is complete. Only a
 // clean verdict for every wanted file releases; the first verdict that is not clean quarantines at
 // once, even mid-download (fail closed).
 #include <cstdint>
@@ -46,6 +47,11 @@ struct WantedFile {
 struct ScanJob {
   WantedFile file;
   bool stream = false;  // the file is not complete: read its bytes as they arrive
+  // Read through the swarm's reader, which hands out only pieces that are verified AND written. Set for
+  // every scan while the download runs: "complete" then means every piece passed its hash check, which
+  // libtorrent reports before the last blocks are written (the file may be missing, or have holes of
+  // zeros where malware is still to be written). After the download every piece is written.
+  bool through_reader = false;
 };
 
 class ReleaseMachine {
@@ -63,13 +69,14 @@ class ReleaseMachine {
   void file_complete(int index);
 
   // Up to `slots` scans to start now (they are then running): complete files first; an incomplete
-  // file (the first in torrent order) only when `stream` is set and no stream scan runs. Nothing in
-  // a phase where scanning makes no sense.
-  std::vector<ScanJob> take_scans(int slots, bool stream);
+  // file (the first in torrent order) only while `downloading` and no stream scan runs. While
+  // `downloading`, every job reads through the reader (ScanJob::through_reader). Nothing in a phase
+  // where scanning makes no sense.
+  std::vector<ScanJob> take_scans(int slots, bool downloading);
   int running_scans() const { return static_cast<int>(m_running.size()); }
   // A verdict for one file (a complete scan, streamed or not).
   void scan_done(int index, safety::Decision verdict);
-  // A stream scan that ended without a verdict; the file waits until it is complete.
+  // A scan through the reader that ended without a verdict; the file waits until the download is done.
   void scan_gave_up(int index);
 
   // libtorrent says every wanted piece is there: staging -> verifying; every wanted file is complete.
@@ -98,7 +105,7 @@ class ReleaseMachine {
   std::vector<WantedFile> m_files;             // in torrent order
   std::map<int, safety::Decision> m_verdicts;  // by file index
   std::map<int, bool> m_running;               // file index -> is a stream scan
-  std::set<int> m_no_stream;                   // stream scans that gave up: wait until complete
+  std::set<int> m_after_download;              // reader scans that gave up: wait for the end
 };
 
 // Combines per-file verdicts into one decision: infected beats not-fully-scanned beats no database

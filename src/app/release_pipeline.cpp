@@ -227,7 +227,7 @@ void ReleasePipeline::advance(const std::string& id) {
   if (may_scan && m_scans < m_deps.max_scans) {
     // In staging, the first file not complete yet may be scanned while it arrives (one per download).
     auto jobs = t.machine.take_scans(m_deps.max_scans - m_scans + t.machine.running_scans(),
-                                     /*stream=*/phase == ReleasePhase::staging);
+                                     /*downloading=*/phase == ReleasePhase::staging);
     if (!jobs.empty() && phase == ReleasePhase::staging && !t.early_marker) {
       if (auto r = put_marker(early_marker(id)); r) {
         t.early_marker = true;
@@ -256,7 +256,7 @@ void ReleasePipeline::advance(const std::string& id) {
 
 void ReleasePipeline::start_scan(const std::string& id, Tracked& t, const ScanJob& job) {
   KITH_ASSERT_ON(m_strand);
-  if (job.stream) return start_stream_scan(id, t, job);
+  if (job.through_reader) return start_reader_scan(id, t, job);
   ++m_scans;
   const auto root = m_deps.home.staging_dir() / id;
   boost::asio::post(m_deps.scan_pool, [this, id, root, generation = t.generation, file = job.file,
@@ -275,13 +275,14 @@ void ReleasePipeline::start_scan(const std::string& id, Tracked& t, const ScanJo
   });
 }
 
-void ReleasePipeline::start_stream_scan(const std::string& id, Tracked& t, const ScanJob& job) {
+void ReleasePipeline::start_reader_scan(const std::string& id, Tracked& t, const ScanJob& job) {
   KITH_ASSERT_ON(m_strand);
-  // The reader hands out only verified bytes of this file (never the .parts file), asks libtorrent for
-  // the pieces it waits for first, and gives up when the transfer is paused, removed or stopped.
+  // The reader hands out only verified and written bytes of this file (never the .parts file), asks
+  // libtorrent for the pieces it waits for first, and gives up when the transfer is paused, removed or
+  // stopped.
   auto opened = m_deps.swarm.open_reader(id, job.file.index);
   if (!opened) {
-    spdlog::debug("{}: no stream scan of {}: {}", id, job.file.path, opened.error().message);
+    spdlog::debug("{}: no scan during the download of {}: {}", id, job.file.path, opened.error().message);
     t.machine.scan_gave_up(job.file.index);
     return;
   }
@@ -297,7 +298,7 @@ void ReleasePipeline::start_stream_scan(const std::string& id, Tracked& t, const
                            safety::ByteSource::Deadline deadline) {
       return reader->read(buf, count, offset, deadline);
     };
-    std::optional<safety::Decision> d;  // none: the stream scan gave up, which is no verdict
+    std::optional<safety::Decision> d;  // none: the reader gave up, which is no verdict
     std::string why;
     try {
       auto verdict = inspector->inspect_stream(fs::path(file.path), source);
@@ -313,12 +314,12 @@ void ReleasePipeline::start_stream_scan(const std::string& id, Tracked& t, const
       if (d) return scan_finished(id, generation, index, std::move(*d));
       spdlog::info("{}: the scan during the download gave up ({}); the file is scanned once complete", id,
                    why);
-      stream_gave_up(id, generation, index);
+      reader_gave_up(id, generation, index);
     });
   });
 }
 
-void ReleasePipeline::stream_gave_up(const std::string& id, std::uint64_t generation, int index) {
+void ReleasePipeline::reader_gave_up(const std::string& id, std::uint64_t generation, int index) {
   KITH_ASSERT_ON(m_strand);
   --m_scans;
   auto it = m_tracked.find(id);

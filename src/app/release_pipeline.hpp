@@ -109,11 +109,12 @@ class ReleasePipeline {
   void advance(const std::string& id);
   void refresh_files(Tracked& t, const std::string& id);
   void start_scan(const std::string& id, Tracked& t, const ScanJob& job);
-  // A file still downloading, scanned through a swarm::FileReader as its verified pieces arrive.
-  void start_stream_scan(const std::string& id, Tracked& t, const ScanJob& job);
+  // A scan while the download runs, through a swarm::FileReader that hands out only verified and
+  // written pieces: a file still downloading as they arrive, or one whose pieces all passed.
+  void start_reader_scan(const std::string& id, Tracked& t, const ScanJob& job);
   void scan_finished(const std::string& id, std::uint64_t generation, int index, safety::Decision verdict);
-  // A stream scan ended without a verdict (the download stalled, was paused or removed).
-  void stream_gave_up(const std::string& id, std::uint64_t generation, int index);
+  // A reader scan ended without a verdict (the download stalled, was paused or removed).
+  void reader_gave_up(const std::string& id, std::uint64_t generation, int index);
   // A scan slot is free: downloads waiting for one may start scans.
   void free_slot(const std::string& id);
   void release(const std::string& id, Tracked& t);
@@ -132,7 +133,7 @@ class ReleasePipeline {
   base::Strand m_strand;
   bool m_stopped = false;
   int m_scans = 0;  // running now, over every download
-  // Readers of stream scans running now (download id + file index). A reader's own cancel() may be
+  // Readers of scans running now (download id + file index). A reader's own cancel() may be
   // called from any thread: stop() cancels them so that no scan-pool thread keeps waiting for bytes.
   std::map<std::pair<std::string, int>, std::shared_ptr<swarm::FileReader>> m_readers;
   std::uint64_t m_next_generation = 1;
