@@ -32,8 +32,9 @@ PACKAGES=(
   iproute2 nftables miniupnpd-nftables
   # bench/dht.py: libtorrent's Python bindings (for Debian's /usr/bin/python3)
   python3-libtorrent
-  # folder sync: Syncthing is the other end of the interop tests and the anchor of bench/sync.py
-  syncthing
+  # folder sync: Syncthing is the other end of the interop tests and the anchor of bench/sync.py;
+  # an exFAT file system through FUSE for the case-insensitive test (test_sync_case_insensitive.py)
+  syncthing exfat-fuse exfatprogs
   # bench/calls.py: the anchor for calls (SIP, Opus, WAV in and out, no sound card needed)
   baresip
   # web UI test: the browser (playwright-core drives it; node and npm come below)

@@ -19,6 +19,8 @@ nlohmann::json folder_json(const sync::FolderView& f) {
   for (const auto& d : f.devices) devices.push_back(folder_device_json(d));
   auto held = nlohmann::json::array();
   for (const auto& h : f.held) held.push_back(held_json(h));
+  auto pull_errors = nlohmann::json::array();
+  for (const auto& e : f.pull_errors) pull_errors.push_back({{"name", e.name}, {"error", e.error}});
   return {{"id", f.id},
           {"label", f.label},
           {"path", f.path},
@@ -39,7 +41,9 @@ nlohmann::json folder_json(const sync::FolderView& f) {
           {"bytes_fetched", f.bytes_fetched},
           {"bytes_reused", f.bytes_reused},
           {"devices", devices},
-          {"held", held}};
+          {"held", held},
+          {"case_insensitive", f.case_insensitive},
+          {"pull_errors", pull_errors}};
 }
 
 nlohmann::json folders_json(const std::vector<sync::FolderView>& folders) {

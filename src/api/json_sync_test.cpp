@@ -26,6 +26,8 @@ sync::FolderView folder() {
   f.bytes_reused = 131072;
   f.devices = {{"DEV", "nas", true, 83.5, 2, 200}};
   f.held = {{"tools/eicar.com", "q1", "infected: Eicar-Signature"}};
+  f.case_insensitive = true;
+  f.pull_errors = {{"Report.txt", "case conflict"}};
   return f;
 }
 
@@ -34,12 +36,12 @@ sync::FolderView folder() {
 TEST(JsonSync, Folder) {
   EXPECT_EQ(
       api::folder_json(folder()).dump(),
-      R"({"bytes_fetched":4096,"bytes_reused":131072,"devices":[{"completion":83.5,"connected":true,"device":"DEV","name":"nas","need_bytes":200,)"
-      R"("need_files":2}],"disk_full":false,"error":"","global_bytes":1200,"global_files":12,"held":[{"name":"tools/eicar.com",)"
+      R"({"bytes_fetched":4096,"bytes_reused":131072,"case_insensitive":true,"devices":[{"completion":83.5,"connected":true,)"
+      R"("device":"DEV","name":"nas","need_bytes":200,"need_files":2}],"disk_full":false,"error":"","global_bytes":1200,"global_files":12,"held":[{"name":"tools/eicar.com",)"
       R"("quarantine_id":"q1","reason":"infected: Eicar-Signature"}],"id":"photos","label":"Photos",)"
       R"("last_scan":1796590000,"local_bytes":1000,"local_files":10,"need_bytes":200,"need_files":2,)"
-      R"("path":"/home/me/Photos","paused":false,"sequence":31,"state":"syncing","type":"sendreceive",)"
-      R"("versioning":{"params":{},"type":"none"}})");
+      R"("path":"/home/me/Photos","paused":false,"pull_errors":[{"error":"case conflict","name":"Report.txt"}],)"
+      R"("sequence":31,"state":"syncing","type":"sendreceive","versioning":{"params":{},"type":"none"}})");
   EXPECT_EQ(api::folders_json({}).dump(), R"({"folders":[]})");
 }
 

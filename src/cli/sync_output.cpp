@@ -122,6 +122,15 @@ void print_sync_status(const json& folder) {
   for (const auto& h : f.value("held", json::array()))
     line("held", str(h, "name") + ": " + str(h, "reason") + " (kept in quarantine: `kith quarantine show " +
                      str(h, "quarantine_id") + "`)");
+  // Failed items of the last pull round (each error says why, and what to do where there is something).
+  const auto errors = f.value("pull_errors", json::array());
+  for (std::size_t i = 0; i < errors.size() && i < 10; ++i)
+    line("failed", str(errors[i], "name") + ": " + str(errors[i], "error"));
+  if (errors.size() > 10)
+    line("", std::to_string(errors.size() - 10) + " more (`kith sync status " + id + " --json` lists them)");
+  if (f.value("case_insensitive", false))
+    line("names",
+         "this file system does not tell upper from lower case: names differing only in case are refused");
   // What to do about it: the service says what went wrong, this says how to go on.
   if (f.value("paused", false)) line("paused", "`kith sync resume " + id + "` resumes it");
   if (!str(f, "error").empty()) {

@@ -12,6 +12,7 @@
 #include "bep/device_id.hpp"
 #include "crypto/bep_tls.hpp"
 #include "crypto/random.hpp"
+#include "sync/case_check.hpp"
 #include "sync/errors.hpp"
 #include "sync/scanner.hpp"
 
@@ -216,6 +217,8 @@ FolderView Engine::view(const Folder& f) const {
   v.last_scan = f.last_scan;
   v.bytes_fetched = f.bytes_fetched;
   v.bytes_reused = f.bytes_reused;
+  v.case_insensitive = f.case_insensitive;
+  v.pull_errors = f.pull_errors;
   for (const auto& device : f.devices) {
     FolderDeviceView dv;
     dv.device = device;
@@ -468,7 +471,9 @@ void Engine::scan(const std::string& folder) {
     Result<ScanResult> scanned = !ignores   ? tl::unexpected(ignores.error())
                                  : previous ? scan_folder(root, *previous, options)
                                             : tl::unexpected(previous.error());
-    asio::post(m_db, [this, folder, type, loaded, scanned = std::move(scanned)]() mutable {
+    // Looked at every scan: the folder may be on another file system after a remount.
+    const bool insensitive = case_insensitive(root);
+    asio::post(m_db, [this, folder, type, loaded, insensitive, scanned = std::move(scanned)]() mutable {
       Result<std::vector<store::SyncFile>> out = tl::unexpected(Error{});
       bool retry_soon = false;
       if (!scanned) {
@@ -488,8 +493,16 @@ void Engine::scan(const std::string& folder) {
         // A file being written was skipped: look again soon rather than at the next full rescan.
         if (!scanned->errors.empty()) retry_soon = true;
       }
-      asio::post(m_strand, [this, folder, retry_soon, loaded, out = std::move(out)]() mutable {
-        if (auto it = m_folders.find(folder); it != m_folders.end() && loaded) it->second.ignores = loaded;
+      asio::post(m_strand, [this, folder, retry_soon, loaded, insensitive, out = std::move(out)]() mutable {
+        if (auto it = m_folders.find(folder); it != m_folders.end()) {
+          if (loaded) it->second.ignores = loaded;
+          if (insensitive && !it->second.case_insensitive)
+            spdlog::info(
+                "sync: folder {} is on a file system that does not tell upper from lower case: "
+                "names that differ only in case are refused there",
+                folder);
+          it->second.case_insensitive = insensitive;
+        }
         scan_done(folder, std::move(out), retry_soon);
       });
     });

@@ -89,6 +89,13 @@ class Engine {
     // Files whose temporary file is open for their pull, by name (engine_pull.cpp): what DownloadProgress
     // tells devices about, and where Requests with from_temporary are served from. At most FILES_AT_ONCE.
     std::map<std::string, std::shared_ptr<FileJob>> in_temp;
+    // The last scan found the folder on a file system that does not tell upper from lower case
+    // (case_check.hpp): pulls then check each name against the disk, and two names that differ only
+    // in case are never pulled at once (`pulling_folded`: fold_case(name) -> name, being pulled).
+    bool case_insensitive = false;
+    std::map<std::string, std::string> pulling_folded;
+    std::vector<PullError> pull_errors;  // of the last pull round (at most MAX_PULL_ERRORS)
+    int retry_s = 0;                     // the wait before failed items are tried again (engine_pull.cpp)
     // .stignore as the last scan loaded it (every scan loads it again): what the puller leaves alone.
     std::shared_ptr<const Ignores> ignores = std::make_shared<const Ignores>();
   };

@@ -24,6 +24,7 @@
 #include "crypto/hash.hpp"
 #include "crypto/random.hpp"
 #include "safety/runnable.hpp"
+#include "sync/case_check.hpp"
 #include "sync/disk_space.hpp"
 #include "sync/engine.hpp"
 #include "sync/errors.hpp"
@@ -36,8 +37,11 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
 namespace {
-constexpr int FILES_AT_ONCE = 8;            // files being pulled at once per folder
-constexpr std::size_t BLOCKS_AT_ONCE = 16;  // block requests in flight per file
+constexpr int FILES_AT_ONCE = 8;  // files being pulled at once per folder
+constexpr std::size_t MAX_PULL_ERRORS = 1000;
+constexpr int FIRST_RETRY_S = 10, MAX_RETRY_S = 600;  // after a pull round in which items only failed  //
+                                                      // failed items a folder lists (its view stays small)
+constexpr std::size_t BLOCKS_AT_ONCE = 16;            // block requests in flight per file
 
 // What a file's pull ends with when the safety check held it back: not a failure to retry.
 const Error HELD_BACK{base::make_error_code(base::errc::not_found), "held back by the safety check"};
@@ -85,6 +89,7 @@ struct Engine::Pull {
   int running = 0;
   int failed = 0;
   int done = 0;
+  std::vector<PullError> errors;  // the first MAX_PULL_ERRORS failures, for the folder's view
   // Bytes the files being pulled still have to write: a file is started only if the free space less
   // this holds it (so eight files started at once do not each count the same free space).
   std::int64_t reserved = 0;
@@ -99,8 +104,9 @@ struct FileJob {
   std::vector<store::SyncBlock> missing;
   std::size_t next = 0, in_flight = 0, written = 0;
   std::string error;
-  bool disk_full = false;  // a write failed with ENOSPC or EDQUOT
-  std::string runnable;    // the scan's judgement: why the file can run code, else ""
+  bool disk_full = false;   // a write failed with ENOSPC or EDQUOT
+  std::string runnable;     // the scan's judgement: why the file can run code, else ""
+  bool check_case = false;  // the folder is on a case-insensitive file system (case_check.hpp)
   int fd = -1;
   std::shared_ptr<Engine::Pull> pull;
   std::int64_t reserved = 0;  // this file's share of pull->reserved
@@ -116,6 +122,16 @@ struct FileJob {
 };
 
 namespace {
+// `op()`, unless the folder is on a case-insensitive file system (`check`) and a component of `name` is
+// spelt otherwise on disk: then errc::case_conflict and nothing is done (case_check.hpp).
+template <class Op>
+auto unless_case_conflict(bool check, const fs::path& root, const std::string& name, Op op)
+    -> decltype(op()) {
+  if (check)
+    if (auto ok = check_case(root, name); !ok) return tl::unexpected(ok.error());
+  return op();
+}
+
 // The index of `block` in the file's block list (blocks follow each other: found by offset).
 std::optional<std::size_t> block_index(const std::vector<store::SyncBlock>& blocks, std::int64_t offset) {
   auto it = std::lower_bound(blocks.begin(), blocks.end(), offset,
@@ -231,6 +247,7 @@ void Engine::planned(const std::string& folder, GlobalState global) {
   f.global = std::move(global);
   if (pull->queue.empty()) {
     f.pulling = false;
+    f.pull_errors.clear();  // nothing left to fail
     set_state(f, "idle");
     emit(event::FolderChanged{view(f)});
     if (f.scan_again) {
@@ -257,6 +274,7 @@ void Engine::pull_next(const std::string& folder) {
     // This round is over: tell the others what changed, then plan again (new entries may have come).
     f.pull.reset();
     f.pulling = false;
+    f.pull_errors = std::move(pull->errors);
     if (pull->done > 0) announce(folder);
     if (pull->failed > 0)
       spdlog::info("sync: folder {}: {} item(s) failed this round; retried later", folder, pull->failed);
@@ -269,7 +287,14 @@ void Engine::pull_next(const std::string& folder) {
       this->pull(folder);
     } else {
       set_state(f, "idle");
+      // Only failures: look again later (a rescan, then a pull), 10 s, then twice as long each time
+      // up to 10 min; a round without failures starts over.
+      if (pull->failed > 0) {
+        f.retry_s = std::clamp(f.retry_s * 2, FIRST_RETRY_S, MAX_RETRY_S);
+        arm_rescan(f, f.retry_s);
+      }
     }
+    if (pull->failed == 0) f.retry_s = 0;
     return;
   }
   // Deletions come last and one at a time: a file being pulled may still copy blocks from a file that
@@ -301,10 +326,22 @@ void Engine::pull_next(const std::string& folder) {
             disk_full_on_write(f->second, name, size, r.error().message);
         } else if (!held_back(r.error()) && !not_started(r.error())) {
           ++pull->failed;
+          if (pull->errors.size() < MAX_PULL_ERRORS) pull->errors.push_back({name, r.error().message});
           spdlog::warn("sync: folder {}: {}", folder, base::terminal_safe(r.error().message));
         }
         pull_next(folder);
       };
+  if (f.case_insensitive) {
+    // Two names that differ only in case are one file here: never pulled at once (both would pass
+    // the check against the disk while neither is there yet).
+    auto folded = fold_case(need.global.name);
+    auto [other, added] = f.pulling_folded.emplace(folded, need.global.name);
+    if (!added) return finish(tl::unexpected(case_conflict(need.global.name, other->second, "being pulled")));
+    finish = [this, folder, folded, finish = std::move(finish)](Result<store::SyncFile> r) mutable {
+      if (auto f = m_folders.find(folder); f != m_folders.end()) f->second.pulling_folded.erase(folded);
+      finish(std::move(r));
+    };
+  }
   if (!need.global.deleted && need.global.type == 0) {
     // Planning read no block lists: this file's is read now, and kept only while it is pulled.
     asio::post(m_db, [this, folder, need = std::move(need), finish = std::move(finish)]() mutable {
@@ -332,8 +369,12 @@ void Engine::pull_item(const std::string& folder, Need need,
   if (!writes_data(need)) {
     // No blocks to fetch: apply on the worker pool, then record.
     asio::post(m_deps.workers, [this, folder, root, need = std::move(need), finish, short_id = m_short_id,
-                                versioning = f.record.versioning, ignores = f.ignores]() mutable {
-      auto applied = apply_without_data(root, need, short_id, versioning, ignores.get());
+                                versioning = f.record.versioning, ignores = f.ignores,
+                                check = f.case_insensitive]() mutable {
+      // On a case-insensitive file system a deletion of "a" must not delete "A".
+      auto applied = unless_case_conflict(check, root, need.global.name, [&] {
+        return apply_without_data(root, need, short_id, versioning, ignores.get());
+      });
       if (!applied)
         return asio::post(m_strand, [finish, e = applied.error()]() mutable { finish(tl::unexpected(e)); });
       asio::post(m_db, [this, folder, rec = std::move(*applied), finish]() mutable {
@@ -346,6 +387,7 @@ void Engine::pull_item(const std::string& folder, Need need,
   job->folder = folder;
   job->root = root;
   job->versioning = f.record.versioning;
+  job->check_case = f.case_insensitive;
   job->need = std::move(need);
   job->pull = pull;
   // However the file ends, what it had reserved of the free space is released, and devices are no
@@ -384,10 +426,11 @@ void Engine::pull_item(const std::string& folder, Need need,
 void Engine::fetch_file(std::shared_ptr<FileJob> job, std::function<void(Result<store::SyncFile>)> finish) {
   // Prepare on the worker pool: the temporary file, and every block some local file already holds.
   asio::post(m_deps.workers, [this, job, finish]() mutable {
-    auto prepared =
-        prepare_temp(job->root, job->need.global, [this, folder = job->folder](const store::SyncBlock& b) {
-          return m_deps.store.find_block(folder, b.hash);
-        });
+    auto find = [this, folder = job->folder](const store::SyncBlock& b) {
+      return m_deps.store.find_block(folder, b.hash);
+    };
+    auto prepared = unless_case_conflict(job->check_case, job->root, job->need.global.name,
+                                         [&] { return prepare_temp(job->root, job->need.global, find); });
     asio::post(m_strand, [this, job, finish, prepared = std::move(prepared)]() mutable {
       if (!prepared) return finish(tl::unexpected(prepared.error()));
       job->temp = prepared->temp;
@@ -552,7 +595,10 @@ void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result
       auto decision = m_deps.inspector->decide({name}, {verdict});
       asio::post(m_deps.workers, [this, job, finish, decision = std::move(decision)]() mutable {
         if (!decision.release()) return hold_file(job, decision, finish);
-        auto placed = place_file(job->root, job->need, job->temp, m_short_id, job->versioning);
+        // Checked again: the disk may have changed while the file was fetched and scanned.
+        auto placed = unless_case_conflict(job->check_case, job->root, job->need.global.name, [&] {
+          return place_file(job->root, job->need, job->temp, m_short_id, job->versioning);
+        });
         if (!placed)
           return asio::post(m_strand, [finish, e = placed.error()]() mutable { finish(tl::unexpected(e)); });
         asio::post(m_db, [this, job, finish, rec = std::move(*placed)]() mutable {

@@ -19,6 +19,7 @@ enum class errc {
   not_offered,            // accept: no device offered a folder with this id
   bad_ignores,            // .stignore (or a file it includes) cannot be used: says the file, line and why
   disk_full,              // ENOSPC or EDQUOT writing the folder: pulling stops until there is room
+  case_conflict,          // on a case-insensitive file system, a name the disk holds spelt otherwise
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }

@@ -26,6 +26,11 @@ struct HeldItem {
   std::string reason;         // "infected: Eicar-Signature", "not fully scanned: ..."
 };
 
+// An item the last pull round could not apply (Syncthing's "failed items"): retried at the next round.
+struct PullError {
+  std::string name, error;
+};
+
 struct FolderView {
   std::string id, label, path;
   std::string type = "sendreceive";  // sendreceive | sendonly | receiveonly
@@ -44,6 +49,10 @@ struct FolderView {
   std::int64_t bytes_fetched = 0, bytes_reused = 0;
   std::vector<FolderDeviceView> devices;
   std::vector<HeldItem> held;
+  // On a file system that does not tell upper from lower case (exFAT, FAT): names that differ only in
+  // case are refused there (case_check.hpp).
+  bool case_insensitive = false;
+  std::vector<PullError> pull_errors;  // the items the last pull round could not apply, and why
 };
 
 struct DeviceView {

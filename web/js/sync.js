@@ -70,6 +70,18 @@ function folderCard(f) {
         el('span', { class: 'name' }, h.name), ': ', h.reason || 'held',
         el('span', { class: 'muted' }, ` (quarantine ${h.quarantine_id})`))))));
   }
+  const failed = f.pull_errors || [];
+  if (failed.length) {
+    // Syncthing's "Failed items": retried by itself; each error says why (and what to do, if anything).
+    children.push(el('div', { class: 'failed', 'aria-label': `Failed items in ${name}` },
+      el('strong', {}, `Failed items (${failed.length})`), ' — tried again by itself',
+      el('ul', {}, ...failed.slice(0, 10).map((e) => el('li', {},
+        el('span', { class: 'name' }, e.name), ': ', e.error)))));
+  }
+  if (f.case_insensitive) {
+    children.push(el('p', { class: 'muted' },
+      'This file system does not tell upper from lower case: names that differ only in case are refused.'));
+  }
   const copies = conflicts.get(f.id) || [];
   if (copies.length) {
     children.push(el('div', { class: 'conflicts', 'aria-label': `Conflicts in ${name}` },
