@@ -28,9 +28,9 @@ Status check_case(const std::filesystem::path& root, std::string_view name);
 // this file system; says what to do.
 Error case_conflict(std::string_view name, std::string_view other, std::string_view where);
 
-// The name lowered (Unicode simple case mapping): what the pull uses to keep two names that differ only in case
-// from being written at the same time (the check above looks at the disk, which both pass while
-// neither is there yet).
+// The name lowered (Unicode simple case mapping): what the pull uses to keep two names that differ only in
+// case from being written at the same time (the check above looks at the disk, which both pass while neither
+// is there yet).
 std::string fold_case(std::string_view name);
 
 }  // namespace kith::sync
