@@ -16,7 +16,8 @@ const std::error_category& category() {
                                       "folder_exists",
                                       "not_offered",
                                       "bad_ignores",
-                                      "disk_full"};
+                                      "disk_full",
+                                      "not_releasable"};
   static const base::NamedCategory instance("kith.sync", "sync", NAMES);
   return instance;
 }
