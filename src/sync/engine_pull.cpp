@@ -142,11 +142,22 @@ void Engine::pull(const std::string& folder) {
   auto it = m_folders.find(folder);
   if (it == m_folders.end() || m_stopped) return;
   Folder& f = it->second;
-  if (f.record.paused || f.state == "error" || f.disk_full) return;  // a full disk: check_disk pulls again
+  if (f.record.paused || f.state == "error" || f.disk_full) {  // a full disk: check_disk pulls again
+    // The user's releases of held files cannot wait for that: they are answered, saying why.
+    if (!f.releases.empty())
+      fail_releases(f, Error{make_error_code(errc::not_releasable),
+                             "folder " + folder + " takes no files now (" +
+                                 (f.record.paused   ? "paused: `kith sync resume " + folder + "`"
+                                  : f.error.empty() ? std::string("its disk is full")
+                                                    : f.error) +
+                                 "); release the file again once it does"});
+    return;
+  }
   if (f.scanning || f.pulling) {
     f.pull_again = true;
     return;
   }
+  if (!f.releases.empty()) return release_next(folder);  // the user's releases first (engine_held.cpp)
   f.pulling = true;
   f.pull_again = false;
   auto held = std::make_shared<std::map<std::string, std::vector<store::SyncCounter>>>(f.held);
