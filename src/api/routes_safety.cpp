@@ -29,12 +29,14 @@ void add_safety_routes(Router& router, RouteContext ctx) {
     auto item = co_await await<Result<app::QuarantineItem>>(std::move(start));
     co_return from(item, [](const app::QuarantineItem& q) { return to_json(q); });
   });
+  // Release and delete go through the node: a download's item to the ReleasePipeline, a file folder
+  // sync held back to the sync service (app/node_sync.cpp).
   router.add("POST", "/api/v1/quarantine/{id}/release", [&node](Request req) -> awaitable<Response> {
-    auto start = [&](auto done) { node.release().quarantine_release(req.params.at("id"), std::move(done)); };
+    auto start = [&](auto done) { node.quarantine_release(req.params.at("id"), std::move(done)); };
     co_return from(co_await await<Status>(std::move(start)));
   });
   router.add("DELETE", "/api/v1/quarantine/{id}", [&node](Request req) -> awaitable<Response> {
-    auto start = [&](auto done) { node.release().quarantine_delete(req.params.at("id"), std::move(done)); };
+    auto start = [&](auto done) { node.quarantine_delete(req.params.at("id"), std::move(done)); };
     co_return from(co_await await<Status>(std::move(start)));
   });
 

@@ -1,6 +1,7 @@
 // Folder sync in the node (docs/architecture.md § Services): the daemon starts sync::SyncService with the
 // device key (its BEP certificate is the node's Syncthing device ID), the index in state.sqlite, and the
-// same scanner and quarantine as downloads.
+// same scanner and quarantine as downloads. Releases and deletions of quarantine items are dispatched
+// here too, by who held the item back.
 #include <spdlog/spdlog.h>
 
 #include "app/node.hpp"
@@ -52,6 +53,50 @@ Result<sync::SyncService*> Node::require_sync() {
   if (m_sync) return m_sync.get();
   return fail(base::make_error_code(base::errc::unavailable),
               "folder sync runs in the daemon: start it with `kith daemon`");
+}
+
+// The quarantine holds downloads (ReleasePipeline's, id = the transfer's) and files folder sync held
+// back (the sync service's, `sync-<16 hex>`). The API and the CLI have one set of quarantine routes, so
+// the two are told apart here, where both services are known: the pipeline resolves a prefix to the
+// full id (it lists every record), and the id says whose item it is. Each service then acts on its
+// own strand and answers there; nothing here holds state.
+namespace {
+bool held_by_sync(const store::QuarantineRecord& rec) { return rec.id.rfind("sync-", 0) == 0; }
+}  // namespace
+
+void Node::quarantine_release(std::string id, base::Done<Status> done) {
+  m_pipeline->resolve_quarantine(std::move(id), [this, done = std::move(done)](
+                                                    Result<store::QuarantineRecord> rec) mutable {
+    if (!rec) return done(tl::unexpected(rec.error()));
+    if (!held_by_sync(*rec)) return m_pipeline->quarantine_release(rec->id, std::move(done));
+    auto sync = require_sync();
+    if (!sync)
+      return done(
+          fail(base::make_error_code(base::errc::unavailable),
+               "quarantine item " + rec->id + " is a file folder sync held back; " + sync.error().message));
+    (*sync)->release_held(rec->id, [this, id = rec->id, done = std::move(done)](Result<std::string> path) {
+      if (!path) return done(tl::unexpected(path.error()));
+      m_service_sink(event::QuarantineReleased{id, *path});
+      done(Status{});
+    });
+  });
+}
+
+void Node::quarantine_delete(std::string id, base::Done<Status> done) {
+  m_pipeline->resolve_quarantine(
+      std::move(id), [this, done = std::move(done)](Result<store::QuarantineRecord> rec) mutable {
+        if (!rec) return done(tl::unexpected(rec.error()));
+        if (!held_by_sync(*rec)) return m_pipeline->quarantine_delete(rec->id, std::move(done));
+        auto sync = require_sync();
+        if (!sync)
+          return done(fail(
+              base::make_error_code(base::errc::unavailable),
+              "quarantine item " + rec->id + " is a file folder sync held back; " + sync.error().message));
+        (*sync)->delete_held(rec->id, [this, id = rec->id, done = std::move(done)](Status ok) {
+          if (ok) m_service_sink(event::QuarantineDeleted{id});
+          done(std::move(ok));
+        });
+      });
 }
 
 }  // namespace kith::app

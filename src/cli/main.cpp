@@ -100,18 +100,24 @@ int main(int argc, char** argv) {
       cli.add_subcommand("ui", "Print a one-time login link (valid 2 minutes) for the daemon's web UI");
   ui->add_flag("--open", open_browser, "Open the link in the desktop's browser (xdg-open)");
 
-  auto* quarantine =
-      cli.add_subcommand("quarantine", "Downloads held back by the safety check (list by default)");
+  auto* quarantine = cli.add_subcommand(
+      "quarantine", "Downloads and synced files held back by the safety check (list by default)");
   bool all = false;
   std::string qid;
   auto* q_list =
       quarantine->add_subcommand("list", "List held items (--all: also released and deleted ones)");
   q_list->add_flag("--all", all, "Include items already released or deleted");
   auto* q_show = quarantine->add_subcommand("show", "Why an item is held: signature, files, peers");
-  q_show->add_option("id", qid, "Quarantine id (= transfer id; a unique prefix is enough)")->required();
-  auto* q_release = quarantine->add_subcommand("release", "Release an item to its destination anyway");
+  q_show
+      ->add_option("id", qid,
+                   "Quarantine id (a transfer id, or sync-... for a synced file; a unique prefix is enough)")
+      ->required();
+  auto* q_release = quarantine->add_subcommand(
+      "release",
+      "Release an item to its destination anyway (a synced file: only while its version is the newest)");
   q_release->add_option("id", qid, "Quarantine id")->required();
-  auto* q_delete = quarantine->add_subcommand("delete", "Delete an item's data and its transfer");
+  auto* q_delete = quarantine->add_subcommand(
+      "delete", "Delete an item's data and its transfer (a synced file: that version is still not fetched)");
   q_delete->add_option("id", qid, "Quarantine id")->required();
   std::string reason;
   auto* report =

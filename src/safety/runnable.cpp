@@ -88,7 +88,12 @@ std::optional<std::string> kind_by_extension(const std::filesystem::path& name) 
 }  // namespace
 
 std::optional<std::string> runnable_kind(const std::filesystem::path& file) {
-  if (auto kind = kind_by_extension(file)) return kind;
+  return runnable_kind_named(file, file);
+}
+
+std::optional<std::string> runnable_kind_named(const std::filesystem::path& name,
+                                               const std::filesystem::path& file) {
+  if (auto kind = kind_by_extension(name)) return kind;
   std::ifstream in(file, std::ios::binary);
   std::array<char, 4> b{};
   in.read(b.data(), b.size());

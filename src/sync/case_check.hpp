@@ -24,6 +24,16 @@ bool case_insensitive(const std::filesystem::path& root);
 // component that cannot be looked at is left to the operation itself (ok here).
 Status check_case(const std::filesystem::path& root, std::string_view name);
 
+// `op()`, unless the folder is on a case-insensitive file system (`check`) and a component of `name` is
+// spelt otherwise on disk: then errc::case_conflict and nothing is done.
+template <class Op>
+auto unless_case_conflict(bool check, const std::filesystem::path& root, std::string_view name, Op op)
+    -> decltype(op()) {
+  if (check)
+    if (auto ok = check_case(root, name); !ok) return tl::unexpected(ok.error());
+  return op();
+}
+
 // errc::case_conflict: `name` and `other` (`where` it is: "on disk", "being pulled") are one name on
 // this file system; says what to do.
 Error case_conflict(std::string_view name, std::string_view other, std::string_view where);

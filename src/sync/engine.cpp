@@ -4,7 +4,6 @@
 
 #include <boost/asio/post.hpp>
 #include <chrono>
-#include <nlohmann/json.hpp>
 
 #include "base/clock.hpp"
 #include "base/hex.hpp"
@@ -120,24 +119,6 @@ void Engine::watch(Folder& f) {
 void Engine::unwatch(Folder& f) {
   if (f.watcher) f.watcher->stop();
   f.watcher.reset();
-}
-
-void Engine::restore_held() {
-  auto held = m_deps.quarantine.list("held");
-  if (!held) return;
-  for (const auto& rec : *held) {
-    if (rec.id.rfind("sync-", 0) != 0) continue;
-    auto details = nlohmann::json::parse(rec.details, nullptr, false);
-    if (!details.is_object() || !details.contains("sync_folder")) continue;
-    auto f = m_folders.find(details.value("sync_folder", std::string()));
-    if (f == m_folders.end()) continue;
-    std::vector<store::SyncCounter> version;
-    for (const auto& c : details.value("sync_version", nlohmann::json::array()))
-      if (c.is_array() && c.size() == 2 && c[0].is_number_unsigned() && c[1].is_number_unsigned())
-        version.push_back({c[0].get<std::uint64_t>(), c[1].get<std::uint64_t>()});
-    f->second.held[rec.name] = std::move(version);
-    f->second.held_items.push_back(HeldItem{rec.name, rec.id, rec.reason});
-  }
 }
 
 void Engine::stop() {
@@ -311,6 +292,8 @@ void Engine::remove_folder(const std::string& id, base::Done<Status> done) {
   if (it->second.rescan_timer) it->second.rescan_timer->cancel();
   if (it->second.disk_timer) it->second.disk_timer->cancel();
   unwatch(it->second);
+  fail_releases(it->second, Error{make_error_code(errc::not_releasable),
+                                  "folder " + id + " was removed: nothing was placed"});
   const auto devices = it->second.devices;
   m_folders.erase(it);
   for (auto& [did, d] : m_devices) {

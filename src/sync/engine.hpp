@@ -7,6 +7,8 @@
 //   engine_pull.cpp   pulling what the global state says this node needs: blocks fetched or copied,
 //                     checked, scanned for malware, renamed into place (or quarantined)
 //   engine_versions.cpp  file versioning: the policy changed, versions listed, restored, cleaned
+//   engine_held.cpp   files held back by the safety check: kept held across restarts, released into
+//                     the folder or deleted by the user
 //   engine_store.cpp  files the puller placed, written to the index in batches
 //   engine_progress.cpp  DownloadProgress: what files being pulled hold, sent to devices every few
 //                     seconds; a peer's checked and kept, bounded
@@ -15,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -35,7 +38,8 @@
 
 namespace kith::sync {
 
-struct FileJob;  // engine_pull.cpp
+struct FileJob;     // engine_pull.cpp
+struct ReleaseJob;  // engine_held.cpp
 
 // A device ID's first group, for log lines ("MFZWI3D").
 inline std::string short_text(const std::string& device) { return device.substr(0, 7); }
@@ -69,6 +73,9 @@ class Engine {
     std::int64_t bytes_fetched = 0, bytes_reused = 0;
     std::map<std::string, std::vector<store::SyncCounter>> held;  // name -> version held back
     std::vector<HeldItem> held_items;
+    // Held files the user released, waiting for the folder to be neither scanned nor pulled: a release
+    // writes the folder as a pull does, and runs in its place (pull() starts them, engine_held.cpp).
+    std::deque<std::shared_ptr<ReleaseJob>> releases;
     RecentChanges changes;  // what was pulled, held back or found changed here lately (in memory)
     // Files placed by the running pull that can run code (name -> why), from the scan's judgement
     // until the pull records the change (and flags it: ItemChanged::runnable).
@@ -109,7 +116,20 @@ class Engine {
   FolderView view(const Folder& f) const;
   void watch(Folder& f);  // starts its inotify watcher (changes scanned within a fraction of a second)
   void unwatch(Folder& f);
-  void restore_held();  // files held back before a restart stay held (their quarantine records)
+  // --- held files (engine_held.cpp; docs/sync.md § Pulling) ---
+  // Files held back before a restart stay held (their quarantine records), and so do versions whose
+  // held copy the user deleted.
+  void restore_held();
+  // The user's decision on a held file (quarantine item `id`, its full id): released into the folder as
+  // the version it was held as (if that is still the folder's), or its copy deleted.
+  void release_held(const std::string& id, base::Done<Result<std::string>> done);
+  void delete_held(const std::string& id, base::Done<Status> done);
+  void release_next(const std::string& folder);  // from pull(): the first of f.releases, as a pull
+  // The released file is in the folder (and the index): not held any more, the record resolved, the copy
+  // removed, then `finish` with its path.
+  void release_done(std::shared_ptr<ReleaseJob> job, std::function<void(Result<std::string>)> finish);
+  void fail_releases(Folder& f, const Error& why);  // the folder cannot take them now (or goes)
+  std::set<std::string> m_releasing;                // quarantine ids being released (queued or running)
   void scan(const std::string& folder);
   void scan_done(const std::string& folder, Result<std::vector<store::SyncFile>> changed, bool retry_soon);
   void arm_rescan(Folder& f, int seconds);

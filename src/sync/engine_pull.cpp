@@ -122,16 +122,6 @@ struct FileJob {
 };
 
 namespace {
-// `op()`, unless the folder is on a case-insensitive file system (`check`) and a component of `name` is
-// spelt otherwise on disk: then errc::case_conflict and nothing is done (case_check.hpp).
-template <class Op>
-auto unless_case_conflict(bool check, const fs::path& root, const std::string& name, Op op)
-    -> decltype(op()) {
-  if (check)
-    if (auto ok = check_case(root, name); !ok) return tl::unexpected(ok.error());
-  return op();
-}
-
 // The index of `block` in the file's block list (blocks follow each other: found by offset).
 std::optional<std::size_t> block_index(const std::vector<store::SyncBlock>& blocks, std::int64_t offset) {
   auto it = std::lower_bound(blocks.begin(), blocks.end(), offset,
@@ -158,11 +148,22 @@ void Engine::pull(const std::string& folder) {
   auto it = m_folders.find(folder);
   if (it == m_folders.end() || m_stopped) return;
   Folder& f = it->second;
-  if (f.record.paused || f.state == "error" || f.disk_full) return;  // a full disk: check_disk pulls again
+  if (f.record.paused || f.state == "error" || f.disk_full) {  // a full disk: check_disk pulls again
+    // The user's releases of held files cannot wait for that: they are answered, saying why.
+    if (!f.releases.empty())
+      fail_releases(f, Error{make_error_code(errc::not_releasable),
+                             "folder " + folder + " takes no files now (" +
+                                 (f.record.paused   ? "paused: `kith sync resume " + folder + "`"
+                                  : f.error.empty() ? std::string("its disk is full")
+                                                    : f.error) +
+                                 "); release the file again once it does"});
+    return;
+  }
   if (f.scanning || f.pulling) {
     f.pull_again = true;
     return;
   }
+  if (!f.releases.empty()) return release_next(folder);  // the user's releases first (engine_held.cpp)
   f.pulling = true;
   f.pull_again = false;
   auto held = std::make_shared<std::map<std::string, std::vector<store::SyncCounter>>>(f.held);
@@ -583,13 +584,7 @@ void Engine::finish_file(std::shared_ptr<FileJob> job, std::function<void(Result
       auto verdict = m_deps.inspector->inspect_file(job->temp.parent_path(), job->temp.filename());
       const fs::path name = job->need.global.name;
       verdict.finding.path = name.generic_string();
-      std::string head(4, '\0');
-      {
-        std::ifstream in(job->temp, std::ios::binary);
-        in.read(head.data(), static_cast<std::streamsize>(head.size()));
-        head.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
-      }
-      const auto runnable = safety::runnable_kind(name, head);
+      const auto runnable = safety::runnable_kind_named(name, job->temp);
       verdict.finding.runnable = runnable.value_or("");
       job->runnable = verdict.finding.runnable;
       auto decision = m_deps.inspector->decide({name}, {verdict});

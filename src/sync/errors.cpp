@@ -17,7 +17,8 @@ const std::error_category& category() {
                                       "not_offered",
                                       "bad_ignores",
                                       "disk_full",
-                                      "case_conflict"};
+                                      "case_conflict",
+                                      "not_releasable"};
   static const base::NamedCategory instance("kith.sync", "sync", NAMES);
   return instance;
 }

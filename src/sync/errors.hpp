@@ -20,6 +20,8 @@ enum class errc {
   bad_ignores,            // .stignore (or a file it includes) cannot be used: says the file, line and why
   disk_full,              // ENOSPC or EDQUOT writing the folder: pulling stops until there is room
   case_conflict,          // on a case-insensitive file system, a name the disk holds spelt otherwise
+  not_releasable,         // a held file cannot go into its folder (a newer version came, the folder or
+                          // the held copy is gone or changed): the message says what to do
 };
 const std::error_category& category();
 inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), category()}; }

@@ -336,6 +336,47 @@ Status write_block(int fd, const store::SyncBlock& block, const std::string& dat
   return {};
 }
 
+Result<fs::path> temp_from_held(const fs::path& root, const store::SyncFile& g, const fs::path& held) {
+  const int in = ::open(held.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (in < 0) return tl::unexpected(io("cannot open the held copy " + held.string()));
+  const UniqueFd in_fd(in);
+  struct stat st {};
+  if (::fstat(in, &st) != 0) return tl::unexpected(io("cannot read " + held.string()));
+  if (!S_ISREG(st.st_mode) || st.st_size != g.size)
+    return tl::unexpected(refused(held.string() +
+                                  " is not the file that was held: " + std::to_string(st.st_size) +
+                                  " bytes, the version held has " + std::to_string(g.size)));
+  auto dir = parent_dir(root, g.name);
+  if (!dir) return tl::unexpected(dir.error());
+  auto dir_fd = dir_of(root, g.name);
+  if (!dir_fd) return tl::unexpected(dir_fd.error());
+  const std::string temp_base = temp_name(fs::path(g.name).filename().string());
+  const fs::path temp = *dir / temp_base;
+  ::unlinkat(dir_fd->get(), temp_base.c_str(), 0);  // whatever an earlier try left under that name
+  const int out =
+      ::openat(dir_fd->get(), temp_base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (out < 0) return tl::unexpected(io("cannot create " + temp.string()));
+  UniqueFd out_fd(out);
+  auto failed = [&](Error e) -> Result<fs::path> {
+    out_fd = UniqueFd();
+    ::unlinkat(dir_fd->get(), temp_base.c_str(), 0);
+    return tl::unexpected(std::move(e));
+  };
+  std::string buf;
+  for (const auto& b : g.blocks) {
+    buf.resize(static_cast<std::size_t>(b.size));
+    const ssize_t n = b.size == 0 ? 0 : ::pread(in, buf.data(), buf.size(), b.offset);
+    if (n < 0) return failed(io("cannot read " + held.string()));
+    if (n != b.size || crypto::sha256(buf) != b.hash)
+      return failed(refused(held.string() + " differs from the version that was held (the block at byte " +
+                            std::to_string(b.offset) + ")"));
+    if (!pwrite_all(out, buf.data(), buf.size(), b.offset))
+      return failed(io("cannot write " + temp.string()));
+  }
+  if (::fsync(out) != 0) return failed(io("cannot flush " + temp.string()));
+  return temp;
+}
+
 Result<store::SyncFile> place_file(const fs::path& root, const Need& need, const fs::path& temp,
                                    std::uint64_t short_id, const Versioning& versioning) {
   (void)short_id;

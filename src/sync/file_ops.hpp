@@ -49,6 +49,14 @@ std::uint64_t temp_allocated(const std::filesystem::path& root, const std::strin
 // Checks `data` against the block's size and SHA-256, then writes it at the block's offset.
 Status write_block(int fd, const store::SyncBlock& block, const std::string& data);
 
+// A file held back by the safety check and released by the user (engine_held.cpp): writes the
+// temporary file of `global` beside its target from `held` (the copy in the quarantine, opened without
+// following a symlink), checking its size and each block's SHA-256 against `global`'s block list as it
+// goes, then fsyncs it. The copy sat on disk since its pull checked it: bytes that differ now are
+// errc bad_input (saying where) and leave no temporary file; so does any other failure. For place_file.
+Result<std::filesystem::path> temp_from_held(const std::filesystem::path& root, const store::SyncFile& global,
+                                             const std::filesystem::path& held);
+
 // Puts the complete, scanned temporary file in place: the old file kept as a conflict copy when `need`
 // says so, else archived by `versioning` (failing, the old file stays and the temporary goes, unless
 // the disk is full: then it stays for the next try),

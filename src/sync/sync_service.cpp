@@ -53,6 +53,18 @@ void SyncService::unshare(std::string folder, std::string device, base::Done<Sta
   });
 }
 
+void SyncService::release_held(std::string quarantine_id, base::Done<Result<std::string>> done) {
+  asio::post(m_engine->m_strand,
+             [e = m_engine.get(), id = std::move(quarantine_id), done = std::move(done)]() mutable {
+               e->release_held(id, std::move(done));
+             });
+}
+
+void SyncService::delete_held(std::string quarantine_id, base::Done<Status> done) {
+  asio::post(m_engine->m_strand, [e = m_engine.get(), id = std::move(quarantine_id),
+                                  done = std::move(done)]() mutable { e->delete_held(id, std::move(done)); });
+}
+
 void SyncService::pause(std::string folder, bool paused, base::Done<Status> done) {
   asio::post(m_engine->m_strand,
              [e = m_engine.get(), folder = std::move(folder), paused, done = std::move(done)]() mutable {

@@ -104,6 +104,16 @@ class SyncService {
   // The contact was removed or blocked: its devices go, and stop sharing folders. Posted.
   void forget_contact(std::string contact);
 
+  // Files held back by the safety check (docs/sync.md § Pulling, engine_held.cpp); `quarantine_id` is
+  // the full id of a `sync-` quarantine item. Release: the user judged the file safe, so the held copy
+  // goes into the folder as the version it was held as, exactly as a pull puts a file there (checked
+  // against that version's blocks, not scanned again), and that version is synced as any other from then
+  // on; answers the path. Refused (sync.not_releasable, saying what to do) when a newer version is the
+  // folder's now, the folder is gone or takes no files now, or the copy changed on disk.
+  void release_held(std::string quarantine_id, base::Done<Result<std::string>> done);
+  // The held copy is deleted; the folder still does not fetch that version (also after a restart).
+  void delete_held(std::string quarantine_id, base::Done<Status> done);
+
   void pending(base::Done<std::vector<PendingFolder>> done);
   // Takes a folder a device offered into `path` (created if missing), shared back with that device.
   void accept(std::string folder, std::string path, base::Done<Result<FolderView>> done);

@@ -16,6 +16,7 @@
 #include "store/sync_store.hpp"
 #include "sync/blocks.hpp"
 #include "sync/errors.hpp"
+#include "sync/file_ops.hpp"
 #include "sync/folder_fs.hpp"
 #include "sync/names.hpp"
 #include "sync/recent_changes.hpp"
@@ -682,6 +683,50 @@ TEST(FolderFs, OpenBeneathNeverFollowsSymlinks) {
   EXPECT_EQ(sync::presence_beneath(root->get(), "d/nope"), sync::Presence::gone);
   EXPECT_EQ(sync::presence_beneath(root->get(), "etc/hostname"), sync::Presence::gone);
   EXPECT_EQ(sync::presence_beneath(root->get(), "d/f/under_a_file"), sync::Presence::gone);
+}
+
+// ---- a held file released by the user (file_ops.hpp temp_from_held) ----
+
+TEST(FileOps, HeldCopyIsCheckedBlockByBlockOnItsWayIn) {
+  Folder folder("held");
+  Folder quarantine("held_q");
+  const fs::path held = quarantine.root / "x.bin";
+  std::string data(300 * 1024, '\0');
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 % 251);
+  write(held, data);
+  store::SyncFile global;
+  global.name = "sub/x.bin";
+  global.size = static_cast<std::int64_t>(data.size());
+  auto blocks = sync::hash_file(held, sync::MIN_BLOCK_SIZE);
+  ASSERT_TRUE(blocks);
+  ASSERT_EQ(blocks->size(), 3u);
+  global.blocks = *blocks;
+
+  auto temp = sync::temp_from_held(folder.root, global, held);
+  ASSERT_TRUE(temp) << temp.error().message;
+  EXPECT_EQ(*temp, folder.root / "sub" / ".syncthing.x.bin.tmp");
+  std::ifstream in(*temp, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), data);
+  fs::remove(*temp);
+
+  // One byte changed in the second block: refused, saying where, and no temporary file is left.
+  data[sync::MIN_BLOCK_SIZE + 5] ^= 1;
+  write(held, data);
+  temp = sync::temp_from_held(folder.root, global, held);
+  ASSERT_FALSE(temp);
+  EXPECT_EQ(temp.error().code, base::make_error_code(base::errc::bad_input));
+  EXPECT_NE(temp.error().message.find("block at byte 131072"), std::string::npos) << temp.error().message;
+  EXPECT_FALSE(fs::exists(folder.root / "sub" / ".syncthing.x.bin.tmp"));
+
+  // Another size, or a symlink where the copy was: refused too.
+  write(held, data.substr(1));
+  temp = sync::temp_from_held(folder.root, global, held);
+  ASSERT_FALSE(temp);
+  EXPECT_EQ(temp.error().code, base::make_error_code(base::errc::bad_input));
+  fs::remove(held);
+  fs::create_symlink(folder.root / "elsewhere", held);
+  EXPECT_FALSE(sync::temp_from_held(folder.root, global, held));
+  EXPECT_FALSE(fs::exists(folder.root / "sub" / ".syncthing.x.bin.tmp"));
 }
 
 TEST(RecentChanges, NewestFirstAndBounded) {

@@ -4,6 +4,7 @@
 #include "app/errors.hpp"
 #include "safety/errors.hpp"
 #include "swarm/types.hpp"
+#include "sync/errors.hpp"
 
 namespace kith::api::detail {
 
@@ -12,6 +13,7 @@ inline int status_for(const Error& e) {
   if (e.code == safety::make_error_code(safety::errc::unknown_item)) return 404;
   if (e.code == safety::make_error_code(safety::errc::quarantined)) return 409;
   if (e.code == swarm::make_error_code(swarm::errc::duplicate)) return 409;
+  if (e.code == sync::make_error_code(sync::errc::not_releasable)) return 409;
   if (e.code == safety::make_error_code(safety::errc::blocked)) return 403;
   if (e.code == base::make_error_code(base::errc::not_found)) return 404;
   if (e.code == base::make_error_code(base::errc::unavailable)) return 503;
