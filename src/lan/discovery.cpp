@@ -9,7 +9,6 @@
 #include <atomic>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <cerrno>
@@ -18,6 +17,7 @@
 
 #include "base/endpoint.hpp"
 #include "lan/detail/interfaces.hpp"
+#include "lan/detail/udp_socket.hpp"
 
 namespace kith::lan {
 namespace {
@@ -167,66 +167,47 @@ void Discovery::Impl::stop() {
 }
 
 Status Discovery::Impl::open(Family& f) {
-  const char* name = f.v6 ? "IPv6" : "IPv4";
-  auto failed = [&](const std::string& what, const boost::system::error_code& ec) {
-    boost::system::error_code ignored;
-    f.socket.close(ignored);
-    return fail(base::make_error_code(base::errc::unavailable),
-                std::string(name) + " socket: " + what + ": " + ec.message());
-  };
-  boost::system::error_code ec;
-  const udp protocol = f.v6 ? udp::v6() : udp::v4();
-  f.socket.open(protocol, ec);
-  if (ec) return failed("open", ec);
-  // Several nodes on one host (tests, or two homes) all bind the group's port.
-  f.socket.set_option(udp::socket::reuse_address(true), ec);
-  if (ec) return failed("SO_REUSEADDR", ec);
-  if (f.v6) {
-    f.socket.set_option(asio::ip::v6_only(true), ec);  // IPv4 has its own socket and group
-    if (ec) return failed("IPV6_V6ONLY", ec);
-  }
-  const int fd = f.socket.native_handle();
-  bool ok = true;
-  if (!f.v6) {
-    ok = set_int_option(fd, IPPROTO_IP, IP_PKTINFO, 1)            // which interface a beacon came in on
-         && set_int_option(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 1)  // two nodes on one host find each other
-         && set_int_option(fd, IPPROTO_IP, IP_MULTICAST_TTL, 1);  // never beyond the segment
-    // Bound to INADDR_ANY, Linux would otherwise deliver every group any socket on the host joined.
-    set_int_option(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0);
-  } else {
-    ok = set_int_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) &&
-         set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 1) &&
-         set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1);
+  return detail::open_udp(f.socket, f.v6, m_options.port, [&](udp::socket& socket) {
+    const int fd = socket.native_handle();
+    bool ok = true;
+    if (!f.v6) {
+      ok = set_int_option(fd, IPPROTO_IP, IP_PKTINFO, 1)            // which interface a beacon came in on
+           && set_int_option(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 1)  // two nodes on one host find each other
+           && set_int_option(fd, IPPROTO_IP, IP_MULTICAST_TTL, 1);  // never beyond the segment
+      // Bound to INADDR_ANY, Linux would otherwise deliver every group any socket on the host joined.
+      set_int_option(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0);
+    } else {
+      ok = set_int_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) &&
+           set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 1) &&
+           set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1);
 #ifdef IPV6_MULTICAST_ALL
-    set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
+      set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0);
 #endif
-  }
-  if (!ok) return failed("setsockopt", boost::system::error_code(errno, boost::system::system_category()));
-  f.socket.bind(udp::endpoint(protocol, m_options.port), ec);
-  if (ec) return failed("bind port " + std::to_string(m_options.port), ec);
-  f.socket.non_blocking(true, ec);
-  if (ec) return failed("non-blocking", ec);
-  return {};
+    }
+    boost::system::error_code ec = ok ? boost::system::error_code{} : detail::last_errno();
+    if (!ec) socket.non_blocking(true, ec);
+    return ec;
+  });
 }
 
 bool Discovery::Impl::join(Family& f, const detail::Interface& i) {
-  int rc;
+  Status joined;
   if (!f.v6) {
     // ip_mreqn names the interface by index: INADDR_ANY would ask the routing table, which fails
-    // (ENODEV) on a segment with no default route.
+    // (ENODEV) on a segment with no default route. EADDRINUSE: still a member from before the
+    // interface went down.
     ip_mreqn m{};
     m.imr_multiaddr = m_group_v4;
     m.imr_ifindex = static_cast<int>(i.index);
-    rc = setsockopt(f.socket.native_handle(), IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m);
+    if (setsockopt(f.socket.native_handle(), IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) != 0 &&
+        errno != EADDRINUSE)
+      joined = fail(base::make_error_code(base::errc::unavailable), errno_text(errno));
   } else {
-    ipv6_mreq m{};
-    m.ipv6mr_multiaddr = m_group_v6;
-    m.ipv6mr_interface = i.index;
-    rc = setsockopt(f.socket.native_handle(), IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof m);
+    joined = detail::join_v6(f.socket.native_handle(), m_group_v6, i.index);
   }
-  if (rc != 0 && errno != EADDRINUSE) {  // EADDRINUSE: still a member from before the interface went down
+  if (!joined) {
     note_trouble(std::string("cannot join the ") + (f.v6 ? "IPv6" : "IPv4") + " group on " + i.name + ": " +
-                 errno_text(errno));
+                 joined.error().message);
     return false;
   }
   spdlog::debug("LAN discovery: joined the {} group on {}", f.v6 ? "IPv6" : "IPv4", i.name);

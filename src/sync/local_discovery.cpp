@@ -9,7 +9,6 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/multicast.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <cstring>
@@ -18,6 +17,7 @@
 #include "bep/announce.hpp"
 #include "crypto/random.hpp"
 #include "lan/detail/interfaces.hpp"
+#include "lan/detail/udp_socket.hpp"
 
 namespace kith::sync {
 namespace {
@@ -127,31 +127,16 @@ void LocalDiscovery::Impl::stop() {
 }
 
 Status LocalDiscovery::Impl::open(Family& f) {
-  const char* name = f.v6 ? "IPv6" : "IPv4";
-  auto failed = [&](const std::string& what, const boost::system::error_code& ec) {
-    boost::system::error_code ignored;
-    f.socket.close(ignored);
-    return fail(base::make_error_code(base::errc::unavailable),
-                std::string(name) + " socket: " + what + ": " + ec.message());
-  };
-  boost::system::error_code ec;
-  const udp protocol = f.v6 ? udp::v6() : udp::v4();
-  f.socket.open(protocol, ec);
-  if (ec) return failed("open", ec);
-  // Syncthing, or a second kith, on the same host listens on the same port.
-  f.socket.set_option(udp::socket::reuse_address(true), ec);
-  if (ec) return failed("SO_REUSEADDR", ec);
-  if (f.v6) {
-    f.socket.set_option(asio::ip::v6_only(true), ec);
-    if (!ec) f.socket.set_option(asio::ip::multicast::hops(1), ec);                // never beyond the link
-    if (!ec) f.socket.set_option(asio::ip::multicast::enable_loopback(true), ec);  // two nodes, one host
-  } else {
-    f.socket.set_option(udp::socket::broadcast(true), ec);
-  }
-  if (ec) return failed("socket option", ec);
-  f.socket.bind(udp::endpoint(protocol, m_options.port), ec);
-  if (ec) return failed("bind port " + std::to_string(m_options.port), ec);
-  return {};
+  return lan::detail::open_udp(f.socket, f.v6, m_options.port, [&](udp::socket& socket) {
+    boost::system::error_code ec;
+    if (f.v6) {
+      socket.set_option(asio::ip::multicast::hops(1), ec);                         // never beyond the link
+      if (!ec) socket.set_option(asio::ip::multicast::enable_loopback(true), ec);  // two nodes, one host
+    } else {
+      socket.set_option(udp::socket::broadcast(true), ec);
+    }
+    return ec;
+  });
 }
 
 void LocalDiscovery::Impl::send_round() {
@@ -182,11 +167,10 @@ void LocalDiscovery::Impl::send_v4(const lan::detail::Interface& i) {
 void LocalDiscovery::Impl::send_v6(const lan::detail::Interface& i) {
   const int fd = m_v6.socket.native_handle();
   if (!m_v6.joined.count(i.index)) {
-    ipv6_mreq m{};
-    inet_pton(AF_INET6, GROUP_V6, &m.ipv6mr_multiaddr);
-    m.ipv6mr_interface = i.index;
-    if (setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof m) != 0 && errno != EADDRINUSE) {
-      note_trouble("cannot join " + std::string(GROUP_V6) + " on " + i.name + ": " + std::strerror(errno));
+    in6_addr group{};
+    inet_pton(AF_INET6, GROUP_V6, &group);
+    if (auto joined = lan::detail::join_v6(fd, group, i.index); !joined) {
+      note_trouble("cannot join " + std::string(GROUP_V6) + " on " + i.name + ": " + joined.error().message);
       return;
     }
     m_v6.joined.insert(i.index);
