@@ -34,6 +34,7 @@ Status Node::start_sync(const std::string& device_name) {
       .rescan_interval_s = static_cast<int>(settings->get_int("sync.rescan_interval_s")),
       .watch = settings->get_bool("sync.watch"),
       .progress_interval_s = static_cast<int>(settings->get_int("sync.progress_interval_s")),
+      .min_disk_free_percent = static_cast<int>(settings->get_int("sync.min_disk_free_percent")),
       .local_discovery = settings->get_bool("sync.local_discovery"),
       .local_discovery_port = static_cast<std::uint16_t>(settings->get_int("sync.local_discovery_port")),
       .sink = m_sync_sink});

@@ -67,6 +67,10 @@ Status check_seconds(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 1, 7 * 86400, " s");
 }
 
+Status check_percent(const std::string& what, const SettingValue& v) {
+  return in_range(what, v, 0, 99, " %");
+}
+
 Status check_udp_port(const std::string& what, const SettingValue& v) {
   return in_range(what, v, 1, 65535, "");
 }
@@ -303,6 +307,14 @@ const std::vector<SettingDef>& setting_defs() {
        "fetch those blocks from this node too",
        {},
        check_seconds},
+      {"sync.min_disk_free_percent",
+       "int",
+       std::int64_t{1},
+       "Percent of a synced folder's file system that pulls leave free (Syncthing's minDiskFree): a file "
+       "that would leave less is not started, and the folder stops with a \"disk full\" error until there "
+       "is room. 0 lets pulls fill the disk",
+       {},
+       check_percent},
       {"sync.local_discovery", "bool", true,
        "Find the devices you added on the LAN by Syncthing's local discovery (UDP broadcast and ff12::8384 "
        "multicast; kith and Syncthing find each other), and announce this node's device ID and sync port "

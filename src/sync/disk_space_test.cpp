@@ -27,6 +27,19 @@ TEST(DiskSpace, OnePercentOfTheFileSystemStaysFree) {
   EXPECT_FALSE(sync::fits(DiskSpace{MiB - 1, 100 * MiB, 0, 0}, 0));  // below the margin already
 }
 
+TEST(DiskSpace, TheMarginIsASetting) {
+  EXPECT_EQ(sync::min_disk_free(100 * MiB, 5), 5 * MiB);
+  EXPECT_EQ(sync::min_disk_free(100 * MiB, 0), 0u);
+  EXPECT_EQ(sync::min_disk_free(100 * MiB, 250), 100 * MiB);  // clamped
+  const DiskSpace none{10 * MiB, 100 * MiB, 0, 0, 0};         // 0 %: all 10 MiB usable
+  EXPECT_TRUE(sync::fits(none, 10 * MiB));
+  const DiskSpace five{10 * MiB, 100 * MiB, 0, 0, 5};  // 5 MiB of it kept
+  EXPECT_TRUE(sync::fits(five, 5 * MiB));
+  EXPECT_FALSE(sync::fits(five, 5 * MiB + 1));
+  const auto m = sync::disk_full_message("/srv/team", "big.bin", five, 24 * MiB);
+  EXPECT_NE(m.find("with 5 % of the file system, 5.0 MiB, kept free"), std::string::npos) << m;
+}
+
 TEST(DiskSpace, WhatFilesBeingPulledStillWriteIsNotFree) {
   const DiskSpace space{10 * MiB, 100 * MiB, 0, 0};
   EXPECT_TRUE(sync::fits(space, 4 * MiB, 5 * MiB));

@@ -405,7 +405,7 @@ void Engine::pull_item(const std::string& folder, Need need,
   // still have to write must hold what this one still has to write (a temporary file from an earlier
   // try already holds some) and Syncthing's minDiskFree margin. Else nothing of it is started.
   asio::post(m_deps.workers, [this, job, done = std::move(done)]() mutable {
-    auto space = disk_space(job->root);
+    auto space = disk_space(job->root, m_deps.min_disk_free_percent);
     const auto left = still_to_write(static_cast<std::uint64_t>(job->need.global.size),
                                      temp_allocated(job->root, job->need.global.name));
     asio::post(m_strand, [this, job, done = std::move(done), space = std::move(space), left]() mutable {
@@ -677,7 +677,7 @@ void Engine::disk_full_on_write(Folder& f, const std::string& name, std::int64_t
   f.disk_full = Folder::DiskFull{static_cast<std::uint64_t>(std::max<std::int64_t>(size, 0)), {}};
   if (f.pull) std::erase_if(f.pull->queue, writes_data);
   asio::post(m_deps.workers, [this, folder = f.record.id, root = f.record.path, name, size, why] {
-    auto space = disk_space(root);
+    auto space = disk_space(root, m_deps.min_disk_free_percent);
     const auto left = still_to_write(static_cast<std::uint64_t>(std::max<std::int64_t>(size, 0)),
                                      temp_allocated(root, name));
     asio::post(m_strand, [this, folder, root, name, why, space = std::move(space), left] {
@@ -708,7 +708,7 @@ void Engine::check_disk(const std::string& folder) {
   if (!f.disk_full || f.checking_disk || f.record.paused) return;
   f.checking_disk = true;
   asio::post(m_deps.workers, [this, folder, root = f.record.path] {
-    auto space = disk_space(root);
+    auto space = disk_space(root, m_deps.min_disk_free_percent);
     asio::post(m_strand, [this, folder, space = std::move(space)] {
       auto it = m_folders.find(folder);
       if (it == m_folders.end()) return;

@@ -47,6 +47,8 @@ class SyncService {
     // Seconds between DownloadProgress messages to each device while files are pulled (Syncthing's
     // progressUpdateIntervalS; sync/progress.hpp).
     int progress_interval_s = 5;
+    // Percent of a folder's file system that pulls leave free (Syncthing's minDiskFree; disk_space.hpp).
+    int min_disk_free_percent = 1;
     // Syncthing's local discovery (sync/local_discovery.hpp): off unless the caller turns it on, so
     // nothing that embeds the service broadcasts by surprise.
     bool local_discovery = false;

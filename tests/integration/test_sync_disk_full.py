@@ -31,13 +31,13 @@ def write(path, data):
 
 
 class SyncDiskFullTest(KithTestCase):
-    def pair_on_tmpfs(self, size_mib):
+    def pair_on_tmpfs(self, size_mib, **settings):
         """alice and bob syncing folder "team"; bob's folder is a tmpfs of size_mib."""
         bdir = self.tmpdir("bob-team-")
         if os.geteuid() != 0 or not mount_tmpfs(bdir, size_mib):
             self.skipTest("cannot mount a tmpfs here (needs root)")
         self.addCleanup(subprocess.run, ["umount", "-l", bdir], capture_output=True)
-        return sync_pair(self, bob_dir=bdir, **signature_settings())
+        return sync_pair(self, bob_dir=bdir, **signature_settings(), **settings)
 
     def test_disk_full_stops_the_folder_then_space_freed(self):
         alice, bob, adir, bdir = self.pair_on_tmpfs(8)
@@ -85,6 +85,19 @@ class SyncDiskFullTest(KithTestCase):
         self.assertFalse(done["disk_full"])
         self.assertEqual(sorted(n for n in os.listdir(bdir) if not n.startswith(".st")),
                          ["big.bin", "small.bin"])
+
+    def test_the_margin_kept_free_is_a_setting(self):
+        # Half of bob's 8 MiB stays free: a 5 MiB file does not fit although the disk could hold it.
+        alice, bob, adir, bdir = self.pair_on_tmpfs(8, **{"sync.min_disk_free_percent": "50"})
+        write(os.path.join(adir, "five.bin"), os.urandom(5 * MiB))
+        rescan(self, alice, "team")
+
+        def disk_full():
+            f = folder(self, bob, "team")
+            return f if f["state"] == "error" and f.get("disk_full") else None
+        stuck = procutil.wait_for(disk_full, 60, interval=0.2, what="bob's folder in error: disk full")
+        self.assertIn("50 % of the file system", stuck["error"])
+        self.assertFalse(os.path.exists(os.path.join(bdir, "five.bin")))
 
     def test_a_write_that_hits_a_full_disk(self):
         # The file fits when it starts; then another program fills the disk while it is written. To
