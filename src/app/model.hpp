@@ -77,7 +77,7 @@ struct Added {
 
 struct QuarantineItem {
   store::QuarantineRecord record;
-  std::string location;  // where the data is now, when the transfer still exists
+  std::string location;  // where the data is now: the transfer's, or a held synced file's directory
 };
 
 struct BlockList {

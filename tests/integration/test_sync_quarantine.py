@@ -118,6 +118,7 @@ class SyncQuarantineTest(KithTestCase):
 
         bob.run_json("quarantine", "delete", qid, "--json")
         self.assertEqual(self.quarantine(bob, qid)["state"], "deleted")
+        self.assertNotIn("location", self.quarantine(bob, qid))
         self.assertEqual(self.held_names(bob), [])
         with open(os.path.join(bdir, "run.com"), "rb") as f:
             self.assertEqual(f.read(), b"harmless now\n")
@@ -128,6 +129,7 @@ class SyncQuarantineTest(KithTestCase):
         qid = item["quarantine_id"]
         qdir = os.path.join(bob.home, "quarantine", qid)
         self.assertTrue(os.path.isdir(qdir))
+        self.assertEqual(os.path.realpath(self.quarantine(bob, qid)["location"]), os.path.realpath(qdir))
 
         out = bob.run_json("quarantine", "delete", qid, "--json")
         self.assertEqual(out, {"id": qid, "action": "delete", "ok": True})
