@@ -32,6 +32,7 @@
 #include "sync/local_discovery.hpp"
 #include "sync/progress.hpp"
 #include "sync/recent_changes.hpp"
+#include "sync/source_pick.hpp"
 #include "sync/sync_service.hpp"
 #include "sync/versioner.hpp"
 #include "sync/watcher.hpp"
@@ -229,8 +230,20 @@ class Engine {
   void finish_file(std::shared_ptr<FileJob> job, std::function<void(Result<store::SyncFile>)> finish);
   void hold_file(std::shared_ptr<FileJob> job, const safety::Decision& decision,
                  std::function<void(Result<store::SyncFile>)> finish);
-  void request_block(const std::string& folder, std::vector<std::string> sources, const std::string& name,
-                     const store::SyncBlock& block, std::function<void(Result<std::string>)> done);
+  // One missing block of `job`, requested, checked and written; a temporary file that fails it is asked
+  // no more and the block is asked again elsewhere; then `step` goes on with the file.
+  void fetch_block(std::shared_ptr<FileJob> job, store::SyncBlock block,
+                   std::shared_ptr<std::function<void()>> step);
+  // Requests `block` (index `index` of the file `need` puts in place) from the device pick_source chooses
+  // among the connected full holders and the devices whose temporary files have it (less `temp_refused`);
+  // `done` gets the bytes or why not, and where they were asked.
+  void request_block(const std::string& folder, const Need& need, const store::SyncBlock& block,
+                     std::int32_t index, const std::set<std::string>& temp_refused,
+                     std::function<void(Result<std::string>, BlockSource)> done);
+  // Devices connected now that share `folder` and say (DownloadProgress) that their temporary file has
+  // blocks of `name` at exactly `version`.
+  std::vector<Holder> temp_holders(const std::string& folder, const std::string& name,
+                                   const std::vector<store::SyncCounter>& version) const;
   // A full disk: files with data are no longer started, the folder shows `message` in state error
   // (logged once, FolderChanged emitted), and check_disk looks for room every DISK_RECHECK_INTERVAL_S.
   void disk_full(Folder& f, std::uint64_t need, std::string message);
@@ -247,6 +260,8 @@ class Engine {
   void arm_progress();                   // a file's temporary file is open: tell devices in a while
   void send_progress();
   void on_download_progress(Device& d, const bep::Message& msg);
+  // A device began telling of these files in its temporary files: a pull if this node needs one of them.
+  void pull_for_temporary(Folder& f, const std::vector<const ProgressUpdate*>& files);
   // engine_pull.cpp (FileJob is its own): what each file of `f` being pulled holds in its temporary file.
   std::vector<PullingFile> pulling_files(const Folder& f) const;
   // Whether block `offset`/`size` with SHA-256 `hash` of `name` is in its temporary file, written and

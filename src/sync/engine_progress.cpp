@@ -2,9 +2,11 @@
 // emitter: while files are pulled, every sync.progress_interval_s (5 s) each connected device that
 // shares the folder is told which blocks each file's temporary file holds now (only what it was not told
 // yet), and to forget a file once it is done or abandoned. Devices fetch those blocks with Requests
-// marked from_temporary (engine_net.cpp). A device's own DownloadProgress is checked and kept, bounded;
-// kith does not request from others' temporary files (yet).
+// marked from_temporary (engine_net.cpp). A device's own DownloadProgress is checked and kept, bounded,
+// and the puller requests blocks from those temporary files too (engine_pull.cpp, source_pick.hpp).
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "base/terminal.hpp"
 #include "sync/engine.hpp"
@@ -87,8 +89,29 @@ void Engine::on_download_progress(Device& d, const bep::Message& msg) {
   if (received.refused > 0)
     warn("for folder " + base::terminal_safe(f->first) + " with " + std::to_string(received.refused) +
          " update(s) refused, " + received.problem);
+  // Files it starts telling of (or of another version): one this node needs and could not pull for want
+  // of a connected device with it may be pulled from that temporary file now.
+  std::vector<const ProgressUpdate*> fresh;
+  for (const auto& u : received.updates)
+    if (!u.forget && !d.progress_received.blocks(f->first, u.name, u.version)) fresh.push_back(&u);
   if (const auto dropped = d.progress_received.apply(f->first, received.updates); dropped > 0)
     warn("past what is kept of a device's (" + std::to_string(dropped) + " update(s))");
+  std::erase_if(fresh, [&](const ProgressUpdate* u) {
+    return !d.progress_received.blocks(f->first, u->name, u->version);
+  });
+  if (!fresh.empty()) pull_for_temporary(f->second, fresh);
+}
+
+void Engine::pull_for_temporary(Folder& f, const std::vector<const ProgressUpdate*>& files) {
+  for (const auto* u : files) {
+    if (f.in_temp.count(u->name)) continue;  // being pulled: its next requests see the new source
+    // Needed, at exactly that version, by the last plan (which left it out if no device with it was
+    // connected).
+    const bool needed = std::any_of(f.global.needs.begin(), f.global.needs.end(), [&](const Need& n) {
+      return n.global.name == u->name && n.global.version == u->version;
+    });
+    if (needed) return pull(f.record.id);  // or planned again once the running round ends
+  }
 }
 
 }  // namespace kith::sync

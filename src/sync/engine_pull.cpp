@@ -1,7 +1,8 @@
 // The engine's pulling half: what the global state says this node needs is fetched, checked and put in
 // place, one file at a time per slot (docs/sync.md § Pulling). A file's blocks are copied from local
 // files that hold the same hash (renames and moves cost no transfer) or requested from devices that
-// have exactly the global version; each block's SHA-256 is checked before it is written to a temporary
+// have exactly the global version, or that say their temporary file has that block of it (DownloadProgress,
+// source_pick.hpp); each block's SHA-256 is checked before it is written to a temporary
 // file beside the target. The complete temporary file is scanned for malware; only a clean verdict
 // renames it into place. Anything else moves it to the quarantine, and that version is not fetched again.
 // A file is started only when the folder's file system has room for it (docs/sync.md § A full disk).
@@ -116,6 +117,10 @@ struct FileJob {
   std::uint64_t serial = 0;
   std::vector<bool> have;
   std::vector<std::int32_t> available;
+  // Devices whose temporary file failed a block of this file (an error, the wrong bytes): not asked for
+  // its temporary blocks again in this pull. And how many blocks came from temporary files (logged).
+  std::set<std::string> temp_refused;
+  std::size_t from_temporary = 0;
   ~FileJob() {
     if (fd >= 0) ::close(fd);
   }
@@ -243,6 +248,9 @@ void Engine::planned(const std::string& folder, GlobalState global) {
       auto d = m_devices.find(s);
       if (d != m_devices.end() && d->second.conn) reachable = true;
     }
+    // Or a device pulling that very version has some of it in its temporary file: a start (the rest may
+    // come from it later, or from another).
+    if (!reachable && !temp_holders(folder, n.global.name, n.global.version).empty()) reachable = true;
     if (reachable) pull->queue.push_back(n);
   }
   f.global = std::move(global);
@@ -474,38 +482,21 @@ void Engine::fetch_file(std::shared_ptr<FileJob> job, std::function<void(Result<
           auto done = std::move(finish);
           Engine* self = this;  // `this` is a capture too
           *step = nullptr;
+          if (j->from_temporary > 0)
+            spdlog::info(
+                "sync: folder {}: {}: {} of its {} missing block(s) came from other devices' "
+                "temporary files",
+                j->folder, base::terminal_safe(j->need.global.name), j->from_temporary, j->missing.size());
           return self->finish_file(std::move(j), std::move(done));
         }
-        while (job->error.empty() && job->in_flight < BLOCKS_AT_ONCE && job->next < job->missing.size()) {
-          const store::SyncBlock block = job->missing[job->next++];
-          ++job->in_flight;
-          request_block(job->folder, job->need.sources, job->need.global.name, block,
-                        [this, job, block, step](Result<std::string> data) {
-                          if (!data) {
-                            --job->in_flight;
-                            if (job->error.empty()) job->error = data.error().message;
-                            if (*step) (*step)();
-                            return;
-                          }
-                          asio::post(m_deps.workers, [this, job, block, step, data = std::move(*data)] {
-                            auto ok = write_block(job->fd, block, data);
-                            asio::post(m_strand, [this, job, block, step, ok] {
-                              --job->in_flight;
-                              if (ok) {
-                                ++job->written;
-                                if (auto i = block_index(job->need.global.blocks, block.offset))
-                                  now_in_temp(*job, *i);
-                                reserve(*job, job->reserved - block.size);
-                                if (auto f = m_folders.find(job->folder); f != m_folders.end())
-                                  f->second.bytes_fetched += block.size;
-                              } else if (job->error.empty()) {
-                                job->error = ok.error().message;
-                                job->disk_full = is_disk_full(ok.error());
-                              }
-                              if (*step) (*step)();
-                            });
-                          });
-                        });
+        // A request that fails at once (no device has the block) calls `step` from here, and may end
+        // the file, clearing it: the loop uses copies.
+        auto j = job;
+        auto s = step;
+        Engine* self = this;
+        while (j->error.empty() && j->in_flight < BLOCKS_AT_ONCE && j->next < j->missing.size()) {
+          ++j->in_flight;
+          self->fetch_block(j, j->missing[j->next++], s);
         }
       };
       (*step)();
@@ -539,21 +530,93 @@ std::optional<std::string> Engine::temp_block(const Folder& f, const std::string
   return (rel.parent_path() / temp_name(rel.filename().string())).generic_string();
 }
 
-void Engine::request_block(const std::string& folder, std::vector<std::string> sources,
-                           const std::string& name, const store::SyncBlock& block,
-                           std::function<void(Result<std::string>)> done) {
-  // Spread a file's blocks over the devices that have it (as a swarm would).
-  std::vector<Device*> ready;
-  for (const auto& s : sources) {
+void Engine::fetch_block(std::shared_ptr<FileJob> job, store::SyncBlock block,
+                         std::shared_ptr<std::function<void()>> step) {
+  const auto index =
+      static_cast<std::int32_t>(block_index(job->need.global.blocks, block.offset).value_or(0));
+  // A temporary file that fails is a device's word that turned out wrong (it went, or it lied): the
+  // block is asked again from another source, and that device's temporary file is left alone.
+  auto again = [this, job, block, step](const BlockSource& from, const std::string& why) {
+    if (!from.temporary || !job->error.empty()) return false;
+    job->temp_refused.insert(from.device);
+    spdlog::info("sync: folder {}: {}: a block from the temporary file of {} failed ({}); asking elsewhere",
+                 job->folder, base::terminal_safe(job->need.global.name), short_text(from.device), why);
+    fetch_block(job, block, step);
+    return true;
+  };
+  request_block(job->folder, job->need, block, index, job->temp_refused,
+                [this, job, block, step, again](Result<std::string> data, BlockSource from) {
+                  if (!data) {
+                    if (again(from, data.error().message)) return;
+                    --job->in_flight;
+                    if (job->error.empty()) job->error = data.error().message;
+                    if (*step) (*step)();
+                    return;
+                  }
+                  // Checked by SHA-256 and written on a worker; the bookkeeping back on the strand.
+                  asio::post(m_deps.workers, [this, job, block, step, again, from, data = std::move(*data)] {
+                    auto ok = write_block(job->fd, block, data);
+                    asio::post(m_strand, [this, job, block, step, again, from, ok] {
+                      // The wrong bytes (write_block's bad_input; a write that failed is an io_error).
+                      if (!ok && ok.error().code == base::make_error_code(base::errc::bad_input) &&
+                          again(from, ok.error().message))
+                        return;
+                      --job->in_flight;
+                      if (ok) {
+                        ++job->written;
+                        if (from.temporary) ++job->from_temporary;
+                        if (auto i = block_index(job->need.global.blocks, block.offset))
+                          now_in_temp(*job, *i);
+                        reserve(*job, job->reserved - block.size);
+                        if (auto f = m_folders.find(job->folder); f != m_folders.end())
+                          f->second.bytes_fetched += block.size;
+                      } else if (job->error.empty()) {
+                        job->error = ok.error().message;
+                        job->disk_full = is_disk_full(ok.error());
+                      }
+                      if (*step) (*step)();
+                    });
+                  });
+                });
+}
+
+std::vector<Holder> Engine::temp_holders(const std::string& folder, const std::string& name,
+                                         const std::vector<store::SyncCounter>& version) const {
+  std::vector<Holder> out;
+  auto f = m_folders.find(folder);
+  if (f == m_folders.end()) return out;
+  for (const auto& id : f->second.devices) {
+    auto d = m_devices.find(id);
+    if (d == m_devices.end() || !d->second.conn) continue;
+    auto p = d->second.folders.find(folder);
+    if (p == d->second.folders.end() || !p->second.shares) continue;
+    // The same version exactly (ReceivedProgress forgets a file on FORGET, on another version, and with
+    // the connection).
+    const auto* blocks = d->second.progress_received.blocks(folder, name, version);
+    if (blocks && !blocks->empty()) out.push_back(Holder{id, d->second.requests.size(), blocks});
+  }
+  return out;
+}
+
+void Engine::request_block(const std::string& folder, const Need& need, const store::SyncBlock& block,
+                           std::int32_t index, const std::set<std::string>& temp_refused,
+                           std::function<void(Result<std::string>, BlockSource)> done) {
+  const std::string& name = need.global.name;
+  std::vector<Holder> holders;
+  for (const auto& s : need.sources) {
     auto d = m_devices.find(s);
     if (d == m_devices.end() || !d->second.conn) continue;
     auto p = d->second.folders.find(folder);
-    if (p != d->second.folders.end() && p->second.shares) ready.push_back(&d->second);
+    if (p != d->second.folders.end() && p->second.shares)
+      holders.push_back(Holder{s, d->second.requests.size()});
   }
-  if (ready.empty())
+  for (auto& h : temp_holders(folder, name, need.global.version)) holders.push_back(std::move(h));
+  auto from = pick_source(index, holders, temp_refused);
+  if (!from)
     return done(
-        fail(base::make_error_code(base::errc::unavailable), "no connected device has " + name + " now"));
-  Device& d = *ready[static_cast<std::size_t>(block.offset / std::max(1, block.size)) % ready.size()];
+        fail(base::make_error_code(base::errc::unavailable), "no connected device has " + name + " now"),
+        BlockSource{});
+  Device& d = m_devices.at(from->device);
   bep::pb::Request r;
   const std::int32_t id = d.next_request++;
   if (d.next_request == INT32_MAX) d.next_request = 1;
@@ -563,8 +626,11 @@ void Engine::request_block(const std::string& folder, std::vector<std::string> s
   r.set_offset(block.offset);
   r.set_size(block.size);
   r.set_hash(std::string(reinterpret_cast<const char*>(block.hash.data()), block.hash.size()));
-  if (block.size > 0) r.set_block_no(static_cast<std::int32_t>(block.offset / block.size));
-  d.requests[id] = std::move(done);
+  r.set_block_no(index);
+  r.set_from_temporary(from->temporary);
+  d.requests[id] = [done = std::move(done), from = *from](Result<std::string> data) {
+    done(std::move(data), from);
+  };
   d.conn->send(bep::pb::MESSAGE_TYPE_REQUEST, r);
 }
 

@@ -350,7 +350,8 @@ def _varints(data):
 def decode_request(body):
     f = parse(body)
     return {"id": signed64(first(f, 1, 0)), "folder": first(f, 2, b"").decode(), "name": first(f, 3, b"").decode(),
-            "offset": signed64(first(f, 4, 0)), "size": signed64(first(f, 5, 0)), "hash": first(f, 6, b"")}
+            "offset": signed64(first(f, 4, 0)), "size": signed64(first(f, 5, 0)), "hash": first(f, 6, b""),
+            "from_temporary": bool(first(f, 7, 0))}
 
 
 def decode_response(body):
