@@ -520,24 +520,21 @@ TEST(SyncStore, TenThousandLocalFilesInOneTransaction) {
     f.blocks[0].hash[31] = static_cast<std::uint8_t>(i >> 8);
     files.push_back(std::move(f));
   }
-  const auto start = std::chrono::steady_clock::now();
+  // (How long it takes is bench/'s to measure: no test asserts a duration.)
   auto stored = sync.put_local("big", std::move(files));
-  const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(stored) << stored.error().message;
   EXPECT_EQ(stored->back().sequence, 10'000);
-  // The budget is "well under a second"; shared CI machines get some slack.
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), 1000)
-      << "put_local of 10,000 files took "
-      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
   // And again, now that every file has blocks to replace.
   auto again = sync.files("big", "", store::Blocks::with);
   ASSERT_TRUE(again);
-  for (auto& f : *again) f.blocks[1].hash[0] ^= 1;
-  const auto start2 = std::chrono::steady_clock::now();
+  for (auto& f : *again) f.blocks[1].hash = hash_of(250);
   auto restored = sync.put_local("big", std::move(*again));
-  const auto took2 = std::chrono::steady_clock::now() - start2;
   ASSERT_TRUE(restored);
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took2).count(), 1500);
+  EXPECT_EQ(restored->back().sequence, 20'000);
+  auto reread = sync.files("big", "", store::Blocks::with);
+  ASSERT_TRUE(reread);
+  ASSERT_EQ(reread->size(), 10'000u);
+  for (const auto& f : *reread) ASSERT_EQ(f.blocks[1].hash, hash_of(250)) << f.name;  // every one replaced
 }
 
 TEST_F(SyncStoreTest, FolderVersioningRoundTrips) {
