@@ -16,6 +16,14 @@ using store::SyncFile;
 
 namespace {
 
+// The sanitizers slow the store's own (instrumented) code several times over (TSan: ~9x here): its time
+// budgets are checked in the default build only, where they mean something.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr bool TIME_BUDGETS = false;
+#else
+constexpr bool TIME_BUDGETS = true;
+#endif
+
 std::unique_ptr<store::Database> open_memory() {
   auto db = store::Database::open(store::Database::IN_MEMORY, store::state_migrations());
   EXPECT_TRUE(db) << db.error().message;
@@ -526,9 +534,11 @@ TEST(SyncStore, TenThousandLocalFilesInOneTransaction) {
   ASSERT_TRUE(stored) << stored.error().message;
   EXPECT_EQ(stored->back().sequence, 10'000);
   // The budget is "well under a second"; shared CI machines get some slack.
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), 1000)
-      << "put_local of 10,000 files took "
-      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  if (TIME_BUDGETS) {
+    EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), 1000)
+        << "put_local of 10,000 files took "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  }
   // And again, now that every file has blocks to replace.
   auto again = sync.files("big", "", store::Blocks::with);
   ASSERT_TRUE(again);
@@ -537,7 +547,9 @@ TEST(SyncStore, TenThousandLocalFilesInOneTransaction) {
   auto restored = sync.put_local("big", std::move(*again));
   const auto took2 = std::chrono::steady_clock::now() - start2;
   ASSERT_TRUE(restored);
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took2).count(), 1500);
+  if (TIME_BUDGETS) {
+    EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took2).count(), 1500);
+  }
 }
 
 TEST_F(SyncStoreTest, FolderVersioningRoundTrips) {
