@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 import unittest
@@ -32,6 +33,13 @@ def sync_settings():
             names = {s["name"]: s for s in probe.run_json("settings", "--json")}
         finally:
             probe.close()
+        # Not a test's node (no _close_node): its sanitizer reports are looked at here.
+        reports = probe.sanitizer_reports()
+        if reports:
+            raise AssertionError("sanitizer reports from the settings probe (kept in %s): %s" % (
+                probe.sanitizer_dir, ", ".join(reports)))
+        if probe.sanitizer_dir:
+            shutil.rmtree(probe.sanitizer_dir, ignore_errors=True)
         out = {}
         for name, s in names.items():
             if name.startswith("sync.listen") and s["type"] == "string":
