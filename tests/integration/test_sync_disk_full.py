@@ -26,8 +26,12 @@ def mount_tmpfs(path, size_mib):
 
 
 def write(path, data):
-    with open(path, "wb") as f:
+    """Writes the file beside the folder, then renames it in: written in place, the sender's watcher
+    could offer a half-written version small enough to fit (a CI run saw big.bin arrive that way)."""
+    part = os.path.join(os.path.dirname(os.path.dirname(path)), ".part-" + os.path.basename(path))
+    with open(part, "wb") as f:
         f.write(data)
+    os.rename(part, path)
 
 
 class SyncDiskFullTest(KithTestCase):
