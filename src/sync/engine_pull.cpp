@@ -38,10 +38,9 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
 namespace {
-constexpr int FILES_AT_ONCE = 8;  // files being pulled at once per folder
-constexpr std::size_t MAX_PULL_ERRORS = 1000;
-constexpr int FIRST_RETRY_S = 10, MAX_RETRY_S = 600;  // after a pull round in which items only failed  //
-                                                      // failed items a folder lists (its view stays small)
+constexpr int FILES_AT_ONCE = 8;                      // files being pulled at once per folder
+constexpr std::size_t MAX_PULL_ERRORS = 1000;         // failed items a folder lists (its view stays small)
+constexpr int FIRST_RETRY_S = 10, MAX_RETRY_S = 600;  // after a pull round in which items only failed
 constexpr std::size_t BLOCKS_AT_ONCE = 16;            // block requests in flight per file
 
 // What a file's pull ends with when the safety check held it back: not a failure to retry.
