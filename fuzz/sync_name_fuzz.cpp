@@ -5,12 +5,15 @@
 // .stversions, and its last component is not a temporary name; so it stays inside the folder. And
 // the names this node makes from an accepted name are what they claim: its temporary name is a
 // temporary name (refused as a peer's name), its conflict copy's name is accepted and is a conflict name.
+// fold_case (case_check.hpp; names compared on case-insensitive file systems) takes any bytes, and of
+// an accepted name gives valid UTF-8 that folds to itself.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sync/case_check.hpp"
 #include "sync/names.hpp"
 
 namespace {
@@ -43,9 +46,11 @@ bool stays_inside(std::string_view name) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace sync = kith::sync;
   const std::string_view name(reinterpret_cast<const char*>(data), size);
+  const auto folded = sync::fold_case(name);
   const bool accepted = static_cast<bool>(sync::check_name(name));
   if (!accepted) return 0;
   if (!stays_inside(name) || !sync::valid_utf8(name)) std::abort();
+  if (!sync::valid_utf8(folded) || sync::fold_case(folded) != folded) std::abort();
 
   const auto temp = sync::temp_name(name);
   if (!sync::is_temp_name(temp) || sync::check_name(temp)) std::abort();
