@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
+#include <string_view>
 
 #include "base/terminal.hpp"
 #include "sync/engine.hpp"
@@ -103,14 +105,17 @@ void Engine::on_download_progress(Device& d, const bep::Message& msg) {
 }
 
 void Engine::pull_for_temporary(Folder& f, const std::vector<const ProgressUpdate*>& files) {
-  for (const auto* u : files) {
-    if (f.in_temp.count(u->name)) continue;  // being pulled: its next requests see the new source
-    // Needed, at exactly that version, by the last plan (which left it out if no device with it was
-    // connected).
-    const bool needed = std::any_of(f.global.needs.begin(), f.global.needs.end(), [&](const Need& n) {
-      return n.global.name == u->name && n.global.version == u->version;
-    });
-    if (needed) return pull(f.record.id);  // or planned again once the running round ends
+  // Being pulled already: its next requests see the new source.
+  std::map<std::string_view, const ProgressUpdate*> told;
+  for (const auto* u : files)
+    if (!f.in_temp.count(u->name)) told.emplace(u->name, u);
+  if (told.empty()) return;
+  // Needed, at exactly that version, by the last plan (which left it out if no device with it was
+  // connected). One pass over the needs, however many files the message names.
+  for (const auto& n : f.global.needs) {
+    auto u = told.find(n.global.name);
+    if (u != told.end() && n.global.version == u->second->version)
+      return pull(f.record.id);  // or planned again once the running round ends
   }
 }
 
