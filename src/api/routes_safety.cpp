@@ -25,7 +25,7 @@ void add_safety_routes(Router& router, RouteContext ctx) {
     });
   });
   router.add("GET", "/api/v1/quarantine/{id}", [&node](Request req) -> awaitable<Response> {
-    auto start = [&](auto done) { node.release().quarantine_show(req.params.at("id"), std::move(done)); };
+    auto start = [&](auto done) { node.quarantine_show(req.params.at("id"), std::move(done)); };
     auto item = co_await await<Result<app::QuarantineItem>>(std::move(start));
     co_return from(item, [](const app::QuarantineItem& q) { return to_json(q); });
   });

@@ -99,8 +99,9 @@ class Node {
   Result<calls::CallService*> require_calls();
   // Folder sync (with messaging: it runs in the daemon), or errc unavailable saying so.
   Result<sync::SyncService*> require_sync();
-  // `kith quarantine release|delete` (ids may be unique prefixes): a download's item goes to the
+  // `kith quarantine show|release|delete` (ids may be unique prefixes): a download's item goes to the
   // ReleasePipeline, a file folder sync held back (`sync-…`) to the sync service (node_sync.cpp).
+  void quarantine_show(std::string id, base::Done<Result<QuarantineItem>> done);
   void quarantine_release(std::string id, base::Done<Status> done);
   void quarantine_delete(std::string id, base::Done<Status> done);
   // What a call's media endpoint should use (settings calls.stun, calls.turn, calls.ice_networks). Any

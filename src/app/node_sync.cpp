@@ -65,6 +65,17 @@ namespace {
 bool held_by_sync(const store::QuarantineRecord& rec) { return rec.id.rfind("sync-", 0) == 0; }
 }  // namespace
 
+void Node::quarantine_show(std::string id, base::Done<Result<QuarantineItem>> done) {
+  m_pipeline->quarantine_show(std::move(id),
+                              [this, done = std::move(done)](Result<QuarantineItem> item) mutable {
+                                // A held synced file is in its own directory under the quarantine
+                                // (sync/engine_held.cpp).
+                                if (item && held_by_sync(item->record) && item->record.state == "held")
+                                  item->location = (m_home.quarantine_dir() / item->record.id).string();
+                                done(std::move(item));
+                              });
+}
+
 void Node::quarantine_release(std::string id, base::Done<Status> done) {
   m_pipeline->resolve_quarantine(std::move(id), [this, done = std::move(done)](
                                                     Result<store::QuarantineRecord> rec) mutable {

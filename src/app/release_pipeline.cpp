@@ -616,11 +616,7 @@ void ReleasePipeline::quarantine_show(std::string id, base::Done<Result<Quaranti
     if (!q) return done(tl::unexpected(q.error()));
     if (!*q) return done(tl::unexpected(unknown_item("no quarantine item '" + id + "'")));
     QuarantineItem item{**q, {}};
-    if (auto st = m_deps.swarm.status(*full))
-      item.location = st->save_path;
-    else if (full->rfind("sync-", 0) == 0 && item.record.state == "held")
-      item.location =
-          (m_deps.home.quarantine_dir() / *full).string();  // folder sync's (sync/engine_held.cpp)
+    if (auto st = m_deps.swarm.status(*full)) item.location = st->save_path;
     done(std::move(item));
   });
 }
